@@ -1,0 +1,211 @@
+// Package config loads, defaults and validates the cockpit's one YAML file.
+//
+// Every query, URL and actuator lives here, never in code: the cockpit must work
+// against the real runtimes, the rehearsal world, and any other implementation
+// of the same API with its own metric names and its own actuators.
+package config
+
+import (
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+)
+
+// Config is the whole file.
+type Config struct {
+	// Path is where the file was read from; errors and the journal name it.
+	Path string `yaml:"-"`
+	// Hash is the sha256 of the file's bytes, journaled with every action.
+	Hash string `yaml:"-"`
+
+	// StateDir holds the journal, the lock file and rollback artifacts.
+	StateDir string `yaml:"state_dir"`
+	// Operator names who acts; defaults to $USER.
+	Operator string `yaml:"operator"`
+	// Refresh is the sampler's tick.
+	Refresh Duration `yaml:"refresh"`
+	// QueryTimeout bounds each Prometheus query and probe; it must be below Refresh.
+	QueryTimeout Duration `yaml:"query_timeout"`
+	// StaleAfter is the data age past which a value holds every gate.
+	StaleAfter Duration `yaml:"stale_after"`
+	// SparklineWindow is how much history the panes chart.
+	SparklineWindow Duration `yaml:"sparkline_window"`
+
+	Environments map[string]*Environment `yaml:"environments"`
+	Signals      map[string]*Signal      `yaml:"signals"`
+	Incidents    map[string]*Incident    `yaml:"incidents"`
+	Parity       ParityPolicy            `yaml:"parity_policy"`
+
+	// Rehearsal is set only in the config the rehearsal world writes.
+	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty"`
+}
+
+// Environment is one target of the cutover: staging or production.
+type Environment struct {
+	Name string `yaml:"-"`
+	// Production environments need their name typed to confirm an action.
+	Production bool `yaml:"production"`
+
+	Prometheus    Prometheus      `yaml:"prometheus"`
+	RustRuntime   RustRuntime     `yaml:"rust_runtime"`
+	LegacyRuntime LegacyRuntime   `yaml:"legacy_runtime"`
+	Database      Database        `yaml:"database"`
+	Parity        Parity          `yaml:"parity"`
+	Actuators     Actuators       `yaml:"actuators"`
+	WriteProbe    WriteProbe      `yaml:"write_probe"`
+	Cohorts       []int           `yaml:"cohorts"`
+	Soak          Duration        `yaml:"soak"`
+	VerifyTimeout Duration        `yaml:"verify_timeout"`
+	Signals       map[string]*Signal `yaml:"signals"` // per-environment overrides, merged over the global ones
+}
+
+// Prometheus is where an environment's metrics are queried.
+type Prometheus struct {
+	URL             string                    `yaml:"url"`
+	BearerTokenFile string                    `yaml:"bearer_token_file"`
+	TLSConfig       promconfig.TLSConfig      `yaml:"tls_config"`
+	Headers         map[string]string         `yaml:"headers"`
+	BasicAuth       *promconfig.BasicAuth     `yaml:"basic_auth,omitempty"`
+}
+
+// RustRuntime is the Rust runtime's base URL (no auth on /internal/v1).
+type RustRuntime struct {
+	URL string `yaml:"url"`
+}
+
+// LegacyRuntime is the legacy runtime. Every request to it, health included,
+// is signed with RUNTIME_SIGNATURE_SECRET, read from an env var or a file.
+type LegacyRuntime struct {
+	URL                 string `yaml:"url"`
+	SignatureSecretEnv  string `yaml:"signature_secret_env"`
+	SignatureSecretFile string `yaml:"signature_secret_file"`
+	// FreezeProbe is the mutation route the safe frozen probe posts to, with a
+	// well-formed body that fails the route's validation.
+	FreezeProbe FreezeProbe `yaml:"freeze_probe"`
+}
+
+// FreezeProbe is a signed POST that writes nothing in either state.
+type FreezeProbe struct {
+	Path string `yaml:"path"`
+	Body string `yaml:"body"`
+}
+
+// Database is where DB role isolation is verified (precondition P4) and where
+// the advisory lock lives.
+type Database struct {
+	URLEnv  string `yaml:"url_env"`
+	URLFile string `yaml:"url_file"`
+	Roles   Roles  `yaml:"roles"`
+}
+
+// Roles are the four roles of the isolation policy.
+type Roles struct {
+	Owner     string `yaml:"owner"`
+	RuntimeRW string `yaml:"runtime_rw"`
+	KhalaRO   string `yaml:"khala_ro"`
+	ControlRW string `yaml:"control_rw"`
+}
+
+// Parity locates the shadow harness's reports and how to run it.
+type Parity struct {
+	// Reports is a glob; the newest matching file is the current report.
+	Reports string `yaml:"reports"`
+	// MaxAge past which a report no longer vouches for anything.
+	MaxAge  Duration `yaml:"max_age"`
+	Harness Action   `yaml:"harness"`
+}
+
+// ParityPolicy is the harness policy the cutover requires.
+type ParityPolicy struct {
+	MaxWarnings     int  `yaml:"max_warnings"`
+	BlockOnCritical bool `yaml:"block_on_critical"`
+}
+
+// Actuators change the world. Each is an argv template (no shell) or an HTTP
+// call; placeholders come only from a closed set of typed values.
+type Actuators struct {
+	SetRustWriteMode *Action `yaml:"set_rust_write_mode"`
+	SetLegacyFreeze  *Action `yaml:"set_legacy_freeze"`
+	RouteWrites      *Action `yaml:"route_writes"`
+	SetCohort        *Action `yaml:"set_cohort"`
+}
+
+// Action is one actuator: exactly one of Argv or HTTP.
+type Action struct {
+	Argv    []string    `yaml:"argv"`
+	HTTP    *HTTPAction `yaml:"http,omitempty"`
+	Timeout Duration    `yaml:"timeout"`
+}
+
+// HTTPAction is an actuator that is an HTTP call.
+type HTTPAction struct {
+	Method  string            `yaml:"method"`
+	URL     string            `yaml:"url"`
+	Body    string            `yaml:"body"`
+	Headers map[string]string `yaml:"headers"`
+}
+
+// WriteProbe configures the explicit write probe (S2 and V1): it creates a
+// real, labelled run in the Rust runtime.
+type WriteProbe struct {
+	Source   string `yaml:"source"`    // metadata.source on the run
+	WorkerID string `yaml:"worker_id"` // worker_id on the run
+}
+
+// Signal is one PromQL query with its thresholds and its policies.
+type Signal struct {
+	Name  string `yaml:"-"`
+	Title string `yaml:"title"`
+	Query string `yaml:"query"`
+	// Unit formats values: ratio (shown as %), count, events, bool, percent.
+	Unit string `yaml:"unit"`
+	// Warn and Crit are thresholds; Direction says which side is bad.
+	Warn      *float64 `yaml:"warn"`
+	Crit      *float64 `yaml:"crit"`
+	Direction string   `yaml:"direction"` // above (default) | below
+	// For is how long Crit must hold before the check fails (PENDING before).
+	For           Duration `yaml:"for"`
+	KeepFiringFor Duration `yaml:"keep_firing_for"`
+	// VolumeQuery and MinRequests guard ratios computed on too little traffic.
+	VolumeQuery string  `yaml:"volume_query"`
+	MinRequests float64 `yaml:"min_requests"`
+	OnNoData    Policy  `yaml:"on_no_data"`
+	OnError     Policy  `yaml:"on_error"`
+	// Series says the query must return exactly one series (preflight checks it).
+	Series string `yaml:"series"` // one (default) | any
+}
+
+// Incident is one incident criterion, made explicit: a signal, a threshold,
+// how long it must hold and how long it keeps firing after it clears.
+type Incident struct {
+	Name          string   `yaml:"-"`
+	Title         string   `yaml:"title"`
+	Runbook       string   `yaml:"runbook"` // I1, I2 or I3
+	Signal        string   `yaml:"signal"`
+	Above         *float64 `yaml:"above"`
+	Below         *float64 `yaml:"below"`
+	For           Duration `yaml:"for"`
+	KeepFiringFor Duration `yaml:"keep_firing_for"`
+}
+
+// Rehearsal ties a generated config to the rehearsal world that wrote it.
+type Rehearsal struct {
+	ControlURL string `yaml:"control_url"`
+}
+
+// Policy is what a check answers when its data is missing or its query fails.
+type Policy string
+
+// The policies of DESIGN.md §2.
+const (
+	PolicyHold     Policy = "hold"      // UNKNOWN: gates hold
+	PolicyFail     Policy = "fail"      // FAIL
+	PolicyPass     Policy = "pass"      // PASS (use sparingly: e.g. "no drift series" means no drift)
+	PolicyKeepLast Policy = "keep_last" // the last verdict, while its data is not stale
+)
+
+// Duration is a time.Duration written as "5m" in YAML.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -1,0 +1,46 @@
+// Package metrics queries Prometheus for the configured signals: the client
+// (client_golang api/v1 with auth, TLS and headers from prometheus/common),
+// the sampler (poll loop, bounded concurrency, no overlapping query per
+// signal) and the samples with their ages.
+package metrics
+
+import "time"
+
+// Point is one value of a series at one instant.
+type Point struct {
+	T time.Time
+	V float64
+}
+
+// Sample is the latest observation of one signal.
+type Sample struct {
+	Signal   string
+	Query    string
+	Value    float64
+	HasValue bool // false: the query returned no data
+	Series   int  // how many series the query returned
+	// Volume is the value of the signal's volume_query, when it has one.
+	Volume    float64
+	HasVolume bool
+	// History holds the sparkline window, oldest first.
+	History []Point
+	// At is when this value was evaluated; its age is now − At.
+	At       time.Time
+	Err      error
+	Warnings []string
+}
+
+// Age is how old the sample is at now; a sample never observed is -1.
+func (s Sample) Age(now time.Time) time.Duration {
+	if s.At.IsZero() {
+		return -1
+	}
+	return now.Sub(s.At)
+}
+
+// Snapshot is every signal's latest sample after one sampler tick.
+type Snapshot struct {
+	Seq     uint64
+	At      time.Time
+	Samples map[string]Sample
+}

@@ -1,0 +1,82 @@
+package runbook
+
+import (
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// State is everything the screen and scripted mode show, evaluated from one
+// round of observations. It is observed, never remembered: rebuilding it
+// from the systems gives the same answer.
+type State struct {
+	Env        string
+	Production bool
+	Observed   Observed
+	Items      []ItemStatus     // in runbook order: P, S, V, R
+	Incidents  []IncidentStatus // I1–I3, one per configured criterion
+	Snapshot   metrics.Snapshot
+	Parity     ParityStatus
+	Health     []checks.Result // rust health, rust readiness, legacy health
+	At         time.Time
+}
+
+// Observed is where the cutover stands, read from the systems themselves.
+type Observed struct {
+	RustWriteMode checks.Result // Evidence.Value is the mode from /healthz
+	LegacyFreeze  checks.Result // Evidence.Value is "frozen" | "not frozen"
+	WriteTarget   checks.Result // Evidence.Value is "rust" | "legacy" | "split"
+	CohortPercent float64       // share of writes on rust, 0–100; NaN when unknown
+}
+
+// ItemStatus is one runbook item with its live verdict.
+type ItemStatus struct {
+	Item    *Item
+	Verdict checks.Verdict
+	Checks  []checks.Result
+}
+
+// ParityStatus is the newest shadow-parity report as the cockpit read it.
+type ParityStatus struct {
+	Result   checks.Result // P1-style gate verdict with evidence
+	Decision string        // allow | block | "" when unknown
+	Critical int
+	Warning  int
+	Path     string
+	Generated time.Time
+}
+
+// IncidentState is where an incident criterion stands.
+type IncidentState int
+
+// Incident states; Unknown never counts as OK.
+const (
+	IncidentUnknown IncidentState = iota
+	IncidentOK
+	IncidentPending
+	IncidentFiring
+)
+
+func (s IncidentState) String() string {
+	return [...]string{"unknown", "ok", "pending", "firing"}[s]
+}
+
+// MarshalText names the state in JSON.
+func (s IncidentState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// IncidentStatus is one incident criterion with its live value and timers.
+type IncidentStatus struct {
+	ID         string        `json:"id"`      // config name, e.g. write_error_spike
+	Runbook    string        `json:"runbook"` // I1, I2, I3
+	Title      string        `json:"title"`
+	State      IncidentState `json:"state"`
+	Value      float64       `json:"value"`
+	HasValue   bool          `json:"has_value"`
+	Threshold  float64       `json:"threshold"`
+	Comparator string        `json:"comparator"` // ">" or "<"
+	For        time.Duration `json:"-"`
+	PendingFor time.Duration `json:"-"` // how long the condition has held
+	Unit       string        `json:"unit"`
+	Evidence   string        `json:"evidence"`
+}
