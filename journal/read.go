@@ -1,0 +1,67 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// CorruptError lists lines that are not whole records, typically the last
+// line of a process killed mid-write. Read still returns every good record.
+type CorruptError struct {
+	Path  string
+	Lines []int // 1-based
+}
+
+func (e *CorruptError) Error() string {
+	nums := make([]string, len(e.Lines))
+	for i, n := range e.Lines {
+		nums[i] = strconv.Itoa(n)
+	}
+	return fmt.Sprintf("%s: skipped torn or corrupt journal line(s) %s", e.Path, strings.Join(nums, ", "))
+}
+
+// Read returns every record of the journal at path, in file order. A missing
+// file is an empty history. Lines that do not decode are skipped and
+// reported with a *CorruptError alongside the records that did.
+func Read(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening journal: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+
+	var (
+		recs []Record
+		bad  []int
+	)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil || r.Kind == "" {
+			bad = append(bad, n)
+			continue
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return recs, fmt.Errorf("reading journal: %w", err)
+	}
+	if len(bad) > 0 {
+		return recs, &CorruptError{Path: path, Lines: bad}
+	}
+	return recs, nil
+}

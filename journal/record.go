@@ -1,0 +1,48 @@
+// Package journal is the cockpit's append-only history: one JSON object per
+// line, fsynced per record, so a killed process loses at most the line it
+// was writing. The journal is history, not truth: where the cutover stands is
+// always read from the systems themselves.
+package journal
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Record kinds, in the order a session usually writes them.
+const (
+	KindSession  = "session"  // a process started (operator, host, argv, config hash)
+	KindVerdict  = "verdict"  // a check's verdict changed
+	KindApproval = "approval" // an operator approved an action
+	KindOverride = "override" // a gate that was not green was overridden, with a reason
+	KindRefused  = "refused"  // an action was refused (gate, lock, missing approval)
+	KindIntent   = "intent"   // an action is about to run
+	KindProgress = "progress" // a step of an action moved on
+	KindOutcome  = "outcome"  // an action finished, OK or not
+	KindArtifact = "artifact" // a file was collected (parity report, timeline)
+)
+
+// Record is one line of the journal. Every field but Time and Kind is
+// optional and left out of the JSON when empty.
+type Record struct {
+	Time       time.Time `json:"time"`
+	Kind       string    `json:"kind"`
+	Env        string    `json:"env,omitempty"`
+	Operator   string    `json:"operator,omitempty"`
+	Host       string    `json:"host,omitempty"`
+	ConfigHash string    `json:"config_hash,omitempty"`
+	Step       string    `json:"step,omitempty"`
+	Check      string    `json:"check,omitempty"`
+	Verdict    string    `json:"verdict,omitempty"`
+	Evidence   string    `json:"evidence,omitempty"`
+	Message    string    `json:"message,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	Argv       []string  `json:"argv,omitempty"`
+	OK         *bool     `json:"ok,omitempty"`
+}
+
+// Path is where an environment's journal lives: <state_dir>/<env>/journal.jsonl.
+// One file per environment keeps a staging rehearsal out of production's history.
+func Path(stateDir, env string) string {
+	return filepath.Join(stateDir, env, "journal.jsonl")
+}
