@@ -1,0 +1,106 @@
+package rustsim
+
+import (
+	"net/http"
+)
+
+// routes wires the API like the runtime's build_router. /healthz, /readyz
+// and /metrics are served beside the API and are not counted as API requests.
+func (r *Runtime) routes() http.Handler {
+	api := &router{}
+	api.add(http.MethodPost, "/internal/v1/runs", r.startRun)
+	api.add(http.MethodGet, "/internal/v1/runs/:run_id", r.getRun)
+	api.add(http.MethodPost, "/internal/v1/runs/:run_id/events", r.appendRunEvent)
+	api.add(http.MethodGet, "/internal/v1/runs/:run_id/receipt", r.getReceipt)
+	api.add(http.MethodGet, "/internal/v1/runs/:run_id/replay", r.getReplay)
+	api.add(http.MethodGet, "/internal/v1/khala/topics/:topic/messages", r.getKhalaMessages)
+	api.add(http.MethodGet, "/internal/v1/khala/fanout/metrics", r.getFanoutMetrics)
+	api.add(http.MethodGet, "/internal/v1/khala/fanout/hooks", r.getFanoutHooks)
+	api.add(http.MethodGet, "/internal/v1/projectors/checkpoints/:run_id", r.getRunCheckpoint)
+	api.add(http.MethodGet, "/internal/v1/projectors/drift", r.getDrift)
+	api.add(http.MethodGet, "/internal/v1/projectors/run-summary/:run_id", r.getRunSummary)
+	api.add(http.MethodPost, "/internal/v1/workers", r.registerWorker)
+	api.add(http.MethodGet, "/internal/v1/workers/:worker_id", r.getWorker)
+	api.add(http.MethodPost, "/internal/v1/workers/:worker_id/heartbeat", r.heartbeatWorker)
+	api.add(http.MethodPost, "/internal/v1/workers/:worker_id/status", r.transitionWorker)
+	api.add(http.MethodGet, "/internal/v1/workers/:worker_id/checkpoint", r.getWorkerCheckpoint)
+	counted := r.metrics.countRequests(api)
+
+	ops := &router{}
+	ops.add(http.MethodGet, "/healthz", r.health)
+	ops.add(http.MethodGet, "/readyz", r.readiness)
+	metricsHandler := r.metrics.handler()
+	ops.add(http.MethodGet, "/metrics", func(w http.ResponseWriter, req *http.Request, _ params) {
+		metricsHandler.ServeHTTP(w, req)
+	})
+
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch req.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			ops.ServeHTTP(w, req)
+		default:
+			counted.ServeHTTP(w, req)
+		}
+	})
+}
+
+// locked runs f under the runtime's lock and writes its reply afterwards.
+func (r *Runtime) locked(w http.ResponseWriter, f func() reply) {
+	r.mu.Lock()
+	rp := f()
+	r.mu.Unlock()
+	rp.write(w)
+}
+
+// guardWrite is the runtime's ensure_runtime_write_authority: the first
+// thing a write handler does once axum has extracted path and body.
+// Caller holds r.mu.
+func (r *Runtime) guardWrite() *apiError {
+	if r.proc.mode != ModeRustActive {
+		return errFrozen(r.proc.mode)
+	}
+	return nil
+}
+
+// failWrite answers an injected write failure, counted as a failed
+// projection write, as a projector error surfaces in the runtime.
+// Caller holds r.mu.
+func (r *Runtime) failWrite() reply {
+	r.metrics.projectionKO.Inc()
+	return errInternal("projector failure: projector persistence error: simulated write failure").reply()
+}
+
+func (r *Runtime) health(w http.ResponseWriter, _ *http.Request, _ params) {
+	r.locked(w, func() reply {
+		return jsonReply(http.StatusOK, struct {
+			Status                string `json:"status"`
+			Service               string `json:"service"`
+			BuildSHA              string `json:"build_sha"`
+			UptimeSeconds         int64  `json:"uptime_seconds"`
+			AuthorityWriteMode    string `json:"authority_write_mode"`
+			AuthorityWriterActive bool   `json:"authority_writer_active"`
+			FanoutDriver          string `json:"fanout_driver"`
+		}{
+			"ok", r.proc.service, r.proc.buildSHA, int64(r.now().Sub(r.proc.startedAt).Seconds()),
+			r.proc.mode, r.proc.mode == ModeRustActive, fanoutDriver,
+		})
+	})
+}
+
+func (r *Runtime) readiness(w http.ResponseWriter, _ *http.Request, _ params) {
+	r.locked(w, func() reply {
+		ready := !r.faults.NotReady
+		status, code := "ready", http.StatusOK
+		if !ready {
+			status, code = "not_ready", http.StatusServiceUnavailable
+		}
+		return jsonReply(code, struct {
+			Status                string `json:"status"`
+			AuthorityReady        bool   `json:"authority_ready"`
+			ProjectorReady        bool   `json:"projector_ready"`
+			WorkersReady          bool   `json:"workers_ready"`
+			AuthorityWriterActive bool   `json:"authority_writer_active"`
+			FanoutDriver          string `json:"fanout_driver"`
+		}{status, ready, ready, ready, r.proc.mode == ModeRustActive, fanoutDriver})
+	})
+}
