@@ -1,0 +1,93 @@
+package lock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// File is an flock(2) lock on one file per environment
+// (<state_dir>/<env>.lock). flock belongs to the open file, so the kernel
+// frees it when the holder exits, however it exits; the file itself stays and
+// holds the last holder's JSON only while the lock is held.
+type File struct {
+	Path string
+	// Now stamps refusals; time.Now when nil.
+	Now func() time.Time
+}
+
+// FileLock returns the flock-based lock at path.
+func FileLock(path string) *File { return &File{Path: path} }
+
+// Acquire takes the lock without waiting: a held lock is a *BusyError now,
+// never a queue an operator did not ask to join.
+func (l *File) Acquire(_ context.Context, holder Holder) (func() error, error) {
+	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating lock directory: %w", err)
+	}
+	f, err := os.OpenFile(l.Path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		defer f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &BusyError{Holder: readHolder(f), At: l.now()}
+		}
+		return nil, fmt.Errorf("locking %s: %w", l.Path, err)
+	}
+	if err := writeHolder(f, holder); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("writing lock holder: %w", err)
+	}
+	release := func() error {
+		// Empty the file first so nobody reads a stale holder after we unlock.
+		truncErr := f.Truncate(0)
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("releasing lock: %w", err)
+		}
+		if truncErr != nil {
+			return fmt.Errorf("clearing lock holder: %w", truncErr)
+		}
+		return nil
+	}
+	return once(release), nil
+}
+
+func (l *File) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+func writeHolder(f *os.File, h Holder) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(append(b, '\n'), 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// readHolder reads what the holder wrote; a holder caught between flock and
+// its write leaves an empty file, which reads as an unknown holder.
+func readHolder(f *os.File) Holder {
+	var h Holder
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, 64<<10))
+	if err == nil {
+		_ = json.Unmarshal(b, &h)
+	}
+	return h
+}

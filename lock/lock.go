@@ -1,0 +1,52 @@
+// Package lock keeps two operators from acting on the same environment at
+// once. A refusal names who holds the lock, since when and for which step,
+// so the second operator knows whom to talk to instead of retrying blindly.
+package lock
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+)
+
+// Locker grants one holder at a time per environment. Release is safe to
+// call once; a holder that dies loses the lock (the kernel closes its file,
+// PostgreSQL ends its session).
+type Locker interface {
+	Acquire(ctx context.Context, holder Holder) (release func() error, err error)
+}
+
+// Holder says who holds a lock: it is stored with the lock so a refused
+// acquirer can name it.
+type Holder struct {
+	Operator string    `json:"operator"`
+	Host     string    `json:"host"`
+	PID      int       `json:"pid"`
+	Env      string    `json:"env"`
+	Step     string    `json:"step"`
+	Since    time.Time `json:"since"`
+}
+
+// BusyError is the refusal: the lock is held by Holder. At is when the
+// refusal happened, so the message can say how long the holder has held it.
+type BusyError struct {
+	Holder Holder
+	At     time.Time
+}
+
+func (e *BusyError) Error() string {
+	h := e.Holder
+	if h.Operator == "" && h.PID == 0 {
+		return "lock held by an unknown holder (it wrote no details)"
+	}
+	msg := fmt.Sprintf("lock held by %s@%s pid %d", h.Operator, h.Host, h.PID)
+	if !h.Since.IsZero() {
+		msg += fmt.Sprintf(" since %s (%s ago)", h.Since.Local().Format(time.TimeOnly), checks.FormatAge(e.At.Sub(h.Since)))
+	}
+	if h.Step != "" {
+		msg += " running " + h.Step
+	}
+	return msg
+}
