@@ -1,0 +1,103 @@
+package rustsim
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+const frozenShadow = `{"error":"write_path_frozen","message":"runtime authority writes are disabled in mode shadow_only"}`
+
+func TestNewReadsWriteMode(t *testing.T) {
+	for env, want := range map[string]string{"": ModeRustActive, " Shadow_Only ": ModeShadowOnly, "read_only": ModeReadOnly} {
+		e := map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": env}
+		if env == "" {
+			e = nil
+		}
+		r, _ := newRuntime(t, e)
+		if r.Mode() != want {
+			t.Errorf("mode for %q = %q, want %q", env, r.Mode(), want)
+		}
+	}
+	if _, err := New(Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "legacy"}}); err == nil ||
+		!strings.Contains(err.Error(), "refuses to start") {
+		t.Fatalf("New with an unknown mode: err = %v, want a refusal to start", err)
+	}
+}
+
+func TestFrozenModesRefuseEveryWriteAfterExtraction(t *testing.T) {
+	for _, mode := range []string{ModeShadowOnly, ModeReadOnly} {
+		t.Run(mode, func(t *testing.T) {
+			r, _ := newRuntime(t, map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": mode})
+			frozen := `{"error":"write_path_frozen","message":"runtime authority writes are disabled in mode ` + mode + `"}`
+			expect(t, call(t, r, http.MethodPost, "/internal/v1/runs", `{}`), 503, frozen)
+			// The safe probe: a random run id with a valid body.
+			expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/"+newUUIDv7(time.Now(), r.rng)+"/events", `{"event_type":"probe"}`), 503, frozen)
+			expect(t, call(t, r, http.MethodPost, "/internal/v1/workers", `{"owner_user_id":1}`), 503, frozen)
+			// Extraction still comes first: a bad id is the framework's plain 400, not 503.
+			if resp := call(t, r, http.MethodPost, "/internal/v1/runs/xyz/events", `{"event_type":"probe"}`); resp.status != 400 || strings.HasPrefix(resp.body, "{") {
+				t.Fatalf("bad uuid while frozen = %d %q, want plain-text 400", resp.status, resp.body)
+			}
+			health := call(t, r, http.MethodGet, "/healthz", "").json(t)
+			if health["authority_write_mode"] != mode || health["authority_writer_active"] != false {
+				t.Errorf("healthz = %v, want mode %s and writer inactive", health, mode)
+			}
+			if call(t, r, http.MethodGet, "/readyz", "").status != 200 {
+				t.Error("a frozen runtime must still be ready")
+			}
+		})
+	}
+}
+
+func TestSafeProbeOnActiveRuntimeIs404AndWritesNothing(t *testing.T) {
+	r, _ := newRuntime(t, nil)
+	expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/0190f3a0-0000-7000-8000-000000000000/events", `{"event_type":"probe"}`), 404, `{"error":"not_found"}`)
+	if n := metricValue(t, r, `runtime_projection_write_total{result="ok",runtime="rust"}`); n != 0 {
+		t.Fatalf("the probe projected %v events, want none", n)
+	}
+}
+
+func TestRestartLosesRunsButKeepsProjections(t *testing.T) {
+	r, clk := newRuntime(t, map[string]string{"RUNTIME_BUILD_SHA": "abc123"})
+	id := createRun(t, r, `{}`)
+	clk.advance(90 * time.Second)
+	if up := call(t, r, http.MethodGet, "/healthz", "").json(t)["uptime_seconds"]; up != 90.0 {
+		t.Fatalf("uptime = %v, want 90", up)
+	}
+
+	if err := r.Restart(map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "bogus"}); err == nil {
+		t.Fatal("Restart with an invalid mode succeeded")
+	}
+	if call(t, r, http.MethodGet, "/internal/v1/runs/"+id, "").status != 200 || r.Mode() != ModeRustActive {
+		t.Fatal("a failed restart must leave the old process serving unchanged")
+	}
+
+	if err := r.Restart(map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}); err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode() != ModeShadowOnly || r.Env()["RUNTIME_AUTHORITY_WRITE_MODE"] != "shadow_only" {
+		t.Fatalf("after restart mode=%s env=%v", r.Mode(), r.Env())
+	}
+	for _, p := range []string{"", "/receipt", "/replay"} {
+		expect(t, call(t, r, http.MethodGet, "/internal/v1/runs/"+id+p, ""), 404, `{"error":"not_found"}`)
+	}
+	expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/"+id+"/events", `{"event_type":"x"}`), 503, frozenShadow)
+	for _, p := range []string{"/internal/v1/projectors/checkpoints/", "/internal/v1/projectors/run-summary/"} {
+		if resp := call(t, r, http.MethodGet, p+id, ""); resp.status != 200 {
+			t.Errorf("GET %s after restart = %d, want 200 (projection state survives)", p, resp.status)
+		}
+	}
+	health := call(t, r, http.MethodGet, "/healthz", "").json(t)
+	if health["uptime_seconds"] != 0.0 || health["build_sha"] != "dev" {
+		t.Errorf("healthz after restart = %v, want uptime 0 and the new env's build_sha", health)
+	}
+}
+
+func TestEnvIsACopy(t *testing.T) {
+	r, _ := newRuntime(t, map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "rust_active"})
+	r.Env()["RUNTIME_AUTHORITY_WRITE_MODE"] = "read_only"
+	if r.Env()["RUNTIME_AUTHORITY_WRITE_MODE"] != "rust_active" {
+		t.Fatal("mutating Env()'s result changed the runtime")
+	}
+}
