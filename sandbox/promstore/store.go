@@ -1,0 +1,189 @@
+// Package promstore is the rehearsal world's Prometheus: the real Prometheus
+// TSDB and PromQL engine behind Prometheus's HTTP query API, fed by scraping
+// the simulated runtimes' /metrics. Queries therefore behave as they will in
+// production, and client_golang's api/prometheus/v1 and promtool talk to it
+// unchanged.
+//
+// Differences from a Prometheus server, on purpose: targets are static, there
+// is no relabelling, rules, remote write or UI; only the text exposition
+// formats are scraped (not protobuf, so no native histograms); /api/v1/metadata
+// answers an empty object; no stale markers are written when Run stops.
+package promstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+)
+
+// Defaults that keep an idle rehearsal world small and production-like.
+const (
+	defaultScrapeInterval = time.Second
+	defaultLookbackDelta  = 5 * time.Minute // Prometheus's default
+	defaultQueryTimeout   = 30 * time.Second
+	// defaultMaxSamples is a tenth of Prometheus's 50M: the world must stay
+	// well under 150 MB RSS, and no rehearsal query needs more.
+	defaultMaxSamples = 5_000_000
+	// retention keeps only what a rehearsal can look at; blocks are cut
+	// every 30m so the in-memory head never spans more than ~45m.
+	retention     = 2 * time.Hour
+	blockDuration = 30 * time.Minute
+	// subqueryStep is Prometheus's default evaluation interval, which it
+	// uses for subqueries written without a step (`[30m:]`).
+	subqueryStep = time.Minute
+)
+
+// Target is one /metrics endpoint to scrape.
+type Target struct {
+	Job      string
+	Instance string
+	URL      string            // the full /metrics URL
+	Labels   map[string]string // extra target labels, added to every sample
+}
+
+// Options configures a Store. Zero values pick the defaults noted per field.
+type Options struct {
+	Dir            string        // "" = a temp dir removed on Close
+	ScrapeInterval time.Duration // default 1s
+	Targets        []Target
+	Now            func() time.Time // default time.Now; scrape timestamps and the default query time
+	Logger         *slog.Logger     // default: discard
+	LookbackDelta  time.Duration    // default 5m, as in Prometheus
+	QueryTimeout   time.Duration    // default 30s; a request's `timeout` can only shorten it
+}
+
+// Store is an embedded Prometheus: a TSDB, a PromQL engine, a scraper and
+// the HTTP API. All methods are safe for concurrent use.
+type Store struct {
+	db       *tsdb.DB
+	engine   *promql.Engine
+	parser   parser.Parser
+	dir      string
+	ownDir   bool
+	interval time.Duration
+	targets  []*scrapeTarget
+	now      func() time.Time
+	logger   *slog.Logger
+
+	// life is held shared by every scrape round and exclusively by Close,
+	// so the TSDB is never closed under an in-flight append.
+	life   sync.RWMutex
+	closed bool
+
+	outage atomic.Bool
+	slow   atomic.Int64 // time.Duration
+}
+
+// Open creates the TSDB and the engine. It does not scrape: call Run.
+func Open(opts Options) (*Store, error) {
+	if opts.ScrapeInterval <= 0 {
+		opts.ScrapeInterval = defaultScrapeInterval
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.LookbackDelta <= 0 {
+		opts.LookbackDelta = defaultLookbackDelta
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = defaultQueryTimeout
+	}
+	targets, err := newScrapeTargets(opts.Targets)
+	if err != nil {
+		return nil, err
+	}
+
+	dir, ownDir := opts.Dir, opts.Dir == ""
+	if ownDir {
+		if dir, err = os.MkdirTemp("", "promstore-"); err != nil {
+			return nil, fmt.Errorf("creating tsdb dir: %w", err)
+		}
+	}
+	db, err := tsdb.Open(dir, opts.Logger, nil, tsdbOptions(), nil)
+	if err != nil {
+		if ownDir {
+			_ = os.RemoveAll(dir)
+		}
+		return nil, fmt.Errorf("opening tsdb in %s: %w", dir, err)
+	}
+	pql := parser.NewParser(parser.Options{})
+	engine := promql.NewEngine(promql.EngineOpts{
+		Parser:               pql,
+		Logger:               opts.Logger,
+		MaxSamples:           defaultMaxSamples,
+		Timeout:              opts.QueryTimeout,
+		LookbackDelta:        opts.LookbackDelta,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+		NoStepSubqueryIntervalFn: func(int64) int64 {
+			return subqueryStep.Milliseconds()
+		},
+	})
+	return &Store{
+		db:       db,
+		engine:   engine,
+		parser:   pql,
+		dir:      dir,
+		ownDir:   ownDir,
+		interval: opts.ScrapeInterval,
+		targets:  targets,
+		now:      opts.Now,
+		logger:   opts.Logger,
+	}, nil
+}
+
+// tsdbOptions trades Prometheus's throughput-oriented defaults for a small
+// footprint: short retention, small blocks, a small series hash map and the
+// smallest chunk write buffer; out-of-order ingestion stays disabled.
+func tsdbOptions() *tsdb.Options {
+	o := tsdb.DefaultOptions()
+	o.RetentionDuration = retention.Milliseconds()
+	o.MinBlockDuration = blockDuration.Milliseconds()
+	o.MaxBlockDuration = blockDuration.Milliseconds()
+	o.StripeSize = 1024
+	o.HeadChunksWriteBufferSize = chunks.MinWriteBufferSize
+	o.OutOfOrderTimeWindow = 0
+	return o
+}
+
+// Close stops scraping, closes the TSDB and removes the temp dir if Open
+// made one. Cancel Run's context first to stop its ticker promptly.
+func (s *Store) Close() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.db.Close()
+	if err != nil {
+		err = fmt.Errorf("closing tsdb: %w", err)
+	}
+	if s.ownDir {
+		if rmErr := os.RemoveAll(s.dir); rmErr != nil {
+			err = errors.Join(err, fmt.Errorf("removing tsdb dir: %w", rmErr))
+		}
+	}
+	return err
+}
+
+// SetOutage makes the HTTP API look dead (see Handler) while scraping goes
+// on, so data is there again on recovery, as with a Prometheus whose API
+// was unreachable but whose scrapes continued.
+func (s *Store) SetOutage(down bool) { s.outage.Store(down) }
+
+// SetSlow delays every HTTP response by d (0 turns it off). A client that
+// gives up first gets nothing.
+func (s *Store) SetSlow(d time.Duration) { s.slow.Store(int64(d)) }
