@@ -1,0 +1,68 @@
+package legacysim
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is the node's Prometheus surface (sandbox defaults for the
+// cockpit's configurable queries), every series labelled runtime="legacy".
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	serve    http.Handler
+}
+
+func newMetrics(r *Runtime) *metrics {
+	labels := prometheus.Labels{"runtime": "legacy"}
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "runtime_http_requests_total", Help: "Requests by kind (write/read) and status class.", ConstLabels: labels,
+		}, []string{"kind", "status_class"}),
+	}
+	for _, kind := range []string{"write", "read"} {
+		for _, class := range []string{"2xx", "4xx", "5xx"} {
+			m.requests.WithLabelValues(kind, class)
+		}
+	}
+	gauge := func(name, help string, f func() bool) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, func() float64 {
+			if f() {
+				return 1
+			}
+			return 0
+		})
+	}
+	m.registry.MustRegister(m.requests,
+		gauge("runtime_ready", "1 when health answers ok.", func() bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return !r.faults.NotReady
+		}),
+		gauge("runtime_authority_writer_active", "1 unless the node reports its writes frozen.", func() bool { return !r.Frozen() }),
+		gauge("runtime_legacy_write_freeze", "1 when the node reports its writes frozen.", r.Frozen),
+	)
+	m.serve = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return m
+}
+
+func (m *metrics) handler() http.Handler { return m.serve }
+
+// count records one request; POST is a write, everything else a read.
+func (m *metrics) count(method string, status int) {
+	kind := "read"
+	if method == http.MethodPost {
+		kind = "write"
+	}
+	class := "2xx"
+	switch {
+	case status >= 500:
+		class = "5xx"
+	case status >= 400:
+		class = "4xx"
+	}
+	m.requests.WithLabelValues(kind, class).Inc()
+}
