@@ -33,7 +33,7 @@ func TestFrozenModesRefuseEveryWriteAfterExtraction(t *testing.T) {
 			frozen := `{"error":"write_path_frozen","message":"runtime authority writes are disabled in mode ` + mode + `"}`
 			expect(t, call(t, r, http.MethodPost, "/internal/v1/runs", `{}`), 503, frozen)
 			// The safe probe: a random run id with a valid body.
-			expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/"+newUUIDv7(time.Now(), r.rng)+"/events", `{"event_type":"probe"}`), 503, frozen)
+			expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/0190f3a0-0000-7000-8000-00000000abcd/events", `{"event_type":"probe"}`), 503, frozen)
 			expect(t, call(t, r, http.MethodPost, "/internal/v1/workers", `{"owner_user_id":1}`), 503, frozen)
 			// Extraction still comes first: a bad id is the framework's plain 400, not 503.
 			if resp := call(t, r, http.MethodPost, "/internal/v1/runs/xyz/events", `{"event_type":"probe"}`); resp.status != 400 || strings.HasPrefix(resp.body, "{") {
