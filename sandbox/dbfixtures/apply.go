@@ -22,7 +22,8 @@ const maxIdentifierBytes = 63
 // Good after Broken repairs the database, and applying anything twice is the
 // same as once. Table data is never touched. It runs in one transaction, so a
 // failure leaves the database as it was. The login must be a superuser or
-// a member of every role.
+// a member of every role. MissingRole drops roles.ControlRW, which postgres
+// refuses while that role holds privileges in another database.
 func Apply(ctx context.Context, dbURL string, roles dbroles.Roles, v Variant) error {
 	violation, err := violations(v, roles)
 	if err != nil {
