@@ -1,0 +1,133 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// RustHealth is what the Rust runtime's /healthz says about itself. The
+// write mode is read here: a frozen runtime is still ready, so /readyz
+// cannot tell it.
+type RustHealth struct {
+	Mode         string `json:"authority_write_mode"`
+	WriterActive bool   `json:"authority_writer_active"`
+	BuildSHA     string `json:"build_sha"`
+}
+
+// RustHealth asks GET /healthz, which always answers 200 while the process
+// serves. The Result is PASS when it does and the mode is readable.
+func (p *Probes) RustHealth(ctx context.Context) (RustHealth, Result) {
+	url := p.rustURL("/healthz")
+	r := result("rust_health", "rust health", "GET "+url, p.now())
+	rep, err := p.do(ctx, http.MethodGet, url, nil, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return RustHealth{}, unreachable(r, err)
+	}
+	var body struct {
+		Status string `json:"status"`
+		RustHealth
+	}
+	if rep.status != http.StatusOK || !decode(rep.body, &body) || body.Status != "ok" || body.Mode == "" {
+		return RustHealth{}, unexpected(r, rep)
+	}
+	h := body.RustHealth
+	r.Verdict = Pass
+	r.Evidence.Value = fmt.Sprintf("ok mode=%s writer_active=%t build=%s", h.Mode, h.WriterActive, h.BuildSHA)
+	r.Evidence.Rule = "200 status=ok"
+	return h, r
+}
+
+// RustReadiness asks GET /readyz: 200 ready is PASS, 503 not_ready FAIL
+// naming the inputs that are not ready.
+func (p *Probes) RustReadiness(ctx context.Context) Result {
+	url := p.rustURL("/readyz")
+	r := result("rust_readiness", "rust readiness", "GET "+url, p.now())
+	rep, err := p.do(ctx, http.MethodGet, url, nil, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err)
+	}
+	var body struct {
+		Status         string `json:"status"`
+		AuthorityReady *bool  `json:"authority_ready"`
+		ProjectorReady *bool  `json:"projector_ready"`
+		WorkersReady   *bool  `json:"workers_ready"`
+		WriterActive   *bool  `json:"authority_writer_active"`
+		FanoutDriver   string `json:"fanout_driver"`
+	}
+	r.Evidence.Rule = "200 status=ready"
+	switch {
+	case rep.status == http.StatusOK && decode(rep.body, &body) && body.Status == "ready":
+		r.Verdict, r.Evidence.Value = Pass, "ready"
+	case rep.status == http.StatusServiceUnavailable && decode(rep.body, &body) && body.Status == "not_ready":
+		var down []string
+		for name, v := range map[string]*bool{"authority": body.AuthorityReady, "projector": body.ProjectorReady, "workers": body.WorkersReady} {
+			if v != nil && !*v {
+				down = append(down, name)
+			}
+		}
+		r.Verdict, r.Evidence.Value = Fail, "503 not_ready"
+		if len(down) > 0 {
+			slices.Sort(down)
+			r.Evidence.Value += " (" + strings.Join(down, ", ") + " not ready)"
+		}
+	default:
+		return unexpected(r, rep)
+	}
+	return r
+}
+
+// LegacyHealth asks the legacy runtime's signed GET /internal/v1/health.
+// Unsigned, it only ever answers 401, so the signature is part of the probe.
+func (p *Probes) LegacyHealth(ctx context.Context) Result {
+	url := p.legacyURL("/internal/v1/health")
+	r := result("legacy_health", "legacy health", "GET "+url+" (signed)", p.now())
+	rep, err := p.signed(ctx, http.MethodGet, url, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err)
+	}
+	if res, ok := p.authProblem(r, rep); ok {
+		return res
+	}
+	var body struct {
+		Status  string `json:"status"`
+		Version string `json:"version"`
+	}
+	if rep.status != http.StatusOK || !decode(rep.body, &body) || body.Status != "ok" {
+		return unexpected(r, rep)
+	}
+	r.Verdict = Pass
+	r.Evidence.Value = "ok version=" + body.Version
+	r.Evidence.Rule = "200 status=ok"
+	return r
+}
+
+// authProblem turns the legacy runtime's 401/403 into an UNKNOWN that names
+// the fix; the signature itself never appears in evidence.
+func (p *Probes) authProblem(r Result, rep reply) (Result, bool) {
+	var e legacyError
+	switch {
+	case rep.status == http.StatusUnauthorized:
+		r.Verdict = Unknown
+		r.Evidence.Value = "401 unauthorized"
+		r.Evidence.Reason = "signature rejected: check " + p.secretSource()
+		return r, true
+	case rep.status == http.StatusForbidden:
+		decode(rep.body, &e)
+		r.Verdict = Unknown
+		r.Evidence.Value = "403 " + e.Error.Code
+		r.Evidence.Reason = "signature claims refused: " + e.Error.Message
+		return r, true
+	case rep.status == http.StatusNotAcceptable:
+		r.Verdict = Unknown
+		r.Evidence.Value = "406"
+		r.Evidence.Reason = "the runtime refused the JSON Accept header"
+		return r, true
+	}
+	return r, false
+}

@@ -1,0 +1,234 @@
+package checks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/openagents/cockpit/config"
+)
+
+// ParitySchema is the only report schema the cockpit trusts.
+const ParitySchema = "openagents.runtime.shadow_parity.v1"
+
+// ParityReport is the shadow harness's parity-report.json.
+type ParityReport struct {
+	Schema      string       `json:"schema"`
+	GeneratedAt string       `json:"generated_at"`
+	LegacyRunID string       `json:"legacy_run_id"`
+	RustRunID   string       `json:"rust_run_id"`
+	Diffs       []ParityDiff `json:"diffs"`
+	Totals      struct {
+		Critical int `json:"critical"`
+		Warning  int `json:"warning"`
+	} `json:"totals"`
+	Gate struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+	} `json:"gate"`
+}
+
+// ParityDiff is one field that differs between the two captures.
+type ParityDiff struct {
+	Severity string    `json:"severity"`
+	Field    string    `json:"field"`
+	Legacy   DiffValue `json:"legacy"`
+	Rust     DiffValue `json:"rust"`
+	Message  string    `json:"message"`
+}
+
+// DiffValue is a diff side as text. The real harness writes strings; any
+// other JSON value is kept as its raw text rather than refused.
+type DiffValue string
+
+// UnmarshalJSON accepts a JSON string or any other value.
+func (d *DiffValue) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*d = DiffValue(s)
+		return nil
+	}
+	*d = DiffValue(b)
+	return nil
+}
+
+// ParityReading is the newest report judged three ways: P1 (the harness's
+// gate allows), P2 (no critical diffs), V3 (within the cutover's policy).
+type ParityReading struct {
+	Path             string
+	Generated        time.Time
+	Report           *ParityReport
+	Gate             Result // P1
+	NoCritical       Result // P2
+	WithinThresholds Result // V3
+}
+
+// ReadParity reads the newest report matching glob (by generated_at, or the
+// file's mtime when that is missing) and judges it. Anything that keeps the
+// cockpit from trusting the report (no file, unreadable, not JSON, another
+// schema, totals that disagree with the diffs, older than maxAge) makes all
+// three results UNKNOWN with the reason: never PASS.
+func ReadParity(glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
+	pr := ParityReading{
+		Gate:             Result{ID: "parity_gate", Title: "parity gate allows"},
+		NoCritical:       Result{ID: "parity_no_critical", Title: "no critical parity diffs"},
+		WithinThresholds: Result{ID: "parity_within_policy", Title: "parity within cutover policy"},
+	}
+	path, rep, generated, err := newestReport(glob)
+	pr.Path, pr.Generated = path, generated
+	src := path
+	if src == "" {
+		src = glob
+	}
+	for _, r := range pr.results() {
+		r.Evidence.Source = src
+		r.ObservedAt = generated
+	}
+	if err == nil && maxAge > 0 && now.Sub(generated) > maxAge {
+		err = fmt.Errorf("stale report: generated %s ago > max_age %s", FormatAge(now.Sub(generated)), ShortDuration(maxAge))
+	}
+	if err != nil {
+		for _, r := range pr.results() {
+			r.Verdict, r.Evidence.Reason = Unknown, err.Error()
+		}
+		return pr
+	}
+	pr.Report = rep
+	pr.judge(policy)
+	return pr
+}
+
+func (pr *ParityReading) results() []*Result {
+	return []*Result{&pr.Gate, &pr.NoCritical, &pr.WithinThresholds}
+}
+
+// judge fills the three verdicts from a trusted report.
+func (pr *ParityReading) judge(policy config.ParityPolicy) {
+	rep := pr.Report
+	pr.Gate.Evidence.Value = "decision=" + rep.Gate.Decision + " (" + rep.Gate.Reason + ")"
+	pr.Gate.Evidence.Rule = "decision = allow"
+	pr.Gate.Verdict = verdictIf(rep.Gate.Decision == "allow")
+
+	pr.NoCritical.Evidence.Value = fmt.Sprintf("critical=%d", rep.Totals.Critical)
+	pr.NoCritical.Evidence.Rule = "critical = 0"
+	pr.NoCritical.Verdict = verdictIf(rep.Totals.Critical == 0)
+	if d := firstDiff(rep, "critical"); d != nil {
+		pr.NoCritical.Evidence.Reason = fmt.Sprintf("%s: legacy %q, rust %q", d.Field, d.Legacy, d.Rust)
+	}
+
+	want, why := parityDecision(rep.Totals.Critical, rep.Totals.Warning, policy)
+	w := &pr.WithinThresholds
+	w.Evidence.Value = fmt.Sprintf("critical=%d warning=%d", rep.Totals.Critical, rep.Totals.Warning)
+	w.Evidence.Rule = fmt.Sprintf("policy max_warnings=%d block_on_critical=%t → %s", policy.MaxWarnings, policy.BlockOnCritical, want)
+	switch {
+	case want != rep.Gate.Decision:
+		w.Verdict = Fail
+		w.Evidence.Reason = fmt.Sprintf("the report's own decision %q disagrees with the cutover policy's %q (%s)", rep.Gate.Decision, want, why)
+	case want == "allow":
+		w.Verdict = Pass
+	default:
+		w.Verdict = Fail
+		w.Evidence.Reason = why
+	}
+}
+
+// parityDecision applies the harness's gate rules, in the harness's order.
+func parityDecision(critical, warning int, policy config.ParityPolicy) (string, string) {
+	switch {
+	case critical > 0 && policy.BlockOnCritical:
+		return "block", "critical parity diffs detected"
+	case warning > policy.MaxWarnings:
+		return "block", fmt.Sprintf("warning parity diffs (%d) exceed policy threshold (%d)", warning, policy.MaxWarnings)
+	default:
+		return "allow", "parity within configured thresholds"
+	}
+}
+
+func firstDiff(rep *ParityReport, severity string) *ParityDiff {
+	for i := range rep.Diffs {
+		if rep.Diffs[i].Severity == severity {
+			return &rep.Diffs[i]
+		}
+	}
+	return nil
+}
+
+// newestReport finds and decodes the newest report, broken or not. The path is returned
+// even when the file is then refused, so the reason can name it.
+func newestReport(glob string) (string, *ParityReport, time.Time, error) {
+	if glob == "" {
+		return "", nil, time.Time{}, errors.New("no parity.reports glob configured")
+	}
+	paths, err := filepath.Glob(glob)
+	if err != nil {
+		return "", nil, time.Time{}, fmt.Errorf("bad parity.reports glob: %w", err)
+	}
+	if len(paths) == 0 {
+		return "", nil, time.Time{}, errors.New("no parity report matches " + glob)
+	}
+	var (
+		best     string
+		bestRep  *ParityReport
+		bestTime time.Time
+		bestErr  error
+	)
+	for _, p := range paths {
+		// A broken file still competes by its mtime: if the newest report
+		// is garbage, the cockpit must not fall back to an older allow.
+		rep, at, err := loadReport(p)
+		if best == "" || at.After(bestTime) {
+			best, bestRep, bestTime, bestErr = p, rep, at, err
+		}
+	}
+	return best, bestRep, bestTime, bestErr
+}
+
+// loadReport reads and validates one report; its time is generated_at, or
+// the file's mtime when generated_at is absent.
+func loadReport(path string) (*ParityReport, time.Time, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading parity report: %w", err)
+	}
+	at := fi.ModTime()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, at, fmt.Errorf("reading parity report: %w", err)
+	}
+	var rep ParityReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, at, fmt.Errorf("parity report is not valid JSON: %w", err)
+	}
+	if rep.GeneratedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, rep.GeneratedAt)
+		if err != nil {
+			return nil, at, fmt.Errorf("parity report generated_at %q is not RFC 3339", rep.GeneratedAt)
+		}
+		at = t
+	}
+	if rep.Schema != ParitySchema {
+		return nil, at, fmt.Errorf("parity report schema %q is not %s", rep.Schema, ParitySchema)
+	}
+	var critical, warning int
+	for _, d := range rep.Diffs {
+		switch d.Severity {
+		case "critical":
+			critical++
+		case "warning":
+			warning++
+		default:
+			return nil, at, fmt.Errorf("parity report has a diff of unknown severity %q", d.Severity)
+		}
+	}
+	if critical != rep.Totals.Critical || warning != rep.Totals.Warning {
+		return nil, at, fmt.Errorf("parity report totals (critical=%d warning=%d) do not match its diffs (critical=%d warning=%d)",
+			rep.Totals.Critical, rep.Totals.Warning, critical, warning)
+	}
+	if rep.Gate.Decision != "allow" && rep.Gate.Decision != "block" {
+		return nil, at, fmt.Errorf("parity report gate decision %q is neither allow nor block", rep.Gate.Decision)
+	}
+	return &rep, at, nil
+}

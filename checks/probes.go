@@ -1,0 +1,207 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/legacyauth"
+)
+
+// FreezeState is whether a runtime refuses writes, as a safe probe saw it.
+type FreezeState int
+
+// Freeze states. The zero value is FreezeUnknown so a probe that could not
+// tell never reads as either answer.
+const (
+	FreezeUnknown FreezeState = iota
+	Frozen
+	Accepting
+)
+
+func (f FreezeState) String() string {
+	switch f {
+	case Frozen:
+		return "frozen"
+	case Accepting:
+		return "accepting"
+	default:
+		return "unknown"
+	}
+}
+
+// MarshalText names the state in JSON.
+func (f FreezeState) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// Probes asks the two runtimes where they stand over HTTP. Every probe runs
+// under its own timeout and returns a Result that explains itself; none
+// writes anything except WriteProbe, which exists to write.
+type Probes struct {
+	env    *config.Environment
+	client *http.Client
+	secret []byte
+	now    func() time.Time
+	// Timeout bounds each request; NewProbes sets 5s.
+	Timeout time.Duration
+}
+
+// NewProbes prepares probes for env. secret signs legacy requests; it is
+// never shown. An empty secret makes every legacy probe UNKNOWN.
+func NewProbes(env *config.Environment, client *http.Client, secret []byte, now func() time.Time) *Probes {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Probes{env: env, client: client, secret: secret, now: now, Timeout: 5 * time.Second}
+}
+
+// reply is one HTTP answer, its body bounded.
+type reply struct {
+	status int
+	body   []byte
+	at     time.Time
+}
+
+// maxBody bounds what a probe reads; every documented answer is far smaller.
+const maxBody = 1 << 20
+
+// do sends one request under the probe timeout.
+func (p *Probes) do(ctx context.Context, method, url string, body []byte, header http.Header) (reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return reply{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	at := p.now()
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return reply{at: at}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return reply{status: resp.StatusCode, at: at}, fmt.Errorf("reading response: %w", err)
+	}
+	return reply{status: resp.StatusCode, body: b, at: at}, nil
+}
+
+// signed sends a legacy request with a fresh single-use signature.
+func (p *Probes) signed(ctx context.Context, method, url string, body []byte) (reply, error) {
+	if len(p.secret) == 0 {
+		return reply{}, fmt.Errorf("no signature secret: set %s", p.secretSource())
+	}
+	sig, err := legacyauth.Sign(p.secret, legacyauth.NewClaims(p.now(), time.Minute))
+	if err != nil {
+		return reply{}, err
+	}
+	return p.do(ctx, method, url, body, http.Header{http.CanonicalHeaderKey(legacyauth.Header): {sig}})
+}
+
+// secretSource names where the secret should come from, never its value.
+func (p *Probes) secretSource() string {
+	if f := p.env.LegacyRuntime.SignatureSecretFile; f != "" {
+		return "legacy_runtime.signature_secret_file (" + f + ")"
+	}
+	return p.env.LegacyRuntime.SignatureSecretEnv
+}
+
+func (p *Probes) rustURL(path string) string {
+	return strings.TrimRight(p.env.RustRuntime.URL, "/") + path
+}
+
+func (p *Probes) legacyURL(path string) string {
+	return strings.TrimRight(p.env.LegacyRuntime.URL, "/") + path
+}
+
+// result starts a Result for a probe of source.
+func result(id, title, source string, at time.Time) Result {
+	return Result{ID: id, Title: title, ObservedAt: at, Evidence: Evidence{Source: source}}
+}
+
+// unreachable is the UNKNOWN for a request that got no answer.
+func unreachable(r Result, err error) Result {
+	r.Verdict = Unknown
+	r.Evidence.Reason = "no answer: " + err.Error()
+	return r
+}
+
+// unexpected is the UNKNOWN for an answer no documented state gives.
+func unexpected(r Result, rep reply) Result {
+	r.Verdict = Unknown
+	r.Evidence.Value = fmt.Sprintf("%d %s", rep.status, bodyExcerpt(rep.body))
+	r.Evidence.Reason = "unexpected answer"
+	return r
+}
+
+// maxExcerpt bounds a body shown in evidence.
+const maxExcerpt = 200
+
+// bodyExcerpt renders at most 200 bytes of a body on one line.
+func bodyExcerpt(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if s == "" {
+		return "(empty body)"
+	}
+	if len(s) <= maxExcerpt {
+		return s
+	}
+	cut := maxExcerpt
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// rustError is the Rust runtime's flat error body.
+type rustError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// legacyError is the legacy runtime's nested error body.
+type legacyError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Errors *struct {
+		Detail any `json:"detail"`
+	} `json:"errors"`
+}
+
+// decode reads a JSON body into v; false when it is not that shape.
+func decode(b []byte, v any) bool {
+	return len(b) > 0 && json.Unmarshal(b, v) == nil
+}
+
+// newUUID returns a random (v4) UUID. A random run id cannot name a real run,
+// so a write aimed at it can never be recorded.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,167 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// ThresholdCheck turns one signal's samples into verdicts. It is stateful:
+// its Condition remembers how long the critical threshold has been breached,
+// and it remembers its last verdict for the keep_last policy. Evaluate it once
+// per new sample, from one goroutine.
+type ThresholdCheck struct {
+	sig        *config.Signal
+	staleAfter time.Duration
+	crit       Condition
+
+	last   Verdict // the last verdict computed from data
+	lastAt time.Time
+	seen   bool
+}
+
+// NewThresholdCheck prepares a check for sig; data older than staleAfter
+// answers UNKNOWN.
+func NewThresholdCheck(sig *config.Signal, staleAfter time.Duration) *ThresholdCheck {
+	return &ThresholdCheck{
+		sig:        sig,
+		staleAfter: staleAfter,
+		crit:       Condition{For: sig.For.D(), KeepFiringFor: sig.KeepFiringFor.D()},
+	}
+}
+
+// Signal is the signal this check evaluates.
+func (t *ThresholdCheck) Signal() *config.Signal { return t.sig }
+
+// Evaluate judges s at now. The verdict explains itself: the query, the
+// formatted value, the rule with its timer, and for UNKNOWN the reason.
+func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
+	r := Result{
+		ID:         t.sig.Name,
+		Title:      t.sig.Title,
+		ObservedAt: s.At,
+		Evidence:   Evidence{Source: t.sig.Query, Rule: t.rule("")},
+	}
+	if s.HasValue {
+		r.Evidence.Value = FormatValue(s.Value, t.sig.Unit)
+	}
+	switch {
+	case s.Err != nil:
+		r.Evidence.Value = ""
+		r.Verdict, r.Evidence.Reason = t.policy(t.sig.OnError, "query error: "+s.Err.Error(), now)
+		return r
+	case s.At.IsZero():
+		r.Verdict, r.Evidence.Reason = Unknown, "not observed yet"
+		return r
+	case t.staleAfter > 0 && s.Age(now) > t.staleAfter:
+		r.Verdict = Unknown
+		r.Evidence.Reason = fmt.Sprintf("stale: %s > %s", FormatAge(s.Age(now)), ShortDuration(t.staleAfter))
+		return r
+	case !s.HasValue:
+		// An empty vector is a false condition, as in a Prometheus rule.
+		t.crit.Observe(false, s.At)
+		r.Verdict, r.Evidence.Reason = t.policy(t.sig.OnNoData, "no data", now)
+		return r
+	}
+	if reason, low := t.lowVolume(s); low {
+		r.Verdict, r.Evidence.Reason = Unknown, reason
+		return r
+	}
+	r.Verdict, r.Evidence.Rule = t.judge(s.Value, s.At)
+	t.last, t.lastAt, t.seen = r.Verdict, s.At, true
+	return r
+}
+
+// judge compares a fresh value with the thresholds and advances the timer.
+func (t *ThresholdCheck) judge(v float64, at time.Time) (Verdict, string) {
+	critBreached := t.sig.Crit != nil && t.breached(v, *t.sig.Crit)
+	state := Inactive
+	if t.sig.Crit != nil {
+		state = t.crit.Observe(critBreached, at)
+	}
+	switch {
+	case state == Firing && critBreached:
+		return Fail, t.rule(fmt.Sprintf("breached %s", ShortDuration(t.crit.HeldFor(at))))
+	case state == Firing:
+		cleared := at.Sub(t.crit.ClearedSince())
+		return Fail, t.rule(fmt.Sprintf("cleared %s ago, keeps firing for %s", ShortDuration(cleared), ShortDuration(t.crit.KeepFiringFor)))
+	case state == PendingState:
+		return Pending, t.rule(fmt.Sprintf("breached %s", ShortDuration(t.crit.HeldFor(at))))
+	case t.sig.Warn != nil && t.breached(v, *t.sig.Warn):
+		return Warn, t.rule("")
+	default:
+		return Pass, t.rule("")
+	}
+}
+
+// lowVolume refuses to judge a ratio computed on too little traffic.
+func (t *ThresholdCheck) lowVolume(s metrics.Sample) (string, bool) {
+	if t.sig.VolumeQuery == "" || t.sig.MinRequests <= 0 {
+		return "", false
+	}
+	if !s.HasVolume {
+		return fmt.Sprintf("too little traffic: no volume data < %s requests", formatNumber(t.sig.MinRequests)), true
+	}
+	if s.Volume < t.sig.MinRequests {
+		return fmt.Sprintf("too little traffic: %s < %s requests", formatNumber(s.Volume), formatNumber(t.sig.MinRequests)), true
+	}
+	return "", false
+}
+
+// policy answers for missing data or a failed query as the signal says.
+func (t *ThresholdCheck) policy(p config.Policy, why string, now time.Time) (Verdict, string) {
+	switch p {
+	case config.PolicyFail:
+		return Fail, why + " (policy fail)"
+	case config.PolicyPass:
+		return Pass, why + " (policy pass)"
+	case config.PolicyKeepLast:
+		if !t.seen {
+			return Unknown, why + " (keep_last: no earlier verdict)"
+		}
+		age := now.Sub(t.lastAt)
+		if t.staleAfter > 0 && age > t.staleAfter {
+			return Unknown, fmt.Sprintf("%s (keep_last: last verdict %s is stale: %s > %s)", why, t.last, FormatAge(age), ShortDuration(t.staleAfter))
+		}
+		return t.last, fmt.Sprintf("%s (keep_last: %s from %s ago)", why, t.last, FormatAge(age))
+	default:
+		return Unknown, why + " (policy hold)"
+	}
+}
+
+func (t *ThresholdCheck) breached(v, threshold float64) bool {
+	if t.sig.Direction == "below" {
+		return v < threshold
+	}
+	return v > threshold
+}
+
+// rule renders "warn > 1%, crit > 2% for 5m (breached 1m10s)".
+func (t *ThresholdCheck) rule(state string) string {
+	cmp := ">"
+	if t.sig.Direction == "below" {
+		cmp = "<"
+	}
+	var parts []string
+	if t.sig.Warn != nil {
+		parts = append(parts, fmt.Sprintf("warn %s %s", cmp, FormatValue(*t.sig.Warn, t.sig.Unit)))
+	}
+	if t.sig.Crit != nil {
+		c := fmt.Sprintf("crit %s %s", cmp, FormatValue(*t.sig.Crit, t.sig.Unit))
+		if t.sig.For > 0 {
+			c += " for " + ShortDuration(t.sig.For.D())
+		}
+		parts = append(parts, c)
+	}
+	if len(parts) == 0 {
+		return "no threshold (informational)"
+	}
+	s := strings.Join(parts, ", ")
+	if state != "" {
+		s += " (" + state + ")"
+	}
+	return s
+}

@@ -1,0 +1,320 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// WriteProbeReport is what the explicit write probe did and saw.
+type WriteProbeReport struct {
+	RunID          string `json:"run_id,omitempty"`
+	IdempotencyKey string `json:"idempotency_key"`
+	EventCount     int    `json:"event_count"` // events on the run after the probe
+	OK             bool   `json:"ok"`          // every step passed
+}
+
+// writeProbeEventType labels the probe's event so nobody mistakes it for work.
+const writeProbeEventType = "cockpit.write_probe"
+
+// writeProbeSteps are the Results WriteProbe returns, always all of them and
+// in this order, so a screen can list the ones not reached.
+var writeProbeSteps = []struct{ id, title string }{
+	{"write_probe.create", "create labelled run"},
+	{"write_probe.append", "append probe event"},
+	{"write_probe.idempotent", "same key appends nothing"},
+	{"write_probe.receipt", "receipt moved"},
+	{"write_probe.replay", "replay moved"},
+	{"write_probe.summary", "run summary moved"},
+	{"write_probe.checkpoint", "checkpoint moved"},
+	{"write_probe.drift", "no drift on the run's topic"},
+}
+
+// runBody is the part of {"run": Run} the probe reads.
+type runBody struct {
+	Run struct {
+		ID     string            `json:"id"`
+		Events []json.RawMessage `json:"events"`
+	} `json:"run"`
+}
+
+// WriteProbe WRITES: it creates one run labelled with write_probe.source,
+// appends one event with an idempotency key, appends it again (which must
+// append nothing), then reads back receipt, replay, run summary, checkpoint
+// and drift to confirm the artifacts moved. Only the executor may call it;
+// never a watcher.
+func (p *Probes) WriteProbe(ctx context.Context) (WriteProbeReport, []Result) {
+	wp := &writeProbe{p: p, ctx: ctx, report: WriteProbeReport{IdempotencyKey: "cockpit-probe-" + newUUID()}}
+	wp.run()
+	wp.report.OK = len(wp.results) == len(writeProbeSteps)
+	for _, r := range wp.results {
+		wp.report.OK = wp.report.OK && r.Verdict == Pass
+	}
+	for _, s := range writeProbeSteps[len(wp.results):] {
+		r := result(s.id, s.title, "", time.Time{})
+		r.Evidence.Reason = "not reached"
+		wp.results = append(wp.results, r)
+	}
+	return wp.report, wp.results
+}
+
+// writeProbe carries one probe run's state between its steps.
+type writeProbe struct {
+	p       *Probes
+	ctx     context.Context
+	report  WriteProbeReport
+	results []Result
+}
+
+// run performs the steps in order and stops at the first that is not PASS.
+func (w *writeProbe) run() {
+	for _, step := range []func() Result{w.create, w.appendEvent, w.appendAgain, w.receipt, w.replay, w.summary, w.checkpoint, w.drift} {
+		r := step()
+		w.results = append(w.results, r)
+		if r.Verdict != Pass {
+			return
+		}
+	}
+}
+
+// start begins the Result of step i.
+func (w *writeProbe) start(i int, method, u string) Result {
+	return result(writeProbeSteps[i].id, writeProbeSteps[i].title, method+" "+u, w.p.now())
+}
+
+func (w *writeProbe) create() Result {
+	u := w.p.rustURL("/internal/v1/runs")
+	r := w.start(0, http.MethodPost, u)
+	r.Evidence.Rule = "201 with a run id"
+	body, _ := json.Marshal(map[string]any{
+		"worker_id": w.p.env.WriteProbe.WorkerID,
+		"metadata":  map[string]string{"source": w.p.env.WriteProbe.Source},
+	})
+	rep, err := w.p.do(w.ctx, http.MethodPost, u, body, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err)
+	}
+	var run runBody
+	if rep.status != http.StatusCreated || !decode(rep.body, &run) || run.Run.ID == "" {
+		return writeRefused(r, rep)
+	}
+	w.report.RunID = run.Run.ID
+	w.report.EventCount = len(run.Run.Events)
+	r.Verdict, r.Evidence.Value = Pass, "201 run "+run.Run.ID
+	return r
+}
+
+// appendBody is the probe event, identical on both appends.
+func (w *writeProbe) appendBody() []byte {
+	b, _ := json.Marshal(map[string]any{
+		"event_type":      writeProbeEventType,
+		"payload":         map[string]bool{"probe": true},
+		"idempotency_key": w.report.IdempotencyKey,
+	})
+	return b
+}
+
+func (w *writeProbe) eventsURL() string {
+	return w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/events")
+}
+
+func (w *writeProbe) appendEvent() Result {
+	r := w.start(1, http.MethodPost, w.eventsURL())
+	before := w.report.EventCount
+	r.Evidence.Rule = fmt.Sprintf("200 and event count %d → %d", before, before+1)
+	n, rep, err := w.post(w.eventsURL())
+	r.ObservedAt = rep.at
+	switch {
+	case err != nil:
+		return unreachable(r, err)
+	case rep.status != http.StatusOK || n < 0:
+		return writeRefused(r, rep)
+	}
+	w.report.EventCount = n
+	r.Evidence.Value = fmt.Sprintf("200 event count %d", n)
+	r.Verdict = verdictIf(n == before+1)
+	return r
+}
+
+func (w *writeProbe) appendAgain() Result {
+	r := w.start(2, http.MethodPost, w.eventsURL())
+	before := w.report.EventCount
+	r.Evidence.Rule = fmt.Sprintf("200 and event count stays %d (idempotency key %s)", before, w.report.IdempotencyKey)
+	n, rep, err := w.post(w.eventsURL())
+	r.ObservedAt = rep.at
+	switch {
+	case err != nil:
+		return unreachable(r, err)
+	case rep.status != http.StatusOK || n < 0:
+		return writeRefused(r, rep)
+	}
+	r.Evidence.Value = fmt.Sprintf("200 event count %d", n)
+	r.Verdict = verdictIf(n == before)
+	if n != before {
+		r.Evidence.Reason = "a duplicate idempotency key appended again"
+	}
+	return r
+}
+
+// post appends the probe event and returns the run's event count (-1 when
+// the body is not a run).
+func (w *writeProbe) post(u string) (int, reply, error) {
+	rep, err := w.p.do(w.ctx, http.MethodPost, u, w.appendBody(), nil)
+	var run runBody
+	if err != nil || !decode(rep.body, &run) || run.Run.ID == "" {
+		return -1, rep, err
+	}
+	return len(run.Run.Events), rep, nil
+}
+
+func (w *writeProbe) receipt() Result {
+	u := w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/receipt")
+	var body struct {
+		EventCount *int `json:"event_count"`
+		LastSeq    *int `json:"last_seq"`
+	}
+	r, ok := w.read(3, u, &body)
+	if !ok {
+		return r
+	}
+	if body.EventCount == nil || body.LastSeq == nil {
+		return unexpected(r, reply{status: http.StatusOK})
+	}
+	return w.compare(r, "receipt", map[string]int{"event_count": *body.EventCount, "last_seq": *body.LastSeq})
+}
+
+func (w *writeProbe) replay() Result {
+	u := w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/replay")
+	r := w.start(4, http.MethodGet, u)
+	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err)
+	}
+	if rep.status != http.StatusOK {
+		return unexpected(r, rep)
+	}
+	// Count as the parity harness does: by the literal type marker.
+	n := bytes.Count(rep.body, []byte(`"type":"RuntimeEvent"`))
+	return w.compare(r, "replay", map[string]int{"RuntimeEvent lines": n})
+}
+
+func (w *writeProbe) summary() Result {
+	u := w.p.rustURL("/internal/v1/projectors/run-summary/" + w.report.RunID)
+	var body struct {
+		Summary *struct {
+			LastSeq    int `json:"last_seq"`
+			EventCount int `json:"event_count"`
+		} `json:"summary"`
+	}
+	r, ok := w.read(5, u, &body)
+	if !ok {
+		return r
+	}
+	if body.Summary == nil {
+		return unexpected(r, reply{status: http.StatusOK})
+	}
+	return w.compare(r, "run summary", map[string]int{"event_count": body.Summary.EventCount, "last_seq": body.Summary.LastSeq})
+}
+
+func (w *writeProbe) checkpoint() Result {
+	u := w.p.rustURL("/internal/v1/projectors/checkpoints/" + w.report.RunID)
+	var body struct {
+		Checkpoint *struct {
+			LastSeq int `json:"last_seq"`
+		} `json:"checkpoint"`
+	}
+	r, ok := w.read(6, u, &body)
+	if !ok {
+		return r
+	}
+	if body.Checkpoint == nil {
+		return unexpected(r, reply{status: http.StatusOK})
+	}
+	return w.compare(r, "checkpoint", map[string]int{"last_seq": body.Checkpoint.LastSeq})
+}
+
+// drift asks for the run topic's drift report: 404 not_found means none.
+func (w *writeProbe) drift() Result {
+	topic := "run:" + w.report.RunID + ":events"
+	u := w.p.rustURL("/internal/v1/projectors/drift?topic=" + url.QueryEscape(topic))
+	r := w.start(7, http.MethodGet, u)
+	r.Evidence.Rule = "404 not_found = no drift"
+	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err)
+	}
+	var e rustError
+	switch {
+	case rep.status == http.StatusNotFound && decode(rep.body, &e) && e.Error == "not_found":
+		r.Verdict, r.Evidence.Value = Pass, "404 not_found (no drift)"
+	case rep.status == http.StatusOK:
+		r.Verdict, r.Evidence.Value = Fail, "drift reported: "+bodyExcerpt(rep.body)
+	default:
+		return unexpected(r, rep)
+	}
+	return r
+}
+
+// read GETs u into v; ok is false when r is already the answer.
+func (w *writeProbe) read(i int, u string, v any) (Result, bool) {
+	r := w.start(i, http.MethodGet, u)
+	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err), false
+	}
+	if rep.status != http.StatusOK || !decode(rep.body, v) {
+		return unexpected(r, rep), false
+	}
+	return r, true
+}
+
+// compare passes when every read-back number equals the run's event count:
+// the probe run's seqs are 1..n with no gaps.
+func (w *writeProbe) compare(r Result, what string, got map[string]int) Result {
+	want := w.report.EventCount
+	r.Verdict = Pass
+	r.Evidence.Value = what
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		r.Evidence.Value += fmt.Sprintf(" %s %d", k, got[k])
+		if got[k] != want {
+			r.Verdict = Fail
+		}
+	}
+	r.Evidence.Rule = fmt.Sprintf("= %d (the run's events)", want)
+	return r
+}
+
+// writeRefused explains a write the runtime did not take.
+func writeRefused(r Result, rep reply) Result {
+	var e rustError
+	if decode(rep.body, &e) && e.Error == "write_path_frozen" {
+		r.Verdict = Fail
+		r.Evidence.Value = "503 write_path_frozen"
+		r.Evidence.Reason = "writes refused: " + e.Message
+		return r
+	}
+	if rep.status >= 400 && rep.status < 600 && e.Error != "" {
+		r.Verdict = Fail
+		r.Evidence.Value = fmt.Sprintf("%d %s", rep.status, e.Error)
+		r.Evidence.Reason = e.Message
+		return r
+	}
+	return unexpected(r, rep)
+}
+
+func verdictIf(ok bool) Verdict {
+	if ok {
+		return Pass
+	}
+	return Fail
+}

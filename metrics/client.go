@@ -1,0 +1,97 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/openagents/cockpit/config"
+)
+
+// NewAPI builds a Prometheus query client for one environment. Auth, TLS and
+// extra headers go through prometheus/common's HTTP client config, the same
+// code Prometheus itself uses to scrape, so a bearer token file is re-read on
+// rotation and TLS options mean what they mean in prometheus.yml.
+func NewAPI(p config.Prometheus) (v1.API, error) {
+	if p.URL == "" {
+		return nil, errors.New("creating prometheus client: no url configured")
+	}
+	if _, err := url.Parse(p.URL); err != nil {
+		return nil, fmt.Errorf("creating prometheus client: %w", err)
+	}
+	hc := promconfig.HTTPClientConfig{
+		BearerTokenFile: p.BearerTokenFile,
+		TLSConfig:       p.TLSConfig,
+		BasicAuth:       p.BasicAuth,
+		FollowRedirects: true,
+		EnableHTTP2:     true,
+	}
+	if len(p.Headers) > 0 {
+		hc.HTTPHeaders = &promconfig.Headers{Headers: make(map[string]promconfig.Header, len(p.Headers))}
+		for k, v := range p.Headers {
+			hc.HTTPHeaders.Headers[k] = promconfig.Header{Values: []string{v}}
+		}
+	}
+	if err := hc.Validate(); err != nil {
+		return nil, fmt.Errorf("creating prometheus client: %w", err)
+	}
+	client, err := promconfig.NewClientFromConfig(hc, "cockpit")
+	if err != nil {
+		return nil, fmt.Errorf("creating prometheus client: %w", err)
+	}
+	c, err := api.NewClient(api.Config{Address: p.URL, Client: client})
+	if err != nil {
+		return nil, fmt.Errorf("creating prometheus client: %w", err)
+	}
+	return v1.NewAPI(c), nil
+}
+
+// QueryError is a failed query with everything Prometheus said about it, so
+// the screen can show "bad_data: parse error … (detail)" rather than a bare
+// HTTP status.
+type QueryError struct {
+	Query string
+	Type  string // Prometheus's errorType: bad_data, timeout, execution, …; "" for transport errors
+	Msg   string
+	Err   error
+}
+
+func (e *QueryError) Error() string {
+	if e.Type == "" {
+		return fmt.Sprintf("querying prometheus: %s", e.Msg)
+	}
+	return fmt.Sprintf("querying prometheus: %s: %s", e.Type, e.Msg)
+}
+
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// queryError keeps Prometheus's error type, message and detail together.
+func queryError(query string, err error) *QueryError {
+	qe := &QueryError{Query: query, Msg: err.Error(), Err: err}
+	var pe *v1.Error
+	if errors.As(err, &pe) {
+		qe.Type = string(pe.Type)
+		qe.Msg = pe.Msg
+		if d := excerpt(pe.Detail); d != "" && d != pe.Msg {
+			qe.Msg += " (" + d + ")"
+		}
+	}
+	return qe
+}
+
+// maxDetail bounds an error body shown on one line: a proxy's HTML error
+// page must not fill the screen.
+const maxDetail = 200
+
+func excerpt(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxDetail {
+		return s[:maxDetail] + "…"
+	}
+	return s
+}

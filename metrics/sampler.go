@@ -1,0 +1,121 @@
+package metrics
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/openagents/cockpit/config"
+)
+
+// SamplerOptions tune the sampler. Zero values pick the defaults noted.
+type SamplerOptions struct {
+	QueryTimeout time.Duration    // bounds each query; default 5s
+	Concurrency  int              // queries in flight at once; default 4
+	Window       time.Duration    // sparkline history; 0 keeps no history
+	Step         time.Duration    // history resolution; default Window/60
+	Now          func() time.Time // default time.Now
+}
+
+// Sampler polls Prometheus for every signal. It never stacks queries: a
+// signal whose previous query is still running is skipped, keeping its last
+// sample, which then ages and eventually goes stale, rather than piling more
+// load onto a Prometheus that is already slow.
+type Sampler struct {
+	api     v1.API
+	signals map[string]*config.Signal
+	names   []string
+	o       SamplerOptions
+	slots   chan struct{}
+
+	mu        sync.Mutex
+	seq       uint64
+	samples   map[string]Sample
+	inFlight  map[string]bool
+	lastRange map[string]time.Time
+}
+
+// NewSampler prepares a sampler for signals; it queries nothing until Tick.
+func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions) *Sampler {
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = 5 * time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Step <= 0 && o.Window > 0 {
+		o.Step = max(o.Window/60, time.Second)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Sampler{
+		api:       api,
+		signals:   signals,
+		names:     slices.Sorted(maps.Keys(signals)),
+		o:         o,
+		slots:     make(chan struct{}, o.Concurrency),
+		samples:   make(map[string]Sample, len(signals)),
+		inFlight:  make(map[string]bool, len(signals)),
+		lastRange: make(map[string]time.Time, len(signals)),
+	}
+	for name, sig := range signals {
+		s.samples[name] = Sample{Signal: name, Query: sig.Query}
+	}
+	return s
+}
+
+// Tick queries every signal not already in flight, concurrently, and
+// returns every signal's latest sample once this tick's queries are done.
+// Ticks may overlap (a UI fires one per refresh); each gets its own Seq.
+func (s *Sampler) Tick(ctx context.Context) Snapshot {
+	at := s.o.Now()
+	var wg sync.WaitGroup
+	s.mu.Lock()
+	s.seq++
+	seq := s.seq
+	for _, name := range s.names {
+		if s.inFlight[name] {
+			continue
+		}
+		s.inFlight[name] = true
+		prev := s.samples[name]
+		needRange := s.o.Window > 0 && (len(prev.History) == 0 || at.Sub(s.lastRange[name]) >= s.o.Step)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next, rangeOK := s.sample(ctx, s.signals[name], prev, at, needRange)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.samples[name] = next
+			s.inFlight[name] = false
+			if rangeOK {
+				s.lastRange[name] = at
+			}
+		}()
+	}
+	s.mu.Unlock()
+	wg.Wait()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{Seq: seq, At: at, Samples: make(map[string]Sample, len(s.samples))}
+	maps.Copy(snap.Samples, s.samples)
+	return snap
+}
+
+// acquire takes a query slot, or gives up when ctx ends.
+func (s *Sampler) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Sampler) release() { <-s.slots }
