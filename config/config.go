@@ -46,26 +46,26 @@ type Environment struct {
 	// Production environments need their name typed to confirm an action.
 	Production bool `yaml:"production"`
 
-	Prometheus    Prometheus      `yaml:"prometheus"`
-	RustRuntime   RustRuntime     `yaml:"rust_runtime"`
-	LegacyRuntime LegacyRuntime   `yaml:"legacy_runtime"`
-	Database      Database        `yaml:"database"`
-	Parity        Parity          `yaml:"parity"`
-	Actuators     Actuators       `yaml:"actuators"`
-	WriteProbe    WriteProbe      `yaml:"write_probe"`
-	Cohorts       []int           `yaml:"cohorts"`
-	Soak          Duration        `yaml:"soak"`
-	VerifyTimeout Duration        `yaml:"verify_timeout"`
+	Prometheus    Prometheus         `yaml:"prometheus"`
+	RustRuntime   RustRuntime        `yaml:"rust_runtime"`
+	LegacyRuntime LegacyRuntime      `yaml:"legacy_runtime"`
+	Database      Database           `yaml:"database"`
+	Parity        Parity             `yaml:"parity"`
+	Actuators     Actuators          `yaml:"actuators"`
+	WriteProbe    WriteProbe         `yaml:"write_probe"`
+	Cohorts       []int              `yaml:"cohorts"`
+	Soak          Duration           `yaml:"soak"`
+	VerifyTimeout Duration           `yaml:"verify_timeout"`
 	Signals       map[string]*Signal `yaml:"signals"` // per-environment overrides, merged over the global ones
 }
 
 // Prometheus is where an environment's metrics are queried.
 type Prometheus struct {
-	URL             string                    `yaml:"url"`
-	BearerTokenFile string                    `yaml:"bearer_token_file"`
-	TLSConfig       promconfig.TLSConfig      `yaml:"tls_config"`
-	Headers         map[string]string         `yaml:"headers"`
-	BasicAuth       *promconfig.BasicAuth     `yaml:"basic_auth,omitempty"`
+	URL             string                `yaml:"url"`
+	BearerTokenFile string                `yaml:"bearer_token_file"`
+	TLSConfig       promconfig.TLSConfig  `yaml:"tls_config"`
+	Headers         map[string]string     `yaml:"headers"`
+	BasicAuth       *promconfig.BasicAuth `yaml:"basic_auth,omitempty"`
 }
 
 // RustRuntime is the Rust runtime's base URL (no auth on /internal/v1).

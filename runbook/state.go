@@ -39,11 +39,11 @@ type ItemStatus struct {
 
 // ParityStatus is the newest shadow-parity report as the cockpit read it.
 type ParityStatus struct {
-	Result   checks.Result // P1-style gate verdict with evidence
-	Decision string        // allow | block | "" when unknown
-	Critical int
-	Warning  int
-	Path     string
+	Result    checks.Result // P1-style gate verdict with evidence
+	Decision  string        // allow | block | "" when unknown
+	Critical  int
+	Warning   int
+	Path      string
 	Generated time.Time
 }
 

@@ -1,0 +1,30 @@
+// Command cockpit is a terminal cockpit for the Rust runtime authority
+// cutover: live panes, confirm-gated actions, a read-only watch mode, a
+// scripted mode for automation and a built-in rehearsal world.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], systemStreams())
+	stop()
+	code := exitCode(err)
+	if err != nil && !isSilent(err) {
+		fmt.Fprintln(os.Stderr, "cockpit:", err)
+	}
+	os.Exit(code)
+}
+
+// run is the whole program with its I/O injected, so tests drive it like a user.
+func run(ctx context.Context, args []string, s *Streams) error {
+	root := newRootCmd(ctx, s)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/sandbox"
+	"github.com/openagents/cockpit/sandbox/harness"
+)
+
+// rehearseFlags shape the rehearsal world.
+type rehearseFlags struct {
+	headless      bool
+	dir           string
+	scenarios     []string
+	redeployDelay time.Duration
+	writesPerSec  float64
+	env           string
+	logFile       string
+	controlAddr   string
+}
+
+func newRehearseCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f rehearseFlags
+	cmd := &cobra.Command{
+		Use:   "rehearse",
+		Short: "Run the cutover against the built-in rehearsal world (no other software needed)",
+		Long: `rehearse starts a simulated world — Rust and legacy runtimes for staging and production,
+traffic, an embedded Prometheus, a shadow harness — and opens the cockpit on it.
+
+With --headless it only serves the world, prints "config: PATH" and runs until interrupted,
+so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames()),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRehearse(ctx, s, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.headless, "headless", false, "serve the world and print its config path; no screen")
+	fl.StringVar(&f.dir, "dir", "", "directory for the world's config, reports and state (default: a temporary directory)")
+	fl.StringArrayVar(&f.scenarios, "scenario", nil, "fault to switch on at start, in every environment (repeatable)")
+	fl.DurationVar(&f.redeployDelay, "redeploy-delay", 3*time.Second, "how long each control takes, like a new revision")
+	fl.Float64Var(&f.writesPerSec, "writes-per-second", 20, "traffic per environment")
+	fl.StringVar(&f.env, "env", "staging", "environment the screen opens on")
+	fl.StringVar(&f.logFile, "log-file", "", "write logs to this file (default: none)")
+	fl.StringVar(&f.controlAddr, "control-addr", "", "address of the control API (default: a free loopback port)")
+	cmd.AddCommand(newRehearseCtlCmd(ctx, s), newRehearseHarnessCmd(s))
+	return cmd
+}
+
+func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
+	for _, sc := range f.scenarios {
+		if err := sandbox.CheckFault(sc); err != nil {
+			return withCode(exitUsage, fmt.Errorf("--scenario: %w", err))
+		}
+	}
+	if !f.headless && !s.IsTTY {
+		return usageError("rehearse opens a screen and needs a terminal; use --headless to serve the world for scripts")
+	}
+	logger, closeLog, err := openLog(f.logFile, f.dir)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	defer closeLog()
+	w, err := sandbox.Start(ctx, sandbox.Options{
+		Dir: f.dir, Scenarios: f.scenarios, RedeployDelay: f.redeployDelay,
+		WritesPerSecond: f.writesPerSec, DBURLEnv: dbURLEnv(), Logger: logger, ControlAddr: f.controlAddr,
+	})
+	if err != nil {
+		return withCode(exitActionFailed, fmt.Errorf("starting the rehearsal world: %w", err))
+	}
+	defer w.Close()
+	if f.headless {
+		fmt.Fprintf(s.Out, "config: %s\n", w.ConfigPath)
+		fmt.Fprintf(s.Out, "control: %s\n", w.ControlURL())
+		for _, env := range sandbox.Environments {
+			fmt.Fprintf(s.Out, "%s prometheus: %s\n", env, w.PrometheusURL(env))
+		}
+		<-ctx.Done()
+		return nil
+	}
+	return openRehearsalScreen(ctx, s, w, f.env, logger)
+}
+
+// dbURLEnv names DB_URL for the generated config when it is set, so the
+// rehearsal's P4 runs against a real database.
+func dbURLEnv() string {
+	if os.Getenv("DB_URL") != "" {
+		return "DB_URL"
+	}
+	return ""
+}
+
+// openLog sends logs to a file: nothing prints while a screen is up.
+func openLog(path, dir string) (*slog.Logger, func(), error) {
+	if path == "" {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close() }, nil
+}
+
+func newRehearseHarnessCmd(s *Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "harness --legacy-manifest F --rust-manifest F --output F [--max-warnings N] [--block-on-critical true|false]",
+		Short: "The shadow-parity harness stand-in, with the real runtime-shadow-harness's flags and exit codes",
+		// The harness parses its own flags, exactly as the real one does.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := harness.Main(args, s.Out, s.ErrOut, time.Now); code != 0 {
+				return silentExit(code)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/sandbox"
+)
+
+// ctlClient calls the rehearsal world's control API named in a config.
+type ctlClient struct {
+	base   string
+	env    string
+	out    io.Writer
+	client *http.Client
+}
+
+func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var configPath, env string
+	c := &ctlClient{out: s.Out, client: &http.Client{Timeout: 5 * time.Minute}}
+	cmd := &cobra.Command{
+		Use:   "ctl",
+		Short: "Control the rehearsal world: what gcloud is to the real cutover",
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Name() == "db-fixtures" {
+				return nil
+			}
+			if configPath == "" {
+				return usageError("--config is required (the path `rehearse --headless` printed)")
+			}
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			if cfg.Rehearsal == nil || cfg.Rehearsal.ControlURL == "" {
+				return usageError("%s is not a rehearsal config (no rehearsal.control_url)", configPath)
+			}
+			c.base, c.env = cfg.Rehearsal.ControlURL, env
+			return nil
+		},
+	}
+	cmd.PersistentFlags().StringVar(&configPath, "config", "", "the rehearsal world's config")
+	cmd.PersistentFlags().StringVar(&env, "env", "", "environment: staging or production")
+
+	needEnv := func(f func(args []string) error) func(*cobra.Command, []string) error {
+		return func(_ *cobra.Command, args []string) error {
+			if c.env == "" {
+				return usageError("--env is required (staging or production)")
+			}
+			return f(args)
+		}
+	}
+	cmd.AddCommand(
+		&cobra.Command{Use: "set-env rust|legacy KEY=VALUE", Short: "Redeploy one runtime with one variable changed",
+			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
+				if !strings.Contains(a[1], "=") || strings.HasPrefix(a[1], "=") {
+					return usageError("set-env: %q is not KEY=VALUE", a[1])
+				}
+				return c.call(ctx, "set-env", map[string]any{"runtime": a[0], "assignment": a[1]})
+			})},
+		&cobra.Command{Use: "route-writes rust|legacy", Short: "Send every write to one runtime",
+			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+				return c.call(ctx, "route-writes", map[string]any{"target": a[0]})
+			})},
+		&cobra.Command{Use: "cohort PERCENT", Short: "Route that share of production writes to rust",
+			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+				p, err := strconv.Atoi(strings.TrimSuffix(a[0], "%"))
+				if err != nil {
+					return usageError("cohort: %q is not a percentage", a[0])
+				}
+				return c.call(ctx, "cohort", map[string]any{"percent": p})
+			})},
+		&cobra.Command{Use: "fault NAME on|off", Short: "Inject or clear a fault: " + strings.Join(sandbox.FaultNames(), ", "),
+			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
+				if err := sandbox.CheckFault(a[0]); err != nil {
+					return withCode(exitUsage, err)
+				}
+				if a[1] != "on" && a[1] != "off" {
+					return usageError("fault: %q is not on or off", a[1])
+				}
+				return c.call(ctx, "fault", map[string]any{"name": a[0], "on": a[1] == "on"})
+			})},
+		&cobra.Command{Use: "parity-run", Short: "Run the shadow harness now and write a report",
+			Args: cobra.NoArgs, RunE: needEnv(func([]string) error { return c.call(ctx, "parity-run", nil) })},
+		&cobra.Command{Use: "state", Short: "Print every environment's state as JSON",
+			Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error { return c.state(ctx) }},
+		newDBFixturesCmd(ctx, s),
+	)
+	return cmd
+}
+
+func (c *ctlClient) call(ctx context.Context, verb string, body map[string]any) error {
+	b, _ := json.Marshal(body)
+	return c.do(ctx, http.MethodPost, c.base+"/env/"+c.env+"/"+verb, bytes.NewReader(b))
+}
+
+func (c *ctlClient) state(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, c.base+"/state", nil)
+}
+
+// do prints the world's answer; a refused request is a usage error (4), a
+// control that ran and failed is an action failure (5), like a deploy.
+func (c *ctlClient) do(ctx context.Context, method, url string, body io.Reader) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return withCode(exitActionFailed, fmt.Errorf("the rehearsal world is not answering at %s (is `cockpit rehearse` running?): %w", url, err))
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK {
+		_, err := c.out.Write(raw)
+		return err
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(raw))
+	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+		msg = e.Error
+	}
+	if resp.StatusCode == http.StatusBadRequest {
+		return usageError("%s", msg)
+	}
+	return withCode(exitActionFailed, fmt.Errorf("%s", msg))
+}

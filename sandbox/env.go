@@ -1,0 +1,226 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/openagents/cockpit/sandbox/legacysim"
+	"github.com/openagents/cockpit/sandbox/promstore"
+	"github.com/openagents/cockpit/sandbox/rustsim"
+)
+
+// env is one simulated environment: its runtimes, its Prometheus, its
+// traffic and its routing.
+type env struct {
+	name       string
+	production bool
+	world      *World
+
+	rust    *rustsim.Runtime
+	legacy  *legacysim.Runtime
+	store   *promstore.Store
+	traffic *traffic
+	parity  *parityLoop
+
+	rustURL, legacyURL, promURL, harnessURL string
+
+	// deploy serialises controls, as a deploy pipeline does.
+	deploy sync.Mutex
+
+	mu      sync.Mutex
+	cohort  int // percent of writes routed to rust: 0 = legacy, 100 = rust
+	faults  map[string]bool
+	applied []AppliedControl
+}
+
+// AppliedControl is one control as the world saw it, for `ctl state`.
+type AppliedControl struct {
+	Time    time.Time `json:"time"`
+	Control string    `json:"control"`
+	OK      bool      `json:"ok"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// EnvState is one environment as `ctl state` reports it.
+type EnvState struct {
+	RustWriteMode     string           `json:"rust_write_mode"`
+	LegacyWriteFreeze bool             `json:"legacy_write_freeze"`
+	WriteTarget       string           `json:"write_target"`
+	CohortPercent     int              `json:"cohort_percent"`
+	Faults            []string         `json:"faults"`
+	Controls          []AppliedControl `json:"controls"`
+}
+
+func (e *env) state() EnvState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	faults := []string{}
+	for f, on := range e.faults {
+		if on {
+			faults = append(faults, f)
+		}
+	}
+	sort.Strings(faults)
+	return EnvState{
+		RustWriteMode:     e.rust.Mode(),
+		LegacyWriteFreeze: e.legacy.Frozen(),
+		WriteTarget:       targetOf(e.cohort),
+		CohortPercent:     e.cohort,
+		Faults:            faults,
+		Controls:          append([]AppliedControl{}, e.applied...),
+	}
+}
+
+func targetOf(cohort int) string {
+	switch cohort {
+	case 0:
+		return "legacy"
+	case 100:
+		return "rust"
+	default:
+		return "split"
+	}
+}
+
+func (e *env) rustShare() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cohort
+}
+
+func (e *env) faultOn(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.faults[name]
+}
+
+// control runs one control the way a deploy does: serialised, after the
+// redeploy delay, failing when the actuator-failure fault is on. The
+// journal of applied controls records it either way.
+func (e *env) control(ctx context.Context, desc string, apply func() error) error {
+	e.deploy.Lock()
+	defer e.deploy.Unlock()
+	err := sleepCtx(ctx, e.world.opts.RedeployDelay)
+	if err == nil && e.faultOn(FaultActuatorFailure) {
+		err = fmt.Errorf("deployment failed: revision did not become ready (fault %s)", FaultActuatorFailure)
+	}
+	if err == nil {
+		err = apply()
+	}
+	rec := AppliedControl{Time: time.Now().UTC(), Control: desc, OK: err == nil}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	e.mu.Lock()
+	e.applied = append(e.applied, rec)
+	e.mu.Unlock()
+	return err
+}
+
+// setEnv redeploys one runtime with one variable changed (--update-env-vars).
+func (e *env) setEnv(ctx context.Context, runtime, key, value string) error {
+	desc := fmt.Sprintf("set-env %s %s=%s", runtime, key, value)
+	switch runtime {
+	case "rust":
+		return e.control(ctx, desc, func() error {
+			next := e.rust.Env()
+			next[key] = value
+			if err := e.rust.Restart(next); err != nil {
+				return fmt.Errorf("new revision failed to start, the old one keeps serving: %w", err)
+			}
+			return nil
+		})
+	case "legacy":
+		return e.control(ctx, desc, func() error {
+			next := e.legacy.Env()
+			next[key] = value
+			return e.legacy.Restart(next)
+		})
+	}
+	return fmt.Errorf("unknown runtime %q (rust or legacy)", runtime)
+}
+
+// routeWrites sends every write to one runtime.
+func (e *env) routeWrites(ctx context.Context, target string) error {
+	percent := map[string]int{"rust": 100, "legacy": 0}
+	p, ok := percent[target]
+	if !ok {
+		return fmt.Errorf("unknown write target %q (rust or legacy)", target)
+	}
+	return e.control(ctx, "route-writes "+target, func() error {
+		e.mu.Lock()
+		e.cohort = p
+		e.mu.Unlock()
+		return nil
+	})
+}
+
+// setCohort routes that percentage of production writes to rust.
+func (e *env) setCohort(ctx context.Context, percent int) error {
+	if !e.production {
+		return fmt.Errorf("cohorts exist only in production (this is %s): use route-writes", e.name)
+	}
+	if percent < 0 || percent > 100 {
+		return fmt.Errorf("cohort %d is outside 0–100", percent)
+	}
+	return e.control(ctx, fmt.Sprintf("cohort %d", percent), func() error {
+		e.mu.Lock()
+		e.cohort = percent
+		e.mu.Unlock()
+		return nil
+	})
+}
+
+// setFault switches one fault and pushes it into the pieces it affects.
+func (e *env) setFault(name string, on bool) error {
+	if err := CheckFault(name); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.faults[name] = on
+	f := maps.Clone(e.faults)
+	e.mu.Unlock()
+
+	errorRatio := 0.0
+	if f[FaultErrorSpike] {
+		errorRatio = 0.3
+	}
+	e.rust.SetFaults(rustsim.Faults{WriteErrorRatio: errorRatio, NotReady: f[FaultReadinessDown],
+		Drift: f[FaultDrift], CheckpointRegression: f[FaultCheckpointRegression]})
+	e.legacy.SetFaults(legacysim.Faults{WriteErrorRatio: errorRatio, IgnoreFreeze: f[FaultLegacyNotFrozen]})
+	e.store.SetOutage(f[FaultPrometheusOutage])
+	slow := time.Duration(0)
+	if f[FaultPrometheusSlow] {
+		slow = 3 * time.Second
+	}
+	e.store.SetSlow(slow)
+	if name == FaultCriticalParity {
+		e.parity.kick()
+	}
+	return nil
+}
+
+// parseAssignment splits KEY=VALUE as gcloud's --update-env-vars does.
+func parseAssignment(s string) (key, value string, err error) {
+	key, value, ok := strings.Cut(s, "=")
+	if !ok || key == "" {
+		return "", "", fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	return key, value, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

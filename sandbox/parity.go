@@ -1,0 +1,251 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openagents/cockpit/sandbox/harness"
+	"github.com/openagents/cockpit/sandbox/rustsim"
+)
+
+// parityLoop is the shadow harness of one environment. It records staged
+// scenarios (happy path, cancellation, failure, replay/resume) on a private
+// Rust instance, captures the run's four artifacts, mirrors them as the
+// legacy capture (perturbed under the critical-parity fault), compares them
+// with the real harness's rules and writes a report, on a timer and on demand.
+type parityLoop struct {
+	env       *env
+	reportDir string
+	log       *slog.Logger
+	client    *http.Client
+
+	shadow    *rustsim.Runtime
+	shadowURL string
+
+	registry *prometheus.Registry
+	diffs    *prometheus.GaugeVec
+	allow    prometheus.Gauge
+	reports  *prometheus.CounterVec
+
+	mu       sync.Mutex // one run at a time
+	scenario int
+	kickCh   chan struct{}
+}
+
+// ParityRun is what one harness run produced.
+type ParityRun struct {
+	Path     string `json:"path"`
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+	Critical int    `json:"critical"`
+	Warning  int    `json:"warning"`
+}
+
+func newParityLoop(e *env, reportDir string, log *slog.Logger) *parityLoop {
+	p := &parityLoop{env: e, reportDir: reportDir, log: log.With("env", e.name, "component", "harness"),
+		client: &http.Client{Timeout: 5 * time.Second}, registry: prometheus.NewRegistry(), kickCh: make(chan struct{}, 1)}
+	p.diffs = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "runtime_parity_diffs",
+		Help: "Diffs in the newest shadow parity report, by severity."}, []string{"severity"})
+	p.allow = prometheus.NewGauge(prometheus.GaugeOpts{Name: "runtime_parity_gate_allow",
+		Help: "1 when the newest shadow parity report's gate is allow, 0 when block."})
+	p.reports = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runtime_parity_reports_total",
+		Help: "Shadow parity reports written, by gate decision."}, []string{"decision"})
+	p.registry.MustRegister(p.diffs, p.allow, p.reports)
+	for _, d := range []string{"allow", "block"} {
+		p.reports.WithLabelValues(d)
+	}
+	return p
+}
+
+func (p *parityLoop) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(p.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// start brings up the private shadow instance, writes a first report so the
+// preconditions have something to read, then runs on the world's timer.
+func (p *parityLoop) start(ctx context.Context) error {
+	if err := os.MkdirAll(p.reportDir, 0o755); err != nil {
+		return err
+	}
+	shadow, err := rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "rust_active"}})
+	if err != nil {
+		return err
+	}
+	p.shadow = shadow
+	if p.shadowURL, err = p.env.world.serve(shadow.Handler()); err != nil {
+		return err
+	}
+	if _, err := p.runOnce(ctx); err != nil {
+		return fmt.Errorf("first parity report: %w", err)
+	}
+	p.env.world.goRun(func() { p.loop(ctx) })
+	return nil
+}
+
+func (p *parityLoop) loop(ctx context.Context) {
+	t := time.NewTicker(p.env.world.opts.HarnessEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.kickCh:
+		}
+		if _, err := p.runOnce(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("parity run failed", "err", err)
+		}
+	}
+}
+
+// kick asks for a report now (a fault changed what the next one will say).
+func (p *parityLoop) kick() {
+	select {
+	case p.kickCh <- struct{}{}:
+	default:
+	}
+}
+
+// scenarios are the staged scenarios of runtime-facts §4, run in turn.
+var scenarios = []struct {
+	name   string
+	events []map[string]any
+}{
+	{"happy-path", []map[string]any{
+		{"event_type": "run.step", "payload": map[string]any{"step": 1}},
+		{"event_type": "run.finished", "payload": map[string]any{"status": "succeeded"}}}},
+	{"cancellation", []map[string]any{
+		{"event_type": "run.step", "payload": map[string]any{"step": 1}},
+		{"event_type": "run.finished", "payload": map[string]any{"status": "canceled"}}}},
+	{"failure", []map[string]any{
+		{"event_type": "run.step", "payload": map[string]any{"step": 1}},
+		{"event_type": "run.finished", "payload": map[string]any{"status": "failed"}}}},
+	{"replay-resume", []map[string]any{
+		{"event_type": "run.step", "payload": map[string]any{"step": 1}, "idempotency_key": "resume-1"},
+		{"event_type": "run.step", "payload": map[string]any{"step": 1}, "idempotency_key": "resume-1"},
+		{"event_type": "run.finished", "payload": map[string]any{"status": "succeeded"}}}},
+}
+
+// runOnce records the next scenario, compares both sides and writes a report.
+func (p *parityLoop) runOnce(ctx context.Context) (ParityRun, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sc := scenarios[p.scenario%len(scenarios)]
+	p.scenario++
+	runID, err := p.record(ctx, sc.name, sc.events)
+	if err != nil {
+		return ParityRun{}, fmt.Errorf("recording scenario %s: %w", sc.name, err)
+	}
+	captureDir := filepath.Join(p.env.world.dir, "captures", p.env.name, runID)
+	rustManifest, err := harness.Capture(ctx, p.client, p.shadowURL, runID, filepath.Join(captureDir, "rust"))
+	if err != nil {
+		return ParityRun{}, err
+	}
+	perturb := harness.NoPerturbation
+	if p.env.faultOn(FaultCriticalParity) {
+		perturb = harness.CriticalDiff
+	}
+	legacyManifest, err := harness.Mirror(rustManifest, filepath.Join(captureDir, "legacy"), perturb)
+	if err != nil {
+		return ParityRun{}, err
+	}
+	report, err := harness.Compare(legacyManifest, rustManifest, harness.CutoverPolicy(), time.Now())
+	if err != nil {
+		return ParityRun{}, err
+	}
+	path, err := harness.WriteReport(p.reportDir, report)
+	if err != nil {
+		return ParityRun{}, err
+	}
+	p.diffs.WithLabelValues("critical").Set(float64(report.Totals.Critical))
+	p.diffs.WithLabelValues("warning").Set(float64(report.Totals.Warning))
+	allow := 0.0
+	if report.Gate.Decision == "allow" {
+		allow = 1
+	}
+	p.allow.Set(allow)
+	p.reports.WithLabelValues(report.Gate.Decision).Inc()
+	p.prune()
+	return ParityRun{Path: path, Decision: report.Gate.Decision, Reason: report.Gate.Reason,
+		Critical: report.Totals.Critical, Warning: report.Totals.Warning}, nil
+}
+
+// record runs one scenario against the shadow instance and returns the run id.
+func (p *parityLoop) record(ctx context.Context, scenario string, events []map[string]any) (string, error) {
+	var created struct {
+		Run struct {
+			ID string `json:"id"`
+		} `json:"run"`
+	}
+	body := map[string]any{"worker_id": "shadow-harness", "metadata": map[string]any{"source": "shadow-harness", "scenario": scenario}}
+	if err := p.post(ctx, "/internal/v1/runs", body, http.StatusCreated, &created); err != nil {
+		return "", err
+	}
+	for _, ev := range events {
+		if err := p.post(ctx, "/internal/v1/runs/"+created.Run.ID+"/events", ev, http.StatusOK, nil); err != nil {
+			return "", err
+		}
+	}
+	return created.Run.ID, nil
+}
+
+func (p *parityLoop) post(ctx context.Context, path string, body any, want int, out any) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.shadowURL+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s: status %d, want %d", path, resp.StatusCode, want)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+// prune keeps the newest captures and reports so a long rehearsal stays small.
+func (p *parityLoop) prune() {
+	const keep = 20
+	for _, pattern := range []string{
+		filepath.Join(p.env.world.dir, "captures", p.env.name, "*"),
+		filepath.Join(p.reportDir, "parity-*.json"),
+	} {
+		matches, _ := filepath.Glob(pattern)
+		if len(matches) <= keep {
+			continue
+		}
+		sort.Slice(matches, func(i, j int) bool { return modTime(matches[i]).Before(modTime(matches[j])) })
+		for _, m := range matches[:len(matches)-keep] {
+			_ = os.RemoveAll(m)
+		}
+	}
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
