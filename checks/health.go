@@ -98,12 +98,18 @@ func (p *Probes) LegacyHealth(ctx context.Context) Result {
 		Status  string `json:"status"`
 		Version string `json:"version"`
 	}
-	if rep.status != http.StatusOK || !decode(rep.body, &body) || body.Status != "ok" {
-		return unexpected(r, rep)
-	}
-	r.Verdict = Pass
-	r.Evidence.Value = "ok version=" + body.Version
 	r.Evidence.Rule = "200 status=ok"
+	switch {
+	case !decode(rep.body, &body) || body.Status == "":
+		return unexpected(r, rep)
+	case rep.status == http.StatusOK && body.Status == "ok":
+		r.Verdict = Pass
+		r.Evidence.Value = "ok version=" + body.Version
+	default:
+		// The runtime answered, signed, and says it is not healthy.
+		r.Verdict = Fail
+		r.Evidence.Value = fmt.Sprintf("%d status=%s", rep.status, body.Status)
+	}
 	return r
 }
 
