@@ -16,12 +16,12 @@ func TestConditionFollowsForAndKeepFiringFor(t *testing.T) {
 		{0, false, Inactive},
 		{time.Minute, true, PendingState},
 		{5*time.Minute + 59*time.Second, true, PendingState}, // held 4m59s
-		{6 * time.Minute, true, Firing},                       // held 5m
-		{7 * time.Minute, false, Firing},                      // cleared, keeps firing
-		{8*time.Minute + 59*time.Second, false, Firing},       // 1m59s after clearing
-		{9 * time.Minute, false, Inactive},                    // 2m after clearing
-		{10 * time.Minute, true, PendingState},                // a new breach starts over
-		{11 * time.Minute, false, Inactive},                   // pending clears at once
+		{6 * time.Minute, true, Firing},                      // held 5m
+		{7 * time.Minute, false, Firing},                     // cleared, keeps firing
+		{8*time.Minute + 59*time.Second, false, Firing},      // 1m59s after clearing
+		{9 * time.Minute, false, Inactive},                   // 2m after clearing
+		{10 * time.Minute, true, PendingState},               // a new breach starts over
+		{11 * time.Minute, false, Inactive},                  // pending clears at once
 	}
 	for _, s := range steps {
 		if got := c.Observe(s.active, t0.Add(s.at)); got != s.want {

@@ -21,7 +21,9 @@ func errorRate() *config.Signal {
 
 func TestThresholdVerdicts(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	fresh := func(v float64) metrics.Sample { return metrics.Sample{Value: v, HasValue: true, Series: 1, At: now.Add(-2 * time.Second)} }
+	fresh := func(v float64) metrics.Sample {
+		return metrics.Sample{Value: v, HasValue: true, Series: 1, At: now.Add(-2 * time.Second)}
+	}
 	withSig := func(mod func(*config.Signal)) *config.Signal { s := errorRate(); mod(s); return s }
 	cases := []struct {
 		name   string
