@@ -1,0 +1,368 @@
+package runbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/lock"
+)
+
+// World is what the executor needs from the engine: one fresh round of
+// observations on demand, and the environment it observes. *Engine is the
+// World in the program; post-verification reads it, never the journal.
+type World interface {
+	Observe(ctx context.Context) State
+	Env() *config.Environment
+	// Gates are the live gate values for action id in a state.
+	Gates(st State, id string) []checks.Result
+}
+
+// ExecutorOptions are the executor's collaborators and clock.
+type ExecutorOptions struct {
+	Config     *config.Config // state dir and parity glob for rollback artifacts
+	HTTPClient *http.Client   // for HTTP actuators
+	Now        func() time.Time
+	Host       string
+	// Logger receives what cannot go elsewhere (a journal write that failed).
+	Logger *slog.Logger
+	// WriteProbe runs the explicit, labelled write probe (S2, V1); it
+	// WRITES. When nil, the world's own probes are used (the engine's), and
+	// without those the steps fail with a clear message.
+	WriteProbe func(ctx context.Context) []checks.Result
+	// PollInterval spaces post-verification observations (default 1 s).
+	PollInterval time.Duration
+	// CohortTolerance is how many percentage points the observed rust share
+	// may differ from the cohort set (default 5).
+	CohortTolerance float64
+}
+
+// Executor is the one door for every mutation: lock, journal, actuators,
+// post-verification. Read-only commands never construct one.
+type Executor struct {
+	world   World
+	journal *journal.Journal
+	locker  lock.Locker
+	opts    ExecutorOptions
+	act     Actuator
+}
+
+// NewExecutor wires the executor. The journal and the locker are required:
+// an action nobody can audit or that two operators can run at once is not
+// offered.
+func NewExecutor(w World, j *journal.Journal, l lock.Locker, o ExecutorOptions) *Executor {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.CohortTolerance <= 0 {
+		o.CohortTolerance = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Host == "" {
+		o.Host, _ = os.Hostname()
+	}
+	if o.WriteProbe == nil {
+		if p, ok := w.(interface{ Probes() *checks.Probes }); ok && p.Probes() != nil {
+			probes := p.Probes()
+			o.WriteProbe = func(ctx context.Context) []checks.Result { _, rs := probes.WriteProbe(ctx); return rs }
+		}
+	}
+	return &Executor{world: w, journal: j, locker: l, opts: o, act: Actuator{HTTPClient: o.HTTPClient, Now: o.Now}}
+}
+
+// Approval is an operator's yes to one plan.
+type Approval struct {
+	Operator       string
+	TypedEnv       string // production needs its name typed
+	OverrideReason string // needed when gates are not green; journaled
+	Via            string // "cli --approve", "tui confirm"
+}
+
+// Progress is reported at every sub-step so the screen and scripted mode
+// show what is running and since when.
+type Progress struct {
+	Step    string    `json:"step"`
+	SubStep string    `json:"sub_step"`
+	Message string    `json:"message"`
+	Started time.Time `json:"started"`
+}
+
+// Outcome is how an action ended.
+type Outcome struct {
+	Step        string         `json:"step"`
+	OK          bool           `json:"ok"`
+	Message     string         `json:"message"`
+	ArtifactDir string         `json:"artifact_dir,omitempty"`
+	Verdict     checks.Verdict `json:"verdict"`          // the item's verdict for check-only runs
+	Failed      []string       `json:"failed,omitempty"` // sub-steps that failed (rollback names each)
+}
+
+// RefusedError is an action that did not start because an approval or an
+// override was missing: nothing changed.
+type RefusedError struct {
+	Step   string
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return fmt.Sprintf("%s refused: %s", e.Step, e.Reason) }
+
+// Execute runs a plan: it refuses without the approvals the plan needs,
+// takes the lock, re-reads the gates, journals the approval (and any
+// override), then runs each sub-step with intent, call, post-verification
+// and outcome journaled, reporting progress as it goes.
+func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress func(Progress)) (Outcome, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	if !p.Writes {
+		return x.runChecks(ctx, p, progress)
+	}
+	if err := x.approve(p, a, p.Gates); err != nil {
+		return Outcome{}, err
+	}
+	release, err := x.locker.Acquire(ctx, lock.Holder{Operator: a.Operator, Host: x.opts.Host, PID: os.Getpid(),
+		Env: p.Env, Step: p.ID, Since: x.opts.Now()})
+	if err != nil {
+		x.record(journal.Record{Kind: journal.KindRefused, Step: p.ID, Operator: a.Operator, Reason: err.Error()})
+		return Outcome{}, fmt.Errorf("taking the %s lock: %w", p.Env, err)
+	}
+	defer func() { _ = release() }()
+
+	// The dialog may have been open for a while: the gates that count are
+	// the ones read now, under the lock.
+	gates := x.world.Gates(x.world.Observe(ctx), p.ID)
+	if err := x.approve(p, a, gates); err != nil {
+		return Outcome{}, err
+	}
+	if err := x.journalApproval(p, a, gates); err != nil {
+		return Outcome{}, err
+	}
+	if p.ID == RollbackID {
+		return x.runRollback(ctx, p, a, progress)
+	}
+	out := Outcome{Step: p.ID, OK: true}
+	for _, s := range p.steps {
+		ok, msg := x.runStep(ctx, p.ID, a.Operator, s, progress)
+		if !ok {
+			out.OK, out.Failed = false, []string{s.name}
+			out.Message = fmt.Sprintf("%s failed at %s: %s", p.ID, s.name, firstLine(msg))
+			if p.ID == "S4" {
+				out.Message += "; rollback recommended"
+			}
+			break
+		}
+	}
+	if out.OK {
+		out.Message = fmt.Sprintf("%s done: %d sub-step(s) verified", p.ID, len(p.steps))
+	}
+	ok := out.OK
+	x.record(journal.Record{Kind: journal.KindOutcome, Step: p.ID, Operator: a.Operator, OK: &ok, Message: out.Message})
+	return out, nil
+}
+
+// approve refuses a plan whose approvals do not cover it.
+func (x *Executor) approve(p Plan, a Approval, gates []checks.Result) error {
+	var reason string
+	switch {
+	case p.Production && a.TypedEnv != p.Env:
+		reason = fmt.Sprintf("%s is production: type its name to confirm (got %q)", p.Env, a.TypedEnv)
+	case !allGreen(gates) && strings.TrimSpace(a.OverrideReason) == "":
+		reason = "gates are not green and no override reason was given:\n" + gateLines(gates, x.opts.Now())
+	default:
+		return nil
+	}
+	x.record(journal.Record{Kind: journal.KindRefused, Step: p.ID, Operator: a.Operator, Reason: reason})
+	return &RefusedError{Step: p.ID, Reason: reason}
+}
+
+func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) error {
+	calls := make([]string, len(p.Calls))
+	for i, c := range p.Calls {
+		calls[i] = c.Show()
+	}
+	err := x.journal.Append(journal.Record{Kind: journal.KindApproval, Step: p.ID, Operator: a.Operator,
+		Message: fmt.Sprintf("approved via %s (typed %q)", a.Via, a.TypedEnv), Argv: calls,
+		Evidence: gateLines(gates, x.opts.Now())})
+	if err != nil {
+		return fmt.Errorf("journaling approval: %w", err)
+	}
+	if allGreen(gates) {
+		return nil
+	}
+	if err := x.journal.Append(journal.Record{Kind: journal.KindOverride, Step: p.ID, Operator: a.Operator,
+		Reason: a.OverrideReason, Evidence: gateLines(gates, x.opts.Now())}); err != nil {
+		return fmt.Errorf("journaling override: %w", err)
+	}
+	return nil
+}
+
+// runStep runs one sub-step: intent, call or act, post-verification,
+// outcome. It reports whether the sub-step reached its observed target.
+func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep, progress func(Progress)) (bool, string) {
+	started := x.opts.Now()
+	report := func(msg string) { progress(Progress{Step: step, SubStep: s.name, Message: msg, Started: started}) }
+	intent := journal.Record{Kind: journal.KindIntent, Step: step, Check: s.name, Operator: operator}
+	if s.call != nil {
+		intent.Argv, intent.Message = s.call.Argv, s.call.Description
+		if s.call.HTTP != "" {
+			intent.Argv = []string{s.call.HTTP}
+		}
+	}
+	x.record(intent)
+	report("started")
+
+	ok, msg := true, ""
+	if s.call != nil && s.act == nil {
+		r := x.act.Run(ctx, *s.call)
+		ok, msg = r.OK(), r.Summary()
+		if !ok && strings.TrimSpace(r.Output) != "" {
+			msg += "\n" + r.Output
+		}
+		report(firstLine(msg))
+	}
+	if s.act != nil {
+		ok, msg = s.act(ctx)
+		report(firstLine(msg))
+	}
+	if s.verify != nil && (ok || s.verifyAfterFailure) {
+		timeout := x.world.Env().VerifyTimeout.D()
+		if !ok {
+			timeout = 0 // the call already failed: read the world once
+		}
+		vok, ev := x.verify(ctx, s.verify, x.opts.Now(), timeout, report)
+		ok = vok
+		msg = strings.TrimSpace(ev + "\n" + msg)
+	}
+	okCopy := ok
+	x.record(journal.Record{Kind: journal.KindOutcome, Step: step, Check: s.name, Operator: operator, OK: &okCopy,
+		Evidence: firstLine(msg), Message: msg})
+	if ok {
+		report("verified: " + firstLine(msg))
+	} else {
+		report("FAILED: " + firstLine(msg))
+	}
+	return ok, msg
+}
+
+// verify polls fresh observations until check passes, fails outright, or
+// timeout passes; the last evidence explains the answer.
+func (x *Executor) verify(ctx context.Context, check func(State, time.Time) (checks.Verdict, string),
+	since time.Time, timeout time.Duration, report func(string)) (bool, string) {
+	deadline := since.Add(timeout)
+	for {
+		v, ev := check(x.world.Observe(ctx), since)
+		switch {
+		case v == checks.Pass:
+			return true, ev
+		case v == checks.Fail:
+			return false, ev
+		case ctx.Err() != nil:
+			return false, fmt.Sprintf("%s (interrupted: %v)", ev, ctx.Err())
+		case !x.opts.Now().Before(deadline):
+			return false, fmt.Sprintf("%s (not observed within verify_timeout %s)", ev, timeout)
+		}
+		report("waiting: " + ev)
+		if sleep(ctx, x.opts.PollInterval) != nil {
+			return false, fmt.Sprintf("%s (interrupted: %v)", ev, ctx.Err())
+		}
+	}
+}
+
+// soak holds a cohort for d while watching the incident criteria: a firing
+// incident ends it at once, and it passes only if the last observation
+// shows every criterion OK (an unknown one proves nothing).
+func (x *Executor) soak(d time.Duration) func(ctx context.Context) (bool, string) {
+	return func(ctx context.Context) (bool, string) {
+		end := x.opts.Now().Add(d)
+		for {
+			v, what := soakIncidents(x.world.Observe(ctx))
+			if v == checks.Fail {
+				return false, "incident " + what + ": rollback recommended"
+			}
+			if !x.opts.Now().Before(end) {
+				if v != checks.Pass {
+					return false, "soak ended with incident criteria " + what + ": holding"
+				}
+				return true, fmt.Sprintf("soaked %s, no incident fired", d)
+			}
+			if err := sleep(ctx, min(x.opts.PollInterval, end.Sub(x.opts.Now()))); err != nil {
+				return false, "soak interrupted: " + err.Error()
+			}
+		}
+	}
+}
+
+// runChecks is P1–P4 and V2–V4: read the item's checks once, mutate nothing.
+func (x *Executor) runChecks(ctx context.Context, p Plan, progress func(Progress)) (Outcome, error) {
+	started := x.opts.Now()
+	s := x.world.Observe(ctx)
+	out := Outcome{Step: p.ID, Verdict: checks.Unknown}
+	var lines []string
+	for _, st := range s.Items {
+		if st.Item == nil || st.Item.ID != p.ID {
+			continue
+		}
+		out.Verdict = st.Verdict
+		if len(st.Checks) == 0 {
+			out.Verdict = checks.Unknown
+		}
+		for _, c := range st.Checks {
+			line := c.ID + " " + c.Line(x.opts.Now())
+			lines = append(lines, line)
+			x.record(journal.Record{Kind: journal.KindVerdict, Step: p.ID, Check: c.ID, Verdict: c.Verdict.String(),
+				Evidence: c.Evidence.String()})
+			progress(Progress{Step: p.ID, SubStep: c.ID, Message: line, Started: started})
+		}
+	}
+	out.OK = out.Verdict.Green()
+	out.Message = fmt.Sprintf("%s %s", p.ID, out.Verdict)
+	if len(lines) > 0 {
+		out.Message += ":\n" + strings.Join(lines, "\n")
+	}
+	return out, nil
+}
+
+// record journals a best-effort line: the action has already started, and
+// a journal failure must not stop a rollback half-way.
+func (x *Executor) record(r journal.Record) {
+	if err := x.journal.Append(r); err != nil && !errors.Is(err, os.ErrClosed) {
+		x.opts.Logger.Error("journal append failed", "kind", r.Kind, "step", r.Step, "err", err)
+	}
+}
+
+func (x *Executor) now() time.Time { return x.opts.Now() }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

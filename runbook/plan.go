@@ -1,0 +1,282 @@
+package runbook
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+)
+
+// Plan is what an action will do, resolved before anyone confirms it: the
+// exact calls, the target environment and the live gate values with their
+// age. Execute runs exactly these calls, nothing re-rendered.
+type Plan struct {
+	ID         string // S1…S4, V1…V4, P1…P4 or "rollback"
+	Item       *Item  // nil for "rollback" (R1–R4 run as one)
+	Env        string
+	Production bool
+	Calls      []Call
+	Gates      []checks.Result
+	GatesGreen bool
+	Writes     bool
+	// At is when the gates were observed.
+	At time.Time
+
+	steps []subStep
+}
+
+// subStep is one unit of an action: an actuator call or another act (the
+// write probe, a soak), then post-verification against the observed state.
+type subStep struct {
+	name string
+	call *Call
+	act  func(ctx context.Context) (ok bool, msg string)
+	// verify is polled with fresh observations: PASS matches, FAIL stops at
+	// once, anything else keeps polling until verify_timeout.
+	verify func(s State, since time.Time) (checks.Verdict, string)
+	// verifyAfterFailure still reads the world when the call failed: the
+	// harness exits 1 on block, and only its report says what happened.
+	verifyAfterFailure bool
+}
+
+// ID used for the whole rollback (R1–R4) and the alias of V1.
+const (
+	RollbackID   = "rollback"
+	WriteProbeID = "write-probe"
+)
+
+// Plan resolves the calls of the action id and reads its gates live.
+func (x *Executor) Plan(ctx context.Context, id string) (Plan, error) {
+	id = normalizeID(id)
+	env := x.world.Env()
+	p := Plan{ID: id, Env: env.Name, Production: env.Production}
+	if id != RollbackID {
+		p.Item = FindItem(RunbookItems(), id)
+		if p.Item == nil || p.Item.Kind == Rollback || p.Item.Kind == Incident {
+			return Plan{}, fmt.Errorf("unknown action %q (want S1…S4, V1…V4, P1…P4 or rollback)", id)
+		}
+		p.Writes = p.Item.Writes
+	} else {
+		p.Writes = true
+	}
+	steps, err := x.stepsFor(id, env)
+	if err != nil {
+		return Plan{}, fmt.Errorf("planning %s: %w", id, err)
+	}
+	p.steps = steps
+	for _, s := range steps {
+		if s.call != nil {
+			p.Calls = append(p.Calls, *s.call)
+		}
+	}
+	st := x.world.Observe(ctx)
+	p.At = st.At
+	p.Gates = x.world.Gates(st, id)
+	p.GatesGreen = allGreen(p.Gates)
+	return p, nil
+}
+
+func normalizeID(id string) string {
+	id = strings.TrimSpace(id)
+	switch strings.ToLower(id) {
+	case RollbackID:
+		return RollbackID
+	case WriteProbeID:
+		return "V1"
+	}
+	return strings.ToUpper(id)
+}
+
+func (x *Executor) stepsFor(id string, env *config.Environment) ([]subStep, error) {
+	switch id {
+	case "S1":
+		if env.Production {
+			return nil, fmt.Errorf("S1 enables staging; %s is production and is promoted by S4's cohorts", env.Name)
+		}
+		return x.authoritySteps(env, true)
+	case "S2", "V1":
+		return []subStep{x.writeProbeStep(env)}, nil
+	case "S3":
+		return x.harnessSteps(env)
+	case "S4":
+		if !env.Production {
+			return nil, fmt.Errorf("S4 promotes production; %s is not marked production: true", env.Name)
+		}
+		return x.cohortSteps(env)
+	case RollbackID:
+		return x.rollbackSteps(env)
+	default:
+		return nil, nil // P1–P4, V2–V4: checks only
+	}
+}
+
+// authoritySteps is S1 (and the end of S4): Rust takes writes, writes go to
+// Rust, legacy freezes; each verified by what the systems answer.
+func (x *Executor) authoritySteps(env *config.Environment, withMode bool) ([]subStep, error) {
+	var steps []subStep
+	if withMode {
+		s, err := x.writeModeStep(env, "rust_active")
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, s)
+	}
+	route, err := x.routeStep(env, "rust")
+	if err != nil {
+		return nil, err
+	}
+	freeze, err := x.freezeStep(env, true)
+	if err != nil {
+		return nil, err
+	}
+	return append(steps, route, freeze), nil
+}
+
+func (x *Executor) writeModeStep(env *config.Environment, mode string) (subStep, error) {
+	call, err := ResolveCall("set_rust_write_mode", env.Actuators.SetRustWriteMode,
+		config.WriteModeValues{Env: env.Name, Mode: mode}, "set RUNTIME_AUTHORITY_WRITE_MODE="+mode+" (a new revision)")
+	if err != nil {
+		return subStep{}, err
+	}
+	return subStep{name: "set_rust_write_mode=" + mode, call: &call,
+		verify: observedEquals(func(o Observed) checks.Result { return o.RustWriteMode }, "rust write mode", mode)}, nil
+}
+
+func (x *Executor) routeStep(env *config.Environment, target string) (subStep, error) {
+	call, err := ResolveCall("route_writes", env.Actuators.RouteWrites,
+		config.RouteValues{Env: env.Name, Target: target}, "route writes to "+target)
+	if err != nil {
+		return subStep{}, err
+	}
+	return subStep{name: "route_writes=" + target, call: &call,
+		verify: observedEquals(func(o Observed) checks.Result { return o.WriteTarget }, "write target", target)}, nil
+}
+
+func (x *Executor) freezeStep(env *config.Environment, freeze bool) (subStep, error) {
+	call, err := ResolveCall("set_legacy_freeze", env.Actuators.SetLegacyFreeze,
+		config.FreezeValues{Env: env.Name, Freeze: freeze}, "set LEGACY_RUNTIME_WRITE_FREEZE="+strconv.FormatBool(freeze))
+	if err != nil {
+		return subStep{}, err
+	}
+	want := "not frozen"
+	if freeze {
+		want = "frozen"
+	}
+	return subStep{name: "set_legacy_freeze=" + strconv.FormatBool(freeze), call: &call,
+		verify: observedEquals(func(o Observed) checks.Result { return o.LegacyFreeze }, "legacy", want)}, nil
+}
+
+// observedEquals passes when a fresh observation (made after the action)
+// shows want. A stale or unknown reading keeps polling: it proves nothing.
+func observedEquals(pick func(Observed) checks.Result, what, want string) func(State, time.Time) (checks.Verdict, string) {
+	return func(s State, since time.Time) (checks.Verdict, string) {
+		r := pick(s.Observed)
+		line := fmt.Sprintf("%s: %s → want %s", what, r.Evidence, want)
+		switch {
+		case r.ObservedAt.Before(since):
+			return checks.Unknown, line + " (observed before the action)"
+		case r.Verdict == checks.Unknown:
+			return checks.Unknown, line
+		case r.Evidence.Value == want:
+			return checks.Pass, line
+		default:
+			return checks.Pending, line
+		}
+	}
+}
+
+func (x *Executor) writeProbeStep(env *config.Environment) subStep {
+	call := Call{Actuator: "write_probe", HTTP: "POST " + strings.TrimRight(env.RustRuntime.URL, "/") + "/internal/v1/runs",
+		Description: fmt.Sprintf("WRITES a labelled run (metadata.source=%s, worker_id=%s), then reads back receipt, replay, run summary, checkpoint and drift",
+			env.WriteProbe.Source, env.WriteProbe.WorkerID)}
+	return subStep{name: "write_probe", call: &call, act: func(ctx context.Context) (bool, string) {
+		if x.opts.WriteProbe == nil {
+			return false, "the write probe is not available in this process"
+		}
+		results := x.opts.WriteProbe(ctx)
+		lines := make([]string, len(results))
+		vs := make([]checks.Verdict, len(results))
+		for i, r := range results {
+			lines[i] = r.ID + " " + r.Line(x.now())
+			vs[i] = r.Verdict
+		}
+		return checks.Worst(vs...).Green(), strings.Join(lines, "\n")
+	}}
+}
+
+// harnessSteps is S3: run the harness into the reports directory, then the
+// newest report must be newer than the run and say allow.
+func (x *Executor) harnessSteps(env *config.Environment) ([]subStep, error) {
+	if len(env.Parity.Harness.Argv) == 0 && env.Parity.Harness.HTTP == nil {
+		return nil, fmt.Errorf("parity.harness is not configured for %s", env.Name)
+	}
+	out := filepath.Dir(env.Parity.Reports)
+	call, err := ResolveCall("parity.harness", &env.Parity.Harness,
+		config.HarnessValues{Env: env.Name, OutputDir: out}, "run the shadow parity harness, reports into "+out)
+	if err != nil {
+		return nil, err
+	}
+	return []subStep{{name: "parity_harness", call: &call, verifyAfterFailure: true,
+		verify: func(s State, since time.Time) (checks.Verdict, string) {
+			p := s.Parity
+			line := fmt.Sprintf("%s → decision %q, critical %d, warning %d, generated %s",
+				p.Path, p.Decision, p.Critical, p.Warning, p.Generated.UTC().Format(time.RFC3339))
+			switch {
+			case p.Path == "" || p.Generated.Before(since.Truncate(time.Second)):
+				return checks.Unknown, "no report newer than the harness run: " + line
+			case p.Decision == "allow":
+				return checks.Pass, line
+			case p.Decision == "block":
+				return checks.Fail, line
+			default:
+				return checks.Unknown, line
+			}
+		}}}, nil
+}
+
+// cohortSteps is S4: Rust takes writes, then each cohort is set, verified
+// by the observed share and soaked while incidents are watched; at 100%
+// writes are routed to Rust and legacy is frozen, as S1 left staging.
+func (x *Executor) cohortSteps(env *config.Environment) ([]subStep, error) {
+	mode, err := x.writeModeStep(env, "rust_active")
+	if err != nil {
+		return nil, err
+	}
+	steps := []subStep{mode}
+	for _, pct := range env.Cohorts {
+		call, err := ResolveCall("set_cohort", env.Actuators.SetCohort,
+			config.CohortValues{Env: env.Name, Percent: pct}, fmt.Sprintf("send %d%% of writes to rust", pct))
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps,
+			subStep{name: fmt.Sprintf("set_cohort=%d", pct), call: &call, verify: x.cohortShare(pct)},
+			subStep{name: fmt.Sprintf("soak %d%% for %s", pct, env.Soak.D()), act: x.soak(env.Soak.D())})
+	}
+	final, err := x.authoritySteps(env, false)
+	if err != nil {
+		return nil, err
+	}
+	return append(steps, final...), nil
+}
+
+func (x *Executor) cohortShare(pct int) func(State, time.Time) (checks.Verdict, string) {
+	return func(s State, since time.Time) (checks.Verdict, string) {
+		got := s.Observed.CohortPercent
+		line := fmt.Sprintf("observed rust share %.1f%% → want %d%% ± %.0f", got, pct, x.opts.CohortTolerance)
+		switch {
+		case s.At.Before(since), math.IsNaN(got):
+			return checks.Unknown, line
+		case math.Abs(got-float64(pct)) <= x.opts.CohortTolerance:
+			return checks.Pass, line
+		default:
+			return checks.Pending, line
+		}
+	}
+}
