@@ -1,0 +1,208 @@
+package runbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/checks/dbroles"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// EngineOptions are the engine's collaborators. Every field is optional.
+type EngineOptions struct {
+	Now        func() time.Time // the clock; time.Now when nil
+	HTTPClient *http.Client     // for the runtime probes; http.DefaultClient when nil
+	// Journal, when set, receives one "verdict" record per verdict change.
+	Journal *journal.Journal
+	Logger  *slog.Logger
+	// DBURL overrides the database URL the config names (url_env / url_file).
+	DBURL string
+	// LookupEnv reads secrets from the environment; os.LookupEnv when nil.
+	// Tests inject it so they never touch the process environment.
+	LookupEnv func(string) (string, bool)
+}
+
+// Engine observes one environment and judges the runbook against what it
+// sees. It never changes anything: the executor is the only door for that.
+// Observe may be called from several goroutines.
+type Engine struct {
+	cfg     *config.Config
+	env     *config.Environment
+	items   []*Item
+	now     func() time.Time
+	logger  *slog.Logger
+	journal *journal.Journal
+
+	sampler *metrics.Sampler
+	probes  *checks.Probes
+	db      *dbCheck
+	ev      *evaluator
+
+	mu       sync.Mutex
+	verdicts map[string]string // last journaled verdict per item / incident
+}
+
+// NewEngine builds the observers of env in cfg: the Prometheus sampler over
+// the environment's signals, the runtime probes (legacy ones signed with the
+// configured secret), the parity reader and the DB role check. env may be
+// empty when cfg has exactly one environment.
+func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error) {
+	environment, err := pickEnvironment(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	api, err := metrics.NewAPI(environment.Prometheus)
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", environment.Name, err)
+	}
+	secret, err := legacySecret(environment, o.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", environment.Name, err)
+	}
+	dbURL, from := o.DBURL, "DB_URL"
+	if dbURL == "" {
+		if dbURL, from, err = databaseURL(environment, o.LookupEnv); err != nil {
+			return nil, fmt.Errorf("environment %s: %w", environment.Name, err)
+		}
+	}
+	if o.Journal != nil {
+		o.Journal.AddSecrets(string(secret), dbURL)
+	}
+
+	probes := checks.NewProbes(environment, o.HTTPClient, secret, o.Now)
+	probes.Timeout = cfg.QueryTimeout.D()
+	items := RunbookItems()
+	r := environment.Database.Roles
+	return &Engine{
+		cfg:     cfg,
+		env:     environment,
+		items:   items,
+		now:     o.Now,
+		logger:  o.Logger,
+		journal: o.Journal,
+		sampler: metrics.NewSampler(api, environment.Signals, metrics.SamplerOptions{
+			QueryTimeout: cfg.QueryTimeout.D(),
+			Window:       cfg.SparklineWindow.D(),
+			Now:          o.Now,
+		}),
+		probes: probes,
+		db: &dbCheck{url: dbURL, from: from, now: o.Now, check: dbroles.Check,
+			roles: dbroles.Roles{Owner: r.Owner, RuntimeRW: r.RuntimeRW, KhalaRO: r.KhalaRO, ControlRW: r.ControlRW}},
+		ev:       newEvaluator(cfg, environment, items),
+		verdicts: map[string]string{},
+	}, nil
+}
+
+// errAmbiguousEnv asks for --env when the config has several environments.
+var errAmbiguousEnv = errors.New("choose an environment with --env")
+
+func pickEnvironment(cfg *config.Config, name string) (*config.Environment, error) {
+	names := slices.Sorted(maps.Keys(cfg.Environments))
+	if name == "" {
+		if len(names) == 1 {
+			return cfg.Environments[names[0]], nil
+		}
+		return nil, fmt.Errorf("%w (configured: %v)", errAmbiguousEnv, names)
+	}
+	env, ok := cfg.Environments[name]
+	if !ok || env == nil {
+		return nil, fmt.Errorf("environment %q is not configured (configured: %v)", name, names)
+	}
+	return env, nil
+}
+
+// Items are the runbook's items, P1 … I3, as this engine judges them.
+func (e *Engine) Items() []*Item { return e.items }
+
+// Env is the environment this engine observes.
+func (e *Engine) Env() *config.Environment { return e.env }
+
+// Config is the configuration the engine was built from.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+// Probes are the engine's runtime probes; the executor's write probe uses
+// them so both see the runtimes through the same client and secret.
+func (e *Engine) Probes() *checks.Probes { return e.probes }
+
+// Observe runs one round: the sampler tick, every probe, the parity read,
+// the DB check (cached) and the rollback artifact look-up, all at once, so a
+// round takes as long as its slowest observation; then it judges the
+// runbook items and incident criteria and journals verdicts that changed.
+func (e *Engine) Observe(ctx context.Context) State {
+	var o observation
+	start := e.now()
+	var wg sync.WaitGroup
+	wg.Go(func() { o.snapshot = e.sampler.Tick(ctx) })
+	wg.Go(func() { o.rust, o.rustHealth = e.probes.RustHealth(ctx) })
+	wg.Go(func() { o.rustReady = e.probes.RustReadiness(ctx) })
+	wg.Go(func() { o.legacyHealth = e.probes.LegacyHealth(ctx) })
+	wg.Go(func() { o.rustFreeze, o.rustFrozen = e.probes.RustFrozen(ctx) })
+	wg.Go(func() { o.legacyFreeze, o.legacyFrozen = e.probes.LegacyFrozen(ctx) })
+	wg.Go(func() {
+		o.parity = checks.ReadParity(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
+	})
+	wg.Go(func() { o.db = e.db.results(ctx) })
+	wg.Go(func() { o.artifacts = rollbackArtifacts(e.cfg.StateDir, e.env.Name, start) })
+	wg.Wait()
+	o.at = e.now()
+
+	st := e.ev.evaluate(o)
+	e.journalChanges(st)
+	return st
+}
+
+// journalChanges appends a "verdict" record for every item or incident whose
+// verdict differs from the last one journaled: the timeline shows changes,
+// not every tick.
+func (e *Engine) journalChanges(st State) {
+	if e.journal == nil {
+		return
+	}
+	type change struct{ id, verdict, evidence string }
+	var changes []change
+	e.mu.Lock()
+	for _, is := range st.Items {
+		sum := is.Summary(st.At)
+		v := is.Verdict.String()
+		if e.verdicts[is.Item.ID] != v {
+			e.verdicts[is.Item.ID] = v
+			changes = append(changes, change{is.Item.ID, v, sum.Line(st.At)})
+		}
+	}
+	for _, inc := range st.Incidents {
+		id := inc.Runbook + " " + inc.ID
+		v := inc.State.String()
+		if e.verdicts[id] != v {
+			e.verdicts[id] = v
+			changes = append(changes, change{id, v, inc.Evidence})
+		}
+	}
+	e.mu.Unlock()
+	for _, c := range changes {
+		err := e.journal.Append(journal.Record{Time: st.At, Kind: journal.KindVerdict, Env: st.Env,
+			Check: c.id, Verdict: c.verdict, Evidence: c.evidence})
+		if err != nil {
+			e.logger.Error("journaling a verdict change", "check", c.id, "err", err)
+		}
+	}
+}

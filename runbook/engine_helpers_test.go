@@ -1,0 +1,82 @@
+package runbook
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// testConfig is a minimal valid config for one environment whose URLs the
+// caller chooses; every signal and incident takes the defaults.
+func testConfig(t *testing.T, prom, rust, legacy, stateDir string, production bool) *config.Config {
+	t.Helper()
+	raw := fmt.Sprintf(`
+state_dir: %s
+refresh: 2s
+query_timeout: 1s
+stale_after: 10s
+environments:
+  staging:
+    production: %t
+    prometheus: {url: %q}
+    rust_runtime: {url: %q}
+    legacy_runtime: {url: %q, signature_secret_env: TEST_SECRET}
+    parity: {reports: %q}
+`, stateDir, production, prom, rust, legacy, stateDir+"/reports/*.json")
+	cfg, err := config.Parse("test.yaml", []byte(raw), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+var t0 = time.Date(2026, 3, 1, 14, 0, 0, 0, time.UTC)
+
+func pass(id string, at time.Time) checks.Result {
+	return checks.Result{ID: id, Title: id, Verdict: checks.Pass, ObservedAt: at,
+		Evidence: checks.Evidence{Source: "test " + id, Value: "ok"}}
+}
+
+// goodObservation is staging after S1: Rust authoritative and accepting,
+// legacy frozen, every write on Rust, parity allowing, the DB isolated and
+// every signal quiet.
+func goodObservation(at time.Time) observation {
+	sample := func(name string, v float64) metrics.Sample {
+		return metrics.Sample{Signal: name, Value: v, HasValue: true, Series: 1, At: at, Volume: 1000, HasVolume: true}
+	}
+	return observation{
+		at: at,
+		snapshot: metrics.Snapshot{At: at, Samples: map[string]metrics.Sample{
+			"write_error_rate":      sample("write_error_rate", 0.001),
+			"rust_write_share":      sample("rust_write_share", 1),
+			"drift_events":          sample("drift_events", 0),
+			"checkpoint_regression": sample("checkpoint_regression", 0),
+			"projection_lag_p95":    sample("projection_lag_p95", 3),
+			"parity_critical":       sample("parity_critical", 0),
+		}},
+		rust:         checks.RustHealth{Mode: "rust_active", WriterActive: true},
+		rustHealth:   pass("rust_health", at),
+		rustReady:    pass("rust_ready", at),
+		legacyHealth: pass("legacy_health", at),
+		rustFreeze:   checks.Accepting,
+		rustFrozen:   pass("rust_frozen", at),
+		legacyFreeze: checks.Frozen,
+		legacyFrozen: pass("legacy_frozen", at),
+		parity: checks.ParityReading{Gate: pass("parity_gate", at), NoCritical: pass("parity_critical", at),
+			WithinThresholds: pass("parity_thresholds", at)},
+		db:        []checks.Result{pass("db.roles", at)},
+		artifacts: checks.Result{ID: "rollback.artifacts", Verdict: checks.Fail, ObservedAt: at},
+	}
+}
+
+func verdicts(st State) map[string]checks.Verdict {
+	out := map[string]checks.Verdict{}
+	for _, is := range st.Items {
+		out[is.Item.ID] = is.Verdict
+	}
+	return out
+}

@@ -1,0 +1,30 @@
+package runbook
+
+import (
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// observation is one round of raw answers from the systems, gathered
+// concurrently by Observe and judged by the evaluator. Keeping the two apart
+// lets tests judge constructed observations without any server.
+type observation struct {
+	at       time.Time
+	snapshot metrics.Snapshot
+
+	rust         checks.RustHealth
+	rustHealth   checks.Result
+	rustReady    checks.Result
+	legacyHealth checks.Result
+
+	rustFreeze   checks.FreezeState
+	rustFrozen   checks.Result
+	legacyFreeze checks.FreezeState
+	legacyFrozen checks.Result
+
+	parity    checks.ParityReading
+	db        []checks.Result
+	artifacts checks.Result // R4: the newest rollback artifact directory
+}

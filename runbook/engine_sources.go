@@ -1,0 +1,82 @@
+package runbook
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+)
+
+// secretValue reads a secret from the env var or the file the config names.
+// The value is trimmed (files end with a newline) and never shown; the
+// second result names where it was looked for, for the operator's fix.
+func secretValue(envVar, file string, lookupEnv func(string) (string, bool)) (string, string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", file, fmt.Errorf("reading %s: %w", file, err)
+		}
+		return strings.TrimSpace(string(b)), file, nil
+	}
+	if envVar == "" {
+		return "", "", nil
+	}
+	v, _ := lookupEnv(envVar)
+	return strings.TrimSpace(v), envVar, nil
+}
+
+// legacySecret is the legacy signature secret of env. An unreadable file is
+// an error; an unset variable is an empty secret, which the probes turn into
+// UNKNOWN "set RUNTIME_SIGNATURE_SECRET" on every legacy check.
+func legacySecret(env *config.Environment, lookupEnv func(string) (string, bool)) ([]byte, error) {
+	v, _, err := secretValue(env.LegacyRuntime.SignatureSecretEnv, env.LegacyRuntime.SignatureSecretFile, lookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("reading the legacy signature secret: %w", err)
+	}
+	return []byte(v), nil
+}
+
+// databaseURL is the DB role isolation URL of env and where it came from.
+func databaseURL(env *config.Environment, lookupEnv func(string) (string, bool)) (string, string, error) {
+	v, from, err := secretValue(env.Database.URLEnv, env.Database.URLFile, lookupEnv)
+	if err != nil {
+		return "", from, fmt.Errorf("reading the database url: %w", err)
+	}
+	return v, from, nil
+}
+
+// rollbackArtifacts observes R4: the newest rollback artifact directory the
+// executor wrote under <state_dir>/<env>/artifacts. Collecting artifacts is
+// the one rollback item observed on this machine rather than in the world.
+func rollbackArtifacts(stateDir, env string, now time.Time) checks.Result {
+	dir := filepath.Join(stateDir, env, "artifacts")
+	r := checks.Result{ID: "rollback.artifacts", Title: "rollback artifacts collected", ObservedAt: now,
+		Evidence: checks.Evidence{Source: filepath.Join(dir, "rollback-*"), Rule: "a collected artifact directory exists"}}
+	matches, err := filepath.Glob(filepath.Join(dir, "rollback-*"))
+	if err != nil {
+		r.Verdict, r.Evidence.Reason = checks.Unknown, err.Error()
+		return r
+	}
+	var dirs []string
+	for _, m := range matches {
+		if st, err := os.Stat(m); err == nil && st.IsDir() {
+			dirs = append(dirs, m)
+		}
+	}
+	if len(dirs) == 0 {
+		r.Verdict, r.Evidence.Value = checks.Fail, "none"
+		return r
+	}
+	// The names end in a UTC timestamp, so the newest sorts last.
+	newest := slices.Max(dirs)
+	r.Verdict, r.Evidence.Value = checks.Pass, newest
+	if st, err := os.Stat(newest); err == nil {
+		r.ObservedAt = st.ModTime()
+	}
+	return r
+}

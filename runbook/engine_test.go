@@ -1,0 +1,179 @@
+package runbook
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/sandbox/legacysim"
+	"github.com/openagents/cockpit/sandbox/rustsim"
+)
+
+// world is the two simulated runtimes on loopback, and a Prometheus address
+// that refuses connections (a Prometheus outage).
+type world struct {
+	rust    *rustsim.Runtime
+	legacy  *legacysim.Runtime
+	rustURL string
+	legURL  string
+	promURL string
+}
+
+func newWorld(t *testing.T, rustMode, legacyFreeze string) world {
+	t.Helper()
+	rs, err := rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": rustMode}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := legacysim.New(legacysim.Options{Env: map[string]string{
+		legacysim.EnvFreeze: legacyFreeze, legacysim.EnvSecret: "test-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsrv := httptest.NewServer(rs.Handler())
+	lsrv := httptest.NewServer(ls.Handler())
+	down := httptest.NewServer(nil)
+	down.Close()
+	t.Cleanup(rsrv.Close)
+	t.Cleanup(lsrv.Close)
+	return world{rust: rs, legacy: ls, rustURL: rsrv.URL, legURL: lsrv.URL, promURL: down.URL}
+}
+
+func secretEnv(secret string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if name == "TEST_SECRET" && secret != "" {
+			return secret, true
+		}
+		return "", false
+	}
+}
+
+func TestObserveReadsTheRuntimesThemselves(t *testing.T) {
+	w := newWorld(t, "rust_active", "true")
+	cfg := testConfig(t, w.promURL, w.rustURL, w.legURL, t.TempDir(), false)
+	e, err := NewEngine(cfg, "", EngineOptions{LookupEnv: secretEnv("test-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.Observe(context.Background())
+	if st.Observed.RustWriteMode.Evidence.Value != "rust_active" || st.Observed.LegacyFreeze.Evidence.Value != "frozen" {
+		t.Fatalf("observed = mode %q legacy %q, want rust_active / frozen",
+			st.Observed.RustWriteMode.Evidence.Value, st.Observed.LegacyFreeze.Evidence.Value)
+	}
+	got := verdicts(st)
+	if got["V1"] != checks.Pass || got["V2"] != checks.Pass {
+		t.Errorf("V1 = %v, V2 = %v, want PASS from the safe probes", got["V1"], got["V2"])
+	}
+	// Prometheus is down: the write target cannot be told, so S1 holds.
+	if got["S1"] != checks.Unknown || got["V4"] != checks.Unknown {
+		t.Errorf("S1 = %v, V4 = %v with Prometheus down, want UNKNOWN", got["S1"], got["V4"])
+	}
+	if got["P4"] != checks.Unknown {
+		t.Errorf("P4 without a database = %v, want UNKNOWN", got["P4"])
+	}
+	p4, _ := st.Item("P4")
+	if !strings.Contains(p4.Checks[0].Evidence.Reason, "set DB_URL") {
+		t.Errorf("P4 reason = %q, want it to name DB_URL", p4.Checks[0].Evidence.Reason)
+	}
+
+	// A rollback, done by someone else, is seen on the next round.
+	if err := w.rust.Restart(map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}); err != nil {
+		t.Fatal(err)
+	}
+	w.legacy.SetEnv(legacysim.EnvFreeze, "false")
+	got = verdicts(e.Observe(context.Background()))
+	if got["R1"] != checks.Pass || got["R2"] != checks.Pass || got["V1"] != checks.Fail || got["V2"] != checks.Fail {
+		t.Errorf("after a rollback: R1 %v R2 %v V1 %v V2 %v, want PASS PASS FAIL FAIL", got["R1"], got["R2"], got["V1"], got["V2"])
+	}
+}
+
+func TestMissingSecretIsUnknownOnEveryLegacyCheckNotACrash(t *testing.T) {
+	w := newWorld(t, "rust_active", "true")
+	cfg := testConfig(t, w.promURL, w.rustURL, w.legURL, t.TempDir(), false)
+	e, err := NewEngine(cfg, "staging", EngineOptions{LookupEnv: secretEnv("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.Observe(context.Background())
+	v2, _ := st.Item("V2")
+	if v2.Verdict != checks.Unknown || !strings.Contains(v2.Checks[0].Line(st.At), "TEST_SECRET") {
+		t.Errorf("V2 without the secret = %v %q, want UNKNOWN naming the variable", v2.Verdict, v2.Checks[0].Line(st.At))
+	}
+	if st.Health[2].Verdict != checks.Unknown {
+		t.Errorf("legacy health without the secret = %v, want UNKNOWN", st.Health[2].Verdict)
+	}
+	if st.Observed.LegacyFreeze.Verdict != checks.Unknown {
+		t.Errorf("legacy freeze header = %+v, want UNKNOWN", st.Observed.LegacyFreeze)
+	}
+}
+
+func TestVerdictChangesAreJournaledOnceWithoutSecrets(t *testing.T) {
+	w := newWorld(t, "rust_active", "true")
+	dir := t.TempDir()
+	cfg := testConfig(t, w.promURL, w.rustURL, w.legURL, dir, false)
+	j, err := journal.Open(journal.Path(dir, "staging"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(cfg, "staging", EngineOptions{Journal: j, LookupEnv: secretEnv("test-secret"),
+		DBURL: "postgres://cockpit:hunter2@127.0.0.1:1/db?connect_timeout=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(context.Background())
+	e.Observe(context.Background())
+	w.legacy.SetEnv(legacysim.EnvFreeze, "false")
+	e.Observe(context.Background())
+	_ = j.Close()
+
+	recs, err := journal.Read(journal.Path(dir, "staging"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range recs {
+		if r.Kind != journal.KindVerdict {
+			t.Errorf("engine journaled a %q record", r.Kind)
+		}
+		count[r.Check]++
+		for _, leak := range []string{"hunter2", "test-secret"} {
+			if strings.Contains(r.Evidence, leak) {
+				t.Errorf("journal evidence leaks %q: %s", leak, r.Evidence)
+			}
+		}
+	}
+	if count["P1"] != 1 {
+		t.Errorf("P1 journaled %d times over three unchanged rounds, want 1", count["P1"])
+	}
+	if count["V2"] != 2 {
+		t.Errorf("V2 journaled %d times, want 2 (PASS, then FAIL when legacy unfroze)", count["V2"])
+	}
+}
+
+func TestObserveRunsEverythingConcurrently(t *testing.T) {
+	w := newWorld(t, "rust_active", "true")
+	cfg := testConfig(t, w.promURL, w.rustURL, w.legURL, t.TempDir(), false)
+	slow := httptest.NewServer(nil) // accepts, never answers in time: a hung legacy node
+	slow.Config.Handler = hang()
+	t.Cleanup(slow.Close)
+	cfg.Environments["staging"].LegacyRuntime.URL = slow.URL
+	e, err := NewEngine(cfg, "staging", EngineOptions{LookupEnv: secretEnv("test-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	st := e.Observe(context.Background())
+	took := time.Since(start)
+	// Two legacy probes hang until the 1s query timeout; run one after the
+	// other they would take 2s.
+	if took > 1500*time.Millisecond {
+		t.Errorf("Observe took %s, want about one query timeout (1s): probes are not concurrent", took)
+	}
+	if st.Health[2].Verdict != checks.Unknown {
+		t.Errorf("hung legacy health = %v, want UNKNOWN", st.Health[2].Verdict)
+	}
+}
