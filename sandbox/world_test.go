@@ -1,0 +1,134 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/openagents/cockpit/legacyauth"
+	"github.com/openagents/cockpit/sandbox"
+)
+
+// The exact bodies of runtime-facts §1 and §2: the cockpit's probes match
+// on them, so the world must answer them byte for byte.
+const (
+	rustFrozenShadowBody = `{"error":"write_path_frozen","message":"runtime authority writes are disabled in mode shadow_only"}`
+	legacyFrozenBody     = `{"error":{"code":"write_path_frozen","message":"Legacy runtime authority writes are frozen. Route writes through Rust runtime authority."}}`
+)
+
+// TestRustWritePathFollowsTheWriteModeControl walks Rust from the world's
+// start state (shadow_only: every write refused) to rust_active through the
+// control API, the way the runbook's S-steps do.
+func TestRustWritePathFollowsTheWriteModeControl(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t, sandbox.Options{})
+	rust, _ := w.RuntimeURLs("staging")
+
+	r := call(t, http.MethodPost, rust+"/internal/v1/runs", map[string]any{"worker_id": "h9-test"}, nil)
+	if r.status != http.StatusServiceUnavailable || r.body != rustFrozenShadowBody {
+		t.Fatalf("shadow_only POST /internal/v1/runs = %d %s, want 503 %s", r.status, r.body, rustFrozenShadowBody)
+	}
+
+	mustControl(t, w, "staging", "set-env", map[string]string{"runtime": "rust", "assignment": "RUNTIME_AUTHORITY_WRITE_MODE=rust_active"})
+
+	r = call(t, http.MethodPost, rust+"/internal/v1/runs", map[string]any{"worker_id": "h9-test", "metadata": map[string]string{"source": "h9-test"}}, nil)
+	if r.status != http.StatusCreated {
+		t.Fatalf("rust_active POST /internal/v1/runs = %d %s, want 201", r.status, r.body)
+	}
+	var created struct {
+		Run struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Events []struct {
+				Seq       int    `json:"seq"`
+				EventType string `json:"event_type"`
+			} `json:"events"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &created); err != nil {
+		t.Fatalf("decoding the created run: %v\n%s", err, r.body)
+	}
+	if created.Run.Status != "running" || len(created.Run.Events) != 1 || created.Run.Events[0].EventType != "run.started" {
+		t.Fatalf("created run = %s, want status running with one run.started event", r.body)
+	}
+
+	r = call(t, http.MethodPost, rust+"/internal/v1/runs/"+created.Run.ID+"/events",
+		map[string]any{"event_type": "run.step", "payload": map[string]int{"step": 1}, "idempotency_key": "h9-step-1"}, nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("POST events = %d %s, want 200", r.status, r.body)
+	}
+
+	if mode := worldState(t, w)["staging"].RustWriteMode; mode != "rust_active" {
+		t.Errorf("ctl state rust_write_mode = %q, want rust_active", mode)
+	}
+	if mode := worldState(t, w)["production"].RustWriteMode; mode != "shadow_only" {
+		t.Errorf("production rust_write_mode = %q after a staging control, want shadow_only", mode)
+	}
+}
+
+// TestLegacyAuthAndFreeze proves the legacy runtime's pipeline through the
+// world: validation refuses a well-formed invalid body and writes nothing
+// (the safe freeze probe), the freeze control makes signed writes 410, and
+// auth (missing signature, replayed nonce) is checked before the freeze.
+func TestLegacyAuthAndFreeze(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t, sandbox.Options{})
+	_, legacy := w.RuntimeURLs("staging")
+	bindRun := func(id string) func(*legacyauth.Claims) {
+		return func(c *legacyauth.Claims) { c.RunID = id }
+	}
+	snapshot := func(runID string) response {
+		return call(t, http.MethodGet, legacy+"/internal/v1/runs/"+runID+"/snapshot", nil, signedHeader(t, w, bindRun(runID)))
+	}
+
+	// Not frozen: the cockpit's default freeze probe body is refused by validation.
+	r := call(t, http.MethodPost, legacy+"/internal/v1/codex/workers", map[string]any{}, signedHeader(t, w, nil))
+	if r.status < 400 || r.status > 499 || r.status == http.StatusUnauthorized {
+		t.Fatalf("not frozen, signed invalid body = %d %s, want a 4xx validation error", r.status, r.body)
+	}
+	// And nothing is written: frames with an empty list leave no snapshot
+	// behind, while the same route with frames does (so the read-back can tell).
+	const probedRun, writtenRun = "h9-probe-run", "h9-written-run"
+	r = call(t, http.MethodPost, legacy+"/internal/v1/runs/"+probedRun+"/frames", map[string]any{"frames": []any{}}, signedHeader(t, w, bindRun(probedRun)))
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("not frozen, empty frames = %d %s, want 422", r.status, r.body)
+	}
+	if s := snapshot(probedRun); s.status != http.StatusNotFound {
+		t.Fatalf("snapshot after a refused write = %d %s, want 404: the invalid body wrote something", s.status, s.body)
+	}
+	r = call(t, http.MethodPost, legacy+"/internal/v1/runs/"+writtenRun+"/frames", map[string]any{"frames": []any{map[string]int{"seq": 1}}}, signedHeader(t, w, bindRun(writtenRun)))
+	if r.status != http.StatusOK {
+		t.Fatalf("not frozen, valid frames = %d %s, want 200", r.status, r.body)
+	}
+	if s := snapshot(writtenRun); s.status != http.StatusOK {
+		t.Fatalf("snapshot after a valid write = %d %s, want 200", s.status, s.body)
+	}
+
+	mustControl(t, w, "staging", "set-env", map[string]string{"runtime": "legacy", "assignment": "LEGACY_RUNTIME_WRITE_FREEZE=true"})
+
+	h := signedHeader(t, w, nil)
+	worker := map[string]any{"worker_id": "h9-worker"}
+	r = call(t, http.MethodPost, legacy+"/internal/v1/codex/workers", worker, h)
+	if r.status != http.StatusGone || r.body != legacyFrozenBody {
+		t.Fatalf("frozen, signed valid write = %d %s, want 410 %s", r.status, r.body, legacyFrozenBody)
+	}
+	r = call(t, http.MethodPost, legacy+"/internal/v1/codex/workers", worker, h)
+	if r.status != http.StatusUnauthorized {
+		t.Errorf("frozen, replayed nonce = %d %s, want 401", r.status, r.body)
+	}
+	r = call(t, http.MethodPost, legacy+"/internal/v1/codex/workers", worker, nil)
+	if r.status != http.StatusUnauthorized {
+		t.Errorf("frozen, unsigned = %d %s, want 401", r.status, r.body)
+	}
+	var unauthorized struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &unauthorized); err != nil || unauthorized.Error.Code != "unauthorized" {
+		t.Errorf("unsigned body = %s, want error.code unauthorized", r.body)
+	}
+	if st := worldState(t, w)["staging"]; !st.LegacyWriteFreeze {
+		t.Errorf("ctl state legacy_write_freeze = false after the freeze control")
+	}
+}
