@@ -127,7 +127,8 @@ func (s *Store) api(f func(*http.Request) apiResult) http.HandlerFunc {
 		resp := response{Status: "success", Data: res.data, Warnings: warn, Infos: info}
 		code := http.StatusOK
 		if res.err != nil {
-			resp = response{Status: "error", ErrorType: res.err.typ, Error: res.err.err.Error(), Warnings: warn, Infos: info}
+			// Prometheus's error envelope carries no warnings.
+			resp = response{Status: "error", ErrorType: res.err.typ, Error: res.err.err.Error()}
 			code = errorCode(res.err.typ)
 		}
 		b, err := json.Marshal(resp)
