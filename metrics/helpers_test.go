@@ -1,0 +1,114 @@
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/sandbox/promstore"
+)
+
+// prom is the rehearsal world's real TSDB + PromQL store scraping one
+// client_golang registry, behind a handler that counts the queries it gets.
+type prom struct {
+	store   *promstore.Store
+	url     string
+	api     v1.API
+	ratio   prometheus.Gauge
+	queries atomic.Int64 // /api/v1/query
+	ranges  atomic.Int64 // /api/v1/query_range
+	mu      sync.Mutex
+	headers []http.Header
+}
+
+func startProm(t *testing.T) *prom {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	ratio := prometheus.NewGauge(prometheus.GaugeOpts{Name: "demo_error_ratio", Help: "Error ratio."})
+	requests := prometheus.NewGauge(prometheus.GaugeOpts{Name: "demo_requests", Help: "Requests in the window."})
+	queues := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "demo_queue_depth", Help: "Queue depth."}, []string{"queue"})
+	reg.MustRegister(ratio, requests, queues)
+	ratio.Set(0.0031)
+	requests.Set(12)
+	queues.WithLabelValues("a").Set(42)
+	queues.WithLabelValues("b").Set(8)
+	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.Cleanup(target.Close)
+
+	store, err := promstore.Open(promstore.Options{ScrapeInterval: 50 * time.Millisecond,
+		Targets: []promstore.Target{{Job: "demo", Instance: "demo:1", URL: target.URL + "/metrics"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { store.Run(ctx) })
+	p := &prom{store: store, ratio: ratio}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/query"):
+			p.queries.Add(1)
+		case strings.HasSuffix(r.URL.Path, "/query_range"):
+			p.ranges.Add(1)
+		}
+		p.mu.Lock()
+		p.headers = append(p.headers, r.Header.Clone())
+		p.mu.Unlock()
+		store.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		wg.Wait()
+		if err := store.Close(); err != nil {
+			t.Errorf("closing store: %v", err)
+		}
+	})
+	p.url = srv.URL
+	p.api, err = NewAPI(config.Prometheus{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitForData(t)
+	return p
+}
+
+// waitForData waits until the first scrapes are queryable.
+func (p *prom) waitForData(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, _, _, err := p.api.Query(context.Background(), "demo_error_ratio", time.Now())
+		if err == nil && v.String() != "" {
+			p.queries.Store(0)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scraped data after 20s (last error %v)", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func signal(name, query string) *config.Signal {
+	return &config.Signal{Name: name, Query: query, Direction: "above", Series: "one", Unit: "ratio"}
+}
+
+// clock is a settable time source for the sampler; the store keeps real time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
