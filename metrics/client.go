@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -90,8 +91,12 @@ const maxDetail = 200
 
 func excerpt(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxDetail {
-		return s[:maxDetail] + "…"
+	if len(s) <= maxDetail {
+		return s
 	}
-	return s
+	cut := maxDetail
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

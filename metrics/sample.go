@@ -25,8 +25,13 @@ type Sample struct {
 	// History holds the sparkline window, oldest first.
 	History []Point
 	// At is when this value was evaluated; its age is now − At.
-	At       time.Time
-	Err      error
+	At time.Time
+	// Err is the latest query's failure (a *QueryError with Prometheus's
+	// error type and detail). Value, HasValue and At then still describe
+	// the last successful evaluation, so the sample ages instead of lying.
+	Err error
+	// Warnings are Prometheus's query warnings and the sampler's own notes
+	// (NaN results, more series than expected, a failed history query).
 	Warnings []string
 }
 
