@@ -23,6 +23,9 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 	})
 	root.AddCommand(
 		newRehearseCmd(ctx, s),
+		newRunCmd(ctx, s),
+		newRollbackCmd(ctx, s),
+		newTimelineCmd(s),
 	)
 	return root
 }

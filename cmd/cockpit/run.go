@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// actingFlags are the flags every acting verb shares.
+type actingFlags struct {
+	config, env, output string
+	approve             []string
+	overrideReason      string
+	confirmEnv          string
+}
+
+func (f *actingFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.config, "config", config.DefaultPath(), "config file")
+	c.Flags().StringVar(&f.env, "env", "", "environment (may be left out when the config has one)")
+	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json (one JSON line per event)")
+	c.Flags().StringSliceVar(&f.approve, "approve", nil, "approve these actions by name (S1,V1 or rollback); nothing else runs")
+	c.Flags().StringVar(&f.confirmEnv, "confirm-env", "", "type the environment's name: production needs it")
+}
+
+func newRunCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f actingFlags
+	c := &cobra.Command{
+		Use:   "run STEP --env E --approve STEP[,STEP…]",
+		Short: "Run one runbook item (S1–S4, V1–V4, P1–P4) through the executor",
+		Long: "run plans STEP, shows its exact calls and live gates, and runs it only when --approve names it.\n" +
+			"Gates that are not green need --override-reason; production needs --confirm-env production.\n" +
+			"Exit codes: 0 done, 1 a check failed, 2 unknown, 3 needs approval, 4 usage, 5 action failed.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return runStep(ctx, s, &f, args[0])
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&f.overrideReason, "override-reason", "", "run although gates are not green; the reason is journaled")
+	return c
+}
+
+func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error {
+	id := strings.ToUpper(strings.TrimSpace(step))
+	if !isRunnable(id) {
+		return usageError("%q is not a runbook item to run (S1–S4, V1–V4, P1–P4; rollback has its own verb)", step)
+	}
+	if f.output != "text" && f.output != "json" {
+		return usageError("-o %q: want text or json", f.output)
+	}
+	if !approved(f.approve, id) {
+		return withCode(exitNeedsApproval, fmt.Errorf("%s needs --approve %s: nothing changed", id, id))
+	}
+	a, err := openActing(f)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	plan, err := a.x.Plan(ctx, id)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	out := newEventWriter(s.Out, f.output)
+	out.plan(plan)
+	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
+	if err != nil {
+		return actingError(err)
+	}
+	out.outcome(outcome)
+	switch {
+	case plan.Writes && !outcome.OK:
+		return silentExit(exitActionFailed)
+	case plan.Writes, outcome.Verdict == checks.Pass, outcome.Verdict == checks.Warn:
+		return nil
+	case outcome.Verdict == checks.Fail:
+		return silentExit(exitCheckFailed)
+	default:
+		return silentExit(exitUnknown)
+	}
+}
+
+func isRunnable(id string) bool {
+	return len(id) == 2 && strings.ContainsRune("SVP", rune(id[0])) && id[1] >= '1' && id[1] <= '4'
+}
+
+func approved(list []string, id string) bool {
+	return slices.ContainsFunc(list, func(a string) bool { return strings.EqualFold(strings.TrimSpace(a), id) })
+}
+
+// actingError maps the executor's refusals to exit codes: a missing
+// approval or override is 3, a busy lock or anything else that kept the
+// action from starting is 5.
+func actingError(err error) error {
+	var refused *runbook.RefusedError
+	if errors.As(err, &refused) {
+		return withCode(exitNeedsApproval, err)
+	}
+	return withCode(exitActionFailed, err)
+}
+
+// acting is one process's door to mutation: config, engine, journal, lock
+// and executor. Only run and rollback build it; read-only verbs never do.
+type acting struct {
+	cfg *config.Config
+	j   *journal.Journal
+	x   *runbook.Executor
+}
+
+func openActing(f *actingFlags) (*acting, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	eng, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{})
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	env := eng.Env()
+	j, err := journal.Open(journal.Path(cfg.StateDir, env.Name))
+	if err != nil {
+		return nil, withCode(exitActionFailed, err)
+	}
+	host, _ := os.Hostname()
+	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
+	j.AddSecrets(secretsOf(env)...)
+	// The file lock guards this machine's state dir; it never depends on a
+	// database being reachable, so a rollback can always take it.
+	l := lock.FileLock(filepath.Join(cfg.StateDir, env.Name+".lock"))
+	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
+	return &acting{cfg: cfg, j: j, x: x}, nil
+}
+
+func (a *acting) approval(f *actingFlags) runbook.Approval {
+	return runbook.Approval{Operator: a.cfg.Operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
+		Via: "cli --approve " + strings.Join(f.approve, ",")}
+}
+
+func (a *acting) close() { _ = a.j.Close() }
+
+// secretsOf are values the journal must never show: the legacy signature
+// secret and the database URL (it carries a password).
+func secretsOf(env *config.Environment) []string {
+	var out []string
+	read := func(envVar, file string) {
+		if v, ok := os.LookupEnv(envVar); ok && envVar != "" {
+			out = append(out, v)
+		}
+		if file != "" {
+			if b, err := os.ReadFile(file); err == nil {
+				out = append(out, strings.TrimSpace(string(b)))
+			}
+		}
+	}
+	read(env.LegacyRuntime.SignatureSecretEnv, env.LegacyRuntime.SignatureSecretFile)
+	read(env.Database.URLEnv, env.Database.URLFile)
+	return out
+}
+
+// eventWriter prints the plan, progress and outcome as plain lines or as
+// one JSON object per line.
+type eventWriter struct {
+	w    io.Writer
+	json bool
+}
+
+func newEventWriter(w io.Writer, format string) *eventWriter {
+	return &eventWriter{w: w, json: format == "json"}
+}
+
+func (e *eventWriter) emit(kind string, v any, text string) {
+	if e.json {
+		b, _ := json.Marshal(map[string]any{"type": kind, kind: v})
+		fmt.Fprintln(e.w, string(b))
+		return
+	}
+	fmt.Fprintln(e.w, text)
+}
+
+func (e *eventWriter) plan(p runbook.Plan) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s on %s", p.ID, p.Env)
+	for _, c := range p.Calls {
+		fmt.Fprintf(&b, "\n  call  %s", c.Show())
+	}
+	for _, g := range p.Gates {
+		fmt.Fprintf(&b, "\n  gate  %s %s", g.ID, g.Line(p.At))
+	}
+	type planJSON struct {
+		ID         string          `json:"id"`
+		Env        string          `json:"env"`
+		Calls      []runbook.Call  `json:"calls"`
+		Gates      []checks.Result `json:"gates"`
+		GatesGreen bool            `json:"gates_green"`
+	}
+	e.emit("plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
+}
+
+func (e *eventWriter) progress(p runbook.Progress) {
+	e.emit("progress", p, fmt.Sprintf("%s %s %s: %s", p.Started.Format("15:04:05"), p.Step, p.SubStep, p.Message))
+}
+
+func (e *eventWriter) outcome(o runbook.Outcome) {
+	state := "OK"
+	if !o.OK {
+		state = "FAILED"
+	}
+	e.emit("outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
+}
