@@ -58,7 +58,7 @@ type Engine struct {
 // configured secret), the parity reader and the DB role check. env may be
 // empty when cfg has exactly one environment.
 func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error) {
-	environment, err := pickEnvironment(cfg, env)
+	environment, err := PickEnvironment(cfg, env)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,9 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 // errAmbiguousEnv asks for --env when the config has several environments.
 var errAmbiguousEnv = errors.New("choose an environment with --env")
 
-func pickEnvironment(cfg *config.Config, name string) (*config.Environment, error) {
+// PickEnvironment returns the environment called name, or the only one
+// when name is empty; otherwise the error lists what is configured.
+func PickEnvironment(cfg *config.Config, name string) (*config.Environment, error) {
 	names := slices.Sorted(maps.Keys(cfg.Environments))
 	if name == "" {
 		if len(names) == 1 {

@@ -26,6 +26,10 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newRunCmd(ctx, s),
 		newRollbackCmd(ctx, s),
 		newTimelineCmd(s),
+		newCheckCmd(ctx, s),
+		newStatusCmd(ctx, s),
+		newPreflightCmd(ctx, s),
+		newConfigCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// readFlags are the flags of the read-only verbs (check, status, preflight).
+type readFlags struct {
+	config, env, output string
+}
+
+func (f *readFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.config, "config", config.DefaultPath(), "config file")
+	c.Flags().StringVar(&f.env, "env", "", "environment (may be left out when the config has one)")
+	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json")
+}
+
+func (f *readFlags) validOutput() error {
+	if f.output != "text" && f.output != "json" {
+		return usageError("-o %q: want text or json", f.output)
+	}
+	return nil
+}
+
+// openEngine loads the config and builds a read-only engine: no executor,
+// no actuator, no lock exists in a process that only reads.
+func openEngine(f *readFlags) (*runbook.Engine, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if _, err := runbook.PickEnvironment(cfg, f.env); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	e, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{})
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return e, nil
+}
+
+func newCheckCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f readFlags
+	c := &cobra.Command{
+		Use:   "check preconditions|verify|incidents|all --env E [-o text|json]",
+		Short: "Evaluate runbook checks once and exit with their verdict",
+		Long: "check observes the environment once and prints one line per check:\n" +
+			"preconditions (P1–P4), verify (V1–V4, the safe probes only: nothing is written),\n" +
+			"incidents (the configured criteria I1–I3) or all of them.\n" +
+			"Exit codes: 0 every check PASS (or WARN), 1 a check FAILED or an incident fires,\n" +
+			"2 a check is UNKNOWN, PENDING or stale and none failed (hold), 4 usage or config error.",
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"preconditions", "verify", "incidents", "all"},
+		RunE: func(_ *cobra.Command, args []string) error {
+			return runCheck(ctx, s, &f, args[0])
+		},
+	}
+	f.register(c)
+	return c
+}
+
+// checkLine is one check as scripted mode prints it.
+type checkLine struct {
+	ID       string      `json:"id"`
+	Title    string      `json:"title"`
+	Verdict  string      `json:"verdict"`
+	Evidence string      `json:"evidence"`
+	Age      *float64    `json:"age_seconds"` // null when never observed
+	Details  []checkLine `json:"details,omitempty"`
+
+	verdict checks.Verdict
+	age     time.Duration
+}
+
+type checkReport struct {
+	Env     string      `json:"env"`
+	Verdict string      `json:"verdict"`
+	Checks  []checkLine `json:"checks"`
+}
+
+func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
+	var kinds []runbook.Kind
+	switch set {
+	case "preconditions":
+		kinds = []runbook.Kind{runbook.Precondition}
+	case "verify":
+		kinds = []runbook.Kind{runbook.Verification}
+	case "incidents":
+		kinds = []runbook.Kind{runbook.Incident}
+	case "all":
+		kinds = []runbook.Kind{runbook.Precondition, runbook.Verification, runbook.Incident}
+	default:
+		return usageError("check %q: want preconditions, verify, incidents or all", set)
+	}
+	if err := f.validOutput(); err != nil {
+		return err
+	}
+	e, err := openEngine(f)
+	if err != nil {
+		return err
+	}
+	st := e.Observe(ctx)
+	rep := checkReport{Env: st.Env}
+	var vs []checks.Verdict
+	for _, k := range kinds {
+		for _, l := range linesOf(st, k) {
+			rep.Checks = append(rep.Checks, l)
+			vs = append(vs, l.verdict)
+		}
+	}
+	overall := checks.Worst(vs...)
+	rep.Verdict = overall.String()
+	if err := writeCheckReport(s, f.output, rep, overall); err != nil {
+		return err
+	}
+	return exitFor(vs)
+}
+
+// linesOf renders the items of one kind, or the incident criteria.
+func linesOf(st runbook.State, k runbook.Kind) []checkLine {
+	var out []checkLine
+	if k == runbook.Incident {
+		for _, inc := range st.Incidents {
+			v := incidentVerdict(inc.State)
+			out = append(out, checkLine{ID: inc.Runbook, Title: inc.Title + " (" + inc.ID + ")",
+				Verdict: v.String(), Evidence: inc.Evidence, Age: ageSeconds(0), verdict: v})
+		}
+		return out
+	}
+	for _, is := range st.Items {
+		if is.Item.Kind != k {
+			continue
+		}
+		sum := is.Summary(st.At)
+		l := resultLine(sum, st.At)
+		for _, c := range is.Checks {
+			l.Details = append(l.Details, resultLine(c, st.At))
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func resultLine(r checks.Result, now time.Time) checkLine {
+	age := r.Age(now)
+	return checkLine{ID: r.ID, Title: r.Title, Verdict: r.Verdict.String(), Evidence: r.Evidence.String(),
+		Age: ageSeconds(age), verdict: r.Verdict, age: age}
+}
+
+func ageSeconds(d time.Duration) *float64 {
+	if d < 0 {
+		return nil
+	}
+	s := math.Round(d.Seconds()*10) / 10
+	return &s
+}
+
+// incidentVerdict maps an incident criterion onto the verdict scale: a
+// firing incident fails, a pending or unknown one holds.
+func incidentVerdict(s runbook.IncidentState) checks.Verdict {
+	switch s {
+	case runbook.IncidentOK:
+		return checks.Pass
+	case runbook.IncidentPending:
+		return checks.Pending
+	case runbook.IncidentFiring:
+		return checks.Fail
+	default:
+		return checks.Unknown
+	}
+}
+
+// exitFor is the documented exit code of a set of verdicts. WARN does not
+// hold: a warning threshold informs, the critical one decides.
+func exitFor(vs []checks.Verdict) error {
+	hold := len(vs) == 0
+	for _, v := range vs {
+		switch v {
+		case checks.Fail:
+			return silentExit(exitCheckFailed)
+		case checks.Unknown, checks.Pending:
+			hold = true
+		}
+	}
+	if hold {
+		return silentExit(exitUnknown)
+	}
+	return nil
+}
+
+func writeCheckReport(s *Streams, output string, rep checkReport, overall checks.Verdict) error {
+	if output == "json" {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+		return nil
+	}
+	for _, l := range rep.Checks {
+		writeCheckLine(s.Out, s.IsTTY, l)
+	}
+	fmt.Fprintf(s.Out, "%s: %s\n", rep.Env, paint(s.IsTTY, rep.Verdict, overall))
+	return nil
+}
+
+// writeCheckLine prints "ID VERDICT title — evidence (age)".
+func writeCheckLine(w io.Writer, tty bool, l checkLine) {
+	age := "never"
+	if l.Age != nil {
+		age = checks.FormatAge(time.Duration(*l.Age * float64(time.Second)))
+	}
+	fmt.Fprintf(w, "%-3s %s %s — %s (%s)\n", l.ID, paint(tty, fmt.Sprintf("%-7s", l.Verdict), l.verdict), l.Title, l.Evidence, age)
+}
+
+// paint colours text by verdict for a terminal; pipes get plain text.
+func paint(tty bool, text string, v checks.Verdict) string {
+	if !tty {
+		return text
+	}
+	code := map[checks.Verdict]string{checks.Pass: "32", checks.Warn: "33", checks.Pending: "33", checks.Fail: "31"}[v]
+	if code == "" {
+		code = "35" // UNKNOWN: magenta, never green
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+func okVerdict(ok bool) checks.Verdict {
+	if ok {
+		return checks.Pass
+	}
+	return checks.Fail
+}

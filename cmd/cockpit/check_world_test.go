@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/sandbox/legacysim"
+	"github.com/openagents/cockpit/sandbox/promstore"
+	"github.com/openagents/cockpit/sandbox/rustsim"
+)
+
+// readWorld is what the read-only verbs observe in tests: the simulated
+// runtimes and the embedded Prometheus (real PromQL), each on loopback.
+type readWorld struct {
+	rustMode     string
+	legacyFreeze string
+	// Signal values, as constant PromQL vectors the real engine evaluates.
+	errorRate, parityCritical float64
+	// A signal query that returns no series, for preflight.
+	emptyQuery bool
+	// Parity report decision; "" writes no report.
+	parity string
+}
+
+func (w readWorld) configFile(t *testing.T) string {
+	t.Helper()
+	rs, err := rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": w.rustMode}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := legacysim.New(legacysim.Options{Env: map[string]string{
+		legacysim.EnvFreeze: w.legacyFreeze, legacysim.EnvSecret: "cmd-test-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := promstore.Open(promstore.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	servers := []*httptest.Server{httptest.NewServer(rs.Handler()), httptest.NewServer(ls.Handler()), httptest.NewServer(store.Handler())}
+	for _, s := range servers {
+		t.Cleanup(s.Close)
+	}
+
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	must(t, os.WriteFile(secret, []byte("cmd-test-secret\n"), 0o600))
+	reports := filepath.Join(dir, "reports")
+	must(t, os.MkdirAll(reports, 0o700))
+	if w.parity != "" {
+		crit := 0
+		if w.parity == "block" {
+			crit = 1
+		}
+		report := fmt.Sprintf(`{"schema":"openagents.runtime.shadow_parity.v1","generated_at":%q,
+"legacy_run_id":"r1","rust_run_id":"r1","diffs":[%s],"totals":{"critical":%d,"warning":0},
+"gate":{"decision":%q,"reason":"test"}}`, time.Now().UTC().Format(time.RFC3339Nano),
+			map[bool]string{true: `{"severity":"critical","field":"run_id","legacy":"a","rust":"b","message":"differs"}`}[crit == 1],
+			crit, w.parity)
+		must(t, os.WriteFile(filepath.Join(reports, "parity-report.json"), []byte(report), 0o600))
+	}
+	lag := "vector(1)"
+	if w.emptyQuery {
+		lag = "absent(vector(1))"
+	}
+	cfg := fmt.Sprintf(`state_dir: %s
+refresh: 2s
+query_timeout: 1s
+environments:
+  staging:
+    prometheus: {url: %q}
+    rust_runtime: {url: %q}
+    legacy_runtime: {url: %q, signature_secret_file: %q}
+    database: {url_env: COCKPIT_CMD_TEST_UNSET_DB_URL}
+    parity: {reports: %q}
+signals:
+  write_error_rate: {query: "vector(%v)", volume_query: "vector(100)"}
+  rust_write_error_rate: {query: "vector(0)", volume_query: "vector(100)"}
+  legacy_write_error_rate: {query: "vector(0)", volume_query: "vector(100)"}
+  rust_write_share: {query: "vector(1)"}
+  rust_ready: {query: "vector(1)"}
+  legacy_ready: {query: "vector(1)"}
+  projection_lag_p95: {query: %q}
+  drift_events: {query: "vector(0)"}
+  checkpoint_regression: {query: "vector(0)"}
+  parity_critical: {query: "vector(%v)"}
+  parity_warnings: {query: "vector(0)"}
+`, dir, servers[2].URL, servers[0].URL, servers[1].URL, secret, filepath.Join(reports, "*.json"),
+		w.errorRate, lag, w.parityCritical)
+	path := filepath.Join(dir, "config.yaml")
+	must(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return path
+}
+
+// healthy is staging after S1 with every signal quiet and parity allowing.
+func healthy() readWorld {
+	return readWorld{rustMode: "rust_active", legacyFreeze: "true", parity: "allow"}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runCLI runs the program like a user would, over buffers.
+func runCLI(t *testing.T, tty bool, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, args, &Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTTY: tty})
+	if err != nil && !isSilent(err) {
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), exitCode(err)
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/runbook"
+)
+
+func newPreflightCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f readFlags
+	c := &cobra.Command{
+		Use:   "preflight --env E [-o text|json]",
+		Short: "Try every configured query once: it parses, returns data, one series where one is expected",
+		Long:  "preflight runs before a cutover window. Exit codes: 0 every query is usable, 1 a query has a problem, 4 usage or config error.",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runPreflight(ctx, s, &f) },
+	}
+	f.register(c)
+	return c
+}
+
+func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
+	if err := f.validOutput(); err != nil {
+		return err
+	}
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	env, err := runbook.PickEnvironment(cfg, f.env)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	api, err := metrics.NewAPI(env.Prometheus)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	results := metrics.Preflight(ctx, api, env.Signals)
+	problems := 0
+	for _, r := range results {
+		if !r.OK {
+			problems++
+		}
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Env     string                    `json:"env"`
+			OK      bool                      `json:"ok"`
+			Queries []metrics.PreflightResult `json:"queries"`
+		}{env.Name, problems == 0, results}); err != nil {
+			return fmt.Errorf("writing preflight: %w", err)
+		}
+	} else {
+		for _, r := range results {
+			word, v := "OK", okVerdict(r.OK)
+			detail := fmt.Sprintf("%d series", r.Series)
+			if !r.OK {
+				word, detail = "PROBLEM", r.Problem
+			}
+			name := r.Signal
+			if r.Kind == "volume_query" {
+				name += " (volume)"
+			}
+			fmt.Fprintf(s.Out, "%s %s — %s — %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", word), v), name, detail, r.Query)
+		}
+		fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem\n", env.Name, len(results), problems)
+	}
+	if problems > 0 {
+		return silentExit(exitCheckFailed)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/runbook"
+)
+
+func newStatusCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f readFlags
+	c := &cobra.Command{
+		Use:   "status --env E [-o text|json]",
+		Short: "Print where the cutover stands, read from the systems themselves",
+		Long: "status observes the environment once: the Rust write mode (/healthz), the legacy freeze\n" +
+			"(the safe signed probe), where writes go and the cohort (Prometheus), and every incident criterion.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runStatus(ctx, s, &f) },
+	}
+	f.register(c)
+	return c
+}
+
+type statusReport struct {
+	Env           string                   `json:"env"`
+	RustWriteMode string                   `json:"rust_write_mode"`     // "" when unknown
+	LegacyFreeze  string                   `json:"legacy_write_freeze"` // frozen | not frozen | ""
+	WriteTarget   string                   `json:"write_target"`        // rust | legacy | split | ""
+	CohortPercent *float64                 `json:"cohort_percent"`      // null when unknown
+	Incidents     []runbook.IncidentStatus `json:"incidents"`
+}
+
+func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
+	if err := f.validOutput(); err != nil {
+		return err
+	}
+	e, err := openEngine(f)
+	if err != nil {
+		return err
+	}
+	st := e.Observe(ctx)
+	o := st.Observed
+	rep := statusReport{Env: st.Env, RustWriteMode: o.RustWriteMode.Evidence.Value,
+		LegacyFreeze: o.LegacyFreeze.Evidence.Value, WriteTarget: o.WriteTarget.Evidence.Value,
+		Incidents: st.Incidents}
+	if !math.IsNaN(o.CohortPercent) {
+		p := o.CohortPercent
+		rep.CohortPercent = &p
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("writing status: %w", err)
+		}
+		return nil
+	}
+	cohort := "unknown"
+	if rep.CohortPercent != nil {
+		cohort = fmt.Sprintf("%.1f%% on rust", *rep.CohortPercent)
+	}
+	fmt.Fprintf(s.Out, "env      %s\n", rep.Env)
+	fmt.Fprintf(s.Out, "rust     %s — %s\n", orUnknown(rep.RustWriteMode), o.RustWriteMode.Evidence)
+	fmt.Fprintf(s.Out, "legacy   %s — %s\n", orUnknown(rep.LegacyFreeze), o.LegacyFreeze.Evidence)
+	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", orUnknown(rep.WriteTarget), cohort, o.WriteTarget.Evidence)
+	for _, inc := range st.Incidents {
+		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), incidentVerdict(inc.State)), inc.Title, inc.Evidence)
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
