@@ -191,3 +191,12 @@ func TestUnexpectedAnswerShowsStatusAndABoundedExcerpt(t *testing.T) {
 		t.Fatalf("proxy error: %s %q (%d bytes)", r.Verdict, r.Evidence.Value, len(r.Evidence.Value))
 	}
 }
+
+func TestLegacyFreezeProbeWithMalformedBodyIsRefusedBeforeSending(t *testing.T) {
+	w := newWorld(t, "rust_active", true)
+	w.env.LegacyRuntime.FreezeProbe.Body = `{"worker_id":`
+	state, r := w.probes(testSecret).LegacyFrozen(context.Background())
+	if state != FreezeUnknown || r.Verdict != Unknown || !strings.Contains(r.Evidence.Reason, "not valid JSON") {
+		t.Fatalf("malformed probe body: %s %s %q; the parser refuses it before the freeze check", state, r.Verdict, r.Evidence.Reason)
+	}
+}

@@ -27,8 +27,10 @@ type prom struct {
 	ratio   prometheus.Gauge
 	queries atomic.Int64 // /api/v1/query
 	ranges  atomic.Int64 // /api/v1/query_range
-	mu      sync.Mutex
-	headers []http.Header
+	active    atomic.Int64 // requests being served now
+	maxActive atomic.Int64
+	mu        sync.Mutex
+	headers   []http.Header
 }
 
 func startProm(t *testing.T) *prom {
@@ -64,6 +66,9 @@ func startProm(t *testing.T) *prom {
 		p.mu.Lock()
 		p.headers = append(p.headers, r.Header.Clone())
 		p.mu.Unlock()
+		n := p.active.Add(1)
+		defer p.active.Add(-1)
+		p.raiseMax(n)
 		store.Handler().ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
@@ -91,6 +96,7 @@ func (p *prom) waitForData(t *testing.T) {
 		v, _, _, err := p.api.Query(context.Background(), "demo_error_ratio", time.Now())
 		if err == nil && v.String() != "" {
 			p.queries.Store(0)
+			p.maxActive.Store(0)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -112,3 +118,13 @@ type clock struct {
 
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// raiseMax records n as the most requests served at once, if it is.
+func (p *prom) raiseMax(n int64) {
+	for {
+		m := p.maxActive.Load()
+		if n <= m || p.maxActive.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}

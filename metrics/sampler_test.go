@@ -144,3 +144,22 @@ func TestHistoryIsOneRangeQueryThenInstantValuesUntilTheWindowMovesAStep(t *test
 		t.Errorf("%d instant queries for 3 ticks, want 3", q)
 	}
 }
+
+func TestConcurrencyIsBounded(t *testing.T) {
+	p := startProm(t)
+	signals := map[string]*config.Signal{}
+	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
+		signals[name] = signal(name, "max(demo_error_ratio)")
+	}
+	s := NewSampler(p.api, signals, SamplerOptions{Concurrency: 2, QueryTimeout: 5 * time.Second})
+	p.store.SetSlow(100 * time.Millisecond)
+	snap := s.Tick(context.Background())
+	for name, smp := range snap.Samples {
+		if smp.Err != nil || !smp.HasValue {
+			t.Errorf("%s: %+v", name, smp)
+		}
+	}
+	if got := p.maxActive.Load(); got != 2 {
+		t.Fatalf("at most %d queries at once, want exactly the bound 2", got)
+	}
+}
