@@ -21,12 +21,12 @@ import (
 // prom is the rehearsal world's real TSDB + PromQL store scraping one
 // client_golang registry, behind a handler that counts the queries it gets.
 type prom struct {
-	store   *promstore.Store
-	url     string
-	api     v1.API
-	ratio   prometheus.Gauge
-	queries atomic.Int64 // /api/v1/query
-	ranges  atomic.Int64 // /api/v1/query_range
+	store     *promstore.Store
+	url       string
+	api       v1.API
+	ratio     prometheus.Gauge
+	queries   atomic.Int64 // /api/v1/query
+	ranges    atomic.Int64 // /api/v1/query_range
 	active    atomic.Int64 // requests being served now
 	maxActive atomic.Int64
 	mu        sync.Mutex
