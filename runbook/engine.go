@@ -49,6 +49,8 @@ type Engine struct {
 	db      *dbCheck
 	ev      *evaluator
 
+	freeze freezeCache
+
 	mu       sync.Mutex
 	verdicts map[string]string // last journaled verdict per item / incident
 }
@@ -158,8 +160,7 @@ func (e *Engine) Observe(ctx context.Context) State {
 	wg.Go(func() { o.rust, o.rustHealth = e.probes.RustHealth(ctx) })
 	wg.Go(func() { o.rustReady = e.probes.RustReadiness(ctx) })
 	wg.Go(func() { o.legacyHealth = e.probes.LegacyHealth(ctx) })
-	wg.Go(func() { o.rustFreeze, o.rustFrozen = e.probes.RustFrozen(ctx) })
-	wg.Go(func() { o.legacyFreeze, o.legacyFrozen = e.probes.LegacyFrozen(ctx) })
+	wg.Go(func() { e.freezeProbes(ctx, &o) })
 	wg.Go(func() {
 		o.parity = checks.ReadParity(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})

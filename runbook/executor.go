@@ -263,7 +263,7 @@ func (x *Executor) verify(ctx context.Context, check func(State, time.Time) (che
 	since time.Time, timeout time.Duration, report func(string)) (bool, string) {
 	deadline := since.Add(timeout)
 	for {
-		v, ev := check(x.world.Observe(ctx), since)
+		v, ev := check(x.world.Observe(withFreshProbes(ctx)), since)
 		switch {
 		case v == checks.Pass:
 			return true, ev

@@ -25,7 +25,7 @@ func (w *World) writeConfig() (string, error) {
 	fmt.Fprintf(&b, "# (see `cockpit config example`).\n")
 	fmt.Fprintf(&b, "state_dir: %s\nrefresh: 1s\nquery_timeout: 800ms\nstale_after: 10s\nsparkline_window: 5m\n", q(filepath.Join(w.dir, "state")))
 	fmt.Fprintf(&b, "rehearsal:\n  control_url: %s\n", q(w.controlURL))
-	b.WriteString("signals:\n  rust_write_share:\n    query: 'sum(rate(runtime_http_requests_total{runtime=\"rust\",kind=\"write\"}[10s])) / sum(rate(runtime_http_requests_total{kind=\"write\"}[10s]))'\n")
+	b.WriteString("signals:\n  rust_write_share:\n    query: 'sum(rate(runtime_http_requests_total{runtime=\"rust\",kind=\"write\",status_class=\"2xx\"}[10s])) / sum(rate(runtime_http_requests_total{kind=\"write\",status_class=\"2xx\"}[10s]))'\n")
 	b.WriteString(`incidents:
   critical_parity: {title: critical parity diffs, runbook: I1, signal: parity_critical, above: 0}
   write_error_spike: {title: write error spike, runbook: I2, signal: write_error_rate, above: 0.02, for: 30s, keep_firing_for: 30s}
