@@ -55,7 +55,8 @@ func secretEnv(secret string) func(string) (string, bool) {
 func TestObserveReadsTheRuntimesThemselves(t *testing.T) {
 	w := newWorld(t, "rust_active", "true")
 	cfg := testConfig(t, w.promURL, w.rustURL, w.legURL, t.TempDir(), false)
-	e, err := NewEngine(cfg, "", EngineOptions{LookupEnv: secretEnv("test-secret")})
+	now := time.Now()
+	e, err := NewEngine(cfg, "", EngineOptions{LookupEnv: secretEnv("test-secret"), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +81,12 @@ func TestObserveReadsTheRuntimesThemselves(t *testing.T) {
 		t.Errorf("P4 reason = %q, want it to name DB_URL", p4.Checks[0].Evidence.Reason)
 	}
 
-	// A rollback, done by someone else, is seen on the next round.
+	// A rollback, done by someone else, is seen once the frozen probes run again.
 	if err := w.rust.Restart(map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}); err != nil {
 		t.Fatal(err)
 	}
 	w.legacy.SetEnv(legacysim.EnvFreeze, "false")
+	now = now.Add(freezeProbeEvery)
 	got = verdicts(e.Observe(context.Background()))
 	if got["R1"] != checks.Pass || got["R2"] != checks.Pass || got["V1"] != checks.Fail || got["V2"] != checks.Fail {
 		t.Errorf("after a rollback: R1 %v R2 %v V1 %v V2 %v, want PASS PASS FAIL FAIL", got["R1"], got["R2"], got["V1"], got["V2"])
@@ -119,7 +121,9 @@ func TestVerdictChangesAreJournaledOnceWithoutSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEngine(cfg, "staging", EngineOptions{Journal: j, LookupEnv: secretEnv("test-secret"),
+	now := time.Now()
+	clock := func() time.Time { return now }
+	e, err := NewEngine(cfg, "staging", EngineOptions{Journal: j, LookupEnv: secretEnv("test-secret"), Now: clock,
 		DBURL: "postgres://cockpit:hunter2@127.0.0.1:1/db?connect_timeout=1"})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +131,10 @@ func TestVerdictChangesAreJournaledOnceWithoutSecrets(t *testing.T) {
 	e.Observe(context.Background())
 	e.Observe(context.Background())
 	w.legacy.SetEnv(legacysim.EnvFreeze, "false")
+	e.Observe(context.Background())
+	// The frozen probes run every freezeProbeEvery while watching: the
+	// change shows once that interval has passed.
+	now = now.Add(freezeProbeEvery)
 	e.Observe(context.Background())
 	_ = j.Close()
 
