@@ -174,14 +174,15 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() (bo
 	}
 }
 
-// scalarOf is the single value of a one-series vector.
-func scalarOf(ctx context.Context, p promv1.API, query string) (float64, string) {
+// scalarOf is the single value of a one-series vector; ok is false (and
+// seen says why) on an error or any other number of series.
+func scalarOf(ctx context.Context, p promv1.API, query string) (v float64, seen string, ok bool) {
 	vec, err := instant(ctx, p, query, time.Now())
 	if err != nil {
-		return 0, "query error: " + err.Error()
+		return 0, "query error: " + err.Error(), false
 	}
 	if len(vec) != 1 {
-		return 0, "want one series, got " + vec.String()
+		return 0, "want one series, got " + vec.String(), false
 	}
-	return float64(vec[0].Value), vec.String()
+	return float64(vec[0].Value), vec.String(), true
 }
