@@ -102,11 +102,13 @@ type World struct {
 
 // Start brings the whole world up on free loopback ports and writes its
 // cockpit config. Close stops everything it started.
-func Start(ctx context.Context, opts Options) (w *World, err error) {
+func Start(ctx context.Context, opts Options) (_ *World, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	w = &World{opts: opts, envs: map[string]*env{}}
+	// w is not the named result: `return nil, err` must not clear it
+	// before the deferred Close stops what was already started.
+	w := &World{opts: opts, envs: map[string]*env{}}
 	defer func() {
 		if err != nil {
 			w.Close()

@@ -2,7 +2,9 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/openagents/cockpit/legacyauth"
@@ -130,5 +132,24 @@ func TestLegacyAuthAndFreeze(t *testing.T) {
 	}
 	if st := worldState(t, w)["staging"]; !st.LegacyWriteFreeze {
 		t.Errorf("ctl state legacy_write_freeze = false after the freeze control")
+	}
+}
+
+// TestStartRefusesABusyControlAddr: a control port someone else holds is
+// an error naming the address (not a crash), and Start cleans up after itself.
+func TestStartRefusesABusyControlAddr(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("holding a port: %v", err)
+	}
+	defer busy.Close()
+	w, err := sandbox.Start(t.Context(), sandbox.Options{Dir: t.TempDir(), ControlAddr: busy.Addr().String()})
+	if err == nil {
+		w.Close()
+		t.Fatal("Start on a busy control address succeeded")
+	}
+	if !strings.Contains(err.Error(), busy.Addr().String()) {
+		t.Errorf("error %q does not name the busy address %s", err, busy.Addr())
 	}
 }
