@@ -1,6 +1,10 @@
 package checks
 
-import "time"
+import (
+	"time"
+
+	"github.com/openagents/cockpit/metrics"
+)
 
 // ConditionState is where a for/keep_firing_for timer stands.
 type ConditionState int
@@ -70,6 +74,23 @@ func (c *Condition) Observe(active bool, now time.Time) ConditionState {
 	}
 	c.state, c.firingSince, c.clearedSince = Inactive, time.Time{}, time.Time{}
 	return c.state
+}
+
+// Replay feeds a signal's history (oldest first) into a timer that has seen
+// nothing yet, so a fresh process, such as a one-shot `check incidents`,
+// knows how long a condition has already held, as Prometheus restores an
+// alert's `for` state after a restart. Points at or after upTo are left for
+// Observe; a timer that has observed anything ignores the call.
+func (c *Condition) Replay(history []metrics.Point, upTo time.Time, active func(v float64) bool) {
+	if !c.last.IsZero() {
+		return
+	}
+	for _, p := range history {
+		if !p.T.Before(upTo) {
+			break
+		}
+		c.Observe(active(p.V), p.T)
+	}
 }
 
 // State is the state after the latest observation.

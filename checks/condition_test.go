@@ -3,6 +3,8 @@ package checks
 import (
 	"testing"
 	"time"
+
+	"github.com/openagents/cockpit/metrics"
 )
 
 func TestConditionFollowsForAndKeepFiringFor(t *testing.T) {
@@ -57,5 +59,39 @@ func TestConditionZeroForFiresAtOnceAndIgnoresOldObservations(t *testing.T) {
 	}
 	if got := c.HeldFor(t0.Add(3 * time.Second)); got != 3*time.Second {
 		t.Fatalf("HeldFor = %s, want 3s", got)
+	}
+}
+
+// A one-shot `check incidents` starts a fresh timer: the history must tell
+// it how long the condition has held, or it would say pending forever.
+func TestConditionReplayRestoresHowLongAConditionHeld(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	above := func(v float64) bool { return v > 0.02 }
+	var history []metrics.Point
+	for i, v := range []float64{0.01, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10} { // breached from +10s
+		history = append(history, metrics.Point{T: t0.Add(time.Duration(i) * 10 * time.Second), V: v})
+	}
+	now := t0.Add(70 * time.Second)
+
+	fresh := &Condition{For: 30 * time.Second}
+	fresh.Replay(history, now, above)
+	if got := fresh.Observe(true, now); got != Firing {
+		t.Fatalf("after 60s of breach in the history: %s, want firing", got)
+	}
+	if held := fresh.HeldFor(now); held != time.Minute {
+		t.Errorf("held for %s, want 1m0s (since the first breached point)", held)
+	}
+
+	short := &Condition{For: 30 * time.Second}
+	short.Replay(history[:3], t0.Add(30*time.Second), above)
+	if got := short.Observe(true, t0.Add(30*time.Second)); got != PendingState {
+		t.Errorf("after 20s of breach: %s, want pending", got)
+	}
+
+	seen := &Condition{For: 30 * time.Second}
+	seen.Observe(true, now.Add(-time.Second))
+	seen.Replay(history, now, above)
+	if held := seen.HeldFor(now); held != time.Second {
+		t.Errorf("a timer that already observed must ignore Replay: held %s, want 1s", held)
 	}
 }

@@ -70,16 +70,18 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 		r.Verdict, r.Evidence.Reason = Unknown, reason
 		return r
 	}
-	r.Verdict, r.Evidence.Rule = t.judge(s.Value, s.At)
+	r.Verdict, r.Evidence.Rule = t.judge(s.Value, s.At, s.History)
 	t.last, t.lastAt, t.seen = r.Verdict, s.At, true
 	return r
 }
 
-// judge compares a fresh value with the thresholds and advances the timer.
-func (t *ThresholdCheck) judge(v float64, at time.Time) (Verdict, string) {
+// judge compares a fresh value with the thresholds and advances the timer,
+// first replaying the history into a timer that has seen nothing yet.
+func (t *ThresholdCheck) judge(v float64, at time.Time, history []metrics.Point) (Verdict, string) {
 	critBreached := t.sig.Crit != nil && t.breached(v, *t.sig.Crit)
 	state := Inactive
 	if t.sig.Crit != nil {
+		t.crit.Replay(history, at, func(h float64) bool { return t.breached(h, *t.sig.Crit) })
 		state = t.crit.Observe(critBreached, at)
 	}
 	switch {

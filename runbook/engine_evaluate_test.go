@@ -185,3 +185,29 @@ func TestS4IsObservedOnlyInProduction(t *testing.T) {
 		t.Errorf("S4 in production at 100%% rust = %v, want PASS", v)
 	}
 }
+
+// A one-shot `check incidents` has no earlier rounds: the signal's history
+// says how long the criterion has held, so it fires once `for` has passed
+// in the data and stays pending before.
+func TestIncidentTimerIsRestoredFromTheSignalHistory(t *testing.T) {
+	spikeFor := func(held time.Duration) IncidentState {
+		o := goodObservation(t0)
+		s := o.snapshot.Samples["write_error_rate"]
+		s.Value = 0.3
+		for at := -10 * time.Minute; at < 0; at += 15 * time.Second {
+			v := 0.001
+			if at >= -held {
+				v = 0.3
+			}
+			s.History = append(s.History, metrics.Point{T: t0.Add(at), V: v})
+		}
+		o.snapshot.Samples["write_error_rate"] = s
+		return newTestEvaluator(t, false).evaluate(o).Incidents[1].State
+	}
+	if got := spikeFor(6 * time.Minute); got != IncidentFiring {
+		t.Errorf("breached for 6m in the history (for: 5m): %v, want firing", got)
+	}
+	if got := spikeFor(2 * time.Minute); got != IncidentPending {
+		t.Errorf("breached for 2m in the history (for: 5m): %v, want pending", got)
+	}
+}

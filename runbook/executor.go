@@ -235,7 +235,11 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 	}
 	if s.act != nil {
 		ok, msg = s.act(ctx)
-		report(firstLine(msg))
+		// An act's evidence is one line per check (the write probe's
+		// receipt, replay, summary…): show every one, not just the first.
+		for _, line := range strings.Split(strings.TrimSpace(msg), "\n") {
+			report(line)
+		}
 	}
 	if s.verify != nil && (ok || s.verifyAfterFailure) {
 		timeout := x.world.Env().VerifyTimeout.D()

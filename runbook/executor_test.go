@@ -429,3 +429,20 @@ func TestCheckOnlyRunReportsTheItemVerdictWithoutTheLock(t *testing.T) {
 		t.Errorf("P1 outcome %+v %v", out, err)
 	}
 }
+
+// A 5% cohort is within tolerance of 0%: the share the world showed before
+// the call proves nothing, so verification keeps polling.
+func TestCohortVerificationNeedsTheShareToMove(t *testing.T) {
+	x := &Executor{opts: ExecutorOptions{CohortTolerance: 5}}
+	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		pct  int
+		got  float64
+		want checks.Verdict
+	}{{5, 0, checks.Pending}, {5, 3.5, checks.Pass}, {0, 0, checks.Pass}, {50, 100, checks.Pending}, {100, 100, checks.Pass}, {25, 5, checks.Pending}} {
+		st := State{At: since.Add(time.Second), Observed: Observed{CohortPercent: c.got}}
+		if v, line := x.cohortShare(c.pct)(st, since); v != c.want {
+			t.Errorf("cohort %d%% observed %.1f%%: %v, want %v (%s)", c.pct, c.got, v, c.want, line)
+		}
+	}
+}

@@ -81,12 +81,15 @@ func (ev *evaluator) evaluateIncident(rule *incidentRule, s metrics.Sample, now 
 		why = "no data"
 	default:
 		st.Value, st.HasValue = s.Value, true
-		active = (inc.Above != nil && s.Value > *inc.Above) || (inc.Below != nil && s.Value < *inc.Below)
+		active = rule.breached(s.Value)
 	}
 	if !known {
 		st.State = IncidentUnknown
 		st.Evidence = fmt.Sprintf("%s → %s → unknown (%s)", source, rule1, why)
 		return st
+	}
+	if st.HasValue {
+		rule.cond.Replay(s.History, s.At, rule.breached)
 	}
 	switch rule.cond.Observe(active, s.At) {
 	case checks.Firing:
@@ -110,6 +113,12 @@ func (ev *evaluator) evaluateIncident(rule *incidentRule, s metrics.Sample, now 
 	}
 	st.Evidence = fmt.Sprintf("%s → %s → %s%s → %s", source, value, rule1, held, st.State)
 	return st
+}
+
+// breached says whether v crosses the criterion's threshold.
+func (rule *incidentRule) breached(v float64) bool {
+	inc := rule.inc
+	return (inc.Above != nil && v > *inc.Above) || (inc.Below != nil && v < *inc.Below)
 }
 
 // policyActive says what a signal's no-data / error policy means for an
