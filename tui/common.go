@@ -1,0 +1,27 @@
+package tui
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/openagents/cockpit/config"
+)
+
+// common is what every component shares: styles, clock, the environment and
+// its thresholds. It travels by pointer; nothing here is global.
+type common struct {
+	styles     Styles
+	now        func() time.Time
+	env        string
+	production bool
+	mode       Mode
+	staleAfter time.Duration
+	signals    map[string]*config.Signal
+	logger     *slog.Logger
+}
+
+// stale reports whether data of this age must be shown as STALE. Data never
+// observed (age < 0) is stale too: no data is not fresh data.
+func (c *common) stale(age time.Duration) bool {
+	return age < 0 || age > c.staleAfter
+}

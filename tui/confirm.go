@@ -1,0 +1,232 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// confirmAnswer is what the operator did with the dialog.
+type confirmAnswer int
+
+const (
+	confirmOpen confirmAnswer = iota
+	confirmCancelled
+	confirmApproved
+)
+
+// confirmDialog shows the resolved action (exact argv or HTTP call), the
+// environment and the live gate values with their ages. Production, or an
+// item that asks for it, needs the environment name typed; gates that are
+// not green need a typed override reason. "No" means stay: nothing runs.
+type confirmDialog struct {
+	c          *common
+	keys       ConfirmKeyMap
+	plan       runbook.Plan
+	id         string // what was asked for: an item ID, rollback or write-probe
+	needTyped  bool
+	needReason bool
+	typed      field
+	reason     field
+	focus      int // 0: typed, 1: reason
+	problem    string
+}
+
+func newConfirmDialog(c *common, keys ConfirmKeyMap, p runbook.Plan) *confirmDialog {
+	p.Gates = slices.Clone(p.Gates) // refreshed in place; the caller's plan stays as it was
+	d := &confirmDialog{c: c, keys: keys, plan: p}
+	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
+	d.needReason = !p.GatesGreen
+	d.typed = field{placeholder: d.env(), limit: 64}
+	d.reason = field{placeholder: "why proceed with gates not green", limit: 200}
+	switch {
+	case d.needTyped:
+		d.typed.focused = true
+	case d.needReason:
+		d.focus = 1
+		d.reason.focused = true
+	}
+	return d
+}
+
+func (d *confirmDialog) env() string {
+	if d.plan.Env != "" {
+		return d.plan.Env
+	}
+	return d.c.env
+}
+
+// typing reports whether a text field has the keyboard, so letters are text.
+func (d *confirmDialog) typing() bool { return d.needTyped || d.needReason }
+
+// Update handles one key. It never runs anything itself: the root starts the
+// action only on confirmApproved.
+func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
+	d.problem = ""
+	switch {
+	case key.Matches(msg, d.keys.Cancel):
+		return confirmCancelled
+	case !d.typing() && key.Matches(msg, d.keys.CancelLetter):
+		return confirmCancelled
+	case key.Matches(msg, d.keys.NextField) && d.needTyped && d.needReason:
+		d.switchField()
+		return confirmOpen
+	case msg.Type == tea.KeyEnter || (!d.typing() && key.Matches(msg, d.keys.Confirm)):
+		if p := d.missing(); p != "" {
+			d.problem = p
+			return confirmOpen
+		}
+		return confirmApproved
+	}
+	if d.focus == 0 {
+		d.typed.Update(msg)
+	} else {
+		d.reason.Update(msg)
+	}
+	return confirmOpen
+}
+
+func (d *confirmDialog) switchField() {
+	d.focus = 1 - d.focus
+	d.typed.focused = d.focus == 0
+	d.reason.focused = d.focus == 1
+}
+
+// missing names what is still required before the action may run.
+func (d *confirmDialog) missing() string {
+	if typed := strings.TrimSpace(d.typed.Value()); d.needTyped && typed != d.env() {
+		return fmt.Sprintf("%q is not %q: nothing runs until the name matches", typed, d.env())
+	}
+	if d.needReason && strings.TrimSpace(d.reason.Value()) == "" {
+		return "gates are not green: type an override reason (it is journaled)"
+	}
+	return ""
+}
+
+// approval is what the operator agreed to, for the executor and the journal.
+func (d *confirmDialog) approval(operator string) runbook.Approval {
+	a := runbook.Approval{Operator: operator, Via: "tui"}
+	if d.needTyped {
+		a.TypedEnv = strings.TrimSpace(d.typed.Value())
+	}
+	if d.needReason {
+		a.OverrideReason = strings.TrimSpace(d.reason.Value())
+	}
+	return a
+}
+
+// refreshGates replaces the plan's gate values with the newest round's, so
+// the dialog shows live values, and asks for a reason if one turned red.
+func (d *confirmDialog) refreshGates(s runbook.State) {
+	latest := map[string]checks.Result{}
+	for _, it := range s.Items {
+		for _, r := range it.Checks {
+			latest[r.ID] = r
+		}
+	}
+	green := len(d.plan.Gates) > 0
+	for i, g := range d.plan.Gates {
+		if r, ok := latest[g.ID]; ok && g.ID != "" {
+			d.plan.Gates[i] = r
+		}
+		green = green && d.plan.Gates[i].Verdict.Green()
+	}
+	if len(d.plan.Gates) > 0 {
+		d.plan.GatesGreen = green
+	}
+	if !d.plan.GatesGreen && !d.needReason {
+		d.needReason = true
+		if !d.needTyped {
+			d.focus = 1
+			d.reason.focused = true
+		}
+	}
+}
+
+// View renders the dialog's lines.
+func (d *confirmDialog) View(width int, now time.Time) []string {
+	st := d.c.styles
+	p := d.plan
+	title := "CONFIRM"
+	if p.Item != nil {
+		title += " " + p.Item.ID + " " + p.Item.Title
+	}
+	env := "environment: " + d.env()
+	if d.c.production || p.Production {
+		env = st.Crit.Render(env + " [PRODUCTION]")
+	}
+	lines := []string{st.Title.Render(title), env}
+	if p.Writes {
+		lines = append(lines, st.Warn.Render("this action changes the system"))
+	}
+	lines = append(lines, st.Title.Render("will run:"))
+	for _, c := range p.Calls {
+		lines = append(lines, "  "+callLine(c))
+	}
+	if len(p.Calls) == 0 {
+		lines = append(lines, "  (checks only, nothing is changed)")
+	}
+	lines = append(lines, st.Title.Render("gates (live):"))
+	for _, g := range p.Gates {
+		lines = append(lines, "  "+st.Verdict(g.Verdict).Render(verdictSymbol(g.Verdict)+" "+g.ID)+" "+g.Line(now))
+	}
+	if len(p.Gates) == 0 {
+		lines = append(lines, "  (no gates)")
+	}
+	lines = append(lines, "")
+	if d.needReason {
+		lines = append(lines, st.Warn.Render("gates are not green: override reason (journaled):"), d.reason.View(st))
+	}
+	if d.needTyped {
+		lines = append(lines, fmt.Sprintf("type the environment name %q to confirm:", d.env()), d.typed.View(st))
+	}
+	if d.problem != "" {
+		lines = append(lines, st.Crit.Render(d.problem))
+	}
+	if d.typing() {
+		lines = append(lines, st.Muted.Render("enter confirm · esc cancel (nothing runs)"))
+	} else {
+		lines = append(lines, st.Muted.Render("y/enter confirm · n/esc cancel (nothing runs)"))
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+// callLine shows an actuator call exactly: quoted argv, or the HTTP line.
+func callLine(c runbook.Call) string {
+	var s string
+	switch {
+	case len(c.Argv) > 0:
+		q := make([]string, len(c.Argv))
+		for i, a := range c.Argv {
+			q[i] = shellQuote(a)
+		}
+		s = "$ " + strings.Join(q, " ")
+	case c.HTTP != "":
+		s = c.HTTP
+	default:
+		s = c.Actuator
+	}
+	if c.Description != "" {
+		s += "  # " + c.Description
+	}
+	return s
+}
+
+// shellQuote quotes an argument only when a shell would split or expand it,
+// so the line can be read (and pasted) as the exact argv.
+func shellQuote(a string) string {
+	if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`&|;<>()*?[]#~!{}") {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}

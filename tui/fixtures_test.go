@@ -1,0 +1,305 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// clock is the fixed "now" of every test: screens are byte-for-byte stable.
+var clock = time.Date(2026, 3, 1, 14, 3, 22, 0, time.UTC)
+
+func asciiRenderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	return r
+}
+
+func result(id, title string, v checks.Verdict, value string, age time.Duration) checks.Result {
+	return checks.Result{ID: id, Title: title, Verdict: v, ObservedAt: clock.Add(-age),
+		Evidence: checks.Evidence{Source: "GET http://rust:4100/healthz", Value: value, Rule: "must be " + value}}
+}
+
+func items() []runbook.ItemStatus {
+	defs := []struct {
+		id, title string
+		kind      runbook.Kind
+		v         checks.Verdict
+	}{
+		{"P1", "parity gate allow", runbook.Precondition, checks.Pass},
+		{"P2", "no critical diffs", runbook.Precondition, checks.Pass},
+		{"P3", "health/readiness/projector", runbook.Precondition, checks.Pass},
+		{"P4", "DB role isolation", runbook.Precondition, checks.Pass},
+		{"S1", "rust shadow_only, legacy active", runbook.Step, checks.Unknown},
+		{"S2", "verify staging write path", runbook.Step, checks.Unknown},
+		{"V1", "write probe succeeds", runbook.Verification, checks.Pending},
+		{"R1", "set rust shadow_only", runbook.Rollback, checks.Unknown},
+	}
+	out := make([]runbook.ItemStatus, len(defs))
+	for i, d := range defs {
+		it := &runbook.Item{ID: d.id, Kind: d.kind, Title: d.title, Text: "runbook words for " + d.id,
+			Writes: d.kind == runbook.Step, Confirm: runbook.ConfirmYesNo}
+		out[i] = runbook.ItemStatus{Item: it, Verdict: d.v,
+			Checks: []checks.Result{result(d.id+".gate", d.title, d.v, "ok", 3*time.Second)}}
+	}
+	return out
+}
+
+func series(base float64) []metrics.Point {
+	pts := make([]metrics.Point, 20)
+	for i := range pts {
+		pts[i] = metrics.Point{T: clock.Add(time.Duration(i-20) * 15 * time.Second), V: base * float64(1+i%5)}
+	}
+	return pts
+}
+
+func sample(name string, v float64, age time.Duration) metrics.Sample {
+	return metrics.Sample{Signal: name, Value: v, HasValue: true, Series: 1, History: series(v / 3), At: clock.Add(-age)}
+}
+
+// healthyState is a staging cutover mid-way, everything green and fresh.
+func healthyState() runbook.State {
+	age := 2 * time.Second
+	return runbook.State{
+		Env: "staging",
+		Observed: runbook.Observed{
+			RustWriteMode: result("mode", "rust write mode", checks.Pass, "rust_active", age),
+			LegacyFreeze:  result("freeze", "legacy freeze", checks.Pass, "frozen", age),
+			WriteTarget:   result("target", "write target", checks.Pass, "rust", age),
+			CohortPercent: 100,
+		},
+		Items: items(),
+		Incidents: []runbook.IncidentStatus{
+			{ID: "critical_parity", Runbook: "I1", Title: "critical parity", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 0, Comparator: ">", Unit: "count"},
+			{ID: "write_error_spike", Runbook: "I2", Title: "write error spike", State: runbook.IncidentOK, HasValue: true, Value: 0.003, Threshold: 0.02, Comparator: ">", Unit: "ratio", For: 5 * time.Minute},
+			{ID: "unbounded_drift", Runbook: "I3", Title: "drift", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 3, Comparator: ">", Unit: "count"},
+		},
+		Snapshot: metrics.Snapshot{Seq: 7, At: clock.Add(-age), Samples: map[string]metrics.Sample{
+			"rust_write_error_rate":   sample("rust_write_error_rate", 0.003, age),
+			"legacy_write_error_rate": sample("legacy_write_error_rate", 0, age),
+			"write_error_rate":        sample("write_error_rate", 0.003, age),
+			"projection_lag_p95":      sample("projection_lag_p95", 3, age),
+			"drift_events":            sample("drift_events", 0, age),
+			"checkpoint_regression":   sample("checkpoint_regression", 0, age),
+		}},
+		Parity: runbook.ParityStatus{Result: result("P1", "parity gate", checks.Pass, "allow", 41*time.Second),
+			Decision: "allow", Path: "reports/staging/parity-0301.json"},
+		Health: []checks.Result{
+			result("rust.health", "rust health", checks.Pass, "ok", age),
+			result("rust.ready", "rust readiness", checks.Pass, "ready", age),
+			result("legacy.health", "legacy health", checks.Pass, "ok", age),
+		},
+		At: clock.Add(-age),
+	}
+}
+
+// staleState is the healthy state observed two minutes ago.
+func staleState() runbook.State {
+	s := healthyState()
+	old := 2 * time.Minute
+	for k, v := range s.Snapshot.Samples {
+		v.At = clock.Add(-old)
+		s.Snapshot.Samples[k] = v
+	}
+	for i := range s.Health {
+		s.Health[i].ObservedAt = clock.Add(-old)
+	}
+	s.Observed.RustWriteMode.ObservedAt = clock.Add(-old)
+	return s
+}
+
+// firingState has the write error spike firing and drift pending.
+func firingState() runbook.State {
+	s := healthyState()
+	s.Incidents[1].State = runbook.IncidentFiring
+	s.Incidents[1].Value = 0.031
+	s.Incidents[2].State = runbook.IncidentPending
+	s.Incidents[2].Value = 5
+	s.Incidents[2].PendingFor = 2*time.Minute + 10*time.Second
+	s.Incidents[2].For = 5 * time.Minute
+	s.Snapshot.Samples["rust_write_error_rate"] = sample("rust_write_error_rate", 0.031, 2*time.Second)
+	return s
+}
+
+// fakeObserver returns a fixed state, as the engine would after one round.
+type fakeObserver struct {
+	mu    sync.Mutex
+	state runbook.State
+}
+
+func (f *fakeObserver) Observe(context.Context) runbook.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// fakeActor stands in for the executor: it records what it was asked and,
+// when release is set, holds Execute until the test lets it finish.
+type fakeActor struct {
+	mu        sync.Mutex
+	plan      runbook.Plan
+	planned   []string
+	executed  []runbook.Approval
+	progress  []runbook.Progress
+	release   chan struct{}
+	cancelled chan struct{}
+}
+
+func (f *fakeActor) Plan(_ context.Context, id string) (runbook.Plan, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.planned = append(f.planned, id)
+	p := f.plan
+	p.ID = id
+	return p, nil
+}
+
+func (f *fakeActor) Execute(ctx context.Context, p runbook.Plan, a runbook.Approval, report func(runbook.Progress)) (runbook.Outcome, error) {
+	f.mu.Lock()
+	f.executed = append(f.executed, a)
+	steps := f.progress
+	release := f.release
+	f.mu.Unlock()
+	for _, s := range steps {
+		report(s)
+	}
+	if release != nil {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			if f.cancelled != nil {
+				close(f.cancelled)
+			}
+			return runbook.Outcome{Step: p.ID, Message: "abandoned"}, ctx.Err()
+		}
+	}
+	return runbook.Outcome{Step: p.ID, OK: true, Message: "verified"}, nil
+}
+
+func (f *fakeActor) counts() (planned, executed int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.planned), len(f.executed)
+}
+
+func greenPlan(production bool) runbook.Plan {
+	env := "staging"
+	if production {
+		env = "production"
+	}
+	return runbook.Plan{
+		Item: &runbook.Item{ID: "S1", Title: "rust shadow_only, legacy active", Writes: true, Confirm: runbook.ConfirmYesNo},
+		Env:  env, Production: production, Writes: true, GatesGreen: true, At: clock,
+		Calls: []runbook.Call{{Actuator: "set_rust_write_mode",
+			Argv:        []string{"gcloud", "run", "services", "update", "runtime", "--update-env-vars", "RUNTIME_AUTHORITY_WRITE_MODE=shadow_only"},
+			Description: "rust write mode → shadow_only"}},
+		Gates: []checks.Result{result("P1.gate", "parity gate allow", checks.Pass, "allow", 5*time.Second)},
+	}
+}
+
+func testSignals() map[string]*config.Signal { return config.DefaultSignals() }
+
+// newTestModel builds a model at a size, with one observation delivered.
+func newTestModel(t testing.TB, o Options, s runbook.State, w, h int) *Model {
+	t.Helper()
+	if o.Observer == nil {
+		o.Observer = &fakeObserver{state: s}
+	}
+	o.Env = orText(o.Env, "staging")
+	o.Now = func() time.Time { return clock }
+	o.Renderer = asciiRenderer()
+	o.StaleAfter = 10 * time.Second
+	o.Refresh = time.Hour
+	o.Signals = testSignals()
+	m, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(StateMsg{Seq: m.obs.seq, State: s})
+	return m
+}
+
+// keyFor turns a binding's first key into the message a terminal would send,
+// so tests press keys through the KeyMap rather than by hard-coded strings.
+func keyFor(b key.Binding) tea.KeyMsg {
+	k := b.Keys()[0]
+	switch k {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "ctrl+r":
+		return tea.KeyMsg{Type: tea.KeyCtrlR}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+// launch runs a command the way the program would, batches concurrently,
+// and delivers each message on the returned channel. Commands that block (a
+// ticker, a held action) simply deliver nothing.
+func launch(cmd tea.Cmd) <-chan tea.Msg {
+	out := make(chan tea.Msg, 16)
+	var start func(c tea.Cmd)
+	start = func(c tea.Cmd) {
+		go func() {
+			msg := c()
+			if b, ok := msg.(tea.BatchMsg); ok {
+				for _, sub := range b {
+					if sub != nil {
+						start(sub)
+					}
+				}
+				return
+			}
+			out <- msg
+		}()
+	}
+	if cmd != nil {
+		start(cmd)
+	}
+	return out
+}
+
+// await returns the first message of type T from ch.
+func await[T any](t *testing.T, ch <-chan tea.Msg) T {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-ch:
+			if v, ok := m.(T); ok {
+				return v
+			}
+		case <-deadline:
+			var zero T
+			t.Fatalf("no %T arrived", zero)
+			return zero
+		}
+	}
+}

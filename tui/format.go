@@ -1,0 +1,107 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+)
+
+// fit makes s exactly w cells wide: cut with an ellipsis or padded.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+// block fits every line to w cells and pads or cuts to h lines, so panes
+// can be joined side by side without lipgloss measuring them again.
+func block(lines []string, w, h int) []string {
+	out := make([]string, h)
+	blank := strings.Repeat(" ", max(w, 0))
+	for i := range out {
+		if i < len(lines) {
+			out[i] = fit(lines[i], w)
+		} else {
+			out[i] = blank
+		}
+	}
+	return out
+}
+
+// joinColumns places blocks of equal height side by side with a gap.
+func joinColumns(gap string, cols ...[]string) []string {
+	if len(cols) == 0 {
+		return nil
+	}
+	out := make([]string, len(cols[0]))
+	for i := range out {
+		var b strings.Builder
+		for c, col := range cols {
+			if c > 0 {
+				b.WriteString(gap)
+			}
+			if i < len(col) {
+				b.WriteString(col[i])
+			}
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// formatValue renders a signal value in its unit: ratios as percent.
+func formatValue(v float64, unit string) string {
+	if math.IsNaN(v) {
+		return "NaN"
+	}
+	switch unit {
+	case "ratio":
+		return fmt.Sprintf("%.1f%%", v*100)
+	case "percent":
+		return fmt.Sprintf("%.0f%%", v)
+	case "bool":
+		if v >= 1 {
+			return "yes"
+		}
+		return "no"
+	default:
+		return fmt.Sprintf("%.4g", v)
+	}
+}
+
+// level judges a value against a signal's thresholds, only to colour it:
+// the verdicts that hold gates come from the checks, not from here.
+func level(sig *config.Signal, v float64) checks.Verdict {
+	if sig == nil {
+		return checks.Pass
+	}
+	bad := func(t *float64) bool {
+		if t == nil {
+			return false
+		}
+		if sig.Direction == "below" {
+			return v < *t
+		}
+		return v > *t
+	}
+	switch {
+	case bad(sig.Crit):
+		return checks.Fail
+	case bad(sig.Warn):
+		return checks.Warn
+	default:
+		return checks.Pass
+	}
+}
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }

@@ -1,0 +1,113 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/openagents/cockpit/runbook"
+)
+
+// screen runs the real program with teatest at a fixed size, waits for the
+// first observation to be drawn, lets keys act, and goldens the final view
+// (regenerate with `go test ./tui -update`).
+func screen(t *testing.T, o Options, s runbook.State, w, h int, act func(tm *teatest.TestModel), until string) {
+	t.Helper()
+	o.Observer = &fakeObserver{state: s}
+	o.Env = orText(o.Env, "staging")
+	o.Now = func() time.Time { return clock }
+	o.Renderer = asciiRenderer()
+	o.StaleAfter = 10 * time.Second
+	o.Refresh = time.Hour
+	o.Signals = testSignals()
+	m, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	first := "INCIDENT"
+	if w < minWidth || h < minHeight {
+		first = "terminal too small"
+	}
+	waitFor(t, tm, first)
+	if act != nil {
+		act(tm)
+		waitFor(t, tm, until)
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	teatest.RequireEqualOutput(t, []byte(final.View()))
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+func press(tm *teatest.TestModel, keys ...tea.KeyMsg) {
+	for _, k := range keys {
+		tm.Send(k)
+	}
+}
+
+func TestGoldenHealthy(t *testing.T) {
+	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, healthyState(), 200, 50, nil, "")
+}
+
+func TestGoldenStale(t *testing.T) {
+	screen(t, Options{Mode: Watch}, staleState(), 200, 50, nil, "")
+}
+
+func TestGoldenIncidentFiring(t *testing.T) {
+	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50, nil, "")
+}
+
+func TestGoldenConfirmDialog(t *testing.T) {
+	k := DefaultKeyMap(false)
+	screen(t, Options{Mode: Operate, Actor: &fakeActor{plan: greenPlan(false)}}, healthyState(), 200, 50,
+		func(tm *teatest.TestModel) {
+			press(tm, keyFor(k.Down), keyFor(k.Down), keyFor(k.Down), keyFor(k.Down), keyFor(k.Run))
+		}, "y/enter confirm")
+}
+
+func TestGoldenProductionTypedConfirmation(t *testing.T) {
+	k, ck := DefaultKeyMap(false), DefaultConfirmKeyMap()
+	p := greenPlan(true)
+	p.GatesGreen = false
+	screen(t, Options{Env: "production", Production: true, Mode: Operate, Actor: &fakeActor{plan: p}}, healthyState(), 200, 50,
+		func(tm *teatest.TestModel) {
+			press(tm, keyFor(k.Down), keyFor(k.Down), keyFor(k.Down), keyFor(k.Down), keyFor(k.Run))
+			waitFor(t, tm, "CONFIRM")
+			tm.Type("prod")
+			press(tm, keyFor(ck.Confirm))
+		}, "nothing runs until")
+}
+
+func TestGoldenWatchRefusesActions(t *testing.T) {
+	k := DefaultKeyMap(false)
+	screen(t, Options{Mode: Watch}, firingState(), 200, 50,
+		func(tm *teatest.TestModel) { press(tm, keyFor(k.Rollback)) }, "read-only: use")
+}
+
+func TestGoldenNarrowStacked(t *testing.T) {
+	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, healthyState(), 100, 40, nil, "")
+}
+
+func TestGoldenTooSmall(t *testing.T) {
+	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, healthyState(), 70, 20, nil, "")
+}
+
+func BenchmarkView(b *testing.B) {
+	m := newTestModel(b, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

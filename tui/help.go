@@ -1,0 +1,30 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// newHelp is the bubbles help view styled with the screen's styles (not the
+// package's defaults), so NO_COLOR and pinned profiles apply to it too.
+func newHelp(s Styles) help.Model {
+	h := help.New()
+	h.Styles = help.Styles{
+		ShortKey: s.Focused, ShortDesc: s.Muted, ShortSeparator: s.Muted, Ellipsis: s.Muted,
+		FullKey: s.Focused, FullDesc: s.Muted, FullSeparator: s.Muted,
+	}
+	return h
+}
+
+// helpOverlay lists every key of the screen and its dialogs, generated from
+// the keymaps so it cannot drift from what the keys do.
+func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, width int) []string {
+	h.Width = width
+	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel, ck.NextField}}
+	lines := []string{st.Title.Render("KEYS"), ""}
+	lines = append(lines, splitLines(h.FullHelpView(k.FullHelp()))...)
+	lines = append(lines, "", st.Title.Render("CONFIRM DIALOG"))
+	lines = append(lines, splitLines(h.FullHelpView(confirm))...)
+	lines = append(lines, "", st.Muted.Render("press any key to close"))
+	return lines
+}

@@ -1,0 +1,79 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// incidentsLine is one line for every incident criterion: its value against
+// its threshold, a pending timer ("pending 2m10s of 5m"), and when one fires,
+// the whole line says so in red with what to do.
+func incidentsLine(c *common, incs []runbook.IncidentStatus, width int) string {
+	st := c.styles
+	var firing, pending, rest []string
+	for _, in := range incs {
+		switch in.State {
+		case runbook.IncidentFiring:
+			firing = append(firing, fmt.Sprintf("%s %s FIRING %s", in.Runbook, in.Title, incidentValue(in)))
+		case runbook.IncidentPending:
+			pending = append(pending, st.Warn.Render(fmt.Sprintf("%s: pending %s of %s (%s)",
+				in.Title, checks.FormatAge(in.PendingFor), shortDuration(in.For), incidentValue(in))))
+		case runbook.IncidentOK:
+			rest = append(rest, st.OK.Render(fmt.Sprintf("%s %s", in.Title, incidentValue(in))))
+		default:
+			rest = append(rest, st.Stale.Render(in.Title+" unknown"))
+		}
+	}
+	if len(firing) > 0 {
+		advice := "rollback recommended: press r"
+		if c.mode == Watch {
+			advice = "rollback recommended (cockpit operate)"
+		}
+		line := st.Crit.Render("INCIDENT: " + strings.Join(firing, " · ") + " · " + advice)
+		if len(pending) > 0 {
+			line += st.Muted.Render(" · ") + strings.Join(pending, st.Muted.Render(" · "))
+		}
+		return fit(line, width)
+	}
+	if len(incs) == 0 {
+		return fit(st.Stale.Render("INCIDENTS: not observed yet"), width)
+	}
+	rest = append(pending, rest...)
+	return fit("INCIDENTS: none firing · "+strings.Join(rest, st.Muted.Render(" · ")), width)
+}
+
+// incidentValue is "3.1% > 2%", or "no data" when there is no value.
+func incidentValue(in runbook.IncidentStatus) string {
+	if !in.HasValue {
+		return "no data"
+	}
+	cmp := in.Comparator
+	if cmp == "" {
+		cmp = ">"
+	}
+	holds := (cmp == ">" && in.Value > in.Threshold) || (cmp == "<" && in.Value < in.Threshold)
+	shown := cmp
+	switch {
+	case !holds && cmp == ">":
+		shown = "≤"
+	case !holds:
+		shown = "≥"
+	}
+	return fmt.Sprintf("%s %s %s", formatValue(in.Value, in.Unit), shown, formatValue(in.Threshold, in.Unit))
+}
+
+// shortDuration renders 5m0s as "5m" and 1h0m0s as "1h", keeping 1m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

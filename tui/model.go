@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"context"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/openagents/cockpit/runbook"
+)
+
+// Model is the root of the screen. It routes: keys to the focused component,
+// data messages to their owner, sizes to every pane. The work is in the panes.
+type Model struct {
+	c        *common
+	base     context.Context
+	actor    Actor
+	operator string
+	faultsFn func(context.Context, string, bool) error
+
+	keys    KeyMap
+	confirm ConfirmKeyMap
+	menu    MenuKeyMap
+	help    help.Model
+
+	obs      *observer
+	state    runbook.State
+	panes    *livePanes
+	list     *runbookList
+	timeline *timeline
+
+	dialog        *confirmDialog
+	faults        *faultMenu
+	faultsVisible bool
+	action        *runningAction
+	planning      string // the action being planned, "" when none
+	askAbandon    bool
+	showHelp      bool
+	showTimeline  bool // narrow layout: the timeline replaces the list
+	status        string
+	quitting      bool
+
+	width, height int
+}
+
+// New builds the root model. Run calls it; tests call it directly to drive
+// Update with constructed states.
+func New(ctx context.Context, o Options) (*Model, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	o.applyDefaults()
+	c := &common{
+		styles: NewStyles(o.Renderer), now: o.Now, env: o.Env, production: o.Production,
+		mode: o.Mode, staleAfter: o.StaleAfter, signals: o.Signals, logger: o.Logger,
+	}
+	m := &Model{
+		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults,
+		keys: DefaultKeyMap(o.Mode == Rehearsal), confirm: DefaultConfirmKeyMap(), menu: DefaultMenuKeyMap(),
+		help: newHelp(c.styles),
+		obs: &observer{src: o.Observer, base: ctx, timeout: o.ObserveTimeout, refresh: o.Refresh,
+			journalPath: o.JournalPath},
+		panes:    newLivePanes(c),
+		timeline: newTimeline(c),
+	}
+	m.list = newRunbookList(c, &m.keys)
+	if o.Mode == Rehearsal {
+		m.faults = newFaultMenu(c, m.menu, o.Faults)
+	}
+	return m, nil
+}
+
+// Init starts the first observation round and reads the journal.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.obs.start(), m.obs.readJournal())
+}
+
+// Update routes one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.setSize(msg.Width, msg.Height)
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case StateMsg:
+		return m, m.handleState(msg)
+	case tickMsg:
+		return m, m.obs.start()
+	case journalMsg:
+		m.timeline.SetRecords(msg.Records, msg.Err)
+		return m, nil
+	case planMsg:
+		return m, m.handlePlan(msg)
+	case progressMsg:
+		return m, m.handleProgress(msg)
+	case progressClosedMsg:
+		return m, nil
+	case outcomeMsg:
+		return m, m.handleOutcome(msg)
+	case faultMsg:
+		m.faults.Result(msg)
+		return m, nil
+	case forceQuitMsg:
+		m.quitting = true
+		return m, tea.Quit
+	}
+	return m, nil
+}
+
+func (m *Model) handleState(msg StateMsg) tea.Cmd {
+	ok, next := m.obs.accept(msg)
+	if !ok {
+		m.c.logger.Debug("dropped a stale observation", "seq", msg.Seq, "current", m.obs.seq)
+		return nil
+	}
+	m.state = msg.State
+	m.panes.SetState(msg.State)
+	m.list.SetItems(msg.State.Items)
+	if m.dialog != nil {
+		m.dialog.refreshGates(msg.State)
+	}
+	return next
+}
+
+// Running reports whether an action is in progress (for tests and the footer).
+func (m *Model) Running() bool { return m.action != nil }

@@ -1,0 +1,112 @@
+// Package tui is the cockpit's terminal screen: live panes, the runbook list
+// with its evidence, incidents, the journal's timeline and confirm-gated
+// actions. The root model routes; the panes work. Every call to the world
+// runs in a tea.Cmd and comes back as one typed message.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// Observer reads where the cutover stands; the runbook engine implements it.
+type Observer interface {
+	Observe(ctx context.Context) runbook.State
+}
+
+// Actor is the one door for mutations; the runbook executor implements it.
+// It is nil in watch mode: no executor exists in that process.
+type Actor interface {
+	Plan(ctx context.Context, id string) (runbook.Plan, error)
+	Execute(ctx context.Context, p runbook.Plan, a runbook.Approval, progress func(runbook.Progress)) (runbook.Outcome, error)
+}
+
+// Mode is what the screen may do.
+type Mode int
+
+// Modes. Watch can never act; Rehearsal acts against the simulated world and
+// adds the instructor's fault menu.
+const (
+	Operate Mode = iota
+	Watch
+	Rehearsal
+)
+
+func (m Mode) String() string {
+	return [...]string{"OPERATE", "WATCH", "REHEARSAL"}[m]
+}
+
+// Options configure the screen. Observer is required; Actor is required to
+// act and must be nil in Watch mode.
+type Options struct {
+	Env        string
+	Production bool
+	Mode       Mode
+	Operator   string
+	Observer   Observer
+	Actor      Actor
+	// Refresh is the observe tick; ObserveTimeout bounds each round (default Refresh).
+	Refresh, ObserveTimeout time.Duration
+	// StaleAfter is the data age past which a pane shows STALE.
+	StaleAfter  time.Duration
+	JournalPath string
+	// Signals colour pane values by their thresholds (optional).
+	Signals map[string]*config.Signal
+	// Faults toggles a rehearsal fault; used only in Rehearsal mode.
+	Faults func(ctx context.Context, name string, on bool) error
+	Now    func() time.Time
+	Input  io.Reader
+	Output io.Writer
+	// Renderer pins the colour profile (tests use ASCII); by default one is
+	// made for Output, which honours NO_COLOR.
+	Renderer *lipgloss.Renderer
+	Logger   *slog.Logger
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.Observer == nil:
+		return errors.New("tui: an observer is required")
+	case o.Mode == Watch && o.Actor != nil:
+		return errors.New("tui: watch mode must not be given an actor")
+	case o.Mode != Watch && o.Actor == nil:
+		return fmt.Errorf("tui: %s mode needs an actor", o.Mode)
+	case o.Mode == Rehearsal && o.Faults == nil:
+		return errors.New("tui: rehearsal mode needs a fault switch")
+	}
+	return nil
+}
+
+func (o *Options) applyDefaults() {
+	if o.Refresh <= 0 {
+		o.Refresh = time.Second
+	}
+	if o.ObserveTimeout <= 0 {
+		o.ObserveTimeout = o.Refresh
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = 3 * o.Refresh
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Renderer == nil {
+		w := o.Output
+		if w == nil {
+			w = io.Discard
+		}
+		o.Renderer = lipgloss.NewRenderer(w)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}

@@ -1,0 +1,173 @@
+package tui
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// readOnlyMessage is all an action key does in watch mode.
+const readOnlyMessage = "read-only: use cockpit operate to act"
+
+// handleKey routes a key to whatever has the keyboard: the abandon question,
+// the confirm dialog, the fault menu, the help overlay, then the screen.
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case m.askAbandon:
+		return m.answerAbandon(msg)
+	case m.dialog != nil:
+		return m.updateDialog(msg)
+	case m.faultsVisible:
+		closed, cmd := m.faults.Update(m.base, msg)
+		if closed {
+			m.faultsVisible = false
+		}
+		return cmd
+	case m.showHelp:
+		m.showHelp = false
+		return nil
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.ForceQuitOrNo), key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+	case key.Matches(msg, k.Refresh):
+		if cmd := m.obs.start(); cmd != nil {
+			return cmd
+		}
+		m.status = "an observation is already in flight"
+	case key.Matches(msg, k.Run):
+		if it := m.list.Selected(); it != nil {
+			return m.requestAction(it.ID)
+		}
+	case key.Matches(msg, k.Rollback):
+		return m.requestAction(actionRollback)
+	case key.Matches(msg, k.WriteProbe):
+		return m.requestAction(actionWriteProbe)
+	case key.Matches(msg, k.Faults):
+		m.faultsVisible = m.faults != nil
+	case key.Matches(msg, k.Timeline):
+		m.showTimeline = !m.showTimeline
+	default:
+		return m.list.Update(msg)
+	}
+	return nil
+}
+
+// requestAction asks the executor for a plan, unless this process may not
+// act or another action is already under way.
+func (m *Model) requestAction(id string) tea.Cmd {
+	switch {
+	case m.actor == nil:
+		m.status = readOnlyMessage
+		return nil
+	case m.action != nil:
+		m.status = fmt.Sprintf("%s is running: wait for it to finish before starting %s", m.action.id, id)
+		return nil
+	case m.planning != "":
+		m.status = fmt.Sprintf("%s is being planned: wait for its confirm dialog", m.planning)
+		return nil
+	}
+	m.planning = id
+	m.status = "planning " + id + "…"
+	return planCmd(m.base, m.actor, id, m.obs.timeout)
+}
+
+func (m *Model) handlePlan(msg planMsg) tea.Cmd {
+	m.planning = ""
+	if msg.Err != nil {
+		m.status = fmt.Sprintf("cannot plan %s: %v", msg.ID, msg.Err)
+		m.c.logger.Warn("plan failed", "action", msg.ID, "err", msg.Err)
+		return nil
+	}
+	if m.action != nil {
+		m.status = fmt.Sprintf("%s is running: %s not started", m.action.id, msg.ID)
+		return nil
+	}
+	m.status = ""
+	m.dialog = newConfirmDialog(m.c, m.confirm, msg.Plan)
+	m.dialog.id = msg.ID
+	return nil
+}
+
+func (m *Model) updateDialog(msg tea.KeyMsg) tea.Cmd {
+	switch m.dialog.Update(msg) {
+	case confirmCancelled:
+		m.status = "cancelled: " + m.dialog.id + " not run"
+		m.dialog = nil
+		return nil
+	case confirmApproved:
+		d := m.dialog
+		m.dialog = nil
+		ra, run := startAction(m.base, m.actor, d.plan, d.approval(m.operator), d.id, m.c.now())
+		m.action = ra
+		m.status = ""
+		return run
+	}
+	return nil
+}
+
+func (m *Model) handleProgress(msg progressMsg) tea.Cmd {
+	if m.action == nil {
+		return nil
+	}
+	m.action.last, m.action.seen = msg.Progress, true
+	return waitProgress(m.action.progress)
+}
+
+func (m *Model) handleOutcome(msg outcomeMsg) tea.Cmd {
+	if m.action == nil {
+		return nil
+	}
+	id, abandoning := m.action.id, m.action.abandoning
+	m.action = nil
+	switch {
+	case msg.Err != nil:
+		m.status = fmt.Sprintf("%s failed: %v", id, msg.Err)
+		m.c.logger.Warn("action failed", "action", id, "err", msg.Err)
+	case !msg.Outcome.OK:
+		m.status = fmt.Sprintf("%s failed: %s", id, msg.Outcome.Message)
+	default:
+		m.status = fmt.Sprintf("%s done: %s", id, msg.Outcome.Message)
+	}
+	if abandoning {
+		m.quitting = true
+		return tea.Quit
+	}
+	return m.obs.start()
+}
+
+// quit leaves at once when nothing runs; during an action it asks first,
+// because leaving abandons the action.
+func (m *Model) quit() tea.Cmd {
+	if m.action == nil {
+		m.quitting = true
+		return tea.Quit
+	}
+	m.askAbandon = true
+	return nil
+}
+
+// answerAbandon cancels the executor's context on "y"; the executor journals
+// the abandoned outcome, and the program quits when that outcome arrives.
+func (m *Model) answerAbandon(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.menu.Yes):
+		m.askAbandon = false
+		if m.action == nil {
+			m.quitting = true
+			return tea.Quit
+		}
+		m.action.abandoning = true
+		m.action.cancel()
+		m.status = "abandoning " + m.action.id + ": waiting for the executor to record it…"
+		return tea.Tick(abandonGrace, func(_ time.Time) tea.Msg { return forceQuitMsg{} })
+	case key.Matches(msg, m.menu.No):
+		m.askAbandon = false
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Run shows the screen until the operator quits or ctx ends. The terminal
+// is restored on the way out (alt screen), whatever happened.
+func Run(ctx context.Context, o Options) error {
+	m, err := New(ctx, o)
+	if err != nil {
+		return err
+	}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	if o.Input != nil {
+		opts = append(opts, tea.WithInput(o.Input))
+	}
+	if o.Output != nil {
+		opts = append(opts, tea.WithOutput(o.Output))
+	}
+	if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("running the screen: %w", err)
+	}
+	return nil
+}
+
+// Rehearse is Run in rehearsal mode, for `cockpit rehearse`: the same screen
+// with a REHEARSAL badge and the instructor's fault menu (key f).
+func Rehearse(ctx context.Context, o Options) error {
+	o.Mode = Rehearsal
+	return Run(ctx, o)
+}
