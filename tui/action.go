@@ -9,12 +9,6 @@ import (
 	"github.com/openagents/cockpit/runbook"
 )
 
-// Action IDs the executor plans besides runbook item IDs.
-const (
-	actionRollback   = "rollback"
-	actionWriteProbe = "write-probe"
-)
-
 // planMsg is the executor's plan for an action, to be confirmed.
 type planMsg struct {
 	ID   string

@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/openagents/cockpit/runbook"
 )
 
 // readOnlyMessage is all an action key does in watch mode.
@@ -45,9 +47,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return m.requestAction(it.ID)
 		}
 	case key.Matches(msg, k.Rollback):
-		return m.requestAction(actionRollback)
+		return m.requestAction(runbook.RollbackID)
 	case key.Matches(msg, k.WriteProbe):
-		return m.requestAction(actionWriteProbe)
+		return m.requestAction(runbook.WriteProbeID)
 	case key.Matches(msg, k.Faults):
 		m.faultsVisible = m.faults != nil
 	case key.Matches(msg, k.Timeline):

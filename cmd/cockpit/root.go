@@ -30,6 +30,8 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newStatusCmd(ctx, s),
 		newPreflightCmd(ctx, s),
 		newConfigCmd(s),
+		newOperateCmd(ctx, s),
+		newWatchCmd(ctx, s),
 	)
 	return root
 }

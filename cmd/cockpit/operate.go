@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/tui"
+)
+
+func newOperateCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f screenFlags
+	c := &cobra.Command{
+		Use:   "operate --env E",
+		Short: "Operate the cutover on the screen: live panes and confirm-gated actions",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return operate(ctx, s, &f)
+		},
+	}
+	f.register(c)
+	return c
+}
+
+// operate is watch plus the one door: a journal, the environment's lock and
+// the executor, through which every action of the screen goes.
+func operate(ctx context.Context, s *Streams, f *screenFlags) error {
+	if !s.IsTTY {
+		return withCode(exitUsage, errors.New("operate needs a terminal; use cockpit check/status in scripts"))
+	}
+	sc, err := openScreen(f)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
+	env := sc.eng.Env()
+	j, err := journal.Open(journal.Path(sc.cfg.StateDir, env.Name))
+	if err != nil {
+		return withCode(exitActionFailed, err)
+	}
+	defer func() { _ = j.Close() }()
+	host, _ := os.Hostname()
+	j.SetDefaults(env.Name, sc.cfg.Operator, host, sc.cfg.Hash)
+	j.AddSecrets(secretsOf(env)...)
+	l := stepLocker{
+		forward:  envLocker(sc.cfg.StateDir, sc.eng, j, false),
+		rollback: envLocker(sc.cfg.StateDir, sc.eng, j, true),
+	}
+	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
+	return sc.run(ctx, s, tui.Operate, x)
+}
+
+// stepLocker gives a rollback the lock that a database outage cannot block
+// and every other step the one that refuses instead, as the verbs do.
+type stepLocker struct{ forward, rollback lock.Locker }
+
+func (l stepLocker) Acquire(ctx context.Context, h lock.Holder) (func() error, error) {
+	if h.Step == runbook.RollbackID {
+		return l.rollback.Acquire(ctx, h)
+	}
+	return l.forward.Acquire(ctx, h)
+}
