@@ -86,7 +86,7 @@ func TestObserveReadsTheRuntimesThemselves(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.legacy.SetEnv(legacysim.EnvFreeze, "false")
-	now = now.Add(freezeProbeEvery)
+	now = now.Add(maxFreezeProbeEvery)
 	got = verdicts(e.Observe(context.Background()))
 	if got["R1"] != checks.Pass || got["R2"] != checks.Pass || got["V1"] != checks.Fail || got["V2"] != checks.Fail {
 		t.Errorf("after a rollback: R1 %v R2 %v V1 %v V2 %v, want PASS PASS FAIL FAIL", got["R1"], got["R2"], got["V1"], got["V2"])
@@ -132,9 +132,9 @@ func TestVerdictChangesAreJournaledOnceWithoutSecrets(t *testing.T) {
 	e.Observe(context.Background())
 	w.legacy.SetEnv(legacysim.EnvFreeze, "false")
 	e.Observe(context.Background())
-	// The frozen probes run every freezeProbeEvery while watching: the
+	// The frozen probes run at most every maxFreezeProbeEvery while watching: the
 	// change shows once that interval has passed.
-	now = now.Add(freezeProbeEvery)
+	now = now.Add(maxFreezeProbeEvery)
 	e.Observe(context.Background())
 	_ = j.Close()
 

@@ -126,3 +126,13 @@ func stateAfter(e *env, err error) (any, error) {
 	}
 	return e.state(), nil
 }
+
+// SetFault switches a fault in one environment, as `ctl fault` does; the
+// rehearsal screen's instructor menu calls it.
+func (w *World) SetFault(env, name string, on bool) error {
+	e, ok := w.envs[env]
+	if !ok {
+		return fmt.Errorf("unknown environment %q (staging or production)", env)
+	}
+	return e.setFault(name, on)
+}

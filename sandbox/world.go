@@ -38,7 +38,7 @@ type Options struct {
 	RedeployDelay time.Duration
 	// ScrapeInterval of the embedded Prometheus (default 1s).
 	ScrapeInterval time.Duration
-	// WritesPerSecond per environment (default 20).
+	// WritesPerSecond per environment (default 40).
 	WritesPerSecond float64
 	// HarnessEvery is how often the shadow harness writes a report (default 15s).
 	HarnessEvery time.Duration
@@ -61,7 +61,7 @@ func (o *Options) defaults() error {
 		o.ScrapeInterval = time.Second
 	}
 	if o.WritesPerSecond == 0 {
-		o.WritesPerSecond = 20
+		o.WritesPerSecond = 40
 	}
 	if o.HarnessEvery == 0 {
 		o.HarnessEvery = 15 * time.Second

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/tui"
@@ -33,26 +32,25 @@ func operate(ctx context.Context, s *Streams, f *screenFlags) error {
 	if !s.IsTTY {
 		return withCode(exitUsage, errors.New("operate needs a terminal; use cockpit check/status in scripts"))
 	}
-	sc, err := openScreen(f)
+	return operateScreen(ctx, s, f, tui.Operate, nil)
+}
+
+// operateScreen runs the acting screen; rehearse uses it with the
+// rehearsal badge and the world's fault switch.
+func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mode, faults func(context.Context, string, bool) error) error {
+	sc, err := openScreen(f, true)
 	if err != nil {
 		return err
 	}
 	defer sc.close()
-	env := sc.eng.Env()
-	j, err := journal.Open(journal.Path(sc.cfg.StateDir, env.Name))
-	if err != nil {
-		return withCode(exitActionFailed, err)
-	}
-	defer func() { _ = j.Close() }()
+	j := sc.journal
 	host, _ := os.Hostname()
-	j.SetDefaults(env.Name, sc.cfg.Operator, host, sc.cfg.Hash)
-	j.AddSecrets(secretsOf(env)...)
 	l := stepLocker{
 		forward:  envLocker(sc.cfg.StateDir, sc.eng, j, false),
 		rollback: envLocker(sc.cfg.StateDir, sc.eng, j, true),
 	}
 	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
-	return sc.run(ctx, s, tui.Operate, x)
+	return sc.run(ctx, s, mode, x, faults)
 }
 
 // stepLocker gives a rollback the lock that a database outage cannot block

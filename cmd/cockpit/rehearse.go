@@ -45,7 +45,7 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 	fl.StringVar(&f.dir, "dir", "", "directory for the world's config, reports and state (default: a temporary directory)")
 	fl.StringArrayVar(&f.scenarios, "scenario", nil, "fault to switch on at start, in every environment (repeatable)")
 	fl.DurationVar(&f.redeployDelay, "redeploy-delay", 3*time.Second, "how long each control takes, like a new revision")
-	fl.Float64Var(&f.writesPerSec, "writes-per-second", 20, "traffic per environment")
+	fl.Float64Var(&f.writesPerSec, "writes-per-second", 40, "traffic per environment")
 	fl.StringVar(&f.env, "env", "staging", "environment the screen opens on")
 	fl.StringVar(&f.logFile, "log-file", "", "write logs to this file (default: none)")
 	fl.StringVar(&f.controlAddr, "control-addr", "", "address of the control API (default: a free loopback port)")
@@ -62,7 +62,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	if !f.headless && !s.IsTTY {
 		return usageError("rehearse opens a screen and needs a terminal; use --headless to serve the world for scripts")
 	}
-	logger, closeLog, err := openLog(f.logFile, f.dir)
+	logger, closeLog, err := openLog(f.logFile)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -84,7 +84,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 		<-ctx.Done()
 		return nil
 	}
-	return openRehearsalScreen(ctx, s, w, f.env, logger)
+	return openRehearsalScreen(ctx, s, w, f.env, f.logFile)
 }
 
 // dbURLEnv names DB_URL for the generated config when it is set, so the
@@ -97,7 +97,7 @@ func dbURLEnv() string {
 }
 
 // openLog sends logs to a file: nothing prints while a screen is up.
-func openLog(path, dir string) (*slog.Logger, func(), error) {
+func openLog(path string) (*slog.Logger, func(), error) {
 	if path == "" {
 		return slog.New(slog.DiscardHandler), func() {}, nil
 	}

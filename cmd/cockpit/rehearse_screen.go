@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 
 	"github.com/openagents/cockpit/sandbox"
+	"github.com/openagents/cockpit/tui"
 )
 
-func openRehearsalScreen(ctx context.Context, s *Streams, w *sandbox.World, env string, logger *slog.Logger) error {
-	return usageError("%v", errors.New("the rehearsal screen is not wired yet: use --headless"))
+// openRehearsalScreen opens operate on the world's own config, with the
+// REHEARSAL badge and the instructor's fault menu switching the world.
+func openRehearsalScreen(ctx context.Context, s *Streams, w *sandbox.World, env, logFile string) error {
+	f := &screenFlags{config: w.ConfigPath, env: env, logFile: logFile}
+	faults := func(_ context.Context, name string, on bool) error { return w.SetFault(env, name, on) }
+	return operateScreen(ctx, s, f, tui.Rehearsal, faults)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,49 +46,70 @@ func watch(ctx context.Context, s *Streams, f *screenFlags) error {
 	if !s.IsTTY {
 		return withCode(exitUsage, errors.New("watch needs a terminal; use cockpit check/status in scripts"))
 	}
-	sc, err := openScreen(f)
+	sc, err := openScreen(f, false)
 	if err != nil {
 		return err
 	}
 	defer sc.close()
-	return sc.run(ctx, s, tui.Watch, nil)
+	return sc.run(ctx, s, tui.Watch, nil, nil)
 }
 
-// screen is what both verbs share: config, engine and the log file.
+// screen is what both verbs share: config, engine, the log file and, for
+// operate only, the journal (watch writes nothing anywhere).
 type screen struct {
 	cfg      *config.Config
 	eng      *runbook.Engine
+	journal  *journal.Journal
 	logger   *slog.Logger
 	closeLog func()
 }
 
-func openScreen(f *screenFlags) (*screen, error) {
+func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 	cfg, err := config.Load(f.config)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	logger, closeLog, err := openLog(f.logFile, cfg.StateDir)
+	envCfg, err := runbook.PickEnvironment(cfg, f.env)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	eng, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{Logger: logger})
+	logger, closeLog, err := openLog(f.logFile)
 	if err != nil {
-		closeLog()
 		return nil, withCode(exitUsage, err)
 	}
-	return &screen{cfg: cfg, eng: eng, logger: logger, closeLog: closeLog}, nil
+	sc := &screen{cfg: cfg, logger: logger, closeLog: closeLog}
+	if withJournal {
+		// The engine journals verdict changes; the executor journals actions.
+		if sc.journal, err = journal.Open(journal.Path(cfg.StateDir, envCfg.Name)); err != nil {
+			closeLog()
+			return nil, withCode(exitActionFailed, err)
+		}
+		host, _ := os.Hostname()
+		sc.journal.SetDefaults(envCfg.Name, cfg.Operator, host, cfg.Hash)
+		sc.journal.AddSecrets(secretsOf(envCfg)...)
+	}
+	if sc.eng, err = runbook.NewEngine(cfg, envCfg.Name, runbook.EngineOptions{Logger: logger, Journal: sc.journal}); err != nil {
+		sc.close()
+		return nil, withCode(exitUsage, err)
+	}
+	return sc, nil
 }
 
-func (sc *screen) close() { sc.closeLog() }
+func (sc *screen) close() {
+	if sc.journal != nil {
+		_ = sc.journal.Close()
+	}
+	sc.closeLog()
+}
 
-func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.Actor) error {
+func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.Actor, faults func(context.Context, string, bool) error) error {
 	env := sc.eng.Env()
 	err := tui.Run(ctx, tui.Options{
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: sc.cfg.Operator,
 		Observer: sc.eng, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
 		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Signals: env.Signals,
-		Input: s.In, Output: s.Out, Logger: sc.logger,
+		Faults: faults, Input: s.In, Output: s.Out, Logger: sc.logger,
 	})
 	if errors.Is(err, context.Canceled) {
 		return nil // interrupted: the terminal is restored, nothing to report
