@@ -148,6 +148,10 @@ func (e *Engine) Config() *config.Config { return e.cfg }
 // them so both see the runtimes through the same client and secret.
 func (e *Engine) Probes() *checks.Probes { return e.probes }
 
+// DatabaseURL is the environment's database (url_env / url_file), empty when
+// none is configured; acting verbs keep their advisory lock there.
+func (e *Engine) DatabaseURL() string { return e.db.url }
+
 // Observe runs one round: the sampler tick, every probe, the parity read,
 // the DB check (cached) and the rollback artifact look-up, all at once, so a
 // round takes as long as its slowest observation; then it judges the

@@ -31,7 +31,7 @@ func runRollback(ctx context.Context, s *Streams, f *actingFlags) error {
 	if !approved(f.approve, runbook.RollbackID) {
 		return withCode(exitNeedsApproval, fmt.Errorf("rollback needs --approve rollback: nothing changed"))
 	}
-	a, err := openActing(f)
+	a, err := openActing(f, true)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -65,7 +63,7 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if !approved(f.approve, id) {
 		return withCode(exitNeedsApproval, fmt.Errorf("%s needs --approve %s: nothing changed", id, id))
 	}
-	a, err := openActing(f)
+	a, err := openActing(f, false)
 	if err != nil {
 		return err
 	}
@@ -120,7 +118,9 @@ type acting struct {
 	x   *runbook.Executor
 }
 
-func openActing(f *actingFlags) (*acting, error) {
+// openActing builds the door; rollback picks the lock that a database
+// outage cannot block.
+func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	cfg, err := config.Load(f.config)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
@@ -137,9 +137,7 @@ func openActing(f *actingFlags) (*acting, error) {
 	host, _ := os.Hostname()
 	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
 	j.AddSecrets(secretsOf(env)...)
-	// The file lock guards this machine's state dir; it never depends on a
-	// database being reachable, so a rollback can always take it.
-	l := lock.FileLock(filepath.Join(cfg.StateDir, env.Name+".lock"))
+	l := envLocker(cfg.StateDir, eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	return &acting{cfg: cfg, j: j, x: x}, nil
 }

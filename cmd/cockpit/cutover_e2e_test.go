@@ -1,0 +1,323 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/lock"
+)
+
+// TestCutoverEndToEnd drives the built binary through the whole runbook
+// against rehearsal worlds, one world per subtest, the way an operator's
+// script would: only exit codes, printed output, `rehearse ctl state` (what
+// the world says) and `timeline -o json` (what the journal says) count.
+//
+// The world's production soak is 10s per cohort; the cutover subtest
+// rewrites it to 2s so the whole file stays within a few minutes. Every
+// other timing (incident `for: 30s`, the 10s write-share window, the 300ms
+// redeploy) is the world's own.
+func TestCutoverEndToEnd(t *testing.T) {
+	t.Parallel()
+	bin := cockpitBinary(t)
+	t.Run("cutover, incident, rollback", func(t *testing.T) {
+		t.Parallel()
+		testCutoverIncidentRollback(t, bin)
+	})
+	t.Run("gates hold on missing approval, Prometheus outage and a garbage parity report", func(t *testing.T) {
+		t.Parallel()
+		testGatesHold(t, bin)
+	})
+	t.Run("a second run is refused while the first holds the lock", func(t *testing.T) {
+		t.Parallel()
+		testSecondRunRefused(t, bin)
+	})
+	t.Run("a hung actuator is killed at its timeout", func(t *testing.T) {
+		t.Parallel()
+		testHungActuator(t, bin)
+	})
+	t.Run("the advisory lock guards the environment; a DB outage never blocks a rollback", func(t *testing.T) {
+		t.Parallel()
+		testAdvisoryLock(t, bin)
+	})
+}
+
+func testCutoverIncidentRollback(t *testing.T, bin string) {
+	w := newE2EWorld(t, bin, func(cfg string) string { return strings.ReplaceAll(cfg, "soak: 10s", "soak: 2s") })
+
+	// Preconditions, then S1 on staging.
+	w.mustRun(0, "check", "preconditions", "--env", "staging")
+	w.mustRun(0, "run", "S1", "--env", "staging", "--approve", "S1")
+	st := w.state("staging")
+	if st.RustWriteMode != "rust_active" || !st.LegacyWriteFreeze || st.WriteTarget != "rust" {
+		t.Fatalf("after S1 the world says %+v, want rust_active, legacy frozen, writes → rust", st)
+	}
+	_, v := w.checkJSON("staging", "verify")
+	if !strings.Contains(v["V1"].Evidence, "accepting") || !strings.Contains(v["V2"].Evidence, "410") {
+		t.Errorf("verify after S1: V1 %q, V2 %q: want Rust accepting writes and legacy answering 410", v["V1"].Evidence, v["V2"].Evidence)
+	}
+	w.mustRun(0, "check", "verify", "--env", "staging")
+
+	// Prometheus down mid-run: check all holds (exit 2, nothing failed),
+	// the next step is refused on the UNKNOWN gates, and it all recovers.
+	w.ctl("staging", "fault", "prometheus-outage", "on")
+	if code, _ := w.checkJSON("staging", "all"); code != 2 {
+		t.Errorf("check all during a Prometheus outage after S1: exit %d, want 2", code)
+	}
+	assertPrometheusUnknown(t, w, "staging")
+	if _, errOut, code := w.cockpit("run", "S2", "--env", "staging", "--approve", "S2"); code != 3 || !strings.Contains(errOut, "UNKNOWN") {
+		t.Errorf("run S2 during the outage: exit %d, want 3 with the UNKNOWN gates:\n%s", code, errOut)
+	}
+	w.ctl("staging", "fault", "prometheus-outage", "off")
+	eventually(t, 20*time.Second, time.Second, "check all recovering after the outage", func() bool {
+		_, _, code := w.cockpit("check", "all", "--env", "staging")
+		return code == 0
+	})
+
+	// S2: the write probe shows every artifact moved.
+	out := w.mustRun(0, "run", "S2", "--env", "staging", "--approve", "S2")
+	for _, want := range []string{"write_probe.create", "write_probe.receipt", "write_probe.replay", "write_probe.summary", "write_probe.checkpoint", "write_probe.drift"} {
+		if !strings.Contains(out, want) || strings.Contains(out, want+" FAIL") {
+			t.Errorf("S2 output does not show %s passing:\n%s", want, out)
+		}
+	}
+	// S3: the harness runs now and its report allows.
+	if out := w.mustRun(0, "run", "S3", "--env", "staging", "--approve", "S3"); !strings.Contains(out, `decision "allow"`) {
+		t.Errorf("S3 output does not show an allow report:\n%s", out)
+	}
+
+	// S4: production needs its name typed, then walks every cohort to 100%.
+	w.mustRun(3, "run", "S4", "--env", "production", "--approve", "S4")
+	out = w.mustRun(0, "run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production")
+	for _, pct := range []string{"set_cohort=5", "set_cohort=25", "set_cohort=50", "set_cohort=100"} {
+		if !strings.Contains(out, pct+": verified") {
+			t.Errorf("S4 did not verify %s:\n%s", pct, out)
+		}
+	}
+	st = w.state("production")
+	if st.RustWriteMode != "rust_active" || !st.LegacyWriteFreeze || st.WriteTarget != "rust" || st.CohortPercent != 100 {
+		t.Fatalf("after S4 production is %+v", st)
+	}
+	w.mustRun(0, "check", "verify", "--env", "production")
+
+	// An error spike: pending (exit 2) until its 30s `for` has passed in the
+	// data, then firing (exit 1), never firing before.
+	w.mustRun(0, "check", "incidents", "--env", "production")
+	w.ctl("production", "fault", "error-spike", "on")
+	faultOn := time.Now()
+	var codes []int
+	eventually(t, 90*time.Second, 2*time.Second, "the error spike firing", func() bool {
+		_, _, code := w.cockpit("check", "incidents", "--env", "production")
+		if code == 1 && time.Since(faultOn) < 30*time.Second {
+			t.Fatalf("check incidents fired %s after the fault, before its for: 30s", time.Since(faultOn))
+		}
+		codes = append(codes, code)
+		return code == 1
+	})
+	if !slices.Contains(codes, 2) {
+		t.Errorf("check incidents exit codes %v: want pending (2) before firing (1)", codes)
+	}
+
+	// Rollback: exit 6, the world back where it started, artifacts kept.
+	out = w.mustRun(6, "rollback", "--env", "production", "--approve", "rollback", "--confirm-env", "production")
+	st = w.state("production")
+	if st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" {
+		t.Errorf("after rollback production is %+v, want shadow_only, legacy unfrozen, writes → legacy", st)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(w.w.Dir(), "state", "production", "artifacts", "rollback-*"))
+	var dir string
+	for _, d := range dirs {
+		if !strings.HasSuffix(d, ".tar.gz") {
+			dir = d
+		}
+	}
+	if dir == "" || !strings.Contains(out, dir) {
+		t.Fatalf("no rollback artifact directory named in the output (found %v):\n%s", dirs, out)
+	}
+	for _, f := range []string{"timeline.md", "signals.json", "journal.jsonl"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("artifact %s missing or empty: %v", f, err)
+		}
+	}
+	if reports, _ := filepath.Glob(filepath.Join(dir, "parity", "*.json")); len(reports) == 0 {
+		t.Errorf("no parity reports in %s", dir)
+	}
+	if _, err := os.Stat(dir + ".tar.gz"); err != nil {
+		t.Errorf("no archive next to the artifacts: %v", err)
+	}
+}
+
+func testGatesHold(t *testing.T, bin string) {
+	w := newE2EWorld(t, bin, nil)
+
+	// No --approve: exit 3, and the world saw no control at all.
+	before := w.state("staging")
+	_, errOut, code := w.cockpit("run", "S1", "--env", "staging")
+	if code != 3 || !strings.Contains(errOut, "--approve S1") {
+		t.Fatalf("run S1 without --approve: exit %d (%s), want 3 naming --approve S1", code, errOut)
+	}
+	if after := w.state("staging"); len(after.Controls) != 0 || after.RustWriteMode != before.RustWriteMode ||
+		after.LegacyWriteFreeze != before.LegacyWriteFreeze || after.WriteTarget != before.WriteTarget {
+		t.Fatalf("run S1 without --approve changed the world: %+v → %+v", before, after)
+	}
+
+	// Prometheus down before S1: the checks it feeds turn UNKNOWN with the
+	// reason (exit 2 where nothing else fails) and S1 is refused on them.
+	w.ctl("staging", "fault", "prometheus-outage", "on")
+	if code, _ := w.checkJSON("staging", "preconditions"); code != 2 {
+		t.Errorf("check preconditions during a Prometheus outage: exit %d, want 2", code)
+	}
+	assertPrometheusUnknown(t, w, "staging")
+	_, errOut, code = w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
+	if code != 3 || !strings.Contains(errOut, "UNKNOWN") {
+		t.Errorf("run S1 during the outage: exit %d, want 3 with the UNKNOWN gates:\n%s", code, errOut)
+	}
+	if after := w.state("staging"); len(after.Controls) != 0 {
+		t.Errorf("a refused S1 applied controls: %+v", after.Controls)
+	}
+	w.ctl("staging", "fault", "prometheus-outage", "off")
+	eventually(t, 20*time.Second, time.Second, "checks recovering after the outage", func() bool {
+		_, _, code := w.cockpit("check", "preconditions", "--env", "staging")
+		return code == 0
+	})
+
+	// A garbage report as the newest parity file: P1 is UNKNOWN, never PASS.
+	garbage := filepath.Join(w.w.Dir(), "reports", "staging", "parity-99991231T235959Z-garbage.json")
+	must(t, os.WriteFile(garbage, []byte(`{"schema":"openagents.runtime.shadow_parity.v1","gate":{"decision":`), 0o644))
+	code, checks := w.checkJSON("staging", "preconditions")
+	if checks["P1"].Verdict != "UNKNOWN" || !strings.Contains(checks["P1"].Evidence, "garbage") || code != 2 {
+		t.Errorf("P1 on a garbage report = %s %q (exit %d), want UNKNOWN naming the file, exit 2", checks["P1"].Verdict, checks["P1"].Evidence, code)
+	}
+}
+
+func testSecondRunRefused(t *testing.T, bin string) {
+	w := newE2EWorld(t, bin, nil)
+	first := w.command(map[string]string{"DB_URL": w.dbURL}, "run", "S1", "--env", "staging", "--approve", "S1")
+	stdout := &lockedBuffer{}
+	first.Stdout = stdout
+	must(t, first.Start())
+	t.Cleanup(func() { _ = first.Wait() })
+	eventually(t, 20*time.Second, 100*time.Millisecond, "the first run starting", func() bool {
+		return strings.Contains(stdout.String(), "started")
+	})
+
+	_, errOut, code := w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
+	if code != 5 {
+		t.Fatalf("second run while the first holds the lock: exit %d, want 5\n%s", code, errOut)
+	}
+	for _, want := range []string{"lock held by", "pid ", "since ", "running S1"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("refusal %q does not say %q", errOut, want)
+		}
+	}
+	if err := first.Wait(); err != nil {
+		t.Errorf("the first run must finish unharmed: %v\n%s", err, stdout.String())
+	}
+}
+
+func testHungActuator(t *testing.T, bin string) {
+	hang := writeScript(t, t.TempDir(), "hang", "sleep 60")
+	w := newE2EWorld(t, bin, func(cfg string) string {
+		lines := strings.Split(cfg, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "      set_rust_write_mode: ") {
+				lines[i] = `      set_rust_write_mode: {argv: ["` + hang + `"], timeout: 2s}`
+			}
+		}
+		return strings.Join(lines, "\n")
+	})
+	start := time.Now()
+	_, _, code := w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
+	if code != 5 {
+		t.Errorf("S1 with a hung actuator: exit %d, want 5", code)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("S1 took %s: the hung actuator was not killed at its 2s timeout", took)
+	}
+	var intent, outcome *journal.Record
+	for _, r := range w.timeline("staging") {
+		if r.Step == "S1" && strings.HasPrefix(r.Check, "set_rust_write_mode") {
+			switch r.Kind {
+			case journal.KindIntent:
+				intent = &r
+			case journal.KindOutcome:
+				outcome = &r
+			}
+		}
+	}
+	if intent == nil || !slices.Contains(intent.Argv, hang) {
+		t.Errorf("the journal has no intent naming the hung argv: %+v", intent)
+	}
+	if outcome == nil || outcome.OK == nil || *outcome.OK || !strings.Contains(outcome.Message, "timed out") {
+		t.Errorf("the journal's outcome should be a failure at the timeout: %+v", outcome)
+	}
+	if st := w.state("staging"); len(st.Controls) != 0 || st.WriteTarget != "legacy" {
+		t.Errorf("S1 went on after its first sub-step failed: %+v", st)
+	}
+}
+
+func testAdvisoryLock(t *testing.T, bin string) {
+	w := newE2EWorld(t, bin, nil)
+
+	// Another operator holds the environment's advisory lock: the lock file
+	// on this machine is free, and the run is still refused, naming them.
+	release, err := lock.PostgresLock(w.dbURL, lock.EnvKey("staging")).Acquire(t.Context(),
+		lock.Holder{Operator: "alice", Host: "ops-box", PID: 4242, Env: "staging", Step: "S2", Since: time.Now().Add(-time.Minute)})
+	must(t, err)
+	_, errOut, code := w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
+	if code != 5 || !strings.Contains(errOut, "alice@ops-box pid 4242") || !strings.Contains(errOut, "running S2") {
+		t.Errorf("run while alice holds the advisory lock: exit %d %q, want 5 naming alice", code, errOut)
+	}
+	must(t, release())
+	if st := w.state("staging"); len(st.Controls) != 0 {
+		t.Errorf("a refused run applied controls: %+v", st.Controls)
+	}
+
+	// The database is unreachable: a forward step refuses with the reason
+	// (its P4 gate is overridden so the lock is what stops it) ...
+	down := map[string]string{"DB_URL": "postgres://nobody:secret@127.0.0.1:1/cockpit?sslmode=disable&connect_timeout=2"}
+	_, errOut, code = w.cockpitEnv(down, "run", "S1", "--env", "staging", "--approve", "S1", "--override-reason", "database maintenance")
+	if code != 5 || !strings.Contains(errOut, "unreachable") {
+		t.Errorf("forward step with the lock database down: exit %d %q, want 5 with the reason", code, errOut)
+	}
+	if st := w.state("staging"); len(st.Controls) != 0 {
+		t.Errorf("a forward step ran without its lock: %+v", st.Controls)
+	}
+	// ... and a rollback runs anyway, under the file lock, saying so.
+	_, errOut, code = w.cockpitEnv(down, "rollback", "--env", "staging", "--approve", "rollback")
+	if code != 6 {
+		t.Fatalf("rollback with the lock database down: exit %d, want 6\n%s", code, errOut)
+	}
+	if st := w.state("staging"); st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" || len(st.Controls) == 0 {
+		t.Errorf("rollback did not run: %+v", st)
+	}
+	noted := slices.ContainsFunc(w.timeline("staging"), func(r journal.Record) bool {
+		return r.Check == "lock" && strings.Contains(r.Message, "file lock")
+	})
+	if !noted {
+		t.Error("the journal does not note the rollback's fall back to the file lock")
+	}
+}
+
+// assertPrometheusUnknown: every Prometheus-fed check is UNKNOWN and says
+// why, with its data age ("never" in a process that never got an answer).
+func assertPrometheusUnknown(t *testing.T, w *e2eWorld, env string) {
+	t.Helper()
+	out, _, _ := w.cockpit("check", "all", "--env", env)
+	for _, id := range []string{"P3", "V4", "I2"} {
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, id+" ") {
+				line = l
+				break
+			}
+		}
+		if !strings.Contains(line, "UNKNOWN") || !strings.Contains(line, "query error") || !strings.HasSuffix(line, ")") {
+			t.Errorf("%s during the outage: %q, want UNKNOWN with the query error and an age", id, line)
+		}
+	}
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/internal/testsvc"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/sandbox"
+)
+
+// e2eWorld is one rehearsal world started in the test process, driven only
+// through the built binary, as an operator or a pipeline drives it. Its
+// database is a fresh PostgreSQL database with the DB role isolation
+// fixtures applied under role names unique to the test (roles are
+// cluster-wide, parallel tests must not share them).
+type e2eWorld struct {
+	t      *testing.T
+	bin    string
+	w      *sandbox.World
+	config string
+	dbURL  string
+}
+
+// newE2EWorld starts a world whose actuators call bin. edit, when set,
+// rewrites the generated config before anything reads it.
+func newE2EWorld(t *testing.T, bin string, edit func(cfg string) string) *e2eWorld {
+	t.Helper()
+	dbURL := testsvc.Postgres(t)
+	prefix := testsvc.UniqueRolePrefix(t)
+	w, err := sandbox.Start(t.Context(), sandbox.Options{Dir: t.TempDir(), RedeployDelay: 300 * time.Millisecond,
+		Executable: bin, DBURLEnv: "DB_URL"})
+	if err != nil {
+		t.Fatalf("starting the world: %v", err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	e := &e2eWorld{t: t, bin: bin, w: w, config: w.ConfigPath, dbURL: dbURL}
+
+	roles := map[string]string{"owner": prefix + "owner", "runtime_rw": prefix + "rw", "khala_ro": prefix + "khala", "control_rw": prefix + "control"}
+	raw, err := os.ReadFile(w.ConfigPath)
+	must(t, err)
+	cfg := strings.ReplaceAll(string(raw), "database: {url_env: DB_URL}",
+		"database: {url_env: DB_URL, roles: {owner: "+roles["owner"]+", runtime_rw: "+roles["runtime_rw"]+
+			", khala_ro: "+roles["khala_ro"]+", control_rw: "+roles["control_rw"]+"}}")
+	if edit != nil {
+		cfg = edit(cfg)
+	}
+	must(t, os.WriteFile(w.ConfigPath, []byte(cfg), 0o644))
+
+	out, _, code := e.cockpitEnv(nil, "rehearse", "ctl", "db-fixtures", "--db-url", dbURL, "--variant", "good",
+		"--owner-role", roles["owner"], "--runtime-rw-role", roles["runtime_rw"], "--khala-ro-role", roles["khala_ro"],
+		"--control-rw-role", roles["control_rw"])
+	if code != 0 {
+		t.Fatalf("db-fixtures: exit %d: %s", code, out)
+	}
+	// A world just started has no scrapes yet: its checks hold (UNKNOWN)
+	// until Prometheus has data, as a real one does after a restart. Poll
+	// gently: every check probes the frozen Rust runtime with a refused
+	// write (503), which the write error rate counts.
+	var last string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, errOut, code := e.cockpit("check", "preconditions", "--env", "staging")
+		if code == 0 {
+			break
+		}
+		last = out + errOut
+		if time.Now().After(deadline) {
+			t.Fatalf("the world's preconditions are not all PASS within 30s:\n%s", last)
+		}
+		time.Sleep(time.Second)
+	}
+	return e
+}
+
+// cockpit runs the binary with --config and DB_URL pointing at this world.
+func (e *e2eWorld) cockpit(args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	return e.cockpitEnv(map[string]string{"DB_URL": e.dbURL}, args...)
+}
+
+// cockpitEnv runs the binary with extra environment variables (nil: none,
+// not even DB_URL), in its own process group, killed with the test.
+func (e *e2eWorld) cockpitEnv(env map[string]string, args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	cmd := e.command(env, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	return out.String(), errOut.String(), exitCodeOf(e.t, cmd, err)
+}
+
+func (e *e2eWorld) command(env map[string]string, args ...string) *exec.Cmd {
+	if args[0] != "rehearse" || args[2] != "db-fixtures" {
+		args = append(args, "--config", e.config)
+	}
+	ctx, cancel := context.WithTimeout(e.t.Context(), 3*time.Minute)
+	e.t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, e.bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Stdin = strings.NewReader("")
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd
+}
+
+func exitCodeOf(t *testing.T, cmd *exec.Cmd, err error) int {
+	t.Helper()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.ExitCode()
+	default:
+		t.Fatalf("%v: %v", cmd.Args, err)
+		return -1
+	}
+}
+
+// state is `rehearse ctl state` for one environment: what the world says,
+// not what the cockpit says.
+func (e *e2eWorld) state(env string) sandbox.EnvState {
+	e.t.Helper()
+	out, errOut, code := e.cockpit("rehearse", "ctl", "state")
+	if code != 0 {
+		e.t.Fatalf("ctl state: exit %d: %s", code, errOut)
+	}
+	var all map[string]sandbox.EnvState
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
+		e.t.Fatalf("ctl state is not JSON: %v\n%s", err, out)
+	}
+	return all[env]
+}
+
+// ctl runs a `rehearse ctl` verb that must succeed.
+func (e *e2eWorld) ctl(env string, args ...string) {
+	e.t.Helper()
+	if _, errOut, code := e.cockpit(append([]string{"rehearse", "ctl", "--env", env}, args...)...); code != 0 {
+		e.t.Fatalf("ctl %v: exit %d: %s", args, code, errOut)
+	}
+}
+
+// mustRun runs a cockpit verb that must end with want.
+func (e *e2eWorld) mustRun(want int, args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.cockpit(args...)
+	if code != want {
+		e.t.Fatalf("cockpit %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+	}
+	return out
+}
+
+// timeline is the environment's journal as `timeline -o json` prints it.
+func (e *e2eWorld) timeline(env string) []journal.Record {
+	e.t.Helper()
+	out := e.mustRun(0, "timeline", "--env", env, "-o", "json")
+	var recs []journal.Record
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r journal.Record
+		if err := dec.Decode(&r); err != nil {
+			e.t.Fatalf("timeline -o json: %v\n%s", err, out)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// checkJSON runs `check WHAT -o json` and returns its exit code and the
+// verdict of every check by id.
+func (e *e2eWorld) checkJSON(env, what string) (int, map[string]checkLine) {
+	e.t.Helper()
+	out, errOut, code := e.cockpit("check", what, "--env", env, "-o", "json")
+	var rep struct {
+		Checks []checkLine `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		e.t.Fatalf("check %s -o json (exit %d): %v\n%s\n%s", what, code, err, out, errOut)
+	}
+	byID := map[string]checkLine{}
+	for _, c := range rep.Checks {
+		byID[c.ID] = c
+	}
+	return code, byID
+}
+
+// eventually polls f every interval until it returns true or d passes.
+func eventually(t *testing.T, d, interval time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// writeScript writes an executable shell script into dir.
+func writeScript(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	must(t, os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	return path
+}
+
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
