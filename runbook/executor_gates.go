@@ -25,26 +25,20 @@ func gateLines(gates []checks.Result, now time.Time) string {
 	return strings.Join(lines, "\n")
 }
 
-// soakIncidents is what a soak watches: FAIL while any incident criterion
-// fires, UNKNOWN while any cannot be told (or none was evaluated), PASS
-// otherwise, with the criteria named.
+// soakIncidents is what a soak watches: the same incident gate every
+// forward step has (FAIL while a criterion fires, UNKNOWN while one cannot
+// be told or none is configured), with the firing criteria's evidence so
+// the operator reads why the soak stopped.
 func soakIncidents(s State) (checks.Verdict, string) {
-	var firing, unknown []string
+	g := noIncidentGate(s)
+	if g.Verdict != checks.Fail {
+		return g.Verdict, strings.TrimSpace(g.Evidence.Value + " " + g.Evidence.Reason)
+	}
+	var firing []string
 	for _, inc := range s.Incidents {
-		switch inc.State {
-		case IncidentFiring:
+		if inc.State == IncidentFiring {
 			firing = append(firing, inc.Runbook+" "+inc.ID+" ("+inc.Evidence+")")
-		case IncidentUnknown:
-			unknown = append(unknown, inc.Runbook+" "+inc.ID)
 		}
 	}
-	switch {
-	case len(firing) > 0:
-		return checks.Fail, "firing: " + strings.Join(firing, ", ")
-	case len(unknown) > 0:
-		return checks.Unknown, "unknown: " + strings.Join(unknown, ", ")
-	case len(s.Incidents) == 0:
-		return checks.Unknown, "no incident criteria evaluated"
-	}
-	return checks.Pass, "none firing"
+	return checks.Fail, "firing: " + strings.Join(firing, ", ")
 }

@@ -26,7 +26,7 @@ var faultHelp = map[string]string{
 	FaultDrift:                "the Rust projector records a sequence gap on every new event",
 	FaultCheckpointRegression: "the Rust projector checkpoint position goes backwards",
 	FaultReadinessDown:        "the Rust runtime's /readyz answers 503 not_ready",
-	FaultPrometheusOutage:     "the environment's Prometheus answers 503 unavailable (scraping goes on)",
+	FaultPrometheusOutage:     "the environment's Prometheus closes every connection unanswered, like a crashed server (scraping goes on)",
 	FaultPrometheusSlow:       "the environment's Prometheus answers every query 3s late",
 	FaultLegacyNotFrozen:      "the legacy freeze is reported set but legacy writes still go through",
 	FaultActuatorFailure:      "every control (set-env, route-writes, cohort) fails after its delay",

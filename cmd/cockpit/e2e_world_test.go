@@ -25,7 +25,7 @@ import (
 // fixtures applied under role names unique to the test (roles are
 // cluster-wide, parallel tests must not share them).
 type e2eWorld struct {
-	t      *testing.T
+	t      testing.TB
 	bin    string
 	w      *sandbox.World
 	config string
@@ -34,7 +34,7 @@ type e2eWorld struct {
 
 // newE2EWorld starts a world whose actuators call bin. edit, when set,
 // rewrites the generated config before anything reads it.
-func newE2EWorld(t *testing.T, bin string, edit func(cfg string) string) *e2eWorld {
+func newE2EWorld(t testing.TB, bin string, edit func(cfg string) string) *e2eWorld {
 	t.Helper()
 	dbURL := testsvc.Postgres(t)
 	prefix := testsvc.UniqueRolePrefix(t)
@@ -48,14 +48,18 @@ func newE2EWorld(t *testing.T, bin string, edit func(cfg string) string) *e2eWor
 
 	roles := map[string]string{"owner": prefix + "owner", "runtime_rw": prefix + "rw", "khala_ro": prefix + "khala", "control_rw": prefix + "control"}
 	raw, err := os.ReadFile(w.ConfigPath)
-	must(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := strings.ReplaceAll(string(raw), "database: {url_env: DB_URL}",
 		"database: {url_env: DB_URL, roles: {owner: "+roles["owner"]+", runtime_rw: "+roles["runtime_rw"]+
 			", khala_ro: "+roles["khala_ro"]+", control_rw: "+roles["control_rw"]+"}}")
 	if edit != nil {
 		cfg = edit(cfg)
 	}
-	must(t, os.WriteFile(w.ConfigPath, []byte(cfg), 0o644))
+	if err := os.WriteFile(w.ConfigPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	out, _, code := e.cockpitEnv(nil, "rehearse", "ctl", "db-fixtures", "--db-url", dbURL, "--variant", "good",
 		"--owner-role", roles["owner"], "--runtime-rw-role", roles["runtime_rw"], "--khala-ro-role", roles["khala_ro"],
@@ -117,7 +121,7 @@ func (e *e2eWorld) command(env map[string]string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func exitCodeOf(t *testing.T, cmd *exec.Cmd, err error) int {
+func exitCodeOf(t testing.TB, cmd *exec.Cmd, err error) int {
 	t.Helper()
 	var exit *exec.ExitError
 	switch {
