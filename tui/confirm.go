@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/runbook"
@@ -154,9 +155,9 @@ func (d *confirmDialog) refreshGates(s runbook.State) {
 func (d *confirmDialog) View(width int, now time.Time) []string {
 	st := d.c.styles
 	p := d.plan
-	title := "CONFIRM"
+	title := "CONFIRM " + d.id
 	if p.Item != nil {
-		title += " " + p.Item.ID + " " + p.Item.Title
+		title = "CONFIRM " + p.Item.ID + " " + p.Item.Title
 	}
 	env := "environment: " + d.env()
 	if d.c.production || p.Production {
@@ -168,7 +169,7 @@ func (d *confirmDialog) View(width int, now time.Time) []string {
 	}
 	lines = append(lines, st.Title.Render("will run:"))
 	for _, c := range p.Calls {
-		lines = append(lines, "  "+callLine(c))
+		lines = append(lines, callLines(c, width, st)...)
 	}
 	if len(p.Calls) == 0 {
 		lines = append(lines, "  (checks only, nothing is changed)")
@@ -201,25 +202,61 @@ func (d *confirmDialog) View(width int, now time.Time) []string {
 	return lines
 }
 
-// callLine shows an actuator call exactly: quoted argv, or the HTTP line.
-func callLine(c runbook.Call) string {
-	var s string
+// callLines show an actuator call exactly: quoted argv, or the HTTP line,
+// wrapped between arguments (never cut) so the operator reads every
+// argument before saying yes; the description follows on its own line.
+func callLines(c runbook.Call, width int, st Styles) []string {
+	var words []string
 	switch {
 	case len(c.Argv) > 0:
-		q := make([]string, len(c.Argv))
-		for i, a := range c.Argv {
-			q[i] = shellQuote(a)
+		words = append(words, "$")
+		for _, a := range c.Argv {
+			words = append(words, shellQuote(a))
 		}
-		s = "$ " + strings.Join(q, " ")
 	case c.HTTP != "":
-		s = c.HTTP
+		words = strings.Fields(c.HTTP)
 	default:
-		s = c.Actuator
+		words = []string{c.Actuator}
+	}
+	const indent, cont = "  ", "      "
+	lines := packWords(words, max(width-len(cont), 20))
+	for i := range lines {
+		if i == 0 {
+			lines[i] = indent + lines[i]
+		} else {
+			lines[i] = cont + lines[i]
+		}
 	}
 	if c.Description != "" {
-		s += "  # " + c.Description
+		lines = append(lines, st.Muted.Render(cont+"# "+c.Description))
 	}
-	return s
+	return lines
+}
+
+// packWords fills lines of at most w cells with whole words; a word wider
+// than w alone is split where it must be.
+func packWords(words []string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range words {
+		switch {
+		case cur == "":
+			cur = word
+		case ansi.StringWidth(cur)+1+ansi.StringWidth(word) <= w:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+		for ansi.StringWidth(cur) > w {
+			lines = append(lines, ansi.Truncate(cur, w, ""))
+			cur = ansi.TruncateLeft(cur, w, "")
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // shellQuote quotes an argument only when a shell would split or expand it,

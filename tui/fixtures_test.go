@@ -65,8 +65,10 @@ func series(base float64) []metrics.Point {
 	return pts
 }
 
+// sample is a signal's value over plenty of traffic (ratios are judged).
 func sample(name string, v float64, age time.Duration) metrics.Sample {
-	return metrics.Sample{Signal: name, Value: v, HasValue: true, Series: 1, History: series(v / 3), At: clock.Add(-age)}
+	return metrics.Sample{Signal: name, Value: v, HasValue: true, Series: 1, History: series(v / 3), At: clock.Add(-age),
+		Volume: 1000, HasVolume: true}
 }
 
 // healthyState is a staging cutover mid-way, everything green and fresh.

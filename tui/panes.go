@@ -9,6 +9,7 @@ import (
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -228,6 +229,12 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 		value = st.Stale.Render("no data")
 	case p.c.stale(age):
 		value = st.Stale.Render(formatValue(s.Value, unitOf(p.c, r.signal)))
+	case lowTraffic(p.c.signals[r.signal], s):
+		// A ratio of a handful of requests (the cockpit's own refused
+		// probes, say) is not an alarm: dimmed, and said so.
+		value = st.Muted.Render(formatValue(s.Value, unitOf(p.c, r.signal)))
+		spark := fit(st.Muted.Render("(low traffic)"), p.sparkWidth())
+		return fmt.Sprintf("%s %s %s %s", fit(r.label, 7), fit(value, 8), spark, st.Muted.Render(checks.FormatAge(age)))
 	default:
 		value = st.Verdict(level(p.c.signals[r.signal], s.Value)).Render(formatValue(s.Value, unitOf(p.c, r.signal)))
 	}
@@ -240,4 +247,14 @@ func unitOf(c *common, signal string) string {
 		return s.Unit
 	}
 	return ""
+}
+
+// lowTraffic applies the signal's min_requests as the threshold check does
+// (checks.ThresholdCheck refuses to judge such a ratio): a sample whose
+// volume is unknown or below the minimum is too thin to colour.
+func lowTraffic(sig *config.Signal, s metrics.Sample) bool {
+	if sig == nil || sig.VolumeQuery == "" || sig.MinRequests <= 0 {
+		return false
+	}
+	return !s.HasVolume || s.Volume < sig.MinRequests
 }

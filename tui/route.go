@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -65,7 +66,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) requestAction(id string) tea.Cmd {
 	switch {
 	case m.actor == nil:
-		m.status = readOnlyMessage
+		// Naming the refused action shows each key press was heard.
+		m.status = fmt.Sprintf("%s (%s not run)", readOnlyMessage, id)
 		return nil
 	case m.action != nil:
 		m.status = fmt.Sprintf("%s is running: wait for it to finish before starting %s", m.action.id, id)
@@ -132,9 +134,9 @@ func (m *Model) handleOutcome(msg outcomeMsg) tea.Cmd {
 		m.status = fmt.Sprintf("%s failed: %v", id, msg.Err)
 		m.c.logger.Warn("action failed", "action", id, "err", msg.Err)
 	case !msg.Outcome.OK:
-		m.status = fmt.Sprintf("%s failed: %s", id, msg.Outcome.Message)
+		m.status = outcomeLine(id, "failed", msg.Outcome.Message)
 	default:
-		m.status = fmt.Sprintf("%s done: %s", id, msg.Outcome.Message)
+		m.status = outcomeLine(id, "done", msg.Outcome.Message)
 	}
 	if abandoning {
 		m.quitting = true
@@ -172,4 +174,11 @@ func (m *Model) answerAbandon(msg tea.KeyMsg) tea.Cmd {
 		m.askAbandon = false
 	}
 	return nil
+}
+
+// outcomeLine is "S1 done: 3 sub-steps verified". The executor's message may
+// already start with "S1 done:"; it is not said twice.
+func outcomeLine(id, result, message string) string {
+	prefix := id + " " + result + ":"
+	return prefix + " " + strings.TrimSpace(strings.TrimPrefix(message, prefix))
 }

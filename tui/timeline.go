@@ -59,10 +59,13 @@ func (t *timeline) View() []string {
 func (t *timeline) line(r journal.Record) string {
 	st := t.c.styles
 	what := []string{r.Kind}
-	for _, s := range []string{r.Step, r.Check, r.Verdict, r.Operator} {
+	for _, s := range []string{r.Step, r.Check, r.Verdict} {
 		if s != "" {
 			what = append(what, s)
 		}
+	}
+	if r.Operator != "" && personal(r.Kind) {
+		what = append(what, "by "+r.Operator)
 	}
 	text := r.Message
 	if r.Reason != "" {
@@ -76,4 +79,15 @@ func (t *timeline) line(r journal.Record) string {
 		return st.Crit.Render(line)
 	}
 	return line
+}
+
+// personal reports whether a record kind is a person's decision, the only
+// rows where the operator is news. Every record carries the session's
+// operator; on a verdict it would read as if someone had judged it.
+func personal(kind string) bool {
+	switch kind {
+	case journal.KindSession, journal.KindApproval, journal.KindOverride, journal.KindRefused, journal.KindIntent:
+		return true
+	}
+	return false
 }

@@ -164,13 +164,20 @@ func TestCtrlCDuringAnActionAsksThenCancelsTheExecutor(t *testing.T) {
 
 func TestWatchModeActionKeysOnlySayReadOnly(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Watch}, firingState(), 200, 50)
-	for _, k := range []tea.KeyMsg{keyFor(m.keys.Run), keyFor(m.keys.Rollback), keyFor(m.keys.WriteProbe)} {
+	for _, tt := range []struct {
+		key    tea.KeyMsg
+		action string
+	}{
+		{keyFor(m.keys.Run), m.list.Selected().ID},
+		{keyFor(m.keys.Rollback), runbook.RollbackID},
+		{keyFor(m.keys.WriteProbe), runbook.WriteProbeID},
+	} {
 		m.status = ""
-		if _, cmd := m.Update(k); cmd != nil {
-			t.Fatalf("%s returned a command in watch mode", k)
+		if _, cmd := m.Update(tt.key); cmd != nil {
+			t.Fatalf("%s returned a command in watch mode", tt.key)
 		}
-		if m.status != readOnlyMessage || m.dialog != nil {
-			t.Fatalf("%s: status %q", k, m.status)
+		if want := readOnlyMessage + " (" + tt.action + " not run)"; m.status != want || m.dialog != nil {
+			t.Fatalf("%s: status %q, want %q and no dialog", tt.key, m.status, want)
 		}
 	}
 }
