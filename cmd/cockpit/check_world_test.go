@@ -71,9 +71,13 @@ func (w readWorld) configFile(t *testing.T) string {
 	if w.emptyQuery {
 		lag = "absent(vector(1))"
 	}
+	// The signals are constant vectors, so their history shows them held
+	// for the whole sparkline window: 1m keeps the 5m incident timers
+	// provably pending, as a breach that started a minute ago would be.
 	cfg := fmt.Sprintf(`state_dir: %s
 refresh: 2s
 query_timeout: 1s
+sparkline_window: 1m
 environments:
   staging:
     prometheus: {url: %q}
