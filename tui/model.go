@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
@@ -41,6 +42,11 @@ type Model struct {
 	quitting      bool
 
 	width, height int
+
+	// started and painted time the first full paint (DESIGN §9: ≤ 300 ms),
+	// logged once so operators and the bench can see it.
+	started time.Time
+	painted bool
 }
 
 // New builds the root model. Run calls it; tests call it directly to drive
@@ -62,6 +68,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 			journalPath: o.JournalPath},
 		panes:    newLivePanes(c),
 		timeline: newTimeline(c),
+		started:  o.Now(),
 	}
 	m.list = newRunbookList(c, &m.keys)
 	if o.Mode == Rehearsal {

@@ -8,6 +8,12 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
+// frameRate caps redraws. The data changes once a second; bubbletea's
+// default 60 wake-ups a second alone cost half the watch CPU budget
+// (DESIGN §9: ≤ 1% of a core; 1.5% at 60, 0.8% at 15), and 15 still echoes
+// a key within 70 ms.
+const frameRate = 15
+
 // Run shows the screen until the operator quits or ctx ends. The terminal
 // is restored on the way out (alt screen), whatever happened.
 func Run(ctx context.Context, o Options) error {
@@ -15,7 +21,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithFPS(frameRate)}
 	if o.Input != nil {
 		opts = append(opts, tea.WithInput(o.Input))
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,21 @@ func TestFaultKeyDoesNothingOutsideRehearsal(t *testing.T) {
 	m.Update(keyFor(DefaultKeyMap(true).Faults))
 	if m.faultsVisible || strings.Contains(m.View(), "INSTRUCTOR") {
 		t.Fatal("the fault menu opened outside rehearsal")
+	}
+}
+
+func TestFirstFullPaintIsLoggedOnce(t *testing.T) {
+	var log strings.Builder
+	o := Options{Mode: Operate, Actor: &fakeActor{}, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	m := newTestModel(t, o, runbook.State{}, 200, 50)
+	m.View()
+	if strings.Contains(log.String(), "first full paint") {
+		t.Fatalf("a frame without an observation was logged as the first full paint: %s", log.String())
+	}
+	m.Update(StateMsg{Seq: m.obs.seq, State: healthyState()})
+	m.View()
+	m.View()
+	if n := strings.Count(log.String(), "first full paint after 0ms"); n != 1 {
+		t.Fatalf("logged %d first full paints, want 1: %s", n, log.String())
 	}
 }

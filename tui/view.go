@@ -73,7 +73,18 @@ func (m *Model) View() string {
 		incidentsLine(m.c, m.state.Incidents, m.width),
 		fit(m.statusLine(now), m.width),
 		fit(m.footer(), m.width))
+	m.notePaint(now)
 	return strings.Join(lines, "\n")
+}
+
+// notePaint logs, once, how long the first frame with an observation took
+// from the screen's start: the first full paint.
+func (m *Model) notePaint(now time.Time) {
+	if m.painted || m.state.At.IsZero() {
+		return
+	}
+	m.painted = true
+	m.c.logger.Info(fmt.Sprintf("first full paint after %dms", now.Sub(m.started).Milliseconds()))
 }
 
 func (m *Model) panesView(now time.Time) []string {
