@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"time"
 )
@@ -61,10 +62,7 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		c.StateDir = defaultStateDir(lookupEnv)
 	}
 	if c.Operator == "" {
-		c.Operator, _ = lookupEnv("USER")
-		if c.Operator == "" {
-			c.Operator = "unknown"
-		}
+		c.Operator = defaultOperator(lookupEnv)
 	}
 	if c.Refresh == 0 {
 		c.Refresh = Duration(time.Second)
@@ -134,6 +132,18 @@ func (e *Environment) applyDefaults() {
 			a.Timeout = Duration(5 * time.Minute)
 		}
 	}
+}
+
+// defaultOperator names who acts in the journal: $USER, else the login
+// name of this process's user (USER is often unset under sudo, cron or tmux).
+func defaultOperator(lookupEnv func(string) (string, bool)) string {
+	if name, ok := lookupEnv("USER"); ok && name != "" {
+		return name
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
 }
 
 func defaultStateDir(lookupEnv func(string) (string, bool)) string {

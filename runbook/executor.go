@@ -180,7 +180,8 @@ func (x *Executor) approve(p Plan, a Approval, gates []checks.Result) error {
 	case p.Production && a.TypedEnv != p.Env:
 		reason = fmt.Sprintf("%s is production: type its name to confirm (got %q)", p.Env, a.TypedEnv)
 	case !allGreen(gates) && strings.TrimSpace(a.OverrideReason) == "":
-		reason = "gates are not green and no override reason was given:\n" + gateLines(gates, x.opts.Now())
+		reason = "gates are not green (give an override reason to proceed anyway; it is journaled):\n" +
+			gateLines(notGreen(gates), x.opts.Now())
 	default:
 		return nil
 	}

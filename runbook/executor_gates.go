@@ -17,6 +17,17 @@ func allGreen(gates []checks.Result) bool {
 }
 
 // gateLines renders gates one per line for the journal and refusals.
+// notGreen keeps the gates that hold: what the operator must fix or override.
+func notGreen(gates []checks.Result) []checks.Result {
+	var out []checks.Result
+	for _, g := range gates {
+		if !g.Verdict.Green() {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 func gateLines(gates []checks.Result, now time.Time) string {
 	lines := make([]string, len(gates))
 	for i, g := range gates {
