@@ -31,22 +31,10 @@ func runRollback(ctx context.Context, s *Streams, f *actingFlags) error {
 	if !approved(f.approve, runbook.RollbackID) {
 		return withCode(exitNeedsApproval, fmt.Errorf("rollback needs --approve rollback: nothing changed"))
 	}
-	a, err := openActing(f, true)
+	_, outcome, err := planAndExecute(ctx, s, f, runbook.RollbackID, true)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	plan, err := a.x.Plan(ctx, runbook.RollbackID)
-	if err != nil {
-		return withCode(exitActionFailed, err)
-	}
-	out := newEventWriter(s.Out, f.output)
-	out.plan(plan)
-	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
-	if err != nil {
-		return actingError(err)
-	}
-	out.outcome(outcome)
 	if !outcome.OK {
 		fmt.Fprintf(s.ErrOut, "cockpit: rolled back with failed step(s) %s: check them by hand\n", strings.Join(outcome.Failed, ", "))
 	}

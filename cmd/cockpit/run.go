@@ -63,22 +63,10 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if !approved(f.approve, id) {
 		return withCode(exitNeedsApproval, fmt.Errorf("%s needs --approve %s: nothing changed", id, id))
 	}
-	a, err := openActing(f, false)
+	plan, outcome, err := planAndExecute(ctx, s, f, id, false)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	plan, err := a.x.Plan(ctx, id)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	out := newEventWriter(s.Out, f.output)
-	out.plan(plan)
-	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
-	if err != nil {
-		return actingError(err)
-	}
-	out.outcome(outcome)
 	switch {
 	case plan.Writes && !outcome.OK:
 		return silentExit(exitActionFailed)
@@ -89,6 +77,28 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	default:
 		return silentExit(exitUnknown)
 	}
+}
+
+// planAndExecute is what both acting verbs do: open the executor, show the
+// plan (exact calls, live gates), execute it and print its events.
+func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
+	a, err := openActing(f, rollback)
+	if err != nil {
+		return runbook.Plan{}, runbook.Outcome{}, err
+	}
+	defer a.close()
+	plan, err := a.x.Plan(ctx, id)
+	if err != nil {
+		return plan, runbook.Outcome{}, withCode(exitUsage, err)
+	}
+	out := newEventWriter(s.Out, f.output)
+	out.plan(plan)
+	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
+	if err != nil {
+		return plan, outcome, actingError(err)
+	}
+	out.outcome(outcome)
+	return plan, outcome, nil
 }
 
 func isRunnable(id string) bool {
