@@ -34,7 +34,10 @@ func TestScreenEndToEnd(t *testing.T) {
 	bin := cockpitBinary(t)
 	dir := t.TempDir()
 	cfg := screenStartWorld(t, bin, dir)
-	world := func() sandbox.EnvState { return screenCtlState(t, bin, cfg) }
+	world := func() sandbox.EnvState {
+		t.Helper()
+		return screenCtlState(t, bin, cfg)
+	}
 
 	op := newTmuxScreen(t, tmux, bin, "operate", "--config", cfg, "--env", "staging", "--log-file", filepath.Join(dir, "operate.log"))
 
@@ -156,9 +159,12 @@ func screenStartWorld(t *testing.T, bin, dir string) string {
 func screenCtl(t *testing.T, bin, cfg string, args ...string) []byte {
 	t.Helper()
 	argv := append([]string{"rehearse", "ctl", "--config", cfg, "--env", "staging"}, args...)
-	out, err := exec.CommandContext(t.Context(), bin, argv...).Output()
+	var stderr strings.Builder
+	cmd := exec.CommandContext(t.Context(), bin, argv...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("cockpit %s: %v", strings.Join(argv, " "), err)
+		t.Fatalf("cockpit %s: %v: %s", strings.Join(argv, " "), err, stderr.String())
 	}
 	return out
 }
