@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/openagents/cockpit/config"
@@ -72,12 +73,33 @@ type ParityReading struct {
 // schema, totals that disagree with the diffs, older than maxAge) makes all
 // three results UNKNOWN with the reason: never PASS.
 func ReadParity(glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
+	return new(ParityReader).Read(glob, maxAge, policy, now)
+}
+
+// ParityReader is ReadParity for a long-running watcher: it keeps each
+// report it parsed, keyed by path, size and mtime, so a tick reads only the
+// reports that are new or changed however many the directory holds.
+type ParityReader struct {
+	mu     sync.Mutex
+	parsed map[string]parsedReport
+}
+
+type parsedReport struct {
+	size int64
+	mod  time.Time
+	rep  *ParityReport
+	at   time.Time
+	err  error
+}
+
+// Read is ReadParity with the reader's cache.
+func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
 	pr := ParityReading{
 		Gate:             Result{ID: "parity_gate", Title: "parity gate allows"},
 		NoCritical:       Result{ID: "parity_no_critical", Title: "no critical parity diffs"},
 		WithinThresholds: Result{ID: "parity_within_policy", Title: "parity within cutover policy"},
 	}
-	path, rep, generated, err := newestReport(glob)
+	path, rep, generated, err := r.newestReport(glob)
 	pr.Path, pr.Generated = path, generated
 	src := path
 	if src == "" {
@@ -158,7 +180,7 @@ func firstDiff(rep *ParityReport, severity string) *ParityDiff {
 
 // newestReport finds and decodes the newest report, broken or not. The path is returned
 // even when the file is then refused, so the reason can name it.
-func newestReport(glob string) (string, *ParityReport, time.Time, error) {
+func (r *ParityReader) newestReport(glob string) (string, *ParityReport, time.Time, error) {
 	if glob == "" {
 		return "", nil, time.Time{}, errors.New("no parity.reports glob configured")
 	}
@@ -175,15 +197,34 @@ func newestReport(glob string) (string, *ParityReport, time.Time, error) {
 		bestTime time.Time
 		bestErr  error
 	)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := make(map[string]parsedReport, len(paths))
 	for _, p := range paths {
 		// A broken file still competes by its mtime: if the newest report
 		// is garbage, the cockpit must not fall back to an older allow.
-		rep, at, err := loadReport(p)
+		pr := r.load(p)
+		seen[p] = pr
+		rep, at, err := pr.rep, pr.at, pr.err
 		if best == "" || at.After(bestTime) {
 			best, bestRep, bestTime, bestErr = p, rep, at, err
 		}
 	}
+	r.parsed = seen // forget reports that are gone
 	return best, bestRep, bestTime, bestErr
+}
+
+// load parses path unless the same size and mtime were parsed before.
+func (r *ParityReader) load(path string) parsedReport {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return parsedReport{err: fmt.Errorf("reading parity report: %w", err)}
+	}
+	if old, ok := r.parsed[path]; ok && old.size == fi.Size() && old.mod.Equal(fi.ModTime()) {
+		return old
+	}
+	rep, at, err := loadReport(path)
+	return parsedReport{size: fi.Size(), mod: fi.ModTime(), rep: rep, at: at, err: err}
 }
 
 // loadReport reads and validates one report; its time is generated_at, or

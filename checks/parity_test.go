@@ -114,3 +114,28 @@ func TestReadParityNewestGarbageIsNotMaskedByAnOlderAllow(t *testing.T) {
 		t.Fatalf("newest file is garbage: gate %s from %s, want UNKNOWN from new.json", pr.Gate.Verdict, pr.Path)
 	}
 }
+
+func TestParityReaderSeesNewAndRewrittenReports(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	glob := filepath.Join(dir, "*.json")
+	var r ParityReader
+	write(t, dir, "a.json", report(now.Add(-2*time.Minute), "", `{"critical":0,"warning":0}`, allowGate))
+	if got := r.Read(glob, 15*time.Minute, cutover, now); got.Gate.Verdict != Pass {
+		t.Fatalf("first read: %v", got.Gate)
+	}
+	// A newer report that blocks, then the allow file rewritten as garbage:
+	// neither may be hidden by what the reader parsed before.
+	write(t, dir, "b.json", report(now.Add(-time.Minute), critDiff, `{"critical":1,"warning":0}`, `{"decision":"block","reason":"critical parity diffs detected"}`))
+	if got := r.Read(glob, 15*time.Minute, cutover, now); got.Gate.Verdict != Fail || !strings.HasSuffix(got.Path, "b.json") {
+		t.Fatalf("after a newer block report: %v from %s", got.Gate, got.Path)
+	}
+	later := now.Add(time.Second)
+	p := write(t, dir, "b.json", "{garbage")
+	if err := os.Chtimes(p, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Read(glob, 15*time.Minute, cutover, later); got.Gate.Verdict != Unknown {
+		t.Fatalf("rewritten as garbage: %v", got.Gate)
+	}
+}

@@ -50,6 +50,7 @@ type Engine struct {
 	ev      *evaluator
 
 	freeze freezeCache
+	parity checks.ParityReader
 
 	mu       sync.Mutex
 	verdicts map[string]string // last journaled verdict per item / incident
@@ -166,7 +167,7 @@ func (e *Engine) Observe(ctx context.Context) State {
 	wg.Go(func() { o.legacyHealth = e.probes.LegacyHealth(ctx) })
 	wg.Go(func() { e.freezeProbes(ctx, &o) })
 	wg.Go(func() {
-		o.parity = checks.ReadParity(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
+		o.parity = e.parity.Read(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})
 	wg.Go(func() { o.db = e.db.results(ctx) })
 	wg.Go(func() { o.artifacts = rollbackArtifacts(e.cfg.StateDir, e.env.Name, start) })
