@@ -211,3 +211,20 @@ func TestIncidentTimerIsRestoredFromTheSignalHistory(t *testing.T) {
 		t.Errorf("breached for 2m in the history (for: 5m): %v, want pending", got)
 	}
 }
+
+func TestWriteErrorSpikeOnTooLittleTrafficIsUnknownNotPending(t *testing.T) {
+	o := goodObservation(t0)
+	s := o.snapshot.Samples["write_error_rate"]
+	s.Value, s.Volume, s.HasVolume = 0.5, 3, true // 50% of three requests
+	o.snapshot.Samples["write_error_rate"] = s
+	for _, inc := range newTestEvaluator(t, false).evaluate(o).Incidents {
+		if inc.ID != "write_error_spike" {
+			continue
+		}
+		if inc.State != IncidentUnknown || !strings.Contains(inc.Evidence, "too little traffic: 3 < 20 requests") {
+			t.Fatalf("spike on 3 requests = %v (%s), want unknown for too little traffic", inc.State, inc.Evidence)
+		}
+		return
+	}
+	t.Fatal("write_error_spike not evaluated")
+}

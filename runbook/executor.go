@@ -194,8 +194,12 @@ func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) er
 	for i, c := range p.Calls {
 		calls[i] = c.Show()
 	}
+	how := "approved via " + a.Via
+	if a.TypedEnv != "" {
+		how += fmt.Sprintf(" (typed %q)", a.TypedEnv)
+	}
 	err := x.journal.Append(journal.Record{Kind: journal.KindApproval, Step: p.ID, Operator: a.Operator,
-		Message: fmt.Sprintf("approved via %s (typed %q)", a.Via, a.TypedEnv), Argv: calls,
+		Message: how, Argv: calls,
 		Evidence: gateLines(gates, x.opts.Now())})
 	if err != nil {
 		return fmt.Errorf("journaling approval: %w", err)

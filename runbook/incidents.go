@@ -79,6 +79,10 @@ func (ev *evaluator) evaluateIncident(rule *incidentRule, s metrics.Sample, now 
 	case !s.HasValue:
 		active, known = policyActive(rule.sig.OnNoData)
 		why = "no data"
+	case rule.sig.MinRequests > 0 && s.HasVolume && s.Volume < rule.sig.MinRequests:
+		// A ratio over a handful of requests says nothing about a spike.
+		known, why = false, fmt.Sprintf("too little traffic: %s < %s requests",
+			checks.FormatValue(s.Volume, "count"), checks.FormatValue(rule.sig.MinRequests, "count"))
 	default:
 		st.Value, st.HasValue = s.Value, true
 		active = rule.breached(s.Value)
