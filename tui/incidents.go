@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/runbook"
@@ -21,7 +20,7 @@ func incidentsLine(c *common, incs []runbook.IncidentStatus, width int) string {
 			firing = append(firing, fmt.Sprintf("%s %s FIRING %s", in.Runbook, in.Title, incidentValue(in)))
 		case runbook.IncidentPending:
 			pending = append(pending, st.Warn.Render(fmt.Sprintf("%s: pending %s of %s (%s)",
-				in.Title, checks.FormatAge(in.PendingFor), shortDuration(in.For), incidentValue(in))))
+				in.Title, checks.FormatAge(in.PendingFor), checks.ShortDuration(in.For), incidentValue(in))))
 		case runbook.IncidentOK:
 			rest = append(rest, st.OK.Render(fmt.Sprintf("%s %s", in.Title, incidentValue(in))))
 		default:
@@ -66,14 +65,3 @@ func incidentValue(in runbook.IncidentStatus) string {
 	return fmt.Sprintf("%s %s %s", formatValue(in.Value, in.Unit), shown, formatValue(in.Threshold, in.Unit))
 }
 
-// shortDuration renders 5m0s as "5m" and 1h0m0s as "1h", keeping 1m30s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
