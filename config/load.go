@@ -44,7 +44,7 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 	expanded := expandEnv(raw, lookupEnv, verr)
 	var cfg Config
 	if err := yaml.UnmarshalWithOptions(expanded, &cfg, yaml.DisallowUnknownField()); err != nil {
-		return nil, decodeError(path, expanded, err)
+		return nil, decodeError(path, err)
 	}
 	cfg.Path = path
 	cfg.Hash = hex.EncodeToString(sum[:])
@@ -75,11 +75,10 @@ func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *Validati
 }
 
 // decodeError turns a YAML decode error into "file:line: message".
-func decodeError(path string, src []byte, err error) error {
+func decodeError(path string, err error) error {
 	var derr *durationError
 	if errors.As(err, &derr) {
-		line, key := derr.lineOf(src)
-		return &ValidationError{File: path, Problems: []Problem{{Line: line, Path: "$." + key, Msg: derr.msg}}}
+		return &ValidationError{File: path, Problems: []Problem{{Line: derr.line, Path: derr.path, Msg: derr.msg}}}
 	}
 	var yerr yaml.Error
 	if errors.As(err, &yerr) && yerr.GetToken() != nil {
