@@ -103,7 +103,13 @@ func (e *Environment) applyDefaults() {
 		e.LegacyRuntime.SignatureSecretEnv = "RUNTIME_SIGNATURE_SECRET"
 	}
 	if e.LegacyRuntime.FreezeProbe.Path == "" {
-		e.LegacyRuntime.FreezeProbe = FreezeProbe{Path: "/internal/v1/codex/workers", Body: `{}`}
+		// The legacy revoke controller refuses a body with neither
+		// session_ids nor device_ids (400 invalid_request) before it touches
+		// anything, and needs no principal headers. /codex/workers does not
+		// fit: without x-oa-user-id it answers 401 (read as a signing
+		// problem, so the freeze would never be seen), and with one, an
+		// empty body may create a worker.
+		e.LegacyRuntime.FreezeProbe = FreezeProbe{Path: "/internal/v1/sync/sessions/revoke", Body: `{}`}
 	}
 	if e.Database.URLEnv == "" && e.Database.URLFile == "" {
 		e.Database.URLEnv = "DB_URL"
