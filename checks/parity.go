@@ -76,6 +76,11 @@ func ReadParity(glob string, maxAge time.Duration, policy config.ParityPolicy, n
 	return new(ParityReader).Read(glob, maxAge, policy, now)
 }
 
+// parityClockSkew is how far in the future a report's generated_at may be.
+// Beyond it the report is not trusted: it would never turn stale, and it
+// would stay "newest" over every report written after it.
+const parityClockSkew = time.Minute
+
 // ParityReader is ReadParity for a long-running watcher: it keeps each
 // report it parsed, keyed by path, size and mtime, so a tick reads only the
 // reports that are new or changed however many the directory holds.
@@ -111,6 +116,10 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 	}
 	if err == nil && maxAge > 0 && now.Sub(generated) > maxAge {
 		err = fmt.Errorf("stale report: generated %s ago > max_age %s", FormatAge(now.Sub(generated)), ShortDuration(maxAge))
+	}
+	if err == nil && generated.Sub(now) > parityClockSkew {
+		err = fmt.Errorf("report generated_at %s is %s in the future: check the harness's clock",
+			generated.UTC().Format(time.RFC3339), ShortDuration(generated.Sub(now)))
 	}
 	if err != nil {
 		for _, r := range pr.results() {
