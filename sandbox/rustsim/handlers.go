@@ -52,6 +52,27 @@ func (r *Runtime) locked(w http.ResponseWriter, f func() reply) {
 	rp.write(w)
 }
 
+// serve answers a read: the extractor's rejection when extraction failed,
+// else f's reply under the lock.
+func (r *Runtime) serve(w http.ResponseWriter, rj *rejection, f func() reply) {
+	if rj != nil {
+		rj.write(w)
+		return
+	}
+	r.locked(w, f)
+}
+
+// serveWrite answers a write in the runtime's order: the extractor's
+// rejection first, then the write-authority check under the lock, then f.
+func (r *Runtime) serveWrite(w http.ResponseWriter, rj *rejection, f func() reply) {
+	r.serve(w, rj, func() reply {
+		if err := r.guardWrite(); err != nil {
+			return err.reply()
+		}
+		return f()
+	})
+}
+
 // guardWrite is the runtime's ensure_runtime_write_authority: the first
 // thing a write handler does once axum has extracted path and body.
 // Caller holds r.mu.

@@ -5,34 +5,24 @@ import (
 	"strings"
 )
 
+// objectReply answers {name: m[key]}, or 404 not_found when key is
+// absent, as the projector read endpoints do.
+func objectReply[T any](m map[string]T, key, name string) reply {
+	v, ok := m[key]
+	if !ok {
+		return errNotFound().reply()
+	}
+	return jsonReply(http.StatusOK, map[string]T{name: v})
+}
+
 func (r *Runtime) getRunCheckpoint(w http.ResponseWriter, _ *http.Request, p params) {
 	runID, rj := pathUUID(p, "run_id")
-	if rj != nil {
-		rj.write(w)
-		return
-	}
-	r.locked(w, func() reply {
-		cp, ok := r.proj.checkpoints[runTopic(runID)]
-		if !ok {
-			return errNotFound().reply()
-		}
-		return jsonReply(http.StatusOK, map[string]checkpoint{"checkpoint": cp})
-	})
+	r.serve(w, rj, func() reply { return objectReply(r.proj.checkpoints, runTopic(runID), "checkpoint") })
 }
 
 func (r *Runtime) getRunSummary(w http.ResponseWriter, _ *http.Request, p params) {
 	runID, rj := pathUUID(p, "run_id")
-	if rj != nil {
-		rj.write(w)
-		return
-	}
-	r.locked(w, func() reply {
-		s, ok := r.proj.summaries[runID]
-		if !ok {
-			return errNotFound().reply()
-		}
-		return jsonReply(http.StatusOK, map[string]runSummary{"summary": s})
-	})
+	r.serve(w, rj, func() reply { return objectReply(r.proj.summaries, runID, "summary") })
 }
 
 // getDrift answers 404 not_found when a topic has no drift: that is the
@@ -48,11 +38,7 @@ func (r *Runtime) getDrift(w http.ResponseWriter, req *http.Request, _ params) {
 		if strings.TrimSpace(topic) == "" {
 			return errInvalid("topic is required for drift lookup").reply()
 		}
-		d, ok := r.proj.drift[topic]
-		if !ok {
-			return errNotFound().reply()
-		}
-		return jsonReply(http.StatusOK, map[string]driftReport{"drift": d})
+		return objectReply(r.proj.drift, topic, "drift")
 	})
 }
 
@@ -73,15 +59,11 @@ const defaultTopicLimit = 20
 
 func (r *Runtime) getFanoutMetrics(w http.ResponseWriter, req *http.Request, _ params) {
 	limit, rj := queryUint(req.URL.Query(), "topic_limit")
-	if rj != nil {
-		rj.write(w)
-		return
-	}
 	n := defaultTopicLimit
 	if limit != nil {
 		n = int(min(*limit, 1<<20))
 	}
-	r.locked(w, func() reply {
+	r.serve(w, rj, func() reply {
 		return jsonReply(http.StatusOK, struct {
 			Driver          string          `json:"driver"`
 			DeliveryMetrics deliveryMetrics `json:"delivery_metrics"`

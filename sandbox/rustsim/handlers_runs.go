@@ -20,28 +20,32 @@ func (r *Runtime) projectRun(runID string, ev runEvent, now time.Time) {
 	r.proc.fanout.publish(runTopic(runID), ev.Seq)
 }
 
-// startRun has no idempotency: every accepted call creates a run.
-func (r *Runtime) startRun(w http.ResponseWriter, req *http.Request, _ params) {
+type startRunRequest struct {
+	workerID *string
+	metadata any
+}
+
+func decodeStartRun(req *http.Request) (startRunRequest, *rejection) {
 	body, rj := extractJSON(req, "StartRunBody")
 	if rj != nil {
-		rj.write(w)
-		return
+		return startRunRequest{}, rj
 	}
 	workerID, rj := body.optString("worker_id")
 	if rj != nil {
-		rj.write(w)
-		return
+		return startRunRequest{}, rj
 	}
-	metadata := body.value("metadata")
-	r.locked(w, func() reply {
-		if err := r.guardWrite(); err != nil {
-			return err.reply()
-		}
+	return startRunRequest{workerID: workerID, metadata: body.value("metadata")}, nil
+}
+
+// startRun has no idempotency: every accepted call creates a run.
+func (r *Runtime) startRun(w http.ResponseWriter, req *http.Request, _ params) {
+	sr, rj := decodeStartRun(req)
+	r.serveWrite(w, rj, func() reply {
 		if r.writeFails() {
 			return r.failWrite()
 		}
 		now := r.now()
-		run := newRun(newUUIDv7(now, r.rng), workerID, metadata, now)
+		run := newRun(newUUIDv7(now, r.rng), sr.workerID, sr.metadata, now)
 		r.proc.runs[run.ID] = run
 		r.projectRun(run.ID, run.Events[0], now)
 		return jsonReply(http.StatusCreated, runResponse{run})
@@ -55,14 +59,7 @@ func (r *Runtime) appendRunEvent(w http.ResponseWriter, req *http.Request, p par
 		return
 	}
 	ar, rj := decodeAppend(req)
-	if rj != nil {
-		rj.write(w)
-		return
-	}
-	r.locked(w, func() reply {
-		if err := r.guardWrite(); err != nil {
-			return err.reply()
-		}
+	r.serveWrite(w, rj, func() reply {
 		if strings.TrimSpace(ar.EventType) == "" {
 			return errInvalid("event_type cannot be empty").reply()
 		}
@@ -108,11 +105,7 @@ func decodeAppend(req *http.Request) (appendRequest, *rejection) {
 // withRun serves a read of one run: bad id 400 (plain), unknown run 404.
 func (r *Runtime) withRun(w http.ResponseWriter, p params, f func(*runRecord) reply) {
 	runID, rj := pathUUID(p, "run_id")
-	if rj != nil {
-		rj.write(w)
-		return
-	}
-	r.locked(w, func() reply {
+	r.serve(w, rj, func() reply {
 		run, ok := r.proc.runs[runID]
 		if !ok {
 			return errNotFound().reply()

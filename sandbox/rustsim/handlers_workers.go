@@ -67,14 +67,7 @@ func nonBlank(s *string) string {
 
 func (r *Runtime) registerWorker(w http.ResponseWriter, req *http.Request, _ params) {
 	rr, rj := decodeRegister(req)
-	if rj != nil {
-		rj.write(w)
-		return
-	}
-	r.locked(w, func() reply {
-		if err := r.guardWrite(); err != nil {
-			return err.reply()
-		}
+	r.serveWrite(w, rj, func() reply {
 		if !rr.owner.valid() {
 			return errInvalidOwner.reply()
 		}
@@ -121,23 +114,27 @@ func mergeMetadata(target *any, patch any) {
 	}
 }
 
-func (r *Runtime) heartbeatWorker(w http.ResponseWriter, req *http.Request, p params) {
+type heartbeatRequest struct {
+	owner workerOwner
+	patch any
+}
+
+func decodeHeartbeat(req *http.Request) (heartbeatRequest, *rejection) {
 	b, rj := extractJSON(req, "WorkerHeartbeatBody")
 	if rj != nil {
-		rj.write(w)
-		return
+		return heartbeatRequest{}, rj
 	}
 	owner, rj := ownerFromBody(b)
 	if rj != nil {
-		rj.write(w)
-		return
+		return heartbeatRequest{}, rj
 	}
-	patch := b.value("metadata_patch")
-	r.locked(w, func() reply {
-		if err := r.guardWrite(); err != nil {
-			return err.reply()
-		}
-		wk, apiErr := lookupWorker(r.proc.workers, p["worker_id"], owner)
+	return heartbeatRequest{owner: owner, patch: b.value("metadata_patch")}, nil
+}
+
+func (r *Runtime) heartbeatWorker(w http.ResponseWriter, req *http.Request, p params) {
+	hr, rj := decodeHeartbeat(req)
+	r.serveWrite(w, rj, func() reply {
+		wk, apiErr := lookupWorker(r.proc.workers, p["worker_id"], hr.owner)
 		if apiErr != nil {
 			return apiErr.reply()
 		}
@@ -147,7 +144,7 @@ func (r *Runtime) heartbeatWorker(w http.ResponseWriter, req *http.Request, p pa
 		now := r.now()
 		hb := chronoTime(now)
 		wk.LastHeartbeatAt = &hb
-		mergeMetadata(&wk.Metadata, patch)
+		mergeMetadata(&wk.Metadata, hr.patch)
 		r.recordWorkerEvent(wk, "worker.heartbeat", now)
 		return jsonReply(http.StatusOK, workerResponse{wk.snapshot(now)})
 	})
@@ -170,48 +167,50 @@ func decodeWorkerStatus(b *jsonBody) (string, *rejection) {
 		fmt.Sprintf("`%s`", strings.Join(workerStatuses, "`, `")))
 }
 
-func (r *Runtime) transitionWorker(w http.ResponseWriter, req *http.Request, p params) {
+type transitionRequest struct {
+	owner workerOwner
+	to    string
+}
+
+func decodeTransition(req *http.Request) (transitionRequest, *rejection) {
 	b, rj := extractJSON(req, "WorkerTransitionBody")
 	if rj != nil {
-		rj.write(w)
-		return
+		return transitionRequest{}, rj
 	}
-	owner, rj := ownerFromBody(b)
-	if rj != nil {
-		rj.write(w)
-		return
+	var tr transitionRequest
+	if tr.owner, rj = ownerFromBody(b); rj != nil {
+		return transitionRequest{}, rj
 	}
-	to, rj := decodeWorkerStatus(b)
-	if rj != nil {
-		rj.write(w)
-		return
+	if tr.to, rj = decodeWorkerStatus(b); rj != nil {
+		return transitionRequest{}, rj
 	}
 	if _, rj = b.optString("reason"); rj != nil {
-		rj.write(w)
-		return
+		return transitionRequest{}, rj
 	}
-	r.locked(w, func() reply {
-		if err := r.guardWrite(); err != nil {
-			return err.reply()
-		}
-		wk, apiErr := lookupWorker(r.proc.workers, p["worker_id"], owner)
+	return tr, nil
+}
+
+func (r *Runtime) transitionWorker(w http.ResponseWriter, req *http.Request, p params) {
+	tr, rj := decodeTransition(req)
+	r.serveWrite(w, rj, func() reply {
+		wk, apiErr := lookupWorker(r.proc.workers, p["worker_id"], tr.owner)
 		if apiErr != nil {
 			return apiErr.reply()
 		}
-		if !workerTransitionAllowed(wk.Status, to) {
-			return workerTransitionError(wk.Status, to).reply()
+		if !workerTransitionAllowed(wk.Status, tr.to) {
+			return workerTransitionError(wk.Status, tr.to).reply()
 		}
 		if r.writeFails() {
 			return r.failWrite()
 		}
 		now := r.now()
-		wk.Status = to
+		wk.Status = tr.to
 		wk.StoppedAt = nil
-		if to == "stopped" || to == "failed" {
+		if tr.to == "stopped" || tr.to == "failed" {
 			at := chronoTime(now)
 			wk.StoppedAt, wk.LastHeartbeatAt = &at, &at
 		}
-		r.recordWorkerEvent(wk, "worker."+to, now)
+		r.recordWorkerEvent(wk, "worker."+tr.to, now)
 		return jsonReply(http.StatusOK, workerResponse{wk.snapshot(now)})
 	})
 }
@@ -219,12 +218,8 @@ func (r *Runtime) transitionWorker(w http.ResponseWriter, req *http.Request, p p
 func (r *Runtime) getWorker(w http.ResponseWriter, req *http.Request, p params) {
 	q := req.URL.Query()
 	uid, rj := queryUint(q, "owner_user_id")
-	if rj != nil {
-		rj.write(w)
-		return
-	}
 	owner := workerOwner{UserID: uid, GuestScope: queryString(q, "owner_guest_scope")}
-	r.locked(w, func() reply {
+	r.serve(w, rj, func() reply {
 		wk, apiErr := lookupWorker(r.proc.workers, p["worker_id"], owner)
 		if apiErr != nil {
 			return apiErr.reply()
@@ -234,11 +229,5 @@ func (r *Runtime) getWorker(w http.ResponseWriter, req *http.Request, p params) 
 }
 
 func (r *Runtime) getWorkerCheckpoint(w http.ResponseWriter, _ *http.Request, p params) {
-	r.locked(w, func() reply {
-		cp, ok := r.proj.checkpoints[workerTopic(p["worker_id"])]
-		if !ok {
-			return errNotFound().reply()
-		}
-		return jsonReply(http.StatusOK, map[string]checkpoint{"checkpoint": cp})
-	})
+	r.locked(w, func() reply { return objectReply(r.proj.checkpoints, workerTopic(p["worker_id"]), "checkpoint") })
 }

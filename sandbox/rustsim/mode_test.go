@@ -35,9 +35,17 @@ func TestFrozenModesRefuseEveryWriteAfterExtraction(t *testing.T) {
 			// The safe probe: a random run id with a valid body.
 			expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/0190f3a0-0000-7000-8000-00000000abcd/events", `{"event_type":"probe"}`), 503, frozen)
 			expect(t, call(t, r, http.MethodPost, "/internal/v1/workers", `{"owner_user_id":1}`), 503, frozen)
-			// Extraction still comes first: a bad id is the framework's plain 400, not 503.
-			if resp := call(t, r, http.MethodPost, "/internal/v1/runs/xyz/events", `{"event_type":"probe"}`); resp.status != 400 || strings.HasPrefix(resp.body, "{") {
-				t.Fatalf("bad uuid while frozen = %d %q, want plain-text 400", resp.status, resp.body)
+			// Extraction still comes first: a bad id or body is the framework's plain 400/422, not 503.
+			for _, c := range []struct{ path, body string }{
+				{"/internal/v1/runs/xyz/events", `{"event_type":"probe"}`},
+				{"/internal/v1/runs", `{"worker_id":7}`},
+				{"/internal/v1/workers", `{"adapter":7}`},
+				{"/internal/v1/workers/w1/heartbeat", `{"owner_user_id":"seven"}`},
+				{"/internal/v1/workers/w1/status", `{"owner_user_id":7,"status":"paused"}`},
+			} {
+				if resp := call(t, r, http.MethodPost, c.path, c.body); (resp.status != 400 && resp.status != 422) || strings.HasPrefix(resp.body, "{") {
+					t.Fatalf("POST %s %s while frozen = %d %q, want a plain-text 400 or 422", c.path, c.body, resp.status, resp.body)
+				}
 			}
 			health := call(t, r, http.MethodGet, "/healthz", "").json(t)
 			if health["authority_write_mode"] != mode || health["authority_writer_active"] != false {
@@ -99,5 +107,20 @@ func TestEnvIsACopy(t *testing.T) {
 	r.Env()["RUNTIME_AUTHORITY_WRITE_MODE"] = "read_only"
 	if r.Env()["RUNTIME_AUTHORITY_WRITE_MODE"] != "rust_active" {
 		t.Fatal("mutating Env()'s result changed the runtime")
+	}
+}
+
+func TestReadsRejectBadQueriesAsPlainText(t *testing.T) {
+	r, _ := newRuntime(t, nil)
+	for _, path := range []string{
+		"/internal/v1/workers/w1?owner_user_id=seven",
+		"/internal/v1/khala/fanout/metrics?topic_limit=-1",
+		"/internal/v1/projectors/checkpoints/xyz",
+		"/internal/v1/projectors/run-summary/xyz",
+		"/internal/v1/runs/xyz/receipt",
+	} {
+		if resp := call(t, r, http.MethodGet, path, ""); resp.status != 400 || strings.HasPrefix(resp.body, "{") {
+			t.Errorf("GET %s = %d %q, want a plain-text 400", path, resp.status, resp.body)
+		}
 	}
 }
