@@ -126,36 +126,22 @@ func (w *writeProbe) eventsURL() string {
 }
 
 func (w *writeProbe) appendEvent() Result {
-	r := w.start(1, http.MethodPost, w.eventsURL())
 	before := w.report.EventCount
-	r.Evidence.Rule = fmt.Sprintf("200 and event count %d → %d", before, before+1)
-	n, rep, err := w.post(w.eventsURL())
-	r.ObservedAt = rep.at
-	switch {
-	case err != nil:
-		return unreachable(r, err)
-	case rep.status != http.StatusOK || n < 0:
-		return writeRefused(r, rep)
+	r, n, ok := w.post(1, fmt.Sprintf("200 and event count %d → %d", before, before+1))
+	if !ok {
+		return r
 	}
 	w.report.EventCount = n
-	r.Evidence.Value = fmt.Sprintf("200 event count %d", n)
 	r.Verdict = verdictIf(n == before+1)
 	return r
 }
 
 func (w *writeProbe) appendAgain() Result {
-	r := w.start(2, http.MethodPost, w.eventsURL())
 	before := w.report.EventCount
-	r.Evidence.Rule = fmt.Sprintf("200 and event count stays %d (idempotency key %s)", before, w.report.IdempotencyKey)
-	n, rep, err := w.post(w.eventsURL())
-	r.ObservedAt = rep.at
-	switch {
-	case err != nil:
-		return unreachable(r, err)
-	case rep.status != http.StatusOK || n < 0:
-		return writeRefused(r, rep)
+	r, n, ok := w.post(2, fmt.Sprintf("200 and event count stays %d (idempotency key %s)", before, w.report.IdempotencyKey))
+	if !ok {
+		return r
 	}
-	r.Evidence.Value = fmt.Sprintf("200 event count %d", n)
 	r.Verdict = verdictIf(n == before)
 	if n != before {
 		r.Evidence.Reason = "a duplicate idempotency key appended again"
@@ -163,31 +149,37 @@ func (w *writeProbe) appendAgain() Result {
 	return r
 }
 
-// post appends the probe event and returns the run's event count (-1 when
-// the body is not a run).
-func (w *writeProbe) post(u string) (int, reply, error) {
+// post appends the probe event as step i and returns the run's event
+// count; ok is false when r is already the answer.
+func (w *writeProbe) post(i int, rule string) (r Result, n int, ok bool) {
+	u := w.eventsURL()
+	r = w.start(i, http.MethodPost, u)
+	r.Evidence.Rule = rule
 	rep, err := w.p.do(w.ctx, http.MethodPost, u, w.appendBody(), nil)
-	var run runBody
-	if err != nil || !decode(rep.body, &run) || run.Run.ID == "" {
-		return -1, rep, err
+	r.ObservedAt = rep.at
+	if err != nil {
+		return unreachable(r, err), 0, false
 	}
-	return len(run.Run.Events), rep, nil
+	var run runBody
+	if rep.status != http.StatusOK || !decode(rep.body, &run) || run.Run.ID == "" {
+		return writeRefused(r, rep), 0, false
+	}
+	n = len(run.Run.Events)
+	r.Evidence.Value = fmt.Sprintf("200 event count %d", n)
+	return r, n, true
 }
 
 func (w *writeProbe) receipt() Result {
-	u := w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/receipt")
-	var body struct {
+	type receipt struct {
 		EventCount *int `json:"event_count"`
 		LastSeq    *int `json:"last_seq"`
 	}
-	r, ok := w.read(3, u, &body)
-	if !ok {
-		return r
-	}
-	if body.EventCount == nil || body.LastSeq == nil {
-		return unexpected(r, reply{status: http.StatusOK})
-	}
-	return w.compare(r, "receipt", map[string]int{"event_count": *body.EventCount, "last_seq": *body.LastSeq})
+	return readBack(w, 3, "/internal/v1/runs/"+w.report.RunID+"/receipt", "receipt", func(b *receipt) map[string]int {
+		if b.EventCount == nil || b.LastSeq == nil {
+			return nil
+		}
+		return map[string]int{"event_count": *b.EventCount, "last_seq": *b.LastSeq}
+	})
 }
 
 func (w *writeProbe) replay() Result {
@@ -207,38 +199,32 @@ func (w *writeProbe) replay() Result {
 }
 
 func (w *writeProbe) summary() Result {
-	u := w.p.rustURL("/internal/v1/projectors/run-summary/" + w.report.RunID)
-	var body struct {
+	type summary struct {
 		Summary *struct {
 			LastSeq    int `json:"last_seq"`
 			EventCount int `json:"event_count"`
 		} `json:"summary"`
 	}
-	r, ok := w.read(5, u, &body)
-	if !ok {
-		return r
-	}
-	if body.Summary == nil {
-		return unexpected(r, reply{status: http.StatusOK})
-	}
-	return w.compare(r, "run summary", map[string]int{"event_count": body.Summary.EventCount, "last_seq": body.Summary.LastSeq})
+	return readBack(w, 5, "/internal/v1/projectors/run-summary/"+w.report.RunID, "run summary", func(b *summary) map[string]int {
+		if b.Summary == nil {
+			return nil
+		}
+		return map[string]int{"event_count": b.Summary.EventCount, "last_seq": b.Summary.LastSeq}
+	})
 }
 
 func (w *writeProbe) checkpoint() Result {
-	u := w.p.rustURL("/internal/v1/projectors/checkpoints/" + w.report.RunID)
-	var body struct {
+	type checkpoint struct {
 		Checkpoint *struct {
 			LastSeq int `json:"last_seq"`
 		} `json:"checkpoint"`
 	}
-	r, ok := w.read(6, u, &body)
-	if !ok {
-		return r
-	}
-	if body.Checkpoint == nil {
-		return unexpected(r, reply{status: http.StatusOK})
-	}
-	return w.compare(r, "checkpoint", map[string]int{"last_seq": body.Checkpoint.LastSeq})
+	return readBack(w, 6, "/internal/v1/projectors/checkpoints/"+w.report.RunID, "checkpoint", func(b *checkpoint) map[string]int {
+		if b.Checkpoint == nil {
+			return nil
+		}
+		return map[string]int{"last_seq": b.Checkpoint.LastSeq}
+	})
 }
 
 // drift asks for the run topic's drift report: 404 not_found means none.
@@ -264,18 +250,26 @@ func (w *writeProbe) drift() Result {
 	return r
 }
 
-// read GETs u into v; ok is false when r is already the answer.
-func (w *writeProbe) read(i int, u string, v any) (Result, bool) {
+// readBack GETs step i's artifact at path and compares the counters that
+// counts finds in it with the run's events; counts answers nil when the
+// body lacks them, which is an unexpected answer, not a failure.
+func readBack[T any](w *writeProbe, i int, path, what string, counts func(*T) map[string]int) Result {
+	u := w.p.rustURL(path)
 	r := w.start(i, http.MethodGet, u)
 	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
-		return unreachable(r, err), false
+		return unreachable(r, err)
 	}
-	if rep.status != http.StatusOK || !decode(rep.body, v) {
-		return unexpected(r, rep), false
+	var body T
+	if rep.status != http.StatusOK || !decode(rep.body, &body) {
+		return unexpected(r, rep)
 	}
-	return r, true
+	got := counts(&body)
+	if got == nil {
+		return unexpected(r, reply{status: http.StatusOK})
+	}
+	return w.compare(r, what, got)
 }
 
 // compare passes when every read-back number equals the run's event count:
