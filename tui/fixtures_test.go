@@ -213,8 +213,10 @@ func greenPlan(production bool) runbook.Plan {
 
 func testSignals() map[string]*config.Signal { return config.DefaultSignals() }
 
-// newTestModel builds a model at a size, with one observation delivered.
-func newTestModel(t testing.TB, o Options, s runbook.State, w, h int) *Model {
+// newFixedModel builds a model that observes s (unless o brings its own
+// observer) on the fixed clock, ASCII renderer and default signals every
+// test shares.
+func newFixedModel(t testing.TB, o Options, s runbook.State) *Model {
 	t.Helper()
 	if o.Observer == nil {
 		o.Observer = &fakeObserver{state: s}
@@ -229,6 +231,13 @@ func newTestModel(t testing.TB, o Options, s runbook.State, w, h int) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// newTestModel builds a model at a size, with one observation delivered.
+func newTestModel(t testing.TB, o Options, s runbook.State, w, h int) *Model {
+	t.Helper()
+	m := newFixedModel(t, o, s)
 	m.Init()
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(StateMsg{Seq: m.obs.seq, State: s})
@@ -239,19 +248,11 @@ func newTestModel(t testing.TB, o Options, s runbook.State, w, h int) *Model {
 // so tests press keys through the KeyMap rather than by hard-coded strings.
 func keyFor(b key.Binding) tea.KeyMsg {
 	k := b.Keys()[0]
-	switch k {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	case "ctrl+r":
-		return tea.KeyMsg{Type: tea.KeyCtrlR}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
+	special := map[string]tea.KeyType{
+		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "ctrl+c": tea.KeyCtrlC, "ctrl+r": tea.KeyCtrlR, "up": tea.KeyUp, "down": tea.KeyDown,
+	}
+	if typ, ok := special[k]; ok {
+		return tea.KeyMsg{Type: typ}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"context"
 	"testing"
 	"time"
 
@@ -17,17 +16,7 @@ import (
 // (regenerate with `go test ./tui -update`).
 func screen(t *testing.T, o Options, s runbook.State, w, h int, act func(tm *teatest.TestModel), until string) {
 	t.Helper()
-	o.Observer = &fakeObserver{state: s}
-	o.Env = orText(o.Env, "staging")
-	o.Now = func() time.Time { return clock }
-	o.Renderer = asciiRenderer()
-	o.StaleAfter = 10 * time.Second
-	o.Refresh = time.Hour
-	o.Signals = testSignals()
-	m, err := New(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newFixedModel(t, o, s)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	first := "INCIDENT"
 	if w < minWidth || h < minHeight {
