@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -114,17 +111,4 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// runCLI runs the program like a user would, over buffers.
-func runCLI(t *testing.T, tty bool, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := run(ctx, args, &Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, IsTTY: tty})
-	if err != nil && !isSilent(err) {
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), exitCode(err)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
 )
@@ -23,26 +24,12 @@ import (
 // redeploy) is the world's own.
 func TestCutoverEndToEnd(t *testing.T) {
 	t.Parallel()
-	bin := cockpitBinary(t)
-	t.Run("cutover, incident, rollback", func(t *testing.T) {
-		t.Parallel()
-		testCutoverIncidentRollback(t, bin)
-	})
-	t.Run("gates hold on missing approval, Prometheus outage and a garbage parity report", func(t *testing.T) {
-		t.Parallel()
-		testGatesHold(t, bin)
-	})
-	t.Run("a second run is refused while the first holds the lock", func(t *testing.T) {
-		t.Parallel()
-		testSecondRunRefused(t, bin)
-	})
-	t.Run("a hung actuator is killed at its timeout", func(t *testing.T) {
-		t.Parallel()
-		testHungActuator(t, bin)
-	})
-	t.Run("the advisory lock guards the environment; a DB outage never blocks a rollback", func(t *testing.T) {
-		t.Parallel()
-		testAdvisoryLock(t, bin)
+	runBinarySubtests(t, []binarySubtest{
+		{"cutover, incident, rollback", testCutoverIncidentRollback},
+		{"gates hold on missing approval, Prometheus outage and a garbage parity report", testGatesHold},
+		{"a second run is refused while the first holds the lock", testSecondRunRefused},
+		{"a hung actuator is killed at its timeout", testHungActuator},
+		{"the advisory lock guards the environment; a DB outage never blocks a rollback", testAdvisoryLock},
 	})
 }
 
@@ -197,7 +184,7 @@ func testGatesHold(t *testing.T, bin string) {
 func testSecondRunRefused(t *testing.T, bin string) {
 	w := newE2EWorld(t, bin, nil)
 	first := w.command(map[string]string{"DB_URL": w.dbURL}, "run", "S1", "--env", "staging", "--approve", "S1")
-	stdout := &lockedBuffer{}
+	stdout := &testsvc.LockedBuffer{}
 	first.Stdout = stdout
 	must(t, first.Start())
 	t.Cleanup(func() { _ = first.Wait() })

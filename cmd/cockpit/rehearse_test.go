@@ -24,34 +24,13 @@ import (
 // headlessStartBudget is how fast `rehearse --headless` must print its config.
 const headlessStartBudget = 10 * time.Second
 
-// TestRehearseBinary runs the built binary as scripts and operators do. The
-// binary is built once for all its subtests (a TestMain would be shared
-// with every other test of the package), or taken from $COCKPIT_BIN, which
-// scripts/test.sh sets.
+// TestRehearseBinary runs the built binary as scripts and operators do.
 func TestRehearseBinary(t *testing.T) {
 	t.Parallel()
-	bin := cockpitBinary(t)
-	t.Run("headless serves the world and stops on SIGINT", func(t *testing.T) {
-		t.Parallel()
-		testHeadless(t, bin)
+	runBinarySubtests(t, []binarySubtest{
+		{"headless serves the world and stops on SIGINT", testHeadless},
+		{"bad input", testRehearseBadInput},
 	})
-	t.Run("bad input", func(t *testing.T) {
-		t.Parallel()
-		testRehearseBadInput(t, bin)
-	})
-}
-
-func cockpitBinary(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("COCKPIT_BIN"); bin != "" {
-		return bin
-	}
-	bin := filepath.Join(t.TempDir(), "cockpit")
-	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building the cockpit: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // process is the binary running in its own process group, so the test
@@ -172,7 +151,7 @@ func testHeadless(t *testing.T, bin string) {
 	}
 
 	t.Run("every configured query answers through promtool", func(t *testing.T) {
-		promtool := promtoolBinary(t)
+		promtool := toolBinary(t, "promtool", "promtool", "apt-get install -y prometheus")
 		for _, env := range sandbox.Environments {
 			e := cfg.Environments[env]
 			for _, q := range signalQueries(e.Signals) {
@@ -212,20 +191,6 @@ func signalQueries(signals map[string]*config.Signal) []string {
 	}
 	slices.Sort(qs)
 	return qs
-}
-
-// promtoolBinary finds promtool; without it the test skips, except in CI.
-func promtoolBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("promtool")
-	if err == nil {
-		return bin
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("promtool not found; in CI the promtool test must run: install prometheus (apt-get install -y prometheus)")
-	}
-	t.Skip("promtool not found (apt-get install -y prometheus)")
-	return ""
 }
 
 // promtoolAnswers polls `promtool query instant` until the query returns
@@ -295,17 +260,6 @@ func testRehearseBadInput(t *testing.T, bin string) {
 	}
 }
 
-// rehearseCLI runs the program in-process over buffers, as main would.
-func rehearseCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(t.Context(), args, &Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	if err != nil && !isSilent(err) {
-		errOut.WriteString(err.Error())
-	}
-	return exitCode(err), out.String(), errOut.String()
-}
-
 // TestCtlStateReportsEveryEnvironment applies a few controls with `ctl`
 // and reads them back from `ctl state`, field by field as scripts see them.
 func TestCtlStateReportsEveryEnvironment(t *testing.T) {
@@ -318,7 +272,7 @@ func TestCtlStateReportsEveryEnvironment(t *testing.T) {
 	ctl := func(env string, args ...string) {
 		t.Helper()
 		argv := append([]string{"rehearse", "ctl", "--config", w.ConfigPath, "--env", env}, args...)
-		if code, _, stderr := rehearseCLI(t, argv...); code != 0 {
+		if code, _, stderr := runCockpit(t, argv...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", argv, code, stderr)
 		}
 	}
@@ -327,7 +281,7 @@ func TestCtlStateReportsEveryEnvironment(t *testing.T) {
 	ctl("staging", "fault", sandbox.FaultDrift, "on")
 	ctl("production", "cohort", "25")
 
-	code, stdout, stderr := rehearseCLI(t, "rehearse", "ctl", "--config", w.ConfigPath, "state")
+	code, stdout, stderr := runCockpit(t, "rehearse", "ctl", "--config", w.ConfigPath, "state")
 	if code != 0 {
 		t.Fatalf("ctl state: exit %d: %s", code, stderr)
 	}

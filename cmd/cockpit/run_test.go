@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,16 +56,6 @@ environments:
 func (w *actingWorld) callLog() string {
 	b, _ := os.ReadFile(w.calls)
 	return string(b)
-}
-
-func runCockpit(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(t.Context(), args, &Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	if err != nil && !isSilent(err) {
-		errOut.WriteString(err.Error())
-	}
-	return exitCode(err), out.String(), errOut.String()
 }
 
 func TestRunWithoutApprovalExits3AndChangesNothing(t *testing.T) {

@@ -29,7 +29,7 @@ func TestScreenEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the screen end-to-end test takes about a minute")
 	}
-	tmux := screenTmuxBinary(t)
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
 	t.Parallel()
 	bin := cockpitBinary(t)
 	dir := t.TempDir()
@@ -177,20 +177,6 @@ func screenCtlState(t *testing.T, bin, cfg string) sandbox.EnvState {
 		t.Fatalf("decoding ctl state: %v", err)
 	}
 	return st["staging"]
-}
-
-// screenTmuxBinary finds tmux; without it the test skips, except in CI.
-func screenTmuxBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("tmux")
-	if err == nil {
-		return bin
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("tmux not found; in CI the screen test must run: apt-get install -y tmux")
-	}
-	t.Skip("tmux not found (apt-get install -y tmux)")
-	return ""
 }
 
 // tmuxScreen is one cockpit screen verb running in its own tmux server,

@@ -3,7 +3,6 @@
 package testsvc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -150,13 +148,13 @@ func durationYAML(d time.Duration) string {
 // prometheusProcess is one running server and its combined output.
 type prometheusProcess struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *LockedBuffer
 	exited chan struct{}
 	err    error // valid once exited is closed
 }
 
 func startPrometheus(bin, cfg, dataDir, addr string) (*prometheusProcess, error) {
-	out := &lockedBuffer{}
+	out := &LockedBuffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+dataDir,
@@ -230,23 +228,4 @@ func (p *prometheusProcess) output() string { return p.out.String() }
 
 func (p *prometheusProcess) addrInUse() bool {
 	return strings.Contains(p.output(), "address already in use")
-}
-
-// lockedBuffer collects the process output written by exec's copier
-// goroutines while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
