@@ -64,4 +64,3 @@ func incidentValue(in runbook.IncidentStatus) string {
 	}
 	return fmt.Sprintf("%s %s %s", formatValue(in.Value, in.Unit), shown, formatValue(in.Threshold, in.Unit))
 }
-
