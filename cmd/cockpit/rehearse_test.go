@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/sandbox"
 )
 
@@ -37,7 +37,7 @@ func TestRehearseBinary(t *testing.T) {
 // can tell whether anything it started is left behind.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *testsvc.LockedBuffer // written by exec while the test may read it
 	lines  chan string
 	done   chan struct{}
 	err    error // valid once done is closed
@@ -48,7 +48,7 @@ func startProcess(t *testing.T, bin string, args ...string) *process {
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stdin = strings.NewReader("") // not a terminal
-	p := &process{cmd: cmd, stderr: &bytes.Buffer{}, lines: make(chan string, 64), done: make(chan struct{})}
+	p := &process{cmd: cmd, stderr: &testsvc.LockedBuffer{}, lines: make(chan string, 64), done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -33,10 +33,10 @@ func TestScreenEndToEnd(t *testing.T) {
 	t.Parallel()
 	bin := cockpitBinary(t)
 	dir := t.TempDir()
-	cfg := screenStartWorld(t, bin, dir)
+	cfg, worldProc := screenStartWorld(t, bin, dir)
 	world := func() sandbox.EnvState {
 		t.Helper()
-		return screenCtlState(t, bin, cfg)
+		return screenCtlState(t, bin, cfg, worldProc)
 	}
 
 	op := newTmuxScreen(t, tmux, bin, "operate", "--config", cfg, "--env", "staging", "--log-file", filepath.Join(dir, "operate.log"))
@@ -81,7 +81,7 @@ func TestScreenEndToEnd(t *testing.T) {
 		in := screenIncidents(s)
 		return strings.HasPrefix(in, "INCIDENTS: none firing") && !strings.Contains(in, "pending")
 	})
-	screenCtl(t, bin, cfg, "fault", sandbox.FaultErrorSpike, "on")
+	screenCtl(t, bin, cfg, worldProc, "fault", sandbox.FaultErrorSpike, "on")
 	op.waitFor("the error spike pending", 20*time.Second, func(s string) bool {
 		return strings.Contains(screenIncidents(s), "pending")
 	})
@@ -131,7 +131,7 @@ func TestScreenEndToEnd(t *testing.T) {
 
 // screenStartWorld starts `rehearse --headless` as a child and returns the
 // config it prints. DB_URL is removed so P4 is UNKNOWN whatever the machine has.
-func screenStartWorld(t *testing.T, bin, dir string) string {
+func screenStartWorld(t *testing.T, bin, dir string) (string, *process) {
 	t.Helper()
 	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", screenRedeployDelay.String())
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
@@ -147,7 +147,7 @@ func screenStartWorld(t *testing.T, bin, dir string) string {
 					for range p.lines {
 					}
 				}()
-				return path
+				return path, p
 			}
 		case <-deadline:
 			t.Fatalf("no `config: PATH` line within %s; stderr: %s", headlessStartBudget, p.stderr)
@@ -155,8 +155,9 @@ func screenStartWorld(t *testing.T, bin, dir string) string {
 	}
 }
 
-// screenCtl runs `rehearse ctl` on staging and returns its stdout.
-func screenCtl(t *testing.T, bin, cfg string, args ...string) []byte {
+// screenCtl runs `rehearse ctl` on staging and returns its stdout. A failed
+// call names what ctl and the world (when given) said on stderr.
+func screenCtl(t *testing.T, bin, cfg string, world *process, args ...string) []byte {
 	t.Helper()
 	argv := append([]string{"rehearse", "ctl", "--config", cfg, "--env", "staging"}, args...)
 	var stderr strings.Builder
@@ -164,16 +165,20 @@ func screenCtl(t *testing.T, bin, cfg string, args ...string) []byte {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("cockpit %s: %v: %s", strings.Join(argv, " "), err, stderr.String())
+		worldSaid := "(not captured)"
+		if world != nil {
+			worldSaid = world.stderr.String()
+		}
+		t.Fatalf("cockpit %s: %v: %s\nworld stderr: %s", strings.Join(argv, " "), err, stderr.String(), worldSaid)
 	}
 	return out
 }
 
 // screenCtlState is what the world says staging is, not what the screen says.
-func screenCtlState(t *testing.T, bin, cfg string) sandbox.EnvState {
+func screenCtlState(t *testing.T, bin, cfg string, world *process) sandbox.EnvState {
 	t.Helper()
 	var st map[string]sandbox.EnvState
-	if err := json.Unmarshal(screenCtl(t, bin, cfg, "state"), &st); err != nil {
+	if err := json.Unmarshal(screenCtl(t, bin, cfg, world, "state"), &st); err != nil {
 		t.Fatalf("decoding ctl state: %v", err)
 	}
 	return st["staging"]
