@@ -122,7 +122,7 @@ type ParityPolicy struct {
 }
 
 // Actuators change the world. Each is an argv template (no shell) or an HTTP
-// call; placeholders come only from a closed set of typed values.
+// call; template fields ({{.Mode}}…) come only from a closed set of typed values.
 type Actuators struct {
 	SetRustWriteMode *Action `yaml:"set_rust_write_mode"`
 	SetLegacyFreeze  *Action `yaml:"set_legacy_freeze"`

@@ -125,9 +125,9 @@ func TestUnsetEnvironmentVariableIsAnError(t *testing.T) {
 	}
 }
 
-func TestRenderRefusesUnknownPlaceholders(t *testing.T) {
+func TestRenderRefusesUnknownTemplateFields(t *testing.T) {
 	if _, err := RenderAll([]string{"x", "{{.Nope}}"}, WriteModeValues{Mode: "rust_active"}); err == nil {
-		t.Fatal("unknown placeholder rendered")
+		t.Fatal("unknown template field rendered")
 	}
 	got, err := RenderAll([]string{"MODE={{.Mode}}", "{{.Freeze}}"}, struct {
 		Mode   string

@@ -68,7 +68,7 @@ func (v CohortValues) Check() error {
 	return nil
 }
 
-// Render fills one template string. Unknown placeholders are errors, so a
+// Render fills one template string. Unknown template fields are errors, so a
 // typo cannot silently render as an empty argument.
 func Render(tmpl string, values any) (string, error) {
 	t, err := template.New("").Option("missingkey=error").Parse(tmpl)

@@ -105,19 +105,19 @@ func validateAction(e *ValidationError, p string, a *Action, sample any) {
 			e.add(p+".argv", "argv[0] is empty: name the program to run")
 		}
 		if _, err := RenderAll(a.Argv, sample); err != nil {
-			e.add(p+".argv", "%v (placeholders allowed here: %s)", err, placeholders(sample))
+			e.add(p+".argv", "%v (template fields allowed here: %s)", err, templateFields(sample))
 		}
 	default:
 		checkURL(e, p+".http.url", a.HTTP.URL)
 		for _, s := range []string{a.HTTP.URL, a.HTTP.Body} {
 			if _, err := Render(s, sample); err != nil {
-				e.add(p+".http", "%v (placeholders allowed here: %s)", err, placeholders(sample))
+				e.add(p+".http", "%v (template fields allowed here: %s)", err, templateFields(sample))
 			}
 		}
 	}
 }
 
-func placeholders(sample any) string {
+func templateFields(sample any) string {
 	switch sample.(type) {
 	case WriteModeValues:
 		return "{{.Env}} {{.Mode}}"

@@ -67,7 +67,7 @@ func TestResolveCallRefusesValuesOutsideTheirClosedSet(t *testing.T) {
 	}
 	_, err = ResolveCall("route_writes", action("x", "{{.Revision}}"), config.RouteValues{Target: "rust"}, "")
 	if err == nil {
-		t.Error("an unknown placeholder rendered")
+		t.Error("an unknown template field rendered")
 	}
 	_, err = ResolveCall("set_cohort", nil, config.CohortValues{Percent: 5}, "")
 	if err == nil || !strings.Contains(err.Error(), "not configured") {

@@ -99,13 +99,13 @@ func newHarness(t *testing.T, production bool, failing ...string) *harness {
 	if err := os.MkdirAll(world, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	mk := func(name, placeholder, body string) *config.Action {
+	mk := func(name, field, body string) *config.Action {
 		for _, f := range failing {
 			if f == name {
 				body = `echo "refused by the platform" >&2; exit 1`
 			}
 		}
-		return action(script(t, dir, name, body), placeholder)
+		return action(script(t, dir, name, body), field)
 	}
 	w := func(file string) string { return `printf '%s' "$1" > "` + filepath.Join(world, file) + `"` }
 	env := &config.Environment{Name: "staging", Production: production,

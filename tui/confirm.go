@@ -45,8 +45,8 @@ func newConfirmDialog(c *common, keys ConfirmKeyMap, p runbook.Plan) *confirmDia
 	d := &confirmDialog{c: c, keys: keys, plan: p}
 	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
 	d.needReason = !p.GatesGreen
-	d.typed = field{placeholder: d.env(), limit: 64}
-	d.reason = field{placeholder: "why proceed with gates not green", limit: 200}
+	d.typed = field{hint: d.env(), limit: 64}
+	d.reason = field{hint: "why proceed with gates not green", limit: 200}
 	switch {
 	case d.needTyped:
 		d.typed.focused = true

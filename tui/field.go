@@ -7,7 +7,7 @@ import tea "github.com/charmbracelet/bubbletea"
 // needs only typing, backspace and clear.
 type field struct {
 	value       []rune
-	placeholder string
+	hint string
 	focused     bool
 	limit       int
 }
@@ -34,14 +34,14 @@ func (f *field) Update(msg tea.KeyMsg) {
 	}
 }
 
-// View renders "> value_" with a cursor when focused, the placeholder when empty.
+// View renders "> value_" with a cursor when focused, the hint when empty.
 func (f *field) View(st Styles) string {
 	cursor := ""
 	if f.focused {
 		cursor = "_"
 	}
 	if len(f.value) == 0 {
-		return "> " + cursor + st.Muted.Render(f.placeholder)
+		return "> " + cursor + st.Muted.Render(f.hint)
 	}
 	return "> " + string(f.value) + cursor
 }
