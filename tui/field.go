@@ -6,10 +6,10 @@ import tea "github.com/charmbracelet/bubbletea"
 // would pull in a clipboard module this build does not carry, and the dialog
 // needs only typing, backspace and clear.
 type field struct {
-	value       []rune
-	hint string
-	focused     bool
-	limit       int
+	value   []rune
+	hint    string
+	focused bool
+	limit   int
 }
 
 // Value is what was typed.
