@@ -139,6 +139,19 @@ func TestStatusReadsWhereTheCutoverStands(t *testing.T) {
 	}
 }
 
+func TestStatusWithAnUnknownPositionSaysUnknownAndHolds(t *testing.T) {
+	t.Parallel()
+	w := healthy()
+	w.noShare = true
+	out, _, code := runCLI(t, false, "status", "--config", w.configFile(t), "-o", "json")
+	if code != exitUnknown {
+		t.Fatalf("exit %d, want 2 (hold) when the write target cannot be told\n%s", code, out)
+	}
+	if !strings.Contains(out, `"write_target": "unknown"`) || !strings.Contains(out, `"cohort_percent": null`) {
+		t.Errorf("status JSON does not say unknown:\n%s", out)
+	}
+}
+
 func TestPreflight(t *testing.T) {
 	t.Parallel()
 	out, _, code := runCLI(t, false, "preflight", "--config", healthy().configFile(t))

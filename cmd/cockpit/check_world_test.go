@@ -22,6 +22,8 @@ type readWorld struct {
 	errorRate, parityCritical float64
 	// A signal query that returns no series, for preflight.
 	emptyQuery bool
+	// The write share returns no series: the write target is unknown.
+	noShare bool
 	// Parity report decision; "" writes no report.
 	parity string
 }
@@ -64,9 +66,12 @@ func (w readWorld) configFile(t *testing.T) string {
 			crit, w.parity)
 		must(t, os.WriteFile(filepath.Join(reports, "parity-report.json"), []byte(report), 0o600))
 	}
-	lag := "vector(1)"
+	lag, share := "vector(1)", "vector(1)"
 	if w.emptyQuery {
 		lag = "absent(vector(1))"
+	}
+	if w.noShare {
+		share = "absent(vector(1))"
 	}
 	// The signals are constant vectors, so their history shows them held
 	// for the whole sparkline window: 1m keeps the 5m incident timers
@@ -86,7 +91,7 @@ signals:
   write_error_rate: {query: "vector(%v)", volume_query: "vector(100)"}
   rust_write_error_rate: {query: "vector(0)", volume_query: "vector(100)"}
   legacy_write_error_rate: {query: "vector(0)", volume_query: "vector(100)"}
-  rust_write_share: {query: "vector(1)"}
+  rust_write_share: {query: %q}
   rust_ready: {query: "vector(1)"}
   legacy_ready: {query: "vector(1)"}
   projection_lag_p95: {query: %q}
@@ -95,7 +100,7 @@ signals:
   parity_critical: {query: "vector(%v)"}
   parity_warnings: {query: "vector(0)"}
 `, dir, servers[2].URL, servers[0].URL, servers[1].URL, secret, filepath.Join(reports, "*.json"),
-		w.errorRate, lag, w.parityCritical)
+		w.errorRate, share, lag, w.parityCritical)
 	path := filepath.Join(dir, "config.yaml")
 	must(t, os.WriteFile(path, []byte(cfg), 0o600))
 	return path

@@ -28,9 +28,9 @@ func newStatusCmd(ctx context.Context, s *Streams) *cobra.Command {
 
 type statusReport struct {
 	Env           string                   `json:"env"`
-	RustWriteMode string                   `json:"rust_write_mode"`     // "" when unknown
-	LegacyFreeze  string                   `json:"legacy_write_freeze"` // frozen | not frozen | ""
-	WriteTarget   string                   `json:"write_target"`        // rust | legacy | split | ""
+	RustWriteMode string                   `json:"rust_write_mode"`     // rust_active | shadow_only | read_only | unknown
+	LegacyFreeze  string                   `json:"legacy_write_freeze"` // frozen | not frozen | unknown
+	WriteTarget   string                   `json:"write_target"`        // rust | legacy | split | unknown
 	CohortPercent *float64                 `json:"cohort_percent"`      // null when unknown
 	Incidents     []runbook.IncidentStatus `json:"incidents"`
 }
@@ -45,9 +45,15 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	}
 	st := e.Observe(ctx)
 	o := st.Observed
-	rep := statusReport{Env: st.Env, RustWriteMode: o.RustWriteMode.Evidence.Value,
-		LegacyFreeze: o.LegacyFreeze.Evidence.Value, WriteTarget: o.WriteTarget.Evidence.Value,
+	rep := statusReport{Env: st.Env, RustWriteMode: orUnknown(o.RustWriteMode.Evidence.Value),
+		LegacyFreeze: orUnknown(o.LegacyFreeze.Evidence.Value), WriteTarget: orUnknown(o.WriteTarget.Evidence.Value),
 		Incidents: st.Incidents}
+	// Automation must not read an unknown position as a known one: exit 2
+	// (hold) after printing, as check does for unknown data.
+	var result error
+	if rep.RustWriteMode == "unknown" || rep.LegacyFreeze == "unknown" || rep.WriteTarget == "unknown" {
+		result = silentExit(exitUnknown)
+	}
 	if !math.IsNaN(o.CohortPercent) {
 		p := o.CohortPercent
 		rep.CohortPercent = &p
@@ -58,20 +64,20 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("writing status: %w", err)
 		}
-		return nil
+		return result
 	}
 	cohort := "unknown"
 	if rep.CohortPercent != nil {
 		cohort = fmt.Sprintf("%.1f%% on rust", *rep.CohortPercent)
 	}
 	fmt.Fprintf(s.Out, "env      %s\n", rep.Env)
-	fmt.Fprintf(s.Out, "rust     %s — %s\n", orUnknown(rep.RustWriteMode), o.RustWriteMode.Evidence)
-	fmt.Fprintf(s.Out, "legacy   %s — %s\n", orUnknown(rep.LegacyFreeze), o.LegacyFreeze.Evidence)
-	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", orUnknown(rep.WriteTarget), cohort, o.WriteTarget.Evidence)
+	fmt.Fprintf(s.Out, "rust     %s — %s\n", rep.RustWriteMode, o.RustWriteMode.Evidence)
+	fmt.Fprintf(s.Out, "legacy   %s — %s\n", rep.LegacyFreeze, o.LegacyFreeze.Evidence)
+	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", rep.WriteTarget, cohort, o.WriteTarget.Evidence)
 	for _, inc := range st.Incidents {
 		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), incidentVerdict(inc.State)), inc.Title, inc.Evidence)
 	}
-	return nil
+	return result
 }
 
 func orUnknown(s string) string {
