@@ -143,3 +143,34 @@ func TestRenderRefusesUnknownTemplateFields(t *testing.T) {
 		t.Fatal("cohort 101 passed Check")
 	}
 }
+
+func TestEveryDecodeProblemIsReportedAtOnce(t *testing.T) {
+	src := `refrsh: 1s
+stale_after: 5
+environments:
+  staging:
+    prometheus: {url: "http://127.0.0.1:9090"}
+    rust_runtime: {url: "http://127.0.0.1:4100"}
+    legacy_runtime: {url: "http://127.0.0.1:4000"}
+    cohorts: [5, "many"]
+signals:
+  write_error_rate:
+    for: 5
+    unkown_field:
+      nested: 1
+`
+	_, err := Parse("c.yaml", []byte(src), noEnv)
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("want a ValidationError, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"c.yaml:1:", "c.yaml:2:", "c.yaml:8:", "c.yaml:11:", "c.yaml:12:"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks a problem at %s:\n%s", want, msg)
+		}
+	}
+	if len(verr.Problems) != 5 {
+		t.Errorf("%d problems, want 5:\n%s", len(verr.Problems), msg)
+	}
+}

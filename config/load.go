@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -43,8 +45,8 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 
 	expanded := expandEnv(raw, lookupEnv, verr)
 	var cfg Config
-	if err := yaml.UnmarshalWithOptions(expanded, &cfg, yaml.DisallowUnknownField()); err != nil {
-		return nil, decodeError(path, err)
+	if err := decodeAll(path, expanded, &cfg, verr); err != nil {
+		return nil, err
 	}
 	cfg.Path = path
 	cfg.Hash = hex.EncodeToString(sum[:])
@@ -74,18 +76,66 @@ func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *Validati
 	return bytes.Join(lines, []byte("\n"))
 }
 
-// decodeError turns a YAML decode error into "file:line: message".
-func decodeError(path string, err error) error {
+// maxDecodeProblems bounds decodeAll's retries on a badly broken file.
+const maxDecodeProblems = 50
+
+// decodeAll decodes src into cfg. The decoder stops at its first error, so
+// after each one the offending line (and the lines nested under it) is
+// blanked out and decoding runs again: one run names every decode problem
+// (unknown fields, bad durations, wrong types), each at its own line. A
+// file with decode problems is not validated further, since what was
+// blanked out would only produce misleading follow-on problems.
+func decodeAll(path string, src []byte, cfg *Config, verr *ValidationError) error {
+	lines := strings.Split(string(src), "\n")
+	found := 0
+	for range maxDecodeProblems {
+		*cfg = Config{}
+		err := yaml.UnmarshalWithOptions([]byte(strings.Join(lines, "\n")), cfg, yaml.DisallowUnknownField())
+		if err == nil {
+			break
+		}
+		p, ok := decodeProblem(err)
+		if !ok || p.Line < 1 || p.Line > len(lines) || strings.TrimSpace(lines[p.Line-1]) == "" {
+			if found > 0 {
+				break // what is left cannot be located: report what was found
+			}
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		verr.Problems = append(verr.Problems, p)
+		found++
+		blankOut(lines, p.Line-1)
+	}
+	if found > 0 {
+		return verr
+	}
+	return nil
+}
+
+// decodeProblem turns a YAML decode error into a located problem.
+func decodeProblem(err error) (Problem, bool) {
 	var derr *durationError
 	if errors.As(err, &derr) {
-		return &ValidationError{File: path, Problems: []Problem{{Line: derr.line, Path: derr.path, Msg: derr.msg}}}
+		return Problem{Line: derr.line, Path: derr.path, Msg: derr.msg}, true
 	}
 	var yerr yaml.Error
-	if errors.As(err, &yerr) && yerr.GetToken() != nil {
-		pos := yerr.GetToken().Position
-		return &ValidationError{File: path, Problems: []Problem{{Line: pos.Line, Msg: yerr.GetMessage()}}}
+	if errors.As(err, &yerr) && yerr.GetToken() != nil && yerr.GetToken().Position != nil {
+		return Problem{Line: yerr.GetToken().Position.Line, Msg: yerr.GetMessage()}, true
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return Problem{}, false
+}
+
+// blankOut turns line i, and the more-indented lines below it, into empty
+// lines, so the line numbers of everything else stay true.
+func blankOut(lines []string, i int) {
+	indent := len(lines[i]) - len(strings.TrimLeft(lines[i], " "))
+	lines[i] = ""
+	for j := i + 1; j < len(lines); j++ {
+		t := strings.TrimLeft(lines[j], " ")
+		if t != "" && len(lines[j])-len(t) <= indent {
+			return
+		}
+		lines[j] = ""
+	}
 }
 
 // ValidationError holds every problem found in one file.
@@ -103,7 +153,9 @@ type Problem struct {
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	for i, p := range e.Problems {
+	problems := slices.Clone(e.Problems)
+	slices.SortStableFunc(problems, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	for i, p := range problems {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
