@@ -11,8 +11,9 @@ import (
 // incidentsLine is one line for every incident criterion: its value against
 // its threshold, a pending timer ("pending 2m10s of 5m"), and when one fires,
 // the whole line says so in red with what to do.
-func incidentsLine(c *common, incs []runbook.IncidentStatus, width int) string {
+func incidentsLine(c *common, state runbook.State, width int) string {
 	st := c.styles
+	incs := state.Incidents
 	var firing, pending, rest []string
 	for _, in := range incs {
 		switch in.State {
@@ -29,7 +30,10 @@ func incidentsLine(c *common, incs []runbook.IncidentStatus, width int) string {
 	}
 	if len(firing) > 0 {
 		advice := "rollback recommended: press r"
-		if c.mode == Watch {
+		switch {
+		case rolledBack(state):
+			advice = "already rolled back (R1–R3 observed): investigate before any retry"
+		case c.mode == Watch:
 			advice = "rollback recommended (cockpit operate)"
 		}
 		line := st.Crit.Render("INCIDENT: " + strings.Join(firing, " · ") + " · " + advice)
@@ -43,6 +47,18 @@ func incidentsLine(c *common, incs []runbook.IncidentStatus, width int) string {
 	}
 	rest = append(pending, rest...)
 	return fit("INCIDENTS: none firing · "+strings.Join(rest, st.Muted.Render(" · ")), width)
+}
+
+// rolledBack says R1–R3 are observed: Rust frozen, legacy accepting, writes
+// on legacy. Recommending the rollback again then would only mislead.
+func rolledBack(state runbook.State) bool {
+	for _, id := range []string{"R1", "R2", "R3"} {
+		is, ok := state.Item(id)
+		if !ok || is.Verdict != checks.Pass {
+			return false
+		}
+	}
+	return true
 }
 
 // incidentValue is "3.1% > 2%", or "no data" when there is no value.

@@ -70,7 +70,7 @@ func (m *Model) View() string {
 		lines = append(lines, m.bodyView(now)...)
 	}
 	lines = append(lines,
-		incidentsLine(m.c, m.state.Incidents, m.width),
+		incidentsLine(m.c, m.state, m.width),
 		fit(m.statusLine(now), m.width),
 		fit(m.footer(), m.width))
 	m.notePaint(now)
