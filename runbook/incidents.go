@@ -50,7 +50,7 @@ func (ev *evaluator) evaluateIncidents(snap metrics.Snapshot, now time.Time) []I
 
 func (ev *evaluator) evaluateIncident(rule *incidentRule, s metrics.Sample, now time.Time) IncidentStatus {
 	inc := rule.inc
-	st := IncidentStatus{ID: inc.Name, Runbook: inc.Runbook, Title: inc.Title, For: inc.For.D()}
+	st := IncidentStatus{ID: inc.Name, Runbook: inc.Runbook, Title: inc.Title, For: inc.For.D(), At: s.At}
 	if inc.Above != nil {
 		st.Threshold, st.Comparator = *inc.Above, ">"
 	} else if inc.Below != nil {

@@ -79,4 +79,6 @@ type IncidentStatus struct {
 	PendingFor time.Duration `json:"-"` // how long the condition has held
 	Unit       string        `json:"unit"`
 	Evidence   string        `json:"evidence"`
+	// At is when the signal behind the verdict was evaluated (zero: never).
+	At time.Time `json:"observed_at"`
 }

@@ -133,8 +133,12 @@ func linesOf(st runbook.State, k runbook.Kind) []checkLine {
 	if k == runbook.Incident {
 		for _, inc := range st.Incidents {
 			v := incidentVerdict(inc.State)
+			age := time.Duration(-1) // never observed
+			if !inc.At.IsZero() {
+				age = max(st.At.Sub(inc.At), 0)
+			}
 			out = append(out, checkLine{ID: inc.Runbook, Title: inc.Title + " (" + inc.ID + ")",
-				Verdict: v.String(), Evidence: inc.Evidence, Age: ageSeconds(0), verdict: v})
+				Verdict: v.String(), Evidence: inc.Evidence, Age: ageSeconds(age), verdict: v, age: age})
 		}
 		return out
 	}
