@@ -22,7 +22,7 @@ func DefaultSignals() map[string]*Signal {
 	}
 	errorRate := func(title, selector string) *Signal {
 		return &Signal{Title: title, Query: writeErrors(selector), Unit: "ratio",
-			Warn: ptr(0.01), Crit: ptr(0.02), VolumeQuery: writeVolume(selector), MinRequests: 100}
+			Warn: ptr(0.01), Crit: ptr(0.02), VolumeQuery: writeVolume(selector), MinRequests: 20}
 	}
 	return map[string]*Signal{
 		"write_error_rate":        errorRate("write 5xx ratio", ""),
