@@ -140,6 +140,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 		return Outcome{}, fmt.Errorf("taking the %s lock: %w", p.Env, err)
 	}
 	defer func() { _ = release() }()
+	x.closeInterrupted(a.Operator, progress)
 
 	// The dialog may have been open for a while: the gates that count are
 	// the ones read now, under the lock.
