@@ -5,13 +5,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openagents/cockpit/sandbox/simmetrics"
 )
 
 // metrics is the node's Prometheus surface (sandbox defaults for the
 // cockpit's configurable queries), every series labelled runtime="legacy".
 type metrics struct {
 	registry *prometheus.Registry
-	requests *prometheus.CounterVec
+	requests *simmetrics.Requests
 	serve    http.Handler
 }
 
@@ -19,14 +21,7 @@ func newMetrics(r *Runtime) *metrics {
 	labels := prometheus.Labels{"runtime": "legacy"}
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "runtime_http_requests_total", Help: "Requests by kind (write/read) and status class.", ConstLabels: labels,
-		}, []string{"kind", "status_class"}),
-	}
-	for _, kind := range []string{"write", "read"} {
-		for _, class := range []string{"2xx", "4xx", "5xx"} {
-			m.requests.WithLabelValues(kind, class)
-		}
+		requests: simmetrics.NewRequests("legacy"),
 	}
 	gauge := func(name, help string, f func() bool) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, func() float64 {
@@ -36,7 +31,7 @@ func newMetrics(r *Runtime) *metrics {
 			return 0
 		})
 	}
-	m.registry.MustRegister(m.requests,
+	m.registry.MustRegister(m.requests.Collector(),
 		gauge("runtime_ready", "1 when health answers ok.", func() bool {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -52,17 +47,4 @@ func newMetrics(r *Runtime) *metrics {
 func (m *metrics) handler() http.Handler { return m.serve }
 
 // count records one request; POST is a write, everything else a read.
-func (m *metrics) count(method string, status int) {
-	kind := "read"
-	if method == http.MethodPost {
-		kind = "write"
-	}
-	class := "2xx"
-	switch {
-	case status >= 500:
-		class = "5xx"
-	case status >= 400:
-		class = "4xx"
-	}
-	m.requests.WithLabelValues(kind, class).Inc()
-}
+func (m *metrics) count(method string, status int) { m.requests.Count(method, status) }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openagents/cockpit/sandbox/simmetrics"
 )
 
 // metrics is the simulation's Prometheus surface. The real runtime exported
@@ -12,7 +14,7 @@ import (
 // cockpit's configurable queries. Every series carries runtime="rust".
 type metrics struct {
 	registry     *prometheus.Registry
-	requests     *prometheus.CounterVec
+	requests     *simmetrics.Requests
 	drift        *prometheus.CounterVec
 	projectionOK prometheus.Counter
 	projectionKO prometheus.Counter
@@ -26,9 +28,7 @@ func newMetrics(r *Runtime) *metrics {
 	labels := prometheus.Labels{"runtime": "rust"}
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "runtime_http_requests_total", Help: "API requests by kind (write/read) and status class.", ConstLabels: labels,
-		}, []string{"kind", "status_class"}),
+		requests: simmetrics.NewRequests("rust"),
 		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "runtime_projection_drift_total", Help: "Projection drift reports recorded, by reason class.", ConstLabels: labels,
 		}, []string{"reason_class"}),
@@ -38,18 +38,13 @@ func newMetrics(r *Runtime) *metrics {
 	}, []string{"result"})
 	m.projectionOK, m.projectionKO = writes.WithLabelValues("ok"), writes.WithLabelValues("error")
 	// Pre-create the series so rate() and increase() see zeros, not absence.
-	for _, kind := range []string{"write", "read"} {
-		for _, class := range []string{"2xx", "4xx", "5xx"} {
-			m.requests.WithLabelValues(kind, class)
-		}
-	}
 	m.drift.WithLabelValues("sequence_gap")
 
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, f)
 	}
 	m.registry.MustRegister(
-		m.requests, m.drift, writes,
+		m.requests.Collector(), m.drift, writes,
 		gauge("runtime_ready", "1 when /readyz answers ready.", r.readyValue),
 		gauge("runtime_authority_writer_active", "1 when the write mode is rust_active.", r.writerActiveValue),
 		gauge("runtime_projection_lag_events", "Events the projector is behind the authority log.", r.lagValue),
@@ -128,17 +123,6 @@ func (m *metrics) countRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, req)
-		kind := "read"
-		if req.Method == http.MethodPost {
-			kind = "write"
-		}
-		class := "2xx"
-		switch {
-		case rec.status >= 500:
-			class = "5xx"
-		case rec.status >= 400:
-			class = "4xx"
-		}
-		m.requests.WithLabelValues(kind, class).Inc()
+		m.requests.Count(req.Method, rec.status)
 	})
 }
