@@ -35,6 +35,19 @@ func (f *readFlags) validOutput() error {
 
 // openEngine loads the config and builds a read-only engine: no executor,
 // no actuator, no lock exists in a process that only reads.
+// observeOnce is what every read-only verb starts with: check its flags,
+// build the engine and observe one round.
+func observeOnce(ctx context.Context, f *readFlags) (runbook.State, error) {
+	if err := f.validOutput(); err != nil {
+		return runbook.State{}, err
+	}
+	e, err := openEngine(f)
+	if err != nil {
+		return runbook.State{}, err
+	}
+	return e.Observe(ctx), nil
+}
+
 func openEngine(f *readFlags) (*runbook.Engine, error) {
 	cfg, err := config.Load(f.config)
 	if err != nil {
@@ -103,14 +116,10 @@ func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	default:
 		return usageError("check %q: want preconditions, verify, incidents or all", set)
 	}
-	if err := f.validOutput(); err != nil {
-		return err
-	}
-	e, err := openEngine(f)
+	st, err := observeOnce(ctx, f)
 	if err != nil {
 		return err
 	}
-	st := e.Observe(ctx)
 	rep := checkReport{Env: st.Env}
 	var vs []checks.Verdict
 	for _, k := range kinds {

@@ -36,14 +36,10 @@ type statusReport struct {
 }
 
 func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
-	if err := f.validOutput(); err != nil {
-		return err
-	}
-	e, err := openEngine(f)
+	st, err := observeOnce(ctx, f)
 	if err != nil {
 		return err
 	}
-	st := e.Observe(ctx)
 	o := st.Observed
 	rep := statusReport{Env: st.Env, RustWriteMode: orUnknown(o.RustWriteMode.Evidence.Value),
 		LegacyFreeze: orUnknown(o.LegacyFreeze.Evidence.Value), WriteTarget: orUnknown(o.WriteTarget.Evidence.Value),
