@@ -35,6 +35,9 @@ type Config struct {
 	Signals      map[string]*Signal      `yaml:"signals"`
 	Incidents    map[string]*Incident    `yaml:"incidents"`
 	Parity       ParityPolicy            `yaml:"parity_policy"`
+	// ExactlyOneWriter is the standing check that exactly one runtime
+	// accepts writes (observed from the safe probes, never from memory).
+	ExactlyOneWriter WritersPolicy `yaml:"exactly_one_writer"`
 
 	// Rehearsal is set only in the config the rehearsal world writes.
 	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty"`
@@ -71,6 +74,16 @@ type Prometheus struct {
 // RustRuntime is the Rust runtime's base URL (no auth on /internal/v1).
 type RustRuntime struct {
 	URL string `yaml:"url"`
+	// HealthPath and ReadyPath default to /healthz and /readyz. Cloud Run
+	// reserves some paths ending in z: point them elsewhere (a proxy route),
+	// or leave them unreachable and let the safe write probe tell the mode.
+	HealthPath string `yaml:"health_path"`
+	ReadyPath  string `yaml:"ready_path"`
+	// Headers are sent with every probe to this runtime (e.g. a gateway key).
+	Headers map[string]string `yaml:"headers"`
+	// IDTokenFile holds an identity token sent as "Authorization: Bearer"
+	// (a Cloud Run service that requires authentication); re-read each probe.
+	IDTokenFile string `yaml:"id_token_file"`
 }
 
 // LegacyRuntime is the legacy runtime. Every request to it, health included,
@@ -82,6 +95,12 @@ type LegacyRuntime struct {
 	// FreezeProbe is the mutation route the safe frozen probe posts to, with a
 	// well-formed body that fails the route's validation.
 	FreezeProbe FreezeProbe `yaml:"freeze_probe"`
+	// HealthPath defaults to /internal/v1/health (signed, like every request).
+	HealthPath string `yaml:"health_path"`
+	// Headers and IDTokenFile as for the Rust runtime; the signature header
+	// is always added on top.
+	Headers     map[string]string `yaml:"headers"`
+	IDTokenFile string            `yaml:"id_token_file"`
 }
 
 // FreezeProbe is a signed POST that writes nothing in either state.
@@ -111,8 +130,13 @@ type Parity struct {
 	// Reports is a glob; the newest matching file is the current report.
 	Reports string `yaml:"reports"`
 	// MaxAge past which a report no longer vouches for anything.
-	MaxAge  Duration `yaml:"max_age"`
-	Harness Action   `yaml:"harness"`
+	MaxAge Duration `yaml:"max_age"`
+	// Capture takes fresh snapshots of staged traffic (the manifests the
+	// harness compares) before S3 runs the harness: {{.Env}}, {{.CaptureDir}}.
+	Capture *Action `yaml:"capture,omitempty"`
+	// Harness compares the captures and writes {{.Report}}, a path unique to
+	// this run inside the reports directory.
+	Harness Action `yaml:"harness"`
 }
 
 // ParityPolicy is the harness policy the cutover requires.
@@ -171,21 +195,55 @@ type Signal struct {
 	MinRequests float64 `yaml:"min_requests"`
 	OnNoData    Policy  `yaml:"on_no_data"`
 	OnError     Policy  `yaml:"on_error"`
+	// StaleAfter overrides the global stale_after for this signal: a source
+	// that is sampled every 60s and ingested minutes late (Cloud Run metrics
+	// in Managed Prometheus) needs a longer one.
+	StaleAfter Duration `yaml:"stale_after"`
 	// Series says the query must return exactly one series (preflight checks it).
 	Series string `yaml:"series"` // one (default) | any
 }
 
-// Incident is one incident criterion, made explicit: a signal, a threshold,
-// how long it must hold and how long it keeps firing after it clears.
+// Incident is one incident criterion, made explicit: what it judges (a
+// signal, the signal of whichever runtime is the authority, or a source the
+// cockpit reads itself), a threshold, how long it must hold and how long it
+// keeps firing after it clears.
 type Incident struct {
-	Name          string   `yaml:"-"`
-	Title         string   `yaml:"title"`
-	Runbook       string   `yaml:"runbook"` // I1, I2 or I3
-	Signal        string   `yaml:"signal"`
+	Name    string `yaml:"-"`
+	Title   string `yaml:"title"`
+	Runbook string `yaml:"runbook"` // I1, I2 or I3
+	// Exactly one of Signal, Authority and Source.
+	Signal string `yaml:"signal"`
+	// Authority judges the signal of each runtime observed accepting writes
+	// (the worst wins): a frozen runtime's expected refusals are not errors.
+	Authority *AuthoritySignals `yaml:"authority,omitempty"`
+	// Source is a judge that needs no Prometheus: parity_reports (critical
+	// diffs in any report within parity.max_age) or rust_checkpoints
+	// (checkpoint regression or drift of runs the cockpit wrote).
+	Source        string   `yaml:"source"`
 	Above         *float64 `yaml:"above"`
 	Below         *float64 `yaml:"below"`
 	For           Duration `yaml:"for"`
 	KeepFiringFor Duration `yaml:"keep_firing_for"`
+}
+
+// AuthoritySignals name the signal that judges each runtime while it is an
+// authority (accepting writes).
+type AuthoritySignals struct {
+	Rust   string `yaml:"rust"`
+	Legacy string `yaml:"legacy"`
+}
+
+// Incident sources that are not Prometheus signals.
+const (
+	SourceParityReports   = "parity_reports"
+	SourceRustCheckpoints = "rust_checkpoints"
+)
+
+// WritersPolicy tunes the exactly-one-writer check: both runtimes accepting
+// writes outside a running step is an incident at once; neither accepting is
+// one after NeitherFor (a rollback passes through that state briefly).
+type WritersPolicy struct {
+	NeitherFor Duration `yaml:"neither_for"`
 }
 
 // Rehearsal ties a generated config to the rehearsal world that wrote it.

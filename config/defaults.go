@@ -9,39 +9,77 @@ import (
 
 func ptr(f float64) *float64 { return &f }
 
-// DefaultSignals fit the rehearsal world's metric names (docs/metrics.md).
-// A real deployment overrides the queries; a signal named in the file takes
+// The production telemetry the defaults read (reference/runtime-facts.md §6,
+// docs/metrics.md): Cloud Run's request counts in Managed Prometheus, and the
+// legacy runtime's telemetry under the names the repo's alert rules use.
+// Neither runtime exports a parity or checkpoint metric: those verdicts come
+// from the harness reports and the Rust runtime's projector endpoints.
+const (
+	requestCount   = "run_googleapis_com:request_count"
+	phoenixStop    = "phoenix_endpoint_stop_duration_count"
+	khala          = "openagents_runtime_khala_projection_"
+	writesService  = `service_name="runtime-writes"`
+	rustRevisions  = `revision_name=~"runtime-writes-rust-.*"`
+	legacyRevision = `revision_name=~"runtime-writes-legacy-.*"`
+)
+
+// DefaultSignals are the production queries with the repo's thresholds and
+// durations. The topology they assume (config example): writes reach the
+// runtimes through one Cloud Run service, runtime-writes, whose revisions are
+// named runtime-writes-rust-… and runtime-writes-legacy-…; a real deployment
+// with other names overrides the queries. A signal named in the file takes
 // the defaults below for every field it leaves out.
 func DefaultSignals() map[string]*Signal {
-	writeErrors := func(selector string) string {
-		return `(sum(rate(runtime_http_requests_total{` + selector + `kind="write",status_class="5xx"}[1m])) or vector(0))` +
-			` / sum(rate(runtime_http_requests_total{` + selector + `kind="write"}[1m]))`
+	// errorRatio is the 5xx share of the requests selector matches. A 5xx
+	// series exists only after the first 5xx, so no 5xx reads as 0 — but
+	// only while the total exists: "or vector(0)" would read green with
+	// no traffic data at all.
+	errorRatio := func(selector string) string {
+		total := `sum(rate(` + requestCount + `{` + selector + `}[5m]))`
+		return `(sum(rate(` + requestCount + `{` + selector + `,response_code_class="5xx"}[5m])) or ` + total + ` * 0) / ` + total
 	}
-	writeVolume := func(selector string) string {
-		return `sum(increase(runtime_http_requests_total{` + selector + `kind="write"}[1m]))`
-	}
-	errorRate := func(title, selector string) *Signal {
-		return &Signal{Title: title, Query: writeErrors(selector), Unit: "ratio",
-			Warn: ptr(0.01), Crit: ptr(0.02), VolumeQuery: writeVolume(selector), MinRequests: 20}
+	writeErrors := func(title, revisions string) *Signal {
+		selector := writesService + `,` + revisions
+		return &Signal{Title: title, Unit: "ratio", Query: errorRatio(selector),
+			VolumeQuery: `sum(increase(` + requestCount + `{` + selector + `}[5m]))`, MinRequests: 20,
+			Warn: ptr(0.01), Crit: ptr(0.02)}
 	}
 	return map[string]*Signal{
-		"write_error_rate":        errorRate("write 5xx ratio", ""),
-		"rust_write_error_rate":   errorRate("rust write 5xx ratio", `runtime="rust",`),
-		"legacy_write_error_rate": errorRate("legacy write 5xx ratio", `runtime="legacy",`),
-		"rust_write_share": {Title: "share of accepted writes landing on rust", Unit: "ratio",
-			Query: `sum(rate(runtime_http_requests_total{runtime="rust",kind="write",status_class="2xx"}[30s])) / sum(rate(runtime_http_requests_total{kind="write",status_class="2xx"}[30s]))`},
-		"rust_ready":   {Title: "rust readiness", Unit: "bool", Query: `min(runtime_ready{runtime="rust"})`, Crit: ptr(1), Direction: "below"},
-		"legacy_ready": {Title: "legacy readiness", Unit: "bool", Query: `min(runtime_ready{runtime="legacy"})`, Crit: ptr(1), Direction: "below"},
-		"projection_lag_p95": {Title: "projection lag (max over 1m)", Unit: "events",
-			Query: `max(max_over_time(runtime_projection_lag_events[1m]))`, Warn: ptr(15), Crit: ptr(25)},
-		"drift_events": {Title: "drift reports (2m)", Unit: "count",
-			Query: `sum(increase(runtime_projection_drift_total[2m]))`, Warn: ptr(0), Crit: ptr(3)},
-		"checkpoint_regression": {Title: "checkpoint regression (2m)", Unit: "events",
-			Query: `max(max_over_time(runtime_projector_checkpoint_position[2m])) - max(runtime_projector_checkpoint_position)`, Crit: ptr(0)},
-		"parity_critical": {Title: "critical parity diffs", Unit: "count",
-			Query: `max(runtime_parity_diffs{severity="critical"})`, Crit: ptr(0)},
-		"parity_warnings": {Title: "warning parity diffs", Unit: "count",
-			Query: `max(runtime_parity_diffs{severity="warning"})`, Crit: ptr(0)},
+		"rust_write_error_rate":   writeErrors("rust write 5xx ratio", rustRevisions),
+		"legacy_write_error_rate": writeErrors("legacy write 5xx ratio", legacyRevision),
+		// The repo's Http5xxRateHigh, verbatim.
+		"legacy_http_5xx_ratio": {Title: "legacy endpoint 5xx ratio (Http5xxRateHigh)", Unit: "ratio",
+			Query: `sum(rate(` + phoenixStop + `{status_class="5xx"}[5m])) / clamp_min(sum(rate(` + phoenixStop + `[5m])), 1)`,
+			Warn:  ptr(0.02), For: Duration(10 * time.Minute), OnNoData: PolicyPass},
+		"rust_write_share": {Title: "share of accepted writes on the rust revisions", Unit: "ratio",
+			Query: `sum(rate(` + requestCount + `{` + writesService + `,` + rustRevisions + `,response_code_class="2xx"}[2m]))` +
+				` / sum(rate(` + requestCount + `{` + writesService + `,response_code_class="2xx"}[2m]))`},
+		// Writes answered 410 (frozen legacy) or 503 (frozen Rust) on the
+		// write path: clients are being refused. The cockpit's own safe
+		// probes go to the runtimes' own services, never through this one.
+		"frozen_write_refusals": {Title: "writes reaching a frozen runtime (/s)", Unit: "count",
+			Query: `sum(rate(` + requestCount + `{` + writesService + `,response_code=~"410|503"}[2m])) or sum(rate(` + requestCount + `{` + writesService + `}[2m])) * 0`,
+			Crit:  ptr(0)},
+		// The lag summary has _sum and _count (runtime-facts §6): the mean is
+		// what certainly exists. Override with the repo's quantile_over_time
+		// rule where `cockpit preflight` shows a plain series.
+		"projection_lag": {Title: "projection lag (mean, 10m)", Unit: "events",
+			Query: `sum(rate(` + khala + `lag_events_sum{result="ok"}[10m])) / clamp_min(sum(rate(` + khala + `lag_events_count{result="ok"}[10m])), 1)`,
+			Warn:  ptr(15), Crit: ptr(25)},
+		// KhalaProjectionWriteFailureRatioHigh (critical).
+		"projection_write_failure_ratio": {Title: "projection write failure ratio", Unit: "ratio",
+			Query: `sum(rate(` + khala + `write_failure_count[5m])) / clamp_min(sum(rate(` + khala + `write_count[5m])), 1)`,
+			Crit:  ptr(0.01), For: Duration(10 * time.Minute), OnNoData: PolicyPass},
+		// KhalaProjectionDriftIncidentsHigh.
+		"drift_events": {Title: "projection drift reports (10m)", Unit: "count",
+			Query: `sum(increase(` + khala + `drift_count[10m]))`, Warn: ptr(0), Crit: ptr(3), OnNoData: PolicyPass},
+		// KhalaProjectionHashMismatchDetected (critical).
+		"hash_mismatch_drift": {Title: "hash-mismatch drift (10m)", Unit: "count",
+			Query: `sum(increase(` + khala + `drift_count{reason_class=~"summary_hash_mismatch|hash_and_lag_drift"}[10m]))`,
+			Crit:  ptr(0), OnNoData: PolicyPass},
+		// KhalaProjectionReplayFailures (critical).
+		"replay_failures": {Title: "projection replay failures (15m)", Unit: "count",
+			Query: `sum(increase(` + khala + `replay_count{result="error"}[15m]))`, Crit: ptr(0), OnNoData: PolicyPass},
 	}
 }
 
@@ -50,10 +88,15 @@ func DefaultSignals() map[string]*Signal {
 // (reference/runtime-facts.md §6).
 func DefaultIncidents() map[string]*Incident {
 	return map[string]*Incident{
-		"critical_parity":       {Title: "critical parity diffs", Runbook: "I1", Signal: "parity_critical", Above: ptr(0)},
-		"write_error_spike":     {Title: "write error spike", Runbook: "I2", Signal: "write_error_rate", Above: ptr(0.02), For: Duration(5 * time.Minute), KeepFiringFor: Duration(2 * time.Minute)},
+		"critical_parity": {Title: "critical parity diffs", Runbook: "I1", Source: SourceParityReports, Above: ptr(0)},
+		"write_error_spike": {Title: "write error spike", Runbook: "I2", Above: ptr(0.02),
+			Authority: &AuthoritySignals{Rust: "rust_write_error_rate", Legacy: "legacy_write_error_rate"},
+			For:       Duration(10 * time.Minute), KeepFiringFor: Duration(5 * time.Minute)},
+		"frozen_writes": {Title: "writes reaching a frozen runtime", Runbook: "I2", Signal: "frozen_write_refusals",
+			Above: ptr(0), For: Duration(2 * time.Minute)},
 		"unbounded_drift":       {Title: "unbounded drift", Runbook: "I3", Signal: "drift_events", Above: ptr(3), For: Duration(5 * time.Minute)},
-		"checkpoint_regression": {Title: "checkpoint regression", Runbook: "I3", Signal: "checkpoint_regression", Above: ptr(0), For: Duration(time.Minute)},
+		"critical_drift":        {Title: "hash-mismatch drift", Runbook: "I3", Signal: "hash_mismatch_drift", Above: ptr(0), For: Duration(5 * time.Minute)},
+		"checkpoint_regression": {Title: "checkpoint regression", Runbook: "I3", Source: SourceRustCheckpoints, Above: ptr(0)},
 	}
 }
 
@@ -78,6 +121,9 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 	}
 	if c.Parity == (ParityPolicy{}) {
 		c.Parity = ParityPolicy{MaxWarnings: 0, BlockOnCritical: true}
+	}
+	if c.ExactlyOneWriter.NeitherFor == 0 {
+		c.ExactlyOneWriter.NeitherFor = Duration(2 * time.Minute)
 	}
 	c.Signals = mergeSignals(DefaultSignals(), c.Signals)
 	if c.Incidents == nil {
@@ -229,6 +275,9 @@ func mergeSignals(base, over map[string]*Signal) map[string]*Signal {
 		}
 		if o.Series != "" {
 			m.Series = o.Series
+		}
+		if o.StaleAfter != 0 {
+			m.StaleAfter = o.StaleAfter
 		}
 		base[name] = &m
 	}

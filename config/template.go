@@ -30,10 +30,14 @@ type (
 		Env     string
 		Percent int
 	}
-	// HarnessValues fill parity.harness: {{.Env}}, {{.OutputDir}}.
+	// HarnessValues fill parity.harness and parity.capture: {{.Env}},
+	// {{.OutputDir}} (the reports directory), {{.Report}} (a report path
+	// unique to this run) and {{.CaptureDir}} (this run's snapshots).
 	HarnessValues struct {
-		Env       string
-		OutputDir string
+		Env        string
+		OutputDir  string
+		Report     string
+		CaptureDir string
 	}
 )
 
