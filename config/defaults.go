@@ -38,6 +38,10 @@ func DefaultSignals() map[string]*Signal {
 		total := `sum(rate(` + requestCount + `{` + selector + `}[5m]))`
 		return `(sum(rate(` + requestCount + `{` + selector + `,response_code_class="5xx"}[5m])) or ` + total + ` * 0) / ` + total
 	}
+	shareOf := func(part, whole string) string {
+		total := `sum(rate(` + requestCount + `{` + whole + `}[2m]))`
+		return `(sum(rate(` + requestCount + `{` + part + `}[2m])) or ` + total + ` * 0) / ` + total
+	}
 	writeErrors := func(title, revisions string) *Signal {
 		selector := writesService + `,` + revisions
 		return &Signal{Title: title, Unit: "ratio", Query: errorRatio(selector),
@@ -51,9 +55,11 @@ func DefaultSignals() map[string]*Signal {
 		"legacy_http_5xx_ratio": {Title: "legacy endpoint 5xx ratio (Http5xxRateHigh)", Unit: "ratio",
 			Query: `sum(rate(` + phoenixStop + `{status_class="5xx"}[5m])) / clamp_min(sum(rate(` + phoenixStop + `[5m])), 1)`,
 			Warn:  ptr(0.02), For: Duration(10 * time.Minute), OnNoData: PolicyPass},
+		// Before the cutover no Rust revision has answered a write, so its
+		// series does not exist yet: that reads as a share of 0, but only
+		// while the write path's total exists.
 		"rust_write_share": {Title: "share of accepted writes on the rust revisions", Unit: "ratio",
-			Query: `sum(rate(` + requestCount + `{` + writesService + `,` + rustRevisions + `,response_code_class="2xx"}[2m]))` +
-				` / sum(rate(` + requestCount + `{` + writesService + `,response_code_class="2xx"}[2m]))`},
+			Query: shareOf(writesService+`,`+rustRevisions+`,response_code_class="2xx"`, writesService+`,response_code_class="2xx"`)},
 		// Writes answered 410 (frozen legacy) or 503 (frozen Rust) on the
 		// write path: clients are being refused. The cockpit's own safe
 		// probes go to the runtimes' own services, never through this one.
