@@ -30,21 +30,17 @@ const (
 // with other names overrides the queries. A signal named in the file takes
 // the defaults below for every field it leaves out.
 func DefaultSignals() map[string]*Signal {
-	// errorRatio is the 5xx share of the requests selector matches. A 5xx
-	// series exists only after the first 5xx, so no 5xx reads as 0 — but
-	// only while the total exists: "or vector(0)" would read green with
-	// no traffic data at all.
-	errorRatio := func(selector string) string {
-		total := `sum(rate(` + requestCount + `{` + selector + `}[5m]))`
-		return `(sum(rate(` + requestCount + `{` + selector + `,response_code_class="5xx"}[5m])) or ` + total + ` * 0) / ` + total
-	}
-	shareOf := func(part, whole string) string {
-		total := `sum(rate(` + requestCount + `{` + whole + `}[2m]))`
-		return `(sum(rate(` + requestCount + `{` + part + `}[2m])) or ` + total + ` * 0) / ` + total
+	// ratio is part/whole over window. A series for part exists only once
+	// such a request was answered (a first 5xx, a first write on Rust), so
+	// no part reads as 0 — but only while whole exists: "or vector(0)"
+	// would read green with no traffic data at all.
+	ratio := func(part, whole, window string) string {
+		total := `sum(rate(` + requestCount + `{` + whole + `}[` + window + `]))`
+		return `(sum(rate(` + requestCount + `{` + part + `}[` + window + `])) or ` + total + ` * 0) / ` + total
 	}
 	writeErrors := func(title, revisions string) *Signal {
 		selector := writesService + `,` + revisions
-		return &Signal{Title: title, Unit: "ratio", Query: errorRatio(selector),
+		return &Signal{Title: title, Unit: "ratio", Query: ratio(selector+`,response_code_class="5xx"`, selector, "5m"),
 			VolumeQuery: `sum(increase(` + requestCount + `{` + selector + `}[5m]))`, MinRequests: 20,
 			Warn: ptr(0.01), Crit: ptr(0.02)}
 	}
@@ -59,7 +55,7 @@ func DefaultSignals() map[string]*Signal {
 		// series does not exist yet: that reads as a share of 0, but only
 		// while the write path's total exists.
 		"rust_write_share": {Title: "share of accepted writes on the rust revisions", Unit: "ratio",
-			Query: shareOf(writesService+`,`+rustRevisions+`,response_code_class="2xx"`, writesService+`,response_code_class="2xx"`)},
+			Query: ratio(writesService+`,`+rustRevisions+`,response_code_class="2xx"`, writesService+`,response_code_class="2xx"`, "2m")},
 		// Writes answered 410 (frozen legacy) or 503 (frozen Rust) on the
 		// write path: clients are being refused. The cockpit's own safe
 		// probes go to the runtimes' own services, never through this one.
