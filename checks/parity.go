@@ -1,11 +1,13 @@
 package checks
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,22 +58,27 @@ func (d *DiffValue) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParityReading is the newest report judged three ways: P1 (the harness's
-// gate allows), P2 (no critical diffs), V3 (within the cutover's policy).
+// ParityReading is every report within max_age judged three ways — P1
+// (the harness's gate allows), P2 (no critical diffs), V3 (within the
+// cutover's policy) — the worst report deciding each, with its file named in
+// the evidence. Path, Generated and Report describe the newest report.
 type ParityReading struct {
 	Path             string
 	Generated        time.Time
 	Report           *ParityReport
+	Reports          int    // reports within max_age that were judged
 	Gate             Result // P1
-	NoCritical       Result // P2
+	NoCritical       Result // P2, and incident I1
 	WithinThresholds Result // V3
 }
 
-// ReadParity reads the newest report matching glob (by generated_at, or the
-// file's mtime when that is missing) and judges it. Anything that keeps the
-// cockpit from trusting the report (no file, unreadable, not JSON, another
-// schema, totals that disagree with the diffs, older than maxAge) makes all
-// three results UNKNOWN with the reason: never PASS.
+// ReadParity reads every report matching glob (timed by generated_at, or
+// the file's mtime when that is missing) and judges those within maxAge.
+// Anything that keeps the cockpit from trusting the newest report (no file,
+// unreadable, not JSON, another schema, totals that disagree with the diffs,
+// older than maxAge) makes all three results UNKNOWN with the reason: never
+// PASS. A broken older report within maxAge is UNKNOWN too: the scenario it
+// covered is not vouched for.
 func ReadParity(glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
 	return new(ParityReader).Read(glob, maxAge, policy, now)
 }
@@ -90,6 +97,7 @@ type ParityReader struct {
 }
 
 type parsedReport struct {
+	path string
 	size int64
 	mod  time.Time
 	rep  *ParityReport
@@ -104,32 +112,79 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 		NoCritical:       Result{ID: "parity_no_critical", Title: "no critical parity diffs"},
 		WithinThresholds: Result{ID: "parity_within_policy", Title: "parity within cutover policy"},
 	}
-	path, rep, generated, err := r.newestReport(glob)
-	pr.Path, pr.Generated = path, generated
-	src := path
-	if src == "" {
-		src = glob
+	reports, err := r.reports(glob)
+	src := glob
+	if len(reports) > 0 {
+		newest := reports[0]
+		pr.Path, pr.Generated, pr.Report = newest.path, newest.at, newest.rep
+		src, err = newest.path, newest.err
 	}
-	for _, r := range pr.results() {
-		r.Evidence.Source = src
-		r.ObservedAt = generated
+	for _, res := range pr.results() {
+		res.Evidence.Source = src
+		res.ObservedAt = pr.Generated
 	}
-	if err == nil && maxAge > 0 && now.Sub(generated) > maxAge {
-		err = fmt.Errorf("stale report: generated %s ago > max_age %s", FormatAge(now.Sub(generated)), ShortDuration(maxAge))
-	}
-	if err == nil && generated.Sub(now) > parityClockSkew {
-		err = fmt.Errorf("report generated_at %s is %s in the future: check the harness's clock",
-			generated.UTC().Format(time.RFC3339), ShortDuration(generated.Sub(now)))
+	if err == nil {
+		err = trusted(reports[0], maxAge, now)
 	}
 	if err != nil {
-		for _, r := range pr.results() {
-			r.Verdict, r.Evidence.Reason = Unknown, err.Error()
+		pr.Report = nil
+		for _, res := range pr.results() {
+			res.Verdict, res.Evidence.Reason = Unknown, err.Error()
 		}
 		return pr
 	}
-	pr.Report = rep
-	pr.judge(policy)
+	var judged []ParityReading
+	for _, rep := range reports {
+		if maxAge > 0 && now.Sub(rep.at) > maxAge {
+			break // sorted newest first: the rest are older still
+		}
+		one := ParityReading{Path: rep.path, Generated: rep.at, Report: rep.rep,
+			Gate: pr.Gate, NoCritical: pr.NoCritical, WithinThresholds: pr.WithinThresholds}
+		for _, res := range one.results() {
+			res.Evidence.Source, res.ObservedAt = rep.path, rep.at
+		}
+		if err := cmp.Or(rep.err, trusted(rep, maxAge, now)); err != nil {
+			for _, res := range one.results() {
+				res.Verdict, res.Evidence.Reason = Unknown, err.Error()
+			}
+		} else {
+			one.judge(policy)
+		}
+		judged = append(judged, one)
+	}
+	pr.Reports = len(judged)
+	pr.Gate = worstOf(judged, func(p *ParityReading) Result { return p.Gate })
+	pr.NoCritical = worstOf(judged, func(p *ParityReading) Result { return p.NoCritical })
+	pr.WithinThresholds = worstOf(judged, func(p *ParityReading) Result { return p.WithinThresholds })
 	return pr
+}
+
+// trusted refuses a report past maxAge or stamped in the future.
+func trusted(rep parsedReport, maxAge time.Duration, now time.Time) error {
+	if maxAge > 0 && now.Sub(rep.at) > maxAge {
+		return fmt.Errorf("stale report: generated %s ago > max_age %s", FormatAge(now.Sub(rep.at)), ShortDuration(maxAge))
+	}
+	if rep.at.Sub(now) > parityClockSkew {
+		return fmt.Errorf("report generated_at %s is %s in the future: check the harness's clock",
+			rep.at.UTC().Format(time.RFC3339), ShortDuration(rep.at.Sub(now)))
+	}
+	return nil
+}
+
+// worstOf picks, across reports (newest first), the result with the worst
+// verdict; on a tie the newest decides. Its rule says how many reports
+// were judged, so a PASS says what it vouches for.
+func worstOf(judged []ParityReading, pick func(*ParityReading) Result) Result {
+	worst := pick(&judged[0])
+	for i := range judged[1:] {
+		if res := pick(&judged[i+1]); Worst(worst.Verdict, res.Verdict) != worst.Verdict {
+			worst = res
+		}
+	}
+	if len(judged) > 1 {
+		worst.Evidence.Rule += fmt.Sprintf(" (worst of %d reports within max_age)", len(judged))
+	}
+	return worst
 }
 
 func (pr *ParityReading) results() []*Result {
@@ -187,40 +242,33 @@ func firstDiff(rep *ParityReport, severity string) *ParityDiff {
 	return nil
 }
 
-// newestReport finds and decodes the newest report, broken or not. The path is returned
-// even when the file is then refused, so the reason can name it.
-func (r *ParityReader) newestReport(glob string) (string, *ParityReport, time.Time, error) {
+// reports finds and decodes every report, broken or not, newest first. A
+// broken file still competes by its mtime: if the newest report is garbage,
+// the cockpit must not fall back to an older allow.
+func (r *ParityReader) reports(glob string) ([]parsedReport, error) {
 	if glob == "" {
-		return "", nil, time.Time{}, errors.New("no parity.reports glob configured")
+		return nil, errors.New("no parity.reports glob configured")
 	}
 	paths, err := filepath.Glob(glob)
 	if err != nil {
-		return "", nil, time.Time{}, fmt.Errorf("bad parity.reports glob: %w", err)
+		return nil, fmt.Errorf("bad parity.reports glob: %w", err)
 	}
 	if len(paths) == 0 {
-		return "", nil, time.Time{}, errors.New("no parity report matches " + glob)
+		return nil, errors.New("no parity report matches " + glob)
 	}
-	var (
-		best     string
-		bestRep  *ParityReport
-		bestTime time.Time
-		bestErr  error
-	)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := make(map[string]parsedReport, len(paths))
+	out := make([]parsedReport, 0, len(paths))
 	for _, p := range paths {
-		// A broken file still competes by its mtime: if the newest report
-		// is garbage, the cockpit must not fall back to an older allow.
 		pr := r.load(p)
+		pr.path = p
 		seen[p] = pr
-		rep, at, err := pr.rep, pr.at, pr.err
-		if best == "" || at.After(bestTime) {
-			best, bestRep, bestTime, bestErr = p, rep, at, err
-		}
+		out = append(out, pr)
 	}
 	r.parsed = seen // forget reports that are gone
-	return best, bestRep, bestTime, bestErr
+	slices.SortStableFunc(out, func(a, b parsedReport) int { return b.at.Compare(a.at) })
+	return out, nil
 }
 
 // load parses path unless the same size and mtime were parsed before.

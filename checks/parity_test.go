@@ -139,3 +139,39 @@ func TestParityReaderSeesNewAndRewrittenReports(t *testing.T) {
 		t.Fatalf("rewritten as garbage: %v", got.Gate)
 	}
 }
+
+// Each staged scenario (happy path, cancellation, failure, replay) has its
+// own report: an allow on the newest must not hide a block on an older one
+// that is still within max_age. Past max_age, a report no longer counts.
+func TestReadParityWorstReportWithinMaxAgeDecides(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	block := `{"decision":"block","reason":"critical parity diffs detected"}`
+	dir := t.TempDir()
+	glob := filepath.Join(dir, "*.json")
+	write(t, dir, "happy.json", report(now.Add(-time.Minute), "", `{"critical":0,"warning":0}`, allowGate))
+	cancel := write(t, dir, "cancel.json", report(now.Add(-5*time.Minute), critDiff, `{"critical":1,"warning":0}`, block))
+	write(t, dir, "ancient.json", report(now.Add(-time.Hour), critDiff, `{"critical":1,"warning":0}`, block))
+
+	pr := ReadParity(glob, 15*time.Minute, cutover, now)
+	if pr.Reports != 2 || !strings.HasSuffix(pr.Path, "happy.json") {
+		t.Fatalf("judged %d reports, newest %s; want 2, happy.json", pr.Reports, pr.Path)
+	}
+	for _, r := range []Result{pr.Gate, pr.NoCritical, pr.WithinThresholds} {
+		if r.Verdict != Fail || r.Evidence.Source != cancel || !strings.Contains(r.Evidence.Rule, "worst of 2 reports") {
+			t.Errorf("%s: %s from %q (%s); want FAIL from %s", r.ID, r.Verdict, r.Evidence.Source, r.Evidence.Rule, cancel)
+		}
+	}
+	// Once the cancellation report ages out, only the allow counts.
+	if got := ReadParity(glob, 2*time.Minute, cutover, now); got.NoCritical.Verdict != Pass || got.Reports != 1 {
+		t.Errorf("max_age 2m: P2 %s over %d reports, want PASS over 1", got.NoCritical.Verdict, got.Reports)
+	}
+	// A broken report within max_age is not vouched for: UNKNOWN, named.
+	broken := write(t, dir, "replay.json", "{torn")
+	at := now.Add(-3 * time.Minute)
+	if err := os.Chtimes(broken, at, at); err != nil {
+		t.Fatal(err)
+	}
+	if got := ReadParity(glob, 4*time.Minute, cutover, now); got.Gate.Verdict != Unknown || got.Gate.Evidence.Source != broken {
+		t.Errorf("broken report within max_age: gate %s from %s, want UNKNOWN from %s", got.Gate.Verdict, got.Gate.Evidence.Source, broken)
+	}
+}
