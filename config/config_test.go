@@ -13,7 +13,7 @@ environments:
     rust_runtime: {url: "http://127.0.0.1:4100"}
     legacy_runtime: {url: "http://127.0.0.1:4000"}
     actuators:
-      set_rust_write_mode: {argv: [gcloud, run, services, update, runtime, --update-env-vars, "RUNTIME_AUTHORITY_WRITE_MODE={{.Mode}}"]}
+      set_rust_write_mode: {argv: [gcloud, run, services, update, runtime, --project, oa-staging, --update-env-vars, "RUNTIME_AUTHORITY_WRITE_MODE={{.Mode}}"]}
 `
 
 func noEnv(string) (string, bool) { return "", false }
@@ -27,8 +27,11 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if env.Name != "staging" || env.Database.Roles.Owner != "oa_runtime_owner" || env.LegacyRuntime.SignatureSecretEnv != "RUNTIME_SIGNATURE_SECRET" {
 		t.Errorf("environment defaults not applied: %+v", env)
 	}
-	if got := env.Signals["write_error_rate"]; got == nil || got.OnNoData != PolicyHold || got.Crit == nil || *got.Crit != 0.02 {
-		t.Errorf("default signal write_error_rate = %+v", got)
+	if got := env.Signals["rust_write_error_rate"]; got == nil || got.OnNoData != PolicyHold || got.Crit == nil || *got.Crit != 0.02 {
+		t.Errorf("default signal rust_write_error_rate = %+v", got)
+	}
+	if env.RustRuntime.HealthPath != "/healthz" || env.RustRuntime.ReadyPath != "/readyz" || env.LegacyRuntime.HealthPath != "/internal/v1/health" {
+		t.Errorf("probe paths not defaulted: rust %q %q, legacy %q", env.RustRuntime.HealthPath, env.RustRuntime.ReadyPath, env.LegacyRuntime.HealthPath)
 	}
 	if cfg.QueryTimeout >= cfg.Refresh {
 		t.Errorf("query timeout %s not below refresh %s", cfg.QueryTimeout, cfg.Refresh)
@@ -41,14 +44,14 @@ func TestParseAppliesDefaults(t *testing.T) {
 func TestSignalOverrideKeepsUnsetDefaults(t *testing.T) {
 	src := minimal + `
 signals:
-  write_error_rate:
+  legacy_write_error_rate:
     query: 'sum(rate(phoenix_endpoint_stop_duration_count{status_class="5xx"}[5m])) / sum(rate(phoenix_endpoint_stop_duration_count[5m]))'
 `
 	cfg, err := Parse("c.yaml", []byte(src), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := cfg.Environments["staging"].Signals["write_error_rate"]
+	s := cfg.Environments["staging"].Signals["legacy_write_error_rate"]
 	if !strings.Contains(s.Query, "phoenix") || s.Crit == nil || *s.Crit != 0.02 || s.Unit != "ratio" {
 		t.Errorf("override lost defaults or query: %+v", s)
 	}
@@ -64,7 +67,7 @@ environments:
     legacy_runtime: {url: "http://127.0.0.1:4000"}
     cohorts: [5, 50, 25]
     actuators:
-      route_writes: {argv: [gcloud, "--to={{.Mode}}"]}
+      route_writes: {argv: [gcloud, --project=p, "--to={{.Mode}}"]}
 signals:
   write_error_rate:
     query: 'sum(rate(x[5m]'
@@ -80,7 +83,7 @@ incidents:
 		"c.yaml:2: query_timeout: 2s must be below refresh",
 		"c.yaml:5: environments.staging.prometheus.url: \"not a url\" is not an http(s) URL",
 		"c.yaml:8: environments.staging.cohorts",
-		"c.yaml:10: environments.staging.actuators.route_writes.argv",
+		"c.yaml:10: environments.staging.actuators.route_writes.argv[2]: \"--to={{.Mode}}\"",
 		"{{.Env}} {{.Target}}",
 		"c.yaml:13: signals.write_error_rate.query: is not valid PromQL",
 		"c.yaml:15: incidents.spike.signal: signal \"nope\" is not defined",

@@ -159,6 +159,12 @@ func (e *Environment) applyDefaults() {
 		// empty body may create a worker.
 		e.LegacyRuntime.FreezeProbe = FreezeProbe{Path: "/internal/v1/sync/sessions/revoke", Body: `{}`}
 	}
+	// The Rust runtime's own paths. Cloud Run reserves some paths ending in
+	// z: a deployment behind it points these at a route that reaches the
+	// container (runtime-facts §7).
+	e.RustRuntime.HealthPath = or(e.RustRuntime.HealthPath, "/healthz")
+	e.RustRuntime.ReadyPath = or(e.RustRuntime.ReadyPath, "/readyz")
+	e.LegacyRuntime.HealthPath = or(e.LegacyRuntime.HealthPath, "/internal/v1/health")
 	if e.Database.URLEnv == "" && e.Database.URLFile == "" {
 		e.Database.URLEnv = "DB_URL"
 	}
@@ -181,7 +187,7 @@ func (e *Environment) applyDefaults() {
 	}
 	e.WriteProbe.Source = or(e.WriteProbe.Source, "cockpit-write-probe")
 	e.WriteProbe.WorkerID = or(e.WriteProbe.WorkerID, "cockpit:write-probe")
-	for _, a := range []*Action{e.Actuators.SetRustWriteMode, e.Actuators.SetLegacyFreeze, e.Actuators.RouteWrites, e.Actuators.SetCohort, &e.Parity.Harness} {
+	for _, a := range []*Action{e.Actuators.SetRustWriteMode, e.Actuators.SetLegacyFreeze, e.Actuators.RouteWrites, e.Actuators.SetCohort, &e.Parity.Harness, e.Parity.Capture} {
 		if a != nil && a.Timeout == 0 {
 			a.Timeout = Duration(5 * time.Minute)
 		}

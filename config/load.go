@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // DefaultPath is $XDG_CONFIG_HOME/cockpit/config.yaml (or ~/.config/…).
@@ -186,20 +187,70 @@ func (e *ValidationError) locate(src []byte) {
 	for i := range e.Problems {
 		p := &e.Problems[i]
 		for path := p.Path; p.Line == 0 && strings.HasPrefix(path, "$."); path = parentPath(path) {
-			yp, err := yaml.PathString(path)
-			if err != nil {
-				continue
-			}
-			if node, err := yp.FilterFile(file); err == nil && node != nil && node.GetToken() != nil {
-				p.Line = node.GetToken().Position.Line
-			}
+			p.Line = lineOf(file, path)
 		}
 	}
 }
 
+// lineOf is the line of the key path names (a block mapping's own first
+// token is on the line below its key), or of the list element it names;
+// 0 when path is not in the file.
+func lineOf(file *ast.File, path string) int {
+	if node := filterPath(file, path); node != nil {
+		if parent := filterPath(file, parentPath(path)); parent != nil && !strings.HasSuffix(path, "]") {
+			key := path[strings.LastIndex(path, ".")+1:]
+			for _, mv := range mappingValues(parent) {
+				if mv.Key != nil && mv.Key.GetToken() != nil && mv.Key.GetToken().Value == key {
+					return mv.Key.GetToken().Position.Line
+				}
+			}
+		}
+		return node.GetToken().Position.Line
+	}
+	return 0
+}
+
+// filterPath is the node at path, or nil; "$" is the document's root.
+func filterPath(file *ast.File, path string) ast.Node {
+	if path == "$" {
+		if len(file.Docs) > 0 {
+			return file.Docs[0].Body
+		}
+		return nil
+	}
+	yp, err := yaml.PathString(path)
+	if err != nil {
+		return nil
+	}
+	node, err := yp.FilterFile(file)
+	if err != nil || node == nil || node.GetToken() == nil {
+		return nil
+	}
+	return node
+}
+
+func mappingValues(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
+}
+
+// parentPath drops path's last key or list index: $.a.argv[3] → $.a.argv → $.a.
 func parentPath(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndex(p, "["); i > 1 {
+			return p[:i]
+		}
+	}
 	if i := strings.LastIndex(p, "."); i > 1 {
 		return p[:i]
+	}
+	if p != "$" && strings.HasPrefix(p, "$.") {
+		return "$"
 	}
 	return ""
 }

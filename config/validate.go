@@ -2,9 +2,13 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -43,37 +47,100 @@ func (c *Config) validate(e *ValidationError) {
 			e.add(p, "is empty")
 			continue
 		}
-		if _, ok := c.Signals[inc.Signal]; !ok {
-			e.add(p+".signal", "signal %q is not defined (known: %v)", inc.Signal, sortedKeys(c.Signals))
-		}
-		if (inc.Above == nil) == (inc.Below == nil) {
-			e.add(p, "needs exactly one of above or below")
-		}
-		switch inc.Runbook {
-		case "I1", "I2", "I3":
-		default:
-			e.add(p+".runbook", "%q is not a runbook incident criterion (I1, I2 or I3)", inc.Runbook)
+		c.validateIncident(e, p, inc)
+	}
+	c.validateSeparation(e)
+}
+
+// validateIncident checks what an incident judges, its threshold and its
+// runbook criterion.
+func (c *Config) validateIncident(e *ValidationError, p string, inc *Incident) {
+	judges := 0
+	for _, set := range []bool{inc.Signal != "", inc.Authority != nil, inc.Source != ""} {
+		if set {
+			judges++
 		}
 	}
+	if judges != 1 {
+		e.add(p, "needs exactly one of signal, authority or source (it has %d): say what the incident judges", judges)
+	}
+	if inc.Signal != "" {
+		c.checkSignalDefined(e, p+".signal", inc.Signal)
+	}
+	if a := inc.Authority; a != nil {
+		if a.Rust == "" {
+			e.add(p+".authority", "needs rust: the signal that judges the rust runtime while it accepts writes")
+		} else {
+			c.checkSignalDefined(e, p+".authority.rust", a.Rust)
+		}
+		if a.Legacy == "" {
+			e.add(p+".authority", "needs legacy: the signal that judges the legacy runtime while it accepts writes")
+		} else {
+			c.checkSignalDefined(e, p+".authority.legacy", a.Legacy)
+		}
+	}
+	switch inc.Source {
+	case "", SourceParityReports, SourceRustCheckpoints:
+	default:
+		e.add(p+".source", "%q is not a source: use %s or %s", inc.Source, SourceParityReports, SourceRustCheckpoints)
+	}
+	if (inc.Above == nil) == (inc.Below == nil) {
+		e.add(p, "needs exactly one of above or below")
+	}
+	switch inc.Runbook {
+	case "I1", "I2", "I3":
+	default:
+		e.add(p+".runbook", "%q is not a runbook incident criterion (I1, I2 or I3)", inc.Runbook)
+	}
+}
+
+// checkSignalDefined refuses an incident's signal that some environment
+// would not have: global signals reach every environment, an environment's
+// own signals only that one.
+func (c *Config) checkSignalDefined(e *ValidationError, p, name string) {
+	if _, ok := c.Signals[name]; ok {
+		return
+	}
+	var lacking []string
+	for _, env := range sortedKeys(c.Environments) {
+		if c.Environments[env] == nil {
+			continue
+		}
+		if _, ok := c.Environments[env].Signals[name]; !ok {
+			lacking = append(lacking, env)
+		}
+	}
+	if len(lacking) == 0 && len(c.Environments) > 0 {
+		return
+	}
+	if len(lacking) < len(c.Environments) {
+		e.add(p, "signal %q is not defined in %s: define it under signals, or in every environment", name, strings.Join(lacking, ", "))
+		return
+	}
+	e.add(p, "signal %q is not defined (known: %v)", name, sortedKeys(c.Signals))
 }
 
 func (env *Environment) validate(e *ValidationError, p string) {
 	checkURL(e, p+".prometheus.url", env.Prometheus.URL)
 	checkURL(e, p+".rust_runtime.url", env.RustRuntime.URL)
 	checkURL(e, p+".legacy_runtime.url", env.LegacyRuntime.URL)
+	checkPath(e, p+".rust_runtime.health_path", env.RustRuntime.HealthPath)
+	checkPath(e, p+".rust_runtime.ready_path", env.RustRuntime.ReadyPath)
+	checkPath(e, p+".legacy_runtime.health_path", env.LegacyRuntime.HealthPath)
+	checkHeaders(e, p+".rust_runtime", env.RustRuntime.Headers, env.RustRuntime.IDTokenFile)
+	checkHeaders(e, p+".legacy_runtime", env.LegacyRuntime.Headers, env.LegacyRuntime.IDTokenFile)
 	if env.Parity.Reports != "" {
 		if _, err := filepath.Match(env.Parity.Reports, ""); err != nil {
 			e.add(p+".parity.reports", "%q is not a valid glob: %v", env.Parity.Reports, err)
 		}
 	}
 	if len(env.Parity.Harness.Argv) > 0 || env.Parity.Harness.HTTP != nil {
-		validateAction(e, p+".parity.harness", &env.Parity.Harness, HarnessValues{Env: env.Name, OutputDir: "/tmp"})
+		validateAction(e, p+".parity.harness", &env.Parity.Harness, env.harnessSample())
 	}
-	a := env.Actuators
-	validateAction(e, p+".actuators.set_rust_write_mode", a.SetRustWriteMode, WriteModeValues{Env: env.Name, Mode: "rust_active"})
-	validateAction(e, p+".actuators.set_legacy_freeze", a.SetLegacyFreeze, FreezeValues{Env: env.Name, Freeze: true})
-	validateAction(e, p+".actuators.route_writes", a.RouteWrites, RouteValues{Env: env.Name, Target: "rust"})
-	validateAction(e, p+".actuators.set_cohort", a.SetCohort, CohortValues{Env: env.Name, Percent: 5})
+	validateAction(e, p+".parity.capture", env.Parity.Capture, env.harnessSample())
+	for _, a := range env.actuators() {
+		validateAction(e, p+".actuators."+a.name, a.action, a.sample)
+	}
 	prev := 0
 	for i, c := range env.Cohorts {
 		if c <= prev || c > 100 {
@@ -86,6 +153,79 @@ func (env *Environment) validate(e *ValidationError, p string) {
 		e.add(p+".cohorts", "the last cohort must be 100 so the rollout ends with every write on rust (got %v)", env.Cohorts)
 	}
 	validateSignals(e, p+".signals", env.Signals)
+}
+
+// namedAction is one of an environment's actuators with the sample values
+// it is validated (and compared across environments) with.
+type namedAction struct {
+	name   string
+	action *Action
+	sample any
+}
+
+func (env *Environment) actuators() []namedAction {
+	a := env.Actuators
+	return []namedAction{
+		{"set_rust_write_mode", a.SetRustWriteMode, WriteModeValues{Env: env.Name, Mode: "rust_active"}},
+		{"set_legacy_freeze", a.SetLegacyFreeze, FreezeValues{Env: env.Name, Freeze: true}},
+		{"route_writes", a.RouteWrites, RouteValues{Env: env.Name, Target: "rust"}},
+		{"set_cohort", a.SetCohort, CohortValues{Env: env.Name, Percent: 5}},
+	}
+}
+
+func (env *Environment) harnessSample() HarnessValues {
+	return HarnessValues{Env: env.Name, OutputDir: "/tmp", Report: "/tmp/parity-report.json", CaptureDir: "/tmp/capture"}
+}
+
+// validateSeparation refuses a production actuator that does exactly what
+// the same actuator of a non-production environment does: one of the two
+// would act on the other's system.
+func (c *Config) validateSeparation(e *ValidationError) {
+	for _, prodName := range sortedKeys(c.Environments) {
+		prod := c.Environments[prodName]
+		if prod == nil || !prod.Production {
+			continue
+		}
+		for _, otherName := range sortedKeys(c.Environments) {
+			other := c.Environments[otherName]
+			if other == nil || other.Production {
+				continue
+			}
+			theirs := other.actuators()
+			for i, mine := range prod.actuators() {
+				if sameCall(mine, theirs[i]) {
+					e.add(fmt.Sprintf("$.environments.%s.actuators.%s", prodName, mine.name),
+						"actuators.%s is identical to %s's: a production step would act on %s (or the reverse); give each environment its own target (e.g. --project)",
+						mine.name, otherName, otherName)
+				}
+			}
+		}
+	}
+}
+
+// sameCall reports whether two actuators, rendered with their own
+// environment's values, would run the same command or send the same request.
+func sameCall(a, b namedAction) bool {
+	if a.action == nil || b.action == nil {
+		return false
+	}
+	x, y := a.action, b.action
+	switch {
+	case len(x.Argv) > 0 && len(y.Argv) > 0:
+		rx, errx := RenderAll(x.Argv, a.sample)
+		ry, erry := RenderAll(y.Argv, b.sample)
+		return errx == nil && erry == nil && slices.Equal(rx, ry)
+	case x.HTTP != nil && y.HTTP != nil:
+		render := func(h *HTTPAction, sample any) (string, bool) {
+			u, err1 := Render(h.URL, sample)
+			body, err2 := Render(h.Body, sample)
+			return strings.ToUpper(h.Method) + " " + u + "\n" + body, err1 == nil && err2 == nil
+		}
+		rx, okx := render(x.HTTP, a.sample)
+		ry, oky := render(y.HTTP, b.sample)
+		return okx && oky && rx == ry && maps.Equal(x.HTTP.Headers, y.HTTP.Headers)
+	}
+	return false
 }
 
 // validateAction checks an actuator renders with its own closed set of values.
@@ -102,10 +242,15 @@ func validateAction(e *ValidationError, p string, a *Action, sample any) {
 		e.add(p, "needs argv or http")
 	case len(a.Argv) > 0:
 		if a.Argv[0] == "" {
-			e.add(p+".argv", "argv[0] is empty: name the program to run")
+			e.add(p+".argv[0]", "argv[0] is empty: name the program to run")
 		}
-		if _, err := RenderAll(a.Argv, sample); err != nil {
-			e.add(p+".argv", "%v (template fields allowed here: %s)", err, templateFields(sample))
+		for i, arg := range a.Argv {
+			if _, err := Render(arg, sample); err != nil {
+				e.add(fmt.Sprintf("%s.argv[%d]", p, i), "%q: %v (template fields allowed here: %s)", arg, err, templateFields(sample))
+			}
+		}
+		if filepath.Base(a.Argv[0]) == "gcloud" && !hasProject(a.Argv) {
+			e.add(p+".argv", "gcloud without --project: it would act on gcloud's default project, so a staging step could change production (or the reverse); add --project=<project>")
 		}
 	default:
 		checkURL(e, p+".http.url", a.HTTP.URL)
@@ -115,6 +260,17 @@ func validateAction(e *ValidationError, p string, a *Action, sample any) {
 			}
 		}
 	}
+}
+
+// hasProject reports whether a gcloud argv names its project, as
+// "--project X" or "--project=X".
+func hasProject(argv []string) bool {
+	for i, a := range argv[1:] {
+		if (a == "--project" && i+2 < len(argv) && argv[i+2] != "") || (strings.HasPrefix(a, "--project=") && a != "--project=") {
+			return true
+		}
+	}
+	return false
 }
 
 func templateFields(sample any) string {
@@ -128,7 +284,7 @@ func templateFields(sample any) string {
 	case CohortValues:
 		return "{{.Env}} {{.Percent}}"
 	case HarnessValues:
-		return "{{.Env}} {{.OutputDir}}"
+		return "{{.Env}} {{.OutputDir}} {{.Report}} {{.CaptureDir}}"
 	}
 	return "{{.Env}}"
 }
@@ -181,6 +337,31 @@ func checkURL(e *ValidationError, p, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		e.add(p, "%q is not an http(s) URL", raw)
+	}
+}
+
+// checkPath refuses a probe path that is not absolute.
+func checkPath(e *ValidationError, p, path string) {
+	if !strings.HasPrefix(path, "/") {
+		e.add(p, "%q must start with / (a path on the runtime's URL)", path)
+	}
+}
+
+// headerName is an HTTP header field name (RFC 9110 token).
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// checkHeaders refuses header names HTTP cannot carry, values with line
+// breaks, and an Authorization header that id_token_file would replace.
+func checkHeaders(e *ValidationError, p string, headers map[string]string, idTokenFile string) {
+	for _, k := range sortedKeys(headers) {
+		switch {
+		case !headerName.MatchString(k):
+			e.add(p+".headers", "%q is not a valid HTTP header name", k)
+		case strings.ContainsAny(headers[k], "\r\n"):
+			e.add(p+".headers."+k, "the value of %s contains a line break", k)
+		case idTokenFile != "" && strings.EqualFold(k, "Authorization"):
+			e.add(p+".headers."+k, "conflicts with id_token_file, which sends Authorization: Bearer <token>: keep one")
+		}
 	}
 }
 
