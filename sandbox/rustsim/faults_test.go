@@ -6,38 +6,6 @@ import (
 	"testing"
 )
 
-const (
-	writes5xx    = `runtime_http_requests_total{kind="write",runtime="rust",status_class="5xx"}`
-	writes2xx    = `runtime_http_requests_total{kind="write",runtime="rust",status_class="2xx"}`
-	reads4xx     = `runtime_http_requests_total{kind="read",runtime="rust",status_class="4xx"}`
-	driftGaps    = `runtime_projection_drift_total{reason_class="sequence_gap",runtime="rust"}`
-	projectionKO = `runtime_projection_write_total{result="error",runtime="rust"}`
-	position     = `runtime_projector_checkpoint_position{runtime="rust"}`
-)
-
-func TestHealthyMetricsExistAndCountAPIRequestsOnly(t *testing.T) {
-	r, _ := newRuntime(t, nil)
-	if v := metricValue(t, r, driftGaps); v != 0 {
-		t.Fatalf("drift series = %v, want a pre-initialised 0", v)
-	}
-	call(t, r, http.MethodGet, "/healthz", "")
-	call(t, r, http.MethodGet, "/readyz", "")
-	createRun(t, r, `{}`)
-	call(t, r, http.MethodGet, "/internal/v1/projectors/drift?topic=run:x:events", "")
-	if v := metricValue(t, r, writes2xx); v != 1 {
-		t.Errorf("write 2xx = %v, want 1", v)
-	}
-	if v := metricValue(t, r, reads4xx); v != 1 {
-		t.Errorf("read 4xx = %v, want 1 (health, readiness and metrics are not API requests)", v)
-	}
-	if metricValue(t, r, `runtime_ready{runtime="rust"}`) != 1 || metricValue(t, r, `runtime_authority_writer_active{runtime="rust"}`) != 1 {
-		t.Error("a healthy active runtime must report ready and writer active")
-	}
-	if lag := metricValue(t, r, `runtime_projection_lag_events{runtime="rust"}`); lag < 0 || lag > 5 {
-		t.Errorf("healthy lag = %v, want 0..5", lag)
-	}
-}
-
 func TestWriteErrorFaultAnswers500AndWritesNothing(t *testing.T) {
 	r, _ := newRuntime(t, nil)
 	id := createRun(t, r, `{}`)
@@ -57,12 +25,6 @@ func TestWriteErrorFaultAnswers500AndWritesNothing(t *testing.T) {
 	if len(events) != 1 {
 		t.Fatalf("run has %d events after failed writes, want 1", len(events))
 	}
-	if v := metricValue(t, r, writes5xx); v != 2 {
-		t.Errorf("write 5xx = %v, want 2", v)
-	}
-	if v := metricValue(t, r, projectionKO); v != 2 {
-		t.Errorf("projection errors = %v, want 2", v)
-	}
 }
 
 func TestNotReadyFault(t *testing.T) {
@@ -70,9 +32,6 @@ func TestNotReadyFault(t *testing.T) {
 	r.SetFaults(Faults{NotReady: true})
 	expect(t, call(t, r, http.MethodGet, "/readyz", ""), 503,
 		`{"status":"not_ready","authority_ready":false,"projector_ready":false,"workers_ready":false,"authority_writer_active":true,"fanout_driver":"memory"}`)
-	if v := metricValue(t, r, `runtime_ready{runtime="rust"}`); v != 0 {
-		t.Errorf("runtime_ready = %v, want 0", v)
-	}
 	if call(t, r, http.MethodGet, "/healthz", "").status != 200 {
 		t.Error("healthz must stay 200 when not ready")
 	}
@@ -96,43 +55,86 @@ func TestDriftEndpointAndFault(t *testing.T) {
 	if resp.status != 200 || !strings.Contains(resp.body, `"topic":"run:`+id+`:events","expected_next_seq":3,"last_seen_seq":2,"incoming_seq":4,"reason":"sequence_gap"`) {
 		t.Fatalf("drift = %d %s", resp.status, resp.body)
 	}
-	if v := metricValue(t, r, driftGaps); v != 2 {
-		t.Errorf("drift counter = %v, want 2", v)
-	}
-	if lag := metricValue(t, r, `runtime_projection_lag_events{runtime="rust"}`); lag < 40 || lag > 200 {
-		t.Errorf("lag while drifting = %v, want 40..200", lag)
-	}
+	// A run written under the fault drifts from its first event.
+	fresh := createRun(t, r, `{}`)
 	r.SetFaults(Faults{})
+	if resp := call(t, r, http.MethodGet, "/internal/v1/projectors/drift?topic=run:"+fresh+":events", ""); resp.status != 200 {
+		t.Errorf("drift of a run created under the fault = %d %s, want 200", resp.status, resp.body)
+	}
 	if call(t, r, http.MethodGet, topic, "").status != 200 {
 		t.Error("drift reports must never be cleared")
 	}
 }
 
-func TestCheckpointRegressionFault(t *testing.T) {
+// lastSeq reads a run's checkpoint last_seq from the endpoint.
+func lastSeq(t *testing.T, r *Runtime, id string) float64 {
+	t.Helper()
+	resp := call(t, r, http.MethodGet, "/internal/v1/projectors/checkpoints/"+id, "")
+	if resp.status != 200 {
+		t.Fatalf("checkpoint of %s = %d %s", id, resp.status, resp.body)
+	}
+	return resp.json(t)["checkpoint"].(map[string]any)["last_seq"].(float64)
+}
+
+func TestCheckpointRegressionFaultServesPositionsGoingBackwards(t *testing.T) {
 	r, _ := newRuntime(t, nil)
 	id := createRun(t, r, `{}`)
 	for range 3 {
 		call(t, r, http.MethodPost, "/internal/v1/runs/"+id+"/events", `{"event_type":"run.step"}`)
 	}
-	if v := metricValue(t, r, position); v != 4 {
-		t.Fatalf("position = %v, want 4 events projected", v)
+	if got := lastSeq(t, r, id); got != 4 {
+		t.Fatalf("healthy last_seq = %v, want 4", got)
 	}
 	r.SetFaults(Faults{CheckpointRegression: true})
-	for range 120 {
-		createRun(t, r, `{}`)
+	for _, want := range []float64{3, 2, 1, 0, 0} {
+		if got := lastSeq(t, r, id); got != want {
+			t.Fatalf("last_seq under the fault = %v, want %v (one lower per read, down to 0)", got, want)
+		}
 	}
-	first := metricValue(t, r, position)
-	second := metricValue(t, r, position)
-	if !(second < first) || first-second != regressionStep {
-		t.Fatalf("position %v then %v, want a drop of %d per scrape", first, second, regressionStep)
-	}
+	// Appending does not undo the regression while the fault is on.
 	call(t, r, http.MethodPost, "/internal/v1/runs/"+id+"/events", `{"event_type":"run.step"}`)
-	cp := call(t, r, http.MethodGet, "/internal/v1/projectors/checkpoints/"+id, "").json(t)["checkpoint"].(map[string]any)
-	if cp["last_seq"] != 3.0 {
-		t.Fatalf("checkpoint last_seq = %v, want 3 (regressed from 4 although seq 5 was appended)", cp["last_seq"])
+	if got := lastSeq(t, r, id); got != 0 {
+		t.Fatalf("last_seq after an append under the fault = %v, want 0", got)
+	}
+	// The run summary and the run itself are untouched: only the checkpoint regresses.
+	if s := call(t, r, http.MethodGet, "/internal/v1/projectors/run-summary/"+id, "").json(t)["summary"].(map[string]any); s["last_seq"] != 5.0 {
+		t.Errorf("summary last_seq = %v, want 5", s["last_seq"])
 	}
 	r.SetFaults(Faults{})
-	if v := metricValue(t, r, position); v != 125 {
-		t.Errorf("position after the fault = %v, want the true 125", v)
+	if got := lastSeq(t, r, id); got != 5 {
+		t.Fatalf("last_seq after the fault = %v, want the true 5", got)
+	}
+}
+
+func TestRestartKeepsProjectionUnlessTheStateFileIsEphemeral(t *testing.T) {
+	for _, c := range []struct {
+		state   string
+		survive bool
+	}{{"", true}, {"durable", true}, {"ephemeral", false}, {" Ephemeral ", false}} {
+		r, _ := newRuntime(t, map[string]string{EnvProjectionState: c.state})
+		r.SetFaults(Faults{Drift: true})
+		old := createRun(t, r, `{}`)
+		r.SetFaults(Faults{})
+		env := r.Env()
+		env["RUNTIME_AUTHORITY_WRITE_MODE"] = "rust_active"
+		if err := r.Restart(env); err != nil {
+			t.Fatal(err)
+		}
+		// A run written after the restart, before any projector read, is kept.
+		fresh := createRun(t, r, `{}`)
+		expect(t, call(t, r, http.MethodGet, "/internal/v1/runs/"+old, ""), 404, `{"error":"not_found"}`)
+		want := map[bool]int{true: 200, false: 404}[c.survive]
+		for _, p := range []string{
+			"/internal/v1/projectors/checkpoints/" + old,
+			"/internal/v1/projectors/run-summary/" + old,
+			"/internal/v1/projectors/drift?topic=run:" + old + ":events",
+		} {
+			if resp := call(t, r, http.MethodGet, p, ""); resp.status != want {
+				t.Errorf("state %q: GET %s after restart = %d %s, want %d", c.state, p, resp.status, resp.body, want)
+			}
+		}
+		if got := lastSeq(t, r, fresh); got != 1 {
+			t.Errorf("state %q: new run's checkpoint = %v, want 1", c.state, got)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package rustsim
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 type checkpoint struct {
 	Topic         string     `json:"topic"`
@@ -27,14 +30,29 @@ type driftReport struct {
 	DetectedAt      chronoTime `json:"detected_at"`
 }
 
-// projection is the projector's state. It stands for the runtime's
-// projection-state file, so it outlives a simulated restart while runs do
-// not. Drift reports are never cleared, as in the runtime.
+// projection is the projector's state: it stands for the runtime's
+// projection-state file. Drift reports are never cleared, as in the runtime.
+//
+// Across a simulated restart (Restart, i.e. every mode change) runs and
+// workers are always lost: they live in memory only. The projection
+// survives when the state file does, which is the simulation's default;
+// a process started with RUSTSIM_PROJECTION_STATE=ephemeral stands for a
+// state file on an instance's own disk (e.g. Cloud Run's in-memory file
+// system), so that process starts with no checkpoints, run summaries or
+// drift reports: every earlier run's checkpoint and summary then 404, as a
+// "checkpoint file lost on restart" looks from outside. The loss is applied
+// lazily, by syncProjection, before the projector endpoints answer.
 type projection struct {
 	checkpoints map[string]checkpoint
 	summaries   map[string]runSummary
 	drift       map[string]driftReport
 	projected   uint64 // events projected in total: the checkpoint position
+
+	// served is the last_seq last answered per topic by the checkpoint
+	// endpoint while the checkpoint-regression fault was on.
+	served map[string]uint64
+	// owner is the process the state was last synchronised with.
+	owner *process
 }
 
 func newProjection() *projection {
@@ -42,15 +60,108 @@ func newProjection() *projection {
 		checkpoints: map[string]checkpoint{},
 		summaries:   map[string]runSummary{},
 		drift:       map[string]driftReport{},
+		served:      map[string]uint64{},
 	}
+}
+
+// EnvProjectionState is the simulation-only variable that says whether the
+// projection-state file survives a restart: "ephemeral" loses it; anything
+// else (or unset) keeps it. The real runtime has no such variable: there it
+// depends on where the file is stored.
+const EnvProjectionState = "RUSTSIM_PROJECTION_STATE"
+
+// projectionEphemeral reports whether a process started with env loses the
+// projection state of the processes before it.
+func projectionEphemeral(env map[string]string) bool {
+	return strings.EqualFold(strings.TrimSpace(env[EnvProjectionState]), "ephemeral")
+}
+
+// syncProjection applies a restart to the projection: when the running
+// process is not the one the state was last used with and it started
+// without the state file, everything projected for runs and workers of
+// earlier processes is dropped (the current process's own, projected
+// since its start, stays: runs are never deleted from a process, so an
+// entry whose run or worker the process does not hold is an earlier
+// process's). Idempotent. Caller holds r.mu.
+func (r *Runtime) syncProjection() {
+	p := r.proj
+	if p.owner == r.proc {
+		return
+	}
+	p.owner = r.proc
+	if !projectionEphemeral(r.proc.env) {
+		return
+	}
+	current := func(topic string) bool {
+		if id, ok := topicID(topic, "run:", ":events"); ok {
+			return r.proc.runs[id] != nil
+		}
+		if id, ok := topicID(topic, "worker:", ":lifecycle"); ok {
+			return r.proc.workers[id] != nil
+		}
+		return false
+	}
+	p.projected = 0
+	for topic, cp := range p.checkpoints {
+		if current(topic) {
+			p.projected += cp.LastSeq
+			continue
+		}
+		delete(p.checkpoints, topic)
+		delete(p.served, topic)
+	}
+	for topic := range p.drift {
+		if !current(topic) {
+			delete(p.drift, topic)
+		}
+	}
+	for runID := range p.summaries {
+		if r.proc.runs[runID] == nil {
+			delete(p.summaries, runID)
+		}
+	}
+}
+
+// topicID cuts the id out of a topic named prefix+id+suffix.
+func topicID(topic, prefix, suffix string) (string, bool) {
+	rest, ok := strings.CutPrefix(topic, prefix)
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, suffix)
+}
+
+// servedCheckpoint is the checkpoint the endpoint answers for topic. Under
+// the checkpoint-regression fault every read answers a last_seq one below
+// the last one served (or below the true one, if lower), down to 0, as a
+// projector whose position goes backwards looks from outside; without the
+// fault the true checkpoint is served again. Caller holds r.mu.
+func (r *Runtime) servedCheckpoint(topic string) (checkpoint, bool) {
+	p := r.proj
+	cp, ok := p.checkpoints[topic]
+	if !ok {
+		return checkpoint{}, false
+	}
+	if !r.faults.CheckpointRegression {
+		delete(p.served, topic)
+		return cp, true
+	}
+	last, ok := p.served[topic]
+	if !ok || last > cp.LastSeq {
+		last = cp.LastSeq
+	}
+	cp.LastSeq = last - min(last, 1)
+	p.served[topic] = cp.LastSeq
+	return cp, true
 }
 
 func runTopic(runID string) string       { return "run:" + runID + ":events" }
 func workerTopic(workerID string) string { return "worker:" + workerID + ":lifecycle" }
 
 // applyRunEvent projects one run event. Under the drift fault it records a
-// sequence gap for the topic and reports true; under the checkpoint fault
-// the run's checkpoint moves backwards instead of forwards.
+// sequence gap for the topic and reports true. The checkpoint always moves
+// forwards here: the regression fault acts on what the endpoint serves
+// (servedCheckpoint) and on the position metric.
 func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time.Time) (drifted bool) {
 	topic := runTopic(runID)
 	if f.Drift {
@@ -59,11 +170,7 @@ func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time
 			Reason: "sequence_gap", DetectedAt: chronoTime(now),
 		}
 	}
-	lastSeq := ev.Seq
-	if prev, ok := p.checkpoints[topic]; ok && f.CheckpointRegression {
-		lastSeq = prev.LastSeq - min(prev.LastSeq, 1)
-	}
-	p.checkpoints[topic] = checkpoint{Topic: topic, LastSeq: lastSeq, LastEventType: ev.EventType, UpdatedAt: chronoTime(now)}
+	p.checkpoints[topic] = checkpoint{Topic: topic, LastSeq: ev.Seq, LastEventType: ev.EventType, UpdatedAt: chronoTime(now)}
 
 	s, ok := p.summaries[runID]
 	if !ok {
