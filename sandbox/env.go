@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/openagents/cockpit/sandbox/legacysim"
 	"github.com/openagents/cockpit/sandbox/promstore"
 	"github.com/openagents/cockpit/sandbox/rustsim"
+	"github.com/openagents/cockpit/sandbox/simmetrics"
 )
 
 // env is one simulated environment: its runtimes, its Prometheus, its
@@ -26,8 +29,12 @@ type env struct {
 	store   *promstore.Store
 	traffic *traffic
 	parity  *parityLoop
+	// platform is Cloud Run's view of the environment's services; khala is
+	// the projection telemetry, exported on the legacy target.
+	platform *simmetrics.CloudRun
+	khala    *simmetrics.Khala
 
-	rustURL, legacyURL, promURL, harnessURL string
+	rustURL, legacyURL, promURL, platformURL string
 
 	// deploy serialises controls, as a deploy pipeline does.
 	deploy sync.Mutex
@@ -36,6 +43,10 @@ type env struct {
 	cohort  int // percent of writes routed to rust: 0 = legacy, 100 = rust
 	faults  map[string]bool
 	applied []AppliedControl
+	// revisions are the serving revision of each Cloud Run service, deploys
+	// how many revisions it has had.
+	revisions map[string]string
+	deploys   map[string]int
 }
 
 // AppliedControl is one control as the world saw it, for `ctl state`.
@@ -133,13 +144,18 @@ func (e *env) setEnv(ctx context.Context, runtime, key, value string) error {
 			if err := e.rust.Restart(next); err != nil {
 				return fmt.Errorf("new revision failed to start, the old one keeps serving: %w", err)
 			}
+			e.newRevision(serviceRust)
 			return nil
 		})
 	case "legacy":
 		return e.control(ctx, desc, func() error {
 			next := e.legacy.Env()
 			next[key] = value
-			return e.legacy.Restart(next)
+			if err := e.legacy.Restart(next); err != nil {
+				return err
+			}
+			e.newRevision(serviceLegacy)
+			return nil
 		})
 	}
 	return fmt.Errorf("unknown runtime %q (rust or legacy)", runtime)
@@ -194,6 +210,7 @@ func (e *env) setFault(name string, on bool) error {
 		Drift: f[FaultDrift], CheckpointRegression: f[FaultCheckpointRegression]})
 	e.legacy.SetFaults(legacysim.Faults{WriteErrorRatio: errorRatio, IgnoreFreeze: f[FaultLegacyNotFrozen]})
 	e.store.SetOutage(f[FaultPrometheusOutage])
+	e.store.SetScrapesStopped(f[FaultScrapesStopped])
 	slow := time.Duration(0)
 	if f[FaultPrometheusSlow] {
 		slow = 3 * time.Second
@@ -203,6 +220,110 @@ func (e *env) setFault(name string, on bool) error {
 		e.parity.kick()
 	}
 	return nil
+}
+
+// The Cloud Run services of the world's topology, the one `cockpit config
+// example` assumes: each runtime's own service (every request it answers,
+// probes included), and runtime-writes, the write path the control plane
+// sends every write through, split between a Rust and a legacy revision.
+const (
+	serviceRust   = "runtime"
+	serviceLegacy = "runtime-legacy"
+	serviceWrites = "runtime-writes"
+)
+
+// The runtime-writes revisions. Routing writes (route-writes, cohort) moves
+// traffic between these two revisions and creates none, as
+// `gcloud run services update-traffic` does, so they stay 00001.
+const (
+	writesRevisionRust   = "runtime-writes-rust-00001"
+	writesRevisionLegacy = "runtime-writes-legacy-00001"
+)
+
+// newRevision names the next revision of service as Cloud Run does,
+// <service>-<5-digit sequence>-<3 random letters>, and makes it the one
+// serving. Each redeploy (set-env) is one.
+func (e *env) newRevision(service string) {
+	letters := make([]byte, 3)
+	for i := range letters {
+		letters[i] = byte('a' + rand.IntN(26))
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.deploys[service]++
+	e.revisions[service] = fmt.Sprintf("%s-%05d-%s", service, e.deploys[service], letters)
+}
+
+func (e *env) revision(service string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.revisions[service]
+}
+
+// serveAs puts h behind the Cloud Run service: every request it answers is
+// counted under the serving revision, and every write it accepts (or fails
+// to persist) is a projection write in the Khala telemetry.
+func (e *env) serveAs(service string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, req)
+		status := rec.answered()
+		e.platform.Count(service, e.revision(service), status)
+		if req.Method == http.MethodPost {
+			e.project(req.URL.Path, status)
+		}
+	})
+}
+
+// project feeds one write's outcome to the projection telemetry: an
+// accepted write is one projected write with its lag (0–5 events, 40–200
+// and a sequence gap under the drift fault); a 500 is a failed projection
+// write (both runtimes' injected 500s are persistence failures). Refusals
+// (4xx, a frozen runtime's 410 or 503) project nothing.
+func (e *env) project(path string, status int) {
+	projection := simmetrics.ProjectionRunSummary
+	if strings.Contains(path, "/workers") {
+		projection = simmetrics.ProjectionWorkerSummary
+	}
+	switch {
+	case status >= 200 && status < 300:
+		drift := e.faultOn(FaultDrift)
+		lag := float64(rand.IntN(6))
+		if drift {
+			lag = float64(40 + rand.IntN(161))
+		}
+		e.khala.Write(projection, lag, drift)
+	case status == http.StatusInternalServerError:
+		e.khala.Failure(projection, simmetrics.ReasonPersistenceError)
+	}
+}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// answered is the status sent; a handler that wrote nothing answered 200.
+func (s *statusRecorder) answered() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
 }
 
 // parseAssignment splits KEY=VALUE as gcloud's --update-env-vars does.

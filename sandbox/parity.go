@@ -13,9 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/openagents/cockpit/sandbox/harness"
 	"github.com/openagents/cockpit/sandbox/rustsim"
 )
@@ -25,6 +22,7 @@ import (
 // Rust instance, captures the run's four artifacts, mirrors them as the
 // legacy capture (perturbed under the critical-parity fault), compares them
 // with the real harness's rules and writes a report, on a timer and on demand.
+// Like the real harness it exports no metric: the reports are the output.
 type parityLoop struct {
 	env       *env
 	reportDir string
@@ -33,11 +31,6 @@ type parityLoop struct {
 
 	shadow    *rustsim.Runtime
 	shadowURL string
-
-	registry *prometheus.Registry
-	diffs    *prometheus.GaugeVec
-	allow    prometheus.Gauge
-	reports  *prometheus.CounterVec
 
 	mu       sync.Mutex // one run at a time
 	scenario int
@@ -54,25 +47,8 @@ type ParityRun struct {
 }
 
 func newParityLoop(e *env, reportDir string, log *slog.Logger) *parityLoop {
-	p := &parityLoop{env: e, reportDir: reportDir, log: log.With("env", e.name, "component", "harness"),
-		client: &http.Client{Timeout: 5 * time.Second}, registry: prometheus.NewRegistry(), kickCh: make(chan struct{}, 1)}
-	p.diffs = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "runtime_parity_diffs",
-		Help: "Diffs in the newest shadow parity report, by severity."}, []string{"severity"})
-	p.allow = prometheus.NewGauge(prometheus.GaugeOpts{Name: "runtime_parity_gate_allow",
-		Help: "1 when the newest shadow parity report's gate is allow, 0 when block."})
-	p.reports = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runtime_parity_reports_total",
-		Help: "Shadow parity reports written, by gate decision."}, []string{"decision"})
-	p.registry.MustRegister(p.diffs, p.allow, p.reports)
-	for _, d := range []string{"allow", "block"} {
-		p.reports.WithLabelValues(d)
-	}
-	return p
-}
-
-func (p *parityLoop) metricsHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(p.registry, promhttp.HandlerOpts{}))
-	return mux
+	return &parityLoop{env: e, reportDir: reportDir, log: log.With("env", e.name, "component", "harness"),
+		client: &http.Client{Timeout: 5 * time.Second}, kickCh: make(chan struct{}, 1)}
 }
 
 // start brings up the private shadow instance, writes a first report so the
@@ -171,14 +147,6 @@ func (p *parityLoop) runOnce(ctx context.Context) (ParityRun, error) {
 	if err != nil {
 		return ParityRun{}, err
 	}
-	p.diffs.WithLabelValues("critical").Set(float64(report.Totals.Critical))
-	p.diffs.WithLabelValues("warning").Set(float64(report.Totals.Warning))
-	allow := 0.0
-	if report.Gate.Decision == "allow" {
-		allow = 1
-	}
-	p.allow.Set(allow)
-	p.reports.WithLabelValues(report.Gate.Decision).Inc()
 	p.prune()
 	return ParityRun{Path: path, Decision: report.Gate.Decision, Reason: report.Gate.Reason,
 		Critical: report.Totals.Critical, Warning: report.Totals.Warning}, nil

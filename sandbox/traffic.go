@@ -15,7 +15,10 @@ import (
 
 // traffic is a control plane writing through whichever runtime is the
 // write target: runs with events that finish as succeeded, failed or
-// cancelled on Rust, worker registrations on legacy, and some reads.
+// cancelled on Rust, worker registrations on legacy, and some reads. Every
+// write goes through the runtime-writes service: the platform counts it
+// there under the revision of the runtime that answered, with its status.
+// Reads go to the runtimes' own services.
 type traffic struct {
 	env    *env
 	every  time.Duration
@@ -66,7 +69,7 @@ func (t *traffic) rustWrite(ctx context.Context) {
 			} `json:"run"`
 		}
 		body := map[string]any{"worker_id": "control-plane", "metadata": map[string]any{"source": "rehearsal-traffic"}}
-		if status := t.call(ctx, http.MethodPost, t.env.rustURL+"/internal/v1/runs", body, nil, &created); status == http.StatusCreated {
+		if status := t.write(ctx, writesRevisionRust, t.env.rustURL+"/internal/v1/runs", body, nil, &created); status == http.StatusCreated {
 			t.open = append(t.open, openRun{id: created.Run.ID})
 		}
 		return
@@ -80,7 +83,7 @@ func (t *traffic) rustWrite(ctx context.Context) {
 		status := []string{"succeeded", "succeeded", "succeeded", "succeeded", "failed", "cancelled"}[t.rng.IntN(6)]
 		event = map[string]any{"event_type": "run.finished", "payload": map[string]any{"status": status}}
 	}
-	status := t.call(ctx, http.MethodPost, t.env.rustURL+"/internal/v1/runs/"+r.id+"/events", event, nil, nil)
+	status := t.write(ctx, writesRevisionRust, t.env.rustURL+"/internal/v1/runs/"+r.id+"/events", event, nil, nil)
 	switch {
 	case status == http.StatusNotFound || (finished && status == http.StatusOK) || status == http.StatusBadRequest:
 		// Finished, or lost in a restart (runs live in memory only): forget it.
@@ -93,7 +96,18 @@ func (t *traffic) rustWrite(ctx context.Context) {
 // legacyWrite registers a worker on legacy, signed like the control plane.
 func (t *traffic) legacyWrite(ctx context.Context) {
 	body := map[string]any{"worker_id": fmt.Sprintf("traffic-%d", t.seq), "metadata": map[string]any{"source": "rehearsal-traffic"}}
-	t.call(ctx, http.MethodPost, t.env.legacyURL+"/internal/v1/codex/workers", body, t.sign(), nil)
+	t.write(ctx, writesRevisionLegacy, t.env.legacyURL+"/internal/v1/codex/workers", body, t.sign(), nil)
+}
+
+// write POSTs one write through runtime-writes' revision of the runtime at
+// url and returns its status (0 on a transport error, which no revision
+// answered and the platform does not count).
+func (t *traffic) write(ctx context.Context, revision, url string, body any, h http.Header, out any) int {
+	status := t.call(ctx, http.MethodPost, url, body, h, out)
+	if status != 0 {
+		t.env.platform.Count(serviceWrites, revision, status)
+	}
+	return status
 }
 
 func (t *traffic) read(ctx context.Context) {

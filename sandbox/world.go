@@ -24,6 +24,7 @@ import (
 	"github.com/openagents/cockpit/sandbox/legacysim"
 	"github.com/openagents/cockpit/sandbox/promstore"
 	"github.com/openagents/cockpit/sandbox/rustsim"
+	"github.com/openagents/cockpit/sandbox/simmetrics"
 )
 
 // Environments are the world's two environments, in rollout order.
@@ -160,7 +161,11 @@ func (w *World) makeDir() error {
 }
 
 func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
-	e := &env{name: name, production: name == "production", world: w, faults: map[string]bool{}}
+	e := &env{name: name, production: name == "production", world: w, faults: map[string]bool{},
+		revisions: map[string]string{}, deploys: map[string]int{},
+		platform: simmetrics.NewCloudRun(), khala: simmetrics.NewKhala()}
+	e.newRevision(serviceRust)
+	e.newRevision(serviceLegacy)
 	var err error
 	// Before the cutover the legacy runtime is the authority and Rust runs frozen in shadow.
 	if e.rust, err = rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}}); err != nil {
@@ -170,27 +175,31 @@ func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
 		"LEGACY_RUNTIME_WRITE_FREEZE": "false", "RUNTIME_SIGNATURE_SECRET": string(w.secret)}}); err != nil {
 		return nil, err
 	}
-	if e.rustURL, err = w.serve(e.rust.Handler()); err != nil {
+	// The Khala projection telemetry is the legacy app's: it is on the legacy target.
+	if err := e.legacy.RegisterTelemetry(e.khala.Collectors()...); err != nil {
 		return nil, err
 	}
-	if e.legacyURL, err = w.serve(e.legacy.Handler()); err != nil {
+	if e.rustURL, err = w.serve(e.serveAs(serviceRust, e.rust.Handler())); err != nil {
+		return nil, err
+	}
+	if e.legacyURL, err = w.serve(e.serveAs(serviceLegacy, e.legacy.Handler())); err != nil {
+		return nil, err
+	}
+	if e.platformURL, err = w.serve(e.platform.Handler()); err != nil {
 		return nil, err
 	}
 	e.parity = newParityLoop(e, filepath.Join(w.dir, "reports", name), w.opts.Logger)
-	if e.harnessURL, err = w.serve(e.parity.metricsHandler()); err != nil {
-		return nil, err
-	}
 	if err := e.parity.start(ctx); err != nil {
 		return nil, err
 	}
+	var targets []promstore.Target
+	for job, hp := range e.metricsTargets() {
+		targets = append(targets, promstore.Target{Job: job, Instance: hp, URL: "http://" + hp + "/metrics", Labels: map[string]string{"env": name}})
+	}
 	store, err := promstore.Open(promstore.Options{
 		ScrapeInterval: w.opts.ScrapeInterval,
-		Targets: []promstore.Target{
-			{Job: "rust-runtime", Instance: hostPort(e.rustURL), URL: e.rustURL + "/metrics", Labels: map[string]string{"env": name}},
-			{Job: "legacy-runtime", Instance: hostPort(e.legacyURL), URL: e.legacyURL + "/metrics", Labels: map[string]string{"env": name}},
-			{Job: "shadow-harness", Instance: hostPort(e.harnessURL), URL: e.harnessURL + "/metrics", Labels: map[string]string{"env": name}},
-		},
-		Logger: w.opts.Logger.With("env", name, "component", "promstore"),
+		Targets:        targets,
+		Logger:         w.opts.Logger.With("env", name, "component", "promstore"),
 	})
 	if err != nil {
 		return nil, err
@@ -205,6 +214,19 @@ func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
 	w.goRun(func() { e.traffic.run(ctx) })
 	return e, nil
 }
+
+// metricsTargets are the host:port of the environment's scrape targets, by
+// job: the legacy runtime (its telemetry) and the platform (Cloud Run's
+// request counts). The Rust runtime exports no metrics, so it is not one.
+func (e *env) metricsTargets() map[string]string {
+	return map[string]string{jobLegacy: hostPort(e.legacyURL), jobPlatform: hostPort(e.platformURL)}
+}
+
+// The scrape jobs of the world's Prometheus.
+const (
+	jobLegacy   = "legacy-runtime"
+	jobPlatform = "platform"
+)
 
 func (w *World) goRun(f func()) {
 	w.wg.Add(1)
@@ -251,12 +273,9 @@ func (w *World) RuntimeURLs(env string) (rust, legacy string) {
 	return e.rustURL, e.legacyURL
 }
 
-// MetricsTargets are the host:port of one environment's scrape targets
-// (rust, legacy, harness), for a real Prometheus to scrape the same world.
-func (w *World) MetricsTargets(env string) map[string]string {
-	e := w.envs[env]
-	return map[string]string{"rust-runtime": hostPort(e.rustURL), "legacy-runtime": hostPort(e.legacyURL), "shadow-harness": hostPort(e.harnessURL)}
-}
+// MetricsTargets are the host:port of one environment's scrape targets by
+// job (legacy-runtime, platform), for a real Prometheus to scrape the same world.
+func (w *World) MetricsTargets(env string) map[string]string { return w.envs[env].metricsTargets() }
 
 // Secret is the legacy runtime's signature secret in this world.
 func (w *World) Secret() []byte { return w.secret }

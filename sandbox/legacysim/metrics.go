@@ -2,6 +2,7 @@ package legacysim
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -9,42 +10,45 @@ import (
 	"github.com/openagents/cockpit/sandbox/simmetrics"
 )
 
-// metrics is the node's Prometheus surface (sandbox defaults for the
-// cockpit's configurable queries), every series labelled runtime="legacy".
+// metrics is the node's Prometheus surface, the legacy telemetry under the
+// names the repo's alert rules use (runtime-facts §6):
+// phoenix_endpoint_stop_duration, a summary without quantiles (so only
+// _count and _sum) in milliseconds, tagged status_class alone: which runtime
+// answered comes from the scrape target's labels. Other telemetry of the
+// node (the Khala projection metrics) is registered by whoever drives it.
 type metrics struct {
 	registry *prometheus.Registry
-	requests *simmetrics.Requests
+	endpoint *prometheus.SummaryVec
 	serve    http.Handler
 }
 
-func newMetrics(r *Runtime) *metrics {
-	labels := prometheus.Labels{"runtime": "legacy"}
+func newMetrics() *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
-		requests: simmetrics.NewRequests("legacy"),
+		endpoint: prometheus.NewSummaryVec(prometheus.SummaryOpts{
+			Name: "phoenix_endpoint_stop_duration",
+			Help: "Time the Phoenix endpoint took to answer a request, in milliseconds.",
+		}, []string{"status_class"}),
 	}
-	gauge := func(name, help string, f func() bool) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, func() float64 {
-			if f() {
-				return 1
-			}
-			return 0
-		})
-	}
-	m.registry.MustRegister(m.requests.Collector(),
-		gauge("runtime_ready", "1 when health answers ok.", func() bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return !r.faults.NotReady
-		}),
-		gauge("runtime_authority_writer_active", "1 unless the node reports its writes frozen.", func() bool { return !r.Frozen() }),
-		gauge("runtime_legacy_write_freeze", "1 when the node reports its writes frozen.", r.Frozen),
-	)
+	m.registry.MustRegister(m.endpoint)
 	m.serve = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 	return m
 }
 
 func (m *metrics) handler() http.Handler { return m.serve }
 
-// count records one request; POST is a write, everything else a read.
-func (m *metrics) count(method string, status int) { m.requests.Count(method, status) }
+// observe records one request the endpoint answered.
+func (m *metrics) observe(status int, took time.Duration) {
+	m.endpoint.WithLabelValues(simmetrics.StatusClass(status)).Observe(float64(took) / float64(time.Millisecond))
+}
+
+// RegisterTelemetry adds collectors to the node's /metrics, as the legacy
+// app's telemetry reporter exports every metric the app defines.
+func (r *Runtime) RegisterTelemetry(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := r.metrics.registry.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

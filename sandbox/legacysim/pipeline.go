@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/openagents/cockpit/legacyauth"
 )
@@ -41,8 +42,9 @@ func (r *Runtime) serve(w http.ResponseWriter, req *http.Request) {
 		r.metrics.handler().ServeHTTP(w, req)
 		return
 	}
+	start := time.Now()
 	rp := r.pipeline(req)
-	r.metrics.count(req.Method, rp.status)
+	r.metrics.observe(rp.status, time.Since(start))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(rp.status)
 	_, _ = w.Write(encode(rp.body))

@@ -40,7 +40,7 @@ type Faults struct {
 	WriteErrorRatio float64
 	// NotReady makes health answer 503 degraded.
 	NotReady bool
-	// IgnoreFreeze keeps reporting the freeze (Frozen, the metric) while
+	// IgnoreFreeze keeps reporting the freeze (Frozen, ctl state) while
 	// writes still go through: the "legacy not frozen" scenario.
 	IgnoreFreeze bool
 }
@@ -76,7 +76,7 @@ func New(opts Options) (*Runtime, error) {
 	if err := r.boot(opts.Env); err != nil {
 		return nil, err
 	}
-	r.metrics = newMetrics(r)
+	r.metrics = newMetrics()
 	r.handler = http.HandlerFunc(r.serve)
 	return r, nil
 }

@@ -57,6 +57,9 @@ func (s *Store) scrapeRound(ctx context.Context, client *http.Client) bool {
 	if s.closed || ctx.Err() != nil {
 		return false
 	}
+	if s.stopped.Load() {
+		return true
+	}
 	var wg sync.WaitGroup
 	for _, t := range s.targets {
 		wg.Go(func() { s.scrape(ctx, client, t) })

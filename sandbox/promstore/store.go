@@ -79,8 +79,9 @@ type Store struct {
 	life   sync.RWMutex
 	closed bool
 
-	outage atomic.Bool
-	slow   atomic.Int64 // time.Duration
+	outage  atomic.Bool
+	slow    atomic.Int64 // time.Duration
+	stopped atomic.Bool
 }
 
 // Open creates the TSDB and the engine. It does not scrape: call Run.
@@ -183,6 +184,12 @@ func (s *Store) Close() error {
 // on, so data is there again on recovery, as with a Prometheus whose API
 // was unreachable but whose scrapes continued.
 func (s *Store) SetOutage(down bool) { s.outage.Store(down) }
+
+// SetScrapesStopped stops (or resumes) ingestion: while stopped, no target
+// is scraped and nothing is appended, not even up or stale markers, as when
+// a Prometheus's scrape loop is wedged; queries still answer, from the
+// samples already stored, so the newest sample's timestamp stops advancing.
+func (s *Store) SetScrapesStopped(stopped bool) { s.stopped.Store(stopped) }
 
 // SetSlow delays every HTTP response by d (0 turns it off). A client that
 // gives up first gets nothing.

@@ -4,10 +4,13 @@ import (
 	"net/http"
 )
 
-// routes wires the API like the runtime's build_router. /healthz, /readyz
-// and /metrics are served beside the API and are not counted as API requests.
+// routes wires the API like the runtime's build_router, /healthz and
+// /readyz included. There is no /metrics: the runtime exports no Prometheus
+// metrics (runtime-facts §6), so that path is an unknown path, 404.
 func (r *Runtime) routes() http.Handler {
 	api := &router{}
+	api.add(http.MethodGet, "/healthz", r.health)
+	api.add(http.MethodGet, "/readyz", r.readiness)
 	api.add(http.MethodPost, "/internal/v1/runs", r.startRun)
 	api.add(http.MethodGet, "/internal/v1/runs/:run_id", r.getRun)
 	api.add(http.MethodPost, "/internal/v1/runs/:run_id/events", r.appendRunEvent)
@@ -24,24 +27,7 @@ func (r *Runtime) routes() http.Handler {
 	api.add(http.MethodPost, "/internal/v1/workers/:worker_id/heartbeat", r.heartbeatWorker)
 	api.add(http.MethodPost, "/internal/v1/workers/:worker_id/status", r.transitionWorker)
 	api.add(http.MethodGet, "/internal/v1/workers/:worker_id/checkpoint", r.getWorkerCheckpoint)
-	counted := r.metrics.countRequests(api)
-
-	ops := &router{}
-	ops.add(http.MethodGet, "/healthz", r.health)
-	ops.add(http.MethodGet, "/readyz", r.readiness)
-	metricsHandler := r.metrics.handler()
-	ops.add(http.MethodGet, "/metrics", func(w http.ResponseWriter, req *http.Request, _ params) {
-		metricsHandler.ServeHTTP(w, req)
-	})
-
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		switch req.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
-			ops.ServeHTTP(w, req)
-		default:
-			counted.ServeHTTP(w, req)
-		}
-	})
+	return api
 }
 
 // locked runs f under the runtime's lock and writes its reply afterwards.
@@ -83,11 +69,9 @@ func (r *Runtime) guardWrite() *apiError {
 	return nil
 }
 
-// failWrite answers an injected write failure, counted as a failed
-// projection write, as a projector error surfaces in the runtime.
-// Caller holds r.mu.
+// failWrite answers an injected write failure, as a projector error
+// surfaces in the runtime. Caller holds r.mu.
 func (r *Runtime) failWrite() reply {
-	r.metrics.projectionKO.Inc()
 	return errInternal("projector failure: projector persistence error: simulated write failure").reply()
 }
 

@@ -13,10 +13,7 @@ type runResponse struct {
 // projectRun feeds one committed run event to the projector and the
 // fanout hub. Caller holds r.mu.
 func (r *Runtime) projectRun(runID string, ev runEvent, now time.Time) {
-	if r.proj.applyRunEvent(runID, ev, r.faults, now) {
-		r.metrics.drift.WithLabelValues("sequence_gap").Inc()
-	}
-	r.metrics.projectionOK.Inc()
+	r.proj.applyRunEvent(runID, ev, r.faults, now)
 	r.proc.fanout.publish(runTopic(runID), ev.Seq)
 }
 

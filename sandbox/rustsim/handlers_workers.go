@@ -28,7 +28,6 @@ func ownerFromBody(b *jsonBody) (workerOwner, *rejection) {
 func (r *Runtime) recordWorkerEvent(wk *worker, eventType string, now time.Time) {
 	seq := wk.bump(now)
 	r.proj.applyWorkerEvent(wk.WorkerID, seq, eventType, now)
-	r.metrics.projectionOK.Inc()
 	r.proc.fanout.publish(workerTopic(wk.WorkerID), seq)
 }
 

@@ -45,15 +45,13 @@ type Faults struct {
 // Runtime is one simulated runtime service. It is safe for concurrent use.
 type Runtime struct {
 	now     func() time.Time
-	metrics *metrics
 	handler http.Handler
 
-	mu         sync.Mutex
-	proc       *process
-	proj       *projection
-	faults     Faults
-	rng        *rand.Rand
-	regression uint64 // how far the checkpoint position metric has been pulled back
+	mu     sync.Mutex
+	proc   *process
+	proj   *projection
+	faults Faults
+	rng    *rand.Rand
 }
 
 // process is what a restart throws away: the env it was started with and
@@ -85,7 +83,6 @@ func New(opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	r.proc = proc
-	r.metrics = newMetrics(r)
 	r.handler = r.routes()
 	return r, nil
 }
@@ -156,18 +153,14 @@ func (r *Runtime) Env() map[string]string {
 	return maps.Clone(r.proc.env)
 }
 
-// SetFaults replaces the injected faults. Turning CheckpointRegression off
-// lets the checkpoint position metric recover to the true position.
+// SetFaults replaces the injected faults.
 func (r *Runtime) SetFaults(f Faults) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.faults = f
-	if !f.CheckpointRegression {
-		r.regression = 0
-	}
 }
 
-// Handler serves the runtime's HTTP API and /metrics.
+// Handler serves the runtime's HTTP API (no /metrics: it exports none).
 func (r *Runtime) Handler() http.Handler { return r.handler }
 
 // writeFails rolls the injected write-error dice. Caller holds r.mu.
