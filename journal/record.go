@@ -25,20 +25,23 @@ const (
 // Record is one line of the journal. Every field but Time and Kind is
 // optional and left out of the JSON when empty.
 type Record struct {
-	Time       time.Time `json:"time"`
-	Kind       string    `json:"kind"`
-	Env        string    `json:"env,omitempty"`
-	Operator   string    `json:"operator,omitempty"`
-	Host       string    `json:"host,omitempty"`
-	ConfigHash string    `json:"config_hash,omitempty"`
-	Step       string    `json:"step,omitempty"`
-	Check      string    `json:"check,omitempty"`
-	Verdict    string    `json:"verdict,omitempty"`
-	Evidence   string    `json:"evidence,omitempty"`
-	Message    string    `json:"message,omitempty"`
-	Reason     string    `json:"reason,omitempty"`
-	Argv       []string  `json:"argv,omitempty"`
-	OK         *bool     `json:"ok,omitempty"`
+	Time     time.Time `json:"time"`
+	Kind     string    `json:"kind"`
+	Env      string    `json:"env,omitempty"`
+	Operator string    `json:"operator,omitempty"`
+	Host     string    `json:"host,omitempty"`
+	// PID is the acting process, on approvals: with Host it tells a step
+	// still running from one whose process died mid-way.
+	PID        int      `json:"pid,omitempty"`
+	ConfigHash string   `json:"config_hash,omitempty"`
+	Step       string   `json:"step,omitempty"`
+	Check      string   `json:"check,omitempty"`
+	Verdict    string   `json:"verdict,omitempty"`
+	Evidence   string   `json:"evidence,omitempty"`
+	Message    string   `json:"message,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Argv       []string `json:"argv,omitempty"`
+	OK         *bool    `json:"ok,omitempty"`
 }
 
 // Path is where an environment's journal lives: <state_dir>/<env>/journal.jsonl.

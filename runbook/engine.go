@@ -52,6 +52,10 @@ type Engine struct {
 	freeze freezeCache
 	parity checks.ParityReader
 
+	host    string
+	history *historyReader
+	staging map[string]*historyReader // production only: each non-production environment's journal
+
 	mu       sync.Mutex
 	verdicts map[string]string // last journaled verdict per item / incident
 }
@@ -96,7 +100,19 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	probes.Timeout = cfg.QueryTimeout.D()
 	items := RunbookItems()
 	r := environment.Database.Roles
+	host, _ := os.Hostname()
+	staging := map[string]*historyReader{}
+	if environment.Production {
+		for name, other := range cfg.Environments {
+			if other != nil && !other.Production {
+				staging[name] = newHistoryReader(journal.Path(cfg.StateDir, name))
+			}
+		}
+	}
 	return &Engine{
+		host:    host,
+		history: newHistoryReader(journal.Path(cfg.StateDir, environment.Name)),
+		staging: staging,
 		cfg:     cfg,
 		env:     environment,
 		items:   items,
@@ -170,8 +186,16 @@ func (e *Engine) Observe(ctx context.Context) State {
 		o.parity = e.parity.Read(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})
 	wg.Go(func() { o.db = e.db.results(ctx) })
-	wg.Go(func() { o.artifacts = rollbackArtifacts(e.cfg.StateDir, e.env.Name, start) })
+	wg.Go(func() {
+		o.history = e.history.Read()
+		o.staging = make(map[string]History, len(e.staging))
+		for name, r := range e.staging {
+			o.staging[name] = r.Read()
+		}
+		o.artifacts = rollbackArtifacts(e.cfg.StateDir, e.env.Name, start, o.history.RollbackStarted)
+	})
 	wg.Wait()
+	o.host = e.host
 	o.at = e.now()
 
 	st := e.ev.evaluate(o)

@@ -16,10 +16,27 @@ type evaluator struct {
 	env        *config.Environment
 	items      []*Item
 	staleAfter time.Duration
+	// actionQuiet is how long an action on another host may go without a
+	// journal record before it no longer counts as running.
+	actionQuiet time.Duration
 
 	mu         sync.Mutex
 	thresholds map[string]*checks.ThresholdCheck
 	incidents  []*incidentRule
+	writers    writersRule
+}
+
+// actionQuiet is how long an action may go without journaling while it is
+// still running: its longest actuator call, then its post-verification.
+func actionQuiet(env *config.Environment) time.Duration {
+	longest := env.Parity.Harness.Timeout.D()
+	for _, a := range []*config.Action{env.Actuators.SetRustWriteMode, env.Actuators.SetLegacyFreeze,
+		env.Actuators.RouteWrites, env.Actuators.SetCohort, env.Parity.Capture} {
+		if a != nil {
+			longest = max(longest, a.Timeout.D())
+		}
+	}
+	return longest + env.VerifyTimeout.D() + env.Soak.D()
 }
 
 func newEvaluator(cfg *config.Config, env *config.Environment, items []*Item) *evaluator {
@@ -29,6 +46,8 @@ func newEvaluator(cfg *config.Config, env *config.Environment, items []*Item) *e
 		staleAfter: cfg.StaleAfter.D(),
 		thresholds: make(map[string]*checks.ThresholdCheck, len(env.Signals)),
 		incidents:  newIncidentRules(cfg.Incidents, env.Signals),
+		writers:    writersRule{neitherFor: cfg.ExactlyOneWriter.NeitherFor.D()},
+		actionQuiet: actionQuiet(env),
 	}
 	for name, sig := range env.Signals {
 		ev.thresholds[name] = checks.NewThresholdCheck(sig, ev.staleAfter)
@@ -41,6 +60,7 @@ type round struct {
 	ev      *evaluator
 	o       observation
 	signals map[string]checks.Result
+	writers writerState
 }
 
 func (ev *evaluator) evaluate(o observation) State {
@@ -53,9 +73,12 @@ func (ev *evaluator) evaluate(o observation) State {
 		Snapshot:   o.snapshot,
 		Parity:     parityStatus(o.parity),
 		Health:     []checks.Result{o.rustHealth, o.rustReady, o.legacyHealth},
+		Staging:    stagingGate(ev.env.Production, o.staging, o.at),
+		History:    o.history,
 		At:         o.at,
 	}
 	st.Observed = r.observed()
+	r.writers = r.writersOf()
 	for _, it := range ev.items {
 		if it.Kind == Incident {
 			continue
@@ -63,7 +86,7 @@ func (ev *evaluator) evaluate(o observation) State {
 		cs := r.itemChecks(it, st.Observed)
 		st.Items = append(st.Items, ItemStatus{Item: it, Verdict: verdictOf(cs), Checks: cs})
 	}
-	st.Incidents = ev.evaluateIncidents(o.snapshot, o.at)
+	st.Incidents = r.evaluateIncidents(r.writers)
 	return st
 }
 
@@ -93,25 +116,26 @@ func (r *round) itemChecks(it *Item, obs Observed) []checks.Result {
 	case "P1":
 		return []checks.Result{o.parity.Gate}
 	case "P2":
-		return []checks.Result{o.parity.NoCritical, r.signal("parity_critical")}
+		return []checks.Result{o.parity.NoCritical}
 	case "P3":
 		return []checks.Result{o.rustHealth, o.rustReady, o.legacyHealth,
-			r.signal("drift_events"), r.signal("checkpoint_regression"), r.signal("projection_lag_p95")}
+			r.signal("drift_events"), o.checkpoints, o.drift, r.signal("projection_lag")}
 	case "P4":
 		return o.db
 	case "V1":
-		return r.rustAccepts()
+		return append(r.rustAccepts(), r.writeProbeSinceModeChange())
 	case "V2":
 		return []checks.Result{freezeCheck("legacy.frozen", "legacy mutation routes answer 410", o.legacyFrozen, o.legacyFreeze, checks.Frozen)}
 	case "V3":
 		return []checks.Result{o.parity.WithinThresholds}
 	case "V4":
-		return []checks.Result{r.signal("write_error_rate"), r.signal("drift_events"),
-			r.signal("checkpoint_regression"), r.signal("projection_lag_p95")}
+		return append(r.authorityErrorRates(), r.signal("legacy_http_5xx_ratio"),
+			r.signal("drift_events"), r.signal("hash_mismatch_drift"), o.checkpoints, o.drift,
+			r.signal("projection_lag"), r.signal("projection_write_failure_ratio"), r.signal("replay_failures"))
 	case "S1":
 		return r.rustAuthority(obs)
 	case "S2":
-		return append(r.rustAuthority(obs), r.rustAccepts()...)
+		return append(append(r.rustAuthority(obs), r.rustAccepts()...), r.writeProbeSinceModeChange())
 	case "S3":
 		return []checks.Result{o.parity.Gate, o.parity.WithinThresholds}
 	case "S4":
@@ -142,6 +166,45 @@ func (r *round) rustAuthority(obs Observed) []checks.Result {
 		freezeCheck("legacy.frozen", "legacy mutation routes answer 410", r.o.legacyFrozen, r.o.legacyFreeze, checks.Frozen),
 		targetCheck(obs.WriteTarget, "rust"),
 	}
+}
+
+// writeProbeSinceModeChange is the half of S2 and V1 only an action can
+// prove: a write probe (run, event and worker mutations, read back) passed
+// after the last journaled change of the Rust write mode. Every mode change
+// restarts the runtime and its runs live in memory only, so an older probe
+// proves nothing about the revision serving now.
+func (r *round) writeProbeSinceModeChange() checks.Result {
+	h := r.o.history
+	res := checks.Result{ID: "write_probe.journaled", Title: "write probe passed since the last mode change", ObservedAt: r.o.at,
+		Evidence: checks.Evidence{Source: "journal", Rule: "a passed write probe after the last set_rust_write_mode"}}
+	probe, mode := "none", "none journaled"
+	if !h.WriteProbe.IsZero() {
+		probe = h.WriteProbe.UTC().Format(time.RFC3339)
+	}
+	if !h.ModeChanged.IsZero() {
+		mode = h.ModeChanged.UTC().Format(time.RFC3339)
+	}
+	res.Evidence.Value = fmt.Sprintf("last write probe %s, last mode change %s", probe, mode)
+	res.Verdict = checks.Fail
+	if !h.WriteProbe.IsZero() && !h.WriteProbe.Before(h.ModeChanged) {
+		res.Verdict = checks.Pass
+	} else {
+		res.Evidence.Reason = "run S2 (or V1) to write and read back a labelled run"
+	}
+	return res
+}
+
+// authorityErrorRates are the write error rates of the runtimes accepting
+// writes (V4): a frozen runtime's refusals are what it must answer.
+func (r *round) authorityErrorRates() []checks.Result {
+	var out []checks.Result
+	if r.writers.rust != checks.Frozen {
+		out = append(out, r.signal("rust_write_error_rate"))
+	}
+	if r.writers.legacy != checks.Frozen {
+		out = append(out, r.signal("legacy_write_error_rate"))
+	}
+	return out
 }
 
 // rustAccepts is V1 as watching may observe it: the safe probe (a write to a

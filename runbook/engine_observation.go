@@ -27,4 +27,15 @@ type observation struct {
 	parity    checks.ParityReading
 	db        []checks.Result
 	artifacts checks.Result // R4: the newest rollback artifact directory
+
+	// checkpoints and drift are judged from the Rust projector endpoints,
+	// for the runs the cockpit wrote or observed.
+	checkpoints checks.Result
+	drift       checks.Result
+
+	// history is this environment's journal; staging, in a production
+	// environment, each non-production environment's (S4's gate).
+	history History
+	staging map[string]History
+	host    string
 }

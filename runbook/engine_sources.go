@@ -51,9 +51,11 @@ func databaseURL(env *config.Environment, lookupEnv func(string) (string, bool))
 }
 
 // rollbackArtifacts observes R4: the newest rollback artifact directory the
-// executor wrote under <state_dir>/<env>/artifacts. Collecting artifacts is
-// the one rollback item observed on this machine rather than in the world.
-func rollbackArtifacts(stateDir, env string, now time.Time) checks.Result {
+// executor wrote under <state_dir>/<env>/artifacts, collected after the last
+// rollback started (an older one belongs to an earlier rollback). Collecting
+// artifacts is the one rollback item observed on this machine rather than in
+// the world.
+func rollbackArtifacts(stateDir, env string, now, rollbackStarted time.Time) checks.Result {
 	dir := filepath.Join(stateDir, env, "artifacts")
 	r := checks.Result{ID: "rollback.artifacts", Title: "rollback artifacts collected", ObservedAt: now,
 		Evidence: checks.Evidence{Source: filepath.Join(dir, "rollback-*"), Rule: "a collected artifact directory exists"}}
@@ -77,6 +79,10 @@ func rollbackArtifacts(stateDir, env string, now time.Time) checks.Result {
 	r.Verdict, r.Evidence.Value = checks.Pass, newest
 	if st, err := os.Stat(newest); err == nil {
 		r.ObservedAt = st.ModTime()
+	}
+	if r.ObservedAt.Before(rollbackStarted) {
+		r.Verdict = checks.Fail
+		r.Evidence.Reason = "collected before the last rollback started at " + rollbackStarted.UTC().Format(time.RFC3339)
 	}
 	return r
 }

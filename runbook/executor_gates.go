@@ -41,7 +41,7 @@ func gateLines(gates []checks.Result, now time.Time) string {
 // be told or none is configured), with the firing criteria's evidence so
 // the operator reads why the soak stopped.
 func soakIncidents(s State) (checks.Verdict, string) {
-	g := noIncidentGate(s)
+	g := noIncidentGate(s, true) // a soak is part of S4, which moves the authority
 	if g.Verdict != checks.Fail {
 		return g.Verdict, strings.TrimSpace(g.Evidence.Value + " " + g.Evidence.Reason)
 	}

@@ -3,7 +3,9 @@ package runbook
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
@@ -16,7 +18,7 @@ import (
 // checks use, so "sustained for 5m" means one thing everywhere.
 type incidentRule struct {
 	inc  *config.Incident
-	sig  *config.Signal
+	sigs map[string]*config.Signal // the signals it may judge, by name
 	cond checks.Condition
 }
 
@@ -28,7 +30,11 @@ func newIncidentRules(incs map[string]*config.Incident, signals map[string]*conf
 		if inc == nil {
 			continue
 		}
-		rules = append(rules, &incidentRule{inc: inc, sig: signals[inc.Signal],
+		sigs := map[string]*config.Signal{}
+		for _, name := range incidentSignals(inc) {
+			sigs[name] = signals[name]
+		}
+		rules = append(rules, &incidentRule{inc: inc, sigs: sigs,
 			cond: checks.Condition{For: inc.For.D(), KeepFiringFor: inc.KeepFiringFor.D()}})
 	}
 	slices.SortFunc(rules, func(a, b *incidentRule) int {
@@ -37,65 +43,170 @@ func newIncidentRules(incs map[string]*config.Incident, signals map[string]*conf
 	return rules
 }
 
-// evaluateIncidents judges every criterion on its signal's latest sample.
-// Missing, failed or stale data is IncidentUnknown, never OK, unless the
-// signal's own policy says what no data means (pass: inactive, fail: active).
-func (ev *evaluator) evaluateIncidents(snap metrics.Snapshot, now time.Time) []IncidentStatus {
-	out := make([]IncidentStatus, 0, len(ev.incidents))
-	for _, rule := range ev.incidents {
-		out = append(out, ev.evaluateIncident(rule, snap.Samples[rule.inc.Signal], now))
+// incidentSignals are the Prometheus signals a criterion reads.
+func incidentSignals(inc *config.Incident) []string {
+	switch {
+	case inc.Authority != nil:
+		return []string{inc.Authority.Rust, inc.Authority.Legacy}
+	case inc.Signal != "":
+		return []string{inc.Signal}
 	}
-	return out
+	return nil
 }
 
-func (ev *evaluator) evaluateIncident(rule *incidentRule, s metrics.Sample, now time.Time) IncidentStatus {
+// reading is what one criterion observed this round, before its timer:
+// a value (or a verdict from a source that is not a number), whether it can
+// tell at all, and where it came from.
+type reading struct {
+	source   string
+	value    float64
+	hasValue bool
+	active   bool
+	known    bool
+	why      string
+	unit     string
+	at       time.Time
+	history  []metrics.Point // replayed into the timer when one signal decided
+}
+
+// evaluateIncidents judges every criterion. Missing, failed or stale data
+// is IncidentUnknown, never OK, unless the signal's own policy says what no
+// data means (pass: inactive, fail: active).
+func (r *round) evaluateIncidents(writers writerState) []IncidentStatus {
+	out := make([]IncidentStatus, 0, len(r.ev.incidents)+1)
+	for _, rule := range r.ev.incidents {
+		out = append(out, rule.judge(r.incidentReading(rule, writers)))
+	}
+	return append(out, r.ev.writers.judge(writers, r.o.at))
+}
+
+func (r *round) incidentReading(rule *incidentRule, writers writerState) reading {
 	inc := rule.inc
-	st := IncidentStatus{ID: inc.Name, Runbook: inc.Runbook, Title: inc.Title, For: inc.For.D(), At: s.At}
+	switch {
+	case inc.Source == config.SourceParityReports:
+		return resultReading(r.o.parity.NoCritical, fmt.Sprintf("critical diffs in %d report(s) within max_age", r.o.parity.Reports))
+	case inc.Source == config.SourceRustCheckpoints:
+		return resultReading(r.o.checkpoints, "")
+	case inc.Authority != nil:
+		return r.authorityReading(rule, writers)
+	}
+	return r.signalReading(rule, inc.Signal)
+}
+
+// resultReading turns a check's verdict into a reading: FAIL is active,
+// PASS (or WARN) is not, anything else cannot tell.
+func resultReading(res checks.Result, what string) reading {
+	rd := reading{source: res.Evidence.Source, at: res.ObservedAt, known: true, unit: "count"}
+	if what != "" {
+		rd.source += " (" + what + ")"
+	}
+	switch res.Verdict {
+	case checks.Fail:
+		rd.active = true
+	case checks.Pass, checks.Warn:
+	default:
+		rd.known, rd.why = false, cmp.Or(res.Evidence.Reason, "no data")
+	}
+	rd.why = cmp.Or(rd.why, strings.TrimSpace(res.Evidence.Value+" "+res.Evidence.Reason))
+	return rd
+}
+
+// authorityReading judges the signal of each runtime accepting writes: a
+// frozen runtime's 503/410 answers are what it must do, not errors. When it
+// cannot be told which runtimes accept writes, both are judged.
+func (r *round) authorityReading(rule *incidentRule, writers writerState) reading {
+	a := rule.inc.Authority
+	var names []string
+	if writers.rust != checks.Frozen {
+		names = append(names, a.Rust)
+	}
+	if writers.legacy != checks.Frozen {
+		names = append(names, a.Legacy)
+	}
+	if len(names) == 0 {
+		return reading{source: "authority: none (both runtimes frozen)", known: true, at: r.o.at,
+			why: "no runtime accepts writes: see the exactly-one-writer check"}
+	}
+	var worst reading
+	for i, name := range names {
+		rd := r.signalReading(rule, name)
+		rd.source = authorityName(name, a) + ": " + rd.source
+		switch {
+		case i == 0:
+			worst = rd
+		case !rd.known && worst.known:
+			worst = rd // UNKNOWN beats any value: it may hide the spike
+		case rd.known == worst.known && rd.hasValue && (!worst.hasValue || rd.value > worst.value):
+			worst = rd
+		}
+	}
+	if len(names) > 1 {
+		worst.history = nil // two signals: no single history to replay
+	}
+	return worst
+}
+
+func authorityName(signal string, a *config.AuthoritySignals) string {
+	if signal == a.Rust {
+		return "rust (authority)"
+	}
+	return "legacy (authority)"
+}
+
+func (r *round) signalReading(rule *incidentRule, name string) reading {
+	sig := rule.sigs[name]
+	if sig == nil {
+		return reading{source: "signals." + name, why: fmt.Sprintf("signal %q is not configured for this environment", name)}
+	}
+	s := r.o.snapshot.Samples[name]
+	now := r.o.at
+	staleAfter := cmp.Or(sig.StaleAfter.D(), r.ev.staleAfter) // TODO(freshness): checks.StaleAfter
+	rd := reading{source: sig.Query, unit: sig.Unit, at: s.At, known: true}
+	switch {
+	case s.Err != nil:
+		rd.active, rd.known = policyActive(sig.OnError)
+		rd.why = "query error: " + s.Err.Error()
+	case s.At.IsZero():
+		rd.known, rd.why = false, "not observed yet"
+	case staleAfter > 0 && s.Age(now) > staleAfter:
+		rd.known, rd.why = false, fmt.Sprintf("stale: data %s old > %s", checks.FormatAge(s.Age(now)), checks.FormatAge(staleAfter))
+	case !s.HasValue:
+		rd.active, rd.known = policyActive(sig.OnNoData)
+		rd.why = "no data"
+	case sig.MinRequests > 0 && s.HasVolume && s.Volume < sig.MinRequests:
+		// A ratio over a handful of requests says nothing about a spike.
+		rd.known, rd.why = false, fmt.Sprintf("too little traffic: %s < %s requests",
+			checks.FormatValue(s.Volume, "count"), checks.FormatValue(sig.MinRequests, "count"))
+	default:
+		rd.value, rd.hasValue = s.Value, true
+		rd.active = rule.breached(s.Value)
+		rd.history = s.History
+	}
+	return rd
+}
+
+// judge runs the criterion's timer on this round's reading.
+func (rule *incidentRule) judge(rd reading) IncidentStatus {
+	inc := rule.inc
+	st := IncidentStatus{ID: inc.Name, Runbook: inc.Runbook, Title: inc.Title, For: inc.For.D(), At: rd.at, Unit: rd.unit}
 	if inc.Above != nil {
 		st.Threshold, st.Comparator = *inc.Above, ">"
 	} else if inc.Below != nil {
 		st.Threshold, st.Comparator = *inc.Below, "<"
 	}
-	if rule.sig == nil {
-		st.Evidence = fmt.Sprintf("signal %q is not configured for this environment", inc.Signal)
-		return st
-	}
-	st.Unit = rule.sig.Unit
-	source := rule.sig.Query
 	rule1 := fmt.Sprintf("%s %s", st.Comparator, checks.FormatValue(st.Threshold, st.Unit))
 	if st.For > 0 {
 		rule1 += " for " + checks.ShortDuration(st.For)
 	}
-
-	active, known, why := false, true, ""
-	switch {
-	case s.Err != nil:
-		active, known = policyActive(rule.sig.OnError)
-		why = "query error: " + s.Err.Error()
-	case s.At.IsZero():
-		known, why = false, "not observed yet"
-	case ev.staleAfter > 0 && s.Age(now) > ev.staleAfter:
-		known, why = false, fmt.Sprintf("stale: %s > %s", checks.FormatAge(s.Age(now)), checks.FormatAge(ev.staleAfter))
-	case !s.HasValue:
-		active, known = policyActive(rule.sig.OnNoData)
-		why = "no data"
-	case rule.sig.MinRequests > 0 && s.HasVolume && s.Volume < rule.sig.MinRequests:
-		// A ratio over a handful of requests says nothing about a spike.
-		known, why = false, fmt.Sprintf("too little traffic: %s < %s requests",
-			checks.FormatValue(s.Volume, "count"), checks.FormatValue(rule.sig.MinRequests, "count"))
-	default:
-		st.Value, st.HasValue = s.Value, true
-		active = rule.breached(s.Value)
-	}
-	if !known {
+	if !rd.known {
 		st.State = IncidentUnknown
-		st.Evidence = fmt.Sprintf("%s → %s → unknown (%s)", source, rule1, why)
+		st.Evidence = fmt.Sprintf("%s → %s → unknown (%s)", rd.source, rule1, rd.why)
 		return st
 	}
-	if st.HasValue {
-		rule.cond.Replay(s.History, s.At, rule.breached)
+	if rd.hasValue && len(rd.history) > 0 {
+		rule.cond.Replay(rd.history, rd.at, rule.breached)
 	}
-	switch rule.cond.Observe(active, s.At) {
+	switch rule.cond.Observe(rd.active, rd.at) {
 	case checks.Firing:
 		st.State = IncidentFiring
 	case checks.PendingState:
@@ -103,26 +214,27 @@ func (ev *evaluator) evaluateIncident(rule *incidentRule, s metrics.Sample, now 
 	default:
 		st.State = IncidentOK
 	}
-	st.PendingFor = rule.cond.HeldFor(s.At)
+	st.PendingFor = rule.cond.HeldFor(rd.at)
+	st.Value, st.HasValue = rd.value, rd.hasValue
 	value := "no value"
-	if st.HasValue {
-		value = checks.FormatValue(st.Value, st.Unit)
+	if rd.hasValue {
+		value = checks.FormatValue(rd.value, rd.unit)
 	}
-	if why != "" {
-		value += " (" + why + ", per policy)"
+	if rd.why != "" {
+		value += " (" + rd.why + ")"
 	}
 	held := ""
 	if st.PendingFor > 0 {
 		held = " (held " + checks.ShortDuration(st.PendingFor) + ")"
 	}
-	st.Evidence = fmt.Sprintf("%s → %s → %s%s → %s", source, value, rule1, held, st.State)
+	st.Evidence = fmt.Sprintf("%s → %s → %s%s → %s", rd.source, value, rule1, held, st.State)
 	return st
 }
 
 // breached says whether v crosses the criterion's threshold.
 func (rule *incidentRule) breached(v float64) bool {
 	inc := rule.inc
-	return (inc.Above != nil && v > *inc.Above) || (inc.Below != nil && v < *inc.Below)
+	return !math.IsNaN(v) && ((inc.Above != nil && v > *inc.Above) || (inc.Below != nil && v < *inc.Below))
 }
 
 // policyActive says what a signal's no-data / error policy means for an

@@ -51,6 +51,9 @@ const (
 	WriteProbeID = "write-probe"
 )
 
+// writeProbeStepName names the write probe's sub-step in the journal.
+const writeProbeStepName = "write_probe"
+
 // Plan resolves the calls of the action id and reads its gates live.
 func (x *Executor) Plan(ctx context.Context, id string) (Plan, error) {
 	id = normalizeID(id)
@@ -195,7 +198,7 @@ func (x *Executor) writeProbeStep(env *config.Environment) subStep {
 	call := Call{Actuator: "write_probe", HTTP: "POST " + strings.TrimRight(env.RustRuntime.URL, "/") + "/internal/v1/runs",
 		Description: fmt.Sprintf("WRITES a labelled run (metadata.source=%s, worker_id=%s), then reads back receipt, replay, run summary, checkpoint and drift",
 			env.WriteProbe.Source, env.WriteProbe.WorkerID)}
-	return subStep{name: "write_probe", call: &call, act: func(ctx context.Context) (bool, string) {
+	return subStep{name: writeProbeStepName, call: &call, act: func(ctx context.Context) (bool, string) {
 		if x.opts.WriteProbe == nil {
 			return false, "the write probe is not available in this process"
 		}

@@ -19,7 +19,12 @@ type State struct {
 	Snapshot   metrics.Snapshot
 	Parity     ParityStatus
 	Health     []checks.Result // rust health, rust readiness, legacy health
-	At         time.Time
+	// Staging is, in a production environment, whether a staging
+	// environment's journal shows the runbook done first (S4's gate).
+	Staging checks.Result
+	// History is what this environment's journal says was done.
+	History History
+	At      time.Time
 }
 
 // Observed is where the cutover stands, read from the systems themselves.

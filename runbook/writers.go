@@ -1,0 +1,107 @@
+package runbook
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+)
+
+// writerState is which runtimes accept writes this round, from the safe
+// frozen probes (and /healthz's writer flag when the Rust probe cannot
+// tell), and which action, if any, is moving them.
+type writerState struct {
+	rust, legacy checks.FreezeState
+	running      []OpenAction // live actions: a transition is expected
+	source       string
+}
+
+// writersOf reads the writers from this round's observations. An action is
+// running while its process lives (same host) or journals (elsewhere).
+func (r *round) writersOf() writerState {
+	o := r.o
+	w := writerState{rust: o.rustFreeze, legacy: o.legacyFreeze,
+		source: "safe frozen probes (" + o.rustFrozen.Evidence.Source + ", " + o.legacyFrozen.Evidence.Source + ")"}
+	if w.rust == checks.FreezeUnknown && o.rustHealth.Verdict != checks.Unknown && o.rust.Mode != "" {
+		w.rust = checks.Frozen
+		if o.rust.WriterActive {
+			w.rust = checks.Accepting
+		}
+	}
+	for _, a := range o.history.Open {
+		if a.Alive(o.host, o.at, r.ev.actionQuiet) {
+			w.running = append(w.running, a)
+		}
+	}
+	return w
+}
+
+// writersID names the exactly-one-writer check among the incidents.
+const writersID = "exactly_one_writer"
+
+// writersRule is the standing exactly-one-writer check: both runtimes
+// accepting writes is split-brain authority (two histories of the same
+// runs); neither is an outage. Either is expected only while a step moves
+// the authority, so outside a running step both fire at once, and neither
+// after neither_for (the rollback passes through it between R1 and R2).
+type writersRule struct {
+	neitherFor   time.Duration
+	neitherSince time.Time
+}
+
+func (w *writersRule) judge(ws writerState, now time.Time) IncidentStatus {
+	st := IncidentStatus{ID: writersID, Runbook: "W", Title: "exactly one writer", At: now,
+		Comparator: "=", Threshold: 1, Unit: "count"}
+	rule := fmt.Sprintf("exactly one accepting; neither for < %s", checks.ShortDuration(w.neitherFor))
+	value := fmt.Sprintf("rust %s, legacy %s", ws.rust, ws.legacy)
+	if ws.rust != checks.FreezeUnknown && ws.legacy != checks.FreezeUnknown {
+		st.HasValue = true
+		st.Value = float64(boolInt(ws.rust == checks.Accepting) + boolInt(ws.legacy == checks.Accepting))
+	}
+	neither := ws.rust == checks.Frozen && ws.legacy == checks.Frozen
+	if !neither {
+		w.neitherSince = time.Time{}
+	} else if w.neitherSince.IsZero() {
+		w.neitherSince = now
+	}
+	running := ""
+	if len(ws.running) > 0 {
+		names := make([]string, len(ws.running))
+		for i, a := range ws.running {
+			names[i] = fmt.Sprintf("%s by %s since %s", a.Step, a.Operator, a.Approved.UTC().Format("15:04:05Z"))
+		}
+		running = "running: " + strings.Join(names, ", ")
+	}
+	var verdict, advice string
+	switch {
+	case !st.HasValue:
+		st.State, verdict = IncidentUnknown, "unknown (a runtime's write state cannot be told)"
+	case running != "" && st.Value != 1:
+		st.State, verdict = IncidentOK, "expected while "+running
+	case st.Value == 2:
+		st.State, verdict = IncidentFiring, "BOTH runtimes accept writes"
+		advice = "finish the step that moves the authority (S1/S4) or roll back (r)"
+	case neither && now.Sub(w.neitherSince) >= w.neitherFor:
+		st.State, verdict = IncidentFiring, "NEITHER runtime accepts writes for "+checks.ShortDuration(now.Sub(w.neitherSince))
+		advice = "writes are refused: finish the rollback (R2 unfreezes legacy) or the step"
+	case neither:
+		st.State, verdict = IncidentPending, "neither runtime accepts writes"
+		st.PendingFor = now.Sub(w.neitherSince)
+		st.For = w.neitherFor
+	default:
+		st.State, verdict = IncidentOK, "one writer"
+	}
+	st.Evidence = fmt.Sprintf("%s → %s → %s → %s", ws.source, value, rule, verdict)
+	if advice != "" {
+		st.Evidence += ": " + advice
+	}
+	return st
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
