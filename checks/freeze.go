@@ -19,7 +19,7 @@ func (p *Probes) RustFrozen(ctx context.Context) (FreezeState, Result) {
 	url := p.rustURL("/internal/v1/runs/" + newUUID() + "/events")
 	r := result("rust_frozen", "rust write path", "POST "+url, p.now())
 	body := []byte(`{"event_type":"cockpit.freeze_probe","payload":{"probe":true}}`)
-	rep, err := p.do(ctx, http.MethodPost, url, body, nil)
+	rep, err := p.do(ctx, rustSide, http.MethodPost, url, body, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return FreezeUnknown, unreachable(r, err)

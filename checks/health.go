@@ -20,9 +20,9 @@ type RustHealth struct {
 // RustHealth asks GET /healthz, which always answers 200 while the process
 // serves. The Result is PASS when it does and the mode is readable.
 func (p *Probes) RustHealth(ctx context.Context) (RustHealth, Result) {
-	url := p.rustURL("/healthz")
+	url := p.rustURL(pathOr(p.env.RustRuntime.HealthPath, "/healthz"))
 	r := result("rust_health", "rust health", "GET "+url, p.now())
-	rep, err := p.do(ctx, http.MethodGet, url, nil, nil)
+	rep, err := p.do(ctx, rustSide, http.MethodGet, url, nil, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return RustHealth{}, unreachable(r, err)
@@ -32,7 +32,7 @@ func (p *Probes) RustHealth(ctx context.Context) (RustHealth, Result) {
 		RustHealth
 	}
 	if rep.status != http.StatusOK || !decode(rep.body, &body) || body.Status != "ok" || body.Mode == "" {
-		return RustHealth{}, unexpected(r, rep)
+		return RustHealth{}, notThePath(unexpected(r, rep), rep, "rust_runtime.health_path")
 	}
 	h := body.RustHealth
 	r.Verdict = Pass
@@ -44,9 +44,9 @@ func (p *Probes) RustHealth(ctx context.Context) (RustHealth, Result) {
 // RustReadiness asks GET /readyz: 200 ready is PASS, 503 not_ready FAIL
 // naming the inputs that are not ready.
 func (p *Probes) RustReadiness(ctx context.Context) Result {
-	url := p.rustURL("/readyz")
+	url := p.rustURL(pathOr(p.env.RustRuntime.ReadyPath, "/readyz"))
 	r := result("rust_readiness", "rust readiness", "GET "+url, p.now())
-	rep, err := p.do(ctx, http.MethodGet, url, nil, nil)
+	rep, err := p.do(ctx, rustSide, http.MethodGet, url, nil, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return unreachable(r, err)
@@ -76,15 +76,25 @@ func (p *Probes) RustReadiness(ctx context.Context) Result {
 			r.Evidence.Value += " (" + strings.Join(down, ", ") + " not ready)"
 		}
 	default:
-		return unexpected(r, rep)
+		return notThePath(unexpected(r, rep), rep, "rust_runtime.ready_path")
 	}
 	return r
 }
 
-// LegacyHealth asks the legacy runtime's signed GET /internal/v1/health.
-// Unsigned, it only ever answers 401, so the signature is part of the probe.
+// notThePath explains a 404 from a probe path: Cloud Run answers its own 404
+// for some reserved paths ending in z before the container sees them.
+func notThePath(r Result, rep reply, key string) Result {
+	if rep.status == http.StatusNotFound {
+		r.Evidence.Reason = "404: the path does not reach the runtime (Cloud Run reserves some paths ending in z); set " + key
+	}
+	return r
+}
+
+// LegacyHealth asks the legacy runtime's signed GET /internal/v1/health (or
+// legacy_runtime.health_path). Unsigned, it only ever answers 401, so the
+// signature is part of the probe.
 func (p *Probes) LegacyHealth(ctx context.Context) Result {
-	url := p.legacyURL("/internal/v1/health")
+	url := p.legacyURL(pathOr(p.env.LegacyRuntime.HealthPath, "/internal/v1/health"))
 	r := result("legacy_health", "legacy health", "GET "+url+" (signed)", p.now())
 	rep, err := p.signed(ctx, http.MethodGet, url, nil)
 	r.ObservedAt = rep.at

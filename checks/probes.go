@@ -5,9 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,8 +78,19 @@ type reply struct {
 // maxBody bounds what a probe reads; every documented answer is far smaller.
 const maxBody = 1 << 20
 
-// do sends one request under the probe timeout.
-func (p *Probes) do(ctx context.Context, method, url string, body []byte, header http.Header) (reply, error) {
+// side is the runtime a request goes to: it decides which configured
+// headers and identity token travel with it.
+type side int
+
+const (
+	rustSide side = iota
+	legacySide
+)
+
+// do sends one request to one runtime under the probe timeout, with that
+// runtime's configured headers and identity token; header (the legacy
+// signature) is added on top.
+func (p *Probes) do(ctx context.Context, to side, method, url string, body []byte, header http.Header) (reply, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -90,6 +104,17 @@ func (p *Probes) do(ctx context.Context, method, url string, body []byte, header
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	headers, tokenFile, key := p.runtimeAuth(to)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	if tokenFile != "" {
+		token, err := readIDToken(key+".id_token_file", tokenFile)
+		if err != nil {
+			return reply{at: p.now()}, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -107,6 +132,62 @@ func (p *Probes) do(ctx context.Context, method, url string, body []byte, header
 	return reply{status: resp.StatusCode, body: b, at: at}, nil
 }
 
+// runtimeAuth is what travels with every request to one runtime: its
+// configured headers, its identity token file, and its config key.
+func (p *Probes) runtimeAuth(to side) (map[string]string, string, string) {
+	if to == legacySide {
+		return p.env.LegacyRuntime.Headers, p.env.LegacyRuntime.IDTokenFile, "legacy_runtime"
+	}
+	return p.env.RustRuntime.Headers, p.env.RustRuntime.IDTokenFile, "rust_runtime"
+}
+
+// maxIDToken bounds an identity token file: a Google ID token is about 1 KiB.
+const maxIDToken = 64 << 10
+
+// configError is a probe that could not be sent because of its own
+// configuration (an unreadable token file): no request was made, so the
+// reason must not read "no answer".
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+// readIDToken reads an identity token fresh for each request (whatever
+// refreshes the file may have replaced it), trimmed. Neither the token nor
+// any part of the file ever appears in an error.
+func readIDToken(key, path string) (string, error) {
+	fail := func(why string) error {
+		return &configError{fmt.Sprintf("cannot read %s %s: %s (refresh it, e.g. gcloud auth print-identity-token > %s)", key, path, why, path)}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return "", fail(pe.Err.Error())
+		}
+		return "", fail(err.Error())
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxIDToken+1))
+	switch {
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fail(err.Error())
+	case len(b) > maxIDToken:
+		return "", fail(fmt.Sprintf("larger than %d KiB, not an identity token", maxIDToken>>10))
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fail("the file is empty")
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return "", fail("more than one line")
+	}
+	return token, nil
+}
+
 // signed sends a legacy request with a fresh single-use signature.
 func (p *Probes) signed(ctx context.Context, method, url string, body []byte) (reply, error) {
 	if len(p.secret) == 0 {
@@ -116,7 +197,7 @@ func (p *Probes) signed(ctx context.Context, method, url string, body []byte) (r
 	if err != nil {
 		return reply{}, err
 	}
-	return p.do(ctx, method, url, body, http.Header{http.CanonicalHeaderKey(legacyauth.Header): {sig}})
+	return p.do(ctx, legacySide, method, url, body, http.Header{http.CanonicalHeaderKey(legacyauth.Header): {sig}})
 }
 
 // secretSource names where the secret should come from, never its value.
@@ -135,14 +216,29 @@ func (p *Probes) legacyURL(path string) string {
 	return strings.TrimRight(p.env.LegacyRuntime.URL, "/") + path
 }
 
+// pathOr is a configured probe path, or its default for an Environment
+// built without config.Load.
+func pathOr(path, def string) string {
+	if path == "" {
+		return def
+	}
+	return path
+}
+
 // result starts a Result for a probe of source.
 func result(id, title, source string, at time.Time) Result {
 	return Result{ID: id, Title: title, ObservedAt: at, Evidence: Evidence{Source: source}}
 }
 
-// unreachable is the UNKNOWN for a request that got no answer.
+// unreachable is the UNKNOWN for a request that got no answer, or that
+// could not be sent because of the probe's own configuration.
 func unreachable(r Result, err error) Result {
 	r.Verdict = Unknown
+	var ce *configError
+	if errors.As(err, &ce) {
+		r.Evidence.Reason = ce.msg
+		return r
+	}
 	r.Evidence.Reason = "no answer: " + err.Error()
 	return r
 }

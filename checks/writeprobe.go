@@ -96,7 +96,7 @@ func (w *writeProbe) create() Result {
 		"worker_id": w.p.env.WriteProbe.WorkerID,
 		"metadata":  map[string]string{"source": w.p.env.WriteProbe.Source},
 	})
-	rep, err := w.p.do(w.ctx, http.MethodPost, u, body, nil)
+	rep, err := w.p.do(w.ctx, rustSide, http.MethodPost, u, body, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return unreachable(r, err)
@@ -155,7 +155,7 @@ func (w *writeProbe) post(i int, rule string) (r Result, n int, ok bool) {
 	u := w.eventsURL()
 	r = w.start(i, http.MethodPost, u)
 	r.Evidence.Rule = rule
-	rep, err := w.p.do(w.ctx, http.MethodPost, u, w.appendBody(), nil)
+	rep, err := w.p.do(w.ctx, rustSide, http.MethodPost, u, w.appendBody(), nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return unreachable(r, err), 0, false
@@ -185,7 +185,7 @@ func (w *writeProbe) receipt() Result {
 func (w *writeProbe) replay() Result {
 	u := w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/replay")
 	r := w.start(4, http.MethodGet, u)
-	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
+	rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, u, nil, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return unreachable(r, err)
@@ -233,7 +233,7 @@ func (w *writeProbe) drift() Result {
 	u := w.p.rustURL("/internal/v1/projectors/drift?topic=" + url.QueryEscape(topic))
 	r := w.start(7, http.MethodGet, u)
 	r.Evidence.Rule = "404 not_found = no drift"
-	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
+	rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, u, nil, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return unreachable(r, err)
@@ -256,7 +256,7 @@ func (w *writeProbe) drift() Result {
 func readBack[T any](w *writeProbe, i int, path, what string, counts func(*T) map[string]int) Result {
 	u := w.p.rustURL(path)
 	r := w.start(i, http.MethodGet, u)
-	rep, err := w.p.do(w.ctx, http.MethodGet, u, nil, nil)
+	rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, u, nil, nil)
 	r.ObservedAt = rep.at
 	if err != nil {
 		return unreachable(r, err)
