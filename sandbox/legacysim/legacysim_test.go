@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openagents/cockpit/legacyauth"
 )
@@ -118,9 +121,6 @@ func TestFreezeIsReadPerRequestAndComesAfterAuth(t *testing.T) {
 	want(t, do(t, r, http.MethodPost, "/internal/v1/codex/workers", `{}`, signed(t, DevSecret, nil)), 410, frozenBody)
 	// Reads are never frozen.
 	want(t, do(t, r, http.MethodGet, "/internal/v1/health", "", signed(t, DevSecret, nil)), 200, "")
-	if metric(t, r, `runtime_legacy_write_freeze{runtime="legacy"}`) != 1 || metric(t, r, `runtime_authority_writer_active{runtime="legacy"}`) != 0 {
-		t.Error("metrics must report the freeze")
-	}
 	if r.Writes() != 0 {
 		t.Fatalf("frozen node accepted %d writes", r.Writes())
 	}
@@ -150,7 +150,7 @@ func TestIgnoreFreezeAcceptsWritesWhileReportingFrozen(t *testing.T) {
 	r := newNode(t, map[string]string{EnvFreeze: "1"})
 	r.SetFaults(Faults{IgnoreFreeze: true})
 	want(t, do(t, r, http.MethodPost, "/internal/v1/codex/workers", `{"worker_id":"w1"}`, signed(t, DevSecret, nil)), 202, "")
-	if !r.Frozen() || r.Writes() != 1 || metric(t, r, `runtime_legacy_write_freeze{runtime="legacy"}`) != 1 {
+	if !r.Frozen() || r.Writes() != 1 {
 		t.Fatalf("Frozen()=%v writes=%d: want reported frozen with the write accepted", r.Frozen(), r.Writes())
 	}
 }
@@ -206,7 +206,43 @@ func TestFaults(t *testing.T) {
 	if r.Writes() != 0 {
 		t.Fatal("a failed write was recorded")
 	}
-	if metric(t, r, `runtime_ready{runtime="legacy"}`) != 0 || metric(t, r, `runtime_http_requests_total{kind="write",runtime="legacy",status_class="5xx"}`) != 1 {
-		t.Error("metrics must show not ready and one write 5xx")
+	if metric(t, r, `phoenix_endpoint_stop_duration_count{status_class="5xx"}`) != 2 {
+		t.Error("the endpoint telemetry must count the degraded health and the failed write as 5xx")
+	}
+}
+
+// TestTelemetryIsTheLegacyAppsOnly: the node exports the Phoenix endpoint
+// summary (no quantiles, status_class only) and whatever telemetry is
+// registered on it, nothing else: no readiness or freeze metric exists.
+func TestTelemetryIsTheLegacyAppsOnly(t *testing.T) {
+	r := newNode(t, nil)
+	if body := do(t, r, http.MethodGet, "/metrics", "", "").body; strings.Contains(body, "phoenix_endpoint_stop_duration") {
+		t.Fatalf("a series before any request:\n%s", body)
+	}
+	want(t, do(t, r, http.MethodGet, "/internal/v1/health", "", signed(t, DevSecret, nil)), 200, "")
+	want(t, do(t, r, http.MethodGet, "/internal/v1/health", "", ""), 401, "")
+	want(t, do(t, r, http.MethodPost, "/internal/v1/codex/workers", `{"worker_id":"w1"}`, signed(t, DevSecret, nil)), 202, "")
+	if v := metric(t, r, `phoenix_endpoint_stop_duration_count{status_class="2xx"}`); v != 2 {
+		t.Errorf("2xx count = %v, want 2", v)
+	}
+	if v := metric(t, r, `phoenix_endpoint_stop_duration_count{status_class="4xx"}`); v != 1 {
+		t.Errorf("4xx count = %v, want 1", v)
+	}
+	extra := prometheus.NewCounter(prometheus.CounterOpts{Name: "openagents_runtime_khala_projection_replay_count"})
+	if err := r.RegisterTelemetry(extra); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	sc := bufio.NewScanner(strings.NewReader(do(t, r, http.MethodGet, "/metrics", "", "").body))
+	for sc.Scan() {
+		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
+			names = append(names, line[:strings.IndexAny(line, "{ ")])
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	wantNames := []string{"openagents_runtime_khala_projection_replay_count", "phoenix_endpoint_stop_duration_count", "phoenix_endpoint_stop_duration_sum"}
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("exported names %v, want %v", names, wantNames)
 	}
 }

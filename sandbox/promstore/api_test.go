@@ -128,6 +128,42 @@ func TestOutageLooksDeadThenRecoversWithData(t *testing.T) {
 	}
 }
 
+// TestScrapesStoppedFreezesTheDataNotTheAPI: with scrapes stopped nothing
+// is fetched or appended, queries still answer from the old samples (so the
+// newest sample's timestamp stands still), and ingestion resumes after.
+func TestScrapesStoppedFreezesTheDataNotTheAPI(t *testing.T) {
+	t.Parallel()
+	d := newDemoTarget(t)
+	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, Targets: []Target{d.target("demo")}})
+	d.waitRequests(t, 2)
+	newest := func() float64 {
+		t.Helper()
+		v, _, _, err := r.api.Query(queryCtx(t), "max(timestamp(demo_requests_total))", time.Now())
+		if err != nil {
+			t.Fatalf("query with scrapes stopped: %v", err)
+		}
+		vec := v.(model.Vector)
+		if len(vec) != 1 {
+			t.Fatalf("newest timestamp = %v, want one sample", v)
+		}
+		return float64(vec[0].Value)
+	}
+
+	r.store.SetScrapesStopped(true)
+	time.Sleep(150 * time.Millisecond) // a round in flight when stopped may land
+	requests, frozen := d.requests.Load(), newest()
+	time.Sleep(500 * time.Millisecond)
+	if got := d.requests.Load(); got != requests {
+		t.Errorf("target scraped %d more times with scrapes stopped", got-requests)
+	}
+	if got := newest(); got != frozen {
+		t.Errorf("newest sample moved from %v to %v with scrapes stopped", frozen, got)
+	}
+
+	r.store.SetScrapesStopped(false)
+	waitFor(t, 10*time.Second, func() bool { return newest() > frozen })
+}
+
 func TestSlowDelaysEveryResponseAndHonoursCancel(t *testing.T) {
 	t.Parallel()
 	r := idleStore(t)

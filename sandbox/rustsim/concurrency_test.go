@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// TestConcurrentTrafficScrapesAndRestarts is meant for -race: the rehearsal
-// world drives writes, scrapes and redeploys from different goroutines.
-func TestConcurrentTrafficScrapesAndRestarts(t *testing.T) {
+// TestConcurrentTrafficProbesAndRestarts is meant for -race: the rehearsal
+// world drives writes, probes, faults and redeploys from different goroutines.
+func TestConcurrentTrafficProbesAndRestarts(t *testing.T) {
 	r, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestConcurrentTrafficScrapesAndRestarts(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range 10 {
-			resp, err := http.Get(srv.URL + "/metrics")
+			resp, err := http.Get(srv.URL + "/internal/v1/khala/fanout/metrics")
 			if err != nil {
 				t.Error(err)
 				return

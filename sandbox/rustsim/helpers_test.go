@@ -1,11 +1,9 @@
 package rustsim
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,24 +73,6 @@ func createRun(t *testing.T, r *Runtime, body string) string {
 		t.Fatalf("create run: %d %s", resp.status, resp.body)
 	}
 	return resp.json(t)["run"].(map[string]any)["id"].(string)
-}
-
-// metricValue reads one series from a /metrics scrape.
-func metricValue(t *testing.T, r *Runtime, series string) float64 {
-	t.Helper()
-	resp := call(t, r, http.MethodGet, "/metrics", "")
-	sc := bufio.NewScanner(strings.NewReader(resp.body))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("series %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("series %s not in scrape:\n%s", series, resp.body)
-	return 0
 }
 
 func httptestRequest(method, path, body, ctype string) *http.Request {

@@ -60,9 +60,12 @@ func TestFrozenModesRefuseEveryWriteAfterExtraction(t *testing.T) {
 
 func TestSafeProbeOnActiveRuntimeIs404AndWritesNothing(t *testing.T) {
 	r, _ := newRuntime(t, nil)
-	expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/0190f3a0-0000-7000-8000-000000000000/events", `{"event_type":"probe"}`), 404, `{"error":"not_found"}`)
-	if n := metricValue(t, r, `runtime_projection_write_total{result="ok",runtime="rust"}`); n != 0 {
-		t.Fatalf("the probe projected %v events, want none", n)
+	const probed = "0190f3a0-0000-7000-8000-000000000000"
+	expect(t, call(t, r, http.MethodPost, "/internal/v1/runs/"+probed+"/events", `{"event_type":"probe"}`), 404, `{"error":"not_found"}`)
+	for _, path := range []string{"/internal/v1/projectors/checkpoints/" + probed, "/internal/v1/projectors/run-summary/" + probed} {
+		if resp := call(t, r, http.MethodGet, path, ""); resp.status != http.StatusNotFound {
+			t.Fatalf("GET %s after the probe = %d %s, want 404: the probe projected something", path, resp.status, resp.body)
+		}
 	}
 }
 
@@ -122,5 +125,25 @@ func TestReadsRejectBadQueriesAsPlainText(t *testing.T) {
 		if resp := call(t, r, http.MethodGet, path, ""); resp.status != 400 || strings.HasPrefix(resp.body, "{") {
 			t.Errorf("GET %s = %d %q, want a plain-text 400", path, resp.status, resp.body)
 		}
+	}
+}
+
+// TestNoPrometheusMetrics: the runtime exports no Prometheus metrics
+// (runtime-facts §6). /metrics is an unknown path (axum's empty 404), and
+// the only numeric telemetry, the fanout metrics, is JSON.
+func TestNoPrometheusMetrics(t *testing.T) {
+	r, _ := newRuntime(t, nil)
+	createRun(t, r, `{}`)
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		if resp := call(t, r, method, "/metrics", ""); resp.status != http.StatusNotFound || resp.body != "" {
+			t.Errorf("%s /metrics = %d %q, want an empty 404", method, resp.status, resp.body)
+		}
+	}
+	resp := call(t, r, http.MethodGet, "/internal/v1/khala/fanout/metrics", "")
+	if ct := resp.header.Get("Content-Type"); resp.status != http.StatusOK || !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("fanout metrics = %d %s (%s), want JSON", resp.status, resp.body, ct)
+	}
+	if strings.Contains(resp.body, "# TYPE") {
+		t.Errorf("fanout metrics look like a Prometheus exposition: %s", resp.body)
 	}
 }
