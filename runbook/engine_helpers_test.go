@@ -45,19 +45,9 @@ func pass(id string, at time.Time) checks.Result {
 // legacy frozen, every write on Rust, parity allowing, the DB isolated and
 // every signal quiet.
 func goodObservation(at time.Time) observation {
-	sample := func(name string, v float64) metrics.Sample {
-		return metrics.Sample{Signal: name, Value: v, HasValue: true, Series: 1, At: at, Volume: 1000, HasVolume: true}
-	}
 	return observation{
 		at: at,
-		snapshot: metrics.Snapshot{At: at, Samples: map[string]metrics.Sample{
-			"write_error_rate":      sample("write_error_rate", 0.001),
-			"rust_write_share":      sample("rust_write_share", 1),
-			"drift_events":          sample("drift_events", 0),
-			"checkpoint_regression": sample("checkpoint_regression", 0),
-			"projection_lag_p95":    sample("projection_lag_p95", 3),
-			"parity_critical":       sample("parity_critical", 0),
-		}},
+		snapshot: metrics.Snapshot{At: at, Samples: quietSamples(at)},
 		rust:         checks.RustHealth{Mode: "rust_active", WriterActive: true},
 		rustHealth:   pass("rust_health", at),
 		rustReady:    pass("rust_ready", at),
@@ -68,9 +58,28 @@ func goodObservation(at time.Time) observation {
 		legacyFrozen: pass("legacy_frozen", at),
 		parity: checks.ParityReading{Gate: pass("parity_gate", at), NoCritical: pass("parity_critical", at),
 			WithinThresholds: pass("parity_thresholds", at)},
-		db:        []checks.Result{pass("db.roles", at)},
-		artifacts: checks.Result{ID: "rollback.artifacts", Verdict: checks.Fail, ObservedAt: at},
+		db:          []checks.Result{pass("db.roles", at)},
+		artifacts:   checks.Result{ID: "rollback.artifacts", Verdict: checks.Fail, ObservedAt: at},
+		checkpoints: pass("rust.checkpoints", at),
+		drift:       pass("rust.drift", at),
+		// S1 changed the mode, then S2's write probe passed.
+		history: History{ModeChanged: at.Add(-2 * time.Minute), WriteProbe: at.Add(-time.Minute),
+			Done: map[string]time.Time{"S1": at.Add(-2 * time.Minute), "S2": at.Add(-time.Minute)}},
 	}
+}
+
+// quietSamples are every default signal at a healthy value.
+func quietSamples(at time.Time) map[string]metrics.Sample {
+	values := map[string]float64{
+		"rust_write_error_rate": 0.001, "legacy_write_error_rate": 0, "legacy_http_5xx_ratio": 0,
+		"rust_write_share": 1, "frozen_write_refusals": 0, "projection_lag": 3,
+		"projection_write_failure_ratio": 0, "drift_events": 0, "hash_mismatch_drift": 0, "replay_failures": 0,
+	}
+	out := make(map[string]metrics.Sample, len(values))
+	for name, v := range values {
+		out[name] = metrics.Sample{Signal: name, Value: v, HasValue: true, Series: 1, At: at, Volume: 1000, HasVolume: true}
+	}
+	return out
 }
 
 func verdicts(st State) map[string]checks.Verdict {

@@ -35,11 +35,11 @@ func TestS1IsGatedByThePreconditionsAndIncidents(t *testing.T) {
 func TestAFiringIncidentHoldsEveryForwardStepButNotRollback(t *testing.T) {
 	ev := newTestEvaluator(t, false)
 	var st State
-	for _, d := range []time.Duration{0, 6 * time.Minute} {
+	for _, d := range []time.Duration{0, 11 * time.Minute} { // for: 10m
 		o := goodObservation(t0.Add(d))
-		s := o.snapshot.Samples["write_error_rate"]
+		s := o.snapshot.Samples["rust_write_error_rate"]
 		s.Value = 0.5
-		o.snapshot.Samples["write_error_rate"] = s
+		o.snapshot.Samples["rust_write_error_rate"] = s
 		st = ev.evaluate(o)
 	}
 	for _, id := range []string{"S1", "S2", "S3", "S4"} {

@@ -1,0 +1,114 @@
+package runbook
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/journal"
+)
+
+func appendAll(t *testing.T, path string, recs ...journal.Record) {
+	t.Helper()
+	j, err := journal.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for _, r := range recs {
+		if err := j.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func ok() *bool { b := true; return &b }
+
+// step journals one successful action the way the executor does.
+func step(id string, at time.Time, subs ...string) []journal.Record {
+	recs := []journal.Record{{Time: at, Kind: journal.KindApproval, Step: id}}
+	for _, s := range subs {
+		recs = append(recs, journal.Record{Time: at, Kind: journal.KindIntent, Step: id, Check: s, Argv: []string{"ctl", s}},
+			journal.Record{Time: at, Kind: journal.KindOutcome, Step: id, Check: s, OK: ok()})
+	}
+	return append(recs, journal.Record{Time: at, Kind: journal.KindOutcome, Step: id, OK: ok()})
+}
+
+func TestHistoryFoldsTheJournalIncrementally(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	r := newHistoryReader(path)
+	if h := r.Read(); len(h.Done) != 0 || h.Err != nil {
+		t.Fatalf("missing journal: %+v", h)
+	}
+	appendAll(t, path, step("S1", t0, "set_rust_write_mode=rust_active", "route_writes=rust", "set_legacy_freeze=true")...)
+	h := r.Read()
+	if !h.Done["S1"].Equal(t0) || !h.ModeChanged.Equal(t0) || len(h.SubSteps["S1"]) != 3 || len(h.Open) != 0 {
+		t.Fatalf("after S1: %+v", h)
+	}
+	appendAll(t, path, journal.Record{Time: t0.Add(time.Minute), Kind: journal.KindApproval, Step: "S2", Host: "h", PID: 42})
+	if h := r.Read(); len(h.Open) != 1 || h.Open[0].Step != "S2" || h.Open[0].PID != 42 {
+		t.Fatalf("S2 approved: open = %+v", h.Open)
+	}
+	appendAll(t, path, journal.Record{Time: t0.Add(2 * time.Minute), Kind: journal.KindOutcome, Step: "S2", Check: writeProbeStepName, OK: ok()},
+		journal.Record{Time: t0.Add(2 * time.Minute), Kind: journal.KindOutcome, Step: "S2", OK: ok()})
+	h = r.Read()
+	if len(h.Open) != 0 || !h.WriteProbe.Equal(t0.Add(2*time.Minute)) || !h.DoneAfter("S2", h.Done["S1"]) {
+		t.Fatalf("S2 done: %+v", h)
+	}
+	// A torn last line (a killed process) is skipped, the rest kept.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	_, _ = f.WriteString(`{"kind":"outc` + "\n")
+	_ = f.Close()
+	if h := r.Read(); h.Err == nil || !h.Done["S2"].Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("torn line: err %v, S2 %v", h.Err, h.Done["S2"])
+	}
+}
+
+// S2 after S1 is proven only by a write probe after the last mode change:
+// the runtime restarts on every change and its runs live in memory.
+func TestS2NeedsAWriteProbeAfterTheLastModeChange(t *testing.T) {
+	o := goodObservation(t0)
+	o.history = History{WriteProbe: t0.Add(-5 * time.Minute), ModeChanged: t0.Add(-time.Minute)}
+	st := newTestEvaluator(t, false).evaluate(o)
+	if v := verdicts(st)["S2"]; v != checks.Fail {
+		t.Fatalf("S2 with the probe before the last mode change = %v, want FAIL", v)
+	}
+	if g := gates(st, "S3"); g[0].ID != "S2" || g[0].Verdict != checks.Fail || !strings.Contains(g[0].Evidence.String(), "write probe") {
+		t.Errorf("S3's gate = %+v, want S2 FAIL naming the write probe", g[0])
+	}
+	o.history.WriteProbe = t0
+	if v := verdicts(newTestEvaluator(t, false).evaluate(o))["S2"]; v != checks.Pass {
+		t.Errorf("S2 with a probe after the mode change = %v, want PASS", v)
+	}
+}
+
+func TestProductionWaitsForStagingDoneInOrder(t *testing.T) {
+	full := History{
+		Done: map[string]time.Time{"S1": t0, "S2": t0.Add(time.Minute), "S3": t0.Add(2 * time.Minute),
+			"V2": t0.Add(time.Minute), "V3": t0.Add(3 * time.Minute), "V4": t0.Add(3 * time.Minute)},
+		SubSteps:    map[string][]string{"S1": stagingValues},
+		ModeChanged: t0, WriteProbe: t0.Add(time.Minute),
+	}
+	if g := stagingGate(true, map[string]History{"staging": full}, t0); g.Verdict != checks.Pass {
+		t.Fatalf("staging done: %s", g.Line(t0))
+	}
+	early := full
+	early.Done = map[string]time.Time{"S1": t0, "S2": t0.Add(time.Minute)}
+	g := stagingGate(true, map[string]History{"staging": early}, t0)
+	if g.Verdict != checks.Fail || !strings.Contains(g.Evidence.Value, "S3 not done after S2") || !strings.Contains(g.Evidence.Value, "V4 not passed after S1") {
+		t.Fatalf("staging without S3/V2–V4: %s", g.Line(t0))
+	}
+	if g := stagingGate(true, nil, t0); g.Verdict != checks.Unknown {
+		t.Errorf("no staging configured: %v, want UNKNOWN", g.Verdict)
+	}
+	o := goodObservation(t0)
+	o.staging = map[string]History{"staging": early}
+	st := newTestEvaluator(t, true).evaluate(o)
+	gs := gates(st, "S4")
+	if g := gs[len(gs)-2]; g.ID != "staging.done" || g.Verdict != checks.Fail {
+		t.Errorf("S4's gates = %s, want staging.done FAIL before the incident gate", gateIDs(gs))
+	}
+}
