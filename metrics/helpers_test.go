@@ -21,11 +21,18 @@ import (
 // prom is the rehearsal world's real TSDB + PromQL store scraping one
 // client_golang registry, behind a handler that counts the queries it gets.
 type prom struct {
-	store     *promstore.Store
-	url       string
-	api       v1.API
-	ratio     prometheus.Gauge
-	queries   atomic.Int64 // /api/v1/query
+	store   *promstore.Store
+	url     string
+	api     v1.API
+	ratio   prometheus.Gauge
+	queues  *prometheus.GaugeVec
+	queries atomic.Int64 // /api/v1/query, value and volume queries
+	fresh   atomic.Int64 // /api/v1/query, data-time (freshness) queries
+	// failFresh makes the proxy answer every freshness query with a
+	// Prometheus execution error: a fake, because a real server cannot be
+	// made to fail one query of a signal and answer the other.
+	failFresh atomic.Bool
+	stop      func()       // stops scraping, as a Prometheus that stopped scraping
 	ranges    atomic.Int64 // /api/v1/query_range
 	active    atomic.Int64 // requests being served now
 	maxActive atomic.Int64
@@ -39,12 +46,17 @@ func startProm(t *testing.T) *prom {
 	ratio := prometheus.NewGauge(prometheus.GaugeOpts{Name: "demo_error_ratio", Help: "Error ratio."})
 	requests := prometheus.NewGauge(prometheus.GaugeOpts{Name: "demo_requests", Help: "Requests in the window."})
 	queues := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "demo_queue_depth", Help: "Queue depth."}, []string{"queue"})
-	reg.MustRegister(ratio, requests, queues)
+	served := prometheus.NewCounter(prometheus.CounterOpts{Name: "demo_served_total", Help: "Requests served; +10 per scrape."})
+	reg.MustRegister(ratio, requests, queues, served)
 	ratio.Set(0.0031)
 	requests.Set(12)
 	queues.WithLabelValues("a").Set(42)
 	queues.WithLabelValues("b").Set(8)
-	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	exposition := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(10)
+		exposition.ServeHTTP(w, r)
+	}))
 	t.Cleanup(target.Close)
 
 	store, err := promstore.Open(promstore.Options{ScrapeInterval: 50 * time.Millisecond,
@@ -55,9 +67,17 @@ func startProm(t *testing.T) *prom {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { store.Run(ctx) })
-	p := &prom{store: store, ratio: ratio}
+	p := &prom{store: store, ratio: ratio, queues: queues, stop: func() { cancel(); wg.Wait() }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case strings.HasSuffix(r.URL.Path, "/query") && isFreshness(r):
+			p.fresh.Add(1)
+			if p.failFresh.Load() {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				_, _ = w.Write([]byte(`{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}`))
+				return
+			}
 		case strings.HasSuffix(r.URL.Path, "/query"):
 			p.queries.Add(1)
 		case strings.HasSuffix(r.URL.Path, "/query_range"):
@@ -73,8 +93,7 @@ func startProm(t *testing.T) *prom {
 	}))
 	t.Cleanup(func() {
 		srv.Close()
-		cancel()
-		wg.Wait()
+		p.stop()
 		if err := store.Close(); err != nil {
 			t.Errorf("closing store: %v", err)
 		}
@@ -96,6 +115,7 @@ func (p *prom) waitForData(t *testing.T) {
 		v, _, _, err := p.api.Query(context.Background(), "demo_error_ratio", time.Now())
 		if err == nil && v.String() != "" {
 			p.queries.Store(0)
+			p.fresh.Store(0)
 			p.maxActive.Store(0)
 			return
 		}
@@ -127,4 +147,12 @@ func (p *prom) raiseMax(n int64) {
 			return
 		}
 	}
+}
+
+// isFreshness tells a signal's data-time query from its value queries.
+func isFreshness(r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		return false
+	}
+	return strings.Contains(r.Form.Get("query"), selectorLabel)
 }

@@ -5,32 +5,46 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/openagents/cockpit/config"
 )
 
 // PreflightResult is one configured query, tried once before the cutover.
+// OK with Warnings is usable, but something in it matches nothing yet.
 type PreflightResult struct {
-	Signal  string `json:"signal"`
-	Kind    string `json:"kind"` // "query" or "volume_query"
-	Query   string `json:"query"`
-	OK      bool   `json:"ok"`
-	Problem string `json:"problem,omitempty"`
-	Series  int    `json:"series"`
+	Signal   string   `json:"signal"`
+	Kind     string   `json:"kind"` // "query" or "volume_query"
+	Query    string   `json:"query"`
+	OK       bool     `json:"ok"`
+	Problem  string   `json:"problem,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Series   int      `json:"series"`
 }
 
 // preflightConcurrency matches the sampler's default: preflight must not
 // load Prometheus more than watching does.
 const preflightConcurrency = 4
 
-// Preflight tries every signal's query and volume query once: each must
-// parse (the server answers without bad_data), return data, and return
-// exactly one series where the signal expects one. Results are in signal
-// order, each query before its volume query. Bound the run with ctx.
+// SeriesLookback is how far back preflight looks for a metric's series: a
+// name with none in this window has never been exported where it is asked.
+const SeriesLookback = 24 * time.Hour
+
+// Preflight tries every signal's query and volume query once. Each metric a
+// query names must have had a series within SeriesLookback: a name that
+// never existed fails, even when an `or vector(0)`-style fallback makes the
+// query itself answer. Each query must parse (the server answers without
+// bad_data), return data (or none, for a signal that reads no data as
+// pass), and return exactly one series where the signal expects one. A
+// selector that matches nothing while its metric exists is a warning: the
+// labels may be right and the event not have happened yet. Results are in
+// signal order, each query before its volume query. Bound the run with ctx.
 func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signal) []PreflightResult {
 	var out []PreflightResult
 	for _, name := range slices.Sorted(maps.Keys(signals)) {
@@ -40,11 +54,14 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 			out = append(out, PreflightResult{Signal: name, Kind: "volume_query", Query: sig.VolumeQuery})
 		}
 	}
+	seen := &seriesCache{api: api, answers: map[string]*seriesAnswer{}}
 	slots := make(chan struct{}, preflightConcurrency)
 	var wg sync.WaitGroup
 	for i := range out {
 		r := &out[i]
-		one := signals[r.Signal].Series != "any" || r.Kind == "volume_query"
+		sig := signals[r.Signal]
+		one := sig.Series != "any" || r.Kind == "volume_query"
+		passOnNoData := sig.OnNoData == config.PolicyPass && r.Kind == "query"
 		wg.Go(func() {
 			select {
 			case slots <- struct{}{}:
@@ -53,7 +70,7 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 				r.Problem = queryError(r.Query, ctx.Err()).Error()
 				return
 			}
-			preflightOne(ctx, api, r, one)
+			preflightOne(ctx, api, seen, r, one, passOnNoData)
 		})
 	}
 	wg.Wait()
@@ -61,10 +78,25 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 }
 
 // preflightOne queries at the server's own now (no time parameter).
-func preflightOne(ctx context.Context, api v1.API, r *PreflightResult, one bool) {
+func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *PreflightResult, one, passOnNoData bool) {
 	if r.Query == "" {
 		r.Problem = "no query configured"
 		return
+	}
+	selectors := vectorSelectors(r.Query)
+	for _, s := range selectors {
+		if s.name == "" {
+			continue
+		}
+		n, err := seen.count(ctx, `{__name__=`+quote(s.name)+`}`)
+		if err != nil {
+			r.Problem = fmt.Sprintf("asking whether %s exists: %v", s.name, err)
+			return
+		}
+		if n == 0 {
+			r.Problem = fmt.Sprintf("metric %s has no series in the last %s: it was never exported here (check its name, and that its exporter is scraped); the query cannot tell an incident from missing telemetry", s.name, lookbackText)
+			return
+		}
 	}
 	v, _, _, err := api.Query(ctx, r.Query, time.Time{})
 	if err != nil {
@@ -76,11 +108,27 @@ func preflightOne(ctx context.Context, api v1.API, r *PreflightResult, one bool)
 		}
 		return
 	}
+	for _, s := range selectors {
+		if len(s.matchers) == 0 {
+			continue
+		}
+		n, err := seen.count(ctx, s.match)
+		if err != nil {
+			r.Problem = fmt.Sprintf("asking for series of %s: %v", s.text, err)
+			return
+		}
+		if n == 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("no series match %s yet, though %s exists: nothing with those labels was recorded in the last %s (e.g. no 5xx answered yet), or a label is misspelled", s.text, or(s.name, "the metric"), lookbackText))
+		}
+	}
 	a := reduce(v, "above")
 	r.Series = a.series
 	switch {
 	case a.err != nil:
 		r.Problem = a.err.Error()
+	case !a.has && passOnNoData:
+		r.OK = true
+		r.Warnings = append(r.Warnings, "returns no data, which this signal reads as pass (on_no_data: pass)")
 	case !a.has:
 		r.Problem = "returns no data (check metric names and labels, or that traffic exists)"
 	case one && a.series != 1:
@@ -88,4 +136,94 @@ func preflightOne(ctx context.Context, api v1.API, r *PreflightResult, one bool)
 	default:
 		r.OK = true
 	}
+}
+
+var lookbackText = strings.TrimSuffix(strings.TrimSuffix(SeriesLookback.String(), "0s"), "0m")
+
+// selector is one vector selector of a query.
+type selector struct {
+	name     string   // the metric name, "" when it is matched otherwise
+	matchers []string // every other matcher, rendered
+	match    string   // the whole selector for the series API
+	text     string   // as shown: name{matchers}
+}
+
+// vectorSelectors lists a query's distinct vector selectors, in order; none
+// when the query does not parse here (the server then says why).
+func vectorSelectors(query string) []selector {
+	expr, err := parser.NewParser(parser.Options{}).ParseExpr(query)
+	if err != nil {
+		return nil
+	}
+	var out []selector
+	done := map[string]bool{}
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		vs, ok := node.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		var s selector
+		var all []string
+		for _, m := range vs.LabelMatchers {
+			all = append(all, m.String())
+			if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+				s.name = m.Value
+				continue
+			}
+			s.matchers = append(s.matchers, m.String())
+		}
+		s.match = "{" + strings.Join(all, ",") + "}"
+		s.text = s.name + "{" + strings.Join(s.matchers, ",") + "}"
+		if !done[s.match] {
+			done[s.match] = true
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out
+}
+
+// seriesCache asks the series API once per selector in a preflight run:
+// the same metric names recur across signals.
+type seriesCache struct {
+	api     v1.API
+	mu      sync.Mutex
+	answers map[string]*seriesAnswer
+}
+
+type seriesAnswer struct {
+	once sync.Once
+	n    int
+	err  error
+}
+
+// count is how many series (at most 1: one answers the question) matched
+// match within SeriesLookback.
+func (c *seriesCache) count(ctx context.Context, match string) (int, error) {
+	c.mu.Lock()
+	a, ok := c.answers[match]
+	if !ok {
+		a = &seriesAnswer{}
+		c.answers[match] = a
+	}
+	c.mu.Unlock()
+	a.once.Do(func() {
+		end := time.Now()
+		sets, _, _, err := c.api.Series(ctx, []string{match}, end.Add(-SeriesLookback), end, v1.WithLimit(1))
+		if err != nil {
+			a.err = queryError(match, err)
+			return
+		}
+		a.n = len(sets)
+	})
+	return a.n, a.err
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -21,12 +21,21 @@ func preflightSignals() map[string]*config.Signal {
 	ratio.VolumeQuery = "sum(no_such_requests)"
 	anySeries := signal("any", "demo_queue_depth")
 	anySeries.Series = "any"
+	// A label set nothing has carried yet, with a fallback that keeps the
+	// answer while the metric itself exists: usable, with a warning.
+	notYet := signal("not_yet", `sum(demo_queue_depth{queue="c"}) or sum(demo_queue_depth) * 0`)
+	quiet := signal("quiet", `sum(demo_queue_depth{queue="c"})`)
+	quiet.OnNoData = config.PolicyPass
 	return map[string]*config.Signal{
 		"ratio":   ratio,
 		"queues":  signal("queues", "demo_queue_depth"),
 		"any":     anySeries,
 		"missing": signal("missing", "max(no_such_metric)"),
 		"bad":     signal("bad", "max(demo_error_ratio"),
+		// The idiom that reads green on no telemetry at all.
+		"fallback": signal("fallback", `sum(rate(no_such_total{code="5xx"}[5m])) or vector(0)`),
+		"not_yet":  notYet,
+		"quiet":    quiet,
 	}
 }
 
@@ -37,21 +46,43 @@ func checkPreflight(t *testing.T, got []PreflightResult) {
 		signal, kind string
 		ok           bool
 		problem      string
+		warning      string
 	}{
-		{"any", "query", true, ""},
-		{"bad", "query", false, "does not parse: "},
-		{"missing", "query", false, "returns no data"},
-		{"queues", "query", false, "returns 2 series where one is expected"},
-		{"ratio", "query", true, ""},
-		{"ratio", "volume_query", false, "returns no data"},
+		{"any", "query", true, "", ""},
+		{"bad", "query", false, "does not parse: ", ""},
+		{"fallback", "query", false, "metric no_such_total has no series in the last 24h: it was never exported here", ""},
+		{"missing", "query", false, "metric no_such_metric has no series in the last 24h", ""},
+		{"not_yet", "query", true, "", `no series match demo_queue_depth{queue="c"} yet, though demo_queue_depth exists`},
+		{"queues", "query", false, "returns 2 series where one is expected", ""},
+		{"quiet", "query", true, "", "returns no data, which this signal reads as pass"},
+		{"ratio", "query", true, "", ""},
+		{"ratio", "volume_query", false, "metric no_such_requests has no series", ""},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d results, want %d: %+v", len(got), len(want), got)
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Signal != w.signal || g.Kind != w.kind || g.OK != w.ok || !strings.Contains(g.Problem, w.problem) {
-			t.Errorf("result %d: %+v, want %s %s ok=%t problem containing %q", i, g, w.signal, w.kind, w.ok, w.problem)
+		warnings := strings.Join(g.Warnings, "\n")
+		if g.Signal != w.signal || g.Kind != w.kind || g.OK != w.ok || !strings.Contains(g.Problem, w.problem) ||
+			!strings.Contains(warnings, w.warning) || (w.warning == "") != (warnings == "") {
+			t.Errorf("result %d: %+v, want %s %s ok=%t problem containing %q, warning containing %q", i, g, w.signal, w.kind, w.ok, w.problem, w.warning)
+		}
+	}
+}
+
+// TestPreflightFailsEveryDefaultSignalWithoutItsTelemetry: against a
+// Prometheus that has none of the production metrics, no default reads
+// green, whatever fallback its query has.
+func TestPreflightFailsEveryDefaultSignalWithoutItsTelemetry(t *testing.T) {
+	p := startProm(t)
+	results := Preflight(context.Background(), p.api, config.DefaultSignals())
+	if len(results) == 0 {
+		t.Fatal("no results")
+	}
+	for _, r := range results {
+		if r.OK || !strings.Contains(r.Problem, "has no series in the last 24h") {
+			t.Errorf("%s %s: ok=%t %q, want a problem naming the missing metric", r.Signal, r.Kind, r.OK, r.Problem)
 		}
 	}
 }

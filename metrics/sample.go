@@ -24,8 +24,18 @@ type Sample struct {
 	HasVolume bool
 	// History holds the sparkline window, oldest first.
 	History []Point
-	// At is when this value was evaluated; its age is now − At.
+	// At is when this value was evaluated.
 	At time.Time
+	// DataAt is when the newest sample behind the value was taken: the
+	// oldest of its selectors' newest samples (a ratio whose numerator
+	// stopped updating is as old as the numerator). Selectors with no series
+	// do not count. Zero when unknown: the query selects no series (vector(1))
+	// or none of its selectors has any.
+	DataAt time.Time
+	// Window is the longest span of data one evaluation reads: the largest
+	// range, with enclosing subquery ranges and offsets added. A value
+	// describes only a world that has not changed for Window.
+	Window time.Duration
 	// Err is the latest query's failure (a *QueryError with Prometheus's
 	// error type and detail). Value, HasValue and At then still describe
 	// the last successful evaluation, so the sample ages instead of lying.
@@ -35,12 +45,24 @@ type Sample struct {
 	Warnings []string
 }
 
-// Age is how old the sample is at now; a sample never observed is -1.
+// Age is how old the sample's data is at now: now − DataAt when the data
+// time is known, else now − At (the age of the evaluation). A sample never
+// observed is -1. With scrapes stopped a rate() keeps answering while its
+// Age grows, so the sample goes stale.
 func (s Sample) Age(now time.Time) time.Duration {
 	if s.At.IsZero() {
 		return -1
 	}
-	return now.Sub(s.At)
+	return now.Sub(s.At) + s.DataAge()
+}
+
+// DataAge is how old the data was when it was evaluated (At − DataAt), 0
+// when the data time is unknown.
+func (s Sample) DataAge() time.Duration {
+	if s.DataAt.IsZero() || s.At.IsZero() {
+		return 0
+	}
+	return max(s.At.Sub(s.DataAt), 0)
 }
 
 // Snapshot is every signal's latest sample after one sampler tick.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/openagents/cockpit/config"
 )
@@ -28,6 +29,7 @@ type SamplerOptions struct {
 type Sampler struct {
 	api     v1.API
 	signals map[string]*config.Signal
+	fresh   map[string]freshness // parsed once: each signal's data-time query
 	names   []string
 	o       SamplerOptions
 	slots   chan struct{}
@@ -56,6 +58,7 @@ func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions)
 	s := &Sampler{
 		api:       api,
 		signals:   signals,
+		fresh:     make(map[string]freshness, len(signals)),
 		names:     slices.Sorted(maps.Keys(signals)),
 		o:         o,
 		slots:     make(chan struct{}, o.Concurrency),
@@ -63,8 +66,10 @@ func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions)
 		inFlight:  make(map[string]bool, len(signals)),
 		lastRange: make(map[string]time.Time, len(signals)),
 	}
+	p := parser.NewParser(parser.Options{})
 	for name, sig := range signals {
-		s.samples[name] = Sample{Signal: name, Query: sig.Query}
+		s.fresh[name] = planFreshness(p, sig.Query, sig.VolumeQuery)
+		s.samples[name] = Sample{Signal: name, Query: sig.Query, Window: s.fresh[name].window}
 	}
 	return s
 }
@@ -88,7 +93,7 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next, rangeOK := s.sample(ctx, s.signals[name], prev, at, needRange)
+			next, rangeOK := s.sample(ctx, s.signals[name], s.fresh[name], prev, at, needRange)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.samples[name] = next

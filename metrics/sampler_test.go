@@ -80,8 +80,11 @@ func TestTimeoutKeepsTheLastValueAndItsAge(t *testing.T) {
 	if second.Err == nil || !second.HasValue || second.Value != first.Value || !second.At.Equal(first.At) {
 		t.Fatalf("after a timeout: %+v, want the error with the last value and its evaluation time", second)
 	}
-	if age := second.Age(c.Now()); age != time.Second {
-		t.Errorf("age %s, want 1s: the sample ages while queries fail", age)
+	if !second.DataAt.Equal(first.DataAt) {
+		t.Errorf("data time %s, want the last good one %s", second.DataAt, first.DataAt)
+	}
+	if age, want := second.Age(c.Now()), time.Second+first.DataAge(); age != want {
+		t.Errorf("age %s, want %s: the sample ages while queries fail", age, want)
 	}
 }
 
@@ -140,8 +143,8 @@ func TestHistoryIsOneRangeQueryThenInstantValuesUntilTheWindowMovesAStep(t *test
 	if p.ranges.Load() != 2 {
 		t.Fatalf("after the window moved a step: %d range queries, want 2", p.ranges.Load())
 	}
-	if q := p.queries.Load(); q != 3 {
-		t.Errorf("%d instant queries for 3 ticks, want 3", q)
+	if q, f := p.queries.Load(), p.fresh.Load(); q != 3 || f != 3 {
+		t.Errorf("%d value and %d data-time queries for 3 ticks, want 3 and 3", q, f)
 	}
 }
 

@@ -24,17 +24,24 @@ type answer struct {
 	err      error
 }
 
-// sample runs one signal's queries (value, volume, history) concurrently and
-// folds them into the next sample. A failed value query keeps the previous
-// value and its evaluation time, so the sample ages instead of lying.
-func (s *Sampler) sample(ctx context.Context, sig *config.Signal, prev Sample, at time.Time, needRange bool) (Sample, bool) {
+// sample runs one signal's queries (value, volume, data time, history)
+// concurrently and folds them into the next sample. A failed value query
+// keeps the previous value with its evaluation and data times, so the sample
+// ages instead of lying; a failed data-time query keeps only the previous
+// data time, which then ages.
+func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshness, prev Sample, at time.Time, needRange bool) (Sample, bool) {
 	var (
 		wg            sync.WaitGroup
 		value, volume answer
+		dataAt        time.Time
+		dataErr       error
 		history       []Point
 		histErr       error
 	)
 	wg.Go(func() { value = s.instant(ctx, sig.Query, sig.Direction, at) })
+	if fresh.query != "" {
+		wg.Go(func() { dataAt, dataErr = s.dataTime(ctx, fresh.query, at) })
+	}
 	if sig.VolumeQuery != "" {
 		wg.Go(func() { volume = s.instant(ctx, sig.VolumeQuery, "above", at) })
 	}
@@ -44,13 +51,21 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, prev Sample, a
 	wg.Wait()
 
 	next := prev
-	next.Signal, next.Query = sig.Name, sig.Query
+	next.Signal, next.Query, next.Window = sig.Name, sig.Query, fresh.window
 	next.Warnings = value.warnings
 	if value.err != nil {
 		next.Err = value.err
 		return next, false
 	}
 	next.Value, next.HasValue, next.Series, next.At, next.Err = value.value, value.has, value.series, at, nil
+	switch {
+	case fresh.query == "":
+		next.DataAt = time.Time{}
+	case dataErr != nil:
+		next.Warnings = append(next.Warnings, "data time: "+dataErr.Error()+"; keeping the previous one")
+	default:
+		next.DataAt = dataAt
+	}
 	if sig.Series != "any" && value.series > 1 {
 		next.Warnings = append(next.Warnings, fmt.Sprintf("%d series where one is expected; showing the worst", value.series))
 	}
@@ -86,17 +101,26 @@ func appendPoint(h []Point, p Point, from time.Time) []Point {
 	return append(out, p)
 }
 
-// instant runs one instant query at at, under its own timeout.
-func (s *Sampler) instant(ctx context.Context, query, direction string, at time.Time) answer {
+// query runs one instant query at at, in a query slot, under its own timeout.
+func (s *Sampler) query(ctx context.Context, query string, at time.Time) (model.Value, v1.Warnings, error) {
 	if err := s.acquire(ctx); err != nil {
-		return answer{err: queryError(query, err)}
+		return nil, nil, queryError(query, err)
 	}
 	defer s.release()
 	ctx, cancel := context.WithTimeout(ctx, s.o.QueryTimeout)
 	defer cancel()
 	v, warnings, _, err := s.api.Query(ctx, query, at, v1.WithTimeout(s.o.QueryTimeout))
 	if err != nil {
-		return answer{err: queryError(query, err), warnings: warnings}
+		return nil, warnings, queryError(query, err)
+	}
+	return v, warnings, nil
+}
+
+// instant runs a value query and reduces it to the worst series.
+func (s *Sampler) instant(ctx context.Context, query, direction string, at time.Time) answer {
+	v, warnings, err := s.query(ctx, query, at)
+	if err != nil {
+		return answer{err: err, warnings: warnings}
 	}
 	a := reduce(v, direction)
 	a.warnings = append([]string(warnings), a.warnings...)
@@ -104,6 +128,15 @@ func (s *Sampler) instant(ctx context.Context, query, direction string, at time.
 		a.err = &QueryError{Query: query, Msg: a.err.Error(), Err: a.err}
 	}
 	return a
+}
+
+// dataTime runs a signal's freshness query: when its newest data was taken.
+func (s *Sampler) dataTime(ctx context.Context, query string, at time.Time) (time.Time, error) {
+	v, _, err := s.query(ctx, query, at)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return dataTime(v)
 }
 
 // history runs the range query that fills the sparkline window.

@@ -41,12 +41,12 @@ func actionQuiet(env *config.Environment) time.Duration {
 
 func newEvaluator(cfg *config.Config, env *config.Environment, items []*Item) *evaluator {
 	ev := &evaluator{
-		env:        env,
-		items:      items,
-		staleAfter: cfg.StaleAfter.D(),
-		thresholds: make(map[string]*checks.ThresholdCheck, len(env.Signals)),
-		incidents:  newIncidentRules(cfg.Incidents, env.Signals),
-		writers:    writersRule{neitherFor: cfg.ExactlyOneWriter.NeitherFor.D()},
+		env:         env,
+		items:       items,
+		staleAfter:  cfg.StaleAfter.D(),
+		thresholds:  make(map[string]*checks.ThresholdCheck, len(env.Signals)),
+		incidents:   newIncidentRules(cfg.Incidents, env.Signals),
+		writers:     writersRule{neitherFor: cfg.ExactlyOneWriter.NeitherFor.D()},
 		actionQuiet: actionQuiet(env),
 	}
 	for name, sig := range env.Signals {

@@ -46,8 +46,8 @@ func pass(id string, at time.Time) checks.Result {
 // every signal quiet.
 func goodObservation(at time.Time) observation {
 	return observation{
-		at: at,
-		snapshot: metrics.Snapshot{At: at, Samples: quietSamples(at)},
+		at:           at,
+		snapshot:     metrics.Snapshot{At: at, Samples: quietSamples(at)},
 		rust:         checks.RustHealth{Mode: "rust_active", WriterActive: true},
 		rustHealth:   pass("rust_health", at),
 		rustReady:    pass("rust_ready", at),
