@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
@@ -16,10 +18,13 @@ func newPreflightCmd(ctx context.Context, s *Streams) *cobra.Command {
 	var f readFlags
 	c := &cobra.Command{
 		Use:   "preflight --env E [-o text|json]",
-		Short: "Try every configured query once: it parses, returns data, one series where one is expected",
-		Long:  "preflight runs before a cutover window. Exit codes: 0 every query is usable, 1 a query has a problem, 4 usage or config error.",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return runPreflight(ctx, s, &f) },
+		Short: "Try every configured query once: its metrics exist, it parses, returns data, one series where one is expected",
+		Long: "preflight runs before a cutover window. Every metric a query names must have had a series in the last 24h " +
+			"(a fallback such as `or vector(0)` cannot hide a metric that was never exported); a selector that matches " +
+			"nothing yet while its metric exists is a warning. Exit codes: 0 every query is usable (warnings included), " +
+			"1 a query has a problem, 4 usage or config error.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runPreflight(ctx, s, &f) },
 	}
 	f.register(c)
 	return c
@@ -42,10 +47,13 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 		return withCode(exitUsage, err)
 	}
 	results := metrics.Preflight(ctx, api, env.Signals)
-	problems := 0
+	problems, warnings := 0, 0
 	for _, r := range results {
-		if !r.OK {
+		switch {
+		case !r.OK:
 			problems++
+		case len(r.Warnings) > 0:
+			warnings++
 		}
 	}
 	if f.output == "json" {
@@ -62,8 +70,11 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 		for _, r := range results {
 			word, v := "OK", okVerdict(r.OK)
 			detail := fmt.Sprintf("%d series", r.Series)
-			if !r.OK {
+			switch {
+			case !r.OK:
 				word, detail = "PROBLEM", r.Problem
+			case len(r.Warnings) > 0:
+				word, v, detail = "WARN", checks.Warn, detail+"; "+strings.Join(r.Warnings, "; ")
 			}
 			name := r.Signal
 			if r.Kind == "volume_query" {
@@ -71,7 +82,7 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 			}
 			fmt.Fprintf(s.Out, "%s %s — %s — %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", word), v), name, detail, r.Query)
 		}
-		fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem\n", env.Name, len(results), problems)
+		fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem, %d with a warning\n", env.Name, len(results), problems, warnings)
 	}
 	if problems > 0 {
 		return silentExit(exitCheckFailed)
