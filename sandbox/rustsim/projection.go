@@ -46,7 +46,6 @@ type projection struct {
 	checkpoints map[string]checkpoint
 	summaries   map[string]runSummary
 	drift       map[string]driftReport
-	projected   uint64 // events projected in total: the checkpoint position
 
 	// served is the last_seq last answered per topic by the checkpoint
 	// endpoint while the checkpoint-regression fault was on.
@@ -101,14 +100,11 @@ func (r *Runtime) syncProjection() {
 		}
 		return false
 	}
-	p.projected = 0
-	for topic, cp := range p.checkpoints {
-		if current(topic) {
-			p.projected += cp.LastSeq
-			continue
+	for topic := range p.checkpoints {
+		if !current(topic) {
+			delete(p.checkpoints, topic)
+			delete(p.served, topic)
 		}
-		delete(p.checkpoints, topic)
-		delete(p.served, topic)
 	}
 	for topic := range p.drift {
 		if !current(topic) {
@@ -161,7 +157,7 @@ func workerTopic(workerID string) string { return "worker:" + workerID + ":lifec
 // applyRunEvent projects one run event. Under the drift fault it records a
 // sequence gap for the topic and reports true. The checkpoint always moves
 // forwards here: the regression fault acts on what the endpoint serves
-// (servedCheckpoint) and on the position metric.
+// (servedCheckpoint).
 func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time.Time) (drifted bool) {
 	topic := runTopic(runID)
 	if f.Drift {
@@ -184,7 +180,6 @@ func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time
 		"run_id": s.RunID, "status": s.Status, "last_seq": s.LastSeq, "event_count": s.EventCount,
 	}))
 	p.summaries[runID] = s
-	p.projected++
 	return f.Drift
 }
 
@@ -192,7 +187,6 @@ func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time
 func (p *projection) applyWorkerEvent(workerID string, seq uint64, eventType string, now time.Time) {
 	topic := workerTopic(workerID)
 	p.checkpoints[topic] = checkpoint{Topic: topic, LastSeq: seq, LastEventType: eventType, UpdatedAt: chronoTime(now)}
-	p.projected++
 }
 
 // projectRunStatus copies run.finished's payload.status verbatim (so a
