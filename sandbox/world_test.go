@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/legacyauth"
 	"github.com/openagents/cockpit/sandbox"
 )
@@ -151,5 +155,68 @@ func TestStartRefusesABusyControlAddr(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), busy.Addr().String()) {
 		t.Errorf("error %q does not name the busy address %s", err, busy.Addr())
+	}
+}
+
+// TestCloudRunCountsPerServiceAndRevision: the platform counts the
+// cockpit's probes on the runtime service under its serving revision, a
+// set-env redeploy makes the next revision serve, and the control plane's
+// writes land on runtime-writes under the revision of the runtime that
+// answered, which is what rust_write_share reads.
+func TestCloudRunCountsPerServiceAndRevision(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t, sandbox.Options{})
+	rust, _ := w.RuntimeURLs("staging")
+	prom := promAPI(t, w.PrometheusURL("staging"))
+	cfg, err := config.Load(w.ConfigPath)
+	if err != nil {
+		t.Fatalf("loading the generated config: %v", err)
+	}
+	share := cfg.Environments["staging"].Signals["rust_write_share"].Query
+	revisions := func(selector string) []string {
+		vec, err := instant(t.Context(), prom, `count by (revision_name) (run_googleapis_com:request_count{`+selector+`})`, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range vec {
+			out = append(out, string(s.Metric["revision_name"]))
+		}
+		slices.Sort(out)
+		return out
+	}
+	revisionName := regexp.MustCompile(`^runtime-0000([12])-[a-z]{3}$`)
+	probeRevision := func(want string) string {
+		var got string
+		eventually(t, 20*time.Second, "a /healthz probe counted on revision "+want, func() (bool, string) {
+			call(t, http.MethodGet, rust+"/healthz", nil, nil)
+			for _, r := range revisions(`service_name="runtime",response_code="200",response_code_class="2xx"`) {
+				if m := revisionName.FindStringSubmatch(r); m != nil && m[1] == want {
+					got = r
+					return true, r
+				}
+			}
+			return false, strings.Join(revisions(`service_name="runtime"`), " ")
+		})
+		return got
+	}
+	first := probeRevision("1")
+	eventually(t, 20*time.Second, "legacy writes on runtime-writes, none on rust, share 0", func() (bool, string) {
+		revs := revisions(`service_name="runtime-writes"`)
+		v, seen, ok := scalarOf(t.Context(), prom, share)
+		return slices.Equal(revs, []string{"runtime-writes-legacy-00001"}) && ok && v == 0, strings.Join(revs, " ") + " share " + seen
+	})
+
+	mustControl(t, w, "staging", "set-env", map[string]string{"runtime": "rust", "assignment": "RUNTIME_AUTHORITY_WRITE_MODE=rust_active"})
+	if second := probeRevision("2"); second[:len("runtime-00002")] != "runtime-00002" || second == first {
+		t.Errorf("revision after a redeploy = %s, want runtime-00002-… (was %s)", second, first)
+	}
+	mustControl(t, w, "staging", "route-writes", map[string]string{"target": "rust"})
+	eventually(t, 30*time.Second, "rust_write_share reaches 1 after route-writes rust", func() (bool, string) {
+		v, seen, ok := scalarOf(t.Context(), prom, share)
+		return ok && v > 0.99, seen
+	})
+	if revs := revisions(`service_name="runtime-writes"`); !slices.Equal(revs, []string{"runtime-writes-legacy-00001", "runtime-writes-rust-00001"}) {
+		t.Errorf("runtime-writes revisions = %v, want the legacy and the rust one", revs)
 	}
 }
