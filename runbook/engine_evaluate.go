@@ -145,7 +145,7 @@ func (r *round) itemChecks(it *Item, obs Observed) []checks.Result {
 		return r.rustAuthority(obs)
 	case "R1":
 		return []checks.Result{
-			modeCheck(o.rustHealth, o.rust.Mode, "shadow_only", "read_only"),
+			modeCheck(obs.RustWriteMode, "shadow_only", "read_only", modeFrozen),
 			freezeCheck("rust.frozen", "rust write endpoints answer 503", o.rustFrozen, o.rustFreeze, checks.Frozen),
 		}
 	case "R2":
@@ -162,7 +162,7 @@ func (r *round) itemChecks(it *Item, obs Observed) []checks.Result {
 // rust_active, legacy frozen, and the writes going to Rust.
 func (r *round) rustAuthority(obs Observed) []checks.Result {
 	return []checks.Result{
-		modeCheck(r.o.rustHealth, r.o.rust.Mode, "rust_active"),
+		modeCheck(obs.RustWriteMode, "rust_active"),
 		freezeCheck("legacy.frozen", "legacy mutation routes answer 410", r.o.legacyFrozen, r.o.legacyFreeze, checks.Frozen),
 		targetCheck(obs.WriteTarget, "rust"),
 	}
@@ -247,13 +247,14 @@ func freezeCheck(id, title string, probe checks.Result, got, want checks.FreezeS
 	return r
 }
 
-// modeCheck judges /healthz authority_write_mode against the wanted modes.
-func modeCheck(health checks.Result, mode string, want ...string) checks.Result {
-	r := health
+// modeCheck judges the observed Rust write mode against the wanted modes.
+func modeCheck(observed checks.Result, want ...string) checks.Result {
+	r := observed
+	mode := observed.Evidence.Value
 	r.ID, r.Title = "rust.mode", "rust authority write mode"
 	r.Evidence.Value = "authority_write_mode=" + mode
 	r.Evidence.Rule = fmt.Sprintf("want %v", want)
-	if health.Verdict == checks.Unknown || mode == "" {
+	if observed.Verdict == checks.Unknown || mode == "" {
 		r.Verdict = checks.Unknown
 		return r
 	}

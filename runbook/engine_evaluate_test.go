@@ -93,6 +93,7 @@ func TestUnknownProbesHoldItemsNotPass(t *testing.T) {
 		Evidence: checks.Evidence{Reason: "no signature secret: set RUNTIME_SIGNATURE_SECRET"}}
 	o.rustHealth.Verdict = checks.Unknown
 	o.rust = checks.RustHealth{}
+	o.rustFreeze, o.rustFrozen.Verdict = checks.FreezeUnknown, checks.Unknown
 	st := newTestEvaluator(t, false).evaluate(o)
 	got := verdicts(st)
 	for _, id := range []string{"V2", "S1", "R2"} {
@@ -230,4 +231,28 @@ func TestWriteErrorSpikeOnTooLittleTrafficIsUnknownNotPending(t *testing.T) {
 		return
 	}
 	t.Fatal("write_error_spike not evaluated")
+}
+
+// Cloud Run may not route /healthz to the container: the safe write probe
+// still tells rust_active (404 on a random run) from frozen (503).
+func TestRustModeFromTheSafeProbeWhenHealthzIsUnreachable(t *testing.T) {
+	o := goodObservation(t0)
+	o.rustHealth = checks.Result{ID: "rust_health", Verdict: checks.Unknown, ObservedAt: t0,
+		Evidence: checks.Evidence{Source: "GET /healthz", Reason: "404 (reserved path)"}}
+	o.rust = checks.RustHealth{}
+	st := newTestEvaluator(t, false).evaluate(o)
+	if m := st.Observed.RustWriteMode; m.Verdict != checks.Pass || m.Evidence.Value != "rust_active" || !strings.Contains(m.Evidence.Reason, "safe write probe") {
+		t.Fatalf("accepting probe, no healthz: mode %+v, want rust_active from the safe probe", m)
+	}
+	if v := verdicts(st)["S1"]; v != checks.Pass {
+		t.Errorf("S1 = %v, want PASS on the probe's mode", v)
+	}
+	o.rustFreeze = checks.Frozen
+	st = newTestEvaluator(t, false).evaluate(o)
+	if m := st.Observed.RustWriteMode; m.Evidence.Value != modeFrozen {
+		t.Fatalf("frozen probe, no healthz: mode %q, want %q", m.Evidence.Value, modeFrozen)
+	}
+	if v := verdicts(st)["R1"]; v != checks.Pass {
+		t.Errorf("R1 = %v with Rust frozen per the probe, want PASS", v)
+	}
 }

@@ -98,6 +98,7 @@ type Progress struct {
 	SubStep string    `json:"sub_step"`
 	Message string    `json:"message"`
 	Started time.Time `json:"started"`
+	At      time.Time `json:"at"` // when this event happened
 }
 
 // Outcome is how an action ended.
@@ -128,7 +129,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 		progress = func(Progress) {}
 	}
 	if !p.Writes {
-		return x.runChecks(ctx, p, progress)
+		return x.runChecks(ctx, p, a.Operator, progress)
 	}
 	if err := x.approve(p, a, p.Gates); err != nil {
 		return Outcome{}, err
@@ -200,7 +201,7 @@ func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) er
 		how += fmt.Sprintf(" (typed %q)", a.TypedEnv)
 	}
 	err := x.journal.Append(journal.Record{Kind: journal.KindApproval, Step: p.ID, Operator: a.Operator,
-		Message: how, Argv: calls,
+		PID: os.Getpid(), Message: how, Argv: calls,
 		Evidence: gateLines(gates, x.opts.Now())})
 	if err != nil {
 		return fmt.Errorf("journaling approval: %w", err)
@@ -217,9 +218,26 @@ func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) er
 
 // runStep runs one sub-step: intent, call or act, post-verification,
 // outcome. It reports whether the sub-step reached its observed target.
+//
+// A sub-step whose target is already observed is not applied again (each
+// mode change is a restart, and the Rust runtime keeps runs in memory): its
+// outcome says "already in place". An actuator that fails or times out may
+// still have made its change (a deploy that lands after the CLI gave up), so
+// the world is observed until verify_timeout either way, and the outcome
+// says what the world shows.
 func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep, progress func(Progress)) (bool, string) {
 	started := x.opts.Now()
-	report := func(msg string) { progress(Progress{Step: step, SubStep: s.name, Message: msg, Started: started}) }
+	report := func(msg string) {
+		progress(Progress{Step: step, SubStep: s.name, Message: msg, Started: started, At: x.opts.Now()})
+	}
+	if s.call != nil && s.act == nil && s.verify != nil && !s.always {
+		if v, ev := s.verify(x.world.Observe(withFreshProbes(ctx)), time.Time{}); v == checks.Pass {
+			msg := "already in place: " + ev + " (not applied again)"
+			x.recordOutcome(step, s.name, operator, true, msg)
+			report(msg)
+			return true, msg
+		}
+	}
 	intent := journal.Record{Kind: journal.KindIntent, Step: step, Check: s.name, Operator: operator}
 	if s.call != nil {
 		intent.Argv, intent.Message = s.call.Argv, s.call.Description
@@ -230,12 +248,18 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 	x.record(intent)
 	report("started")
 
-	ok, msg := true, ""
+	ok, msg, callFailed := true, "", ""
 	if s.call != nil && s.act == nil {
 		r := x.act.Run(ctx, *s.call)
 		ok, msg = r.OK(), r.Summary()
-		if !ok && strings.TrimSpace(r.Output) != "" {
-			msg += "\n" + r.Output
+		if !ok {
+			callFailed = "actuator failed"
+			if r.TimedOut {
+				callFailed = "actuator timed out"
+			}
+			if strings.TrimSpace(r.Output) != "" {
+				msg += "\n" + r.Output
+			}
 		}
 		report(firstLine(msg))
 	}
@@ -247,24 +271,32 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 			report(line)
 		}
 	}
-	if s.verify != nil && (ok || s.verifyAfterFailure) {
-		timeout := x.world.Env().VerifyTimeout.D()
-		if !ok {
-			timeout = 0 // the call already failed: read the world once
+	if s.verify != nil && (ok || callFailed != "") {
+		if callFailed != "" {
+			report("observing whether the change landed anyway (" + callFailed + ")")
 		}
-		vok, ev := x.verify(ctx, s.verify, x.opts.Now(), timeout, report)
+		vok, ev := x.verify(ctx, s.verify, started, x.world.Env().VerifyTimeout.D(), report)
+		switch {
+		case vok && callFailed != "":
+			ev = "applied, " + callFailed + ": " + ev
+		case !vok && callFailed != "":
+			ev = callFailed + " and the change is not observed: " + ev
+		}
 		ok = vok
 		msg = strings.TrimSpace(ev + "\n" + msg)
 	}
-	okCopy := ok
-	x.record(journal.Record{Kind: journal.KindOutcome, Step: step, Check: s.name, Operator: operator, OK: &okCopy,
-		Evidence: firstLine(msg), Message: msg})
+	x.recordOutcome(step, s.name, operator, ok, msg)
 	if ok {
 		report("verified: " + firstLine(msg))
 	} else {
 		report("FAILED: " + firstLine(msg))
 	}
 	return ok, msg
+}
+
+func (x *Executor) recordOutcome(step, sub, operator string, ok bool, msg string) {
+	x.record(journal.Record{Kind: journal.KindOutcome, Step: step, Check: sub, Operator: operator, OK: &ok,
+		Evidence: firstLine(msg), Message: msg})
 }
 
 // verify polls fresh observations until check passes, fails outright, or
@@ -316,7 +348,7 @@ func (x *Executor) soak(d time.Duration) func(ctx context.Context) (bool, string
 }
 
 // runChecks is P1–P4 and V2–V4: read the item's checks once, mutate nothing.
-func (x *Executor) runChecks(ctx context.Context, p Plan, progress func(Progress)) (Outcome, error) {
+func (x *Executor) runChecks(ctx context.Context, p Plan, operator string, progress func(Progress)) (Outcome, error) {
 	started := x.opts.Now()
 	s := x.world.Observe(ctx)
 	out := Outcome{Step: p.ID, Verdict: checks.Unknown}
@@ -342,6 +374,9 @@ func (x *Executor) runChecks(ctx context.Context, p Plan, progress func(Progress
 	if len(lines) > 0 {
 		out.Message += ":\n" + strings.Join(lines, "\n")
 	}
+	// The check's answer is history too: production's S4 waits for
+	// staging's V2–V4 to have passed after S1.
+	x.recordOutcome(p.ID, "", operator, out.OK, firstLine(out.Message))
 	return out, nil
 }
 

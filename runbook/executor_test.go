@@ -59,7 +59,8 @@ func (w *fileWorld) read(name string) checks.Result {
 func (w *fileWorld) Observe(context.Context) State {
 	s := State{Env: w.env.Name, Production: w.env.Production, At: time.Now(),
 		Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
-			"write_error_rate": {Signal: "write_error_rate", Query: "sum(rate(x[1m]))", Value: 0.004, HasValue: true, At: time.Now()}}}}
+			"write_error_rate": {Signal: "write_error_rate", Query: "sum(rate(x[1m]))", Value: 0.004, HasValue: true, At: time.Now()},
+			shareSignal:        {Signal: shareSignal, Query: "sum(rate(y[1s]))", HasValue: true, At: time.Now(), DataAt: time.Now()}}}}
 	s.Observed = Observed{RustWriteMode: w.read("mode"), LegacyFreeze: w.read("freeze"), WriteTarget: w.read("target"),
 		CohortPercent: math.NaN()}
 	if c := w.read("cohort"); c.Verdict == checks.Pass {

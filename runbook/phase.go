@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -14,17 +15,20 @@ const (
 	rustShareNone = 0.01
 )
 
+// shareSignal is the signal that tells where writes go.
+const shareSignal = "rust_write_share"
+
+// modeFrozen is the Rust write mode as the safe write probe tells it when
+// /healthz cannot be reached (Cloud Run reserves some paths ending in z):
+// shadow_only and read_only both answer 503 write_path_frozen.
+const modeFrozen = "frozen"
+
 // observed reads where the cutover stands from this round's observations:
 // the Rust mode from /healthz, the legacy freeze from the safe probe, and the
 // write target and cohort from the rust_write_share signal.
 func (r *round) observed() Observed {
 	o := r.o
-	mode := o.rustHealth
-	mode.ID, mode.Title = "rust.mode", "rust write mode"
-	mode.Evidence.Value = o.rust.Mode
-	if o.rust.Mode == "" {
-		mode.Verdict = checks.Unknown
-	}
+	mode := r.rustMode()
 
 	freeze := o.legacyFrozen
 	freeze.ID, freeze.Title = "legacy.freeze", "legacy write freeze"
@@ -37,8 +41,33 @@ func (r *round) observed() Observed {
 		freeze.Evidence.Value, freeze.Verdict = "", checks.Unknown
 	}
 
-	target, percent := writeTarget(r.signal("rust_write_share"), o.snapshot.Samples["rust_write_share"].Value)
+	target, percent := writeTarget(r.signal(shareSignal), o.snapshot.Samples[shareSignal].Value)
 	return Observed{RustWriteMode: mode, LegacyFreeze: freeze, WriteTarget: target, CohortPercent: percent}
+}
+
+// rustMode is the Rust write mode from /healthz, or, when /healthz cannot
+// tell, from the safe write probe: 404 on a random run is rust_active, 503
+// write_path_frozen is frozen (shadow_only or read_only).
+func (r *round) rustMode() checks.Result {
+	o := r.o
+	mode := o.rustHealth
+	mode.ID, mode.Title = "rust.mode", "rust write mode"
+	mode.Evidence.Value = o.rust.Mode
+	if o.rust.Mode != "" && o.rustHealth.Verdict != checks.Unknown {
+		return mode
+	}
+	probe := o.rustFrozen
+	probe.ID, probe.Title = mode.ID, mode.Title
+	probe.Evidence.Reason = "from the safe write probe: " + cmp.Or(mode.Evidence.Reason, "/healthz gave no mode")
+	switch o.rustFreeze {
+	case checks.Accepting:
+		probe.Verdict, probe.Evidence.Value = checks.Pass, "rust_active"
+	case checks.Frozen:
+		probe.Verdict, probe.Evidence.Value = checks.Pass, modeFrozen
+	default:
+		probe.Verdict, probe.Evidence.Value = checks.Unknown, ""
+	}
+	return probe
 }
 
 // writeTarget turns the rust share of writes into "rust", "legacy" or

@@ -1,10 +1,12 @@
 package runbook
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,11 +40,13 @@ type subStep struct {
 	call *Call
 	act  func(ctx context.Context) (ok bool, msg string)
 	// verify is polled with fresh observations: PASS matches, FAIL stops at
-	// once, anything else keeps polling until verify_timeout.
+	// once, anything else keeps polling until verify_timeout. It is also
+	// asked before the call, with a zero since: PASS then means the target
+	// is already in place and the call is skipped.
 	verify func(s State, since time.Time) (checks.Verdict, string)
-	// verifyAfterFailure still reads the world when the call failed: the
-	// harness exits 1 on block, and only its report says what happened.
-	verifyAfterFailure bool
+	// always runs the call even when verify already passes: the harness
+	// must write a fresh report.
+	always bool
 }
 
 // ID used for the whole rollback (R1–R4) and the alias of V1.
@@ -147,8 +151,14 @@ func (x *Executor) writeModeStep(env *config.Environment, mode string) (subStep,
 	if err != nil {
 		return subStep{}, err
 	}
+	want := []string{mode}
+	if mode != "rust_active" {
+		// Without /healthz the safe probe tells frozen from accepting, not
+		// which frozen mode: frozen is what a freeze must achieve.
+		want = append(want, modeFrozen)
+	}
 	return subStep{name: "set_rust_write_mode=" + mode, call: &call,
-		verify: observedEquals(func(o Observed) checks.Result { return o.RustWriteMode }, "rust write mode", mode)}, nil
+		verify: observedEquals(func(o Observed) checks.Result { return o.RustWriteMode }, "rust write mode", want...)}, nil
 }
 
 func (x *Executor) routeStep(env *config.Environment, target string) (subStep, error) {
@@ -158,7 +168,7 @@ func (x *Executor) routeStep(env *config.Environment, target string) (subStep, e
 		return subStep{}, err
 	}
 	return subStep{name: "route_writes=" + target, call: &call,
-		verify: observedEquals(func(o Observed) checks.Result { return o.WriteTarget }, "write target", target)}, nil
+		verify: shareAfter(observedEquals(func(o Observed) checks.Result { return o.WriteTarget }, "write target", target))}, nil
 }
 
 func (x *Executor) freezeStep(env *config.Environment, freeze bool) (subStep, error) {
@@ -176,17 +186,18 @@ func (x *Executor) freezeStep(env *config.Environment, freeze bool) (subStep, er
 }
 
 // observedEquals passes when a fresh observation (made after the action)
-// shows want. A stale or unknown reading keeps polling: it proves nothing.
-func observedEquals(pick func(Observed) checks.Result, what, want string) func(State, time.Time) (checks.Verdict, string) {
+// shows one of want. A stale or unknown reading keeps polling: it proves
+// nothing.
+func observedEquals(pick func(Observed) checks.Result, what string, want ...string) func(State, time.Time) (checks.Verdict, string) {
 	return func(s State, since time.Time) (checks.Verdict, string) {
 		r := pick(s.Observed)
-		line := fmt.Sprintf("%s: %s → want %s", what, r.Evidence, want)
+		line := fmt.Sprintf("%s: %s → want %s", what, r.Evidence, strings.Join(want, " or "))
 		switch {
 		case r.ObservedAt.Before(since):
 			return checks.Unknown, line + " (observed before the action)"
 		case r.Verdict == checks.Unknown:
 			return checks.Unknown, line
-		case r.Evidence.Value == want:
+		case slices.Contains(want, r.Evidence.Value):
 			return checks.Pass, line
 		default:
 			return checks.Pending, line
@@ -194,15 +205,43 @@ func observedEquals(pick func(Observed) checks.Result, what, want string) func(S
 	}
 }
 
+// shareAfter lets a check on the rust write share pass only on data taken
+// wholly after the change: a rate over a window that began before it still
+// mixes in the old routing (a 5% cohort "observed" at 0.9% just after the
+// call, or 100% before a rollback's route took effect).
+func shareAfter(check func(State, time.Time) (checks.Verdict, string)) func(State, time.Time) (checks.Verdict, string) {
+	return func(s State, since time.Time) (checks.Verdict, string) {
+		v, line := check(s, since)
+		if v != checks.Pass || since.IsZero() {
+			return v, line
+		}
+		sample := s.Snapshot.Samples[shareSignal]
+		data := sample.DataAt
+		if data.IsZero() {
+			data = sample.At
+		}
+		if windowStart := data.Add(-sample.Window); windowStart.Before(since) {
+			return checks.Pending, fmt.Sprintf("%s (its %s window still reaches back before the change; %s to go)",
+				line, checks.ShortDuration(sample.Window), checks.ShortDuration(since.Sub(windowStart)))
+		}
+		return v, line
+	}
+}
+
 func (x *Executor) writeProbeStep(env *config.Environment) subStep {
 	call := Call{Actuator: "write_probe", HTTP: "POST " + strings.TrimRight(env.RustRuntime.URL, "/") + "/internal/v1/runs",
 		Description: fmt.Sprintf("WRITES a labelled run (metadata.source=%s, worker_id=%s), then reads back receipt, replay, run summary, checkpoint and drift",
 			env.WriteProbe.Source, env.WriteProbe.WorkerID)}
-	return subStep{name: writeProbeStepName, call: &call, act: func(ctx context.Context) (bool, string) {
+	return subStep{name: writeProbeStepName, call: &call, always: true, act: func(ctx context.Context) (bool, string) {
 		if x.opts.WriteProbe == nil {
 			return false, "the write probe is not available in this process"
 		}
 		results := x.opts.WriteProbe(ctx)
+		// The failing checks first: a failed step's summary is its first
+		// line, and it must name what failed, not what passed before it.
+		slices.SortStableFunc(results, func(a, b checks.Result) int {
+			return cmp.Compare(boolInt(a.Verdict.Green()), boolInt(b.Verdict.Green()))
+		})
 		lines := make([]string, len(results))
 		vs := make([]checks.Verdict, len(results))
 		for i, r := range results {
@@ -213,34 +252,90 @@ func (x *Executor) writeProbeStep(env *config.Environment) subStep {
 	}}
 }
 
-// harnessSteps is S3: run the harness into the reports directory, then the
-// newest report must be newer than the run and say allow.
+// harnessSteps is S3: capture fresh snapshots of staged traffic (when a
+// capture command is configured), run the harness into a report path unique
+// to this run, then that report must say allow. A harness whose argv does
+// not name {{.Report}} is judged on the newest report newer than the run.
 func (x *Executor) harnessSteps(env *config.Environment) ([]subStep, error) {
 	if len(env.Parity.Harness.Argv) == 0 && env.Parity.Harness.HTTP == nil {
 		return nil, fmt.Errorf("parity.harness is not configured for %s", env.Name)
 	}
-	out := filepath.Dir(env.Parity.Reports)
-	call, err := ResolveCall("parity.harness", &env.Parity.Harness,
-		config.HarnessValues{Env: env.Name, OutputDir: out}, "run the shadow parity harness, reports into "+out)
+	dir := filepath.Dir(env.Parity.Reports)
+	stamp := x.now().UTC().Format("20060102T150405Z")
+	values := config.HarnessValues{Env: env.Name, OutputDir: dir,
+		Report:     filepath.Join(dir, fmt.Sprintf("parity-%s-%s.json", env.Name, stamp)),
+		CaptureDir: filepath.Join(dir, "capture-"+stamp)}
+	var steps []subStep
+	if env.Parity.Capture != nil {
+		capture, err := ResolveCall("parity.capture", env.Parity.Capture, values, "capture fresh snapshots of staged traffic into "+values.CaptureDir)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, subStep{name: "parity_capture", call: &capture, always: true})
+	}
+	call, err := ResolveCall("parity.harness", &env.Parity.Harness, values, "run the shadow parity harness, report "+values.Report)
 	if err != nil {
 		return nil, err
 	}
-	return []subStep{{name: "parity_harness", call: &call, verifyAfterFailure: true,
-		verify: func(s State, since time.Time) (checks.Verdict, string) {
-			p := s.Parity
-			line := fmt.Sprintf("%s → decision %q, critical %d, warning %d, generated %s",
-				p.Path, p.Decision, p.Critical, p.Warning, p.Generated.UTC().Format(time.RFC3339))
-			switch {
-			case p.Path == "" || p.Generated.Before(since.Truncate(time.Second)):
-				return checks.Unknown, "no report newer than the harness run: " + line
-			case p.Decision == "allow":
-				return checks.Pass, line
-			case p.Decision == "block":
-				return checks.Fail, line
-			default:
-				return checks.Unknown, line
-			}
-		}}}, nil
+	verify := x.newestReportAllows
+	if namesReport(env.Parity.Harness) {
+		verify = x.reportAllows(values.Report)
+	}
+	return append(steps, subStep{name: "parity_harness", call: &call, always: true, verify: verify}), nil
+}
+
+// namesReport says whether the harness is told its report path.
+func namesReport(a config.Action) bool {
+	texts := slices.Clone(a.Argv)
+	if a.HTTP != nil {
+		texts = append(texts, a.HTTP.URL, a.HTTP.Body)
+	}
+	return slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, "{{.Report}}") })
+}
+
+// reportAllows judges the one report this run wrote: a block fails at once
+// (the harness exits 1 on block; only the report says why).
+func (x *Executor) reportAllows(path string) func(State, time.Time) (checks.Verdict, string) {
+	return func(s State, _ time.Time) (checks.Verdict, string) {
+		env := x.world.Env()
+		policy := config.ParityPolicy{BlockOnCritical: true}
+		if x.opts.Config != nil {
+			policy = x.opts.Config.Parity
+		}
+		pr := checks.ReadParity(path, env.Parity.MaxAge.D(), policy, s.At)
+		return reportVerdict(parityStatus(pr), pr.WithinThresholds.Evidence.Reason)
+	}
+}
+
+// newestReportAllows judges the newest report, once it is newer than the run.
+func (x *Executor) newestReportAllows(s State, since time.Time) (checks.Verdict, string) {
+	p := s.Parity
+	if p.Path == "" || p.Generated.Before(since.Truncate(time.Second)) {
+		v, line := reportVerdict(p, "")
+		if v != checks.Unknown {
+			line = "no report newer than the harness run: " + line
+		}
+		return checks.Unknown, line
+	}
+	return reportVerdict(p, "")
+}
+
+func reportVerdict(p ParityStatus, reason string) (checks.Verdict, string) {
+	line := fmt.Sprintf("%s → decision %q, critical %d, warning %d, generated %s",
+		p.Path, p.Decision, p.Critical, p.Warning, p.Generated.UTC().Format(time.RFC3339))
+	if reason != "" {
+		line += " (" + reason + ")"
+	}
+	switch p.Decision {
+	case "allow":
+		return checks.Pass, line
+	case "block":
+		return checks.Fail, line
+	}
+	if p.Result.Evidence.Reason != "" {
+		line += " (" + p.Result.Evidence.Reason + ")"
+	}
+	return checks.Unknown, line
 }
 
 // cohortSteps is S4: Rust takes writes, then each cohort is set, verified
@@ -259,7 +354,7 @@ func (x *Executor) cohortSteps(env *config.Environment) ([]subStep, error) {
 			return nil, err
 		}
 		steps = append(steps,
-			subStep{name: fmt.Sprintf("set_cohort=%d", pct), call: &call, verify: x.cohortShare(pct)},
+			subStep{name: fmt.Sprintf("set_cohort=%d", pct), call: &call, verify: shareAfter(x.cohortShare(pct))},
 			subStep{name: fmt.Sprintf("soak %d%% for %s", pct, env.Soak.D()), act: x.soak(env.Soak.D())})
 	}
 	final, err := x.authoritySteps(env, false)

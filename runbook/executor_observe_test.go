@@ -1,0 +1,91 @@
+package runbook
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// Re-running a step must not re-apply it: every mode change is a new
+// revision, and the Rust runtime keeps runs in memory only.
+func TestRerunningS1AppliesNothingAlreadyInPlace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, false)
+	run := func() Outcome {
+		p, err := h.x.Plan(t.Context(), "S1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := h.x.Execute(t.Context(), p, Approval{Operator: "alice", Via: "test"}, nil)
+		if err != nil || !out.OK {
+			t.Fatalf("S1: %+v %v", out, err)
+		}
+		return out
+	}
+	run()
+	before := len(h.records(t))
+	run()
+	second := h.records(t)[before:]
+	if got := kinds(second); got != "approval,outcome,outcome,outcome,outcome" {
+		t.Fatalf("second S1 journaled %s, want an approval and outcomes only (no intent: nothing applied)", got)
+	}
+	for _, r := range second[1:4] {
+		if r.OK == nil || !*r.OK || !strings.Contains(r.Message, "already in place") {
+			t.Errorf("sub-step %s: %+v, want OK already in place", r.Check, r)
+		}
+	}
+}
+
+// A deploy that lands after the CLI gave up: the actuator is killed at its
+// timeout, the change shows up a moment later, and the outcome says so.
+func TestATimedOutActuatorWhoseChangeLandsIsApplied(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, false)
+	// The change is made by "the platform" (a process outside the
+	// actuator's group, so killing the CLI does not stop it).
+	late := `setsid -f sh -c 'sleep 0.6; printf "%s" "$0" > "$1"' "$1" "` + h.world.dir + `/mode"; sleep 60`
+	h.world.env.Actuators.SetRustWriteMode = &config.Action{Timeout: config.Duration(200 * time.Millisecond),
+		Argv: []string{script(t, t.TempDir(), "late", late), "{{.Mode}}"}}
+	p, err := h.x.Plan(t.Context(), "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.x.Execute(t.Context(), p, Approval{Operator: "alice"}, nil)
+	if err != nil || !out.OK {
+		t.Fatalf("S1 with a late actuator: %+v %v, want OK once the mode is observed", out, err)
+	}
+	for _, r := range h.records(t) {
+		if r.Kind == journal.KindOutcome && r.Check == "set_rust_write_mode=rust_active" {
+			if r.OK == nil || !*r.OK || !strings.HasPrefix(r.Message, "applied, actuator timed out: rust write mode") {
+				t.Fatalf("journal: %+v, want OK \"applied, actuator timed out\"", r)
+			}
+			return
+		}
+	}
+	t.Fatal("no outcome for set_rust_write_mode")
+}
+
+// A rate over a window that began before the change mixes in the old
+// routing: the share passes only once its whole window is after it.
+func TestShareIsVerifiedOnlyOnDataAfterTheChange(t *testing.T) {
+	change := t0
+	check := shareAfter(func(State, time.Time) (checks.Verdict, string) { return checks.Pass, "writes → rust" })
+	st := func(dataAt time.Time) State {
+		return State{At: dataAt, Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+			shareSignal: {At: dataAt, DataAt: dataAt, Window: 2 * time.Minute}}}}
+	}
+	if v, line := check(st(change.Add(30*time.Second)), change); v != checks.Pending || !strings.Contains(line, "1m30s to go") {
+		t.Errorf("30s after the change with a 2m window: %v %q, want PENDING, 1m30s to go", v, line)
+	}
+	if v, _ := check(st(change.Add(2*time.Minute+time.Second)), change); v != checks.Pass {
+		t.Errorf("window wholly after the change: %v, want PASS", v)
+	}
+	if v, _ := check(st(change.Add(-time.Hour)), time.Time{}); v != checks.Pass {
+		t.Errorf("already-in-place check (no change yet): %v, want PASS", v)
+	}
+}
