@@ -18,19 +18,29 @@ type ThresholdCheck struct {
 	staleAfter time.Duration
 	crit       Condition
 
-	last   Verdict // the last verdict computed from data
-	lastAt time.Time
+	last   Verdict   // the last verdict computed from data
+	lastAt time.Time // when that verdict's data was taken
 	seen   bool
 }
 
-// NewThresholdCheck prepares a check for sig; data older than staleAfter
-// answers UNKNOWN.
+// NewThresholdCheck prepares a check for sig; data older than the signal's
+// own stale_after, or else staleAfter (the global one), answers UNKNOWN.
 func NewThresholdCheck(sig *config.Signal, staleAfter time.Duration) *ThresholdCheck {
 	return &ThresholdCheck{
 		sig:        sig,
-		staleAfter: staleAfter,
+		staleAfter: StaleAfter(sig, staleAfter),
 		crit:       Condition{For: sig.For.D(), KeepFiringFor: sig.KeepFiringFor.D()},
 	}
+}
+
+// StaleAfter is the data age past which sig's value holds gates: the
+// signal's own stale_after when it sets one (a source ingested minutes late
+// needs a longer one), else global.
+func StaleAfter(sig *config.Signal, global time.Duration) time.Duration {
+	if sig != nil && sig.StaleAfter > 0 {
+		return sig.StaleAfter.D()
+	}
+	return global
 }
 
 // Signal is the signal this check evaluates.
@@ -43,7 +53,8 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 		ID:         t.sig.Name,
 		Title:      t.sig.Title,
 		ObservedAt: s.At,
-		Evidence:   Evidence{Source: t.sig.Query, Rule: t.rule("")},
+		// The result's age is the data's: now − At + (At − DataAt).
+		Evidence: Evidence{Source: t.sig.Query, Rule: t.rule(""), Age: s.DataAge()},
 	}
 	if s.HasValue {
 		r.Evidence.Value = FormatValue(s.Value, t.sig.Unit)
@@ -57,8 +68,7 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 		r.Verdict, r.Evidence.Reason = Unknown, "not observed yet"
 		return r
 	case t.staleAfter > 0 && s.Age(now) > t.staleAfter:
-		r.Verdict = Unknown
-		r.Evidence.Reason = fmt.Sprintf("stale: %s > %s", FormatAge(s.Age(now)), ShortDuration(t.staleAfter))
+		r.Verdict, r.Evidence.Reason = Unknown, t.staleReason(s, now)
 		return r
 	case !s.HasValue:
 		// An empty vector is a false condition, as in a Prometheus rule.
@@ -71,8 +81,18 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 		return r
 	}
 	r.Verdict, r.Evidence.Rule = t.judge(s.Value, s.At, s.History)
-	t.last, t.lastAt, t.seen = r.Verdict, s.At, true
+	t.last, t.lastAt, t.seen = r.Verdict, s.At.Add(-s.DataAge()), true
 	return r
+}
+
+// staleReason names what is old: the data ("data 4m12s old", when the
+// sampler knows when its newest sample was taken), else the evaluation.
+func (t *ThresholdCheck) staleReason(s metrics.Sample, now time.Time) string {
+	what := "data " + FormatAge(s.Age(now)) + " old"
+	if s.DataAt.IsZero() {
+		what = "evaluated " + FormatAge(s.Age(now)) + " ago"
+	}
+	return fmt.Sprintf("stale: %s > stale_after %s", what, ShortDuration(t.staleAfter))
 }
 
 // judge compares a fresh value with the thresholds and advances the timer,

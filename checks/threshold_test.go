@@ -42,7 +42,15 @@ func TestThresholdVerdicts(t *testing.T) {
 		{"below direction healthy", withSig(func(s *config.Signal) { s.Unit, s.Warn, s.Crit, s.Direction = "bool", nil, f(1), "below" }), fresh(1), Pass, nil},
 		{"no thresholds is informational", withSig(func(s *config.Signal) { s.Warn, s.Crit = nil, nil }), fresh(0.9), Pass, []string{"no threshold (informational)"}},
 		{"never observed", errorRate(), metrics.Sample{}, Unknown, []string{"not observed yet"}},
-		{"stale", errorRate(), metrics.Sample{Value: 0, HasValue: true, At: now.Add(-42 * time.Second)}, Unknown, []string{"stale: 42s > 10s"}},
+		{"stale evaluation", errorRate(), metrics.Sample{Value: 0, HasValue: true, At: now.Add(-42 * time.Second)}, Unknown, []string{"stale: evaluated 42s ago > stale_after 10s", "age 42s"}},
+		// Scrapes stopped: the query still answers, but its data is old.
+		{"stale data, fresh evaluation", errorRate(), metrics.Sample{Value: 0.001, HasValue: true, At: now.Add(-time.Second), DataAt: now.Add(-4*time.Minute - 12*time.Second)},
+			Unknown, []string{"stale: data 4m12s old > stale_after 10s", "age 4m12s"}},
+		{"fresh data", errorRate(), metrics.Sample{Value: 0.001, HasValue: true, At: now.Add(-time.Second), DataAt: now.Add(-3 * time.Second)}, Pass, []string{"→ PASS → age 3s"}},
+		{"the signal's own stale_after", withSig(func(s *config.Signal) { s.StaleAfter = config.Duration(5 * time.Minute) }),
+			metrics.Sample{Value: 0.001, HasValue: true, At: now, DataAt: now.Add(-4 * time.Minute)}, Pass, []string{"age 4m00s"}},
+		{"the signal's own stale_after, exceeded", withSig(func(s *config.Signal) { s.StaleAfter = config.Duration(time.Minute) }),
+			metrics.Sample{Value: 0.001, HasValue: true, At: now, DataAt: now.Add(-4 * time.Minute)}, Unknown, []string{"stale: data 4m00s old > stale_after 1m"}},
 		{"no data holds", errorRate(), metrics.Sample{At: now}, Unknown, []string{"no data (policy hold)"}},
 		{"no data fail", withSig(func(s *config.Signal) { s.OnNoData = config.PolicyFail }), metrics.Sample{At: now}, Fail, []string{"no data (policy fail)"}},
 		{"no data pass", withSig(func(s *config.Signal) { s.OnNoData = config.PolicyPass }), metrics.Sample{At: now}, Pass, []string{"no data (policy pass)"}},
@@ -73,6 +81,32 @@ func TestThresholdVerdicts(t *testing.T) {
 				t.Errorf("ObservedAt %s, want the sample's evaluation time %s", r.ObservedAt, c.sample.At)
 			}
 		})
+	}
+}
+
+func TestStaleAfterIsTheSignalsOwnElseTheGlobal(t *testing.T) {
+	sig := errorRate()
+	if got := StaleAfter(sig, 30*time.Second); got != 30*time.Second {
+		t.Errorf("no stale_after of its own: %s, want the global 30s", got)
+	}
+	sig.StaleAfter = config.Duration(5 * time.Minute)
+	if got := StaleAfter(sig, 30*time.Second); got != 5*time.Minute {
+		t.Errorf("stale_after 5m: %s, want 5m", got)
+	}
+}
+
+func TestThresholdKeepLastAgesFromTheDataTime(t *testing.T) {
+	sig := errorRate()
+	sig.OnError = config.PolicyKeepLast
+	check := NewThresholdCheck(sig, 10*time.Second)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	good := metrics.Sample{Value: 0.015, HasValue: true, At: t0, DataAt: t0.Add(-6 * time.Second)}
+	check.Evaluate(good, t0)
+	failed := good
+	failed.Err = errors.New("querying prometheus: timeout")
+	r := check.Evaluate(failed, t0.Add(5*time.Second))
+	if r.Verdict != Unknown || !strings.Contains(r.Evidence.Reason, "keep_last: last verdict WARN is stale: 11s > 10s") {
+		t.Fatalf("5s after a value whose data was 6s old: %s (%s), want UNKNOWN, stale", r.Verdict, r.Evidence.Reason)
 	}
 }
 

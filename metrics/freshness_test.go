@@ -69,42 +69,6 @@ func TestFreshnessPlanReadsSelectorsRangesAndOffsets(t *testing.T) {
 	}
 }
 
-// Scrapes stop (the store stops scraping; no stale markers, as when a
-// Prometheus stops scraping or ingestion lags): two minutes later the rate
-// still has a value, but the sample is two minutes old.
-func TestStoppedScrapesAgeARateThatStillAnswers(t *testing.T) {
-	p := startProm(t)
-	c := &clock{t: time.Now()}
-	s := NewSampler(p.api, map[string]*config.Signal{"served": signal("served", "sum(rate(demo_served_total[5m]))")},
-		SamplerOptions{Now: c.Now})
-	waitScrapes(t, p, "demo_served_total", 3)
-	c.t = time.Now()
-	fresh := s.Tick(context.Background()).Samples["served"]
-	if fresh.Err != nil || !fresh.HasValue || fresh.Window != 5*time.Minute {
-		t.Fatalf("fresh: %+v", fresh)
-	}
-	if age := fresh.Age(c.Now()); age < 0 || age > time.Second {
-		t.Errorf("fresh data: age %s, want within a few 50ms scrapes", age)
-	}
-
-	p.stop()
-	stoppedAt := time.Now()
-	c.t = stoppedAt.Add(2 * time.Minute)
-	old := s.Tick(context.Background()).Samples["served"]
-	if old.Err != nil || !old.HasValue || old.Value <= 0 {
-		t.Fatalf("2m after the last scrape: %+v, want rate() still answering", old)
-	}
-	if !old.At.Equal(c.Now()) {
-		t.Errorf("At %s, want the evaluation time %s", old.At, c.Now())
-	}
-	if age := old.Age(c.Now()); age < 2*time.Minute || age > 2*time.Minute+time.Second {
-		t.Errorf("2m after the last scrape: age %s, want ≈2m (data at %s, stopped at %s)", age, old.DataAt, stoppedAt)
-	}
-	if p.fresh.Load() != 2 {
-		t.Errorf("%d data-time queries for 2 ticks, want 2", p.fresh.Load())
-	}
-}
-
 // A ratio whose one side stopped updating is as old as that side; a
 // selector with no series at all (never scraped) does not count.
 func TestDataTimeIsTheOldestSelectorsNewestSampleIgnoringAbsentOnes(t *testing.T) {
