@@ -52,6 +52,10 @@ type Engine struct {
 	freeze freezeCache
 	parity checks.ParityReader
 
+	projector *checks.ProjectorWatch
+	projCache projectorCache
+	watched   sync.Map // run ids already handed to the projector watch
+
 	host    string
 	history *historyReader
 	staging map[string]*historyReader // production only: each non-production environment's journal
@@ -110,7 +114,8 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		}
 	}
 	return &Engine{
-		host:    host,
+		projector: checks.NewProjectorWatch(probes, checks.ProjectorWatchPath(cfg.StateDir, environment.Name), 0),
+		host:      host,
 		history: newHistoryReader(journal.Path(cfg.StateDir, environment.Name)),
 		staging: staging,
 		cfg:     cfg,
@@ -165,6 +170,50 @@ func (e *Engine) Config() *config.Config { return e.cfg }
 // them so both see the runtimes through the same client and secret.
 func (e *Engine) Probes() *checks.Probes { return e.probes }
 
+// WriteProbe runs the explicit write probe (it WRITES: only the executor
+// calls it) and hands the run it wrote to the projector watch, whose
+// checkpoint and drift then vouch for I3 and V4.
+func (e *Engine) WriteProbe(ctx context.Context) []checks.Result {
+	rep, rs := e.probes.WriteProbe(ctx)
+	e.watchRun(rep.RunID)
+	return rs
+}
+
+// watchRun adds a run to the projector watch once.
+func (e *Engine) watchRun(id string) {
+	if id == "" {
+		return
+	}
+	if _, seen := e.watched.LoadOrStore(id, true); seen {
+		return
+	}
+	if err := e.projector.Watch(id); err != nil {
+		e.logger.Warn("watching a run's projector checkpoint", "run", id, "err", err)
+	}
+}
+
+// projectorCache keeps the projector endpoints' last answers for as long as
+// the safe probes keep theirs: each round would otherwise read two
+// endpoints per watched run.
+type projectorCache struct {
+	mu                  sync.Mutex
+	at                  time.Time
+	checkpoints, drifts checks.Result
+}
+
+func (e *Engine) projectorResults(ctx context.Context) (checks.Result, checks.Result) {
+	c := &e.projCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fresh, _ := ctx.Value(freshProbesKey{}).(bool)
+	if fresh || c.at.IsZero() || e.now().Sub(c.at) >= freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D()) ||
+		c.checkpoints.Verdict == checks.Unknown || c.drifts.Verdict == checks.Unknown {
+		c.checkpoints, c.drifts = e.projector.Observe(ctx)
+		c.at = e.now()
+	}
+	return c.checkpoints, c.drifts
+}
+
 // DatabaseURL is the environment's database (url_env / url_file), empty when
 // none is configured; acting verbs keep their advisory lock there.
 func (e *Engine) DatabaseURL() string { return e.db.url }
@@ -186,6 +235,7 @@ func (e *Engine) Observe(ctx context.Context) State {
 		o.parity = e.parity.Read(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})
 	wg.Go(func() { o.db = e.db.results(ctx) })
+	wg.Go(func() { o.checkpoints, o.drift = e.projectorResults(ctx) })
 	wg.Go(func() {
 		o.history = e.history.Read()
 		o.staging = make(map[string]History, len(e.staging))
@@ -196,6 +246,9 @@ func (e *Engine) Observe(ctx context.Context) State {
 	})
 	wg.Wait()
 	o.host = e.host
+	if o.parity.Report != nil {
+		e.watchRun(o.parity.Report.RustRunID) // a run the harness observed
+	}
 	o.at = e.now()
 
 	st := e.ev.evaluate(o)

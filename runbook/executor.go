@@ -75,9 +75,10 @@ func NewExecutor(w World, j *journal.Journal, l lock.Locker, o ExecutorOptions) 
 		o.Host, _ = os.Hostname()
 	}
 	if o.WriteProbe == nil {
-		if p, ok := w.(interface{ Probes() *checks.Probes }); ok && p.Probes() != nil {
-			probes := p.Probes()
-			o.WriteProbe = func(ctx context.Context) []checks.Result { _, rs := probes.WriteProbe(ctx); return rs }
+		if p, ok := w.(interface {
+			WriteProbe(context.Context) []checks.Result
+		}); ok {
+			o.WriteProbe = p.WriteProbe
 		}
 	}
 	return &Executor{world: w, journal: j, locker: l, opts: o, act: Actuator{HTTPClient: o.HTTPClient, Now: o.Now}}
