@@ -160,7 +160,7 @@ func (r *round) signalReading(rule *incidentRule, name string) reading {
 	}
 	s := r.o.snapshot.Samples[name]
 	now := r.o.at
-	staleAfter := cmp.Or(sig.StaleAfter.D(), r.ev.staleAfter) // TODO(freshness): checks.StaleAfter
+	staleAfter := checks.StaleAfter(sig, r.ev.staleAfter)
 	rd := reading{source: sig.Query, unit: sig.Unit, at: s.At, known: true}
 	switch {
 	case s.Err != nil:
