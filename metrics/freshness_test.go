@@ -207,7 +207,7 @@ func TestRealPrometheusTargetDownAgesTheSignal(t *testing.T) {
 }
 
 // waitScrapes waits until the store holds at least n samples of metric.
-func waitScrapes(t *testing.T, p *prom, metric string, n int) {
+func waitScrapes(t testing.TB, p *prom, metric string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {

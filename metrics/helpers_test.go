@@ -40,7 +40,7 @@ type prom struct {
 	headers   []http.Header
 }
 
-func startProm(t *testing.T) *prom {
+func startProm(t testing.TB) *prom {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	ratio := prometheus.NewGauge(prometheus.GaugeOpts{Name: "demo_error_ratio", Help: "Error ratio."})
@@ -108,7 +108,7 @@ func startProm(t *testing.T) *prom {
 }
 
 // waitForData waits until the first scrapes are queryable.
-func (p *prom) waitForData(t *testing.T) {
+func (p *prom) waitForData(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
