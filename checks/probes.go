@@ -158,23 +158,23 @@ func readIDToken(key, path string) (string, error) {
 	fail := func(why string) error {
 		return &configError{fmt.Sprintf("cannot read %s %s: %s (refresh it, e.g. gcloud auth print-identity-token > %s)", key, path, why, path)}
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	// The path is named once, in fail: drop it from the OS error.
+	why := func(err error) string {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return "", fail(pe.Err.Error())
+			err = pe.Err
 		}
-		return "", fail(err.Error())
+		return err.Error()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fail(why(err))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxIDToken+1))
 	switch {
 	case err != nil:
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", fail(err.Error())
+		return "", fail(why(err))
 	case len(b) > maxIDToken:
 		return "", fail(fmt.Sprintf("larger than %d KiB, not an identity token", maxIDToken>>10))
 	}
