@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"regexp"
@@ -51,11 +50,7 @@ var adjacentSelector = regexp.MustCompile(`([A-Za-z_:][A-Za-z0-9_:]*)[{\[]`)
 // file, and every selector PromQL finds in its queries (bare ones too).
 func TestGeneratedConfigNamesOnlyProductionMetrics(t *testing.T) {
 	t.Parallel()
-	w := startWorld(t, sandbox.Options{})
-	raw, err := os.ReadFile(w.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, raw := generatedConfig(t)
 	seen := map[string]bool{}
 	for _, m := range adjacentSelector.FindAllStringSubmatch(string(raw), -1) {
 		seen[m[1]] = true
@@ -85,11 +80,7 @@ func TestGeneratedConfigNamesOnlyProductionMetrics(t *testing.T) {
 // the incidents are the defaults with every duration at 30s.
 func TestGeneratedConfigDiffersFromTheDefaultsOnlyWhereDocumented(t *testing.T) {
 	t.Parallel()
-	w := startWorld(t, sandbox.Options{})
-	raw, err := os.ReadFile(w.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, raw := generatedConfig(t)
 	var doc struct {
 		Signals map[string]map[string]any `yaml:"signals"`
 	}
@@ -130,6 +121,17 @@ func TestGeneratedConfigDiffersFromTheDefaultsOnlyWhereDocumented(t *testing.T) 
 			t.Errorf("incident %s = %+v, want %+v", name, *g, want)
 		}
 	}
+}
+
+// generatedConfig starts a world and returns its cockpit.yaml as written.
+func generatedConfig(t *testing.T) (*sandbox.World, []byte) {
+	t.Helper()
+	w := startWorld(t, sandbox.Options{})
+	raw, err := os.ReadFile(w.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, raw
 }
 
 func sameIncident(a, b config.Incident) bool {
@@ -201,10 +203,7 @@ func TestWorldExportsOnlyProductionSeries(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		names = names[:0]
-		for _, s := range vec {
-			names = append(names, string(s.Metric[model.MetricNameLabel]))
-		}
+		names = labelValues(vec, model.MetricNameLabel)
 		return slices.Contains(names, "run_googleapis_com:request_count") && slices.Contains(names, "phoenix_endpoint_stop_duration_count") &&
 			slices.Contains(names, "openagents_runtime_khala_projection_write_count"), strings.Join(names, " ")
 	})
@@ -213,19 +212,24 @@ func TestWorldExportsOnlyProductionSeries(t *testing.T) {
 			t.Errorf("the world exports %q, which the real deployment does not (runtime-facts §6)", n)
 		}
 	}
-	vec, err := instant(context.Background(), prom, `count by (job) (up)`, time.Now())
+	vec, err := instant(t.Context(), prom, `count by (job) (up)`, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var jobs []string
-	for _, s := range vec {
-		jobs = append(jobs, string(s.Metric["job"]))
-	}
-	slices.Sort(jobs)
-	if !slices.Equal(jobs, []string{"legacy-runtime", "platform"}) {
+	if jobs := labelValues(vec, "job"); !slices.Equal(jobs, []string{"legacy-runtime", "platform"}) {
 		t.Errorf("scrape jobs %v, want legacy-runtime and platform (the Rust runtime exports nothing)", jobs)
 	}
 	if r := call(t, http.MethodGet, rust+"/metrics", nil, nil); r.status != http.StatusNotFound || r.body != "" {
 		t.Errorf("GET rust /metrics = %d %q, want an empty 404", r.status, r.body)
 	}
+}
+
+// labelValues are the values of one label across a vector, sorted.
+func labelValues(vec model.Vector, label model.LabelName) []string {
+	out := make([]string, 0, len(vec))
+	for _, s := range vec {
+		out = append(out, string(s.Metric[label]))
+	}
+	slices.Sort(out)
+	return out
 }

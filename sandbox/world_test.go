@@ -178,12 +178,7 @@ func TestCloudRunCountsPerServiceAndRevision(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []string
-		for _, s := range vec {
-			out = append(out, string(s.Metric["revision_name"]))
-		}
-		slices.Sort(out)
-		return out
+		return labelValues(vec, "revision_name")
 	}
 	revisionName := regexp.MustCompile(`^runtime-0000([12])-[a-z]{3}$`)
 	probeRevision := func(want string) string {
