@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 )
 
@@ -24,4 +25,11 @@ type common struct {
 // observed (age < 0) is stale too: no data is not fresh data.
 func (c *common) stale(age time.Duration) bool {
 	return age < 0 || age > c.staleAfter
+}
+
+// staleSignal is stale for a Prometheus signal's value: past the signal's
+// own stale_after when it sets one (a source ingested minutes late), as the
+// checks judge it, so the screen and the gates agree on what is stale.
+func (c *common) staleSignal(signal string, age time.Duration) bool {
+	return age < 0 || age > checks.StaleAfter(c.signals[signal], c.staleAfter)
 }

@@ -45,6 +45,7 @@ func items() []runbook.ItemStatus {
 		{"S1", "rust shadow_only, legacy active", runbook.Step, checks.Unknown},
 		{"S2", "verify staging write path", runbook.Step, checks.Unknown},
 		{"V1", "write probe succeeds", runbook.Verification, checks.Pending},
+		{"V4", "error rate, drift, checkpoints steady", runbook.Verification, checks.Pass},
 		{"R1", "set rust shadow_only", runbook.Rollback, checks.Unknown},
 	}
 	out := make([]runbook.ItemStatus, len(defs))
@@ -71,10 +72,11 @@ func sample(name string, v float64, age time.Duration) metrics.Sample {
 		Volume: 1000, HasVolume: true}
 }
 
-// healthyState is a staging cutover mid-way, everything green and fresh.
+// healthyState is a staging cutover mid-way, everything green and fresh:
+// Rust is the authority, legacy frozen, one writer.
 func healthyState() runbook.State {
 	age := 2 * time.Second
-	return runbook.State{
+	st := runbook.State{
 		Env: "staging",
 		Observed: runbook.Observed{
 			RustWriteMode: result("mode", "rust write mode", checks.Pass, "rust_active", age),
@@ -85,16 +87,20 @@ func healthyState() runbook.State {
 		Items: items(),
 		Incidents: []runbook.IncidentStatus{
 			{ID: "critical_parity", Runbook: "I1", Title: "critical parity", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 0, Comparator: ">", Unit: "count"},
-			{ID: "write_error_spike", Runbook: "I2", Title: "write error spike", State: runbook.IncidentOK, HasValue: true, Value: 0.003, Threshold: 0.02, Comparator: ">", Unit: "ratio", For: 5 * time.Minute},
+			{ID: "frozen_writes", Runbook: "I2", Title: "frozen writes", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 0, Comparator: ">", Unit: "count", For: 2 * time.Minute},
+			{ID: "write_error_spike", Runbook: "I2", Title: "write error spike", State: runbook.IncidentOK, HasValue: true, Value: 0.003, Threshold: 0.02, Comparator: ">", Unit: "ratio", For: 10 * time.Minute,
+				Evidence: "rust (authority): sum(rate(…)) → 0.3% → > 2% for 10m → ok"},
+			{ID: "checkpoint_regression", Runbook: "I3", Title: "checkpoint", State: runbook.IncidentOK, Threshold: 0, Comparator: ">", Unit: "count"},
 			{ID: "unbounded_drift", Runbook: "I3", Title: "drift", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 3, Comparator: ">", Unit: "count"},
+			writers(runbook.IncidentOK, 1, "one writer"),
 		},
 		Snapshot: metrics.Snapshot{Seq: 7, At: clock.Add(-age), Samples: map[string]metrics.Sample{
 			"rust_write_error_rate":   sample("rust_write_error_rate", 0.003, age),
 			"legacy_write_error_rate": sample("legacy_write_error_rate", 0, age),
-			"write_error_rate":        sample("write_error_rate", 0.003, age),
-			"projection_lag_p95":      sample("projection_lag_p95", 3, age),
+			"legacy_http_5xx_ratio":   sample("legacy_http_5xx_ratio", 0.001, age),
+			"rust_write_share":        sample("rust_write_share", 1, age),
+			"projection_lag":          sample("projection_lag", 3, age),
 			"drift_events":            sample("drift_events", 0, age),
-			"checkpoint_regression":   sample("checkpoint_regression", 0, age),
 		}},
 		Parity: runbook.ParityStatus{Result: result("P1", "parity gate", checks.Pass, "allow", 41*time.Second),
 			Decision: "allow", Path: "reports/staging/parity-0301.json"},
@@ -105,33 +111,87 @@ func healthyState() runbook.State {
 		},
 		At: clock.Add(-age),
 	}
+	setCheckpoint(&st, checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", 4*time.Second))
+	return st
 }
 
-// staleState is the healthy state observed two minutes ago.
+// writers is the standing exactly-one-writer check as the runbook reports
+// it: value is how many runtimes accept writes.
+func writers(state runbook.IncidentState, n float64, verdict string) runbook.IncidentStatus {
+	return runbook.IncidentStatus{ID: "exactly_one_writer", Runbook: "W", Title: "exactly one writer", State: state,
+		HasValue: true, Value: n, Threshold: 1, Comparator: "=", Unit: "count", At: clock,
+		Evidence: "safe frozen probes (…) → rust accepting, legacy frozen → exactly one accepting; neither for < 2m → " + verdict}
+}
+
+// setWriters replaces the state's exactly-one-writer check.
+func setWriters(s *runbook.State, in runbook.IncidentStatus) {
+	for i := range s.Incidents {
+		if s.Incidents[i].ID == in.ID {
+			s.Incidents[i] = in
+		}
+	}
+}
+
+// checkpoint is the projector watch's checkpoint verdict, as P3 and V4 carry it.
+func checkpoint(v checks.Verdict, value string, age time.Duration) checks.Result {
+	r := result("projector.checkpoint_regression", "checkpoint regression (watched runs)", v, value, age)
+	r.Evidence.Source = "GET http://rust:4100/internal/v1/projectors/checkpoints/:run_id"
+	return r
+}
+
+// setCheckpoint puts r among P3's and V4's checks, replacing any earlier one.
+func setCheckpoint(s *runbook.State, r checks.Result) {
+	for i, it := range s.Items {
+		if it.Item.ID != "P3" && it.Item.ID != "V4" {
+			continue
+		}
+		kept := []checks.Result{}
+		for _, c := range it.Checks {
+			if c.ID != r.ID {
+				kept = append(kept, c)
+			}
+		}
+		s.Items[i].Checks = append(kept, r)
+	}
+}
+
+// staleState is the healthy state whose data stopped two minutes ago: the
+// sampler still queries (At is fresh) but the newest scrape is old, and the
+// probes last answered then.
 func staleState() runbook.State {
 	s := healthyState()
 	old := 2 * time.Minute
 	for k, v := range s.Snapshot.Samples {
-		v.At = clock.Add(-old)
+		v.DataAt = clock.Add(-old)
 		s.Snapshot.Samples[k] = v
 	}
 	for i := range s.Health {
 		s.Health[i].ObservedAt = clock.Add(-old)
 	}
 	s.Observed.RustWriteMode.ObservedAt = clock.Add(-old)
+	setCheckpoint(&s, checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", old))
 	return s
 }
 
 // firingState has the write error spike firing and drift pending.
 func firingState() runbook.State {
 	s := healthyState()
-	s.Incidents[1].State = runbook.IncidentFiring
-	s.Incidents[1].Value = 0.031
-	s.Incidents[2].State = runbook.IncidentPending
-	s.Incidents[2].Value = 5
-	s.Incidents[2].PendingFor = 2*time.Minute + 10*time.Second
-	s.Incidents[2].For = 5 * time.Minute
+	s.Incidents[2].State = runbook.IncidentFiring
+	s.Incidents[2].Value = 0.031
+	s.Incidents[4].State = runbook.IncidentPending
+	s.Incidents[4].Value = 5
+	s.Incidents[4].PendingFor = 2*time.Minute + 10*time.Second
+	s.Incidents[4].For = 5 * time.Minute
 	s.Snapshot.Samples["rust_write_error_rate"] = sample("rust_write_error_rate", 0.031, 2*time.Second)
+	return s
+}
+
+// twoWritersState has both runtimes accepting writes outside any step.
+func twoWritersState() runbook.State {
+	s := healthyState()
+	s.Observed.LegacyFreeze = result("freeze", "legacy freeze", checks.Pass, "not frozen", 2*time.Second)
+	setWriters(&s, writers(runbook.IncidentFiring, 2,
+		"BOTH runtimes accept writes: finish the step that moves the authority (S1/S4) or roll back (r)"))
 	return s
 }
 

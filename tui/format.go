@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"fmt"
-	"math"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -57,26 +55,6 @@ func joinColumns(gap string, cols ...[]string) []string {
 		out[i] = b.String()
 	}
 	return out
-}
-
-// formatValue renders a signal value in its unit: ratios as percent.
-func formatValue(v float64, unit string) string {
-	if math.IsNaN(v) {
-		return "NaN"
-	}
-	switch unit {
-	case "ratio":
-		return fmt.Sprintf("%.1f%%", v*100)
-	case "percent":
-		return fmt.Sprintf("%.0f%%", v)
-	case "bool":
-		if v >= 1 {
-			return "yes"
-		}
-		return "no"
-	default:
-		return fmt.Sprintf("%.4g", v)
-	}
 }
 
 // level judges a value against a signal's thresholds, only to colour it:

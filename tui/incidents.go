@@ -10,20 +10,31 @@ import (
 
 // incidentsLine is one line for every incident criterion: its value against
 // its threshold, a pending timer ("pending 2m10s of 5m"), and when one fires,
-// the whole line says so in red with what to do.
+// the whole line says so in red with what to do. Two writers (or none) come
+// first: nothing else is safe to judge while authority is split.
 func incidentsLine(c *common, state runbook.State, width int) string {
 	st := c.styles
 	incs := state.Incidents
 	var firing, pending, rest []string
+	writersFiring := false
 	for _, in := range incs {
 		switch in.State {
 		case runbook.IncidentFiring:
-			firing = append(firing, fmt.Sprintf("%s %s FIRING %s", in.Runbook, in.Title, incidentValue(in)))
+			if in.ID == writersIncident {
+				writersFiring = true
+				firing = append([]string{fmt.Sprintf("%s %s", in.Runbook, strings.ToUpper(writersWord(in)))}, firing...)
+				continue
+			}
+			firing = append(firing, strings.TrimSpace(fmt.Sprintf("%s %s FIRING %s", in.Runbook, in.Title, incidentValue(in))))
 		case runbook.IncidentPending:
-			pending = append(pending, st.Warn.Render(fmt.Sprintf("%s: pending %s of %s (%s)",
-				in.Title, checks.FormatAge(in.PendingFor), checks.ShortDuration(in.For), incidentValue(in))))
+			pending = append(pending, st.Warn.Render(fmt.Sprintf("%s: pending %s (%s)",
+				in.Title, pendingFor(in), incidentValue(in))))
 		case runbook.IncidentOK:
-			rest = append(rest, st.OK.Render(fmt.Sprintf("%s %s", in.Title, incidentValue(in))))
+			text := in.Title + " " + incidentValue(in)
+			if in.ID == writersIncident {
+				text = incidentValue(in)
+			}
+			rest = append(rest, st.OK.Render(text))
 		default:
 			rest = append(rest, st.Stale.Render(in.Title+" unknown"))
 		}
@@ -31,6 +42,9 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 	if len(firing) > 0 {
 		advice := "rollback recommended: press r"
 		switch {
+		case writersFiring:
+			w, _ := writersOf(state)
+			advice = writersAdvice(c, w)
 		case rolledBack(state):
 			advice = "already rolled back (R1–R3 observed): investigate before any retry"
 		case c.mode == Watch:
@@ -49,6 +63,11 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 	return fit("INCIDENTS: none firing · "+strings.Join(rest, st.Muted.Render(" · ")), width)
 }
 
+// pendingFor is a pending criterion's timer: "2m10s of 5m".
+func pendingFor(in runbook.IncidentStatus) string {
+	return checks.FormatAge(in.PendingFor) + " of " + checks.ShortDuration(in.For)
+}
+
 // rolledBack says R1–R3 are observed: Rust frozen, legacy accepting, writes
 // on legacy. Recommending the rollback again then would only mislead.
 func rolledBack(state runbook.State) bool {
@@ -61,9 +80,21 @@ func rolledBack(state runbook.State) bool {
 	return true
 }
 
-// incidentValue is "3.1% > 2%", or "no data" when there is no value.
+// incidentValue is "3.1% > 2%", "no data" when there is no value, and
+// for the writers check how many runtimes accept writes.
 func incidentValue(in runbook.IncidentStatus) string {
+	if in.ID == writersIncident {
+		return writersWord(in)
+	}
 	if !in.HasValue {
+		// A criterion judged from a verdict, not a number (checkpoint
+		// regression from the projector watch), has no value to show.
+		switch in.State {
+		case runbook.IncidentOK:
+			return "ok"
+		case runbook.IncidentFiring:
+			return ""
+		}
 		return "no data"
 	}
 	cmp := in.Comparator
@@ -78,5 +109,5 @@ func incidentValue(in runbook.IncidentStatus) string {
 	case !holds:
 		shown = "≥"
 	}
-	return fmt.Sprintf("%s %s %s", formatValue(in.Value, in.Unit), shown, formatValue(in.Threshold, in.Unit))
+	return fmt.Sprintf("%s %s %s", checks.FormatValue(in.Value, in.Unit), shown, checks.FormatValue(in.Threshold, in.Unit))
 }

@@ -14,38 +14,58 @@ import (
 	"github.com/openagents/cockpit/runbook"
 )
 
-// signalRow is one line of a metric pane: a label and the signal it shows.
-type signalRow struct{ label, signal string }
+// signalRow is one line of a metric pane: a label, the signal it shows, the
+// unit its values take when the configuration names none (a ratio is a
+// percentage whatever the file says), and the runtime whose writes it
+// counts, if any.
+type signalRow struct{ label, signal, unit, runtime string }
 
 // errorRateRows and driftRows name the default signals (config.DefaultSignals);
 // a configuration without them shows "no data", never a made-up value.
 func errorRateRows() []signalRow {
-	return []signalRow{{"rust", "rust_write_error_rate"}, {"legacy", "legacy_write_error_rate"}, {"all", "write_error_rate"}}
+	return []signalRow{
+		{"rust", "rust_write_error_rate", "ratio", "rust"},
+		{"legacy", "legacy_write_error_rate", "ratio", "legacy"},
+		// The repo's Http5xxRateHigh: every legacy endpoint, not only writes.
+		{"leg http", "legacy_http_5xx_ratio", "ratio", ""},
+	}
 }
 
+// driftRows are DRIFT's Prometheus rows; its third row is the projector
+// watch's checkpoint verdict, which is not a signal (checkpointLine).
 func driftRows() []signalRow {
-	return []signalRow{{"lag p95", "projection_lag_p95"}, {"drift", "drift_events"}, {"ckpt", "checkpoint_regression"}}
+	return []signalRow{{"lag avg", "projection_lag", "events", ""}, {"drift", "drift_events", "count", ""}}
 }
+
+// checkpointCheck is the projector watch's checkpoint verdict among the
+// items' checks (P3 and V4 carry it).
+const checkpointCheck = "projector.checkpoint_regression"
 
 // paneHeight is the height of each live pane: a title and three rows.
 const paneHeight = 4
 
-// livePanes renders HEALTH, PARITY, ERROR RATE and DRIFT. Sparklines are
-// drawn when a new state or size arrives, not on every View, to keep View
-// inside its budget.
+// livePanes renders HEALTH, PARITY, ERROR RATE and DRIFT. Sparklines, the
+// frozen runtimes and the checkpoint verdict are worked out when a new state
+// or size arrives, not on every View, to keep View inside its budget.
 type livePanes struct {
 	c      *common
 	state  runbook.State
 	width  int               // of one pane
 	sparks map[string]string // signal → drawn sparkline
+	frozen map[string]bool   // runtime → observed frozen (not accepting writes)
+	// checkpoint is the projector watch's verdict; found is false before
+	// any item carries it.
+	checkpoint checks.Result
+	found      bool
 }
 
 func newLivePanes(c *common) *livePanes {
-	return &livePanes{c: c, sparks: map[string]string{}}
+	return &livePanes{c: c, sparks: map[string]string{}, frozen: map[string]bool{}}
 }
 
-// SetSize sets one pane's width and redraws the sparklines to fit it.
-func (p *livePanes) SetSize(w int) {
+// SetSize sets one pane's width and redraws the sparklines to fit it. The
+// height is fixed (paneHeight): the layout stacks panes, it does not grow them.
+func (p *livePanes) SetSize(w, _ int) {
 	p.width = w
 	p.drawSparks()
 }
@@ -53,7 +73,34 @@ func (p *livePanes) SetSize(w int) {
 // SetState takes a new observation round.
 func (p *livePanes) SetState(s runbook.State) {
 	p.state = s
+	p.frozen["rust"], p.frozen["legacy"] = frozenRuntimes(s.Observed)
+	p.checkpoint, p.found = findCheck(s.Items, checkpointCheck)
 	p.drawSparks()
+}
+
+// rustFrozenModes are the Rust write modes in which it refuses writes (503):
+// "frozen" is the mode as the safe probe tells it when /healthz cannot.
+var rustFrozenModes = map[string]bool{"shadow_only": true, "read_only": true, "frozen": true}
+
+// frozenRuntimes reads which runtimes are observed frozen. A frozen
+// runtime's refusals are what it must answer, not an outage; an unknown
+// state is never taken for frozen.
+func frozenRuntimes(o runbook.Observed) (rust, legacy bool) {
+	rust = o.RustWriteMode.Verdict != checks.Unknown && rustFrozenModes[o.RustWriteMode.Evidence.Value]
+	legacy = o.LegacyFreeze.Verdict != checks.Unknown && o.LegacyFreeze.Evidence.Value == "frozen"
+	return rust, legacy
+}
+
+// findCheck is the first check with this ID among the items' checks.
+func findCheck(items []runbook.ItemStatus, id string) (checks.Result, bool) {
+	for _, it := range items {
+		for _, r := range it.Checks {
+			if r.ID == id {
+				return r, true
+			}
+		}
+	}
+	return checks.Result{}, false
 }
 
 func (p *livePanes) sparkWidth() int { return min(max(p.width-26, 0), 30) }
@@ -103,11 +150,34 @@ func lastPoints(h []metrics.Point, n int) []metrics.Point {
 // views returns the four panes' lines, each exactly paneHeight long.
 func (p *livePanes) views(now time.Time) [4][]string {
 	return [4][]string{
-		p.health(now),
+		p.pane("HEALTH", p.health(now)),
 		p.parity(now),
-		p.signalPane("ERROR RATE (write 5xx)", errorRateRows(), now),
-		p.signalPane("DRIFT", driftRows(), now),
+		p.pane("ERROR RATE (5xx)", p.signalLines(errorRateRows(), now)),
+		p.pane("DRIFT", append(p.signalLines(driftRows(), now), p.checkpointLine(now))),
 	}
+}
+
+// paneLine is one row of a pane with the age of its data and whether that
+// age makes it stale (each source has its own limit).
+type paneLine struct {
+	text  string
+	age   time.Duration
+	stale bool
+}
+
+// pane is the one shape of HEALTH, ERROR RATE and DRIFT: a title with the
+// oldest row's age, STALE when any row is, then the rows.
+func (p *livePanes) pane(name string, rows []paneLine) []string {
+	lines := make([]string, 1, len(rows)+1)
+	ages := make([]time.Duration, len(rows))
+	stale := len(rows) == 0
+	for i, r := range rows {
+		lines = append(lines, r.text)
+		ages[i] = r.age
+		stale = stale || r.stale
+	}
+	lines[0] = p.title(name, oldest(ages...), stale)
+	return block(lines, p.width, paneHeight)
 }
 
 // title renders a pane title with its data age, or STALE when too old.
@@ -136,22 +206,19 @@ func oldest(ages ...time.Duration) time.Duration {
 	return o
 }
 
-func (p *livePanes) health(now time.Time) []string {
+func (p *livePanes) health(now time.Time) []paneLine {
 	st := p.c.styles
-	lines := []string{""}
-	var ages []time.Duration
+	if len(p.state.Health) == 0 {
+		return []paneLine{{text: st.Stale.Render("no health probes yet"), age: -1, stale: true}}
+	}
+	lines := make([]paneLine, 0, len(p.state.Health))
 	for _, r := range p.state.Health {
 		age := r.Age(now)
-		ages = append(ages, age)
 		v := st.Verdict(r.Verdict).Render(fmt.Sprintf("%s %s", verdictSymbol(r.Verdict), r.Verdict))
-		lines = append(lines, fmt.Sprintf("%s %s %s", fit(r.Title, 16), fit(v, 10), fit(valueOf(r), max(p.width-34, 0))))
+		text := fmt.Sprintf("%s %s %s", fit(r.Title, 16), fit(v, 10), fit(valueOf(r), max(p.width-34, 0)))
+		lines = append(lines, paneLine{text: text, age: age, stale: p.c.stale(age)})
 	}
-	if len(p.state.Health) == 0 {
-		lines = append(lines, st.Stale.Render("no health probes yet"))
-	}
-	age := oldest(ages...)
-	lines[0] = p.title("HEALTH", age, p.c.stale(age))
-	return block(lines, p.width, paneHeight)
+	return lines
 }
 
 func valueOf(r checks.Result) string {
@@ -200,26 +267,35 @@ func orText(s, def string) string {
 	return s
 }
 
-func (p *livePanes) signalPane(name string, rows []signalRow, now time.Time) []string {
-	lines := []string{""}
-	var ages []time.Duration
-	for _, r := range rows {
+// signalLines are a metric pane's Prometheus rows. A row is stale when its
+// data (Sample.Age: stopped scrapes age it) is older than its signal's
+// stale_after.
+func (p *livePanes) signalLines(rows []signalRow, now time.Time) []paneLine {
+	lines := make([]paneLine, len(rows))
+	for i, r := range rows {
 		s, ok := p.state.Snapshot.Samples[r.signal]
 		age := time.Duration(-1)
 		if ok {
 			age = s.Age(now)
 		}
-		ages = append(ages, age)
-		lines = append(lines, p.signalLine(r, s, ok, age))
+		stale := p.c.staleSignal(r.signal, age)
+		lines[i] = paneLine{text: p.signalLine(r, s, ok, age, stale), age: age, stale: stale}
 	}
-	age := oldest(ages...)
-	lines[0] = p.title(name, age, p.c.stale(age))
-	return block(lines, p.width, paneHeight)
+	return lines
 }
 
-func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.Duration) string {
+// Row columns: label, value, sparkline (sparkWidth) and age.
+const labelWidth, valueWidth = 8, 8
+
+func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.Duration, stale bool) string {
 	st := p.c.styles
-	var value string
+	text := checks.FormatValue(s.Value, p.unitOf(r))
+	ageStyle := st.Muted
+	if stale {
+		ageStyle = st.Stale
+	}
+	// note replaces the sparkline when the value is not to be judged.
+	var value, note string
 	switch {
 	case !ok:
 		value = st.Stale.Render("no data")
@@ -227,26 +303,85 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 		value = st.Crit.Render("error")
 	case !s.HasValue:
 		value = st.Stale.Render("no data")
-	case p.c.stale(age):
-		value = st.Stale.Render(formatValue(s.Value, unitOf(p.c, r.signal)))
+	case stale:
+		value = st.Stale.Render(text)
+	case p.frozen[r.runtime]:
+		// A frozen runtime refuses writes (Rust answers 503): its ratio is
+		// those refusals, expected, and the incidents do not judge it.
+		value, note = st.Muted.Render(text), p.widest("(frozen)", "(frozen: refusals expected)")
 	case lowTraffic(p.c.signals[r.signal], s):
 		// A ratio of a handful of requests (the cockpit's own refused
 		// probes, say) is not an alarm: dimmed, and said so.
-		value = st.Muted.Render(formatValue(s.Value, unitOf(p.c, r.signal)))
-		spark := fit(st.Muted.Render("(low traffic)"), p.sparkWidth())
-		return fmt.Sprintf("%s %s %s %s", fit(r.label, 7), fit(value, 8), spark, st.Muted.Render(checks.FormatAge(age)))
+		value, note = st.Muted.Render(text), "(low traffic)"
 	default:
-		value = st.Verdict(level(p.c.signals[r.signal], s.Value)).Render(formatValue(s.Value, unitOf(p.c, r.signal)))
+		value = st.Verdict(level(p.c.signals[r.signal], s.Value)).Render(text)
 	}
-	spark := fit(p.sparks[r.signal], p.sparkWidth())
-	return fmt.Sprintf("%s %s %s %s", fit(r.label, 7), fit(value, 8), spark, st.Muted.Render(checks.FormatAge(age)))
+	spark := p.sparks[r.signal]
+	if note != "" {
+		spark = st.Muted.Render(note)
+	}
+	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(checks.FormatAge(age)))
 }
 
-func unitOf(c *common, signal string) string {
-	if s := c.signals[signal]; s != nil {
+// widest is the longest of the texts that fits the sparkline's place.
+func (p *livePanes) widest(texts ...string) string {
+	best := texts[0]
+	for _, t := range texts {
+		if len([]rune(t)) <= p.sparkWidth() {
+			best = t
+		}
+	}
+	return best
+}
+
+// checkpointLine is the projector watch's checkpoint verdict: a short word,
+// its age, no sparkline (it is a verdict, not a series).
+func (p *livePanes) checkpointLine(now time.Time) paneLine {
+	st := p.c.styles
+	r := p.checkpoint
+	age := r.Age(now)
+	stale := p.c.stale(age)
+	value := st.Verdict(r.Verdict).Render(verdictSymbol(r.Verdict) + " " + checkpointWord(r))
+	switch {
+	case !p.found:
+		value = st.Stale.Render("not observed")
+	case stale:
+		value = st.Stale.Render(verdictSymbol(r.Verdict) + " " + checkpointWord(r))
+	}
+	ageStyle := st.Muted
+	if stale {
+		ageStyle = st.Stale
+	}
+	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(checks.FormatAge(age)))
+	return paneLine{text: text, age: age, stale: stale}
+}
+
+// checkpointWord says the checkpoint verdict in a word or two; the whole
+// evidence is one key away (e on P3 or V4).
+func checkpointWord(r checks.Result) string {
+	switch {
+	case r.Verdict == checks.Fail:
+		return "REGRESSED"
+	case r.Verdict == checks.Warn && strings.HasPrefix(r.Evidence.Reason, "checkpoint lost on restart"):
+		return "lost on restart"
+	case r.Verdict == checks.Warn:
+		return "warn"
+	case r.Verdict == checks.Pass && r.Evidence.Value == checks.ProjectorNoRuns:
+		return checks.ProjectorNoRuns
+	case r.Verdict == checks.Pass:
+		return "ok"
+	case r.Verdict == checks.Pending:
+		return "pending"
+	}
+	return "unknown"
+}
+
+// unitOf is the row's unit: the signal's configured one, else the row's own.
+func (p *livePanes) unitOf(r signalRow) string {
+	if s := p.c.signals[r.signal]; s != nil && s.Unit != "" {
 		return s.Unit
 	}
-	return ""
+	return r.unit
 }
 
 // lowTraffic applies the signal's min_requests as the threshold check does

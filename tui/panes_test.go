@@ -26,17 +26,17 @@ func TestErrorRateBelowMinRequestsIsLowTrafficNotAnAlarm(t *testing.T) {
 	view := m.View()
 	row := ""
 	for _, l := range strings.Split(view, "\n") {
-		if strings.Contains(l, "100.0%") {
+		if strings.Contains(l, "100%") {
 			row = l
 		}
 	}
 	if !strings.Contains(row, "(low traffic)") {
 		t.Fatalf("the rust error rate row does not say low traffic: %q", row)
 	}
-	if strings.Contains(row, m.c.styles.Crit.Render("100.0%")) {
+	if strings.Contains(row, m.c.styles.Crit.Render("100%")) {
 		t.Errorf("a low-traffic ratio is drawn as an alarm: %q", row)
 	}
-	if !strings.Contains(row, m.c.styles.Muted.Render("100.0%")) {
+	if !strings.Contains(row, m.c.styles.Muted.Render("100%")) {
 		t.Errorf("a low-traffic ratio is not dimmed: %q", row)
 	}
 }

@@ -37,12 +37,12 @@ func (m *Model) setSize(w, h int) {
 		return
 	}
 	if m.wide() {
-		m.panes.SetSize((w - 3*2) / 4)
+		m.panes.SetSize((w-3*2)/4, paneHeight)
 		listW := w / 2
 		m.list.SetSize(listW, m.bodyHeight())
 		m.timeline.SetSize(w-listW-2, m.bodyHeight())
 	} else {
-		m.panes.SetSize((w - 2) / 2)
+		m.panes.SetSize((w-2)/2, paneHeight)
 		m.list.SetSize(w, m.bodyHeight())
 		m.timeline.SetSize(w, m.bodyHeight())
 	}
