@@ -116,7 +116,9 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		c.QueryTimeout = Duration(c.Refresh.D() * 4 / 5)
 	}
 	if c.StaleAfter == 0 {
-		c.StaleAfter = Duration(max(5*c.Refresh.D(), 10*time.Second))
+		// A signal's age is its newest sample's, so stale_after must exceed
+		// the scrape interval (Prometheus's default is 1m) plus ingestion.
+		c.StaleAfter = Duration(max(5*c.Refresh.D(), 90*time.Second))
 	}
 	if c.SparklineWindow == 0 {
 		c.SparklineWindow = Duration(5 * time.Minute)

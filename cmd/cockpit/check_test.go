@@ -81,8 +81,8 @@ func TestCheckIncidents(t *testing.T) {
 		line string
 	}{
 		{"quiet", func(w readWorld) readWorld { return w }, exitOK, "I2  PASS"},
-		{"critical parity fires at once", func(w readWorld) readWorld { w.parityCritical = 2; return w }, exitCheckFailed, "I1  FAIL"},
-		{"error spike is pending for 5m", func(w readWorld) readWorld { w.errorRate = 0.5; return w }, exitUnknown, "I2  PENDING"},
+		{"critical parity in a report fires at once", func(w readWorld) readWorld { w.parity = "block"; return w }, exitCheckFailed, "I1  FAIL"},
+		{"error spike is pending for 10m", func(w readWorld) readWorld { w.errorRate = 0.5; return w }, exitUnknown, "I2  PENDING"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,7 +129,7 @@ func TestStatusReadsWhereTheCutoverStands(t *testing.T) {
 	if rep.RustWriteMode != "rust_active" || rep.LegacyFreeze != "frozen" || rep.WriteTarget != "rust" || rep.Cohort == nil || *rep.Cohort != 100 {
 		t.Errorf("status = %+v (cohort %v)", rep, rep.Cohort)
 	}
-	if len(rep.Incidents) != 4 || rep.Incidents[0].State != "ok" {
+	if len(rep.Incidents) != 7 || rep.Incidents[0].State != "ok" {
 		t.Errorf("incidents = %+v", rep.Incidents)
 	}
 
@@ -161,7 +161,7 @@ func TestPreflight(t *testing.T) {
 	w := healthy()
 	w.emptyQuery = true
 	out, _, code = runCLI(t, false, "preflight", "--config", w.configFile(t))
-	if code != exitCheckFailed || !strings.Contains(out, "PROBLEM projection_lag_p95") {
+	if code != exitCheckFailed || !strings.Contains(out, "PROBLEM projection_lag") {
 		t.Errorf("a query without data: exit %d, want 1 naming it:\n%s", code, out)
 	}
 }

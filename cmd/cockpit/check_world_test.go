@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox/legacysim"
 	"github.com/openagents/cockpit/sandbox/promstore"
 	"github.com/openagents/cockpit/sandbox/rustsim"
@@ -19,7 +20,7 @@ type readWorld struct {
 	rustMode     string
 	legacyFreeze string
 	// Signal values, as constant PromQL vectors the real engine evaluates.
-	errorRate, parityCritical float64
+	errorRate float64
 	// A signal query that returns no series, for preflight.
 	emptyQuery bool
 	// The write share returns no series: the write target is unknown.
@@ -88,22 +89,40 @@ environments:
     database: {url_env: COCKPIT_CMD_TEST_UNSET_DB_URL}
     parity: {reports: %q}
 signals:
-  write_error_rate: {query: "vector(%v)", volume_query: "vector(100)"}
-  rust_write_error_rate: {query: "vector(0)", volume_query: "vector(100)"}
+  rust_write_error_rate: {query: "vector(%v)", volume_query: "vector(100)"}
   legacy_write_error_rate: {query: "vector(0)", volume_query: "vector(100)"}
+  legacy_http_5xx_ratio: {query: "vector(0)"}
   rust_write_share: {query: %q}
-  rust_ready: {query: "vector(1)"}
-  legacy_ready: {query: "vector(1)"}
-  projection_lag_p95: {query: %q}
+  frozen_write_refusals: {query: "vector(0)"}
+  projection_lag: {query: %q}
+  projection_write_failure_ratio: {query: "vector(0)"}
   drift_events: {query: "vector(0)"}
-  checkpoint_regression: {query: "vector(0)"}
-  parity_critical: {query: "vector(%v)"}
-  parity_warnings: {query: "vector(0)"}
+  hash_mismatch_drift: {query: "vector(0)"}
+  replay_failures: {query: "vector(0)"}
 `, dir, servers[2].URL, servers[0].URL, servers[1].URL, secret, filepath.Join(reports, "*.json"),
-		w.errorRate, share, lag, w.parityCritical)
+		w.errorRate, share, lag)
 	path := filepath.Join(dir, "config.yaml")
 	must(t, os.WriteFile(path, []byte(cfg), 0o600))
+	if w.rustMode == "rust_active" {
+		journalS1AndS2(t, dir)
+	}
 	return path
+}
+
+// journalS1AndS2 writes what S1 and S2 journal: the mode change, then a
+// write probe that passed (V1 and S2 need one after the last mode change).
+func journalS1AndS2(t *testing.T, stateDir string) {
+	t.Helper()
+	j, err := journal.Open(journal.Path(stateDir, "staging"))
+	must(t, err)
+	defer j.Close()
+	ok, at := true, time.Now().Add(-time.Minute)
+	for _, r := range []journal.Record{
+		{Time: at, Kind: journal.KindIntent, Step: "S1", Check: "set_rust_write_mode=rust_active", Argv: []string{"gcloud"}},
+		{Time: at.Add(time.Second), Kind: journal.KindOutcome, Step: "S2", Check: "write_probe", OK: &ok},
+	} {
+		must(t, j.Append(r))
+	}
 }
 
 // healthy is staging after S1 with every signal quiet and parity allowing.

@@ -152,10 +152,18 @@ func testHeadless(t *testing.T, bin string) {
 
 	t.Run("every configured query answers through promtool", func(t *testing.T) {
 		promtool := toolBinary(t, "promtool", "promtool", "apt-get install -y prometheus")
+		// Before the cutover no Rust revision has served a write and nothing
+		// has failed, so the Rust error ratio and the failure and drift
+		// counters have no series yet, as in production: they must run, and
+		// the signals that describe the world as it is must answer.
+		answers := []string{"legacy_write_error_rate", "rust_write_share", "frozen_write_refusals", "projection_lag"}
 		for _, env := range sandbox.Environments {
 			e := cfg.Environments[env]
 			for _, q := range signalQueries(e.Signals) {
-				promtoolAnswers(t, promtool, e.Prometheus.URL, q)
+				promtoolRuns(t, promtool, e.Prometheus.URL, q)
+			}
+			for _, name := range answers {
+				promtoolAnswers(t, promtool, e.Prometheus.URL, e.Signals[name].Query)
 			}
 		}
 	})
@@ -191,6 +199,16 @@ func signalQueries(signals map[string]*config.Signal) []string {
 	}
 	slices.Sort(qs)
 	return qs
+}
+
+// promtoolRuns runs a query once: it must parse and evaluate without error.
+func promtoolRuns(t *testing.T, promtool, server, query string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, promtool, "query", "instant", server, query).CombinedOutput(); err != nil {
+		t.Errorf("promtool query instant %s %q: %v\n%s", server, query, err, out)
+	}
 }
 
 // promtoolAnswers polls `promtool query instant` until the query returns
