@@ -100,3 +100,7 @@ func BenchmarkView(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+func TestGoldenTwoWriters80x24(t *testing.T) {
+	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, twoWritersState(), 80, 24, nil, "")
+}

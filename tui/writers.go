@@ -66,7 +66,7 @@ func writersAdvice(c *common, in runbook.IncidentStatus) string {
 	case in.HasValue && in.Value == 0 && operate:
 		return "writes refused: finish the rollback (r) or the step"
 	case in.HasValue && in.Value == 0:
-		return "writes refused: finish the rollback or the step (cockpit operate)"
+		return "finish the rollback or the step (cockpit operate)"
 	case operate:
 		return "finish the step or roll back: r"
 	}
