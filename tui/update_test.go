@@ -106,7 +106,7 @@ func TestGatesNotGreenNeedAnOverrideReason(t *testing.T) {
 
 func TestSecondActionIsRefusedWhileOneRuns(t *testing.T) {
 	actor := &fakeActor{plan: greenPlan(false), release: make(chan struct{}),
-		progress: []runbook.Progress{{Step: "S1", SubStep: "set_rust_write_mode", Message: "gcloud run services update", Started: clock}}}
+		progress: []runbook.Progress{{Step: "S1", SubStep: "set_rust_write_mode", Message: "gcloud run services update", Started: clock, At: clock.Add(-12 * time.Second)}}}
 	defer close(actor.release)
 	m := newTestModel(t, Options{Mode: Operate, Actor: actor}, healthyState(), 200, 50)
 	openDialog(t, m)
@@ -114,7 +114,7 @@ func TestSecondActionIsRefusedWhileOneRuns(t *testing.T) {
 	m.Update(await[progressMsg](t, launch(cmd)))
 
 	view := m.View()
-	if !strings.Contains(view, "RUNNING S1 › set_rust_write_mode: gcloud run services update") {
+	if !strings.Contains(view, "RUNNING S1 › set_rust_write_mode: gcloud run services update (12s ago)") {
 		t.Fatalf("no live progress:\n%s", view)
 	}
 	for _, k := range []tea.KeyMsg{keyFor(m.keys.Rollback), keyFor(m.keys.WriteProbe), keyFor(m.keys.Run)} {

@@ -138,6 +138,11 @@ func (m *Model) statusLine(now time.Time) string {
 			if a.last.Message != "" {
 				step += ": " + a.last.Message
 			}
+			// How long ago the executor last said something: a step that
+			// went quiet (a hung actuator) shows it without the journal.
+			if !a.last.At.IsZero() {
+				step += fmt.Sprintf(" (%s ago)", checks.FormatAge(max(now.Sub(a.last.At), 0)))
+			}
 		}
 		line := fmt.Sprintf("▶ RUNNING %s · elapsed %s · ctrl+c abandons", step, checks.FormatAge(now.Sub(a.started)))
 		if a.abandoning {
