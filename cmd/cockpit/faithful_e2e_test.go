@@ -114,8 +114,10 @@ func testScrapesStopped(t *testing.T, bin string) {
 	// stale_after is 10s in the rehearsal: by then every Prometheus-fed
 	// check holds, although the queries still answer.
 	eventually(t, 30*time.Second, time.Second, "signals stale after scrapes stopped", func() bool {
-		code, all := w.checkJSON("staging", "all")
-		return code == exitUnknown && all["V4"].Verdict == "UNKNOWN" && strings.Contains(all["V4"].Evidence, "stale")
+		_, v := w.checkJSON("staging", "verify")
+		code, inc := incidentLines(t, w, "staging")
+		return v["V4"].Verdict == "UNKNOWN" && strings.Contains(v["V4"].Evidence, "stale") &&
+			code == exitUnknown && strings.Contains(inc["unbounded_drift"].Evidence, "stale")
 	})
 	if d := time.Since(stopped); d < 5*time.Second {
 		t.Errorf("stale %s after the scrapes stopped: the age is the query's, not the data's", d)
