@@ -79,6 +79,8 @@ func (ev *evaluator) evaluate(o observation) State {
 	}
 	st.Observed = r.observed()
 	r.writers = r.writersOf()
+	st.Writers = Writers{Rust: r.writers.rust, Legacy: r.writers.legacy}
+	st.Checkpoints = o.checkpoints
 	for _, it := range ev.items {
 		if it.Kind == Incident {
 			continue

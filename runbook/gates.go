@@ -89,7 +89,7 @@ func noIncidentGate(st State, movesAuthority bool) checks.Result {
 		Evidence: checks.Evidence{Source: "incident criteria I1–I3", Rule: "none firing, none unknown"}}
 	var firing, unknown []string
 	for _, inc := range st.Incidents {
-		if movesAuthority && inc.ID == writersID {
+		if movesAuthority && inc.ID == WritersID {
 			continue
 		}
 		switch inc.State {

@@ -19,6 +19,11 @@ type State struct {
 	Snapshot   metrics.Snapshot
 	Parity     ParityStatus
 	Health     []checks.Result // rust health, rust readiness, legacy health
+	// Writers is which runtimes accept writes.
+	Writers Writers
+	// Checkpoints is the projector watch's checkpoint-regression verdict
+	// for the runs the cockpit wrote or observed (from the Rust endpoints).
+	Checkpoints checks.Result
 	// Staging is, in a production environment, whether a staging
 	// environment's journal shows the runbook done first (S4's gate).
 	Staging checks.Result

@@ -8,6 +8,13 @@ import (
 	"github.com/openagents/cockpit/checks"
 )
 
+// Writers is which runtimes accept writes, as the safe frozen probes (or
+// /healthz's writer flag) tell: the screen dims a frozen runtime's error
+// rate, whose refusals are what it must answer.
+type Writers struct {
+	Rust, Legacy checks.FreezeState
+}
+
 // writerState is which runtimes accept writes this round, from the safe
 // frozen probes (and /healthz's writer flag when the Rust probe cannot
 // tell), and which action, if any, is moving them.
@@ -37,8 +44,8 @@ func (r *round) writersOf() writerState {
 	return w
 }
 
-// writersID names the exactly-one-writer check among the incidents.
-const writersID = "exactly_one_writer"
+// WritersID names the exactly-one-writer check among the incidents.
+const WritersID = "exactly_one_writer"
 
 // writersRule is the standing exactly-one-writer check: both runtimes
 // accepting writes is split-brain authority (two histories of the same
@@ -51,7 +58,7 @@ type writersRule struct {
 }
 
 func (w *writersRule) judge(ws writerState, now time.Time) IncidentStatus {
-	st := IncidentStatus{ID: writersID, Runbook: "W", Title: "exactly one writer", At: now,
+	st := IncidentStatus{ID: WritersID, Runbook: "W", Title: "exactly one writer", At: now,
 		Comparator: "=", Threshold: 1, Unit: "count"}
 	rule := fmt.Sprintf("exactly one accepting; neither for < %s", checks.ShortDuration(w.neitherFor))
 	value := fmt.Sprintf("rust %s, legacy %s", ws.rust, ws.legacy)

@@ -12,7 +12,7 @@ import (
 func writersIncident(t *testing.T, st State) IncidentStatus {
 	t.Helper()
 	for _, inc := range st.Incidents {
-		if inc.ID == writersID {
+		if inc.ID == WritersID {
 			return inc
 		}
 	}

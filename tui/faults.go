@@ -9,14 +9,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// faultNames are the rehearsal world's injectable faults, in menu order.
-func faultNames() []string {
-	return []string{
-		"error-spike", "critical-parity", "drift", "checkpoint-regression", "readiness-down",
-		"prometheus-outage", "prometheus-slow", "legacy-not-frozen", "actuator-failure",
-	}
-}
-
 // faultMsg is the world's answer to a fault toggle.
 type faultMsg struct {
 	Name string
@@ -30,18 +22,19 @@ type faultMenu struct {
 	c      *common
 	keys   MenuKeyMap
 	toggle func(ctx context.Context, name string, on bool) error
+	names  []string // the world's faults, in menu order
 	on     map[string]bool
 	cursor int
 	status string
 }
 
-func newFaultMenu(c *common, keys MenuKeyMap, toggle func(context.Context, string, bool) error) *faultMenu {
-	return &faultMenu{c: c, keys: keys, toggle: toggle, on: map[string]bool{}}
+func newFaultMenu(c *common, keys MenuKeyMap, names []string, toggle func(context.Context, string, bool) error) *faultMenu {
+	return &faultMenu{c: c, keys: keys, names: names, toggle: toggle, on: map[string]bool{}}
 }
 
 // Update moves the cursor or toggles a fault; close reports the menu is done.
 func (f *faultMenu) Update(base context.Context, msg tea.KeyMsg) (closed bool, cmd tea.Cmd) {
-	names := faultNames()
+	names := f.names
 	switch {
 	case key.Matches(msg, f.keys.Close):
 		return true, nil
@@ -84,7 +77,7 @@ func onOff(on bool) string {
 func (f *faultMenu) View(width int) []string {
 	st := f.c.styles
 	lines := []string{st.Title.Render("INSTRUCTOR: inject faults"), ""}
-	for i, n := range faultNames() {
+	for i, n := range f.names {
 		mark := "  "
 		if i == f.cursor {
 			mark = st.Focused.Render("▶ ")

@@ -84,7 +84,8 @@ func healthyState() runbook.State {
 			WriteTarget:   result("target", "write target", checks.Pass, "rust", age),
 			CohortPercent: 100,
 		},
-		Items: items(),
+		Writers: runbook.Writers{Rust: checks.Accepting, Legacy: checks.Frozen},
+		Items:   items(),
 		Incidents: []runbook.IncidentStatus{
 			{ID: "critical_parity", Runbook: "I1", Title: "critical parity", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 0, Comparator: ">", Unit: "count"},
 			{ID: "frozen_writes", Runbook: "I2", Title: "frozen writes", State: runbook.IncidentOK, HasValue: true, Value: 0, Threshold: 0, Comparator: ">", Unit: "count", For: 2 * time.Minute},
@@ -153,6 +154,7 @@ func setCheckpoint(s *runbook.State, r checks.Result) {
 		}
 		s.Items[i].Checks = append(kept, r)
 	}
+	s.Checkpoints = r
 }
 
 // staleState is the healthy state whose data stopped two minutes ago: the
@@ -190,6 +192,7 @@ func firingState() runbook.State {
 func twoWritersState() runbook.State {
 	s := healthyState()
 	s.Observed.LegacyFreeze = result("freeze", "legacy freeze", checks.Pass, "not frozen", 2*time.Second)
+	s.Writers.Legacy = checks.Accepting
 	setWriters(&s, writers(runbook.IncidentFiring, 2,
 		"BOTH runtimes accept writes: finish the step that moves the authority (S1/S4) or roll back (r)"))
 	return s

@@ -20,7 +20,7 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 	for _, in := range incs {
 		switch in.State {
 		case runbook.IncidentFiring:
-			if in.ID == writersIncident {
+			if in.ID == runbook.WritersID {
 				writersFiring = true
 				firing = append([]string{fmt.Sprintf("%s %s", in.Runbook, strings.ToUpper(writersWord(in)))}, firing...)
 				continue
@@ -31,7 +31,7 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 				in.Title, pendingFor(in), incidentValue(in))))
 		case runbook.IncidentOK:
 			text := in.Title + " " + incidentValue(in)
-			if in.ID == writersIncident {
+			if in.ID == runbook.WritersID {
 				text = incidentValue(in)
 			}
 			rest = append(rest, st.OK.Render(text))
@@ -83,7 +83,7 @@ func rolledBack(state runbook.State) bool {
 // incidentValue is "3.1% > 2%", "no data" when there is no value, and
 // for the writers check how many runtimes accept writes.
 func incidentValue(in runbook.IncidentStatus) string {
-	if in.ID == writersIncident {
+	if in.ID == runbook.WritersID {
 		return writersWord(in)
 	}
 	if !in.HasValue {

@@ -72,7 +72,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	}
 	m.list = newRunbookList(c, &m.keys)
 	if o.Mode == Rehearsal {
-		m.faults = newFaultMenu(c, m.menu, o.Faults)
+		m.faults = newFaultMenu(c, m.menu, o.FaultNames, o.Faults)
 	}
 	return m, nil
 }

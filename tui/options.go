@@ -61,8 +61,10 @@ type Options struct {
 	JournalPath string
 	// Signals colour pane values by their thresholds (optional).
 	Signals map[string]*config.Signal
-	// Faults toggles a rehearsal fault; used only in Rehearsal mode.
-	Faults func(ctx context.Context, name string, on bool) error
+	// Faults toggles a rehearsal fault, one of FaultNames; used only in
+	// Rehearsal mode.
+	Faults     func(ctx context.Context, name string, on bool) error
+	FaultNames []string
 	Now    func() time.Time
 	Input  io.Reader
 	Output io.Writer
@@ -80,8 +82,8 @@ func (o *Options) validate() error {
 		return errors.New("tui: watch mode must not be given an actor")
 	case o.Mode != Watch && o.Actor == nil:
 		return fmt.Errorf("tui: %s mode needs an actor", o.Mode)
-	case o.Mode == Rehearsal && o.Faults == nil:
-		return errors.New("tui: rehearsal mode needs a fault switch")
+	case o.Mode == Rehearsal && (o.Faults == nil || len(o.FaultNames) == 0):
+		return errors.New("tui: rehearsal mode needs a fault switch and the faults' names")
 	}
 	return nil
 }

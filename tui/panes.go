@@ -37,10 +37,6 @@ func driftRows() []signalRow {
 	return []signalRow{{"lag avg", "projection_lag", "events", ""}, {"drift", "drift_events", "count", ""}}
 }
 
-// checkpointCheck is the projector watch's checkpoint verdict among the
-// items' checks (P3 and V4 carry it).
-const checkpointCheck = "projector.checkpoint_regression"
-
 // paneHeight is the height of each live pane: a title and three rows.
 const paneHeight = 4
 
@@ -73,34 +69,9 @@ func (p *livePanes) SetSize(w, _ int) {
 // SetState takes a new observation round.
 func (p *livePanes) SetState(s runbook.State) {
 	p.state = s
-	p.frozen["rust"], p.frozen["legacy"] = frozenRuntimes(s.Observed)
-	p.checkpoint, p.found = findCheck(s.Items, checkpointCheck)
+	p.frozen["rust"], p.frozen["legacy"] = s.Writers.Rust == checks.Frozen, s.Writers.Legacy == checks.Frozen
+	p.checkpoint, p.found = s.Checkpoints, !s.Checkpoints.ObservedAt.IsZero() || s.Checkpoints.Evidence.Source != ""
 	p.drawSparks()
-}
-
-// rustFrozenModes are the Rust write modes in which it refuses writes (503):
-// "frozen" is the mode as the safe probe tells it when /healthz cannot.
-var rustFrozenModes = map[string]bool{"shadow_only": true, "read_only": true, "frozen": true}
-
-// frozenRuntimes reads which runtimes are observed frozen. A frozen
-// runtime's refusals are what it must answer, not an outage; an unknown
-// state is never taken for frozen.
-func frozenRuntimes(o runbook.Observed) (rust, legacy bool) {
-	rust = o.RustWriteMode.Verdict != checks.Unknown && rustFrozenModes[o.RustWriteMode.Evidence.Value]
-	legacy = o.LegacyFreeze.Verdict != checks.Unknown && o.LegacyFreeze.Evidence.Value == "frozen"
-	return rust, legacy
-}
-
-// findCheck is the first check with this ID among the items' checks.
-func findCheck(items []runbook.ItemStatus, id string) (checks.Result, bool) {
-	for _, it := range items {
-		for _, r := range it.Checks {
-			if r.ID == id {
-				return r, true
-			}
-		}
-	}
-	return checks.Result{}, false
 }
 
 func (p *livePanes) sparkWidth() int { return min(max(p.width-26, 0), 30) }

@@ -77,6 +77,7 @@ func TestFrozenRuntimesErrorRateIsMarkedNotAnOutage(t *testing.T) {
 	s := healthyState()
 	s.Observed.RustWriteMode = result("mode", "rust write mode", checks.Pass, "shadow_only", 2*time.Second)
 	s.Observed.LegacyFreeze = result("freeze", "legacy freeze", checks.Pass, "not frozen", 2*time.Second)
+	s.Writers = runbook.Writers{Rust: checks.Frozen, Legacy: checks.Accepting}
 	s.Snapshot.Samples["rust_write_error_rate"] = sample("rust_write_error_rate", 1, 2*time.Second)
 
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50)
@@ -90,6 +91,7 @@ func TestFrozenRuntimesErrorRateIsMarkedNotAnOutage(t *testing.T) {
 	}
 
 	s.Observed.RustWriteMode = result("mode", "rust write mode", checks.Pass, "rust_active", 2*time.Second)
+	s.Writers = runbook.Writers{Rust: checks.Accepting, Legacy: checks.Frozen}
 	m.Update(StateMsg{Seq: m.obs.seq, State: s})
 	row = lineWith(paneOf(m, errorRatePane), "rust ", "100%")
 	if strings.Contains(row, "frozen") || !strings.Contains(row, m.c.styles.Crit.Render("100%")) {
@@ -101,6 +103,7 @@ func TestFrozenRuntimesErrorRateIsMarkedNotAnOutage(t *testing.T) {
 func TestUnknownRustModeIsNotFrozen(t *testing.T) {
 	s := healthyState()
 	s.Observed.RustWriteMode = result("mode", "rust write mode", checks.Unknown, "shadow_only", 2*time.Second)
+	s.Writers.Rust = checks.FreezeUnknown
 	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
 	if row := lineWith(paneOf(m, errorRatePane), "rust ", "0.3%"); row == "" || strings.Contains(row, "frozen") {
 		t.Errorf("an unknown rust mode marks its row: %q", row)
@@ -194,9 +197,7 @@ func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 			s := healthyState()
 			setCheckpoint(&s, tc.result)
 			if tc.absent {
-				for i := range s.Items {
-					s.Items[i].Checks = s.Items[i].Checks[:1]
-				}
+				s.Checkpoints = checks.Result{}
 			}
 			m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
 			colour(m)

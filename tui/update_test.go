@@ -223,7 +223,7 @@ func TestInstructorMenuTogglesAFault(t *testing.T) {
 	}
 	calls := make(chan call, 1)
 	faults := func(_ context.Context, name string, on bool) error { calls <- call{name, on}; return nil }
-	m := newTestModel(t, Options{Mode: Rehearsal, Actor: &fakeActor{}, Faults: faults}, healthyState(), 200, 50)
+	m := newTestModel(t, Options{Mode: Rehearsal, Actor: &fakeActor{}, Faults: faults, FaultNames: []string{"error-spike", "critical-parity"}}, healthyState(), 200, 50)
 	m.Update(keyFor(m.keys.Faults))
 	m.Update(keyFor(m.menu.Down))
 	_, cmd := m.Update(keyFor(m.menu.Toggle))

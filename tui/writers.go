@@ -7,15 +7,10 @@ import (
 	"github.com/openagents/cockpit/runbook"
 )
 
-// writersIncident is the ID of the standing exactly-one-writer check among
-// the incidents (runbook's writersID): both runtimes accepting writes
-// outside a running step, or neither for too long.
-const writersIncident = "exactly_one_writer"
-
 // writersOf finds the exactly-one-writer check in a state.
 func writersOf(s runbook.State) (runbook.IncidentStatus, bool) {
 	for _, in := range s.Incidents {
-		if in.ID == writersIncident {
+		if in.ID == runbook.WritersID {
 			return in, true
 		}
 	}

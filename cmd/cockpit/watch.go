@@ -12,6 +12,7 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/sandbox"
 	"github.com/openagents/cockpit/tui"
 )
 
@@ -104,12 +105,16 @@ func (sc *screen) close() {
 
 func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.Actor, faults func(context.Context, string, bool) error) error {
 	env := sc.eng.Env()
+	var faultNames []string
+	if faults != nil {
+		faultNames = sandbox.FaultNames()
+	}
 	err := tui.Run(ctx, tui.Options{
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: sc.cfg.Operator,
 		Observer: sc.eng, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
 		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Signals: env.Signals,
-		Faults: faults, Input: s.In, Output: s.Out, Logger: sc.logger,
+		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger,
 	})
 	if errors.Is(err, context.Canceled) {
 		return nil // interrupted: the terminal is restored, nothing to report
