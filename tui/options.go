@@ -65,9 +65,9 @@ type Options struct {
 	// Rehearsal mode.
 	Faults     func(ctx context.Context, name string, on bool) error
 	FaultNames []string
-	Now    func() time.Time
-	Input  io.Reader
-	Output io.Writer
+	Now        func() time.Time
+	Input      io.Reader
+	Output     io.Writer
 	// Renderer pins the colour profile (tests use ASCII); by default one is
 	// made for Output, which honours NO_COLOR.
 	Renderer *lipgloss.Renderer
