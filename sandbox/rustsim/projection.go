@@ -155,10 +155,10 @@ func runTopic(runID string) string       { return "run:" + runID + ":events" }
 func workerTopic(workerID string) string { return "worker:" + workerID + ":lifecycle" }
 
 // applyRunEvent projects one run event. Under the drift fault it records a
-// sequence gap for the topic and reports true. The checkpoint always moves
+// sequence gap for the topic. The checkpoint always moves
 // forwards here: the regression fault acts on what the endpoint serves
 // (servedCheckpoint).
-func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time.Time) (drifted bool) {
+func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time.Time) {
 	topic := runTopic(runID)
 	if f.Drift {
 		p.drift[topic] = driftReport{
@@ -180,7 +180,6 @@ func (p *projection) applyRunEvent(runID string, ev runEvent, f Faults, now time
 		"run_id": s.RunID, "status": s.Status, "last_seq": s.LastSeq, "event_count": s.EventCount,
 	}))
 	p.summaries[runID] = s
-	return f.Drift
 }
 
 // applyWorkerEvent moves a worker lifecycle topic's checkpoint.
