@@ -69,7 +69,7 @@ func (w *World) writeConfig() (string, error) {
 			fmt.Fprintf(&b, "    database: {url_env: %s}\n", w.opts.DBURLEnv)
 		}
 		fmt.Fprintf(&b, "    parity:\n      reports: %s\n      max_age: 2m\n      harness: %s\n",
-			q(filepath.Join(e.parity.reportDir, "parity-*.json")), ctl("parity-run"))
+			q(filepath.Join(e.parity.reportDir, "parity-*.json")), ctl("parity-run", "--output", "{{.Report}}"))
 		b.WriteString("    actuators:\n")
 		fmt.Fprintf(&b, "      set_rust_write_mode: %s\n", ctl("set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE={{.Mode}}"))
 		fmt.Fprintf(&b, "      set_legacy_freeze: %s\n", ctl("set-env", "legacy", "LEGACY_RUNTIME_WRITE_FREEZE={{.Freeze}}"))

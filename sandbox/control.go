@@ -51,8 +51,11 @@ func (c *control) handler() http.Handler {
 		}
 		return stateAfter(e, e.setFault(body.Name, body.On))
 	}))
-	mux.HandleFunc("POST /env/{env}/parity-run", c.envCall(func(r *http.Request, e *env, _ ctlRequest) (any, error) {
-		return e.parity.runOnce(r.Context())
+	mux.HandleFunc("POST /env/{env}/parity-run", c.envCall(func(r *http.Request, e *env, body ctlRequest) (any, error) {
+		if err := e.parity.checkOutput(body.Output); err != nil {
+			return nil, refuse("%v", err)
+		}
+		return e.parity.runOnce(r.Context(), body.Output)
 	}))
 	return mux
 }
@@ -65,6 +68,7 @@ type ctlRequest struct {
 	Percent    int    `json:"percent,omitempty"`
 	Name       string `json:"name,omitempty"`
 	On         bool   `json:"on,omitempty"`
+	Output     string `json:"output,omitempty"` // parity-run: the report's path
 }
 
 // ctlError is the control API's error body.

@@ -65,7 +65,7 @@ func (p *parityLoop) start(ctx context.Context) error {
 	if p.shadowURL, err = p.env.world.serve(shadow.Handler()); err != nil {
 		return err
 	}
-	if _, err := p.runOnce(ctx); err != nil {
+	if _, err := p.runOnce(ctx, ""); err != nil {
 		return fmt.Errorf("first parity report: %w", err)
 	}
 	p.env.world.goRun(func() { p.loop(ctx) })
@@ -82,7 +82,7 @@ func (p *parityLoop) loop(ctx context.Context) {
 		case <-t.C:
 		case <-p.kickCh:
 		}
-		if _, err := p.runOnce(ctx); err != nil && ctx.Err() == nil {
+		if _, err := p.runOnce(ctx, ""); err != nil && ctx.Err() == nil {
 			p.log.Warn("parity run failed", "err", err)
 		}
 	}
@@ -117,7 +117,18 @@ var scenarios = []struct {
 }
 
 // runOnce records the next scenario, compares both sides and writes a report.
-func (p *parityLoop) runOnce(ctx context.Context) (ParityRun, error) {
+// checkOutput refuses a report path outside the reports directory.
+func (p *parityLoop) checkOutput(output string) error {
+	if output != "" && filepath.Dir(filepath.Clean(output)) != filepath.Clean(p.reportDir) {
+		return fmt.Errorf("report path %q is not in the reports directory %s", output, p.reportDir)
+	}
+	return nil
+}
+
+// runOnce records the next scenario, compares it and writes the report: to
+// output when one is given (the cockpit's {{.Report}}), else under a name of
+// its own in the reports directory.
+func (p *parityLoop) runOnce(ctx context.Context, output string) (ParityRun, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	sc := scenarios[p.scenario%len(scenarios)]
@@ -143,7 +154,12 @@ func (p *parityLoop) runOnce(ctx context.Context) (ParityRun, error) {
 	if err != nil {
 		return ParityRun{}, err
 	}
-	path, err := harness.WriteReport(p.reportDir, report)
+	path := output
+	if path == "" {
+		path, err = harness.WriteReport(p.reportDir, report)
+	} else {
+		err = harness.WriteReportFile(path, report)
+	}
 	if err != nil {
 		return ParityRun{}, err
 	}

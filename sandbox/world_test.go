@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -213,5 +215,26 @@ func TestCloudRunCountsPerServiceAndRevision(t *testing.T) {
 	})
 	if revs := revisions(`service_name="runtime-writes"`); !slices.Equal(revs, []string{"runtime-writes-legacy-00001", "runtime-writes-rust-00001"}) {
 		t.Errorf("runtime-writes revisions = %v, want the legacy and the rust one", revs)
+	}
+}
+
+// The cockpit's S3 names the report it wants ({{.Report}}), as the real
+// harness's --output does: the world writes exactly there, and refuses a
+// path outside the environment's reports directory.
+func TestParityRunWritesTheNamedReportInsideTheReportsDir(t *testing.T) {
+	w := startWorld(t, sandbox.Options{})
+	dir := filepath.Join(w.Dir(), "reports", "staging")
+	want := filepath.Join(dir, "parity-staging-run-1.json")
+	r := control(t, w, "staging", "parity-run", map[string]any{"output": want})
+	if r.status != http.StatusOK || !strings.Contains(r.body, want) {
+		t.Fatalf("parity-run --output: %d %s", r.status, r.body)
+	}
+	if b, err := os.ReadFile(want); err != nil || !strings.Contains(string(b), `"decision": "allow"`) {
+		t.Fatalf("the named report: %v\n%s", err, b)
+	}
+	for _, bad := range []string{filepath.Join(t.TempDir(), "x.json"), filepath.Join(dir, "..", "production", "x.json")} {
+		if r := control(t, w, "staging", "parity-run", map[string]any{"output": bad}); r.status < 400 || r.status >= 500 {
+			t.Errorf("parity-run --output %s: %d %s, want a refusal", bad, r.status, r.body)
+		}
 	}
 }

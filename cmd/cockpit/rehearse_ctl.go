@@ -90,12 +90,27 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 				}
 				return c.call(ctx, "fault", map[string]any{"name": a[0], "on": a[1] == "on"})
 			})},
-		&cobra.Command{Use: "parity-run", Short: "Run the shadow harness now and write a report",
-			Args: cobra.NoArgs, RunE: needEnv(func([]string) error { return c.call(ctx, "parity-run", nil) })},
+		parityRunCmd(ctx, c, needEnv),
 		&cobra.Command{Use: "state", Short: "Print every environment's state as JSON",
 			Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error { return c.state(ctx) }},
 		newDBFixturesCmd(ctx, s),
 	)
+	return cmd
+}
+
+// parityRunCmd runs the world's harness now; --output names the report
+// file, as the real harness's --output does (the cockpit's {{.Report}}).
+func parityRunCmd(ctx context.Context, c *ctlClient, needEnv func(func([]string) error) func(*cobra.Command, []string) error) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{Use: "parity-run [--output REPORT]", Short: "Run the shadow harness now and write a report",
+		Args: cobra.NoArgs, RunE: needEnv(func([]string) error {
+			var body map[string]any
+			if output != "" {
+				body = map[string]any{"output": output}
+			}
+			return c.call(ctx, "parity-run", body)
+		})}
+	cmd.Flags().StringVar(&output, "output", "", "write the report to this path (inside the environment's reports directory)")
 	return cmd
 }
 

@@ -47,7 +47,7 @@ func Main(args []string, stdout, stderr io.Writer, now func() time.Time) int {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitError
 	}
-	if err := writeReportFile(a.output, report); err != nil {
+	if err := WriteReportFile(a.output, report); err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitError
 	}

@@ -24,14 +24,14 @@ func WriteReport(dir string, r Report) (string, error) {
 	}
 	name := fmt.Sprintf("parity-%s-%s.json", at.UTC().Format("20060102T150405Z"), fileSafe(r.RustRunID))
 	path := filepath.Join(dir, name)
-	if err := writeReportFile(path, r); err != nil {
+	if err := WriteReportFile(path, r); err != nil {
 		return "", err
 	}
 	return path, nil
 }
 
-// writeReportFile writes r to exactly path, as the CLI's --output does.
-func writeReportFile(path string, r Report) error {
+// WriteReportFile writes r to exactly path, as the CLI's --output does.
+func WriteReportFile(path string, r Report) error {
 	data, err := marshalPretty(r)
 	if err != nil {
 		return fmt.Errorf("encoding report: %w", err)
