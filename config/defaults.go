@@ -47,9 +47,11 @@ func DefaultSignals() map[string]*Signal {
 	return map[string]*Signal{
 		"rust_write_error_rate":   writeErrors("rust write 5xx ratio", rustRevisions),
 		"legacy_write_error_rate": writeErrors("legacy write 5xx ratio", legacyRevision),
-		// The repo's Http5xxRateHigh, verbatim.
+		// The repo's Http5xxRateHigh; no 5xx series yet reads 0 while the
+		// endpoint's total exists (the rule itself just does not fire).
 		"legacy_http_5xx_ratio": {Title: "legacy endpoint 5xx ratio (Http5xxRateHigh)", Unit: "ratio",
-			Query: `sum(rate(` + phoenixStop + `{status_class="5xx"}[5m])) / clamp_min(sum(rate(` + phoenixStop + `[5m])), 1)`,
+			Query: `(sum(rate(` + phoenixStop + `{status_class="5xx"}[5m])) or sum(rate(` + phoenixStop + `[5m])) * 0)` +
+				` / clamp_min(sum(rate(` + phoenixStop + `[5m])), 1)`,
 			Warn:  ptr(0.02), For: Duration(10 * time.Minute), OnNoData: PolicyPass},
 		// Before the cutover no Rust revision has answered a write, so its
 		// series does not exist yet: that reads as a share of 0, but only

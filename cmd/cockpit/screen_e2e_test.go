@@ -125,6 +125,12 @@ func TestScreenEndToEnd(t *testing.T) {
 	if st := world(); len(st.Controls) != len(after.Controls) {
 		t.Errorf("watch applied controls: %d before, %d after", len(after.Controls), len(st.Controls))
 	}
+	// Rust takes writes while legacy still does (a half-done S1): every
+	// watcher sees two writers in the header and the incidents line.
+	screenCtl(t, bin, cfg, worldProc, "set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active")
+	w.waitFor("two writers in the header and the incidents", 20*time.Second+screenRedeployDelay, func(s string) bool {
+		return strings.Contains(screenLine(s, 0), "2 WRITERS") && strings.Contains(screenIncidents(s), "2 WRITERS")
+	})
 	w.keys("q")
 	w.waitExit()
 }
@@ -317,7 +323,7 @@ func screenPanesLive(s string) bool {
 			return false
 		}
 	}
-	return regexp.MustCompile(`all +\d+\.\d%`).MatchString(top) && regexp.MustCompile(`lag p95 +\d`).MatchString(top) &&
+	return regexp.MustCompile(`leg http +\d+(\.\d)?%`).MatchString(top) && regexp.MustCompile(`lag avg +\d`).MatchString(top) &&
 		strings.Contains(top, "rust health") && strings.Contains(top, "gate ALLOW")
 }
 
