@@ -272,6 +272,10 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 		value = st.Stale.Render("no data")
 	case s.Err != nil:
 		value = st.Crit.Render("error")
+	case !s.HasValue && p.frozen[r.runtime]:
+		// A frozen runtime that no write has reached has no series yet
+		// (Cloud Run counts only answered requests): nothing to judge.
+		value, note = st.Muted.Render("—"), p.widest("(frozen)", "(frozen: no writes routed)")
 	case !s.HasValue:
 		value = st.Stale.Render("no data")
 	case stale:

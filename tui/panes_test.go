@@ -11,6 +11,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -235,5 +236,23 @@ func TestCheckpointRowFollowsEachRound(t *testing.T) {
 	}
 	if inc := lineWith(view, "INCIDENT:"); !strings.Contains(inc, "I3 checkpoint FIRING ·") {
 		t.Errorf("a firing checkpoint regression (no value) reads %q", inc)
+	}
+}
+
+// Before the cutover no write has reached Rust, so its error ratio has no
+// series at all: a frozen runtime's row says frozen, not "no data".
+func TestFrozenRuntimeWithoutSeriesIsNotNoData(t *testing.T) {
+	s := healthyState()
+	s.Writers = runbook.Writers{Rust: checks.Frozen, Legacy: checks.Accepting}
+	s.Snapshot.Samples["rust_write_error_rate"] = metrics.Sample{Signal: "rust_write_error_rate", At: clock.Add(-2 * time.Second)}
+	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
+	row := lineWith(paneOf(m, errorRatePane), "rust ")
+	if strings.Contains(row, "no data") || !strings.Contains(row, "(frozen") {
+		t.Errorf("a frozen runtime without series: %q, want it marked frozen, not no data", row)
+	}
+	s.Writers.Rust = checks.Accepting // the authority without data is a problem
+	m = newTestModel(t, Options{Mode: Watch}, s, 200, 50)
+	if row := lineWith(paneOf(m, errorRatePane), "rust "); !strings.Contains(row, "no data") {
+		t.Errorf("the authority without series: %q, want no data", row)
 	}
 }

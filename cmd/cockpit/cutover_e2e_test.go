@@ -43,25 +43,25 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	if st.RustWriteMode != "rust_active" || !st.LegacyWriteFreeze || st.WriteTarget != "rust" {
 		t.Fatalf("after S1 the world says %+v, want rust_active, legacy frozen, writes → rust", st)
 	}
-	_, v := w.checkJSON("staging", "verify")
-	if !strings.Contains(v["V1"].Evidence, "accepting") || !strings.Contains(v["V2"].Evidence, "410") {
-		t.Errorf("verify after S1: V1 %q, V2 %q: want Rust accepting writes and legacy answering 410", v["V1"].Evidence, v["V2"].Evidence)
+	// V1 waits for S2's write probe; the rest of the checklist holds now.
+	code, v := w.checkJSON("staging", "verify")
+	if code != exitCheckFailed || v["V1"].Verdict != "FAIL" || !strings.Contains(v["V1"].Evidence, "write probe") || v["V2"].Verdict != "PASS" || !strings.Contains(v["V2"].Evidence, "410") {
+		t.Errorf("verify after S1: exit %d, V1 %+v, V2 %+v: want V1 waiting for a write probe, V2 legacy answering 410", code, v["V1"], v["V2"])
 	}
-	w.mustRun(0, "check", "verify", "--env", "staging")
 
-	// Prometheus down mid-run: check all holds (exit 2, nothing failed),
+	// Prometheus down mid-run: the incidents hold (exit 2, nothing failed),
 	// the next step is refused on the UNKNOWN gates, and it all recovers.
 	w.ctl("staging", "fault", "prometheus-outage", "on")
-	if code, _ := w.checkJSON("staging", "all"); code != 2 {
-		t.Errorf("check all during a Prometheus outage after S1: exit %d, want 2", code)
+	if code, _ := incidentLines(t, w, "staging"); code != 2 {
+		t.Errorf("check incidents during a Prometheus outage after S1: exit %d, want 2", code)
 	}
 	assertPrometheusUnknown(t, w, "staging")
 	if _, errOut, code := w.cockpit("run", "S2", "--env", "staging", "--approve", "S2"); code != 3 || !strings.Contains(errOut, "UNKNOWN") {
 		t.Errorf("run S2 during the outage: exit %d, want 3 with the UNKNOWN gates:\n%s", code, errOut)
 	}
 	w.ctl("staging", "fault", "prometheus-outage", "off")
-	eventually(t, 20*time.Second, time.Second, "check all recovering after the outage", func() bool {
-		_, _, code := w.cockpit("check", "all", "--env", "staging")
+	eventually(t, 20*time.Second, time.Second, "check incidents recovering after the outage", func() bool {
+		_, _, code := w.cockpit("check", "incidents", "--env", "staging")
 		return code == 0
 	})
 
@@ -72,9 +72,14 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 			t.Errorf("S2 output does not show %s passing:\n%s", want, out)
 		}
 	}
-	// S3: the harness runs now and its report allows.
-	if out := w.mustRun(0, "run", "S3", "--env", "staging", "--approve", "S3"); !strings.Contains(out, `decision "allow"`) {
-		t.Errorf("S3 output does not show an allow report:\n%s", out)
+	w.mustRun(0, "check", "verify", "--env", "staging")
+	// S3: the harness runs now, into a report of its own, which allows.
+	if out := w.mustRun(0, "run", "S3", "--env", "staging", "--approve", "S3"); !strings.Contains(out, `decision "allow"`) || !strings.Contains(out, "parity-staging-") {
+		t.Errorf("S3 output does not show its own report allowing:\n%s", out)
+	}
+	// Staging's checklist, journaled: production's S4 waits for it.
+	for _, item := range []string{"V2", "V3", "V4"} {
+		w.mustRun(0, "run", item, "--env", "staging", "--approve", item)
 	}
 
 	// S4: production needs its name typed, then walks every cohort to 100%.
@@ -89,6 +94,9 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	if st.RustWriteMode != "rust_active" || !st.LegacyWriteFreeze || st.WriteTarget != "rust" || st.CohortPercent != 100 {
 		t.Fatalf("after S4 production is %+v", st)
 	}
+	// S4 restarted production's Rust runtime: V1 needs its own write probe.
+	w.mustRun(1, "check", "verify", "--env", "production")
+	w.mustRun(0, "run", "V1", "--env", "production", "--approve", "V1", "--confirm-env", "production")
 	w.mustRun(0, "check", "verify", "--env", "production")
 
 	// An error spike: pending (exit 2) until its 30s `for` has passed in the
@@ -208,14 +216,18 @@ func testSecondRunRefused(t *testing.T, bin string) {
 
 func testHungActuator(t *testing.T, bin string) {
 	hang := writeScript(t, t.TempDir(), "hang", "sleep 60")
+	// Staging's actuator hangs (production keeps its own: identical
+	// actuators in both are refused by config validation). After the
+	// timeout the world is observed until verify_timeout, 3s here.
 	w := newE2EWorld(t, bin, func(cfg string) string {
 		lines := strings.Split(cfg, "\n")
 		for i, l := range lines {
 			if strings.HasPrefix(l, "      set_rust_write_mode: ") {
 				lines[i] = `      set_rust_write_mode: {argv: ["` + hang + `"], timeout: 2s}`
+				break
 			}
 		}
-		return strings.Join(lines, "\n")
+		return strings.ReplaceAll(strings.Join(lines, "\n"), "verify_timeout: 60s", "verify_timeout: 3s")
 	})
 	start := time.Now()
 	_, _, code := w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
@@ -239,8 +251,8 @@ func testHungActuator(t *testing.T, bin string) {
 	if intent == nil || !slices.Contains(intent.Argv, hang) {
 		t.Errorf("the journal has no intent naming the hung argv: %+v", intent)
 	}
-	if outcome == nil || outcome.OK == nil || *outcome.OK || !strings.Contains(outcome.Message, "timed out") {
-		t.Errorf("the journal's outcome should be a failure at the timeout: %+v", outcome)
+	if outcome == nil || outcome.OK == nil || *outcome.OK || !strings.Contains(outcome.Message, "actuator timed out and the change is not observed") {
+		t.Errorf("the journal's outcome should be a failure at the timeout, the change not observed: %+v", outcome)
 	}
 	if st := w.state("staging"); len(st.Controls) != 0 || st.WriteTarget != "legacy" {
 		t.Errorf("S1 went on after its first sub-step failed: %+v", st)
@@ -279,8 +291,19 @@ func testAdvisoryLock(t *testing.T, bin string) {
 	if code != 6 {
 		t.Fatalf("rollback with the lock database down: exit %d, want 6\n%s", code, errOut)
 	}
-	if st := w.state("staging"); st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" || len(st.Controls) == 0 {
-		t.Errorf("rollback did not run: %+v", st)
+	// The world never left legacy: every R-step is already in place and
+	// none is applied again, but the rollback runs to its end (R4 included).
+	if st := w.state("staging"); st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" || len(st.Controls) != 0 {
+		t.Errorf("rollback of an untouched world: %+v, want it unchanged with no control applied", st)
+	}
+	inPlace := 0
+	for _, r := range w.timeline("staging") {
+		if r.Step == "rollback" && r.Kind == journal.KindOutcome && strings.Contains(r.Message, "already in place") {
+			inPlace++
+		}
+	}
+	if inPlace != 3 {
+		t.Errorf("rollback journaled %d R-steps already in place, want R1–R3", inPlace)
 	}
 	noted := slices.ContainsFunc(w.timeline("staging"), func(r journal.Record) bool {
 		return r.Check == "lock" && strings.Contains(r.Message, "file lock")

@@ -115,7 +115,7 @@ func TestScreenEndToEnd(t *testing.T) {
 
 	// watch on the same config: every action key says read-only, nothing is applied.
 	w := newTmuxScreen(t, tmux, bin, "watch", "--config", cfg, "--env", "staging")
-	w.waitFor("the watch screen's panes", 20*time.Second, screenPanesLive)
+	w.waitFor("the watch screen's panes", 40*time.Second, screenPanesLive)
 	for _, press := range []struct{ key, action string }{{"Enter", "P1"}, {"r", "rollback"}, {"p", "write-probe"}} {
 		w.keys(press.key)
 		w.waitFor("read-only after "+press.key, 5*time.Second, func(s string) bool {
