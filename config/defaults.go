@@ -52,7 +52,7 @@ func DefaultSignals() map[string]*Signal {
 		"legacy_http_5xx_ratio": {Title: "legacy endpoint 5xx ratio (Http5xxRateHigh)", Unit: "ratio",
 			Query: `(sum(rate(` + phoenixStop + `{status_class="5xx"}[5m])) or sum(rate(` + phoenixStop + `[5m])) * 0)` +
 				` / clamp_min(sum(rate(` + phoenixStop + `[5m])), 1)`,
-			Warn:  ptr(0.02), For: Duration(10 * time.Minute), OnNoData: PolicyPass},
+			Warn: ptr(0.02), For: Duration(10 * time.Minute), OnNoData: PolicyPass},
 		// Before the cutover no Rust revision has answered a write, so its
 		// series does not exist yet: that reads as a share of 0, but only
 		// while the write path's total exists.
