@@ -54,7 +54,7 @@ full_frame() {
   for title in HEALTH PARITY 'ERROR RATE' DRIFT 'rust health' 'gate ALLOW'; do
     [[ $top == *"$title"* ]] || return 1
   done
-  [[ $top != *STALE* && $top =~ all\ +[0-9]+\.[0-9]% && $top =~ lag\ p95\ +[0-9] ]]
+  [[ $top != *STALE* && $top =~ leg\ http\ +[0-9]+(\.[0-9])?% && $top =~ lag\ avg\ +[0-9] ]]
 }
 
 echo "== first full paint (watch in tmux 200x50)"
