@@ -17,6 +17,10 @@ type Config struct {
 	Path string `yaml:"-"`
 	// Hash is the sha256 of the file's bytes, journaled with every action.
 	Hash string `yaml:"-"`
+	// Secrets are the values ${VAR} references expanded from the
+	// environment: whatever was kept out of the file is kept out of the
+	// journal, the artifacts and the errors too (journal.Redact).
+	Secrets []string `yaml:"-"`
 
 	// StateDir holds the journal, the lock file and rollback artifacts.
 	StateDir string `yaml:"state_dir"`
@@ -26,10 +30,17 @@ type Config struct {
 	Refresh Duration `yaml:"refresh"`
 	// QueryTimeout bounds each Prometheus query and probe; it must be below Refresh.
 	QueryTimeout Duration `yaml:"query_timeout"`
+	// LockTimeout bounds taking the environment's advisory lock: a database
+	// that accepts and never answers must not hold a rollback (default 5s).
+	LockTimeout Duration `yaml:"lock_timeout"`
 	// StaleAfter is the data age past which a value holds every gate.
 	StaleAfter Duration `yaml:"stale_after"`
 	// SparklineWindow is how much history the panes chart.
 	SparklineWindow Duration `yaml:"sparkline_window"`
+	// MaxResponseBytes caps every HTTP response the cockpit reads
+	// (Prometheus, the runtimes, HTTP actuators): a larger body is an
+	// error that says so, never unbounded memory. Default 4 MiB.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 
 	Environments map[string]*Environment `yaml:"environments"`
 	Signals      map[string]*Signal      `yaml:"signals"`

@@ -117,6 +117,9 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 	if c.QueryTimeout == 0 {
 		c.QueryTimeout = Duration(c.Refresh.D() * 4 / 5)
 	}
+	if c.LockTimeout == 0 {
+		c.LockTimeout = Duration(5 * time.Second)
+	}
 	if c.StaleAfter == 0 {
 		// A signal's age is its newest sample's, so stale_after must exceed
 		// the scrape interval (Prometheus's default is 1m) plus ingestion.
@@ -124,6 +127,9 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 	}
 	if c.SparklineWindow == 0 {
 		c.SparklineWindow = Duration(5 * time.Minute)
+	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = 4 << 20
 	}
 	if c.Parity == (ParityPolicy{}) {
 		c.Parity = ParityPolicy{MaxWarnings: 0, BlockOnCritical: true}

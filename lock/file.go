@@ -27,7 +27,10 @@ func FileLock(path string) *File { return &File{Path: path} }
 
 // Acquire takes the lock without waiting: a held lock is a *BusyError now,
 // never a queue an operator did not ask to join.
-func (l *File) Acquire(_ context.Context, holder Holder) (func() error, error) {
+func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("taking the lock: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating lock directory: %w", err)
 	}
@@ -57,7 +60,25 @@ func (l *File) Acquire(_ context.Context, holder Holder) (func() error, error) {
 		}
 		return nil
 	}
-	return once(release), nil
+	return NewLease(release, nil), nil
+}
+
+// Preempt asks the holder of the lock, a process on this machine running a
+// forward step, to stop: SIGTERM, which a cockpit answers by stopping its
+// step at the next safe point and releasing the lock.
+func (l *File) Preempt(_ context.Context, busy *BusyError) error {
+	h := busy.Holder
+	host, _ := os.Hostname()
+	switch {
+	case h.PID <= 0:
+		return errors.New("the lock file names no holder process to stop")
+	case h.Host != "" && h.Host != host:
+		return fmt.Errorf("the holder runs on %s, not this machine", h.Host)
+	}
+	if err := syscall.Kill(h.PID, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signalling the holder (pid %d): %w", h.PID, err)
+	}
+	return nil
 }
 
 func (l *File) now() time.Time {

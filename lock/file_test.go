@@ -39,17 +39,17 @@ func TestFileLockSecondAcquirerIsRefusedNamingTheHolder(t *testing.T) {
 			t.Errorf("refusal %q does not say %q", msg, want)
 		}
 	}
-	if err := release(); err != nil {
+	if err := release.Release(); err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	if err := release(); err != nil {
+	if err := release.Release(); err != nil {
 		t.Fatalf("second release must be harmless: %v", err)
 	}
 	again, err := second.Acquire(t.Context(), holder("bob", 456))
 	if err != nil {
 		t.Fatalf("acquire after release: %v", err)
 	}
-	_ = again()
+	_ = again.Release()
 }
 
 // TestMain lets the test binary act as another process holding the lock.
@@ -102,5 +102,5 @@ func TestFileLockAcrossProcessesAndFreedWhenTheHolderIsKilled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the kernel should free a killed holder's lock: %v", err)
 	}
-	_ = release()
+	_ = release.Release()
 }

@@ -15,7 +15,7 @@ import (
 // call once; a holder that dies loses the lock (the kernel closes its file,
 // PostgreSQL ends its session).
 type Locker interface {
-	Acquire(ctx context.Context, holder Holder) (release func() error, err error)
+	Acquire(ctx context.Context, holder Holder) (*Lease, error)
 }
 
 // Holder says who holds a lock: it is stored with the lock so a refused
@@ -34,6 +34,9 @@ type Holder struct {
 type BusyError struct {
 	Holder Holder
 	At     time.Time
+	// Session is the holder's database backend pid (advisory locks only):
+	// a preempting rollback ends that session.
+	Session int
 }
 
 func (e *BusyError) Error() string {

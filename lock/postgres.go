@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -48,14 +49,27 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.objid = ($1::bigint & 4294967295)::oid
 LIMIT 1`
 
+// pingEvery is how often a held lock's session is checked; a session that
+// does not answer a ping within pingTimeout counts as lost.
+const (
+	pingEvery   = 2 * time.Second
+	pingTimeout = 3 * time.Second
+)
+
 // Acquire connects, tries the lock once and keeps the connection open for
-// as long as the lock is held.
-func (l *Postgres) Acquire(ctx context.Context, holder Holder) (func() error, error) {
+// as long as the lock is held. The whole attempt is bounded by ctx (give
+// it a deadline: a database that accepts and never answers must not hold
+// anyone). While held, the session is pinged: when it is lost (the database
+// restarted, the network dropped, a rollback ended the session to take the
+// lock over), the Lease's Lost channel says so.
+func (l *Postgres) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 	cfg, err := pgx.ParseConfig(l.URL)
 	if err != nil {
 		return nil, errors.New("parsing the lock database url failed (check the url's syntax)")
 	}
 	cfg.RuntimeParams["application_name"] = encodeHolder(holder)
+	// TCP keepalives notice a dead peer even between pings.
+	cfg.DialFunc = (&net.Dialer{KeepAlive: 5 * time.Second}).DialContext
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the lock database: %w", err)
@@ -67,28 +81,96 @@ func (l *Postgres) Acquire(ctx context.Context, holder Holder) (func() error, er
 	}
 	if !got {
 		defer conn.Close(context.Background())
-		h, err := l.holder(ctx, conn)
+		h, session, err := l.holder(ctx, conn)
 		if err != nil {
 			return nil, err
 		}
-		return nil, &BusyError{Holder: h, At: l.now()}
+		return nil, &BusyError{Holder: h, At: l.now(), Session: session}
 	}
-	release := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, unlockErr := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", l.Key)
-		if err := conn.Close(ctx); err != nil {
-			return fmt.Errorf("closing lock connection: %w", err)
-		}
-		if unlockErr != nil {
-			return fmt.Errorf("releasing advisory lock: %w", unlockErr)
-		}
-		return nil
-	}
-	return once(release), nil
+	s := &session{conn: conn, key: l.Key, stop: make(chan struct{}), done: make(chan struct{})}
+	lost := make(chan error, 1)
+	go s.watch(lost)
+	return NewLease(s.release, lost), nil
 }
 
-func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, error) {
+// session is the held lock's connection. pgx connections are not safe for
+// concurrent use: the watcher stops before the release touches it.
+type session struct {
+	conn *pgx.Conn
+	key  int64
+	stop chan struct{}
+	done chan struct{}
+}
+
+// watch pings the session until released; the first failure is reported
+// once on lost and ends the watch.
+func (s *session) watch(lost chan<- error) {
+	defer close(s.done)
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+		err := s.conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			lost <- fmt.Errorf("the advisory lock's database session was lost: %w", err)
+			return
+		}
+	}
+}
+
+// release unlocks and closes; an unlock PostgreSQL says it did not hold
+// (the session was replaced, or someone unlocked it) is an error, not
+// silence.
+func (s *session) release() error {
+	close(s.stop)
+	<-s.done
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var unlocked bool
+	unlockErr := s.conn.QueryRow(ctx, "SELECT pg_advisory_unlock($1)", s.key).Scan(&unlocked)
+	if err := s.conn.Close(ctx); err != nil && unlockErr == nil {
+		return fmt.Errorf("closing lock connection: %w", err)
+	}
+	switch {
+	case unlockErr != nil:
+		return fmt.Errorf("releasing advisory lock: %w", unlockErr)
+	case !unlocked:
+		return errors.New("releasing advisory lock: PostgreSQL says this session did not hold it")
+	}
+	return nil
+}
+
+// Preempt ends the holder's database session (pg_terminate_backend): its
+// lock is freed at once, and the holder's cockpit, whose ping fails, stops
+// its forward step at the next safe point. It needs the right to signal that
+// backend (the same role, or pg_signal_backend).
+func (l *Postgres) Preempt(ctx context.Context, busy *BusyError) error {
+	if busy.Session == 0 {
+		return errors.New("the lock's holder session is unknown")
+	}
+	conn, err := pgx.Connect(ctx, l.URL)
+	if err != nil {
+		return fmt.Errorf("connecting to the lock database: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var ended bool
+	if err := conn.QueryRow(ctx, "SELECT pg_terminate_backend($1)", busy.Session).Scan(&ended); err != nil {
+		return fmt.Errorf("ending the holder's session: %w", err)
+	}
+	if !ended {
+		return fmt.Errorf("the holder's session (backend %d) was already gone", busy.Session)
+	}
+	return nil
+}
+
+// holder names who holds the key, and their backend pid.
+func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, int, error) {
 	var (
 		app, host string
 		pid       int
@@ -98,10 +180,10 @@ func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Released between our try and this read: still a refusal, the
 		// operator can retry.
-		return Holder{}, nil
+		return Holder{}, 0, nil
 	}
 	if err != nil {
-		return Holder{}, fmt.Errorf("reading advisory lock holder: %w", err)
+		return Holder{}, 0, fmt.Errorf("reading advisory lock holder: %w", err)
 	}
 	h, ok := decodeHolder(app)
 	if !ok {
@@ -114,7 +196,7 @@ func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, error) {
 	if h.PID == 0 {
 		h.PID = pid
 	}
-	return h, nil
+	return h, pid, nil
 }
 
 func (l *Postgres) now() time.Time {

@@ -110,6 +110,15 @@ type Outcome struct {
 	ArtifactDir string         `json:"artifact_dir,omitempty"`
 	Verdict     checks.Verdict `json:"verdict"`          // the item's verdict for check-only runs
 	Failed      []string       `json:"failed,omitempty"` // sub-steps that failed (rollback names each)
+	// Steps is each R-step's result, for a rollback.
+	Steps []StepResult `json:"steps,omitempty"`
+}
+
+// StepResult is one R-step of a rollback as it ended.
+type StepResult struct {
+	ID       string `json:"id"`
+	Verified bool   `json:"verified"`
+	Message  string `json:"message"`
 }
 
 // RefusedError is an action that did not start because an approval or an
@@ -135,13 +144,20 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 	if err := x.approve(p, a, p.Gates); err != nil {
 		return Outcome{}, err
 	}
-	release, err := x.locker.Acquire(ctx, lock.Holder{Operator: a.Operator, Host: x.opts.Host, PID: os.Getpid(),
+	lease, err := x.locker.Acquire(ctx, lock.Holder{Operator: a.Operator, Host: x.opts.Host, PID: os.Getpid(),
 		Env: p.Env, Step: p.ID, Since: x.opts.Now()})
 	if err != nil {
 		x.record(journal.Record{Kind: journal.KindRefused, Step: p.ID, Operator: a.Operator, Reason: err.Error()})
 		return Outcome{}, fmt.Errorf("taking the %s lock: %w", p.Env, err)
 	}
-	defer func() { _ = release() }()
+	defer func() {
+		if err := lease.Release(); err != nil {
+			x.record(journal.Record{Kind: journal.KindProgress, Step: p.ID, Check: "lock", Operator: a.Operator,
+				Message: "releasing the lock: " + err.Error()})
+		}
+	}()
+	ctx, stop := x.watchLease(ctx, lease, p.ID, a.Operator)
+	defer stop()
 	x.closeInterrupted(a.Operator, progress)
 
 	// The dialog may have been open for a while: the gates that count are
@@ -162,6 +178,9 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 		if !ok {
 			out.OK, out.Failed = false, []string{s.name}
 			out.Message = fmt.Sprintf("%s failed at %s: %s", p.ID, s.name, firstLine(msg))
+			if ctx.Err() != nil {
+				out.Message = fmt.Sprintf("%s interrupted at %s (%v): %s", p.ID, s.name, context.Cause(ctx), firstLine(msg))
+			}
 			if p.ID == "S4" {
 				out.Message += "; rollback recommended"
 			}
@@ -174,6 +193,28 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 	ok := out.OK
 	x.record(journal.Record{Kind: journal.KindOutcome, Step: p.ID, Operator: a.Operator, OK: &ok, Message: out.Message})
 	return out, nil
+}
+
+// watchLease ties the action to its lock: a forward step whose lock is lost
+// (its database session ended, or a rollback took the lock over) stops at
+// its next safe point with that cause; a rollback carries on (it must
+// finish, and it took the file lock too), journaling the loss.
+func (x *Executor) watchLease(ctx context.Context, lease *lock.Lease, step, operator string) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case err := <-lease.Lost():
+			msg := err.Error() + ": stopping at the next safe point"
+			if step == RollbackID {
+				msg = err.Error() + ": the rollback carries on"
+			} else {
+				cancel(fmt.Errorf("lock lost: %w", err))
+			}
+			x.record(journal.Record{Kind: journal.KindProgress, Step: step, Check: "lock", Operator: operator, Message: msg})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
 }
 
 // approve refuses a plan whose approvals do not cover it.
@@ -230,6 +271,13 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 	started := x.opts.Now()
 	report := func(msg string) {
 		progress(Progress{Step: step, SubStep: s.name, Message: msg, Started: started, At: x.opts.Now()})
+	}
+	if ctx.Err() != nil {
+		// Never start an actuator (or a write) on a cancelled action.
+		msg := "not started: interrupted (" + context.Cause(ctx).Error() + ")"
+		x.recordOutcome(step, s.name, operator, false, msg)
+		report(msg)
+		return false, msg
 	}
 	if s.call != nil && s.act == nil && s.verify != nil && !s.always {
 		if v, ev := s.verify(x.world.Observe(withFreshProbes(ctx)), time.Time{}); v == checks.Pass {

@@ -1,6 +1,8 @@
 package runbook
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/metrics"
 )
 
@@ -87,5 +90,39 @@ func TestShareIsVerifiedOnlyOnDataAfterTheChange(t *testing.T) {
 	}
 	if v, _ := check(st(change.Add(-time.Hour)), time.Time{}); v != checks.Pass {
 		t.Errorf("already-in-place check (no change yet): %v, want PASS", v)
+	}
+}
+
+// lostLock is a lock whose session ends while held, as a PostgreSQL lock
+// does when a rollback takes it over: a fake, because the point is the
+// executor's answer, not how the loss happens (lock/ tests that with a
+// real PostgreSQL).
+type lostLock struct{ lost chan error }
+
+func (l lostLock) Acquire(context.Context, lock.Holder) (*lock.Lease, error) {
+	return lock.NewLease(func() error { return nil }, l.lost), nil
+}
+
+// A forward step whose lock is lost stops at its next safe point: no
+// further actuator starts, the outcome names the cause.
+func TestAForwardStepStopsWhenItsLockIsLost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, false)
+	lost := make(chan error, 1)
+	h.x.locker = lostLock{lost: lost}
+	slow := `sleep 0.3; printf '%s' "$1" > "` + h.world.dir + `/mode"`
+	h.world.env.Actuators.SetRustWriteMode = &config.Action{Timeout: config.Duration(5 * time.Second),
+		Argv: []string{script(t, t.TempDir(), "slow", slow), "{{.Mode}}"}}
+	p, err := h.x.Plan(t.Context(), "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost <- errors.New("the advisory lock's database session was lost")
+	out, err := h.x.Execute(t.Context(), p, Approval{Operator: "alice"}, nil)
+	if err != nil || out.OK || !strings.Contains(out.Message, "interrupted") || !strings.Contains(out.Message, "lock lost") {
+		t.Fatalf("S1 with its lock lost: %+v %v, want interrupted naming the lost lock", out, err)
+	}
+	if h.file("target") != "" || h.file("freeze") != "" {
+		t.Error("actuators started after the lock was lost")
 	}
 }

@@ -394,11 +394,11 @@ func tarNames(t *testing.T, path string) map[string]bool {
 func TestExecuteWhileLockedNamesTheHolderAndChangesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, false)
-	release, err := h.lock.Acquire(t.Context(), lock.Holder{Operator: "bob", Host: "laptop", PID: 42, Step: "S2", Since: time.Now()})
+	lease, err := h.lock.Acquire(t.Context(), lock.Holder{Operator: "bob", Host: "laptop", PID: 42, Step: "S2", Since: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
+	defer lease.Release()
 	p, err := h.x.Plan(t.Context(), "S1")
 	if err != nil {
 		t.Fatal(err)
@@ -416,11 +416,11 @@ func TestExecuteWhileLockedNamesTheHolderAndChangesNothing(t *testing.T) {
 func TestCheckOnlyRunReportsTheItemVerdictWithoutTheLock(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, false)
-	release, err := h.lock.Acquire(t.Context(), lock.Holder{Operator: "bob", PID: 42})
+	lease, err := h.lock.Acquire(t.Context(), lock.Holder{Operator: "bob", PID: 42})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
+	defer lease.Release()
 	p, err := h.x.Plan(t.Context(), "P1")
 	if err != nil || p.Writes || len(p.Calls) != 0 {
 		t.Fatalf("P1 plan %+v %v", p, err)

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -47,6 +48,7 @@ func (x *Executor) runRollback(ctx context.Context, p Plan, a Approval, progress
 	for _, s := range p.steps {
 		ok, msg := x.runStep(ctx, RollbackID, a.Operator, s, progress)
 		id, _, _ := strings.Cut(s.name, " ")
+		out.Steps = append(out.Steps, StepResult{ID: id, Verified: ok, Message: firstLine(msg)})
 		if ok {
 			parts = append(parts, id+" ok")
 		} else {
@@ -68,6 +70,7 @@ func (x *Executor) runRollback(ctx context.Context, p Plan, a Approval, progress
 		parts = append(parts, "R4 ok")
 	}
 	out.ArtifactDir = dir
+	out.Steps = append(out.Steps, StepResult{ID: "R4", Verified: r4ok, Message: cmp.Or(dir, fmt.Sprint(err))})
 	x.record(journal.Record{Kind: journal.KindOutcome, Step: RollbackID, Check: "R4 collect artifacts", Operator: a.Operator,
 		OK: &r4ok, Message: dir})
 	progress(Progress{Step: RollbackID, SubStep: "R4 collect artifacts", Message: "artifacts in " + dir, Started: started})

@@ -102,8 +102,10 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	// An error spike: pending (exit 2) until its 30s `for` has passed in the
 	// data, then firing (exit 1), never firing before.
 	w.mustRun(0, "check", "incidents", "--env", "production")
-	w.ctl("production", "fault", "error-spike", "on")
+	// Taken before the request, so it is never later than the fault: the
+	// "not before 30s" bound below cannot fail on a slow control call.
 	faultOn := time.Now()
+	w.ctl("production", "fault", "error-spike", "on")
 	var codes []int
 	eventually(t, 90*time.Second, 2*time.Second, "the error spike firing", func() bool {
 		_, _, code := w.cockpit("check", "incidents", "--env", "production")
@@ -215,7 +217,7 @@ func testSecondRunRefused(t *testing.T, bin string) {
 }
 
 func testHungActuator(t *testing.T, bin string) {
-	hang := writeScript(t, t.TempDir(), "hang", "sleep 60")
+	hang := writeScript(t, t.TempDir(), "hang", "sleep 600")
 	// Staging's actuator hangs (production keeps its own: identical
 	// actuators in both are refused by config validation). After the
 	// timeout the world is observed until verify_timeout, 3s here.
@@ -234,7 +236,10 @@ func testHungActuator(t *testing.T, bin string) {
 	if code != 5 {
 		t.Errorf("S1 with a hung actuator: exit %d, want 5", code)
 	}
-	if took := time.Since(start); took > 20*time.Second {
+	// About 5s is expected (2s timeout, 3s verify_timeout); an actuator
+	// never killed sleeps 600s. 90s fails only on the latter, not on a slow
+	// machine under -race.
+	if took := time.Since(start); took > 90*time.Second {
 		t.Errorf("S1 took %s: the hung actuator was not killed at its 2s timeout", took)
 	}
 	var intent, outcome *journal.Record
@@ -264,14 +269,14 @@ func testAdvisoryLock(t *testing.T, bin string) {
 
 	// Another operator holds the environment's advisory lock: the lock file
 	// on this machine is free, and the run is still refused, naming them.
-	release, err := lock.PostgresLock(w.dbURL, lock.EnvKey("staging")).Acquire(t.Context(),
+	lease, err := lock.PostgresLock(w.dbURL, lock.EnvKey("staging")).Acquire(t.Context(),
 		lock.Holder{Operator: "alice", Host: "ops-box", PID: 4242, Env: "staging", Step: "S2", Since: time.Now().Add(-time.Minute)})
 	must(t, err)
 	_, errOut, code := w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
 	if code != 5 || !strings.Contains(errOut, "alice@ops-box pid 4242") || !strings.Contains(errOut, "running S2") {
 		t.Errorf("run while alice holds the advisory lock: exit %d %q, want 5 naming alice", code, errOut)
 	}
-	must(t, release())
+	must(t, lease.Release())
 	if st := w.state("staging"); len(st.Controls) != 0 {
 		t.Errorf("a refused run applied controls: %+v", st.Controls)
 	}

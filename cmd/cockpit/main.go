@@ -7,13 +7,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], systemStreams())
+	streams := systemStreams()
+	ctx, stop := withSignals(context.Background(), streams.ErrOut)
+	err := run(ctx, os.Args[1:], streams)
 	stop()
 	code := exitCode(err)
 	if err != nil && !isSilent(err) {

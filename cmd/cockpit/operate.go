@@ -46,18 +46,23 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 	j := sc.journal
 	host, _ := os.Hostname()
 	l := stepLocker{
-		forward:  envLocker(sc.cfg.StateDir, sc.eng, j, false),
-		rollback: envLocker(sc.cfg.StateDir, sc.eng, j, true),
+		forward:  envLocker(lockConfigOf(sc.cfg), sc.eng, j, false),
+		rollback: envLocker(lockConfigOf(sc.cfg), sc.eng, j, true),
 	}
 	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
-	return sc.run(ctx, s, mode, x, faults)
+	actor := newInflight(ctx, x, sc.logger)
+	err = sc.run(ctx, s, mode, actor, faults)
+	if done := actor.finish(s.ErrOut); done != nil {
+		return done
+	}
+	return err
 }
 
 // stepLocker gives a rollback the lock that a database outage cannot block
 // and every other step the one that refuses instead, as the verbs do.
 type stepLocker struct{ forward, rollback lock.Locker }
 
-func (l stepLocker) Acquire(ctx context.Context, h lock.Holder) (func() error, error) {
+func (l stepLocker) Acquire(ctx context.Context, h lock.Holder) (*lock.Lease, error) {
 	if h.Step == runbook.RollbackID {
 		return l.rollback.Acquire(ctx, h)
 	}

@@ -146,10 +146,14 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	}
 	host, _ := os.Hostname()
 	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
-	j.AddSecrets(secretsOf(env)...)
-	l := envLocker(cfg.StateDir, eng, j, rollback)
+	j.AddSecrets(append(secretsOf(env), cfg.Secrets...)...)
+	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	return &acting{cfg: cfg, j: j, x: x}, nil
+}
+
+func lockConfigOf(cfg *config.Config) lockConfig {
+	return lockConfig{stateDir: cfg.StateDir, timeout: cfg.LockTimeout.D()}
 }
 
 func (a *acting) approval(f *actingFlags) runbook.Approval {
