@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // ParitySchema is the only report schema the cockpit trusts.
@@ -120,7 +121,7 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 		src, err = newest.path, newest.err
 	}
 	for _, res := range pr.results() {
-		res.Evidence.Source = src
+		res.Evidence.Source = safetext.Clean(src) // a file name is the harness's choice
 		res.ObservedAt = pr.Generated
 	}
 	if err == nil {
@@ -129,7 +130,7 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 	if err != nil {
 		pr.Report = nil
 		for _, res := range pr.results() {
-			res.Verdict, res.Evidence.Reason = Unknown, err.Error()
+			res.Verdict, res.Evidence.Reason = Unknown, safetext.Clean(err.Error())
 		}
 		return pr
 	}
@@ -141,11 +142,11 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 		one := ParityReading{Path: rep.path, Generated: rep.at, Report: rep.rep,
 			Gate: pr.Gate, NoCritical: pr.NoCritical, WithinThresholds: pr.WithinThresholds}
 		for _, res := range one.results() {
-			res.Evidence.Source, res.ObservedAt = rep.path, rep.at
+			res.Evidence.Source, res.ObservedAt = safetext.Clean(rep.path), rep.at
 		}
 		if err := cmp.Or(rep.err, trusted(rep, maxAge, now)); err != nil {
 			for _, res := range one.results() {
-				res.Verdict, res.Evidence.Reason = Unknown, err.Error()
+				res.Verdict, res.Evidence.Reason = Unknown, safetext.Clean(err.Error())
 			}
 		} else {
 			one.judge(policy)
@@ -300,6 +301,10 @@ func loadReport(path string) (*ParityReport, time.Time, error) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, at, fmt.Errorf("parity report is not valid JSON: %w", err)
 	}
+	// Whoever writes the report writes what every watcher's screen shows
+	// (the gate reason, diffs, run ids): every string is cleaned on load,
+	// before a Result, the journal or a consumer of Report sees it.
+	safetext.Strings(&rep)
 	if rep.GeneratedAt != "" {
 		t, err := time.Parse(time.RFC3339Nano, rep.GeneratedAt)
 		if err != nil {

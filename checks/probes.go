@@ -13,9 +13,9 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/legacyauth"
 )
 
@@ -236,10 +236,10 @@ func unreachable(r Result, err error) Result {
 	r.Verdict = Unknown
 	var ce *configError
 	if errors.As(err, &ce) {
-		r.Evidence.Reason = ce.msg
+		r.Evidence.Reason = safetext.Clean(ce.msg)
 		return r
 	}
-	r.Evidence.Reason = "no answer: " + err.Error()
+	r.Evidence.Reason = "no answer: " + safetext.Clean(err.Error())
 	return r
 }
 
@@ -251,23 +251,22 @@ func unexpected(r Result, rep reply) Result {
 	return r
 }
 
-// maxExcerpt bounds a body shown in evidence.
+// maxExcerpt bounds a body shown in evidence, in runes.
 const maxExcerpt = 200
 
-// bodyExcerpt renders at most 200 bytes of a body on one line.
+// bodyExcerpt renders at most 200 runes of a body on one line, screen-safe:
+// a body is whatever the runtime (or what answers in its place) chose to send.
 func bodyExcerpt(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if s == "" {
+	// Only the head can be shown: do not clean a megabyte to show 200 runes.
+	// Escape sequences are dropped, so keep some room for them.
+	if len(b) > 64*maxExcerpt {
+		b = b[:64*maxExcerpt]
+	}
+	s := safetext.CleanN(strings.Join(strings.Fields(string(b)), " "), maxExcerpt)
+	if strings.TrimSpace(s) == "" {
 		return "(empty body)"
 	}
-	if len(s) <= maxExcerpt {
-		return s
-	}
-	cut := maxExcerpt
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return s
 }
 
 // rustError is the Rust runtime's flat error body.
@@ -287,9 +286,15 @@ type legacyError struct {
 	} `json:"errors"`
 }
 
-// decode reads a JSON body into v; false when it is not that shape.
+// decode reads a JSON body into v; false when it is not that shape. Every
+// string decoded is cleaned for the screen here, where a runtime's text
+// enters the cockpit (mode, build_sha, version, status, error messages).
 func decode(b []byte, v any) bool {
-	return len(b) > 0 && json.Unmarshal(b, v) == nil
+	if len(b) == 0 || json.Unmarshal(b, v) != nil {
+		return false
+	}
+	safetext.Strings(v)
+	return true
 }
 
 // newUUID returns a random (v4) UUID. A random run id cannot name a real run,

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // ProjectorWatch judges checkpoint regression and drift from the Rust
@@ -621,6 +623,8 @@ func (w *ProjectorWatch) load() ([]watchedRun, error) {
 			dropped++
 			continue
 		}
+		// A file edited by hand must not reach the screen raw either.
+		safetext.Strings(&r)
 		runs = append(runs, r)
 	}
 	if dropped > 0 {

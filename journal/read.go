@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // CorruptError lists lines that are not whole records, typically the last
@@ -26,9 +28,10 @@ func (e *CorruptError) Error() string {
 	return fmt.Sprintf("%s: skipped torn or corrupt journal line(s) %s", e.Path, strings.Join(nums, ", "))
 }
 
-// Read returns every record of the journal at path, in file order. A missing
-// file is an empty history. Lines that do not decode are skipped and
-// reported with a *CorruptError alongside the records that did.
+// Read returns every record of the journal at path, in file order, every
+// string cleaned for the screen. A missing file is an empty history. Lines
+// that do not decode are skipped and reported with a *CorruptError
+// alongside the records that did.
 func Read(path string) ([]Record, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -55,7 +58,7 @@ func Read(path string) ([]Record, error) {
 			bad = append(bad, n)
 			continue
 		}
-		recs = append(recs, r)
+		recs = append(recs, clean(r))
 	}
 	if err := sc.Err(); err != nil {
 		return recs, fmt.Errorf("reading journal: %w", err)
@@ -64,4 +67,25 @@ func Read(path string) ([]Record, error) {
 		return recs, &CorruptError{Path: path, Lines: bad}
 	}
 	return recs, nil
+}
+
+// clean makes a record read back screen-safe: a journal edited by hand, or
+// written by a version that did not clean what it wrote, is outside text
+// too. Message, Evidence and Reason keep their lines (an actuator's output,
+// one gate per line); every other field is one line.
+func clean(r Record) Record {
+	for _, f := range []*string{&r.Kind, &r.Env, &r.Operator, &r.Host, &r.ConfigHash, &r.Step, &r.Check, &r.Verdict} {
+		*f = safetext.Clean(*f)
+	}
+	for _, f := range []*string{&r.Evidence, &r.Message, &r.Reason} {
+		*f = safetext.CleanLines(*f)
+	}
+	if r.Argv != nil {
+		argv := make([]string, len(r.Argv))
+		for i, a := range r.Argv {
+			argv[i] = safetext.Clean(a)
+		}
+		r.Argv = argv
+	}
+	return r
 }

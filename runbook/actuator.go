@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // killGrace is how long a timed-out actuator's process group gets between
@@ -97,12 +98,15 @@ func ResolveCall(name string, a *config.Action, values any, description string) 
 
 // ActionResult is what one actuator run did.
 type ActionResult struct {
-	ExitCode   int    // process exit status; -1 when it did not exit by itself
-	HTTPStatus int    // for HTTP actions
-	Output     string // the last 4 KiB of combined output (or response body)
-	TimedOut   bool
-	Duration   time.Duration
-	Err        error
+	ExitCode   int // process exit status; -1 when it did not exit by itself
+	HTTPStatus int // for HTTP actions
+	// Output is the last 4 KiB of combined output (or response body), every
+	// line cleaned for the screen (safetext.CleanLines): whole for the
+	// journal, summarised by Summary for screens.
+	Output   string
+	TimedOut bool
+	Duration time.Duration
+	Err      error
 }
 
 // OK is a zero exit, or a 2xx answer.
@@ -116,18 +120,37 @@ func (r ActionResult) OK() bool {
 	return r.ExitCode == 0
 }
 
-// Summary is one line for the journal and the progress callback.
+// Summary is one line for the journal's evidence and the progress callback:
+// how the run ended, then the output's first line and how many lines follow
+// it, which the journal keeps whole and the evidence view shows.
 func (r ActionResult) Summary() string {
+	var s string
 	switch {
 	case r.TimedOut:
-		return fmt.Sprintf("timed out after %s; process group killed", r.Duration.Round(time.Millisecond))
+		s = fmt.Sprintf("timed out after %s; process group killed", r.Duration.Round(time.Millisecond))
 	case r.Err != nil:
-		return r.Err.Error()
+		s = safetext.Clean(r.Err.Error())
 	case r.HTTPStatus != 0:
-		return fmt.Sprintf("HTTP %d in %s", r.HTTPStatus, r.Duration.Round(time.Millisecond))
+		s = fmt.Sprintf("HTTP %d in %s", r.HTTPStatus, r.Duration.Round(time.Millisecond))
 	default:
-		return fmt.Sprintf("exit %d in %s", r.ExitCode, r.Duration.Round(time.Millisecond))
+		s = fmt.Sprintf("exit %d in %s", r.ExitCode, r.Duration.Round(time.Millisecond))
 	}
+	first, more := safetext.FirstLine(r.Output)
+	if first == "" {
+		return s
+	}
+	s += ": " + safetext.Clean(first)
+	if more > 0 {
+		s += fmt.Sprintf(" (%d more %s, e to see)", more, plural(more, "line", "lines"))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Actuator runs resolved calls.
@@ -149,6 +172,10 @@ func (x Actuator) Run(ctx context.Context, c Call) ActionResult {
 		r = x.runArgv(ctx, c)
 	}
 	r.Duration = x.now().Sub(start)
+	// An actuator's output is outside text (gcloud's colours, a proxy's
+	// error page, whatever a script prints): cleaned here, line by line,
+	// before the journal or a screen sees it.
+	r.Output = safetext.CleanLines(r.Output)
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -159,7 +160,7 @@ func (d *confirmDialog) View(width int, now time.Time) []string {
 	if p.Item != nil {
 		title = "CONFIRM " + p.Item.ID + " " + p.Item.Title
 	}
-	env := "environment: " + d.env()
+	env := "environment: " + safetext.Clean(d.env())
 	if d.c.production || p.Production {
 		env = st.Crit.Render(env + " [PRODUCTION]")
 	}
@@ -206,17 +207,21 @@ func (d *confirmDialog) View(width int, now time.Time) []string {
 // wrapped between arguments (never cut) so the operator reads every
 // argument before saying yes; the description follows on its own line.
 func callLines(c runbook.Call, width int, st Styles) []string {
+	// The argv and URL come from the config (and typed values checked by
+	// ResolveCall): trusted more than a runtime, but a pasted escape
+	// sequence must still not reach the terminal, so each word goes through
+	// the same boundary as outside text.
 	var words []string
 	switch {
 	case len(c.Argv) > 0:
 		words = append(words, "$")
 		for _, a := range c.Argv {
-			words = append(words, shellQuote(a))
+			words = append(words, safetext.Clean(shellQuote(a)))
 		}
 	case c.HTTP != "":
-		words = strings.Fields(c.HTTP)
+		words = strings.Fields(safetext.Clean(c.HTTP))
 	default:
-		words = []string{c.Actuator}
+		words = []string{safetext.Clean(c.Actuator)}
 	}
 	const indent, cont = "  ", "      "
 	lines := packWords(words, max(width-len(cont), 20))
@@ -228,7 +233,7 @@ func callLines(c runbook.Call, width int, st Styles) []string {
 		}
 	}
 	if c.Description != "" {
-		lines = append(lines, st.Muted.Render(cont+"# "+c.Description))
+		lines = append(lines, st.Muted.Render(cont+"# "+safetext.Clean(c.Description)))
 	}
 	return lines
 }

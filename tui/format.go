@@ -7,19 +7,37 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
-// fit makes s exactly w cells wide: cut with an ellipsis or padded.
+// fit makes s exactly w cells wide: cut with an ellipsis or padded. A line
+// break in s would end the row early and push every pane below out of
+// place: it is shown as the boundary shows it (safetext.Newline), and a tab
+// as a space. Outside text was cleaned where it entered; s may carry this
+// screen's own styling, which is why fit cannot clean it again.
 func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
+	s = oneLine(s)
 	n := ansi.StringWidth(s)
 	if n > w {
 		return ansi.Truncate(s, w, "…")
 	}
 	return s + strings.Repeat(" ", w-n)
 }
+
+// oneLine shows line breaks in s as the boundary does (safetext.Newline)
+// and a tab as a space. Text styled while it still held a line break was
+// padded by lipgloss line by line: call oneLine before styling, not after.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	return lineBreaks.Replace(s)
+}
+
+var lineBreaks = strings.NewReplacer("\r\n", safetext.Newline, "\n", safetext.Newline, "\r", safetext.Newline, "\t", " ")
 
 // block fits every line to w cells and pads or cuts to h lines, so panes
 // can be joined side by side without lipgloss measuring them again.

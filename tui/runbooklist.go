@@ -2,11 +2,14 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -21,6 +24,10 @@ type runbookList struct {
 	showEvidence bool
 	width        int
 	height       int
+	// outputs is, per step, the newest journaled outcome whose message runs
+	// to more lines than one (an actuator's output): the progress line and
+	// the timeline show its first line, the evidence view the rest.
+	outputs map[string]journal.Record
 }
 
 func newRunbookList(c *common, k *KeyMap) *runbookList { return &runbookList{c: c, keys: k} }
@@ -36,6 +43,17 @@ func (l *runbookList) SetItems(items []runbook.ItemStatus) {
 	for i, it := range items {
 		if sel != nil && it.Item != nil && it.Item.ID == sel.ID {
 			l.cursor = i
+		}
+	}
+}
+
+// SetJournal takes a fresh read of the journal and keeps each step's newest
+// multi-line outcome for the evidence view.
+func (l *runbookList) SetJournal(recs []journal.Record) {
+	l.outputs = map[string]journal.Record{}
+	for _, r := range recs {
+		if r.Kind == journal.KindOutcome && strings.Contains(strings.TrimSpace(r.Message), "\n") {
+			l.outputs[r.Step] = r
 		}
 	}
 }
@@ -124,6 +142,15 @@ func (l *runbookList) evidence(now time.Time) []string {
 	}
 	if len(it.Checks) == 0 {
 		out = append(out, st.Stale.Render("no checks observed: UNKNOWN"))
+	}
+	if r, ok := l.outputs[it.Item.ID]; ok {
+		// Journal records are cleaned when read; cleaning again keeps this
+		// view safe whatever fed it, and keeps every line.
+		out = append(out, st.Title.Render("OUTPUT "+strings.TrimSpace(it.Item.ID+" "+safetext.Clean(r.Check))+" "+
+			r.Time.In(l.c.now().Location()).Format("15:04:05")))
+		for _, line := range strings.Split(strings.TrimSpace(safetext.CleanLines(r.Message)), "\n") {
+			out = append(out, "  "+line)
+		}
 	}
 	return out
 }

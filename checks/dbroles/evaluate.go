@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // Check IDs, in the script's order, then the two checks the script lacks.
@@ -112,10 +113,11 @@ func unknownAll(defs []definition, err error, at time.Time) []checks.Result {
 	results := make([]checks.Result, 0, len(defs))
 	for _, d := range defs {
 		results = append(results, checks.Result{
-			ID:         d.id,
-			Title:      d.title,
-			Verdict:    checks.Unknown,
-			Evidence:   checks.Evidence{Source: d.source, Rule: d.rule, Reason: err.Error()},
+			ID:      d.id,
+			Title:   d.title,
+			Verdict: checks.Unknown,
+			// PostgreSQL's messages can quote names and values it was sent.
+			Evidence:   checks.Evidence{Source: d.source, Rule: d.rule, Reason: safetext.Clean(err.Error())},
 			ObservedAt: at,
 		})
 	}
@@ -274,9 +276,15 @@ func show(name string) string {
 }
 
 // list joins items, eliding past maxListedItems so one line stays readable.
+// Items are names read from the catalogs (tables, grants): whoever may create
+// a table chooses them, so each is cleaned for the screen.
 func list(items []string) string {
-	if len(items) <= maxListedItems {
-		return strings.Join(items, ", ")
+	shown := make([]string, 0, min(len(items), maxListedItems))
+	for _, it := range items[:min(len(items), maxListedItems)] {
+		shown = append(shown, safetext.Clean(it))
 	}
-	return strings.Join(items[:maxListedItems], ", ") + fmt.Sprintf(", and %d more", len(items)-maxListedItems)
+	if len(items) <= maxListedItems {
+		return strings.Join(shown, ", ")
+	}
+	return strings.Join(shown, ", ") + fmt.Sprintf(", and %d more", len(items)-maxListedItems)
 }
