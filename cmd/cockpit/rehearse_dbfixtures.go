@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/openagents/cockpit/checks/dbroles"
 	"github.com/openagents/cockpit/sandbox/dbfixtures"
 )
 
@@ -14,11 +14,19 @@ import (
 // verify: the four roles, the schemas and the grants, correct or broken.
 func newDBFixturesCmd(ctx context.Context, s *Streams) *cobra.Command {
 	var dbURL, variant string
-	roles := dbroles.DefaultRoles()
+	roles := dbfixtures.DefaultRoles()
 	cmd := &cobra.Command{
 		Use:   "db-fixtures --db-url URL --variant good|broken",
 		Short: "Create the roles, schemas and grants of the DB role isolation policy in a real PostgreSQL",
-		Args:  cobra.NoArgs,
+		Long: `Create the roles, schemas and grants of the DB role isolation policy in a real PostgreSQL.
+
+It runs only in a rehearsal database: an empty one (no schema but public, nothing
+in public), which the first run marks (` + dbfixtures.MarkerTable + `), or one it marked
+before. Any other database is refused with exit 4 and nothing changed. The role
+names default to rehearsal_*; a production role name (oa_*) needs a database
+marked by an earlier run, and a role that exists but was not created by a
+fixture is never touched.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if dbURL == "" {
 				return usageError("--db-url is required (postgres://user:pass@127.0.0.1:5432/db)")
@@ -27,8 +35,15 @@ func newDBFixturesCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			if err := dbfixtures.Apply(ctx, dbURL, roles, v); err != nil {
+			out, err := dbfixtures.ApplyOutcome(ctx, dbURL, roles, v)
+			if errors.Is(err, dbfixtures.ErrRefused) {
+				return withCode(exitUsage, err)
+			}
+			if err != nil {
 				return withCode(exitActionFailed, fmt.Errorf("applying db fixtures: %w", err))
+			}
+			if out.Marked {
+				fmt.Fprintf(s.Out, "database %s was empty: marked as a cockpit rehearsal database (%s)\n", out.Database, dbfixtures.MarkerTable)
 			}
 			fmt.Fprintf(s.Out, "db fixtures applied: variant=%s owner=%s runtime_rw=%s khala_ro=%s control_rw=%s\n",
 				v, roles.Owner, roles.RuntimeRW, roles.KhalaRO, roles.ControlRW)

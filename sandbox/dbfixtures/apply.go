@@ -2,6 +2,7 @@ package dbfixtures
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -24,20 +25,48 @@ const maxIdentifierBytes = 63
 // failure leaves the database as it was. The login must be a superuser or
 // a member of every role. MissingRole drops roles.ControlRW, which postgres
 // refuses while that role holds privileges in another database.
+//
+// It touches only a rehearsal database: one carrying the marker
+// (MarkerTable), or an empty one, which it marks. Anything else, a
+// production role name in a database not marked before, or a role of the
+// same name that a fixture did not create is a *RefusedError, with nothing
+// changed.
 func Apply(ctx context.Context, dbURL string, roles dbroles.Roles, v Variant) error {
+	_, err := ApplyOutcome(ctx, dbURL, roles, v)
+	return err
+}
+
+// Outcome is what one Apply did besides converging.
+type Outcome struct {
+	Database string // current_database()
+	Marked   bool   // this run marked the (empty) database as a rehearsal
+}
+
+// ApplyOutcome is Apply, also saying which database it changed and whether
+// this run marked it.
+func ApplyOutcome(ctx context.Context, dbURL string, roles dbroles.Roles, v Variant) (Outcome, error) {
+	var out Outcome
 	violation, err := violations(v, roles)
 	if err != nil {
-		return err
+		return out, err
 	}
 	if err := validate(roles); err != nil {
-		return err
+		return out, err
 	}
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
-		return fmt.Errorf("connecting to postgres: %w", err)
+		return out, fmt.Errorf("connecting to postgres: %w", err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT current_database()`).Scan(&out.Database); err != nil {
+			return fmt.Errorf("reading database name: %w", err)
+		}
+		marked, err := guard(ctx, tx, out.Database, roles)
+		if err != nil {
+			return err
+		}
+		out.Marked = marked
 		if err := ensureRoles(ctx, tx, roles); err != nil {
 			return err
 		}
@@ -49,9 +78,14 @@ func Apply(ctx context.Context, dbURL string, roles dbroles.Roles, v Variant) er
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("applying db fixture %s: %w", v, err)
+		out.Marked = false
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			return out, err
+		}
+		return out, fmt.Errorf("applying db fixture %s: %w", v, err)
 	}
-	return nil
+	return out, nil
 }
 
 func validate(roles dbroles.Roles) error {
@@ -66,8 +100,9 @@ func validate(roles dbroles.Roles) error {
 	return nil
 }
 
-// ensureRoles creates the roles that do not exist yet. Role names are looked
-// up as parameters and created as quoted identifiers.
+// ensureRoles creates the roles that do not exist yet, each with RoleComment
+// (guard has refused any existing role without it). Role names are looked up
+// as parameters and created as quoted identifiers.
 func ensureRoles(ctx context.Context, tx pgx.Tx, roles dbroles.Roles) error {
 	for _, name := range []string{roles.Owner, roles.RuntimeRW, roles.KhalaRO, roles.ControlRW} {
 		var exists bool
@@ -79,6 +114,9 @@ func ensureRoles(ctx context.Context, tx pgx.Tx, roles dbroles.Roles) error {
 		}
 		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(name)+" NOLOGIN"); err != nil {
 			return fmt.Errorf("creating role %q: %w", name, err)
+		}
+		if _, err := tx.Exec(ctx, "COMMENT ON ROLE "+ident(name)+" IS '"+RoleComment+"'"); err != nil {
+			return fmt.Errorf("marking role %q as a fixture's: %w", name, err)
 		}
 	}
 	return nil

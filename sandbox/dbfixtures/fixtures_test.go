@@ -36,14 +36,14 @@ func TestParseVariantAcceptsEveryNameAndListsThemOnError(t *testing.T) {
 func TestApplyRefusesBadInputBeforeConnecting(t *testing.T) {
 	t.Parallel()
 	unreachable := "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
-	long := dbroles.DefaultRoles()
+	long := dbfixtures.DefaultRoles()
 	long.KhalaRO = strings.Repeat("k", 64)
 	for name, tc := range map[string]struct {
 		roles   dbroles.Roles
 		variant dbfixtures.Variant
 		want    string
 	}{
-		"unknown variant": {dbroles.DefaultRoles(), "brokn", "valid: good, broken"},
+		"unknown variant": {dbfixtures.DefaultRoles(), "brokn", "valid: good, broken"},
 		"empty role":      {dbroles.Roles{Owner: "o", RuntimeRW: "r", KhalaRO: "k"}, dbfixtures.Good, "role name is empty"},
 		"too long role":   {long, dbfixtures.Good, "63-byte limit"},
 	} {
