@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // NewAPI builds a Prometheus query client for one environment. Auth, TLS and
@@ -72,13 +72,15 @@ func (e *QueryError) Error() string {
 func (e *QueryError) Unwrap() error { return e.Err }
 
 // queryError keeps Prometheus's error type, message and detail together.
+// All three are Prometheus's (or a proxy's) words: they are cleaned here for
+// the screen, the journal and scripted output alike.
 func queryError(query string, err error) *QueryError {
-	qe := &QueryError{Query: query, Msg: err.Error(), Err: err}
+	qe := &QueryError{Query: query, Msg: safetext.Clean(err.Error()), Err: err}
 	var pe *v1.Error
 	if errors.As(err, &pe) {
-		qe.Type = string(pe.Type)
-		qe.Msg = pe.Msg
-		if d := excerpt(pe.Detail); d != "" && d != pe.Msg {
+		qe.Type = safetext.CleanN(string(pe.Type), maxDetail)
+		qe.Msg = safetext.Clean(pe.Msg)
+		if d := excerpt(pe.Detail); d != "" && d != qe.Msg {
 			qe.Msg += " (" + d + ")"
 		}
 	}
@@ -89,14 +91,10 @@ func queryError(query string, err error) *QueryError {
 // page must not fill the screen.
 const maxDetail = 200
 
+// excerpt is s on one line, screen-safe, at most maxDetail runes.
 func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= maxDetail {
-		return s
+	if len(s) > 64*maxDetail {
+		s = s[:64*maxDetail] // only the head is shown: do not clean a whole page
 	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return safetext.CleanN(strings.Join(strings.Fields(s), " "), maxDetail)
 }
