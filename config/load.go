@@ -44,24 +44,28 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 	sum := sha256.Sum256(raw)
 	verr := &ValidationError{File: path}
 
-	expanded := expandEnv(raw, lookupEnv, verr)
+	expanded, secrets := expandEnv(raw, lookupEnv, verr)
 	var cfg Config
 	if err := decodeAll(path, expanded, &cfg, verr); err != nil {
-		return nil, err
+		return nil, redactErr(err, secrets)
 	}
 	cfg.Path = path
 	cfg.Hash = hex.EncodeToString(sum[:])
+	cfg.Secrets = secrets
 	cfg.applyDefaults(lookupEnv)
 	cfg.validate(verr)
 	if len(verr.Problems) > 0 {
 		verr.locate(expanded)
-		return nil, verr
+		return nil, redactErr(verr, secrets)
 	}
 	return &cfg, nil
 }
 
-// expandEnv replaces ${VAR}; an unset variable is a problem, not an empty string.
-func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *ValidationError) []byte {
+// expandEnv replaces ${VAR}; an unset variable is a problem, not an empty
+// string. It returns every value it put in, each once, longest first (so a
+// secret that contains another is redacted whole): the config's secrets.
+func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *ValidationError) ([]byte, []string) {
+	var secrets []string
 	lines := bytes.Split(raw, []byte("\n"))
 	for i, line := range lines {
 		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
@@ -71,10 +75,42 @@ func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *Validati
 				verr.Problems = append(verr.Problems, Problem{Line: i + 1,
 					Msg: fmt.Sprintf("environment variable %s is not set (export it, or write the value)", name)})
 			}
+			if v != "" && !slices.Contains(secrets, v) {
+				secrets = append(secrets, v)
+			}
 			return []byte(v)
 		})
 	}
-	return bytes.Join(lines, []byte("\n"))
+	slices.SortStableFunc(secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return bytes.Join(lines, []byte("\n")), secrets
+}
+
+// redactSecret is what an expanded value reads as in an error (journal.Redacted).
+const redactSecret = "[REDACTED]"
+
+// redactErr keeps expanded values out of a load error: a decode error
+// quotes the offending YAML, which may be a token's line.
+func redactErr(err error, secrets []string) error {
+	if len(secrets) == 0 {
+		return err
+	}
+	var verr *ValidationError
+	if errors.As(err, &verr) {
+		for i := range verr.Problems {
+			for _, s := range secrets {
+				verr.Problems[i].Msg = strings.ReplaceAll(verr.Problems[i].Msg, s, redactSecret)
+			}
+		}
+		return err
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, s, redactSecret)
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
 }
 
 // maxDecodeProblems bounds decodeAll's retries on a badly broken file.

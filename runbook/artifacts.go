@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/openagents/cockpit/journal"
@@ -20,6 +22,12 @@ import (
 // the parity reports, the timeline (journal.jsonl + timeline.md) and a
 // snapshot of every signal, plus a .tar.gz of it next to the directory, so
 // the evidence of what happened survives whatever is retried next.
+//
+// Artifacts hold what the journal holds, so they are the operator's alone:
+// directories 0700, files and the archive 0600. Only regular files are
+// copied, never through a symlink (a report "file" linking to /etc/passwd
+// is refused and named in the error), and signals.json is redacted with
+// the config's secrets like the journal is.
 func (x *Executor) collectArtifacts(ctx context.Context, operator string) (string, error) {
 	if x.opts.Config == nil || x.opts.Config.StateDir == "" {
 		return "", errors.New("no state_dir to collect artifacts into")
@@ -40,6 +48,13 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 		errs = append(errs, fmt.Errorf("parity reports glob %q: %w", env.Parity.Reports, err))
 	}
 	for i, src := range reports {
+		// A symlink (a "latest.json" next to the reports, or one planted to
+		// pull another file into the archive) is named, not followed.
+		if fi, err := os.Lstat(src); err == nil && !fi.Mode().IsRegular() {
+			x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator,
+				Message: fmt.Sprintf("parity report %s skipped: %s, not a regular file", src, kindOf(fi.Mode()))})
+			continue
+		}
 		dst := filepath.Join(dir, "parity", fmt.Sprintf("%03d-%s", i+1, filepath.Base(src)))
 		if err := copyFile(src, dst); err != nil {
 			errs = append(errs, fmt.Errorf("copying parity report: %w", err))
@@ -49,7 +64,7 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 	}
 
 	signals := filepath.Join(dir, "signals.json")
-	if err := writeJSON(signals, snapshotOf(x.world.Observe(ctx))); err != nil {
+	if err := writeJSON(signals, snapshotOf(x.world.Observe(ctx)), x.secrets()...); err != nil {
 		errs = append(errs, fmt.Errorf("writing signals snapshot: %w", err))
 	} else {
 		note(signals)
@@ -79,7 +94,7 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 }
 
 func writeTimeline(path, env string, recs []journal.Record) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("writing timeline: %w", err)
 	}
@@ -131,34 +146,114 @@ func snapshotOf(s State) signalsSnapshot {
 	return out
 }
 
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// secrets are the values expanded from the environment into the config
+// (config.Config.Secrets); the journal has the same ones.
+func (x *Executor) secrets() []string {
+	if x.opts.Config == nil {
+		return nil
+	}
+	return x.opts.Config.Secrets
+}
+
+// writeJSON writes v indented, every string in it (keys too) passed through
+// journal.Redact with secrets, to a new 0600 file.
+func writeJSON(path string, v any, secrets ...string) error {
+	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
+	var generic any
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(redactJSON(generic, secrets), "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeNew(path, bytes.NewReader(append(b, '\n')))
 }
 
+// redactJSON redacts every string of a decoded JSON value.
+func redactJSON(v any, secrets []string) any {
+	switch t := v.(type) {
+	case string:
+		return journal.Redact(t, secrets...)
+	case []any:
+		for i := range t {
+			t[i] = redactJSON(t[i], secrets)
+		}
+		return t
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[journal.Redact(k, secrets...)] = redactJSON(e, secrets)
+		}
+		return out
+	}
+	return v
+}
+
+// copyFile copies a regular file and nothing else: src is opened with
+// O_NOFOLLOW and must still be the regular file Lstat saw, so neither a
+// symlink nor a swap between the two calls makes it copy another file.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	before, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if !before.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s): not copied", src, kindOf(before.Mode()))
+	}
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	opened, err := in.Stat()
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if !opened.Mode().IsRegular() || !os.SameFile(before, opened) {
+		return fmt.Errorf("%s changed while being copied: not copied", src)
+	}
+	return writeNew(dst, in)
+}
+
+// writeNew creates path, which must not exist (O_EXCL, so nothing planted
+// in the artifact directory is written through), 0600, with r's bytes.
+func writeNew(path string, r io.Reader) error {
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, r); err != nil {
 		_ = out.Close()
 		return err
 	}
 	return out.Close()
 }
 
-// tarGz archives dir (its base name as the top directory) into path.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// tarGz archives dir (its base name as the top directory) into path, 0600:
+// directories and regular files only (WalkDir does not follow symlinks, and
+// none is archived), each entry 0700 or 0600 whatever its mode on disk.
 func tarGz(dir, path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
@@ -167,6 +262,9 @@ func tarGz(dir, path string) error {
 	walkErr := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -181,13 +279,17 @@ func tarGz(dir, path string) error {
 			return err
 		}
 		hdr.Name = filepath.ToSlash(rel)
+		hdr.Mode = 0o600
+		if d.IsDir() {
+			hdr.Mode = 0o700
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if !d.Type().IsRegular() {
+		if d.IsDir() {
 			return nil
 		}
-		in, err := os.Open(p)
+		in, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 		if err != nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		}
 		host, _ := os.Hostname()
 		sc.journal.SetDefaults(envCfg.Name, cfg.Operator, host, cfg.Hash)
-		sc.journal.AddSecrets(secretsOf(envCfg)...)
+		sc.journal.AddSecrets(append(secretsOf(envCfg), cfg.Secrets...)...)
 	}
 	if sc.eng, err = runbook.NewEngine(cfg, envCfg.Name, runbook.EngineOptions{Logger: logger, Journal: sc.journal}); err != nil {
 		sc.close()

@@ -1,0 +1,234 @@
+package runbook
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/metrics"
+)
+
+// Values a hostile or careless environment puts behind ${TOKEN} and ${KEY}.
+const (
+	artifactToken = "tok-Secret-7f3a9c"
+	artifactKey   = "k3y-Secret-51e2d0"
+)
+
+const secretConfig = `
+environments:
+  staging:
+    prometheus:
+      url: "http://127.0.0.1:9090/?key=${KEY}"
+      headers: {Authorization: "Bearer ${TOKEN}"}
+    rust_runtime: {url: "http://127.0.0.1:4100"}
+    legacy_runtime: {url: "http://127.0.0.1:4000"}
+    actuators:
+      set_rust_write_mode: {argv: [gcloud, run, services, update, runtime, --project, oa-staging, --update-env-vars, "RUNTIME_AUTHORITY_WRITE_MODE={{.Mode}}"]}
+`
+
+// echoWorld is a world whose answers echo the config's secrets back, as a
+// Prometheus error quoting its URL or a runtime echoing a header would.
+type echoWorld struct{ env *config.Environment }
+
+func (w echoWorld) Env() *config.Environment            { return w.env }
+func (w echoWorld) Gates(State, string) []checks.Result { return nil }
+func (w echoWorld) Observe(context.Context) State {
+	leak := w.env.Prometheus.URL + " " + w.env.Prometheus.Headers["Authorization"]
+	return State{Env: w.env.Name, At: time.Now(), Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+		"write_error_rate": {Signal: "write_error_rate", Query: `sum(rate(x{key="` + artifactKey + `"}[1m]))`, At: time.Now(),
+			Err: errors.New("querying prometheus at " + leak + ": 401 Unauthorized"), Warnings: []string{"echo: " + leak}},
+	}}}
+}
+
+// artifactExecutor is an executor for R4 alone, on a config parsed with
+// TOKEN and KEY set and its journal wired as the cmd wires it.
+func artifactExecutor(t *testing.T) (*Executor, *config.Environment, string) {
+	t.Helper()
+	env := map[string]string{"TOKEN": artifactToken, "KEY": artifactKey}
+	cfg, err := config.Parse("c.yaml", []byte(secretConfig), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg.StateDir = filepath.Join(dir, "state")
+	e := cfg.Environments["staging"]
+	e.Parity.Reports = filepath.Join(dir, "reports", "*.json")
+	if err := os.MkdirAll(filepath.Join(dir, "reports"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "reports", "parity-report.json"), []byte(`{"gate":{"decision":"allow"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(journal.Path(cfg.StateDir, e.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	j.AddSecrets(cfg.Secrets...)
+	x := &Executor{world: echoWorld{env: e}, journal: j,
+		opts: ExecutorOptions{Config: cfg, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}}
+	return x, e, filepath.Join(dir, "reports")
+}
+
+// everyByte is each file's content under dir and inside the archive.
+func everyByte(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(dir + ".tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeDir {
+			t.Errorf("archive entry %s has type %c: only files and directories belong there", h.Name, h.Typeflag)
+		}
+		if want := int64(0o600); h.Typeflag == tar.TypeDir && h.Mode != 0o700 || h.Typeflag == tar.TypeReg && h.Mode != want {
+			t.Errorf("archive entry %s has mode %o", h.Name, h.Mode)
+		}
+		b, _ := io.ReadAll(tr)
+		out["archive:"+h.Name] = string(b)
+	}
+}
+
+func TestArtifactsAreTheOperatorsAloneAndHoldNoSecret(t *testing.T) {
+	t.Parallel()
+	x, env, reports := artifactExecutor(t)
+	if len(x.opts.Config.Secrets) != 2 {
+		t.Fatalf("config secrets = %q, want the two expanded values", x.opts.Config.Secrets)
+	}
+	// A probe's evidence quoting the header, as a journal line would carry it.
+	x.record(journal.Record{Kind: journal.KindProgress, Step: "S1",
+		Evidence: "GET /healthz with Authorization: " + env.Prometheus.Headers["Authorization"], Message: env.Prometheus.URL})
+	// A symlink among the reports pointing at a file that is not a report.
+	if err := os.Symlink("/etc/passwd", filepath.Join(reports, "latest.json")); err != nil {
+		t.Fatal(err)
+	}
+
+	dir, err := x.collectArtifacts(t.Context(), "alice")
+	if err != nil {
+		t.Fatalf("R4: %v", err)
+	}
+	passwd, _ := os.ReadFile("/etc/passwd")
+	files := everyByte(t, dir)
+	files[x.journal.Path()] = string(must(os.ReadFile(x.journal.Path())))
+	for name, content := range files {
+		for _, s := range []string{artifactToken, artifactKey} {
+			if strings.Contains(content, s) {
+				t.Errorf("%s holds the secret %q", name, s)
+			}
+		}
+		if len(passwd) > 0 && strings.Contains(content, string(passwd)) {
+			t.Errorf("%s holds /etc/passwd: a symlink was followed", name)
+		}
+	}
+	if sig := files[filepath.Join(dir, "signals.json")]; !strings.Contains(sig, journal.Redacted) || !strings.Contains(sig, "401 Unauthorized") {
+		t.Errorf("signals.json does not keep the error with the secret redacted:\n%s", sig)
+	}
+	parity, _ := filepath.Glob(filepath.Join(dir, "parity", "*"))
+	if len(parity) != 1 || !strings.HasSuffix(parity[0], "-parity-report.json") {
+		t.Errorf("parity artifacts = %v, want the one regular report", parity)
+	}
+	if j := files[x.journal.Path()]; !strings.Contains(j, "latest.json skipped: a symlink") {
+		t.Errorf("the journal does not name the skipped symlink:\n%s", j)
+	}
+
+	// Permissions: directories 0700, every file and the archive 0600.
+	for _, p := range []string{filepath.Dir(dir), dir, filepath.Join(dir, "parity")} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, mode %v; want 0700", p, err, fi.Mode().Perm())
+		}
+	}
+	for p := range files {
+		if strings.HasPrefix(p, "archive:") {
+			continue
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", p, err, fi.Mode().Perm())
+		}
+	}
+	if fi, err := os.Stat(dir + ".tar.gz"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("archive: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+}
+
+func TestCopyFileCopiesRegularFilesOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("not a report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(link, filepath.Join(dir, "copy-of-link")); err == nil || !strings.Contains(err.Error(), "a symlink") {
+		t.Errorf("copying a symlink: %v, want it refused", err)
+	}
+	if err := copyFile(dir, filepath.Join(dir, "copy-of-dir")); err == nil || !strings.Contains(err.Error(), "a directory") {
+		t.Errorf("copying a directory: %v, want it refused", err)
+	}
+	for _, name := range []string{"copy-of-link", "copy-of-dir"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s exists after a refused copy: %v", name, err)
+		}
+	}
+	// A destination planted as a symlink is not written through.
+	planted := filepath.Join(dir, "planted")
+	if err := os.Symlink(target, planted); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(src, []byte("report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(src, planted); err == nil {
+		t.Error("copying onto a planted symlink succeeded")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "not a report" {
+		t.Errorf("the symlink's target was overwritten: %q", b)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
