@@ -2,18 +2,46 @@ package runbook
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// The runbook file the items are copied from; the test proves every item's
-// words appear in it verbatim, so the model cannot drift from the runbook.
-const runbookPath = "/work/shared/runbook/rust-runtime-authority-cutover.md"
+// runbookRel is where the runbook the items are copied from lives, relative
+// to the module root (the directory holding go.mod): the test proves every
+// item's words appear in it verbatim, so the model cannot drift from it.
+const runbookRel = "../shared/runbook/rust-runtime-authority-cutover.md"
+
+// moduleRoot walks up from the test's working directory (its package's
+// directory) to the one holding go.mod.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's working directory")
+		}
+		dir = parent
+	}
+}
 
 func TestItemsAreTheRunbooksOwnWords(t *testing.T) {
-	raw, err := os.ReadFile(runbookPath)
+	path := filepath.Join(moduleRoot(t), filepath.FromSlash(runbookRel))
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("runbook not available here: %v", err)
+		// In CI a missing runbook is a failure: skipping would let the
+		// items drift from the runbook unseen.
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the runbook is not at %s (%s from the module root): %v", path, runbookRel, err)
+		}
+		t.Skipf("runbook not available here (%s from the module root): %v", runbookRel, err)
 	}
 	doc := string(raw)
 	for _, it := range RunbookItems() {
