@@ -64,7 +64,7 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 	}
 
 	signals := filepath.Join(dir, "signals.json")
-	if err := writeJSON(signals, snapshotOf(x.world.Observe(ctx)), x.secrets()...); err != nil {
+	if err := writeJSON(signals, snapshotOf(x.world.Observe(withFreshProbes(ctx))), x.secrets()...); err != nil {
 		errs = append(errs, fmt.Errorf("writing signals snapshot: %w", err))
 	} else {
 		note(signals)

@@ -205,7 +205,7 @@ func (e *Engine) projectorResults(ctx context.Context) (checks.Result, checks.Re
 	c := &e.projCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fresh, _ := ctx.Value(freshProbesKey{}).(bool)
+	fresh := actionRound(ctx)
 	if fresh || c.at.IsZero() || e.now().Sub(c.at) >= freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D()) ||
 		c.checkpoints.Verdict == checks.Unknown || c.drifts.Verdict == checks.Unknown {
 		c.checkpoints, c.drifts = e.projector.Observe(ctx)
@@ -234,7 +234,13 @@ func (e *Engine) Observe(ctx context.Context) State {
 	wg.Go(func() {
 		o.parity = e.parity.Read(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})
-	wg.Go(func() { o.db = e.db.results(ctx) })
+	wg.Go(func() {
+		if actionRound(ctx) {
+			o.db = e.db.cached()
+		} else {
+			o.db = e.db.results(ctx)
+		}
+	})
 	wg.Go(func() { o.checkpoints, o.drift = e.projectorResults(ctx) })
 	wg.Go(func() {
 		o.history = e.history.Read()

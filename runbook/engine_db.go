@@ -33,6 +33,19 @@ type dbCheck struct {
 	inFlight bool
 }
 
+// cached is the last result without running the check: what an action's
+// own observations use, so a silent database never slows a rollback's
+// post-verification (P4 gates nothing there).
+func (d *dbCheck) cached() []checks.Result {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last != nil {
+		return d.last
+	}
+	return []checks.Result{{ID: "db.configured", Title: "DB role isolation", Verdict: checks.Unknown, ObservedAt: d.now(),
+		Evidence: checks.Evidence{Source: "database", Reason: "not checked during an action"}}}
+}
+
 func (d *dbCheck) results(ctx context.Context) []checks.Result {
 	if d.url == "" {
 		return []checks.Result{{ID: "db.configured", Title: "DB role isolation", Verdict: checks.Unknown, ObservedAt: d.now(),

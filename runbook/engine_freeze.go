@@ -41,13 +41,20 @@ func withFreshProbes(ctx context.Context) context.Context {
 	return context.WithValue(ctx, freshProbesKey{}, true)
 }
 
+// actionRound says whether an action's post-verification asked for this
+// round (withFreshProbes).
+func actionRound(ctx context.Context) bool {
+	fresh, _ := ctx.Value(freshProbesKey{}).(bool)
+	return fresh
+}
+
 // freezeProbes fills o's frozen probe results, from the cache when it is
 // younger than the probe period and no fresh look was asked for.
 func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	c := &e.freeze
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fresh, _ := ctx.Value(freshProbesKey{}).(bool)
+	fresh := actionRound(ctx)
 	if fresh || c.at.IsZero() || e.now().Sub(c.at) >= freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D()) || c.rustFreeze == checks.FreezeUnknown || c.legacyFreeze == checks.FreezeUnknown {
 		var wg sync.WaitGroup
 		wg.Go(func() { c.rustFreeze, c.rustFrozen = e.probes.RustFrozen(ctx) })

@@ -161,8 +161,11 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 	x.closeInterrupted(a.Operator, progress)
 
 	// The dialog may have been open for a while: the gates that count are
-	// the ones read now, under the lock.
-	gates := x.world.Gates(x.world.Observe(ctx), p.ID)
+	// the ones read now, under the lock. A rollback has none.
+	var gates []checks.Result
+	if p.ID != RollbackID {
+		gates = x.world.Gates(x.world.Observe(ctx), p.ID)
+	}
 	if err := x.approve(p, a, gates); err != nil {
 		return Outcome{}, err
 	}

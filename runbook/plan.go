@@ -82,6 +82,11 @@ func (x *Executor) Plan(ctx context.Context, id string) (Plan, error) {
 			p.Calls = append(p.Calls, *s.call)
 		}
 	}
+	if id == RollbackID {
+		// A rollback has no gate: nothing to observe before it runs.
+		p.At, p.GatesGreen = x.now(), true
+		return p, nil
+	}
 	st := x.world.Observe(ctx)
 	p.At = st.At
 	p.Gates = x.world.Gates(st, id)
