@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // answer is what one query returned.
@@ -123,7 +124,12 @@ func (s *Sampler) instant(ctx context.Context, query, direction string, at time.
 		return answer{err: err, warnings: warnings}
 	}
 	a := reduce(v, direction)
-	a.warnings = append([]string(warnings), a.warnings...)
+	// Prometheus's warnings are outside text: cleaned before anyone shows them.
+	cleaned := make([]string, 0, len(warnings)+len(a.warnings))
+	for _, w := range warnings {
+		cleaned = append(cleaned, safetext.Clean(w))
+	}
+	a.warnings = append(cleaned, a.warnings...)
 	if a.err != nil {
 		a.err = &QueryError{Query: query, Msg: a.err.Error(), Err: a.err}
 	}

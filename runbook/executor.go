@@ -309,9 +309,11 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 			if r.TimedOut {
 				callFailed = "actuator timed out"
 			}
-			if strings.TrimSpace(r.Output) != "" {
-				msg += "\n" + r.Output
-			}
+		}
+		// The whole output goes to the journal, success or not (cleaned
+		// line by line by the actuator); screens show its first line.
+		if strings.TrimSpace(r.Output) != "" {
+			msg += "\n" + r.Output
 		}
 		report(firstLine(msg))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/sandbox/dbfixtures"
 )
 
 // writeConfig writes the cockpit config for this world: both environments,
@@ -66,7 +67,10 @@ func (w *World) writeConfig() (string, error) {
 		fmt.Fprintf(&b, "    rust_runtime: {url: %s}\n", q(e.rustURL))
 		fmt.Fprintf(&b, "    legacy_runtime: {url: %s, signature_secret_file: %s}\n", q(e.legacyURL), q(secretPath))
 		if w.opts.DBURLEnv != "" {
-			fmt.Fprintf(&b, "    database: {url_env: %s}\n", w.opts.DBURLEnv)
+			// The roles `rehearse ctl db-fixtures` creates (never a production name).
+			r := dbfixtures.DefaultRoles()
+			fmt.Fprintf(&b, "    database: {url_env: %s, roles: {owner: %s, runtime_rw: %s, khala_ro: %s, control_rw: %s}}\n",
+				w.opts.DBURLEnv, r.Owner, r.RuntimeRW, r.KhalaRO, r.ControlRW)
 		}
 		fmt.Fprintf(&b, "    parity:\n      reports: %s\n      max_age: 2m\n      harness: %s\n",
 			q(filepath.Join(e.parity.reportDir, "parity-*.json")), ctl("parity-run", "--output", "{{.Report}}"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -214,7 +215,7 @@ func (p *livePanes) parity(now time.Time) []string {
 	if ps.Decision == "" {
 		counts = st.Stale.Render(orText(ps.Result.Evidence.Reason, "no report read"))
 	}
-	report := st.Muted.Render("report " + orText(filepath.Base(ps.Path), "none"))
+	report := st.Muted.Render("report " + orText(safetext.Clean(filepath.Base(ps.Path)), "none"))
 	if ps.Path == "" {
 		report = st.Muted.Render("report none")
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,8 @@ func newE2EWorld(t testing.TB, bin string, edit func(cfg string) string) *e2eWor
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.ReplaceAll(string(raw), "database: {url_env: DB_URL}",
+	// Roles are cluster-wide: each test's fixtures get names of their own.
+	cfg := regexp.MustCompile(`database: \{url_env: DB_URL, roles: \{[^}]*\}\}`).ReplaceAllString(string(raw),
 		"database: {url_env: DB_URL, roles: {owner: "+roles["owner"]+", runtime_rw: "+roles["runtime_rw"]+
 			", khala_ro: "+roles["khala_ro"]+", control_rw: "+roles["control_rw"]+"}}")
 	if edit != nil {
