@@ -378,23 +378,27 @@ func (x *Executor) verify(ctx context.Context, check func(State, time.Time) (che
 }
 
 // soak holds a cohort for d while watching the incident criteria: a firing
-// incident ends it at once, and it passes only if the last observation
-// shows every criterion OK (an unknown one proves nothing).
+// incident ends it at once, and it passes only on an observation showing
+// every criterion OK (an unknown one proves nothing). When d is over and a
+// criterion still cannot tell (a small cohort has not yet served the
+// minimum requests its error ratio needs), the soak goes on until it can,
+// up to verify_timeout more, and says so.
 func (x *Executor) soak(d time.Duration) func(ctx context.Context) (bool, string) {
 	return func(ctx context.Context) (bool, string) {
 		end := x.opts.Now().Add(d)
+		last := end.Add(x.world.Env().VerifyTimeout.D())
 		for {
 			v, what := soakIncidents(x.world.Observe(ctx))
-			if v == checks.Fail {
+			now := x.opts.Now()
+			switch {
+			case v == checks.Fail:
 				return false, "incident " + what + ": rollback recommended"
+			case !now.Before(end) && v == checks.Pass:
+				return true, fmt.Sprintf("soaked %s, no incident fired", now.Sub(end.Add(-d)).Round(time.Second))
+			case !now.Before(last):
+				return false, fmt.Sprintf("soak ended %s past its %s with incident criteria %s: holding", now.Sub(end).Round(time.Second), d, what)
 			}
-			if !x.opts.Now().Before(end) {
-				if v != checks.Pass {
-					return false, "soak ended with incident criteria " + what + ": holding"
-				}
-				return true, fmt.Sprintf("soaked %s, no incident fired", d)
-			}
-			if err := sleep(ctx, min(x.opts.PollInterval, end.Sub(x.opts.Now()))); err != nil {
+			if err := sleep(ctx, x.opts.PollInterval); err != nil {
 				return false, "soak interrupted: " + err.Error()
 			}
 		}

@@ -126,3 +126,31 @@ func TestAForwardStepStopsWhenItsLockIsLost(t *testing.T) {
 		t.Error("actuators started after the lock was lost")
 	}
 }
+
+// A 5% cohort may not have served the requests its error ratio needs when
+// the soak ends: the soak waits until the criterion can tell, rather than
+// failing S4 on "unknown" or passing on it.
+func TestASoakGoesOnWhileACriterionCannotTell(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, true)
+	h.world.env.Soak = config.Duration(100 * time.Millisecond)
+	start := time.Now()
+	h.world.incidents = func() []IncidentStatus {
+		state := IncidentUnknown // too little traffic at first
+		if time.Since(start) > 600*time.Millisecond {
+			state = IncidentOK
+		}
+		return []IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state}}
+	}
+	ok, msg := h.x.soak(h.world.env.Soak.D())(t.Context())
+	if !ok || !strings.HasPrefix(msg, "soaked") {
+		t.Fatalf("soak: %v %q, want it to pass once the criterion could tell", ok, msg)
+	}
+	h.world.incidents = func() []IncidentStatus {
+		return []IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: IncidentUnknown}}
+	}
+	h.world.env.VerifyTimeout = config.Duration(300 * time.Millisecond)
+	if ok, msg := h.x.soak(h.world.env.Soak.D())(t.Context()); ok || !strings.Contains(msg, "holding") {
+		t.Fatalf("soak never able to tell: %v %q, want it to hold", ok, msg)
+	}
+}
