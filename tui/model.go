@@ -96,6 +96,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.obs.start()
 	case journalMsg:
 		m.timeline.SetRecords(msg.Records, msg.Err)
+		m.list.SetJournal(msg.Records) // the evidence view's full actuator output
 		return m, nil
 	case planMsg:
 		return m, m.handlePlan(msg)

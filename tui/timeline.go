@@ -74,7 +74,9 @@ func (t *timeline) line(r journal.Record) string {
 	if text == "" {
 		text = r.Evidence
 	}
-	line := fmt.Sprintf("%s %s %s", st.Muted.Render(r.Time.In(t.c.now().Location()).Format("15:04:05")), strings.Join(what, " "), text)
+	// A multi-line message (an actuator's output) is one row here, its
+	// whole text in the evidence view.
+	line := fmt.Sprintf("%s %s %s", st.Muted.Render(r.Time.In(t.c.now().Location()).Format("15:04:05")), strings.Join(what, " "), oneLine(text))
 	if r.OK != nil && !*r.OK {
 		return st.Crit.Render(line)
 	}
