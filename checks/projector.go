@@ -263,7 +263,7 @@ func (w *ProjectorWatch) observeNone(ctx context.Context, cp, dr Result) (Result
 }
 
 func checkpointPath(runID string) string {
-	return "/internal/v1/projectors/checkpoints/" + runID
+	return "/internal/v1/projectors/checkpoints/" + url.PathEscape(runID)
 }
 
 func driftPath(runID string) string {

@@ -122,7 +122,7 @@ func (w *writeProbe) appendBody() []byte {
 }
 
 func (w *writeProbe) eventsURL() string {
-	return w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/events")
+	return w.p.rustURL("/internal/v1/runs/" + url.PathEscape(w.report.RunID) + "/events")
 }
 
 func (w *writeProbe) appendEvent() Result {
@@ -174,7 +174,7 @@ func (w *writeProbe) receipt() Result {
 		EventCount *int `json:"event_count"`
 		LastSeq    *int `json:"last_seq"`
 	}
-	return readBack(w, 3, "/internal/v1/runs/"+w.report.RunID+"/receipt", "receipt", func(b *receipt) map[string]int {
+	return readBack(w, 3, "/internal/v1/runs/"+url.PathEscape(w.report.RunID)+"/receipt", "receipt", func(b *receipt) map[string]int {
 		if b.EventCount == nil || b.LastSeq == nil {
 			return nil
 		}
@@ -183,7 +183,7 @@ func (w *writeProbe) receipt() Result {
 }
 
 func (w *writeProbe) replay() Result {
-	u := w.p.rustURL("/internal/v1/runs/" + w.report.RunID + "/replay")
+	u := w.p.rustURL("/internal/v1/runs/" + url.PathEscape(w.report.RunID) + "/replay")
 	r := w.start(4, http.MethodGet, u)
 	rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, u, nil, nil)
 	r.ObservedAt = rep.at
@@ -205,7 +205,7 @@ func (w *writeProbe) summary() Result {
 			EventCount int `json:"event_count"`
 		} `json:"summary"`
 	}
-	return readBack(w, 5, "/internal/v1/projectors/run-summary/"+w.report.RunID, "run summary", func(b *summary) map[string]int {
+	return readBack(w, 5, "/internal/v1/projectors/run-summary/"+url.PathEscape(w.report.RunID), "run summary", func(b *summary) map[string]int {
 		if b.Summary == nil {
 			return nil
 		}
@@ -219,7 +219,7 @@ func (w *writeProbe) checkpoint() Result {
 			LastSeq int `json:"last_seq"`
 		} `json:"checkpoint"`
 	}
-	return readBack(w, 6, "/internal/v1/projectors/checkpoints/"+w.report.RunID, "checkpoint", func(b *checkpoint) map[string]int {
+	return readBack(w, 6, "/internal/v1/projectors/checkpoints/"+url.PathEscape(w.report.RunID), "checkpoint", func(b *checkpoint) map[string]int {
 		if b.Checkpoint == nil {
 			return nil
 		}

@@ -11,14 +11,17 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedhttp"
 	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // NewAPI builds a Prometheus query client for one environment. Auth, TLS and
 // extra headers go through prometheus/common's HTTP client config, the same
 // code Prometheus itself uses to scrape, so a bearer token file is re-read on
-// rotation and TLS options mean what they mean in prometheus.yml.
-func NewAPI(p config.Prometheus) (v1.API, error) {
+// rotation and TLS options mean what they mean in prometheus.yml. Every
+// response is bounded in size and time (4 MiB and 30 s unless opts say
+// otherwise), so a runaway answer is an error, never an OOM or a hang.
+func NewAPI(p config.Prometheus, opts ...APIOption) (v1.API, error) {
 	if p.URL == "" {
 		return nil, errors.New("creating prometheus client: no url configured")
 	}
@@ -45,6 +48,11 @@ func NewAPI(p config.Prometheus) (v1.API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)
 	}
+	var bounds boundedhttp.Options
+	for _, o := range opts {
+		o(&bounds)
+	}
+	client = boundedhttp.Wrap(client, bounds)
 	c, err := api.NewClient(api.Config{Address: p.URL, Client: client})
 	if err != nil {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)

@@ -26,6 +26,21 @@ type PreflightResult struct {
 	Problem  string   `json:"problem,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 	Series   int      `json:"series"`
+	// Unanswered is a query cut off by the run's deadline (ctx): Prometheus
+	// accepted the request and did not answer in time.
+	Unanswered bool `json:"unanswered,omitempty"`
+}
+
+// UnansweredProblem is the problem of a query the deadline cut off.
+const UnansweredProblem = "no answer before the preflight deadline"
+
+// PreflightDeadline bounds a whole preflight run of n queries: each asks
+// Prometheus up to three things in turn (does its metric exist, the query,
+// do its selectors match), preflightConcurrency at once, each allowed the
+// query timeout (at least 1 s: preflight asks about 24 h of series).
+func PreflightDeadline(queryTimeout time.Duration, n int) time.Duration {
+	waves := max((n+preflightConcurrency-1)/preflightConcurrency, 1)
+	return time.Duration(3*waves) * max(queryTimeout, time.Second)
 }
 
 // preflightConcurrency matches the sampler's default: preflight must not
@@ -67,10 +82,13 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
 			case <-ctx.Done():
-				r.Problem = queryError(r.Query, ctx.Err()).Error()
+				r.Problem, r.Unanswered = UnansweredProblem, true
 				return
 			}
 			preflightOne(ctx, api, seen, r, one, passOnNoData)
+			if !r.OK && ctx.Err() != nil {
+				r.Problem, r.Unanswered = UnansweredProblem, true
+			}
 		})
 	}
 	wg.Wait()

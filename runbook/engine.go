@@ -15,14 +15,19 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/checks/dbroles"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedhttp"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/legacyauth"
 	"github.com/openagents/cockpit/metrics"
 )
 
 // EngineOptions are the engine's collaborators. Every field is optional.
 type EngineOptions struct {
-	Now        func() time.Time // the clock; time.Now when nil
-	HTTPClient *http.Client     // for the runtime probes; http.DefaultClient when nil
+	Now func() time.Time // the clock; time.Now when nil
+	// HTTPClient is for the runtime probes; a new client when nil. Either
+	// way its responses are capped at max_response_bytes and a signed
+	// (legacy) request never follows a redirect.
+	HTTPClient *http.Client
 	// Journal, when set, receives one "verdict" record per verdict change.
 	Journal *journal.Journal
 	Logger  *slog.Logger
@@ -31,6 +36,12 @@ type EngineOptions struct {
 	// LookupEnv reads secrets from the environment; os.LookupEnv when nil.
 	// Tests inject it so they never touch the process environment.
 	LookupEnv func(string) (string, bool)
+	// ReadOnly is watch's engine: it sends no request to a mutation route
+	// of either runtime. The safe frozen probes (refused POSTs) are never
+	// sent; their answers come from what operating processes journaled,
+	// shown with their age (stale after stale_after: UNKNOWN). The Rust
+	// write mode and writer flag still come from GET /healthz.
+	ReadOnly bool
 }
 
 // Engine observes one environment and judges the runbook against what it
@@ -55,6 +66,8 @@ type Engine struct {
 	projector *checks.ProjectorWatch
 	projCache projectorCache
 	watched   sync.Map // run ids already handed to the projector watch
+
+	readOnly bool
 
 	host    string
 	history *historyReader
@@ -82,7 +95,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	api, err := metrics.NewAPI(environment.Prometheus)
+	api, err := metrics.NewAPI(environment.Prometheus, metrics.WithMaxResponseBytes(cfg.MaxResponseBytes))
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", environment.Name, err)
 	}
@@ -100,7 +113,8 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		o.Journal.AddSecrets(string(secret), dbURL)
 	}
 
-	probes := checks.NewProbes(environment, o.HTTPClient, secret, o.Now)
+	client := boundedhttp.Wrap(o.HTTPClient, boundedhttp.Options{MaxBytes: cfg.MaxResponseBytes, NoRedirectHeader: legacyauth.Header})
+	probes := checks.NewProbes(environment, client, secret, o.Now)
 	probes.Timeout = cfg.QueryTimeout.D()
 	items := RunbookItems()
 	r := environment.Database.Roles
@@ -116,6 +130,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	return &Engine{
 		projector: checks.NewProjectorWatch(probes, checks.ProjectorWatchPath(cfg.StateDir, environment.Name), 0),
 		host:      host,
+		readOnly:  o.ReadOnly,
 		history:   newHistoryReader(journal.Path(cfg.StateDir, environment.Name)),
 		staging:   staging,
 		cfg:       cfg,
@@ -174,6 +189,10 @@ func (e *Engine) Probes() *checks.Probes { return e.probes }
 // calls it) and hands the run it wrote to the projector watch, whose
 // checkpoint and drift then vouch for I3 and V4.
 func (e *Engine) WriteProbe(ctx context.Context) []checks.Result {
+	if e.readOnly {
+		return []checks.Result{{ID: "write_probe", Title: "write probe", Verdict: checks.Fail, ObservedAt: e.now(),
+			Evidence: checks.Evidence{Source: "engine", Reason: "a read-only engine (watch) never writes"}}}
+	}
 	rep, rs := e.probes.WriteProbe(ctx)
 	e.watchRun(rep.RunID)
 	return rs
@@ -223,6 +242,8 @@ func (e *Engine) DatabaseURL() string { return e.db.url }
 // round takes as long as its slowest observation; then it judges the
 // runbook items and incident criteria and journals verdicts that changed.
 func (e *Engine) Observe(ctx context.Context) State {
+	ctx, cancel := context.WithTimeout(ctx, e.roundDeadline())
+	defer cancel()
 	var o observation
 	start := e.now()
 	var wg sync.WaitGroup
@@ -230,7 +251,9 @@ func (e *Engine) Observe(ctx context.Context) State {
 	wg.Go(func() { o.rust, o.rustHealth = e.probes.RustHealth(ctx) })
 	wg.Go(func() { o.rustReady = e.probes.RustReadiness(ctx) })
 	wg.Go(func() { o.legacyHealth = e.probes.LegacyHealth(ctx) })
-	wg.Go(func() { e.freezeProbes(ctx, &o) })
+	if !e.readOnly {
+		wg.Go(func() { e.freezeProbes(ctx, &o) })
+	}
 	wg.Go(func() {
 		o.parity = e.parity.Read(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})
@@ -251,6 +274,9 @@ func (e *Engine) Observe(ctx context.Context) State {
 		o.artifacts = rollbackArtifacts(e.cfg.StateDir, e.env.Name, start, o.history.RollbackStarted)
 	})
 	wg.Wait()
+	if e.readOnly {
+		e.journaledFreeze(&o)
+	}
 	o.host = e.host
 	if o.parity.Report != nil {
 		e.watchRun(o.parity.Report.RustRunID) // a run the harness observed
@@ -260,6 +286,15 @@ func (e *Engine) Observe(ctx context.Context) State {
 	st := e.ev.evaluate(o)
 	e.journalChanges(st)
 	return st
+}
+
+// roundDeadline bounds one observation round as a whole, whatever its
+// caller's context says. Every observation has its own timeout (each query
+// and probe query_timeout, the DB check dbTimeout); this is the backstop
+// that turns anything ignoring them (a Prometheus that accepts and never
+// answers) into UNKNOWN within a known time.
+func (e *Engine) roundDeadline() time.Duration {
+	return max(e.cfg.Refresh.D(), 4*e.cfg.QueryTimeout.D(), dbTimeout) + time.Second
 }
 
 // journalChanges appends a "verdict" record for every item or incident whose

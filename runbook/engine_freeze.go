@@ -1,19 +1,24 @@
 package runbook
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/journal"
 )
 
 // maxFreezeProbeEvery caps how seldom the safe frozen probes run while
-// watching. Each probe is a refused write (503 on a frozen Rust runtime),
+// operating. Each probe is a refused write (503 on a frozen Rust runtime),
 // which the runtimes count like any other; probing every tick would add a
 // steady stream of 5xx to the very error rate the incident criteria watch.
 // They run at half the staleness limit, so their results never show stale;
-// post-verification after an action probes on every poll instead.
+// post-verification after an action probes on every poll instead. A
+// read-only engine (watch) never sends them: it reads what operating
+// processes journaled.
 const maxFreezeProbeEvery = 15 * time.Second
 
 // freezeProbeEvery is the probe period for a config: half of stale_after,
@@ -22,15 +27,25 @@ func freezeProbeEvery(refresh, staleAfter time.Duration) time.Duration {
 	return min(max(staleAfter/2, refresh), maxFreezeProbeEvery)
 }
 
-// freezeCache holds the last safe frozen probe results with their own
-// observation times, so their evidence shows its true age.
+// probeSide is one safe frozen probe's last answer, with its own time, and
+// what of it was last journaled.
+type probeSide struct {
+	at     time.Time // when it was last sent; zero: never
+	state  checks.FreezeState
+	result checks.Result
+
+	journaled   bool
+	journaledAs checks.FreezeState
+	journaledAt time.Time
+}
+
+// freezeCache holds the last safe frozen probe results, each side with its
+// own observation time, so their evidence shows its true age and one side
+// that could not tell does not make the other be probed again.
 type freezeCache struct {
-	mu           sync.Mutex
-	at           time.Time
-	rustFreeze   checks.FreezeState
-	rustFrozen   checks.Result
-	legacyFreeze checks.FreezeState
-	legacyFrozen checks.Result
+	mu     sync.Mutex
+	rust   probeSide
+	legacy probeSide
 }
 
 type freshProbesKey struct{}
@@ -48,20 +63,100 @@ func actionRound(ctx context.Context) bool {
 	return fresh
 }
 
-// freezeProbes fills o's frozen probe results, from the cache when it is
-// younger than the probe period and no fresh look was asked for.
+// freezeProbes fills o's frozen probe results. Each side is probed again
+// when its own answer is a probe period old (or a fresh look was asked
+// for); otherwise its cached answer is used. Answers that changed are
+// journaled for read-only processes.
 func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	c := &e.freeze
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	fresh := actionRound(ctx)
-	if fresh || c.at.IsZero() || e.now().Sub(c.at) >= freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D()) || c.rustFreeze == checks.FreezeUnknown || c.legacyFreeze == checks.FreezeUnknown {
-		var wg sync.WaitGroup
-		wg.Go(func() { c.rustFreeze, c.rustFrozen = e.probes.RustFrozen(ctx) })
-		wg.Go(func() { c.legacyFreeze, c.legacyFrozen = e.probes.LegacyFrozen(ctx) })
-		wg.Wait()
-		c.at = e.now()
+	every := freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D())
+	now := e.now()
+	due := func(s *probeSide) bool { return fresh || s.at.IsZero() || now.Sub(s.at) >= every }
+	var wg sync.WaitGroup
+	if due(&c.rust) {
+		wg.Go(func() {
+			c.rust.state, c.rust.result = e.probes.RustFrozen(ctx)
+			c.rust.at = e.now()
+		})
 	}
-	o.rustFreeze, o.rustFrozen = c.rustFreeze, c.rustFrozen
-	o.legacyFreeze, o.legacyFrozen = c.legacyFreeze, c.legacyFrozen
+	if due(&c.legacy) {
+		wg.Go(func() {
+			c.legacy.state, c.legacy.result = e.probes.LegacyFrozen(ctx)
+			c.legacy.at = e.now()
+		})
+	}
+	wg.Wait()
+	o.rustFreeze, o.rustFrozen = c.rust.state, c.rust.result
+	o.legacyFreeze, o.legacyFrozen = c.legacy.state, c.legacy.result
+	var recs []journal.Record
+	for _, s := range []struct {
+		check string
+		side  *probeSide
+	}{{probeRustFrozen, &c.rust}, {probeLegacyFrozen, &c.legacy}} {
+		if rec, ok := e.probeRecord(s.check, s.side); ok {
+			recs = append(recs, rec)
+		}
+	}
+	c.mu.Unlock()
+	for _, rec := range recs {
+		if err := e.journal.Append(rec); err != nil {
+			e.logger.Error("journaling a frozen probe's answer", "check", rec.Check, "err", err)
+		}
+	}
+}
+
+// probeRecord is the journal record for a side's answer when a read-only
+// process needs it: the answer changed, or the last one journaled is half
+// stale_after old (so a watcher never shows stale while this process
+// probes). Engines without a journal journal nothing. Called under the
+// cache lock; marks the side journaled.
+func (e *Engine) probeRecord(check string, s *probeSide) (journal.Record, bool) {
+	if e.journal == nil || s.at.IsZero() {
+		return journal.Record{}, false
+	}
+	at := cmp.Or(s.result.ObservedAt, s.at)
+	if s.journaled && s.journaledAs == s.state && at.Sub(s.journaledAt) < e.cfg.StaleAfter.D()/2 {
+		return journal.Record{}, false
+	}
+	s.journaled, s.journaledAs, s.journaledAt = true, s.state, at
+	return journal.Record{Time: at, Kind: journal.KindVerdict, Env: e.env.Name, Check: check,
+		Verdict: s.state.String(), Evidence: s.result.Evidence.String()}, true
+}
+
+// journaledFreeze fills o's frozen probe results from the journal, for a
+// read-only engine: the newest answer an operating process journaled, shown
+// with its age. One older than stale_after is UNKNOWN, never PASS.
+func (e *Engine) journaledFreeze(o *observation) {
+	now := e.now()
+	o.rustFreeze, o.rustFrozen = e.journaledProbe("rust_frozen", "rust write path", probeRustFrozen, o.history.RustFrozenProbe, now)
+	o.legacyFreeze, o.legacyFrozen = e.journaledProbe("legacy_frozen", "legacy write path", probeLegacyFrozen, o.history.LegacyFrozenProbe, now)
+}
+
+func (e *Engine) journaledProbe(id, title, check string, p JournaledProbe, now time.Time) (checks.FreezeState, checks.Result) {
+	stale := e.cfg.StaleAfter.D()
+	r := checks.Result{ID: id, Title: title, ObservedAt: p.At, Verdict: checks.Unknown,
+		Evidence: checks.Evidence{Source: "journal " + check,
+			Rule: "read-only: the newest answer an operating process journaled; stale after " + checks.ShortDuration(stale)}}
+	if p.At.IsZero() {
+		r.Evidence.Reason = "watch sends no write probe, and no operating process (operate, run, rollback) has journaled one"
+		return checks.FreezeUnknown, r
+	}
+	by := p.Operator
+	if p.Host != "" {
+		by += "@" + p.Host
+	}
+	r.Evidence.Value = fmt.Sprintf("%s, probed by %s: %s", p.State, cmp.Or(by, "an operating process"), p.Evidence)
+	switch age := now.Sub(p.At); {
+	case age > stale:
+		r.Evidence.Reason = fmt.Sprintf("stale: journaled %s ago > stale_after %s; no operating process is probing",
+			checks.FormatAge(age), checks.ShortDuration(stale))
+		return checks.FreezeUnknown, r
+	case p.State == checks.FreezeUnknown:
+		r.Evidence.Reason = "the operating process's probe could not tell"
+		return checks.FreezeUnknown, r
+	}
+	r.Verdict = checks.Pass
+	return p.State, r
 }

@@ -1,17 +1,14 @@
 package runbook
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
-	"os"
+	"maps"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/journal"
 )
 
@@ -36,8 +33,50 @@ type History struct {
 	RollbackStarted time.Time
 	// Open are the actions approved with no final outcome yet.
 	Open []OpenAction
+	// LegacyFrozenProbe and RustFrozenProbe are the newest safe frozen
+	// probe answers an operating process journaled: a read-only process
+	// (watch) shows these instead of sending the probes itself.
+	LegacyFrozenProbe, RustFrozenProbe JournaledProbe
 	// Err is the last read problem (a torn line is skipped and named).
 	Err error
+}
+
+// Journal check names of the safe frozen probes' answers.
+const (
+	probeLegacyFrozen = "probe.legacy_frozen"
+	probeRustFrozen   = "probe.rust_frozen"
+)
+
+// JournaledProbe is one safe frozen probe's answer as an operating process
+// journaled it: when, what it told, and the probe's own evidence line.
+type JournaledProbe struct {
+	At       time.Time
+	State    checks.FreezeState
+	Evidence string
+	Operator string
+	Host     string
+}
+
+// probe is the field a probe check name is kept in; nil for other checks.
+func (h *History) probe(check string) *JournaledProbe {
+	switch check {
+	case probeLegacyFrozen:
+		return &h.LegacyFrozenProbe
+	case probeRustFrozen:
+		return &h.RustFrozenProbe
+	}
+	return nil
+}
+
+// parseFreezeState reads a FreezeState's String back.
+func parseFreezeState(s string) checks.FreezeState {
+	switch s {
+	case checks.Frozen.String():
+		return checks.Frozen
+	case checks.Accepting.String():
+		return checks.Accepting
+	}
+	return checks.FreezeUnknown
 }
 
 // OpenAction is an approved action whose final outcome is not journaled:
@@ -72,79 +111,52 @@ func (h History) DoneAfter(item string, t time.Time) bool {
 }
 
 // historyReader folds a journal into a History incrementally: each read
-// parses only the lines appended since the last one, so its cost does not
-// grow with the journal.
+// parses only the records appended since the last one (journal.Tail), so
+// its cost does not grow with the journal.
 type historyReader struct {
-	path string
+	tail *journal.Tail
 
 	mu      sync.Mutex
-	offset  int64
-	partial []byte // a last line not yet ended by a newline
 	h       History
 	pending map[string][]string // sub-steps of open actions that passed
 }
 
 func newHistoryReader(path string) *historyReader {
-	return &historyReader{path: path}
+	return &historyReader{tail: journal.NewTail(path)}
 }
 
-// Read returns the history as of the journal's current end.
+// Read returns the history as of the journal's current end. A torn or
+// corrupt line is skipped and named in Err, which stays set.
 func (r *historyReader) Read() History {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f, err := os.Open(r.path)
-	if errors.Is(err, os.ErrNotExist) {
-		r.reset()
-		return r.snapshot()
+	recs, restart, err := r.tail.Next()
+	if restart {
+		r.reset() // truncated, replaced or removed: start over
+	}
+	for i := range recs {
+		r.fold(&recs[i])
 	}
 	if err != nil {
 		r.h.Err = err
-		return r.snapshot()
-	}
-	defer func() { _ = f.Close() }()
-	if st, err := f.Stat(); err == nil && st.Size() < r.offset {
-		r.reset() // truncated or replaced: start over
-	}
-	if _, err := f.Seek(r.offset, io.SeekStart); err != nil {
-		r.h.Err = err
-		return r.snapshot()
-	}
-	br := bufio.NewReaderSize(f, 64*1024)
-	for {
-		line, err := br.ReadBytes('\n')
-		r.offset += int64(len(line))
-		if err != nil {
-			r.partial = append(r.partial, line...)
-			break
-		}
-		if len(r.partial) > 0 {
-			line = append(r.partial, line...)
-			r.partial = nil
-		}
-		r.fold(bytes.TrimSpace(line))
 	}
 	return r.snapshot()
 }
 
 func (r *historyReader) reset() {
-	r.offset, r.partial, r.h, r.pending = 0, nil, History{}, nil
+	r.h, r.pending = History{}, nil
 }
 
+// snapshot is a copy the caller may keep while later reads fold on.
 func (r *historyReader) snapshot() History {
 	h := r.h
+	h.Done = maps.Clone(r.h.Done)
+	h.SubSteps = maps.Clone(r.h.SubSteps)
 	h.Open = append([]OpenAction(nil), r.h.Open...)
 	return h
 }
 
-func (r *historyReader) fold(line []byte) {
-	if len(line) == 0 {
-		return
-	}
-	var rec journal.Record
-	if err := json.Unmarshal(line, &rec); err != nil || rec.Kind == "" {
-		r.h.Err = errors.New("skipped a torn or corrupt journal line")
-		return
-	}
+func (r *historyReader) fold(rec *journal.Record) {
 	h := &r.h
 	if h.Done == nil {
 		h.Done, h.SubSteps, r.pending = map[string]time.Time{}, map[string][]string{}, map[string][]string{}
@@ -158,8 +170,12 @@ func (r *historyReader) fold(line []byte) {
 			h.RollbackStarted = rec.Time
 		}
 	case journal.KindVerdict:
-		// The engine journals verdict changes with the item as Check.
-		if rec.Verdict == "PASS" && FindItem(RunbookItems(), rec.Check) != nil {
+		// The engine journals verdict changes with the item as Check, and
+		// each safe frozen probe's answer under its probe name.
+		if p := h.probe(rec.Check); p != nil {
+			*p = JournaledProbe{At: rec.Time, State: parseFreezeState(rec.Verdict), Evidence: rec.Evidence,
+				Operator: rec.Operator, Host: rec.Host}
+		} else if rec.Verdict == "PASS" && FindItem(RunbookItems(), rec.Check) != nil {
 			h.Done[rec.Check] = rec.Time
 		}
 	case journal.KindIntent:
@@ -199,4 +215,25 @@ func (r *historyReader) closeOpen(step string) {
 			return
 		}
 	}
+}
+
+// ProbeRepeats tells a safe frozen probe's answer journaled again unchanged
+// (operating processes refresh it so watchers never see it stale) from a
+// change: timelines show the changes only. The zero value is ready.
+type ProbeRepeats struct{ last map[string]string }
+
+// Repeat reports whether r repeats the previous answer of its probe, and
+// remembers r.
+func (p *ProbeRepeats) Repeat(r journal.Record) bool {
+	if r.Kind != journal.KindVerdict || (r.Check != probeLegacyFrozen && r.Check != probeRustFrozen) {
+		return false
+	}
+	if p.last == nil {
+		p.last = map[string]string{}
+	}
+	if prev, ok := p.last[r.Check]; ok && prev == r.Verdict {
+		return true
+	}
+	p.last[r.Check] = r.Verdict
+	return false
 }

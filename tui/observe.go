@@ -2,6 +2,10 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -34,7 +38,8 @@ type observer struct {
 	timeout     time.Duration
 	refresh     time.Duration
 	journalPath string
-	seq         uint64 // the last round started
+	journal     *journalWindow // the timeline's reader, made on first use
+	seq         uint64         // the last round started
 	inFlight    bool
 }
 
@@ -65,14 +70,82 @@ func (o *observer) accept(msg StateMsg) (bool, tea.Cmd) {
 }
 
 // readJournal loads the timeline's records; the journal is written by the
-// executor, possibly in another process, so it is re-read every round.
+// executor, possibly in another process, so it is read every round, but
+// only from where the last read stopped: a tick costs the same at 100k
+// records as at none.
 func (o *observer) readJournal() tea.Cmd {
 	if o.journalPath == "" {
 		return nil
 	}
-	path := o.journalPath
-	return func() tea.Msg {
-		recs, err := journal.Read(path)
-		return journalMsg{Records: recs, Err: err}
+	if o.journal == nil {
+		o.journal = newJournalWindow(o.journalPath)
 	}
+	jw := o.journal
+	return func() tea.Msg { return jw.read() }
+}
+
+// journalWindow reads the journal incrementally and keeps its newest
+// timelineKeep records. A torn or corrupt line is skipped and named, never
+// fatal. A safe frozen probe's answer journaled again unchanged (operating
+// processes refresh it for watchers) is left out: the timeline shows
+// changes.
+type journalWindow struct {
+	mu      sync.Mutex
+	tail    *journal.Tail
+	recs    []journal.Record
+	err     error
+	torn    int // bytes of an unfinished last line seen on the previous read
+	probes  runbook.ProbeRepeats
+	skipped []int // corrupt line numbers, newest last, bounded
+}
+
+func newJournalWindow(path string) *journalWindow {
+	return &journalWindow{tail: journal.NewTail(path)}
+}
+
+// maxSkippedShown bounds the corrupt line numbers the timeline names.
+const maxSkippedShown = 5
+
+func (j *journalWindow) read() journalMsg {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	recs, restart, err := j.tail.Next()
+	if restart {
+		j.recs, j.err, j.skipped, j.probes = nil, nil, nil, runbook.ProbeRepeats{}
+	}
+	for _, r := range recs {
+		if j.probes.Repeat(r) {
+			continue
+		}
+		j.recs = append(j.recs, r)
+	}
+	if len(j.recs) > 2*timelineKeep { // trim now and then, not every tick
+		j.recs = slices.Clone(j.recs[len(j.recs)-timelineKeep:])
+	}
+	var corrupt *journal.CorruptError
+	switch {
+	case errors.As(err, &corrupt):
+		j.skipped = append(j.skipped, corrupt.Lines...)
+		if len(j.skipped) > maxSkippedShown {
+			j.skipped = j.skipped[len(j.skipped)-maxSkippedShown:]
+		}
+		j.err = &journal.CorruptError{Path: corrupt.Path, Lines: slices.Clone(j.skipped)}
+	case err != nil:
+		j.err = err
+	}
+	shown := j.err
+	// A last line still unfinished a round later is a torn write (a killed
+	// process), not one in progress: say so until it is ended.
+	pending := j.tail.Pending()
+	if pending > 0 && pending == j.torn {
+		torn := fmt.Sprintf("%s: last line unfinished (%d bytes): skipped", j.tail.Path(), pending)
+		if shown != nil {
+			shown = fmt.Errorf("%w; %s", shown, torn)
+		} else {
+			shown = errors.New(torn)
+		}
+	}
+	j.torn = pending
+	window := j.recs[max(len(j.recs)-timelineKeep, 0):]
+	return journalMsg{Records: slices.Clone(window), Err: shown}
 }

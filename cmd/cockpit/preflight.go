@@ -42,19 +42,32 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	api, err := metrics.NewAPI(env.Prometheus)
+	api, err := metrics.NewAPI(env.Prometheus, metrics.WithMaxResponseBytes(cfg.MaxResponseBytes))
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	results := metrics.Preflight(ctx, api, env.Signals)
-	problems, warnings := 0, 0
+	// A Prometheus that accepts and never answers must not hang preflight:
+	// the whole run has one deadline, and what it cut off is said once.
+	deadline := metrics.PreflightDeadline(cfg.QueryTimeout.D(), countQueries(env.Signals))
+	runCtx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	results := metrics.Preflight(runCtx, api, env.Signals)
+	problems, warnings, unanswered := 0, 0, 0
 	for _, r := range results {
 		switch {
+		case r.Unanswered:
+			unanswered++
+			problems++
 		case !r.OK:
 			problems++
 		case len(r.Warnings) > 0:
 			warnings++
 		}
+	}
+	var noAnswer string
+	if unanswered > 0 {
+		noAnswer = fmt.Sprintf("Prometheus at %s did not answer %d of %d queries within %s (the preflight deadline): is it up and reachable, and is prometheus.url its API's base URL?",
+			env.Prometheus.URL, unanswered, len(results), deadline)
 	}
 	if f.output == "json" {
 		enc := json.NewEncoder(s.Out)
@@ -62,12 +75,16 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 		if err := enc.Encode(struct {
 			Env     string                    `json:"env"`
 			OK      bool                      `json:"ok"`
+			Error   string                    `json:"error,omitempty"`
 			Queries []metrics.PreflightResult `json:"queries"`
-		}{env.Name, problems == 0, results}); err != nil {
+		}{env.Name, problems == 0, noAnswer, results}); err != nil {
 			return fmt.Errorf("writing preflight: %w", err)
 		}
 	} else {
 		for _, r := range results {
+			if r.Unanswered {
+				continue // said once, below
+			}
 			word, v := "OK", okVerdict(r.OK)
 			detail := fmt.Sprintf("%d series", r.Series)
 			switch {
@@ -82,10 +99,26 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 			}
 			fmt.Fprintf(s.Out, "%s %s — %s — %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", word), v), name, detail, r.Query)
 		}
+		if noAnswer != "" {
+			fmt.Fprintf(s.Out, "%s %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", "PROBLEM"), checks.Unknown), noAnswer)
+		}
 		fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem, %d with a warning\n", env.Name, len(results), problems, warnings)
 	}
 	if problems > 0 {
 		return silentExit(exitCheckFailed)
 	}
 	return nil
+}
+
+// countQueries is how many queries preflight tries: each signal's query and
+// volume query.
+func countQueries(signals map[string]*config.Signal) int {
+	n := 0
+	for _, sig := range signals {
+		n++
+		if sig.VolumeQuery != "" {
+			n++
+		}
+	}
+	return n
 }

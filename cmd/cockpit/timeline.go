@@ -30,12 +30,25 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			recs, err := journal.Read(journal.Path(cfg.StateDir, name))
+			// The same incremental reader the screen uses: a torn or
+			// corrupt line is named on stderr and skipped, never fatal.
+			tail := journal.NewTail(journal.Path(cfg.StateDir, name))
+			all, _, err := tail.Next()
 			var corrupt *journal.CorruptError
 			if errors.As(err, &corrupt) {
 				fmt.Fprintln(s.ErrOut, "cockpit:", err)
 			} else if err != nil {
 				return withCode(exitUsage, err)
+			}
+			if n := tail.Pending(); n > 0 {
+				fmt.Fprintf(s.ErrOut, "cockpit: %s: last line unfinished (%d bytes, a process killed mid-write?): skipped\n", tail.Path(), n)
+			}
+			var repeats runbook.ProbeRepeats
+			recs := all[:0]
+			for _, r := range all {
+				if !repeats.Repeat(r) { // a probe answer journaled again unchanged
+					recs = append(recs, r)
+				}
 			}
 			return runbook.RenderTimeline(s.Out, name, recs, output)
 		},

@@ -41,8 +41,10 @@ func newWatchCmd(ctx context.Context, s *Streams) *cobra.Command {
 	return c
 }
 
-// watch builds only the engine: no executor, lock or write probe exists in
-// this process, so the screen cannot act even if a key asked it to.
+// watch builds only the engine, read-only: no executor, lock or write probe
+// exists in this process, so the screen cannot act even if a key asked it
+// to, and no request reaches a mutation route of either runtime (the safe
+// frozen probes' answers come from what operating processes journaled).
 func watch(ctx context.Context, s *Streams, f *screenFlags) error {
 	if !s.IsTTY {
 		return withCode(exitUsage, errors.New("watch needs a terminal; use cockpit check/status in scripts"))
@@ -89,7 +91,9 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		sc.journal.SetDefaults(envCfg.Name, cfg.Operator, host, cfg.Hash)
 		sc.journal.AddSecrets(append(secretsOf(envCfg), cfg.Secrets...)...)
 	}
-	if sc.eng, err = runbook.NewEngine(cfg, envCfg.Name, runbook.EngineOptions{Logger: logger, Journal: sc.journal}); err != nil {
+	// Without a journal the screen only watches: its engine is read-only.
+	opts := runbook.EngineOptions{Logger: logger, Journal: sc.journal, ReadOnly: !withJournal}
+	if sc.eng, err = runbook.NewEngine(cfg, envCfg.Name, opts); err != nil {
 		sc.close()
 		return nil, withCode(exitUsage, err)
 	}

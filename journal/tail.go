@@ -1,0 +1,143 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+)
+
+// Tail reads a journal incrementally: each Next parses only the lines
+// appended since the last call, so a reader polling a growing journal pays
+// for what is new, never for the whole history. A last line not yet ended
+// by a newline is held back until it is (the writer may be mid-line); a
+// line that does not decode is skipped and reported, never fatal. A file
+// that shrank or was replaced is read again from its start. Safe for
+// concurrent use.
+type Tail struct {
+	path string
+
+	mu      sync.Mutex
+	offset  int64
+	line    int // complete lines consumed so far
+	partial []byte
+	file    os.FileInfo // the file read last, to notice a replacement
+	br      *bufio.Reader
+}
+
+// NewTail prepares to read the journal at path from its start.
+func NewTail(path string) *Tail { return &Tail{path: path} }
+
+// Path is the journal this tail reads.
+func (t *Tail) Path() string { return t.path }
+
+// maxLine bounds one journal line (as Read does): a longer one is corrupt,
+// and holding it whole would let one bad writer grow the reader without end.
+const maxLine = 16 << 20
+
+// Next returns the records appended since the last call, in file order.
+// restart is true when the file shrank, was replaced or disappeared: the
+// caller must drop what it built from earlier records (recs then starts
+// from the top of the current file). err is a *CorruptError naming the
+// lines skipped in this read, or a read problem; recs are still good.
+func (t *Tail) Next() (recs []Record, restart bool, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// One stat answers the common case, nothing new, without opening.
+	if st, err := os.Stat(t.path); err == nil && t.file != nil && os.SameFile(t.file, st) && st.Size() == t.offset {
+		return nil, false, nil
+	}
+	f, err := os.Open(t.path)
+	if errors.Is(err, os.ErrNotExist) {
+		restart = t.file != nil
+		t.reset()
+		return nil, restart, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("opening journal: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, fmt.Errorf("reading journal: %w", err)
+	}
+	if t.file != nil && (!os.SameFile(t.file, st) || st.Size() < t.offset) {
+		restart = true
+		t.reset()
+	}
+	t.file = st
+	if st.Size() == t.offset {
+		return nil, restart, nil
+	}
+	if _, err := f.Seek(t.offset, io.SeekStart); err != nil {
+		return nil, restart, fmt.Errorf("reading journal: %w", err)
+	}
+	var bad []int
+	if t.br == nil {
+		t.br = bufio.NewReaderSize(nil, 64<<10)
+	}
+	br := t.br
+	br.Reset(io.LimitReader(f, st.Size()-t.offset))
+	defer br.Reset(nil) // drop the file, keep the buffer
+	for {
+		chunk, rerr := br.ReadSlice('\n')
+		t.offset += int64(len(chunk))
+		if rerr == bufio.ErrBufferFull {
+			t.partial = appendBounded(t.partial, chunk)
+			continue
+		}
+		if rerr != nil { // EOF: a line not ended yet
+			t.partial = appendBounded(t.partial, chunk)
+			if rerr != io.EOF {
+				err = fmt.Errorf("reading journal: %w", rerr)
+			}
+			break
+		}
+		line := chunk
+		if len(t.partial) > 0 {
+			line = appendBounded(t.partial, chunk)
+			t.partial = nil
+		}
+		t.line++
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var r Record
+		if len(line) > maxLine || json.Unmarshal(line, &r) != nil || r.Kind == "" {
+			bad = append(bad, t.line)
+			continue
+		}
+		recs = append(recs, r)
+	}
+	if len(bad) > 0 && err == nil {
+		err = &CorruptError{Path: t.path, Lines: bad}
+	}
+	return recs, restart, err
+}
+
+// Pending is how many bytes of an unfinished last line are held back: a
+// writer mid-line, or a process killed mid-write (the next Open ends that
+// line, and the next read then reports it as corrupt).
+func (t *Tail) Pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.partial)
+}
+
+// appendBounded keeps at most maxLine+1 bytes of a line: enough to know it
+// is too long.
+func appendBounded(dst, b []byte) []byte {
+	if room := maxLine + 1 - len(dst); room < len(b) {
+		b = b[:max(room, 0)]
+	}
+	return append(dst, b...)
+}
+
+func (t *Tail) reset() {
+	t.offset, t.line, t.partial, t.file = 0, 0, nil, nil
+}
