@@ -12,6 +12,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedhttp"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
 )
@@ -81,7 +82,14 @@ func NewExecutor(w World, j *journal.Journal, l lock.Locker, o ExecutorOptions) 
 			o.WriteProbe = p.WriteProbe
 		}
 	}
-	return &Executor{world: w, journal: j, locker: l, opts: o, act: Actuator{HTTPClient: o.HTTPClient, Now: o.Now}}
+	// HTTP actuators read bounded answers; each call's own timeout (its
+	// context) ends it, the client's only backs that up.
+	var maxBytes int64
+	if o.Config != nil {
+		maxBytes = o.Config.MaxResponseBytes
+	}
+	client := boundedhttp.Wrap(o.HTTPClient, boundedhttp.Options{MaxBytes: maxBytes, Timeout: actionQuiet(w.Env())})
+	return &Executor{world: w, journal: j, locker: l, opts: o, act: Actuator{HTTPClient: client, Now: o.Now}}
 }
 
 // Approval is an operator's yes to one plan.

@@ -41,14 +41,14 @@ func testStepsInOrderOnce(t *testing.T, bin string) {
 		t.Errorf("second S1 applied %d control(s) again (a new Rust revision loses every run)", got-controls)
 	}
 
+	// Production waits for staging's runbook in the journal.
+	_, errOut, code = w.cockpit("run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production")
+	if code != exitNeedsApproval || !strings.Contains(errOut, "staging.done") || !strings.Contains(errOut, "S2 not done after S1") {
+		t.Fatalf("run S4 before staging's S2: exit %d, want 3 naming what staging lacks:\n%s", code, errOut)
+	}
+
 	w.mustRun(0, "run", "S2", "--env", "staging", "--approve", "S2")
 	w.mustRun(0, "run", "S3", "--env", "staging", "--approve", "S3")
-
-	// Production waits for staging's verification in the journal.
-	_, errOut, code = w.cockpit("run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production")
-	if code != exitNeedsApproval || !strings.Contains(errOut, "staging.done") || !strings.Contains(errOut, "V2 not passed after S1") {
-		t.Fatalf("run S4 before staging's V2–V4: exit %d, want 3 naming what staging lacks:\n%s", code, errOut)
-	}
 }
 
 // incidentLines is `check incidents -o json` keyed by incident name.

@@ -135,11 +135,10 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	eng, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{})
+	env, err := runbook.PickEnvironment(cfg, f.env)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	env := eng.Env()
 	j, err := journal.Open(journal.Path(cfg.StateDir, env.Name))
 	if err != nil {
 		return nil, withCode(exitActionFailed, err)
@@ -147,6 +146,13 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	host, _ := os.Hostname()
 	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
 	j.AddSecrets(append(secretsOf(env), cfg.Secrets...)...)
+	// The engine journals what it saw change (the safe probes' answers
+	// among them), so watchers, which send no probe, read them.
+	eng, err := runbook.NewEngine(cfg, env.Name, runbook.EngineOptions{Journal: j})
+	if err != nil {
+		_ = j.Close()
+		return nil, withCode(exitUsage, err)
+	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	return &acting{cfg: cfg, j: j, x: x}, nil
