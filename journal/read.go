@@ -53,12 +53,12 @@ func Read(path string) ([]Record, error) {
 		if len(line) == 0 {
 			continue
 		}
-		var r Record
-		if err := json.Unmarshal(line, &r); err != nil || r.Kind == "" {
+		r, ok := decodeLine(line)
+		if !ok {
 			bad = append(bad, n)
 			continue
 		}
-		recs = append(recs, clean(r))
+		recs = append(recs, r)
 	}
 	if err := sc.Err(); err != nil {
 		return recs, fmt.Errorf("reading journal: %w", err)
@@ -67,6 +67,17 @@ func Read(path string) ([]Record, error) {
 		return recs, &CorruptError{Path: path, Lines: bad}
 	}
 	return recs, nil
+}
+
+// decodeLine is one journal line as a record, cleaned; false when the
+// line is not a whole record (a torn write, a hand edit gone wrong). Every
+// reader decodes through it, so none can show a record uncleaned.
+func decodeLine(line []byte) (Record, bool) {
+	var r Record
+	if err := json.Unmarshal(line, &r); err != nil || r.Kind == "" {
+		return Record{}, false
+	}
+	return clean(r), true
 }
 
 // clean makes a record read back screen-safe: a journal edited by hand, or

@@ -3,7 +3,6 @@ package journal
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -107,8 +106,8 @@ func (t *Tail) Next() (recs []Record, restart bool, err error) {
 		if len(line) == 0 {
 			continue
 		}
-		var r Record
-		if len(line) > maxLine || json.Unmarshal(line, &r) != nil || r.Kind == "" {
+		r, ok := decodeLine(line)
+		if len(line) > maxLine || !ok {
 			bad = append(bad, t.line)
 			continue
 		}
