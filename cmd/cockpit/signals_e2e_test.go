@@ -66,8 +66,15 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 	w := newE2EWorld(t, bin, func(cfg string) string { return wrapActuator(cfg, "set_rust_write_mode", slow) })
 	w.mustRun(0, "run", "S1", "--env", "staging", "--approve", "S1")
 
+	logFile := filepath.Join(t.TempDir(), "operate.log")
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile)
+			t.Logf("operate's log:\n%s", b)
+		}
+	})
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+w.dbURL, bin, "operate", "--config", w.config, "--env", "staging",
-		"--log-file", filepath.Join(t.TempDir(), "operate.log"))
+		"--log-file", logFile)
 	op.waitFor("the panes", 40*time.Second, screenPanesLive)
 	op.keys("r")
 	op.waitFor("the rollback confirm dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM rollback") })
