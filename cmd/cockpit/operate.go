@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,12 +52,27 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 	}
 	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
 	actor := newInflight(ctx, x, sc.logger)
-	err = sc.run(ctx, s, mode, actor, faults)
+	screen := make(chan error, 1)
+	go func() { screen <- sc.run(ctx, s, mode, actor, faults) }()
+	select {
+	case err = <-screen:
+	case <-ctx.Done():
+		// A signal: the terminal may be gone. The screen gets a moment to
+		// give it back; the action in flight matters more than the screen.
+		select {
+		case err = <-screen:
+		case <-time.After(screenCloseGrace):
+			sc.logger.Warn("the screen did not close after the signal; carrying on without it")
+		}
+	}
 	if done := actor.finish(s.ErrOut); done != nil {
 		return done
 	}
 	return err
 }
+
+// screenCloseGrace is how long a signalled screen may take to close.
+const screenCloseGrace = 3 * time.Second
 
 // stepLocker gives a rollback the lock that a database outage cannot block
 // and every other step the one that refuses instead, as the verbs do.
