@@ -2,7 +2,6 @@ package runbook
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -97,24 +96,7 @@ func everyByte(t *testing.T, dir string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(dir + ".tar.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	readTar(t, dir+".tar.gz", func(h *tar.Header, tr io.Reader) {
 		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeDir {
 			t.Errorf("archive entry %s has type %c: only files and directories belong there", h.Name, h.Typeflag)
 		}
@@ -123,7 +105,8 @@ func everyByte(t *testing.T, dir string) map[string]string {
 		}
 		b, _ := io.ReadAll(tr)
 		out["archive:"+h.Name] = string(b)
-	}
+	})
+	return out
 }
 
 func TestArtifactsAreTheOperatorsAloneAndHoldNoSecret(t *testing.T) {

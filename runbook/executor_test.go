@@ -368,6 +368,14 @@ func TestRollbackRunsPastAFailingStepAndCollectsArtifacts(t *testing.T) {
 
 func tarNames(t *testing.T, path string) map[string]bool {
 	t.Helper()
+	names := map[string]bool{}
+	readTar(t, path, func(h *tar.Header, _ io.Reader) { names[h.Name] = true })
+	return names
+}
+
+// readTar calls visit for each entry of the .tar.gz at path.
+func readTar(t *testing.T, path string, visit func(h *tar.Header, body io.Reader)) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -378,16 +386,15 @@ func tarNames(t *testing.T, path string) map[string]bool {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(gz)
-	names := map[string]bool{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return names
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		names[h.Name] = true
+		visit(h, tr)
 	}
 }
 
