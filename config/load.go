@@ -31,6 +31,10 @@ func DefaultPath() string {
 // A *ValidationError lists every problem at once, each with its file:line.
 func Load(path string) (*Config, error) {
 	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no config at %s: pass --config FILE, start the rehearsal world with `cockpit rehearse`"+
+			" (it writes one), or start from `cockpit config example`", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

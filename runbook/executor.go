@@ -233,7 +233,7 @@ func (x *Executor) approve(p Plan, a Approval, gates []checks.Result) error {
 	var reason string
 	switch {
 	case p.Production && a.TypedEnv != p.Env:
-		reason = fmt.Sprintf("%s is production: type its name to confirm (got %q)", p.Env, a.TypedEnv)
+		reason = fmt.Sprintf("%s is production: type its name to confirm (--confirm-env %s on the command line; got %q)", p.Env, p.Env, a.TypedEnv)
 	case !allGreen(gates) && strings.TrimSpace(a.OverrideReason) == "":
 		reason = "gates are not green (give an override reason to proceed anyway; it is journaled):\n" +
 			gateLines(notGreen(gates), x.opts.Now())

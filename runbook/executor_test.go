@@ -249,6 +249,9 @@ func TestExecuteInProductionNeedsTheEnvironmentTyped(t *testing.T) {
 	if !errors.As(err, &refused) {
 		t.Fatalf("want refusal, got %v", err)
 	}
+	if !strings.Contains(refused.Reason, "--confirm-env production") {
+		t.Errorf("the refusal %q does not say how to confirm", refused.Reason)
+	}
 	if h.file("mode") != "" {
 		t.Error("production changed without its name typed")
 	}

@@ -73,7 +73,12 @@ func newCheckCmd(ctx context.Context, s *Streams) *cobra.Command {
 			"incidents (the configured criteria I1–I3) or all of them.\n" +
 			"Exit codes: 0 every check PASS (or WARN), 1 a check FAILED or an incident fires,\n" +
 			"2 a check is UNKNOWN, PENDING or stale and none failed (hold), 4 usage or config error.",
-		Args:      cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("check needs what to check: preconditions, verify, incidents or all")
+			}
+			return nil
+		},
 		ValidArgs: []string{"preconditions", "verify", "incidents", "all"},
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runCheck(ctx, s, &f, args[0])

@@ -42,7 +42,12 @@ func newRunCmd(ctx context.Context, s *Streams) *cobra.Command {
 		Long: "run plans STEP, shows its exact calls and live gates, and runs it only when --approve names it.\n" +
 			"Gates that are not green need --override-reason; production needs --confirm-env production.\n" +
 			"Exit codes: 0 done, 1 a check failed, 2 unknown, 3 needs approval, 4 usage, 5 action failed.",
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("run needs one STEP: S1–S4, V1–V4 or P1–P4 (rollback has its own verb), e.g. cockpit run S1 --approve S1")
+			}
+			return nil
+		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runStep(ctx, s, &f, args[0])
 		},
@@ -228,7 +233,11 @@ func (e *eventWriter) plan(p runbook.Plan) {
 }
 
 func (e *eventWriter) progress(p runbook.Progress) {
-	e.emit("progress", p, fmt.Sprintf("%s %s %s: %s", p.Started.Format("15:04:05"), p.Step, p.SubStep, p.Message))
+	at := p.At
+	if at.IsZero() {
+		at = p.Started
+	}
+	e.emit("progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
 }
 
 func (e *eventWriter) outcome(o runbook.Outcome) {

@@ -173,3 +173,27 @@ func TestRunCheckOnlyAndUsageExitCodes(t *testing.T) {
 		t.Errorf("timeline -o yaml: exit %d, want 4", code)
 	}
 }
+
+// Messages for operators name the thing and the fix.
+func TestUsageMessagesSayWhatToDo(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "config.yaml")
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run"}, []string{"run needs one STEP", "S1–S4", "--approve S1"}},
+		{[]string{"check"}, []string{"preconditions, verify, incidents or all"}},
+		{[]string{"check", "all", "--config", missing}, []string{"no config at " + missing, "--config", "cockpit rehearse", "cockpit config example"}},
+	} {
+		code, _, stderr := runCockpit(t, c.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want 4", c.args, code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: %q does not say %q", c.args, stderr, w)
+			}
+		}
+	}
+}
