@@ -26,6 +26,15 @@ type evaluator struct {
 	writers    writersRule
 }
 
+// cutoverStep is the step after which the verification checklist applies:
+// S1 in staging, S4 (the promotion) in production.
+func cutoverStep(env *config.Environment) string {
+	if env.Production {
+		return "S4"
+	}
+	return "S1"
+}
+
 // actionQuiet is how long an action may go without journaling while it is
 // still running: its longest actuator call, then its post-verification.
 func actionQuiet(env *config.Environment) time.Duration {
@@ -87,6 +96,15 @@ func (ev *evaluator) evaluate(o observation) State {
 		}
 		cs := r.itemChecks(it, st.Observed)
 		st.Items = append(st.Items, ItemStatus{Item: it, Verdict: verdictOf(cs), Checks: cs})
+	}
+	if step := cutoverStep(ev.env); !o.history.DoneAfter(step, time.Time{}) {
+		if is, ok := st.Item(step); !ok || is.Verdict != checks.Pass {
+			for i := range st.Items {
+				if st.Items[i].Item.Kind == Verification {
+					st.Items[i].Awaits = step
+				}
+			}
+		}
 	}
 	st.Incidents = r.evaluateIncidents(r.writers)
 	return st

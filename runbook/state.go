@@ -45,6 +45,11 @@ type ItemStatus struct {
 	Item    *Item
 	Verdict checks.Verdict
 	Checks  []checks.Result
+	// Awaits names the cutover step a verification item waits for (S1 in
+	// staging, S4 in production) while that step is neither journaled done
+	// nor observed in place: its verdict is still computed (truth), but a
+	// check that cannot hold yet is not a failure (progress).
+	Awaits string
 }
 
 // ParityStatus is the newest shadow-parity report as the cockpit read it.

@@ -256,3 +256,23 @@ func TestFrozenRuntimeWithoutSeriesIsNotNoData(t *testing.T) {
 		t.Errorf("the authority without series: %q, want no data", row)
 	}
 }
+
+// Before the cutover a verification item is neutral and says what it
+// awaits: not run yet is not red.
+func TestAwaitingItemsAreNeutral(t *testing.T) {
+	s := healthyState()
+	for i := range s.Items {
+		if s.Items[i].Item.ID == "V1" {
+			s.Items[i].Verdict, s.Items[i].Awaits = checks.Fail, "S1"
+		}
+	}
+	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
+	colour(m)
+	row := lineWith(m.View(), "V1 ")
+	if !strings.Contains(row, "AWAITS") || !strings.Contains(row, "awaits S1") || strings.Contains(row, "FAIL") {
+		t.Errorf("awaiting V1 row %q, want neutral AWAITS naming S1", row)
+	}
+	if strings.Contains(row, m.c.styles.Crit.Render("✘")) {
+		t.Errorf("awaiting V1 is drawn red: %q", row)
+	}
+}

@@ -120,6 +120,13 @@ func (l *runbookList) row(i int) string {
 	}
 	v := st.Verdict(it.Verdict).Render(fmt.Sprintf("%s %-7s", verdictSymbol(it.Verdict), it.Verdict))
 	title := it.Item.ID + " " + it.Item.Title
+	if it.Awaits != "" {
+		// A check that cannot hold before its cutover step is not red:
+		// neutral, saying what it waits for (the evidence view has its
+		// current verdict).
+		v = st.Muted.Render(fmt.Sprintf("· %-7s", "AWAITS"))
+		title += st.Muted.Render(" (awaits " + it.Awaits + ")")
+	}
 	if i == l.cursor {
 		title = st.Selected.Render(title)
 	}

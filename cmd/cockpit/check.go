@@ -90,12 +90,15 @@ func newCheckCmd(ctx context.Context, s *Streams) *cobra.Command {
 
 // checkLine is one check as scripted mode prints it.
 type checkLine struct {
-	ID       string      `json:"id"`
-	Title    string      `json:"title"`
-	Verdict  string      `json:"verdict"`
-	Evidence string      `json:"evidence"`
-	Age      *float64    `json:"age_seconds"` // null when never observed
-	Details  []checkLine `json:"details,omitempty"`
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Verdict  string   `json:"verdict"`
+	Evidence string   `json:"evidence"`
+	Age      *float64 `json:"age_seconds"` // null when never observed
+	// Awaits names the cutover step a verification item waits for: its
+	// verdict is AWAITS and it does not count toward the exit code.
+	Awaits  string      `json:"awaits,omitempty"`
+	Details []checkLine `json:"details,omitempty"`
 
 	verdict checks.Verdict
 	age     time.Duration
@@ -164,6 +167,12 @@ func linesOf(st runbook.State, k runbook.Kind) []checkLine {
 		l := resultLine(sum, st.At)
 		for _, c := range is.Checks {
 			l.Details = append(l.Details, resultLine(c, st.At))
+		}
+		if is.Awaits != "" {
+			// Not run yet is not failed: the line says what it waits for
+			// and neither holds nor fails the exit code.
+			l.Verdict, l.Awaits, l.verdict = "AWAITS", is.Awaits, checks.Pass
+			l.Evidence = fmt.Sprintf("awaits %s (now: %s %s)", is.Awaits, sum.Verdict, sum.Evidence)
 		}
 		out = append(out, l)
 	}

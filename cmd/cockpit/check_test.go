@@ -51,7 +51,7 @@ func TestCheckTextIsColouredOnlyOnATerminal(t *testing.T) {
 func TestCheckVerifyFailsWhenRustIsFrozen(t *testing.T) {
 	t.Parallel()
 	w := healthy()
-	w.rustMode = "shadow_only"
+	w.rustMode, w.afterS1 = "shadow_only", true
 	out, _, code := runCLI(t, false, "check", "verify", "--config", w.configFile(t))
 	if code != exitCheckFailed {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
@@ -163,5 +163,27 @@ func TestPreflight(t *testing.T) {
 	out, _, code = runCLI(t, false, "preflight", "--config", w.configFile(t))
 	if code != exitCheckFailed || !strings.Contains(out, "PROBLEM projection_lag") {
 		t.Errorf("a query without data: exit %d, want 1 naming it:\n%s", code, out)
+	}
+}
+
+// Before the cutover the checklist cannot hold yet: its items await S1,
+// neither failing nor holding the exit code, and say what they await.
+func TestCheckBeforeTheCutoverAwaitsS1(t *testing.T) {
+	t.Parallel()
+	w := healthy()
+	w.rustMode, w.legacyFreeze = "shadow_only", "false"
+	w.noShare = false
+	out, _, code := runCLI(t, false, "check", "verify", "--config", w.configFile(t), "-o", "json")
+	var rep checkReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, c := range rep.Checks {
+		if c.Verdict != "AWAITS" || c.Awaits != "S1" || !strings.Contains(c.Evidence, "awaits S1") {
+			t.Errorf("%s before the cutover: %s %q, want AWAITS S1", c.ID, c.Verdict, c.Evidence)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("check verify before the cutover: exit %d, want 0 (nothing failed, nothing to hold)", code)
 	}
 }

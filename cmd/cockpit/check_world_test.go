@@ -27,6 +27,9 @@ type readWorld struct {
 	noShare bool
 	// Parity report decision; "" writes no report.
 	parity string
+	// afterS1 journals S1 and S2 done even when the runtimes no longer show
+	// it (Rust frozen again): the checklist applies, and fails.
+	afterS1 bool
 }
 
 func (w readWorld) configFile(t *testing.T) string {
@@ -103,7 +106,7 @@ signals:
 		w.errorRate, share, lag)
 	path := filepath.Join(dir, "config.yaml")
 	must(t, os.WriteFile(path, []byte(cfg), 0o600))
-	if w.rustMode == "rust_active" {
+	if w.rustMode == "rust_active" || w.afterS1 {
 		journalS1AndS2(t, dir)
 	}
 	return path
@@ -119,6 +122,7 @@ func journalS1AndS2(t *testing.T, stateDir string) {
 	ok, at := true, time.Now().Add(-time.Minute)
 	for _, r := range []journal.Record{
 		{Time: at, Kind: journal.KindIntent, Step: "S1", Check: "set_rust_write_mode=rust_active", Argv: []string{"gcloud"}},
+		{Time: at, Kind: journal.KindOutcome, Step: "S1", OK: &ok},
 		{Time: at.Add(time.Second), Kind: journal.KindOutcome, Step: "S2", Check: "write_probe", OK: &ok},
 	} {
 		must(t, j.Append(r))
