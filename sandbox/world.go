@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/sandbox/legacysim"
 	"github.com/openagents/cockpit/sandbox/promstore"
 	"github.com/openagents/cockpit/sandbox/rustsim"
@@ -92,6 +93,7 @@ type World struct {
 	opts       Options
 	dir        string
 	removeDir  bool
+	dirLock    *lock.Lease // held while the world lives: a second world may not share its dir
 	secret     []byte
 	envs       map[string]*env
 	controlURL string
@@ -156,10 +158,38 @@ func (w *World) makeDir() error {
 			return err
 		}
 		w.dir, w.removeDir = dir, true
-		return nil
+	} else {
+		w.dir = w.opts.Dir
+		if err := os.MkdirAll(w.dir, 0o755); err != nil {
+			return err
+		}
 	}
-	w.dir = w.opts.Dir
-	return os.MkdirAll(w.dir, 0o755)
+	// A live world owns its dir (config, secret, stores): a second one
+	// there would rewrite them under it.
+	host, _ := os.Hostname()
+	lease, err := lock.FileLock(filepath.Join(w.dir, "world.lock")).Acquire(context.Background(),
+		lock.Holder{Operator: "rehearsal world", Host: host, PID: os.Getpid(), Step: "rehearse", Since: time.Now()})
+	var busy *lock.BusyError
+	if errors.As(err, &busy) {
+		return fmt.Errorf("%s belongs to a running rehearsal world (pid %d since %s): stop it or choose another --dir",
+			w.dir, busy.Holder.PID, busy.Holder.Since.Local().Format(time.TimeOnly))
+	}
+	if err != nil {
+		return err
+	}
+	w.dirLock = lease
+	return nil
+}
+
+// KeptState is where the journal and rollback artifacts stay after Close,
+// even in a temporary dir the world made itself; "" when there are none:
+// what an operator made in a rehearsal is theirs to read afterwards.
+func (w *World) KeptState() string {
+	state := filepath.Join(w.dir, "state")
+	if entries, err := os.ReadDir(state); err == nil && len(entries) > 0 {
+		return state
+	}
+	return ""
 }
 
 func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
@@ -282,6 +312,25 @@ func (w *World) MetricsTargets(env string) map[string]string { return w.envs[env
 // Secret is the legacy runtime's signature secret in this world.
 func (w *World) Secret() []byte { return w.secret }
 
+// removeAllBut removes the world's temporary dir except keep (the state
+// dir: journal and artifacts), which stays when it holds anything.
+func (w *World) removeAllBut(keep string) error {
+	if w.KeptState() == "" {
+		return os.RemoveAll(w.dir)
+	}
+	entries, err := os.ReadDir(w.dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if p := filepath.Join(w.dir, e.Name()); p != keep && e.Name() != "world.lock" {
+			errs = append(errs, os.RemoveAll(p))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Close stops every server, loop and store the world started.
 func (w *World) Close() error {
 	if w.cancel != nil {
@@ -298,7 +347,10 @@ func (w *World) Close() error {
 		errs = append(errs, s.Close())
 	}
 	if w.removeDir {
-		errs = append(errs, os.RemoveAll(w.dir))
+		errs = append(errs, w.removeAllBut(filepath.Join(w.dir, "state")))
+	}
+	if w.dirLock != nil {
+		errs = append(errs, w.dirLock.Release())
 	}
 	return errors.Join(errs...)
 }

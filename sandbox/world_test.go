@@ -238,3 +238,43 @@ func TestParityRunWritesTheNamedReportInsideTheReportsDir(t *testing.T) {
 		}
 	}
 }
+
+// A second world on a directory a live one holds would rewrite its config
+// and secret under it: it is refused, naming the first.
+func TestASecondWorldCannotTakeALiveWorldsDir(t *testing.T) {
+	dir := t.TempDir()
+	startWorld(t, sandbox.Options{Dir: dir})
+	_, err := sandbox.Start(t.Context(), sandbox.Options{Dir: dir, RedeployDelay: testRedeployDelay})
+	if err == nil || !strings.Contains(err.Error(), "belongs to a running rehearsal world") {
+		t.Fatalf("second world on %s: %v, want a refusal naming the first", dir, err)
+	}
+}
+
+// A world in its own temporary dir keeps the operator's journal and
+// artifacts when it closes, and nothing else.
+func TestATemporaryWorldKeepsTheOperatorsState(t *testing.T) {
+	w, err := sandbox.Start(t.Context(), sandbox.Options{RedeployDelay: testRedeployDelay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(w.Dir(), "state", "staging")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "journal.jsonl"), []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(w.Dir()) })
+	if kept := w.KeptState(); kept != filepath.Join(w.Dir(), "state") {
+		t.Fatalf("kept %q", kept)
+	}
+	if _, err := os.Stat(filepath.Join(state, "journal.jsonl")); err != nil {
+		t.Errorf("the journal is gone: %v", err)
+	}
+	if _, err := os.Stat(w.ConfigPath); !os.IsNotExist(err) {
+		t.Errorf("the world's own files stay: %v", err)
+	}
+}

@@ -74,7 +74,12 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	if err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("starting the rehearsal world: %w", err))
 	}
-	defer w.Close()
+	defer func() {
+		_ = w.Close()
+		if kept := w.KeptState(); kept != "" {
+			fmt.Fprintf(s.ErrOut, "cockpit: the rehearsal's journal and artifacts are kept in %s\n", kept)
+		}
+	}()
 	if f.headless {
 		fmt.Fprintf(s.Out, "config: %s\n", w.ConfigPath)
 		fmt.Fprintf(s.Out, "control: %s\n", w.ControlURL())
