@@ -39,11 +39,18 @@ type confirmDialog struct {
 	reason     field
 	focus      int // 0: typed, 1: reason
 	problem    string
+	// opened is when the dialog appeared: a confirm key within confirmGrace
+	// of it is a key pressed before the plan could be read (a double-tapped
+	// Enter) and is ignored.
+	opened time.Time
 }
+
+// confirmGrace is how long a fresh dialog ignores confirm keys.
+const confirmGrace = 600 * time.Millisecond
 
 func newConfirmDialog(c *common, keys ConfirmKeyMap, p runbook.Plan) *confirmDialog {
 	p.Gates = slices.Clone(p.Gates) // refreshed in place; the caller's plan stays as it was
-	d := &confirmDialog{c: c, keys: keys, plan: p}
+	d := &confirmDialog{c: c, keys: keys, plan: p, opened: c.now()}
 	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
 	d.needReason = !p.GatesGreen
 	d.typed = field{hint: d.env(), limit: 64}
@@ -83,6 +90,10 @@ func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
 	case msg.Type == tea.KeyEnter || (!d.typing() && key.Matches(msg, d.keys.Confirm)):
 		if p := d.missing(); p != "" {
 			d.problem = p
+			return confirmOpen
+		}
+		if d.c.now().Sub(d.opened) < confirmGrace {
+			d.problem = "read the plan first, then confirm"
 			return confirmOpen
 		}
 		return confirmApproved

@@ -24,6 +24,34 @@ func openDialog(t *testing.T, m *Model) {
 	if m.dialog == nil {
 		t.Fatal("no confirm dialog after the plan arrived")
 	}
+	// The tests' clock stands still: the dialog has been read for long
+	// enough to confirm (TestADoubleTappedEnterDoesNotConfirm checks the grace).
+	m.dialog.opened = m.dialog.opened.Add(-confirmGrace)
+}
+
+// Enter opens the dialog; a second Enter at once (a double tap, keys that
+// arrived together) must not run the step unread.
+func TestADoubleTappedEnterDoesNotConfirm(t *testing.T) {
+	actor := &fakeActor{plan: greenPlan(false)}
+	m := newTestModel(t, Options{Mode: Operate, Actor: actor}, healthyState(), 200, 50)
+	for m.list.Selected().ID != "S1" {
+		m.Update(keyFor(m.keys.Down))
+	}
+	_, cmd := m.Update(keyFor(m.keys.Run))
+	m.Update(await[planMsg](t, launch(cmd)))
+	if m.dialog == nil {
+		t.Fatal("no confirm dialog after the plan arrived")
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	actor.mu.Lock()
+	ran := len(actor.executed)
+	actor.mu.Unlock()
+	if m.dialog == nil || cmd != nil || ran != 0 {
+		t.Fatal("the second Enter ran the step before the plan could be read")
+	}
+	if !strings.Contains(m.View(), "read the plan first") {
+		t.Errorf("the dialog does not say why Enter did nothing:\n%s", m.View())
+	}
 }
 
 func TestNoOrEscapeCancelsAndNothingRuns(t *testing.T) {

@@ -64,6 +64,7 @@ func TestScreenEndToEnd(t *testing.T) {
 		return strings.Contains(s, "CONFIRM S1") && strings.Contains(s, "override reason")
 	})
 	op.literal("rehearsal without a database")
+	time.Sleep(time.Second) // a fresh dialog ignores Enter for a moment (no double-tap confirms)
 	op.keys("Enter")
 	op.waitFor("the header following S1", 30*time.Second+screenRedeployDelay, func(s string) bool {
 		h := screenLine(s, 0)
@@ -98,6 +99,7 @@ func TestScreenEndToEnd(t *testing.T) {
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("error spike firing")
 	}
+	time.Sleep(time.Second) // past the dialog's confirm grace
 	op.keys("Enter")
 	op.waitFor("the header following the rollback", 30*time.Second+screenRedeployDelay, func(s string) bool {
 		h := screenLine(s, 0)

@@ -81,6 +81,7 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("signal test")
 	}
+	time.Sleep(time.Second) // past the dialog's confirm grace
 	op.keys("Enter")
 	pid := lockHolderPID(t, w)
 	time.Sleep(time.Second) // R1's actuator is now in its 10s
