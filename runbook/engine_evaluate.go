@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,6 +98,11 @@ func (ev *evaluator) evaluate(o observation) State {
 		cs := r.itemChecks(it, st.Observed)
 		st.Items = append(st.Items, ItemStatus{Item: it, Verdict: verdictOf(cs), Checks: cs})
 	}
+	for i := range st.Items {
+		if k := st.Items[i].Item.Kind; k == Step || k == Rollback {
+			st.Items[i].Progress = r.progressOf(st.Items[i].Item)
+		}
+	}
 	if step := cutoverStep(ev.env); !o.history.DoneAfter(step, time.Time{}) {
 		if is, ok := st.Item(step); !ok || is.Verdict != checks.Pass {
 			for i := range st.Items {
@@ -185,6 +191,32 @@ func (r *round) rustAuthority(obs Observed) []checks.Result {
 		modeCheck(obs.RustWriteMode, "rust_active"),
 		freezeCheck("legacy.frozen", "legacy mutation routes answer 410", r.o.legacyFrozen, r.o.legacyFreeze, checks.Frozen),
 		targetCheck(obs.WriteTarget, "rust"),
+	}
+}
+
+// progressOf reads a step's (or, for R1–R4, the rollback's) progress from
+// the journal: running while its action is open and alive, else how its
+// last run ended, else not run.
+func (r *round) progressOf(it *Item) StepProgress {
+	action := it.ID
+	if it.Kind == Rollback {
+		action = RollbackID
+	}
+	for _, a := range r.writers.running {
+		if a.Step == action {
+			return StepProgress{State: Running, At: a.Approved, Operator: a.Operator}
+		}
+	}
+	last, ok := r.o.history.Last[action]
+	switch {
+	case !ok:
+		return StepProgress{State: NotRun}
+	case last.OK:
+		return StepProgress{State: Done, At: last.At, Operator: last.Operator, Detail: last.Message}
+	case strings.Contains(last.Message, "interrupted"):
+		return StepProgress{State: Interrupted, At: last.At, Operator: last.Operator, Detail: last.Message}
+	default:
+		return StepProgress{State: Failed, At: last.At, Operator: last.Operator, Detail: last.Message}
 	}
 }
 

@@ -20,6 +20,9 @@ type History struct {
 	// Done is when each step or check item last finished OK (S1…S4, V1…V4,
 	// P1…P4, rollback), from its final outcome.
 	Done map[string]time.Time
+	// Last is each action's last run as its final outcome says: who, when,
+	// whether it worked (S1…S4, V1, rollback).
+	Last map[string]LastRun
 	// SubSteps are the sub-steps of each item's last OK run, by name
 	// (set_rust_write_mode=rust_active…): the values it set.
 	SubSteps map[string][]string
@@ -77,6 +80,14 @@ func parseFreezeState(s string) checks.FreezeState {
 		return checks.Accepting
 	}
 	return checks.FreezeUnknown
+}
+
+// LastRun is an action's last final outcome.
+type LastRun struct {
+	At       time.Time
+	Operator string
+	OK       bool
+	Message  string
 }
 
 // OpenAction is an approved action whose final outcome is not journaled:
@@ -152,6 +163,7 @@ func (r *historyReader) snapshot() History {
 	h := r.h
 	h.Done = maps.Clone(r.h.Done)
 	h.SubSteps = maps.Clone(r.h.SubSteps)
+	h.Last = maps.Clone(r.h.Last)
 	h.Open = append([]OpenAction(nil), r.h.Open...)
 	return h
 }
@@ -160,6 +172,7 @@ func (r *historyReader) fold(rec *journal.Record) {
 	h := &r.h
 	if h.Done == nil {
 		h.Done, h.SubSteps, r.pending = map[string]time.Time{}, map[string][]string{}, map[string][]string{}
+		h.Last = map[string]LastRun{}
 	}
 	switch rec.Kind {
 	case journal.KindApproval:
@@ -187,6 +200,7 @@ func (r *historyReader) fold(rec *journal.Record) {
 		switch {
 		case rec.Check == "":
 			r.closeOpen(rec.Step)
+			h.Last[rec.Step] = LastRun{At: rec.Time, Operator: rec.Operator, OK: ok, Message: rec.Message}
 			if ok {
 				h.Done[rec.Step] = rec.Time
 				h.SubSteps[rec.Step] = r.pending[rec.Step]

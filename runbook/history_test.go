@@ -112,3 +112,30 @@ func TestProductionWaitsForStagingDoneInOrder(t *testing.T) {
 		t.Errorf("S4's gates = %s, want staging.done FAIL before the incident gate", gateIDs(gs))
 	}
 }
+
+// A step's progress comes from the journal, apart from its observed state:
+// not run, running while its action lives, done (who, when), failed.
+func TestStepProgressIsReadFromTheJournal(t *testing.T) {
+	o := goodObservation(t0)
+	o.history.Last = map[string]LastRun{
+		"S1":       {At: t0.Add(-time.Hour), Operator: "alice", OK: true},
+		"S3":       {At: t0.Add(-time.Minute), Operator: "bob", Message: "S3 failed at parity_harness: block"},
+		RollbackID: {At: t0, Operator: "carol", Message: "rollback interrupted at R2"},
+	}
+	o.host = "here"
+	o.history.Open = []OpenAction{{Step: "S2", Operator: "dave", Host: "here", PID: os.Getpid(), Approved: t0}}
+	st := newTestEvaluator(t, false).evaluate(o)
+	want := map[string]ProgressState{"S1": Done, "S2": Running, "S3": Failed, "S4": NotRun, "R1": Interrupted, "R4": Interrupted}
+	for id, w := range want {
+		is, _ := st.Item(id)
+		if is.Progress.State != w {
+			t.Errorf("%s progress %q, want %q", id, is.Progress.State, w)
+		}
+	}
+	if p, _ := st.Item("S1"); p.Progress.Operator != "alice" || p.Verdict != checks.Pass {
+		t.Errorf("S1: %+v", p)
+	}
+	if v, _ := st.Item("V1"); v.Progress.State != "" {
+		t.Errorf("a check has a step's progress: %+v", v.Progress)
+	}
+}

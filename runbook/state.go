@@ -50,7 +50,31 @@ type ItemStatus struct {
 	// nor observed in place: its verdict is still computed (truth), but a
 	// check that cannot hold yet is not a failure (progress).
 	Awaits string
+	// Progress is, for a step (S1–S4) or a rollback item (R1–R4), where the
+	// journal says it stands — the verdict above is whether its target
+	// state is observed, which is a different question.
+	Progress StepProgress
 }
+
+// StepProgress is an action's progress from the journal.
+type StepProgress struct {
+	State    ProgressState
+	At       time.Time // when it finished, or started while running
+	Operator string
+	Detail   string // the outcome's message, or the running sub-step
+}
+
+// ProgressState is where an action stands in the journal.
+type ProgressState string
+
+// Progress states. NotRun is neutral: not done yet is not a failure.
+const (
+	NotRun      ProgressState = "not run"
+	Running     ProgressState = "running"
+	Done        ProgressState = "done"
+	Failed      ProgressState = "failed"
+	Interrupted ProgressState = "interrupted"
+)
 
 // ParityStatus is the newest shadow-parity report as the cockpit read it.
 type ParityStatus struct {

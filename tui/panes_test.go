@@ -276,3 +276,33 @@ func TestAwaitingItemsAreNeutral(t *testing.T) {
 		t.Errorf("awaiting V1 is drawn red: %q", row)
 	}
 }
+
+// A step shows its progress from the journal: not run is neutral, a failed
+// run is red, a done one says when and by whom.
+func TestStepsShowTheirProgressNotRedWhenNotRun(t *testing.T) {
+	s := healthyState()
+	for i := range s.Items {
+		switch s.Items[i].Item.ID {
+		case "S1":
+			s.Items[i].Verdict = checks.Fail
+			s.Items[i].Progress = runbook.StepProgress{State: runbook.NotRun}
+		case "S2":
+			s.Items[i].Progress = runbook.StepProgress{State: runbook.Done, At: clock.Add(-time.Hour), Operator: "alice"}
+		case "R1":
+			s.Items[i].Progress = runbook.StepProgress{State: runbook.Failed, At: clock, Operator: "bob"}
+		}
+	}
+	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
+	colour(m)
+	view := m.View()
+	if row := lineWith(view, "S1 "); !strings.Contains(row, "NOT RUN") || strings.Contains(row, "FAIL") ||
+		strings.Contains(row, m.c.styles.Crit.Render("✘")) {
+		t.Errorf("S1 not run: %q, want a neutral NOT RUN", row)
+	}
+	if row := lineWith(view, "S2 "); !strings.Contains(row, "DONE") || !strings.Contains(row, "by alice") {
+		t.Errorf("S2 done: %q, want DONE with who and when", row)
+	}
+	if row := lineWith(view, "R1 "); !strings.Contains(row, m.c.styles.Crit.Render("✘ FAILED ")) {
+		t.Errorf("R1 failed: %q, want a red FAILED", row)
+	}
+}

@@ -120,6 +120,12 @@ func (l *runbookList) row(i int) string {
 	}
 	v := st.Verdict(it.Verdict).Render(fmt.Sprintf("%s %-7s", verdictSymbol(it.Verdict), it.Verdict))
 	title := it.Item.ID + " " + it.Item.Title
+	if p := it.Progress; p.State != "" {
+		// A step shows its progress from the journal: not run is neutral,
+		// never red; red is a run that failed. Whether its target state is
+		// observed is in the evidence view.
+		v, title = l.progressCell(p), title+l.progressNote(p)
+	}
 	if it.Awaits != "" {
 		// A check that cannot hold before its cutover step is not red:
 		// neutral, saying what it waits for (the evidence view has its
@@ -131,6 +137,35 @@ func (l *runbookList) row(i int) string {
 		title = st.Selected.Render(title)
 	}
 	return mark + v + " " + title
+}
+
+// progressCell is a step's progress in the verdict column.
+func (l *runbookList) progressCell(p runbook.StepProgress) string {
+	st := l.c.styles
+	switch p.State {
+	case runbook.Done:
+		return st.OK.Render(fmt.Sprintf("✔ %-7s", "DONE"))
+	case runbook.Running:
+		return st.Warn.Render(fmt.Sprintf("… %-7s", "RUNNING"))
+	case runbook.Failed:
+		return st.Crit.Render(fmt.Sprintf("✘ %-7s", "FAILED"))
+	case runbook.Interrupted:
+		return st.Crit.Render(fmt.Sprintf("! %-7s", "STOPPED"))
+	default:
+		return st.Muted.Render(fmt.Sprintf("· %-7s", "NOT RUN"))
+	}
+}
+
+// progressNote says when and by whom a step last ran.
+func (l *runbookList) progressNote(p runbook.StepProgress) string {
+	if p.At.IsZero() {
+		return ""
+	}
+	who := ""
+	if p.Operator != "" {
+		who = " by " + p.Operator
+	}
+	return l.c.styles.Muted.Render(fmt.Sprintf(" (%s %s%s)", p.State, p.At.In(l.c.now().Location()).Format("15:04"), who))
 }
 
 // evidence is the selected item's checks, one self-explaining line each.
