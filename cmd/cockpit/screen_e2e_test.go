@@ -267,7 +267,7 @@ func (s *tmuxScreen) waitFor(what string, d time.Duration, ok func(screen string
 // waiting for each move to be drawn.
 func (s *tmuxScreen) selectItem(id string) {
 	s.t.Helper()
-	row := regexp.MustCompile(`^[▶ ] [✔✘?!…] +[A-Z]+ +(\w+) `)
+	row := regexp.MustCompile(`^[▶ ] [✔✘?!…·] +[A-Z]+(?: [A-Z]+)? +(\w+) `)
 	items := func(screen string) (cursor, target int) {
 		cursor, target = -1, -1
 		for i, l := range strings.Split(screen, "\n") {
