@@ -61,8 +61,10 @@ func DefaultSignals() map[string]*Signal {
 		// Writes answered 410 (frozen legacy) or 503 (frozen Rust) on the
 		// write path: clients are being refused. The cockpit's own safe
 		// probes go to the runtimes' own services, never through this one.
+		// Its window (1m) is shorter than the incident's `for` (2m), so the
+		// burst a rollback makes between R1 and R3 cannot fire on its own.
 		"frozen_write_refusals": {Title: "writes reaching a frozen runtime (/s)", Unit: "count",
-			Query: `sum(rate(` + requestCount + `{` + writesService + `,response_code=~"410|503"}[2m])) or sum(rate(` + requestCount + `{` + writesService + `}[2m])) * 0`,
+			Query: `sum(rate(` + requestCount + `{` + writesService + `,response_code=~"410|503"}[1m])) or sum(rate(` + requestCount + `{` + writesService + `}[1m])) * 0`,
 			Crit:  ptr(0)},
 		// The lag summary has _sum and _count (runtime-facts §6): the mean is
 		// what certainly exists. Override with the repo's quantile_over_time

@@ -104,8 +104,13 @@ func rehearsalWriteShare() (string, error) {
 }
 
 // rehearsalFor replaces every non-zero `for` and `keep_firing_for` of the
-// default incidents.
+// default incidents, except those in keepFor.
 const rehearsalFor = "30s"
+
+// keepFor are the incidents whose `for` must stay longer than their
+// signal's rate window: writes refused between a rollback's R1 and R3 are a
+// burst, and with a 30s `for` over a 1m window one burst would fire.
+var keepFor = map[string]bool{"frozen_writes": true}
 
 // rehearsalIncidents writes config.DefaultIncidents(), sorted by name, with
 // the same judges and thresholds and rehearsalFor as every duration.
@@ -130,7 +135,10 @@ func rehearsalIncidents() string {
 		if inc.Below != nil {
 			fields = append(fields, "below: "+strconv.FormatFloat(*inc.Below, 'g', -1, 64))
 		}
-		if inc.For != 0 {
+		switch {
+		case inc.For != 0 && keepFor[name]:
+			fields = append(fields, "for: "+inc.For.D().String())
+		case inc.For != 0:
 			fields = append(fields, "for: "+rehearsalFor)
 		}
 		if inc.KeepFiringFor != 0 {
