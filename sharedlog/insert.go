@@ -1,0 +1,58 @@
+package sharedlog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// queued is a journal record waiting for the database, with its key.
+type queued struct {
+	origin string
+	offset int64
+	record []byte // the record as JSON
+}
+
+// The per-environment advisory lock makes seq order commit order: a
+// subscriber reading "seq > last seen" can then never miss a row that a
+// slower transaction commits later with a smaller seq.
+const (
+	sqlLockEnv = `SELECT pg_advisory_xact_lock(hashtextextended('cockpit_journal ' || $1, 0))`
+	sqlInsert  = `INSERT INTO cockpit_journal (env, origin, origin_offset, record)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (env, origin, origin_offset) DO NOTHING`
+	sqlMaxOffset = `SELECT coalesce(max(origin_offset), -1) FROM cockpit_journal WHERE env = $1 AND origin = $2`
+)
+
+// insertBatch stores records in one transaction, in order, under
+// insertTimeout; rows already there are left alone.
+func insertBatch(ctx context.Context, pool *pgxpool.Pool, env string, recs []queued) error {
+	ctx, cancel := context.WithTimeout(ctx, insertTimeout)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(sqlLockEnv, env)
+		for _, q := range recs {
+			b.Queue(sqlInsert, env, q.origin, q.offset, q.record)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("publishing to the shared timeline: %w", err)
+	}
+	return nil
+}
+
+// publishedUpTo is the highest offset of origin already in the database
+// (-1 for none): inserts go in order, so every offset below it is there too.
+func publishedUpTo(ctx context.Context, pool *pgxpool.Pool, env, origin string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, insertTimeout)
+	defer cancel()
+	var n int64
+	if err := pool.QueryRow(ctx, sqlMaxOffset, env, origin).Scan(&n); err != nil {
+		return 0, fmt.Errorf("asking the shared timeline how far it has this journal: %w", err)
+	}
+	return n, nil
+}
