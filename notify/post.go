@@ -1,0 +1,48 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/openagents/cockpit/internal/safetext"
+)
+
+// maxAnswer bounds what is read of a receiver's answer: enough for its
+// error message, nothing a hostile receiver could flood.
+const maxAnswer = 2 << 10
+
+// post is one delivery attempt, bounded by the client's timeout. A
+// timeout, a connection error, 408, 429 or 5xx may pass on a retry; any
+// other answer (a redirect, a 4xx) will not.
+func (t *target) post(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return backoff.Permanent(t.secret.error(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return t.secret.error(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	status := safetext.CleanN(resp.Status, 80)
+	err = fmt.Errorf("answered %s", status)
+	if a := strings.TrimSpace(safetext.CleanN(t.secret.redact(string(answer)), 200)); a != "" {
+		err = fmt.Errorf("answered %s: %s", status, a)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
+		return err
+	}
+	return backoff.Permanent(err)
+}
