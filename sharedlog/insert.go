@@ -23,7 +23,11 @@ const (
 	sqlInsert  = `INSERT INTO cockpit_journal (env, origin, origin_offset, record)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT (env, origin, origin_offset) DO NOTHING`
-	sqlMaxOffset = `SELECT coalesce(max(origin_offset), -1) FROM cockpit_journal WHERE env = $1 AND origin = $2`
+	// sqlResume is how far the database has an origin, and whether its
+	// first record is the one given (true when either is missing).
+	sqlResume = `SELECT coalesce(max(origin_offset), -1),
+	coalesce(bool_and(record = $3::jsonb) FILTER (WHERE origin_offset = 0), true)
+FROM cockpit_journal WHERE env = $1 AND origin = $2`
 )
 
 // insertBatch stores records in one transaction, in order, under
@@ -46,13 +50,14 @@ func insertBatch(ctx context.Context, pool *pgxpool.Pool, env string, recs []que
 }
 
 // publishedUpTo is the highest offset of origin already in the database
-// (-1 for none): inserts go in order, so every offset below it is there too.
-func publishedUpTo(ctx context.Context, pool *pgxpool.Pool, env, origin string) (int64, error) {
+// (-1 for none): inserts go in order, so every offset below it is there
+// too. same is false when the database's first record of origin is not
+// first (the record at offset 0, or nil when unknown).
+func publishedUpTo(ctx context.Context, pool *pgxpool.Pool, env, origin string, first []byte) (upTo int64, same bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, insertTimeout)
 	defer cancel()
-	var n int64
-	if err := pool.QueryRow(ctx, sqlMaxOffset, env, origin).Scan(&n); err != nil {
-		return 0, fmt.Errorf("asking the shared timeline how far it has this journal: %w", err)
+	if err := pool.QueryRow(ctx, sqlResume, env, origin, first).Scan(&upTo, &same); err != nil {
+		return 0, false, fmt.Errorf("asking the shared timeline how far it has this journal: %w", err)
 	}
-	return n, nil
+	return upTo, same, nil
 }

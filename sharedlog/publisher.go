@@ -33,7 +33,10 @@ const (
 // Publisher copies one environment's local journal into the shared
 // timeline. The journal file is its outbox: what is appended there is
 // published by Run, in file order, exactly once, however often the
-// database goes away or the cockpit restarts.
+// database goes away or the cockpit restarts. A record's key is the
+// journal's origin id and the record's place among the journal's records
+// (torn lines are not counted, the same on every read); what is not yet
+// published waits in memory, read again from the file after a restart.
 type Publisher struct {
 	pool *pgxpool.Pool
 	env  string
@@ -184,11 +187,9 @@ func (p *Publisher) drain(ctx context.Context) error {
 		return nil
 	}
 	if !p.checked {
-		upTo, err := publishedUpTo(ctx, p.pool, p.env, p.origin)
-		if err != nil {
+		if err := p.resume(ctx); err != nil {
 			return err
 		}
-		p.skipPublished(upTo)
 		p.checked = true
 	}
 	for len(p.queue) > 0 {
@@ -200,6 +201,37 @@ func (p *Publisher) drain(ctx context.Context) error {
 		p.setPending()
 	}
 	p.queue = nil // let the backing array go
+	return nil
+}
+
+// resume drops what the database already has of this journal, once it
+// made sure the journal is the one the database knows under its origin: a
+// file replaced while no cockpit ran (its origin file kept) starts its
+// offsets at 0 again, and would pass its records off as published. Such a
+// file gets a new origin instead.
+func (p *Publisher) resume(ctx context.Context) error {
+	var first []byte
+	if q := p.queue[0]; q.origin == p.origin && q.offset == 0 {
+		first = q.record
+	}
+	upTo, same, err := publishedUpTo(ctx, p.pool, p.env, p.origin, first)
+	if err != nil {
+		return err
+	}
+	if same {
+		p.skipPublished(upTo)
+		return nil
+	}
+	origin, err := renewOrigin(p.path)
+	if err != nil {
+		return err
+	}
+	for i := range p.queue {
+		if p.queue[i].origin == p.origin {
+			p.queue[i].origin = origin
+		}
+	}
+	p.origin = origin
 	return nil
 }
 

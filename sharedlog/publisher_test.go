@@ -1,6 +1,7 @@
 package sharedlog
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -64,28 +65,42 @@ func TestPublisherRestartInsertsNoDuplicates(t *testing.T) {
 	wantMessages(t, sharedMessages(t, dbURL, "staging"), "one", "two", "three")
 }
 
+// A journal replaced by a new history (deleted, its origin file kept)
+// starts its offsets at 0 again: it must get a new origin, or its records
+// would pass for published, whether the publisher saw the replacement or
+// was stopped meanwhile.
 func TestPublisherReplacedJournalGetsNewOrigin(t *testing.T) {
-	dbURL, pool := migrated(t)
-	j := machine(t, "staging")
-	appendMessages(t, j, "old one", "old two")
-	p := newPublisher(t, pool, j, "staging")
-	start(t, p)
-	flush(t, p)
-	origin := originOf(t, j)
+	for _, stopped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stopped=%t", stopped), func(t *testing.T) {
+			dbURL, pool := migrated(t)
+			j := machine(t, "staging")
+			appendMessages(t, j, "old one", "old two", "old three")
+			p := newPublisher(t, pool, j, "staging")
+			stop := start(t, p)
+			flush(t, p)
+			origin := originOf(t, j)
+			if stopped {
+				stop()
+			}
 
-	// The file is replaced by a new history whose offsets start at 0 again.
-	if err := os.Remove(j.Path()); err != nil {
-		t.Fatal(err)
-	}
-	replaced, err := journal.Open(j.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = replaced.Close() })
-	appendMessages(t, replaced, "new one")
-	flush(t, p)
-	wantMessages(t, sharedMessages(t, dbURL, "staging"), "old one", "old two", "new one")
-	if originOf(t, j) == origin {
-		t.Errorf("origin kept after the journal was replaced; its offsets would collide")
+			if err := os.Remove(j.Path()); err != nil {
+				t.Fatal(err)
+			}
+			replaced, err := journal.Open(j.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = replaced.Close() })
+			appendMessages(t, replaced, "new one")
+			if stopped {
+				p = newPublisher(t, pool, replaced, "staging")
+				start(t, p)
+			}
+			flush(t, p)
+			wantMessages(t, sharedMessages(t, dbURL, "staging"), "old one", "old two", "old three", "new one")
+			if originOf(t, j) == origin {
+				t.Errorf("origin kept for a new journal file; its offsets collide with the old one's")
+			}
+		})
 	}
 }

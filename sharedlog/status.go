@@ -8,8 +8,8 @@ import (
 )
 
 // Status is how far the shared timeline is behind the local journal, for a
-// screen line such as "shared timeline: 3 records queued, database
-// unreachable".
+// screen line such as "shared timeline: 3 records queued, not published:
+// dial tcp 10.0.0.5:5432: connection refused".
 type Status struct {
 	// Pending is how many journal records are not yet in the database.
 	Pending int
@@ -28,7 +28,7 @@ func (s Status) String() string {
 	if s.Err == nil {
 		return "shared timeline: " + queued
 	}
-	return "shared timeline: " + queued + ", database unreachable: " + safetext.Clean(s.Err.Error())
+	return "shared timeline: " + queued + ", not published: " + safetext.Clean(s.Err.Error())
 }
 
 func plural(n int) string {
