@@ -39,6 +39,7 @@ type confirmDialog struct {
 	reason     field
 	focus      int // 0: typed, 1: reason
 	problem    string
+	offset     int // first plan line shown when the plan is taller than the dialog
 	// opened is when the dialog appeared: a confirm key within confirmGrace
 	// of it is a key pressed before the plan could be read (a double-tapped
 	// Enter) and is ignored.
@@ -86,6 +87,12 @@ func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
 		return confirmCancelled
 	case key.Matches(msg, d.keys.NextField) && d.needTyped && d.needReason:
 		d.switchField()
+		return confirmOpen
+	case key.Matches(msg, d.keys.PageUp):
+		d.offset = max(d.offset-5, 0)
+		return confirmOpen
+	case key.Matches(msg, d.keys.PageDown):
+		d.offset += 5 // clamped when drawn
 		return confirmOpen
 	case msg.Type == tea.KeyEnter || (!d.typing() && key.Matches(msg, d.keys.Confirm)):
 		if p := d.missing(); p != "" {
@@ -163,8 +170,11 @@ func (d *confirmDialog) refreshGates(s runbook.State) {
 	}
 }
 
-// View renders the dialog's lines.
-func (d *confirmDialog) View(width int, now time.Time) []string {
+// View renders the dialog in at most height lines, always in this order:
+// what will run (scrolled with pgup/pgdn when long), the gates with their
+// live verdicts (those not green first), the fields it needs, and its keys.
+// The plan gives up rows before anything below it does.
+func (d *confirmDialog) View(width, height int, now time.Time) []string {
 	st := d.c.styles
 	p := d.plan
 	title := "CONFIRM " + d.id
@@ -175,43 +185,92 @@ func (d *confirmDialog) View(width int, now time.Time) []string {
 	if d.c.production || p.Production {
 		env = st.Crit.Render(env + " [PRODUCTION]")
 	}
-	lines := []string{st.Title.Render(title), env}
+	head := []string{st.Title.Render(title), env}
 	if p.Writes {
-		lines = append(lines, st.Warn.Render("this action changes the system"))
+		head[1] += st.Muted.Render(" · ") + st.Warn.Render("this action changes the system")
 	}
-	lines = append(lines, st.Title.Render("will run:"))
+	var calls []string
 	for _, c := range p.Calls {
-		lines = append(lines, callLines(c, width, st)...)
+		calls = append(calls, callLines(c, width, st)...)
 	}
 	if len(p.Calls) == 0 {
-		lines = append(lines, "  (checks only, nothing is changed)")
+		calls = append(calls, "  (checks only, nothing is changed)")
 	}
-	lines = append(lines, st.Title.Render("gates (live):"))
-	for _, g := range p.Gates {
-		lines = append(lines, "  "+st.Verdict(g.Verdict).Render(verdictSymbol(g.Verdict)+" "+g.ID)+" "+g.Line(now))
+	tail := d.gateLines(now)
+	tail = append(tail, d.fieldLines()...)
+	room := max(height-len(head)-1-len(tail), 1)
+	lines := append(head, d.planLines(calls, room)...)
+	lines = append(lines, tail...)
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
 	}
-	if len(p.Gates) == 0 {
+	if len(lines) > height {
+		// Too many gates for the screen: the keys stay, gates beyond the
+		// room are counted (the list and evidence show them all).
+		keys := lines[len(lines)-1]
+		lines = append(lines[:height-2], st.Muted.Render(fmt.Sprintf("… %d more lines (a taller terminal shows them)", len(lines)-height+1)), keys)
+	}
+	return lines
+}
+
+// planLines is "will run:" and the calls that fit in room lines, scrolled
+// to the dialog's offset, saying what is above or below.
+func (d *confirmDialog) planLines(calls []string, room int) []string {
+	st := d.c.styles
+	label := st.Title.Render("will run:")
+	if len(calls) <= room {
+		d.offset = 0
+		return append([]string{label}, calls...)
+	}
+	rows := max(room-1, 1)
+	d.offset = max(min(d.offset, len(calls)-rows), 0)
+	shown := calls[d.offset : d.offset+rows]
+	more := fmt.Sprintf(" (lines %d–%d of %d · pgup/pgdn)", d.offset+1, d.offset+rows, len(calls))
+	return append([]string{label + st.Warn.Render(more)}, shown...)
+}
+
+// gateLines are the live gates, those not green first.
+func (d *confirmDialog) gateLines(now time.Time) []string {
+	st := d.c.styles
+	gates := slices.Clone(d.plan.Gates)
+	slices.SortStableFunc(gates, func(a, b checks.Result) int {
+		return boolRank(a.Verdict.Green()) - boolRank(b.Verdict.Green())
+	})
+	lines := []string{st.Title.Render("gates (live):")}
+	for _, g := range gates {
+		lines = append(lines, "  "+st.Verdict(g.Verdict).Render(verdictSymbol(g.Verdict)+" "+g.ID+" "+g.Verdict.String())+" "+humanLine(g, now))
+	}
+	if len(gates) == 0 {
 		lines = append(lines, "  (no gates)")
 	}
-	lines = append(lines, "")
+	return lines
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// fieldLines are the override reason and typed name fields, the problem
+// with the last answer, and the keys.
+func (d *confirmDialog) fieldLines() []string {
+	st := d.c.styles
+	var lines []string
 	if d.needReason {
-		lines = append(lines, st.Warn.Render("gates are not green: override reason (journaled):"), d.reason.View(st))
+		lines = append(lines, st.Warn.Render("gates are not green: override reason (journaled):")+" "+d.reason.View(st))
 	}
 	if d.needTyped {
-		lines = append(lines, fmt.Sprintf("type the environment name %q to confirm:", d.env()), d.typed.View(st))
+		lines = append(lines, fmt.Sprintf("type the environment name %q to confirm:", d.env())+" "+d.typed.View(st))
 	}
 	if d.problem != "" {
 		lines = append(lines, st.Crit.Render(d.problem))
 	}
 	if d.typing() {
-		lines = append(lines, st.Muted.Render("enter confirm · esc cancel (nothing runs)"))
-	} else {
-		lines = append(lines, st.Muted.Render("y/enter confirm · n/esc cancel (nothing runs)"))
+		return append(lines, st.Focused.Render("enter confirm · esc cancel (nothing runs)"))
 	}
-	for i := range lines {
-		lines[i] = fit(lines[i], width)
-	}
-	return lines
+	return append(lines, st.Focused.Render("y/enter confirm · n/esc cancel (nothing runs)"))
 }
 
 // callLines show an actuator call exactly: quoted argv, or the HTTP line,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -13,36 +15,78 @@ import (
 // writeShareSignal tells where writes go (the write target and cohort).
 const writeShareSignal = "rust_write_share"
 
+// headerPart is one value of the header line in a long and a short form.
+// A part that may go (the clock, a quiet writers count) goes before the
+// header is ever cut: the environment, the mode badge, Rust's mode, the
+// freeze, the write target and the cohort stay at every width from 80.
+type headerPart struct {
+	long, short string
+	optional    bool
+}
+
 // header is the top line: where the cutover stands, as observed, the clock
 // and the mode badge. Every value comes from the last observation round.
+// It is made to fit by abbreviating whole words and dropping optional
+// parts, never by cutting a word in half.
 func header(c *common, s runbook.State, width int, now time.Time) string {
 	st := c.styles
-	env := st.Header.Render("CUTOVER " + c.env)
+	env := headerPart{long: st.Header.Render("CUTOVER " + c.env), short: st.Header.Render(c.env)}
 	if c.production {
-		env = st.Crit.Render("CUTOVER " + c.env + " [PRODUCTION]")
+		env = headerPart{long: st.Crit.Render("CUTOVER " + c.env + " [PRODUCTION]"), short: st.Crit.Render(c.env + " [PROD]")}
 	}
-	// The badge, a loud writers marker and the clock come first so a narrow
-	// terminal cuts details, not them.
-	parts := []string{st.Badge.Render(" " + c.mode.String() + " "), env}
+	parts := []headerPart{{long: st.Badge.Render(" " + c.mode.String() + " ")}, env}
 	writers, loud := "", false
 	if in, ok := writersOf(s); ok {
 		writers, loud = writersMarker(c, in)
 	}
 	if loud {
-		parts = append(parts, writers)
+		parts = append(parts, headerPart{long: writers, short: writers})
 	}
 	shareStale := c.staleSignal(writeShareSignal, s.Snapshot.Samples[writeShareSignal].Age(now))
+	rust := observedValue(c, s.Observed.RustWriteMode, c.stale(s.Observed.RustWriteMode.Age(now)))
+	legacy := observedValue(c, s.Observed.LegacyFreeze, c.stale(s.Observed.LegacyFreeze.Age(now)))
+	target := observedValue(c, s.Observed.WriteTarget, shareStale)
+	share := cohort(c, s, shareStale)
 	parts = append(parts,
-		now.Format("15:04:05"),
-		"rust: "+observedValue(c, s.Observed.RustWriteMode, c.stale(s.Observed.RustWriteMode.Age(now))),
-		"legacy: "+observedValue(c, s.Observed.LegacyFreeze, c.stale(s.Observed.LegacyFreeze.Age(now))),
-		"writes → "+observedValue(c, s.Observed.WriteTarget, shareStale),
-		"cohort "+cohort(c, s, shareStale),
+		headerPart{long: now.Format("15:04:05"), optional: true},
+		headerPart{long: "rust: " + rust, short: "rust " + rust},
+		headerPart{long: "legacy: " + legacy, short: "legacy " + legacy},
+		headerPart{long: "writes → " + target + st.Muted.Render(" · ") + "cohort " + share, short: "→ " + target + " " + share},
 	)
 	if writers != "" && !loud {
-		parts = append(parts, writers)
+		parts = append(parts, headerPart{long: writers, short: writers, optional: true})
 	}
-	return fit(strings.Join(parts, st.Muted.Render(" · ")), width)
+	return fit(fitParts(parts, width, st.Muted.Render(" · "), " "), width)
+}
+
+// fitParts joins the parts in the first form that fits width: long, long
+// without optional parts, short, short without optional parts, then short
+// with a narrow separator. Only a value wider than the screen is ever cut.
+func fitParts(parts []headerPart, width int, sep, narrowSep string) string {
+	join := func(short, dropOptional bool, sep string) string {
+		words := make([]string, 0, len(parts))
+		for _, p := range parts {
+			if dropOptional && p.optional {
+				continue
+			}
+			w := p.long
+			if short && p.short != "" {
+				w = p.short
+			}
+			words = append(words, w)
+		}
+		return strings.Join(words, sep)
+	}
+	tries := []string{
+		join(false, false, sep), join(false, true, sep),
+		join(true, false, sep), join(true, true, sep),
+	}
+	for _, line := range tries {
+		if ansi.StringWidth(line) <= width {
+			return line
+		}
+	}
+	return join(true, true, narrowSep)
 }
 
 // observedValue shows an observed value coloured by its verdict; missing or

@@ -20,7 +20,7 @@ func newHelp(s Styles) help.Model {
 // the keymaps so it cannot drift from what the keys do.
 func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, width int) []string {
 	h.Width = width
-	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel, ck.NextField}}
+	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel}, {ck.NextField, ck.PageUp, ck.PageDown}}
 	lines := []string{st.Title.Render("KEYS"), ""}
 	lines = append(lines, splitLines(h.FullHelpView(k.FullHelp()))...)
 	lines = append(lines, "", st.Title.Render("CONFIRM DIALOG"))

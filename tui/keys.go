@@ -6,11 +6,14 @@ import "github.com/charmbracelet/bubbles/key"
 // the help overlay and footer are generated from these bindings.
 type KeyMap struct {
 	Up, Down      key.Binding
+	PageUp        key.Binding
+	PageDown      key.Binding
 	Run           key.Binding
 	Rollback      key.Binding
 	WriteProbe    key.Binding
 	Refresh       key.Binding
 	Evidence      key.Binding
+	Sources       key.Binding
 	Timeline      key.Binding
 	Faults        key.Binding
 	Help          key.Binding
@@ -23,11 +26,14 @@ func DefaultKeyMap(rehearsal bool) KeyMap {
 	k := KeyMap{
 		Up:            key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:          key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:        key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "scroll up")),
+		PageDown:      key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "scroll down")),
 		Run:           key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run step")),
 		Rollback:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rollback")),
 		WriteProbe:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "write probe")),
 		Refresh:       key.NewBinding(key.WithKeys("ctrl+r", "R"), key.WithHelp("R", "refresh now")),
 		Evidence:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
+		Sources:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "evidence sources (query, URL)")),
 		Timeline:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
 		Faults:        key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "faults")),
 		Help:          key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -46,7 +52,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the help overlay, one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Evidence, k.Timeline, k.Refresh},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Evidence, k.Sources, k.Timeline, k.Refresh},
 		{k.Run, k.Rollback, k.WriteProbe, k.Faults},
 		{k.Help, k.Quit, k.ForceQuitOrNo},
 	}
@@ -57,6 +63,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // Esc always cancels.
 type ConfirmKeyMap struct {
 	Confirm, CancelLetter, Cancel, NextField key.Binding
+	PageUp, PageDown                         key.Binding
 }
 
 // DefaultConfirmKeyMap is the dialog's bindings.
@@ -66,6 +73,8 @@ func DefaultConfirmKeyMap() ConfirmKeyMap {
 		CancelLetter: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "cancel")),
 		Cancel:       key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
 		NextField:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "next field")),
+		PageUp:       key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "plan up")),
+		PageDown:     key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "plan down")),
 	}
 }
 

@@ -28,6 +28,7 @@ type Model struct {
 	state    runbook.State
 	panes    *livePanes
 	list     *runbookList
+	evidence *evidenceView
 	timeline *timeline
 
 	dialog        *confirmDialog
@@ -37,7 +38,8 @@ type Model struct {
 	planning      string // the action being planned, "" when none
 	askAbandon    bool
 	showHelp      bool
-	showTimeline  bool // narrow layout: the timeline replaces the list
+	showTimeline  bool // the whole timeline, scrollable, takes the body
+	showEvidence  bool // the selected item's evidence beside (or instead of) the list
 	status        string
 	quitting      bool
 
@@ -68,6 +70,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 			journalPath: o.JournalPath},
 		panes:    newLivePanes(c),
 		timeline: newTimeline(c),
+		evidence: newEvidenceView(c),
 		started:  o.Now(),
 	}
 	m.list = newRunbookList(c, &m.keys)
@@ -96,7 +99,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.obs.start()
 	case journalMsg:
 		m.timeline.SetRecords(msg.Records, msg.Err)
-		m.list.SetJournal(msg.Records) // the evidence view's full actuator output
+		m.evidence.SetJournal(msg.Records) // the evidence view's full actuator output
 		return m, nil
 	case planMsg:
 		return m, m.handlePlan(msg)

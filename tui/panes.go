@@ -38,8 +38,24 @@ func driftRows() []signalRow {
 	return []signalRow{{"lag avg", "projection_lag", "events", ""}, {"drift", "drift_events", "count", ""}}
 }
 
-// paneHeight is the height of each live pane: a title and three rows.
+// paneHeight is the height of each live pane below 120×40: a title and
+// three rows. From 120×40 up the panes grow to hold line charts.
 const paneHeight = 4
+
+// listRows is the runbook list's height with every item shown (a title
+// and P1–P4, S1–S4, V1–V4, R1–R4).
+const listRows = 17
+
+// paneHeightFor is the panes' height at a terminal size and number of pane
+// columns: taller panes (with charts) from 120×40 up, only as tall as
+// leaves the runbook list all its rows.
+func paneHeightFor(w, h, cols int) int {
+	if w < wideWidth || h < 40 {
+		return paneHeight
+	}
+	rows := 4 / cols
+	return min(max((h-chromeLines-listRows)/rows, paneHeight), 14)
+}
 
 // livePanes renders HEALTH, PARITY, ERROR RATE and DRIFT. Sparklines, the
 // frozen runtimes and the checkpoint verdict are worked out when a new state
@@ -47,8 +63,10 @@ const paneHeight = 4
 type livePanes struct {
 	c      *common
 	state  runbook.State
-	width  int               // of one pane
+	width  int // of one pane
+	height int
 	sparks map[string]string // signal → drawn sparkline
+	charts [4][]string       // each pane's chart, on panes taller than paneHeight
 	frozen map[string]bool   // runtime → observed frozen (not accepting writes)
 	// checkpoint is the projector watch's verdict; found is false before
 	// any item carries it.
@@ -57,13 +75,12 @@ type livePanes struct {
 }
 
 func newLivePanes(c *common) *livePanes {
-	return &livePanes{c: c, sparks: map[string]string{}, frozen: map[string]bool{}}
+	return &livePanes{c: c, height: paneHeight, sparks: map[string]string{}, frozen: map[string]bool{}}
 }
 
-// SetSize sets one pane's width and redraws the sparklines to fit it. The
-// height is fixed (paneHeight): the layout stacks panes, it does not grow them.
-func (p *livePanes) SetSize(w, _ int) {
-	p.width = w
+// SetSize sets one pane's box and redraws the sparklines to fit it.
+func (p *livePanes) SetSize(w, h int) {
+	p.width, p.height = w, h
 	p.drawSparks()
 }
 
@@ -78,6 +95,7 @@ func (p *livePanes) SetState(s runbook.State) {
 func (p *livePanes) sparkWidth() int { return min(max(p.width-26, 0), 30) }
 
 func (p *livePanes) drawSparks() {
+	p.drawCharts()
 	w := p.sparkWidth()
 	clear(p.sparks)
 	if w == 0 {
@@ -119,13 +137,13 @@ func lastPoints(h []metrics.Point, n int) []metrics.Point {
 	return h
 }
 
-// views returns the four panes' lines, each exactly paneHeight long.
+// views returns the four panes' lines, each exactly the panes' height.
 func (p *livePanes) views(now time.Time) [4][]string {
 	return [4][]string{
-		p.pane("HEALTH", p.health(now)),
+		p.pane("HEALTH", p.health(now), p.charts[0]),
 		p.parity(now),
-		p.pane("ERROR RATE (5xx)", p.signalLines(errorRateRows(), now)),
-		p.pane("DRIFT", append(p.signalLines(driftRows(), now), p.checkpointLine(now))),
+		p.pane("ERROR RATE (5xx)", p.signalLines(errorRateRows(), now), p.charts[2]),
+		p.pane("DRIFT", append(p.signalLines(driftRows(), now), p.checkpointLine(now)), p.charts[3]),
 	}
 }
 
@@ -138,8 +156,9 @@ type paneLine struct {
 }
 
 // pane is the one shape of HEALTH, ERROR RATE and DRIFT: a title with the
-// oldest row's age, STALE when any row is, then the rows.
-func (p *livePanes) pane(name string, rows []paneLine) []string {
+// oldest row's age, STALE when any row is, the rows, then the chart if the
+// pane is tall enough for one.
+func (p *livePanes) pane(name string, rows []paneLine, chart []string) []string {
 	lines := make([]string, 1, len(rows)+1)
 	ages := make([]time.Duration, len(rows))
 	stale := len(rows) == 0
@@ -149,7 +168,7 @@ func (p *livePanes) pane(name string, rows []paneLine) []string {
 		stale = stale || r.stale
 	}
 	lines[0] = p.title(name, oldest(ages...), stale)
-	return block(lines, p.width, paneHeight)
+	return block(append(lines, chart...), p.width, p.height)
 }
 
 // title renders a pane title with its data age, or STALE when too old.
@@ -222,7 +241,7 @@ func (p *livePanes) parity(now time.Time) []string {
 	// A report is written once per harness run, so its age is not a reading's
 	// age: the parity check (max_age) decides, and UNKNOWN shows as STALE.
 	stale := ps.Result.Verdict == checks.Unknown
-	return block([]string{p.title("PARITY", age, stale), gate, counts, report}, p.width, paneHeight)
+	return block([]string{p.title("PARITY", age, stale), gate, counts, report}, p.width, p.height)
 }
 
 func countVerdict(n int) checks.Verdict {

@@ -299,7 +299,7 @@ func TestStepsShowTheirProgressNotRedWhenNotRun(t *testing.T) {
 		strings.Contains(row, m.c.styles.Crit.Render("✘")) {
 		t.Errorf("S1 not run: %q, want a neutral NOT RUN", row)
 	}
-	if row := lineWith(view, "S2 "); !strings.Contains(row, "DONE") || !strings.Contains(row, "by alice") {
+	if row := lineWith(view, "S2 verify"); !strings.Contains(row, "DONE") || !strings.Contains(row, "by alice") {
 		t.Errorf("S2 done: %q, want DONE with who and when", row)
 	}
 	if row := lineWith(view, "R1 "); !strings.Contains(row, m.c.styles.Crit.Render("✘ FAILED ")) {

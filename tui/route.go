@@ -16,7 +16,16 @@ const readOnlyMessage = "read-only: use cockpit operate to act"
 
 // handleKey routes a key to whatever has the keyboard: the abandon question,
 // the confirm dialog, the fault menu, the help overlay, then the screen.
+// Letters that arrived in one read ("jjjj") are handled one by one, except
+// where a text field takes them as text.
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !m.typing() {
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
 	switch {
 	case m.askAbandon:
 		return m.answerAbandon(msg)
@@ -43,7 +52,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return cmd
 		}
 		m.status = "an observation is already in flight"
-	case key.Matches(msg, k.Run):
+	case key.Matches(msg, k.Run) && !m.showTimeline:
 		if it := m.list.Selected(); it != nil {
 			return m.requestAction(it.ID)
 		}
@@ -54,11 +63,40 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Faults):
 		m.faultsVisible = m.faults != nil
 	case key.Matches(msg, k.Timeline):
-		m.showTimeline = !m.showTimeline
+		m.showTimeline, m.showEvidence = !m.showTimeline, false
+	case key.Matches(msg, k.Evidence):
+		m.showEvidence, m.showTimeline = !m.showEvidence, false
+	case m.showTimeline:
+		m.scrollTimeline(msg)
+	case m.showEvidence && key.Matches(msg, k.Sources):
+		m.evidence.showSources = !m.evidence.showSources
+	case m.showEvidence && key.Matches(msg, k.PageUp):
+		m.evidence.pane.Page(-1)
+	case m.showEvidence && key.Matches(msg, k.PageDown):
+		m.evidence.pane.Page(1)
 	default:
 		return m.list.Update(msg)
 	}
 	return nil
+}
+
+// typing reports whether a text field has the keyboard.
+func (m *Model) typing() bool { return m.dialog != nil && m.dialog.typing() }
+
+// scrollTimeline moves the full timeline by a line or a page.
+func (m *Model) scrollTimeline(msg tea.KeyMsg) {
+	k := m.keys
+	page := max(m.bodyHeight()-2, 1)
+	switch {
+	case key.Matches(msg, k.Up):
+		m.timeline.Scroll(-1)
+	case key.Matches(msg, k.Down):
+		m.timeline.Scroll(1)
+	case key.Matches(msg, k.PageUp):
+		m.timeline.Scroll(-page)
+	case key.Matches(msg, k.PageDown):
+		m.timeline.Scroll(page)
+	}
 }
 
 // requestAction asks the executor for a plan, unless this process may not

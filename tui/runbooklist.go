@@ -2,37 +2,28 @@ package tui
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/openagents/cockpit/internal/safetext"
-	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
 
-// runbookList is the runbook's items with their live verdicts, a cursor,
-// and the selected item's evidence one key away.
+// runbookList is the runbook's items with their live verdicts and a
+// cursor; the selected item's evidence is one key away (evidenceView).
 type runbookList struct {
-	c            *common
-	keys         *KeyMap
-	items        []runbook.ItemStatus
-	cursor       int
-	offset       int // first visible row
-	showEvidence bool
-	width        int
-	height       int
-	// outputs is, per step, the newest journaled outcome whose message runs
-	// to more lines than one (an actuator's output): the progress line and
-	// the timeline show its first line, the evidence view the rest.
-	outputs map[string]journal.Record
+	c      *common
+	keys   *KeyMap
+	items  []runbook.ItemStatus
+	cursor int
+	offset int // first visible row
+	width  int
+	height int
 }
 
 func newRunbookList(c *common, k *KeyMap) *runbookList { return &runbookList{c: c, keys: k} }
 
-// SetSize sets the list's box, evidence panel included.
+// SetSize sets the list's box.
 func (l *runbookList) SetSize(w, h int) { l.width, l.height = w, h }
 
 // SetItems takes the round's items, keeping the cursor on the same item ID.
@@ -47,48 +38,35 @@ func (l *runbookList) SetItems(items []runbook.ItemStatus) {
 	}
 }
 
-// SetJournal takes a fresh read of the journal and keeps each step's newest
-// multi-line outcome for the evidence view.
-func (l *runbookList) SetJournal(recs []journal.Record) {
-	l.outputs = map[string]journal.Record{}
-	for _, r := range recs {
-		if r.Kind == journal.KindOutcome && strings.Contains(strings.TrimSpace(r.Message), "\n") {
-			l.outputs[r.Step] = r
-		}
-	}
-}
-
 // Selected is the item under the cursor, nil before the first round.
 func (l *runbookList) Selected() *runbook.Item {
-	if l.cursor < len(l.items) {
-		return l.items[l.cursor].Item
-	}
-	return nil
+	return l.SelectedStatus().Item
 }
 
-// Update moves the cursor and toggles the evidence panel.
+// SelectedStatus is the item under the cursor with its verdicts.
+func (l *runbookList) SelectedStatus() runbook.ItemStatus {
+	if l.cursor < len(l.items) {
+		return l.items[l.cursor]
+	}
+	return runbook.ItemStatus{}
+}
+
+// Update moves the cursor.
 func (l *runbookList) Update(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, l.keys.Up):
 		l.cursor = max(l.cursor-1, 0)
 	case key.Matches(msg, l.keys.Down):
 		l.cursor = min(l.cursor+1, max(len(l.items)-1, 0))
-	case key.Matches(msg, l.keys.Evidence):
-		l.showEvidence = !l.showEvidence
 	}
 	return nil
 }
 
-// View renders the title, the visible rows and, when open, the evidence.
-func (l *runbookList) View(now time.Time) []string {
+// View renders the title (with the phase) and the visible rows.
+func (l *runbookList) View(phase string) []string {
 	st := l.c.styles
-	lines := []string{st.Title.Render("RUNBOOK")}
-	var evidence []string
-	if l.showEvidence {
-		evidence = l.evidence(now)
-		evidence = evidence[:min(len(evidence), max(l.height-2, 0))]
-	}
-	rows := max(l.height-1-len(evidence), 1)
+	lines := []string{st.Title.Render("RUNBOOK") + st.Muted.Render(" · ") + phase}
+	rows := max(l.height-1, 1)
 	l.scrollTo(rows)
 	for i := l.offset; i < len(l.items) && i < l.offset+rows; i++ {
 		lines = append(lines, l.row(i))
@@ -96,12 +74,11 @@ func (l *runbookList) View(now time.Time) []string {
 	if len(l.items) == 0 {
 		lines = append(lines, st.Stale.Render("waiting for the first observation…"))
 	}
-	for len(lines) < 1+rows {
-		lines = append(lines, "")
-	}
-	return block(append(lines, evidence...), l.width, l.height)
+	return block(lines, l.width, l.height)
 }
 
+// scrollTo keeps the cursor visible and never leaves empty rows below the
+// last item while items above are hidden (a taller terminal shows them).
 func (l *runbookList) scrollTo(rows int) {
 	if l.cursor < l.offset {
 		l.offset = l.cursor
@@ -109,8 +86,8 @@ func (l *runbookList) scrollTo(rows int) {
 	if l.cursor >= l.offset+rows {
 		l.offset = l.cursor - rows + 1
 	}
+	l.offset = max(min(l.offset, len(l.items)-rows), 0)
 }
-
 func (l *runbookList) row(i int) string {
 	st := l.c.styles
 	it := l.items[i]
@@ -161,38 +138,6 @@ func (l *runbookList) progressNote(p runbook.StepProgress) string {
 	if p.At.IsZero() {
 		return ""
 	}
-	who := ""
-	if p.Operator != "" {
-		who = " by " + p.Operator
-	}
-	return l.c.styles.Muted.Render(fmt.Sprintf(" (%s %s%s)", p.State, p.At.In(l.c.now().Location()).Format("15:04"), who))
-}
-
-// evidence is the selected item's checks, one self-explaining line each.
-func (l *runbookList) evidence(now time.Time) []string {
-	st := l.c.styles
-	if l.cursor >= len(l.items) {
-		return nil
-	}
-	it := l.items[l.cursor]
-	out := []string{st.Title.Render("EVIDENCE " + it.Item.ID)}
-	if it.Item.Text != "" {
-		out = append(out, st.Muted.Render(it.Item.Text))
-	}
-	for _, r := range it.Checks {
-		out = append(out, st.Verdict(r.Verdict).Render(verdictSymbol(r.Verdict))+" "+r.Line(now))
-	}
-	if len(it.Checks) == 0 {
-		out = append(out, st.Stale.Render("no checks observed: UNKNOWN"))
-	}
-	if r, ok := l.outputs[it.Item.ID]; ok {
-		// Journal records are cleaned when read; cleaning again keeps this
-		// view safe whatever fed it, and keeps every line.
-		out = append(out, st.Title.Render("OUTPUT "+strings.TrimSpace(it.Item.ID+" "+safetext.Clean(r.Check))+" "+
-			r.Time.In(l.c.now().Location()).Format("15:04:05")))
-		for _, line := range strings.Split(strings.TrimSpace(safetext.CleanLines(r.Message)), "\n") {
-			out = append(out, "  "+line)
-		}
-	}
-	return out
+	// The cell says the state; the note says when and by whom.
+	return l.c.styles.Muted.Render(" (" + p.At.In(l.c.now().Location()).Format("15:04") + by(p.Operator) + ")")
 }

@@ -8,52 +8,162 @@ import (
 )
 
 // timelineKeep bounds how many journal records the screen holds.
-const timelineKeep = 200
+const timelineKeep = 500
 
-// timeline shows the journal's newest records, newest last: history, not
-// truth, so it is drawn muted next to the observed panes.
+// timeline shows the journal: history, not truth, so it is drawn muted next
+// to the observed panes. What people did (approvals, overrides, actions,
+// their outcomes) and incidents come first, one row each, newest last;
+// verdict changes fold into one row per check ("P3 UNKNOWN → PASS 04:06"),
+// so a flapping check cannot push the operator's own actions away.
 type timeline struct {
 	c       *common
-	records []journal.Record
+	actions []string // rendered rows, newest last
+	folded  []string // one row per check, in first-seen order
 	err     error
 	width   int
 	height  int
+	// full is the scrollable whole-body view (t); the side column shows
+	// the newest rows that fit.
+	full       scrollPane
+	followTail bool
 }
 
-func newTimeline(c *common) *timeline { return &timeline{c: c} }
+func newTimeline(c *common) *timeline {
+	return &timeline{c: c, full: newScrollPane(), followTail: true}
+}
 
-// SetSize sets the pane's box.
+// SetSize sets the side column's box.
 func (t *timeline) SetSize(w, h int) { t.width, t.height = w, h }
+
+// SetFullSize sets the whole-body view's box.
+func (t *timeline) SetFullSize(w, h int) {
+	t.full.SetSize(w, h)
+	t.full.SetLines(t.fullLines())
+}
 
 // SetRecords takes a fresh read of the journal. A torn last line still
 // leaves every good record shown, with the error noted.
 func (t *timeline) SetRecords(recs []journal.Record, err error) {
+	t.err = err
+	if recs == nil && err != nil {
+		return
+	}
 	if len(recs) > timelineKeep {
 		recs = recs[len(recs)-timelineKeep:]
 	}
-	if recs != nil || err == nil {
-		t.records = recs
+	t.actions, t.folded = t.actions[:0], t.folded[:0]
+	var order []string
+	changes := map[string]*verdictChanges{}
+	for _, r := range recs {
+		if r.Kind != journal.KindVerdict || incidentCheck(r.Check) {
+			t.actions = append(t.actions, t.line(r))
+			continue
+		}
+		vc, ok := changes[r.Check]
+		if !ok {
+			vc = &verdictChanges{check: r.Check}
+			changes[r.Check] = vc
+			order = append(order, r.Check)
+		}
+		vc.add(r)
 	}
-	t.err = err
+	for _, id := range order {
+		t.folded = append(t.folded, changes[id].line(t.c))
+	}
+	atBottom := t.full.vp.AtBottom()
+	t.full.SetLines(t.fullLines())
+	if t.followTail || atBottom {
+		t.full.vp.GotoBottom()
+	}
 }
 
-// View renders the last records that fit.
+// incidentCheck tells an incident's verdict record ("I2 write_error_spike",
+// "W exactly_one_writer") from an item's ("P3") or a probe's.
+func incidentCheck(check string) bool {
+	id, _, found := strings.Cut(check, " ")
+	return found && (id == "W" || strings.HasPrefix(id, "I"))
+}
+
+// verdictChanges folds one check's verdict records into one row.
+type verdictChanges struct {
+	check    string
+	verdicts []string
+	last     journal.Record
+}
+
+func (v *verdictChanges) add(r journal.Record) {
+	if n := len(v.verdicts); n == 0 || v.verdicts[n-1] != r.Verdict {
+		v.verdicts = append(v.verdicts, r.Verdict)
+	}
+	v.last = r
+}
+
+// line is "P3 UNKNOWN → PASS 14:06:43", with how many changes when more
+// than the two shown.
+func (v *verdictChanges) line(c *common) string {
+	shown := v.verdicts[max(len(v.verdicts)-2, 0):]
+	text := fmt.Sprintf("%s %s %s", v.check, strings.Join(shown, " → "), v.last.Time.In(c.now().Location()).Format("15:04:05"))
+	if n := len(v.verdicts) - 1; n > 1 {
+		text += fmt.Sprintf(" (%d changes)", n)
+	}
+	return c.styles.Muted.Render(text)
+}
+
+// sections are the two parts under their titles.
+func (t *timeline) fullLines() []string {
+	st := t.c.styles
+	lines := []string{}
+	if t.err != nil {
+		lines = append(lines, st.Warn.Render("journal: "+t.err.Error()))
+	}
+	if len(t.actions) == 0 {
+		lines = append(lines, st.Muted.Render("no actions journaled yet"))
+	}
+	lines = append(lines, t.actions...)
+	if len(t.folded) > 0 {
+		lines = append(lines, st.Title.Render("VERDICT CHANGES"))
+		lines = append(lines, t.folded...)
+	}
+	return lines
+}
+
+// View renders the side column: the newest actions that fit, then as many
+// folded verdict rows as a third of the column holds.
 func (t *timeline) View() []string {
 	st := t.c.styles
-	lines := []string{st.Title.Render("TIMELINE")}
+	lines := []string{st.Title.Render("TIMELINE") + st.Muted.Render(" · t to scroll")}
 	rows := max(t.height-1, 0)
 	if t.err != nil {
 		lines = append(lines, st.Warn.Render("journal: "+t.err.Error()))
 		rows--
 	}
-	if len(t.records) == 0 && t.err == nil {
-		lines = append(lines, st.Muted.Render("no journal entries yet"))
+	folded := t.folded[max(len(t.folded)-rows/3, 0):]
+	if len(folded) > 0 && rows/3 > 0 {
+		rows -= len(folded) + 1
+	} else {
+		folded = nil
 	}
-	start := max(len(t.records)-rows, 0)
-	for _, r := range t.records[start:] {
-		lines = append(lines, t.line(r))
+	if len(t.actions) == 0 {
+		lines = append(lines, st.Muted.Render("no actions journaled yet"))
+		rows--
+	}
+	lines = append(lines, t.actions[max(len(t.actions)-max(rows, 0), 0):]...)
+	if len(folded) > 0 {
+		lines = append(lines, st.Title.Render("VERDICT CHANGES"))
+		lines = append(lines, folded...)
 	}
 	return block(lines, t.width, t.height)
+}
+
+// FullView is the whole timeline, scrollable.
+func (t *timeline) FullView() []string {
+	return t.full.View(t.c.styles.Title.Render("TIMELINE")+t.c.styles.Muted.Render(" · t close · ↑/↓ pgup/pgdn scroll"), t.c.styles)
+}
+
+// Scroll moves the full view; scrolling up stops following new records.
+func (t *timeline) Scroll(n int) {
+	t.full.Scroll(n)
+	t.followTail = t.full.vp.AtBottom()
 }
 
 func (t *timeline) line(r journal.Record) string {
@@ -71,7 +181,8 @@ func (t *timeline) line(r journal.Record) string {
 	if r.Reason != "" {
 		text = strings.TrimSpace(text + " reason: " + r.Reason)
 	}
-	if text == "" {
+	if text == "" && r.Kind != journal.KindVerdict {
+		// An incident's evidence carries its query: one key away (e on I*).
 		text = r.Evidence
 	}
 	// A multi-line message (an actuator's output) is one row here, its

@@ -2,17 +2,24 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
 )
 
 // Terminal sizes the layout knows: below min it refuses to draw; below wide
-// the panes are stacked two by two and the timeline shares the list's place.
+// the panes are stacked two by two and the list has the body to itself.
 const (
 	minWidth, minHeight = 80, 24
 	wideWidth           = 120
+	// fourPanesWidth is where the four panes fit side by side without
+	// cutting their values.
+	fourPanesWidth = 160
 	// chromeLines are the header, the gap under the panes, incidents, status and footer.
 	chromeLines = 5
 )
@@ -21,14 +28,29 @@ func (m *Model) wide() bool { return m.width >= wideWidth }
 
 func (m *Model) tooSmall() bool { return m.width < minWidth || m.height < minHeight }
 
+func (m *Model) fourPanes() bool { return m.width >= fourPanesWidth }
+
 func (m *Model) panesHeight() int {
-	if m.wide() {
-		return paneHeight
+	if m.fourPanes() {
+		return m.panes.height
 	}
-	return 2 * paneHeight
+	return 2 * m.panes.height
 }
 
 func (m *Model) bodyHeight() int { return max(m.height-chromeLines-m.panesHeight(), 1) }
+
+// overlayHeight is what a dialog or menu gets: everything but the header,
+// incidents, status and footer, which stay live above and below it.
+func (m *Model) overlayHeight() int { return max(m.height-chromeLines+1, 1) }
+
+// listWidth is the runbook list's share of a wide body; the other column
+// is the timeline, or the evidence when it is open.
+func (m *Model) listWidth() int {
+	if m.wide() {
+		return max(m.width/2, 66) // a step's row with who ran it, uncut
+	}
+	return m.width
+}
 
 // setSize fans a new terminal size out to every pane.
 func (m *Model) setSize(w, h int) {
@@ -36,16 +58,20 @@ func (m *Model) setSize(w, h int) {
 	if m.tooSmall() {
 		return
 	}
-	if m.wide() {
-		m.panes.SetSize((w-3*2)/4, paneHeight)
-		listW := w / 2
-		m.list.SetSize(listW, m.bodyHeight())
-		m.timeline.SetSize(w-listW-2, m.bodyHeight())
-	} else {
-		m.panes.SetSize((w-2)/2, paneHeight)
-		m.list.SetSize(w, m.bodyHeight())
-		m.timeline.SetSize(w, m.bodyHeight())
+	cols := 2
+	if m.fourPanes() {
+		cols = 4
 	}
+	m.panes.SetSize((w-2*(cols-1))/cols, paneHeightFor(w, h, cols))
+	body := m.bodyHeight()
+	m.list.SetSize(m.listWidth(), body)
+	side := w - m.listWidth() - 2
+	if !m.wide() {
+		side = w
+	}
+	m.timeline.SetSize(side, body)
+	m.evidence.SetSize(side, body)
+	m.timeline.SetFullSize(w, body)
 	m.help.Width = w
 }
 
@@ -63,7 +89,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, m.height)
 	lines = append(lines, header(m.c, m.state, m.width, now))
 	if overlay := m.overlay(now); overlay != nil {
-		lines = append(lines, block(overlay, m.width, m.panesHeight()+1+m.bodyHeight())...)
+		lines = append(lines, block(overlay, m.width, m.overlayHeight())...)
 	} else {
 		lines = append(lines, m.panesView(now)...)
 		lines = append(lines, "")
@@ -89,21 +115,33 @@ func (m *Model) notePaint(now time.Time) {
 
 func (m *Model) panesView(now time.Time) []string {
 	p := m.panes.views(now)
-	if m.wide() {
-		return joinColumns("  ", p[0], p[1], p[2], p[3])
+	if m.fourPanes() {
+		return joinColumns(p[0], p[1], p[2], p[3])
 	}
-	return append(joinColumns("  ", p[0], p[1]), joinColumns("  ", p[2], p[3])...)
+	return append(joinColumns(p[0], p[1]), joinColumns(p[2], p[3])...)
 }
 
+// bodyView is the list with, on a wide screen, the timeline or the evidence
+// beside it; on a narrow one the evidence takes the list's place. The full
+// timeline (t) takes the whole body at every width.
 func (m *Model) bodyView(now time.Time) []string {
+	list := func() []string { return m.list.View(phase(m.c, m.state, m.action, now)) }
+	var side []string
 	switch {
-	case m.wide():
-		return joinColumns("  ", m.list.View(now), m.timeline.View())
 	case m.showTimeline:
-		return m.timeline.View()
-	default:
-		return m.list.View(now)
+		return m.timeline.FullView()
+	case m.showEvidence:
+		side = m.evidence.View(m.list.SelectedStatus(), now)
+	case m.wide():
+		side = m.timeline.View()
 	}
+	switch {
+	case !m.wide() && side != nil:
+		return side
+	case !m.wide():
+		return list()
+	}
+	return joinColumns(list(), side)
 }
 
 // overlay is the dialog or menu that has the keyboard, if any. It takes the
@@ -119,7 +157,7 @@ func (m *Model) overlay(now time.Time) []string {
 			st.Muted.Render("y abandon and quit · n keep running"),
 		}
 	case m.dialog != nil:
-		return m.dialog.View(m.width, now)
+		return m.dialog.View(m.width, m.overlayHeight(), now)
 	case m.faultsVisible:
 		return m.faults.View(m.width)
 	case m.showHelp:
@@ -163,10 +201,22 @@ func nonEmpty(ss ...string) []string {
 	return out
 }
 
+// footer is the keys line. "? help" and "q quit" are always on it: when
+// the line is too wide, the keys the help overlay lists anyway go first.
 func (m *Model) footer() string {
-	f := m.help.ShortHelpView(m.keys.ShortHelp())
+	k := m.keys
+	prefix := ""
 	if m.actor == nil {
-		return m.c.styles.Muted.Render("read-only · ") + f
+		prefix = m.c.styles.Muted.Render("read-only · ")
 	}
-	return f
+	h := m.help
+	h.Width = 0 // measured here, never cut with an ellipsis
+	bindings := k.ShortHelp()
+	for _, drop := range []key.Binding{k.Faults, k.WriteProbe, k.Timeline, k.Evidence, k.Run, k.Rollback} {
+		if ansi.StringWidth(prefix+h.ShortHelpView(bindings)) <= m.width {
+			break
+		}
+		bindings = slices.DeleteFunc(bindings, func(b key.Binding) bool { return slices.Equal(b.Keys(), drop.Keys()) })
+	}
+	return prefix + h.ShortHelpView(bindings)
 }

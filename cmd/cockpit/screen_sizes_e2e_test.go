@@ -1,0 +1,119 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/journal"
+)
+
+// TestScreenDoubleEnterAndResize drives the real binary in tmux on a world
+// with a database, so S1's gates are all green: a double-tapped Enter on S1
+// opens its dialog and runs nothing; resizing 80×24 → 200×50 → 80×24 keeps
+// the runbook's first item at the top of the list, and at 80×24 the header
+// and the footer's `q quit` stay whole.
+func TestScreenDoubleEnterAndResize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the screen in tmux")
+	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	e := newE2EWorld(t, bin, nil)
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
+	op.waitFor("the four panes and a green P4", 30*time.Second, func(s string) bool {
+		return screenPanesLive(s) && strings.Contains(s, "✔ PASS    P4")
+	})
+
+	op.selectItem("S1")
+	op.keys("Enter", "Enter")
+	op.waitFor("S1's confirm dialog, all gates green", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "CONFIRM S1") && strings.Contains(s, "y/enter confirm") && !strings.Contains(s, "override reason")
+	})
+	time.Sleep(2 * time.Second) // long enough for a run to have started and journaled
+	screen := op.capture()
+	if !strings.Contains(screen, "CONFIRM S1") || strings.Contains(screen, "RUNNING") {
+		t.Fatalf("after a double Enter the dialog is gone or S1 runs:\n%s", screen)
+	}
+	if recs := e.timeline("staging"); hasApproval(recs, "S1") {
+		t.Fatalf("a double Enter journaled an approval of S1: %+v", recs)
+	}
+	if st := e.state("staging"); len(st.Controls) != 0 {
+		t.Fatalf("a double Enter applied controls: %v", st.Controls)
+	}
+	op.keys("Escape")
+	op.waitFor("the dialog closed", 5*time.Second, func(s string) bool { return strings.Contains(s, "cancelled: S1 not run") })
+
+	for _, size := range [][2]string{{"80", "24"}, {"200", "50"}, {"80", "24"}} {
+		op.run("resize-window", "-t", "cockpit", "-x", size[0], "-y", size[1])
+		op.waitFor("P1 at the top of the list at "+size[0]+"×"+size[1], 10*time.Second, func(s string) bool {
+			lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+			if len(lines) < 20 {
+				return false
+			}
+			for i, l := range lines {
+				if strings.HasPrefix(l, "RUNBOOK") {
+					return i+1 < len(lines) && strings.Contains(lines[i+1], "P1 parity gate allow")
+				}
+			}
+			return false
+		})
+	}
+	screen = op.capture()
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	if head := lines[0]; !strings.Contains(head, "staging") || !strings.Contains(head, "legacy") || strings.Contains(head, "…") {
+		t.Errorf("80×24: the header is not whole: %q", head)
+	}
+	if foot := lines[len(lines)-1]; !strings.Contains(foot, "? help") || !strings.Contains(foot, "q quit") {
+		t.Errorf("80×24: the footer lacks ? help or q quit: %q", foot)
+	}
+	op.keys("q")
+	op.waitExit()
+}
+
+func hasApproval(recs []journal.Record, step string) bool {
+	for _, r := range recs {
+		if r.Kind == journal.KindApproval && r.Step == step {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAHealthyWorldIsQuiet: a fresh world with a database, no fault: once
+// the first window has filled, `check all` exits 0 and no line reads
+// FAIL, WARN or PENDING for a minute; after S1 and a clean rollback no
+// incident goes pending for the next minute and a quarter (frozen_writes'
+// `for` is 2m: a burst of the rollback's own 503s must not start it).
+func TestAHealthyWorldIsQuiet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches a world for two minutes")
+	}
+	t.Parallel()
+	e := newE2EWorld(t, cockpitBinary(t), nil)
+	quiet := func(what string, d time.Duration, kinds ...string) {
+		t.Helper()
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Second) {
+			code, checks := e.checkJSON("staging", what)
+			for id, c := range checks {
+				for _, bad := range kinds {
+					if c.Verdict == bad {
+						t.Errorf("check %s: %s %s: %s", what, id, c.Verdict, c.Evidence)
+					}
+				}
+			}
+			if what == "all" && code != exitOK {
+				t.Errorf("check all on a healthy world: exit %d, want 0", code)
+			}
+			if t.Failed() {
+				t.FailNow()
+			}
+		}
+	}
+	quiet("all", time.Minute, "FAIL", "WARN", "PENDING")
+
+	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
+	e.mustRun(exitRolledBack, "rollback", "--env", "staging", "--approve", "rollback")
+	quiet("incidents", 75*time.Second, "FAIL", "PENDING")
+}

@@ -1,0 +1,231 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// The scenes an operator meets in a cutover, drawn at the sizes on-call
+// laptops have. Each is a golden (regenerate with `go test ./tui -update`)
+// and each is held to the screen's guarantees: the header and `q quit` are
+// on screen, a step not run is never red, and a confirm dialog shows its
+// failing gate and its keys.
+var sceneSizes = [][2]int{{80, 24}, {120, 40}, {200, 50}}
+
+// runbookItems is every item of the runbook with a check of the verdict
+// given per ID (PASS when not named) and, for steps, a progress.
+func runbookItems(verdicts map[string]checks.Verdict, progress map[string]runbook.StepProgress, awaits string) []runbook.ItemStatus {
+	var out []runbook.ItemStatus
+	for _, it := range runbook.RunbookItems() {
+		if it.Kind == runbook.Incident {
+			continue
+		}
+		v, ok := verdicts[it.ID]
+		if !ok {
+			v = checks.Pass
+		}
+		value := "ok"
+		if it.ID == "P4" && v == checks.Unknown {
+			value = ""
+		}
+		r := result(it.ID+".check", it.Title, v, value, 3*time.Second)
+		if value == "" {
+			r.Evidence.Reason = "no database configured (set DB_URL)"
+		}
+		is := runbook.ItemStatus{Item: it, Verdict: v, Checks: []checks.Result{r}}
+		if it.Kind == runbook.Step || it.Kind == runbook.Rollback {
+			is.Progress = runbook.StepProgress{State: runbook.NotRun}
+			if p, ok := progress[it.ID]; ok {
+				is.Progress = p
+			}
+		}
+		if it.Kind == runbook.Verification && awaits != "" {
+			is.Awaits = awaits
+		}
+		out = append(out, is)
+	}
+	return out
+}
+
+// freshWorld is a staging world before the cutover: Rust shadow_only,
+// legacy taking writes, nothing run, the checklist awaiting S1, P4
+// UNKNOWN (no database configured).
+func freshWorld() runbook.State {
+	s := healthyState()
+	age := 2 * time.Second
+	s.Observed = runbook.Observed{
+		RustWriteMode: result("mode", "rust write mode", checks.Pass, "shadow_only", age),
+		LegacyFreeze:  result("freeze", "legacy freeze", checks.Pass, "not frozen", age),
+		WriteTarget:   result("target", "write target", checks.Pass, "legacy", age),
+	}
+	s.Writers = runbook.Writers{Rust: checks.Frozen, Legacy: checks.Accepting}
+	s.Items = runbookItems(map[string]checks.Verdict{"P4": checks.Unknown, "S1": checks.Fail, "S2": checks.Fail,
+		"V1": checks.Fail, "V2": checks.Fail, "R4": checks.Fail}, nil, "S1")
+	s.Snapshot.Samples["rust_write_share"] = sample("rust_write_share", 0, age)
+	return s
+}
+
+// afterS1 is the world S1 left: Rust the authority, legacy frozen, S1 done
+// by alice, the checklist passing.
+func afterS1() runbook.State {
+	s := healthyState()
+	s.Items = runbookItems(map[string]checks.Verdict{"S2": checks.Fail, "S3": checks.Fail, "S4": checks.Fail,
+		"R1": checks.Fail, "R2": checks.Fail, "R3": checks.Fail, "R4": checks.Fail},
+		map[string]runbook.StepProgress{"S1": {State: runbook.Done, At: clock.Add(-4 * time.Minute), Operator: "alice"}}, "")
+	return s
+}
+
+// firingAfterS1 is afterS1 with the write error spike firing.
+func firingAfterS1() runbook.State {
+	s := firingState()
+	s.Items = afterS1().Items
+	return s
+}
+
+// failingGatePlan is S1's plan while P4 cannot be read.
+func failingGatePlan() runbook.Plan {
+	p := greenPlan(false)
+	p.Item = runbook.FindItem(runbook.RunbookItems(), "S1")
+	p.GatesGreen = false
+	p.Calls[0].Argv = []string{"gcloud", "run", "services", "update", "runtime", "--project", "openagents-staging",
+		"--region", "us-central1", "--update-env-vars", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active"}
+	p.Calls = append(p.Calls, runbook.Call{Actuator: "set_legacy_freeze",
+		Argv:        []string{"gcloud", "run", "services", "update", "runtime-legacy", "--project", "openagents-staging", "--update-env-vars", "RUNTIME_SYNC_REVOKE_ENABLED=false"},
+		Description: "legacy write freeze → frozen"})
+	p.Gates = []checks.Result{
+		result("P1.check", "parity gate allow", checks.Pass, "allow", 5*time.Second),
+		result("P2.check", "no critical parity diffs", checks.Pass, "0", 5*time.Second),
+		result("P3.check", "health/readiness/projector", checks.Pass, "ok", 2*time.Second),
+		{ID: "P4.check", Title: "DB role isolation", Verdict: checks.Unknown, ObservedAt: clock,
+			Evidence: checks.Evidence{Source: "database", Reason: "no database configured (set DB_URL)"}},
+	}
+	return p
+}
+
+type scene struct {
+	name  string
+	state func() runbook.State
+	act   func(t *testing.T, m *Model)
+	// want is text the scene must show at every size.
+	want []string
+}
+
+func scenes() []scene {
+	return []scene{
+		{name: "fresh", state: freshWorld, want: []string{"before the cutover", "NOT RUN", "AWAITS"}},
+		{name: "after_s1", state: afterS1, want: []string{"S1 done at 13:59", "by alice"}},
+		{name: "confirm_s1_p4_unknown", state: freshWorld, act: openS1Confirm,
+			want: []string{"CONFIRM S1", "P4.check UNKNOWN", "override reason", "enter confirm · esc cancel"}},
+		{name: "evidence", state: afterS1, act: func(t *testing.T, m *Model) {
+			selectItem(t, m, "V4")
+			m.Update(keyFor(m.keys.Evidence))
+		}, want: []string{"EVIDENCE V4", "age 3s"}},
+		{name: "firing_incident", state: firingAfterS1, want: []string{"INCIDENT: I2 write error spike FIRING", "rollback recommended"}},
+		{name: "rollback_in_progress", state: firingAfterS1, act: startRollback,
+			want: []string{"rollback running", "RUNNING rollback › R2"}},
+	}
+}
+
+func TestGoldenScenes(t *testing.T) {
+	for _, sc := range scenes() {
+		for _, size := range sceneSizes {
+			w, h := size[0], size[1]
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, w, h), func(t *testing.T) {
+				m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{plan: failingGatePlan()}}, sc.state(), w, h)
+				if sc.act != nil {
+					sc.act(t, m)
+				}
+				view := m.View()
+				checkGuarantees(t, view, w, h)
+				for _, want := range sc.want {
+					if !strings.Contains(view, want) {
+						t.Errorf("%s at %dx%d lacks %q:\n%s", sc.name, w, h, want, view)
+					}
+				}
+				golden.RequireEqual(t, []byte(view))
+			})
+		}
+	}
+}
+
+// checkGuarantees holds a frame to what 80×24 and up promise.
+func checkGuarantees(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("%dx%d: %d rows", w, h, len(lines))
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Errorf("%dx%d: row %d is %d cells wide", w, h, i, n)
+		}
+	}
+	head := lines[0]
+	for _, part := range []string{"OPERATE", "staging", "rust", "legacy", "→", "%"} {
+		if !strings.Contains(head, part) {
+			t.Errorf("%dx%d: the header lacks %q: %q", w, h, part, head)
+		}
+	}
+	if strings.Contains(head, "…") {
+		t.Errorf("%dx%d: the header is cut: %q", w, h, head)
+	}
+	foot := lines[h-1]
+	if !strings.Contains(foot, "? help") || !strings.Contains(foot, "q quit") {
+		t.Errorf("%dx%d: the footer lacks ? help or q quit: %q", w, h, foot)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "NOT RUN") && (strings.Contains(l, "✘") || strings.Contains(l, "FAIL")) {
+			t.Errorf("%dx%d: a step not run reads red: %q", w, h, l)
+		}
+	}
+}
+
+func selectItem(t *testing.T, m *Model, id string) {
+	t.Helper()
+	for range 40 {
+		if it := m.list.Selected(); it != nil && it.ID == id {
+			return
+		}
+		m.Update(keyFor(m.keys.Down))
+	}
+	t.Fatalf("item %s not in the list", id)
+}
+
+// openS1Confirm selects S1 and opens its dialog, as Enter does.
+func openS1Confirm(t *testing.T, m *Model) {
+	selectItem(t, m, "S1")
+	_, cmd := m.Update(keyFor(m.keys.Run))
+	m.Update(cmd())
+	if m.dialog == nil {
+		t.Fatal("no confirm dialog after Enter on S1")
+	}
+}
+
+// startRollback confirms a rollback (past the dialog's grace) and delivers
+// the executor's report that R2 is under way.
+func startRollback(t *testing.T, m *Model) {
+	_, cmd := m.Update(keyFor(m.keys.Rollback))
+	m.Update(cmd())
+	if m.dialog == nil {
+		t.Fatal("no confirm dialog after r")
+	}
+	m.c.now = func() time.Time { return clock.Add(time.Second) }
+	typeText(m, "error spike firing")
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if m.action == nil {
+		t.Fatalf("the rollback did not start: %s", m.status)
+	}
+	m.action.started = clock.Add(-71 * time.Second)
+	m.c.now = func() time.Time { return clock }
+	m.Update(progressMsg{Progress: runbook.Progress{Step: "rollback", SubStep: "R2", Message: "set legacy write freeze → not frozen: waiting for /healthz",
+		At: clock.Add(-2 * time.Second)}})
+}
