@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -132,7 +133,37 @@ func scenes() []scene {
 		{name: "firing_incident", state: firingAfterS1, want: []string{"INCIDENT: I2 write error spike FIRING", "rollback recommended"}},
 		{name: "rollback_in_progress", state: firingAfterS1, act: startRollback,
 			want: []string{"rollback running", "RUNNING rollback › R2"}},
+		{name: "help", state: afterS1, act: func(_ *testing.T, m *Model) { m.Update(keyFor(m.keys.Help)) },
+			want: []string{"KEYS", "CONFIRM DIALOG", "press any key to close"}},
+		{name: "timeline", state: afterS1, act: func(_ *testing.T, m *Model) {
+			m.Update(journalMsg{Records: cutoverJournal()})
+			m.Update(keyFor(m.keys.Timeline))
+		}, want: []string{"override S1 by alice", "outcome S1", "P4 UNKNOWN → PASS", "VERDICT CHANGES"}},
 	}
+}
+
+// cutoverJournal is a morning's journal: sessions, a flapping check, S1
+// with an override, its outcome, an incident's verdicts.
+func cutoverJournal() []journal.Record {
+	at := func(m int) time.Time { return clock.Add(time.Duration(m-30) * time.Minute) }
+	ok := true
+	recs := []journal.Record{
+		{Time: at(0), Kind: journal.KindSession, Operator: "alice", Message: "operate --env staging"},
+		{Time: at(1), Kind: journal.KindVerdict, Check: "P4", Verdict: "UNKNOWN"},
+		{Time: at(2), Kind: journal.KindVerdict, Check: "P4", Verdict: "PASS"},
+	}
+	for i := range 6 {
+		v := []string{"FAIL", "WARN", "PASS"}[i%3]
+		recs = append(recs, journal.Record{Time: at(3 + i), Kind: journal.KindVerdict, Check: "V4", Verdict: v, Evidence: "sum(rate(run_googleapis_com:request_count[5m]))"})
+	}
+	return append(recs,
+		journal.Record{Time: at(10), Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via tui"},
+		journal.Record{Time: at(10), Kind: journal.KindOverride, Step: "S1", Operator: "alice", Reason: "P4 read by hand: roles isolated"},
+		journal.Record{Time: at(10), Kind: journal.KindIntent, Step: "S1", Operator: "alice", Message: "set_rust_write_mode=rust_active, set_legacy_freeze=true"},
+		journal.Record{Time: at(11), Kind: journal.KindOutcome, Step: "S1", OK: &ok, Message: "S1 done: 2 sub-steps verified"},
+		journal.Record{Time: at(20), Kind: journal.KindVerdict, Check: "I2 write_error_spike", Verdict: "pending"},
+		journal.Record{Time: at(21), Kind: journal.KindVerdict, Check: "I2 write_error_spike", Verdict: "ok"},
+	)
 }
 
 func TestGoldenScenes(t *testing.T) {
