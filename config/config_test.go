@@ -177,3 +177,22 @@ signals:
 		t.Errorf("%d problems, want 5:\n%s", len(verr.Problems), msg)
 	}
 }
+
+// A key where a value stands is reported at the key's line, not at the
+// line before it (where the parser's token is); a missing colon at its own.
+func TestYAMLSyntaxErrorsNameTheLineToFix(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src  string
+		want string
+	}{
+		"key under a value": {"stale_after: 90s\nenvironments: x\n  staging: 1\n", "c.yaml:3: mapping value is not allowed"},
+		"missing colon":     {"environments:\n  staging:\n    name staging\n    prometheus: {url: \"http://x\"}\n", "c.yaml:3: unexpected key name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tc.src), noEnv)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want %q, got %v", tc.want, err)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/token"
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -160,9 +161,27 @@ func decodeProblem(err error) (Problem, bool) {
 	}
 	var yerr yaml.Error
 	if errors.As(err, &yerr) && yerr.GetToken() != nil && yerr.GetToken().Position != nil {
-		return Problem{Line: yerr.GetToken().Position.Line, Msg: yerr.GetMessage()}, true
+		line := yerr.GetToken().Position.Line
+		if yerr.GetMessage() == "mapping value is not allowed in this context" {
+			line = mappingValueLine(yerr.GetToken())
+		}
+		return Problem{Line: line, Msg: yerr.GetMessage()}, true
 	}
 	return Problem{}, false
+}
+
+// mappingValueLine is where a key that is not allowed where it stands
+// ("x\n  y: 1") is. The parser reports the token before it, a line early;
+// the line of the ':' that is not allowed is the one to fix.
+func mappingValueLine(tok *token.Token) int {
+	line := tok.Position.Line
+	next := tok.Next
+	for i := 0; i < 3 && next != nil; i, next = i+1, next.Next {
+		if next.Type == token.MappingValueType && next.Position != nil && next.Position.Line > line {
+			return next.Position.Line
+		}
+	}
+	return line
 }
 
 // blankOut turns line i, and the more-indented lines below it, into empty
