@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/token"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // DefaultPath is $XDG_CONFIG_HOME/cockpit/config.yaml (or ~/.config/…).

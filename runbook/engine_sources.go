@@ -86,3 +86,14 @@ func rollbackArtifacts(stateDir, env string, now, rollbackStarted time.Time) che
 	}
 	return r
 }
+
+// DatabaseURL is env's database URL from its url_env or url_file, "" when
+// none is configured or set: for the verbs that read the shared timeline
+// without building an engine.
+func DatabaseURL(env *config.Environment) string {
+	v, _, err := databaseURL(env, os.LookupEnv)
+	if err != nil {
+		return ""
+	}
+	return v
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -128,9 +129,10 @@ func actingError(err error) error {
 // acting is one process's door to mutation: config, engine, journal, lock
 // and executor. Only run and rollback build it; read-only verbs never do.
 type acting struct {
-	cfg *config.Config
-	j   *journal.Journal
-	x   *runbook.Executor
+	cfg   *config.Config
+	j     *journal.Journal
+	x     *runbook.Executor
+	share *sharing
 }
 
 // openActing builds the door; rollback picks the lock that a database
@@ -160,7 +162,8 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
-	return &acting{cfg: cfg, j: j, x: x}, nil
+	share := startSharing(eng.DatabaseURL(), env.Name, j.Path(), slog.Default())
+	return &acting{cfg: cfg, j: j, x: x, share: share}, nil
 }
 
 func lockConfigOf(cfg *config.Config) lockConfig {
@@ -172,7 +175,10 @@ func (a *acting) approval(f *actingFlags) runbook.Approval {
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
 }
 
-func (a *acting) close() { _ = a.j.Close() }
+func (a *acting) close() {
+	a.share.close()
+	_ = a.j.Close()
+}
 
 // secretsOf are values the journal must never show: the legacy signature
 // secret and the database URL (it carries a password).

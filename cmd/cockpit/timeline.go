@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/sharedlog"
 )
 
 func newTimelineCmd(s *Streams) *cobra.Command {
@@ -30,6 +34,9 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if recs, ok := sharedTimeline(s, cfg, name); ok {
+				return runbook.RenderTimeline(s.Out, name, dropProbeRepeats(recs), output)
+			}
 			// The same incremental reader the screen uses: a torn or
 			// corrupt line is named on stderr and skipped, never fatal.
 			tail := journal.NewTail(journal.Path(cfg.StateDir, name))
@@ -43,20 +50,50 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if n := tail.Pending(); n > 0 {
 				fmt.Fprintf(s.ErrOut, "cockpit: %s: last line unfinished (%d bytes, a process killed mid-write?): skipped\n", tail.Path(), n)
 			}
-			var repeats runbook.ProbeRepeats
-			recs := all[:0]
-			for _, r := range all {
-				if !repeats.Repeat(r) { // a probe answer journaled again unchanged
-					recs = append(recs, r)
-				}
-			}
-			return runbook.RenderTimeline(s.Out, name, recs, output)
+			return runbook.RenderTimeline(s.Out, name, dropProbeRepeats(all), output)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
 	return c
+}
+
+// dropProbeRepeats leaves out probe answers journaled again unchanged.
+func dropProbeRepeats(all []journal.Record) []journal.Record {
+	var repeats runbook.ProbeRepeats
+	recs := all[:0]
+	for _, r := range all {
+		if !repeats.Repeat(r) {
+			recs = append(recs, r)
+		}
+	}
+	return recs
+}
+
+// sharedTimelineTimeout bounds reading the shared timeline; past it the
+// local journal is printed instead, saying so.
+const sharedTimelineTimeout = 5 * time.Second
+
+// sharedTimeline is the environment's shared timeline (every machine's
+// records) when it has a database that answers; false sends the caller to
+// this machine's journal, with the reason on stderr.
+func sharedTimeline(s *Streams, cfg *config.Config, env string) ([]journal.Record, bool) {
+	url := runbook.DatabaseURL(cfg.Environments[env])
+	if url == "" {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimelineTimeout)
+	defer cancel()
+	recs, err := sharedlog.Read(ctx, url, env)
+	switch {
+	case err != nil:
+		fmt.Fprintf(s.ErrOut, "cockpit: shared timeline unavailable (%s): this machine's journal only\n", safetext.Clean(journal.Redact(err.Error(), url)))
+		return nil, false
+	case len(recs) == 0:
+		return nil, false // nothing shared yet: this machine's journal, if any
+	}
+	return recs, true
 }
 
 func timelineEnv(cfg *config.Config, env string) (string, error) {

@@ -63,6 +63,7 @@ type screen struct {
 	cfg      *config.Config
 	eng      *runbook.Engine
 	journal  *journal.Journal
+	share    *sharing
 	logger   *slog.Logger
 	closeLog func()
 }
@@ -97,10 +98,14 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		sc.close()
 		return nil, withCode(exitUsage, err)
 	}
+	if sc.journal != nil {
+		sc.share = startSharing(sc.eng.DatabaseURL(), envCfg.Name, sc.journal.Path(), logger)
+	}
 	return sc, nil
 }
 
 func (sc *screen) close() {
+	sc.share.close()
 	if sc.journal != nil {
 		_ = sc.journal.Close()
 	}
