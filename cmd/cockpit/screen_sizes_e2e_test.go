@@ -1,10 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 )
 
@@ -21,10 +26,13 @@ func TestScreenDoubleEnterAndResize(t *testing.T) {
 	t.Parallel()
 	bin := cockpitBinary(t)
 	e := newE2EWorld(t, bin, nil)
-	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging",
+		"--metrics-addr", metricsAddr)
 	op.waitFor("the four panes and a green P4", 30*time.Second, func(s string) bool {
 		return screenPanesLive(s) && strings.Contains(s, "✔ PASS    P4")
 	})
+	checkSelfMetrics(t, "http://"+metricsAddr+"/metrics")
 
 	op.selectItem("S1")
 	op.keys("Enter", "Enter")
@@ -116,4 +124,31 @@ func TestAHealthyWorldIsQuiet(t *testing.T) {
 	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
 	e.mustRun(exitRolledBack, "rollback", "--env", "staging", "--approve", "rollback")
 	quiet("incidents", 75*time.Second, "FAIL", "PENDING")
+}
+
+// checkSelfMetrics scrapes the operating screen's --metrics-addr: the
+// verdicts it shows are there, and promtool accepts the exposition.
+func checkSelfMetrics(t *testing.T, url string) {
+	t.Helper()
+	promtool := toolBinary(t, "promtool", "metrics", "apt-get install -y prometheus")
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scraping %s: %v", url, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scraping %s: %d %v", url, resp.StatusCode, err)
+	}
+	for _, want := range []string{`cockpit_item_verdict{env="staging",item="P4",verdict="PASS"} 1`,
+		`cockpit_item_progress{env="staging",item="S1",progress="not run"} 1`, "cockpit_observation_age_seconds"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the cockpit's metrics lack %q:\n%s", want, body)
+		}
+	}
+	cmd := exec.CommandContext(t.Context(), promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(string(body))
+	if out, err := cmd.CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -19,12 +20,14 @@ import (
 // screenFlags are the flags of the two screen verbs.
 type screenFlags struct {
 	config, env, logFile string
+	metricsAddr          string
 }
 
 func (f *screenFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.config, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&f.env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVar(&f.logFile, "log-file", "", "write logs here (the screen never shows them)")
+	c.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve the cockpit's verdicts as Prometheus metrics at this address (e.g. 127.0.0.1:9464)")
 }
 
 func newWatchCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -60,12 +63,14 @@ func watch(ctx context.Context, s *Streams, f *screenFlags) error {
 // screen is what both verbs share: config, engine, the log file and, for
 // operate only, the journal (watch writes nothing anywhere).
 type screen struct {
-	cfg      *config.Config
-	eng      *runbook.Engine
-	journal  *journal.Journal
-	share    *sharing
-	logger   *slog.Logger
-	closeLog func()
+	cfg     *config.Config
+	eng     *runbook.Engine
+	journal *journal.Journal
+	share   *sharing
+	// metricsAddr serves the cockpit's own verdicts (--metrics-addr).
+	metricsAddr string
+	logger      *slog.Logger
+	closeLog    func()
 }
 
 func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
@@ -81,7 +86,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	sc := &screen{cfg: cfg, logger: logger, closeLog: closeLog}
+	sc := &screen{cfg: cfg, logger: logger, closeLog: closeLog, metricsAddr: f.metricsAddr}
 	if withJournal {
 		// The engine journals verdict changes; the executor journals actions.
 		if sc.journal, err = journal.Open(journal.Path(cfg.StateDir, envCfg.Name)); err != nil {
@@ -118,9 +123,16 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	if faults != nil {
 		faultNames = sandbox.FaultNames()
 	}
-	err := tui.Run(ctx, tui.Options{
+	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, sc.eng, actor)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--metrics-addr: %w", err))
+	}
+	if bound != "" {
+		sc.logger.Info("serving the cockpit's metrics", "url", "http://"+bound+"/metrics")
+	}
+	err = tui.Run(ctx, tui.Options{
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: sc.cfg.Operator,
-		Observer: sc.eng, Actor: actor,
+		Observer: obs, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
 		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Signals: env.Signals,
 		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger,
