@@ -9,6 +9,8 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
+
+	"github.com/openagents/cockpit/notify"
 )
 
 // Config is the whole file.
@@ -49,6 +51,10 @@ type Config struct {
 	// ExactlyOneWriter is the standing check that exactly one runtime
 	// accepts writes (observed from the safe probes, never from memory).
 	ExactlyOneWriter WritersPolicy `yaml:"exactly_one_writer"`
+
+	// Notify is where the team hears of actions, overrides, rollbacks and
+	// incidents: webhook targets, each with the events it wants.
+	Notify notify.Config `yaml:"notify"`
 
 	// Rehearsal is set only in the config the rehearsal world writes.
 	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty"`

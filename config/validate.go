@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/openagents/cockpit/notify"
 )
 
 // promql parses queries with the options Prometheus servers use by default.
@@ -26,6 +29,12 @@ func (c *Config) validate(e *ValidationError) {
 	}
 	if len(c.Environments) == 0 {
 		e.add("$.environments", "no environments: add at least one (e.g. staging)")
+	}
+	var nerr *notify.ValidationError
+	if errors.As(c.Notify.Validate(), &nerr) {
+		for _, p := range nerr.Problems {
+			e.add("$.notify."+p.Path, "%s", p.Msg)
+		}
 	}
 	for _, name := range sortedKeys(c.Environments) {
 		env := c.Environments[name]

@@ -20,6 +20,7 @@ const (
 	KindProgress = "progress" // a step of an action moved on
 	KindOutcome  = "outcome"  // an action finished, OK or not
 	KindArtifact = "artifact" // a file was collected (parity report, timeline)
+	KindNotify   = "notify"   // a notification could not be delivered
 )
 
 // Record is one line of the journal. Every field but Time and Kind is

@@ -129,10 +129,11 @@ func actingError(err error) error {
 // acting is one process's door to mutation: config, engine, journal, lock
 // and executor. Only run and rollback build it; read-only verbs never do.
 type acting struct {
-	cfg   *config.Config
-	j     *journal.Journal
-	x     *runbook.Executor
-	share *sharing
+	cfg    *config.Config
+	j      *journal.Journal
+	x      *runbook.Executor
+	share  *sharing
+	notify *notifying
 }
 
 // openActing builds the door; rollback picks the lock that a database
@@ -163,7 +164,7 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	share := startSharing(eng.DatabaseURL(), env.Name, j.Path(), slog.Default())
-	return &acting{cfg: cfg, j: j, x: x, share: share}, nil
+	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
 
 func lockConfigOf(cfg *config.Config) lockConfig {
@@ -176,6 +177,7 @@ func (a *acting) approval(f *actingFlags) runbook.Approval {
 }
 
 func (a *acting) close() {
+	a.notify.close()
 	a.share.close()
 	_ = a.j.Close()
 }

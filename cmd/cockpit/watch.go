@@ -67,6 +67,7 @@ type screen struct {
 	eng     *runbook.Engine
 	journal *journal.Journal
 	share   *sharing
+	notify  *notifying
 	// metricsAddr serves the cockpit's own verdicts (--metrics-addr).
 	metricsAddr string
 	logger      *slog.Logger
@@ -105,11 +106,13 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 	}
 	if sc.journal != nil {
 		sc.share = startSharing(sc.eng.DatabaseURL(), envCfg.Name, sc.journal.Path(), logger)
+		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
 	}
 	return sc, nil
 }
 
 func (sc *screen) close() {
+	sc.notify.close()
 	sc.share.close()
 	if sc.journal != nil {
 		_ = sc.journal.Close()

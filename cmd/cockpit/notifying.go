@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/notify"
+)
+
+// notifyPoll is how often the journal is read for new records to notify.
+const notifyPoll = 250 * time.Millisecond
+
+// notifyCloseTimeout bounds how long a closing process gives queued
+// notifications; what is left is journaled as not delivered.
+const notifyCloseTimeout = 3 * time.Second
+
+// notifying tells the configured webhooks what this process journals:
+// the journal is read from its end at start (history is not told again)
+// and every new record goes to the notifier, whose queues never block an
+// action. A message a target never got is journaled (kind notify).
+type notifying struct {
+	n      *notify.Notifier
+	tail   *journal.Tail
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startNotifying starts when the config has notify targets; nil otherwise.
+func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) *notifying {
+	if len(cfg.Targets) == 0 {
+		return nil
+	}
+	n, err := notify.New(cfg, notify.Options{Logger: logger, OnFailure: func(target string, e notify.Event, err error) {
+		_ = j.Append(journal.Record{Kind: journal.KindNotify, Step: e.Step, Check: e.Kind,
+			Message: fmt.Sprintf("notification to %s not delivered: %v", target, err)})
+	}})
+	if err != nil {
+		logger.Warn("notifications off", "err", err)
+		return nil
+	}
+	tail := journal.NewTail(j.Path())
+	_, _, _ = tail.Next() // what was journaled before this process is not news
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &notifying{n: n, tail: tail, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(notifyPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.forward()
+			}
+		}
+	}()
+	return s
+}
+
+// forward hands the journal's new records to the notifier.
+func (s *notifying) forward() {
+	recs, _, _ := s.tail.Next()
+	for _, r := range recs {
+		if r.Kind != journal.KindNotify {
+			s.n.Record(r)
+		}
+	}
+}
+
+// close tells the last records and gives the queues notifyCloseTimeout.
+func (s *notifying) close() {
+	if s == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+	s.forward()
+	ctx, cancel := context.WithTimeout(context.Background(), notifyCloseTimeout)
+	defer cancel()
+	_ = s.n.Close(ctx)
+}
