@@ -24,7 +24,22 @@ const (
 	DefaultQueueSize = 100
 )
 
-// Config is the notify: section of the cockpit's config.
+// Config is the notify: section of the cockpit's config, e.g.
+//
+//	notify:
+//	  targets:
+//	    - name: ops-slack
+//	      url: ${SLACK_WEBHOOK_URL}
+//	      format: slack
+//	      events: [action.failed, override, rollback.started, rollback.done, incident.firing]
+//	      timeout: 5s
+//	    - name: audit
+//	      url: https://audit.example/cutover
+//	      format: json
+//	      events: [action.started, action.done, action.failed, override]
+//	      template: "{{.Step}} {{.Kind}} by {{.Operator}}"
+//
+// No targets, no notifications.
 type Config struct {
 	Targets []Target `yaml:"targets"`
 	// QueueSize bounds each target's queue (default 100): past it, the

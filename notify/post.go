@@ -3,8 +3,10 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -27,7 +29,11 @@ func (t *target) post(ctx context.Context, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := t.client.Do(req)
-	if err != nil {
+	var nerr net.Error
+	switch {
+	case err != nil && ctx.Err() == nil && errors.As(err, &nerr) && nerr.Timeout():
+		return fmt.Errorf("no answer within %s", t.client.Timeout)
+	case err != nil:
 		return t.secret.error(err)
 	}
 	defer resp.Body.Close()
@@ -37,7 +43,7 @@ func (t *target) post(ctx context.Context, body []byte) error {
 	}
 	status := safetext.CleanN(resp.Status, 80)
 	err = fmt.Errorf("answered %s", status)
-	if a := strings.TrimSpace(safetext.CleanN(t.secret.redact(string(answer)), 200)); a != "" {
+	if a := safetext.CleanN(strings.TrimSpace(t.secret.redact(string(answer))), 200); a != "" {
 		err = fmt.Errorf("answered %s: %s", status, a)
 	}
 	switch code := resp.StatusCode; {

@@ -145,7 +145,7 @@ func (t *target) retryOptions(e Event) []backoff.RetryOption {
 			InitialInterval:     t.retry.Wait,
 			RandomizationFactor: backoff.DefaultRandomizationFactor,
 			Multiplier:          backoff.DefaultMultiplier,
-			MaxInterval:         t.retry.MaxElapsed,
+			MaxInterval:         backoff.DefaultMaxInterval,
 		}),
 		backoff.WithMaxTries(uint(t.retry.Attempts)),
 		backoff.WithMaxElapsedTime(t.retry.MaxElapsed),
