@@ -101,6 +101,21 @@ func (s IncidentState) String() string {
 	return [...]string{"unknown", "ok", "pending", "firing"}[s]
 }
 
+// Verdict puts an incident criterion on the verdict scale: a firing
+// incident fails, a pending or unknown one holds.
+func (s IncidentState) Verdict() checks.Verdict {
+	switch s {
+	case IncidentOK:
+		return checks.Pass
+	case IncidentPending:
+		return checks.Pending
+	case IncidentFiring:
+		return checks.Fail
+	default:
+		return checks.Unknown
+	}
+}
+
 // MarshalText names the state in JSON.
 func (s IncidentState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 

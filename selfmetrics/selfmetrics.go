@@ -176,7 +176,7 @@ func (e *Exporter) Observe(s runbook.State) {
 			incidents = append(incidents, incidentReading{id: id, state: inc.State, pending: inc.PendingFor})
 		}
 		if id := label(inc.Runbook); id != "" {
-			add(id, incidentVerdict(inc.State), "")
+			add(id, inc.State.Verdict(), "")
 		}
 	}
 	for i := range items {
@@ -190,21 +190,6 @@ func (e *Exporter) Observe(s runbook.State) {
 		e.at = s.At
 	}
 	e.rounds++
-}
-
-// incidentVerdict puts an incident criterion on the verdict scale, as
-// `cockpit check` does: firing fails, pending or unknown holds.
-func incidentVerdict(s runbook.IncidentState) checks.Verdict {
-	switch s {
-	case runbook.IncidentOK:
-		return checks.Pass
-	case runbook.IncidentPending:
-		return checks.Pending
-	case runbook.IncidentFiring:
-		return checks.Fail
-	default:
-		return checks.Unknown
-	}
 }
 
 // ActionStarted marks the action id as running since at (now when at is

@@ -149,7 +149,7 @@ func linesOf(st runbook.State, k runbook.Kind) []checkLine {
 	var out []checkLine
 	if k == runbook.Incident {
 		for _, inc := range st.Incidents {
-			v := incidentVerdict(inc.State)
+			v := inc.State.Verdict()
 			age := time.Duration(-1) // never observed
 			if !inc.At.IsZero() {
 				age = max(st.At.Sub(inc.At), 0)
@@ -191,21 +191,6 @@ func ageSeconds(d time.Duration) *float64 {
 	}
 	s := math.Round(d.Seconds()*10) / 10
 	return &s
-}
-
-// incidentVerdict maps an incident criterion onto the verdict scale: a
-// firing incident fails, a pending or unknown one holds.
-func incidentVerdict(s runbook.IncidentState) checks.Verdict {
-	switch s {
-	case runbook.IncidentOK:
-		return checks.Pass
-	case runbook.IncidentPending:
-		return checks.Pending
-	case runbook.IncidentFiring:
-		return checks.Fail
-	default:
-		return checks.Unknown
-	}
 }
 
 // exitFor is the documented exit code of a set of verdicts. WARN does not

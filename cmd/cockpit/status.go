@@ -71,7 +71,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	fmt.Fprintf(s.Out, "legacy   %s — %s\n", rep.LegacyFreeze, o.LegacyFreeze.Evidence)
 	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", rep.WriteTarget, cohort, o.WriteTarget.Evidence)
 	for _, inc := range st.Incidents {
-		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), incidentVerdict(inc.State)), inc.Title, inc.Evidence)
+		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), inc.State.Verdict()), inc.Title, inc.Evidence)
 	}
 	return result
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,9 +35,6 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if recs, ok := sharedTimeline(s, cfg, name); ok {
-				return runbook.RenderTimeline(s.Out, name, dropProbeRepeats(recs), output)
-			}
 			// The same incremental reader the screen uses: a torn or
 			// corrupt line is named on stderr and skipped, never fatal.
 			tail := journal.NewTail(journal.Path(cfg.StateDir, name))
@@ -50,6 +48,11 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if n := tail.Pending(); n > 0 {
 				fmt.Fprintf(s.ErrOut, "cockpit: %s: last line unfinished (%d bytes, a process killed mid-write?): skipped\n", tail.Path(), n)
 			}
+			if shared, ok := sharedTimeline(s, cfg, name); ok {
+				// Every machine's records, and this machine's not yet
+				// published (the database was away when they were written).
+				all = mergeTimelines(shared, all)
+			}
 			return runbook.RenderTimeline(s.Out, name, dropProbeRepeats(all), output)
 		},
 	}
@@ -57,6 +60,26 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
 	return c
+}
+
+// mergeTimelines is the shared timeline with the local records it lacks,
+// in time order (the shared order kept among equal times).
+func mergeTimelines(shared, local []journal.Record) []journal.Record {
+	key := func(r journal.Record) string {
+		return strings.Join([]string{r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.Step, r.Check, r.Host, r.Message}, "|")
+	}
+	seen := make(map[string]bool, len(shared))
+	for _, r := range shared {
+		seen[key(r)] = true
+	}
+	out := slices.Clone(shared)
+	for _, r := range local {
+		if !seen[key(r)] {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
+	return out
 }
 
 // dropProbeRepeats leaves out probe answers journaled again unchanged.
