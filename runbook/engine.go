@@ -42,6 +42,9 @@ type EngineOptions struct {
 	// shown with their age (stale after stale_after: UNKNOWN). The Rust
 	// write mode and writer flag still come from GET /healthz.
 	ReadOnly bool
+	// Shared, when set, is what other machines published to the shared
+	// timeline: their actions count in this engine's history.
+	Shared *SharedFeed
 }
 
 // Engine observes one environment and judges the runbook against what it
@@ -127,11 +130,13 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 			}
 		}
 	}
+	history := newHistoryReader(journal.Path(cfg.StateDir, environment.Name))
+	history.shared = o.Shared
 	return &Engine{
 		projector: checks.NewProjectorWatch(probes, checks.ProjectorWatchPath(cfg.StateDir, environment.Name), 0),
 		host:      host,
 		readOnly:  o.ReadOnly,
-		history:   newHistoryReader(journal.Path(cfg.StateDir, environment.Name)),
+		history:   history,
 		staging:   staging,
 		cfg:       cfg,
 		env:       environment,

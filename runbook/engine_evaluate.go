@@ -204,7 +204,7 @@ func (r *round) progressOf(it *Item) StepProgress {
 	}
 	for _, a := range r.writers.running {
 		if a.Step == action {
-			return StepProgress{State: Running, At: a.Approved, Operator: a.Operator}
+			return StepProgress{State: Running, At: a.Approved, Operator: a.Operator, Detail: a.SubStep}
 		}
 	}
 	last, ok := r.o.history.Last[action]

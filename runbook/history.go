@@ -99,6 +99,7 @@ type OpenAction struct {
 	PID      int
 	Approved time.Time
 	LastSeen time.Time // its last journaled record
+	SubStep  string    // the sub-step it last started (its last intent)
 }
 
 // Alive says whether the action's process may still be running: on this
@@ -126,6 +127,10 @@ func (h History) DoneAfter(item string, t time.Time) bool {
 // its cost does not grow with the journal.
 type historyReader struct {
 	tail *journal.Tail
+	// shared is what other machines published (nil: none followed);
+	// sharedN how many of its records are folded.
+	shared  *SharedFeed
+	sharedN int
 
 	mu      sync.Mutex
 	h       History
@@ -144,9 +149,19 @@ func (r *historyReader) Read() History {
 	recs, restart, err := r.tail.Next()
 	if restart {
 		r.reset() // truncated, replaced or removed: start over
+		r.sharedN = 0
 	}
 	for i := range recs {
 		r.fold(&recs[i])
+	}
+	if r.shared != nil {
+		// Other machines' records: an action started on another laptop is
+		// open here too, and done when its outcome arrives.
+		var theirs []journal.Record
+		theirs, r.sharedN = r.shared.Since(r.sharedN)
+		for i := range theirs {
+			r.fold(&theirs[i])
+		}
 	}
 	if err != nil {
 		r.h.Err = err
@@ -216,6 +231,9 @@ func (r *historyReader) fold(rec *journal.Record) {
 	for i := range h.Open {
 		if h.Open[i].Step == rec.Step {
 			h.Open[i].LastSeen = rec.Time
+			if rec.Kind == journal.KindIntent {
+				h.Open[i].SubStep = rec.Check
+			}
 		}
 	}
 }

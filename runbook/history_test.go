@@ -139,3 +139,25 @@ func TestStepProgressIsReadFromTheJournal(t *testing.T) {
 		t.Errorf("a check has a step's progress: %+v", v.Progress)
 	}
 }
+
+// Another machine's action, delivered through the shared timeline, is open
+// here with its operator and sub-step while it runs, and done after.
+func TestHistoryFoldsAnotherMachinesActions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	feed := &SharedFeed{}
+	r := newHistoryReader(path)
+	r.shared = feed
+	all := step("S1", t0, "set_rust_write_mode=rust_active", "set_legacy_freeze=true")
+	for i := range all {
+		all[i].Operator, all[i].Host = "alice", "laptop-a"
+	}
+	feed.Add(all[:2]) // approval, first intent
+	h := r.Read()
+	if len(h.Open) != 1 || h.Open[0].Operator != "alice" || h.Open[0].SubStep != "set_rust_write_mode=rust_active" {
+		t.Fatalf("another machine's running S1: open = %+v", h.Open)
+	}
+	feed.Add(all[2:])
+	if h := r.Read(); len(h.Open) != 0 || !h.Done["S1"].Equal(t0) || h.Last["S1"].Operator != "alice" {
+		t.Fatalf("another machine's finished S1: %+v", h)
+	}
+}

@@ -13,22 +13,23 @@ import (
 // pageSize is how many rows one query reads.
 const pageSize = 1000
 
-// sqlAfter reads an environment's rows after a seq. An oversized record
-// comes back NULL: its seq still moves the reader on, its bytes never
-// cross the wire.
+// sqlAfter reads an environment's rows after a seq, but those of one
+// origin ($5, "" for none): a machine's own journal it already has. An
+// oversized record comes back NULL: its seq still moves the reader on, its
+// bytes never cross the wire.
 const sqlAfter = `SELECT seq, CASE WHEN octet_length(record::text) <= $3 THEN record END
-FROM cockpit_journal WHERE env = $1 AND seq > $2 ORDER BY seq LIMIT $4`
+FROM cockpit_journal WHERE env = $1 AND seq > $2 AND origin <> $5 ORDER BY seq LIMIT $4`
 
 // querier is a pool or a connection.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// readPage returns up to pageSize records of env after seq, cleaned, the
-// last seq read, and how many rows it read (oversized and undecodable
-// records are counted but not returned).
-func readPage(ctx context.Context, q querier, env string, after int64) (recs []journal.Record, last int64, n int, err error) {
-	rows, err := q.Query(ctx, sqlAfter, env, after, MaxRecordBytes, pageSize)
+// readPage returns up to pageSize records of env after seq (skipping an
+// origin, "" for none), cleaned, the last seq read, and how many rows it
+// read (oversized and undecodable records are counted but not returned).
+func readPage(ctx context.Context, q querier, env string, after int64, skipOrigin string) (recs []journal.Record, last int64, n int, err error) {
+	rows, err := q.Query(ctx, sqlAfter, env, after, MaxRecordBytes, pageSize, skipOrigin)
 	if err != nil {
 		return nil, after, 0, fmt.Errorf("reading the shared timeline: %w", err)
 	}
@@ -63,7 +64,7 @@ func Read(ctx context.Context, dbURL, env string) ([]journal.Record, error) {
 		after int64
 	)
 	for {
-		recs, last, n, err := readPage(ctx, conn, env, after)
+		recs, last, n, err := readPage(ctx, conn, env, after, "")
 		if err != nil {
 			return nil, err
 		}

@@ -37,6 +37,9 @@ type Subscriber struct {
 	wake chan struct{}
 	// after is the last seq read; owned by Run.
 	after int64
+	// ownJournal is this machine's journal, whose records it already has:
+	// those are not delivered ("" delivers every record).
+	ownJournal string
 
 	mu  sync.Mutex
 	err error
@@ -46,6 +49,10 @@ type Subscriber struct {
 func NewSubscriber(pool *pgxpool.Pool, env string) *Subscriber {
 	return &Subscriber{pool: pool, env: env, fallback: fallbackInterval, wake: make(chan struct{}, 1)}
 }
+
+// SkipJournal leaves out the records published from the journal at path
+// (this machine's own, which it reads from the file). Call before Run.
+func (s *Subscriber) SkipJournal(path string) { s.ownJournal = path }
 
 // Err is why the last read or LISTEN failed; nil once a read succeeds.
 func (s *Subscriber) Err() error {
@@ -87,9 +94,15 @@ func (s *Subscriber) Run(ctx context.Context, deliver func([]journal.Record)) {
 
 // catchUp reads and delivers everything after the last seq read.
 func (s *Subscriber) catchUp(ctx context.Context, deliver func([]journal.Record)) {
+	skip := ""
+	if s.ownJournal != "" {
+		// Read every time: a replaced journal gets a new origin. None yet
+		// (nothing published from it) skips nothing.
+		skip, _ = readOrigin(originPath(s.ownJournal))
+	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, readTimeout)
-		recs, last, n, err := readPage(rctx, s.pool, s.env, s.after)
+		recs, last, n, err := readPage(rctx, s.pool, s.env, s.after, skip)
 		cancel()
 		s.setErr(ctx, err)
 		if err != nil {

@@ -92,3 +92,31 @@ func TestSubscriberWaitsOutAnUnreachableDatabase(t *testing.T) {
 		t.Fatalf("delivered %q from an unreachable database", c.got())
 	}
 }
+
+// A machine's own journal is in its file: a subscriber told to skip it
+// delivers only the others' records, whatever was published first.
+func TestSubscriberSkipsItsOwnJournal(t *testing.T) {
+	dbURL, pool := migrated(t)
+	here := machine(t, "staging")
+	hereP := newPublisher(t, pool, here, "staging")
+	start(t, hereP)
+	appendMessages(t, here, "mine 1")
+	flush(t, hereP)
+
+	sub := NewSubscriber(newPool(t, dbURL), "staging")
+	sub.SkipJournal(here.Path())
+	c := subscribe(t, sub)
+
+	there := machine(t, "staging")
+	thereP := newPublisher(t, newPool(t, dbURL), there, "staging")
+	start(t, thereP)
+	appendMessages(t, there, "theirs 1")
+	flush(t, thereP)
+	appendMessages(t, here, "mine 2")
+	flush(t, hereP)
+	appendMessages(t, there, "theirs 2")
+	flush(t, thereP)
+	eventually(t, 5*time.Second, "the other machine's records", func() bool { return len(c.got()) >= 2 })
+	time.Sleep(500 * time.Millisecond) // room for a wrongly delivered own record to arrive
+	wantMessages(t, c.got(), "theirs 1", "theirs 2")
+}

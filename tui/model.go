@@ -67,7 +67,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 		keys: DefaultKeyMap(o.Mode == Rehearsal), confirm: DefaultConfirmKeyMap(), menu: DefaultMenuKeyMap(),
 		help: newHelp(c.styles),
 		obs: &observer{src: o.Observer, base: ctx, timeout: o.ObserveTimeout, refresh: o.Refresh,
-			journalPath: o.JournalPath},
+			journalPath: o.JournalPath, shared: o.Shared},
 		panes:    newLivePanes(c),
 		timeline: newTimeline(c),
 		evidence: newEvidenceView(c),

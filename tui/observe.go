@@ -38,8 +38,9 @@ type observer struct {
 	timeout     time.Duration
 	refresh     time.Duration
 	journalPath string
-	journal     *journalWindow // the timeline's reader, made on first use
-	seq         uint64         // the last round started
+	shared      *runbook.SharedFeed // other machines' records, nil when not followed
+	journal     *journalWindow      // the timeline's reader, made on first use
+	seq         uint64              // the last round started
 	inFlight    bool
 }
 
@@ -79,6 +80,7 @@ func (o *observer) readJournal() tea.Cmd {
 	}
 	if o.journal == nil {
 		o.journal = newJournalWindow(o.journalPath)
+		o.journal.shared = o.shared
 	}
 	jw := o.journal
 	return func() tea.Msg { return jw.read() }
@@ -97,6 +99,10 @@ type journalWindow struct {
 	torn    int // bytes of an unfinished last line seen on the previous read
 	probes  runbook.ProbeRepeats
 	skipped []int // corrupt line numbers, newest last, bounded
+	// shared are other machines' records (nil: none), sharedN how many
+	// have been taken; they are merged with this machine's by time.
+	shared  *runbook.SharedFeed
+	sharedN int
 }
 
 func newJournalWindow(path string) *journalWindow {
@@ -112,6 +118,15 @@ func (j *journalWindow) read() journalMsg {
 	recs, restart, err := j.tail.Next()
 	if restart {
 		j.recs, j.err, j.skipped, j.probes = nil, nil, nil, runbook.ProbeRepeats{}
+		j.sharedN = 0
+	}
+	if j.shared != nil {
+		var theirs []journal.Record
+		theirs, j.sharedN = j.shared.Since(j.sharedN)
+		if len(theirs) > 0 {
+			recs = append(recs, theirs...)
+			slices.SortStableFunc(recs, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
+		}
 	}
 	for _, r := range recs {
 		if j.probes.Repeat(r) {

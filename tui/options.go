@@ -59,6 +59,9 @@ type Options struct {
 	// StaleAfter is the data age past which a pane shows STALE.
 	StaleAfter  time.Duration
 	JournalPath string
+	// Shared is what other machines published to the shared timeline:
+	// their actions show in the timeline beside this machine's.
+	Shared *runbook.SharedFeed
 	// Signals colour pane values by their thresholds (optional).
 	Signals map[string]*config.Signal
 	// Faults toggles a rehearsal fault, one of FaultNames; used only in

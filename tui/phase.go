@@ -27,7 +27,17 @@ func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 		p := it.Progress
 		switch {
 		case p.State == runbook.Running:
-			return st.Warn.Render(fmt.Sprintf("%s running since %s%s", it.Item.ID, at(p.At), by(p.Operator)))
+			// Maybe on another machine: who, since when, and the sub-step
+			// it last started, from the (shared) journal.
+			id := it.Item.ID
+			if it.Item.Kind == runbook.Rollback {
+				id = runbook.RollbackID
+			}
+			line := fmt.Sprintf("%s running since %s%s", id, at(p.At), by(p.Operator))
+			if p.Detail != "" {
+				line += " · " + oneLine(p.Detail)
+			}
+			return st.Warn.Render(line)
 		case it.Item.Kind == runbook.Step && p.State == runbook.Done:
 			lastStep = &s.Items[i]
 		case it.Item.Kind == runbook.Verification:

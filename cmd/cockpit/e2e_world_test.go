@@ -36,9 +36,16 @@ type e2eWorld struct {
 // rewrites the generated config before anything reads it.
 func newE2EWorld(t testing.TB, bin string, edit func(cfg string) string) *e2eWorld {
 	t.Helper()
+	return newE2EWorldDelay(t, bin, 300*time.Millisecond, edit)
+}
+
+// newE2EWorldDelay is newE2EWorld whose controls each take delay, like a
+// new revision: long enough to watch a step run.
+func newE2EWorldDelay(t testing.TB, bin string, delay time.Duration, edit func(cfg string) string) *e2eWorld {
+	t.Helper()
 	dbURL := testsvc.Postgres(t)
 	prefix := testsvc.UniqueRolePrefix(t)
-	w, err := sandbox.Start(t.Context(), sandbox.Options{Dir: t.TempDir(), RedeployDelay: 300 * time.Millisecond,
+	w, err := sandbox.Start(t.Context(), sandbox.Options{Dir: t.TempDir(), RedeployDelay: delay,
 		Executable: bin, DBURLEnv: "DB_URL"})
 	if err != nil {
 		t.Fatalf("starting the world: %v", err)

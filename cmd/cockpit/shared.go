@@ -8,6 +8,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
 )
 
@@ -75,4 +76,45 @@ func (s *sharing) close() {
 	s.cancel()
 	<-s.done
 	s.pool.Close()
+}
+
+// following feeds other machines' records from the shared timeline into
+// this process (its engine's history and its screen's timeline), woken
+// by NOTIFY: an operator on another laptop is seen starting S1 within a
+// refresh. This machine's own journal is read from its file, not twice.
+type following struct {
+	pool   *pgxpool.Pool
+	sub    *sharedlog.Subscriber
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startFollowing follows env's shared timeline when it has a database.
+func startFollowing(dbURL, env, journalPath string, feed *runbook.SharedFeed, logger *slog.Logger) *following {
+	if dbURL == "" {
+		return nil
+	}
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		logger.Warn("not following the shared timeline: the database URL does not parse", "err", err)
+		return nil
+	}
+	sub := sharedlog.NewSubscriber(pool, env)
+	sub.SkipJournal(journalPath)
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &following{pool: pool, sub: sub, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		sub.Run(ctx, feed.Add)
+	}()
+	return f
+}
+
+func (f *following) close() {
+	if f == nil {
+		return
+	}
+	f.cancel()
+	<-f.done
+	f.pool.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openagents/cockpit/journal"
 )
@@ -21,19 +22,9 @@ func TestTheTimelineIsSharedThroughTheDatabase(t *testing.T) {
 	e := newE2EWorld(t, cockpitBinary(t), nil)
 	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
 
-	raw, err := os.ReadFile(e.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := filepath.Join(t.TempDir(), "machine-b.yaml")
-	emptyState := filepath.Join(t.TempDir(), "state")
-	b := regexp.MustCompile(`(?m)^state_dir: .*$`).ReplaceAll(raw, []byte("state_dir: "+emptyState))
-	if err := os.WriteFile(other, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: other, dbURL: e.dbURL}
+	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: machineBConfig(t, e), dbURL: e.dbURL}
 	recs := machineB.timeline("staging")
-	if _, err := os.Stat(journal.Path(emptyState, "staging")); err == nil {
+	if _, err := os.Stat(journal.Path(filepath.Join(filepath.Dir(machineB.config), "state"), "staging")); err == nil {
 		t.Fatal("machine B has a journal of its own: the test proves nothing")
 	}
 	// Every S1 record the operator's machine journaled (each sub-step's
@@ -57,4 +48,64 @@ func stepRecords(recs []journal.Record, step string) []string {
 		}
 	}
 	return out
+}
+
+// TestAWatcherOnAnotherMachineSeesTheOperator: operate (state dir A) runs
+// S1 in one tmux session; watch in another (state dir B, same database)
+// shows "S1 running since … by <operator>" soon after the confirm and S1
+// done soon after the operator's screen says so. The latencies are logged.
+func TestAWatcherOnAnotherMachineSeesTheOperator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives two screens in tmux")
+	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	e := newE2EWorldDelay(t, bin, 2*time.Second, nil)
+	other := machineBConfig(t, e)
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=alice", bin, "operate", "--config", e.config, "--env", "staging")
+	w := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=bob", bin, "watch", "--config", other, "--env", "staging")
+	for _, s := range []*tmuxScreen{op, w} {
+		s.waitFor("the panes and a green P4", 30*time.Second, func(s string) bool {
+			return screenPanesLive(s) && strings.Contains(s, "✔ PASS    P4")
+		})
+	}
+	op.selectItem("S1")
+	op.keys("Enter")
+	op.waitFor("S1's dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "y/enter confirm") })
+	time.Sleep(time.Second) // past the dialog's grace
+	op.keys("y")
+	confirmed := time.Now()
+	w.waitFor("the watcher seeing S1 run by alice", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "S1 running since") && strings.Contains(s, "by alice")
+	})
+	t.Logf("watcher saw S1 running %s after the confirm", time.Since(confirmed).Round(10*time.Millisecond))
+	op.waitFor("S1 done on the operator's screen", 60*time.Second, func(s string) bool { return strings.Contains(s, "S1 done") })
+	ended := time.Now()
+	w.waitFor("the watcher seeing S1 done", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "RUNBOOK · S1 done at") && strings.Contains(s, "(") && strings.Contains(s, "by alice")
+	})
+	t.Logf("watcher saw S1 done %s after the operator's screen", time.Since(ended).Round(10*time.Millisecond))
+	if _, err := os.Stat(journal.Path(filepath.Join(filepath.Dir(other), "state"), "staging")); err == nil {
+		t.Error("the watcher wrote a journal of its own")
+	}
+	op.keys("q")
+	w.keys("q")
+}
+
+// machineBConfig is the world's config with an empty state dir of its own
+// (beside the returned file): another machine sharing only the database.
+func machineBConfig(t *testing.T, e *e2eWorld) string {
+	t.Helper()
+	raw, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := regexp.MustCompile(`(?m)^state_dir: .*$`).ReplaceAll(raw, []byte("state_dir: "+filepath.Join(dir, "state")))
+	path := filepath.Join(dir, "machine-b.yaml")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -68,6 +68,9 @@ type screen struct {
 	journal *journal.Journal
 	share   *sharing
 	notify  *notifying
+	// shared is what other machines publish; follow feeds it.
+	shared *runbook.SharedFeed
+	follow *following
 	// metricsAddr serves the cockpit's own verdicts (--metrics-addr).
 	metricsAddr string
 	logger      *slog.Logger
@@ -99,11 +102,13 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		sc.journal.AddSecrets(append(secretsOf(envCfg), cfg.Secrets...)...)
 	}
 	// Without a journal the screen only watches: its engine is read-only.
-	opts := runbook.EngineOptions{Logger: logger, Journal: sc.journal, ReadOnly: !withJournal}
+	sc.shared = &runbook.SharedFeed{}
+	opts := runbook.EngineOptions{Logger: logger, Journal: sc.journal, ReadOnly: !withJournal, Shared: sc.shared}
 	if sc.eng, err = runbook.NewEngine(cfg, envCfg.Name, opts); err != nil {
 		sc.close()
 		return nil, withCode(exitUsage, err)
 	}
+	sc.follow = startFollowing(sc.eng.DatabaseURL(), envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name), sc.shared, logger)
 	if sc.journal != nil {
 		sc.share = startSharing(sc.eng.DatabaseURL(), envCfg.Name, sc.journal.Path(), logger)
 		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
@@ -112,6 +117,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 }
 
 func (sc *screen) close() {
+	sc.follow.close()
 	sc.notify.close()
 	sc.share.close()
 	if sc.journal != nil {
@@ -137,7 +143,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: sc.cfg.Operator,
 		Observer: obs, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
-		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Signals: env.Signals,
+		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Shared: sc.shared, Signals: env.Signals,
 		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger,
 	})
 	if errors.Is(err, context.Canceled) {
