@@ -30,6 +30,10 @@ type State struct {
 	// History is what this environment's journal says was done.
 	History History
 	At      time.Time
+	// Source says where this state came from when it is not this
+	// process's own observation (watch --follow: the shared feed and its
+	// age, or why it fell back to observing itself); "" otherwise.
+	Source string
 }
 
 // Observed is where the cutover stands, read from the systems themselves.

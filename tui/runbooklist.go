@@ -62,10 +62,15 @@ func (l *runbookList) Update(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// View renders the title (with the phase) and the visible rows.
-func (l *runbookList) View(phase string) []string {
+// View renders the title (with the phase and, when the state is not this
+// process's own observation, where it came from) and the visible rows.
+func (l *runbookList) View(phase, source string) []string {
 	st := l.c.styles
-	lines := []string{st.Title.Render("RUNBOOK") + st.Muted.Render(" · ") + phase}
+	title := st.Title.Render("RUNBOOK") + st.Muted.Render(" · ") + phase
+	if source != "" {
+		title += st.Muted.Render(" · " + source)
+	}
+	lines := []string{title}
 	rows := max(l.height-1, 1)
 	l.scrollTo(rows)
 	for i := l.offset; i < len(l.items) && i < l.offset+rows; i++ {

@@ -125,7 +125,7 @@ func (m *Model) panesView(now time.Time) []string {
 // beside it; on a narrow one the evidence takes the list's place. The full
 // timeline (t) takes the whole body at every width.
 func (m *Model) bodyView(now time.Time) []string {
-	list := func() []string { return m.list.View(phase(m.c, m.state, m.action, now)) }
+	list := func() []string { return m.list.View(phase(m.c, m.state, m.action, now), m.state.Source) }
 	var side []string
 	switch {
 	case m.showTimeline:

@@ -8,8 +8,11 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
+	"github.com/openagents/cockpit/tui"
 )
 
 // sharedFlushTimeout bounds how long a closing process waits for its last
@@ -25,8 +28,13 @@ const sharedFlushTimeout = 2 * time.Second
 type sharing struct {
 	pub    *sharedlog.Publisher
 	pool   *pgxpool.Pool
+	env    string
+	logger *slog.Logger
 	cancel context.CancelFunc
 	done   chan struct{}
+	// rounds carries the newest observation round to publish (operate
+	// only); a round not yet published is replaced by a newer one.
+	rounds chan runbook.State
 }
 
 // startSharing starts publishing when the environment has a database; nil
@@ -47,7 +55,8 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &sharing{pub: pub, pool: pool, cancel: cancel, done: make(chan struct{})}
+	s := &sharing{pub: pub, pool: pool, env: env, logger: logger, cancel: cancel, done: make(chan struct{}),
+		rounds: make(chan runbook.State, 1)}
 	go func() {
 		defer close(s.done)
 		// The schema first (a fresh database has none), retried while the
@@ -60,9 +69,93 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 		if err != nil {
 			return
 		}
+		go s.publishRounds(ctx)
 		pub.Run(ctx)
 	}()
 	return s
+}
+
+// observationTimeout bounds publishing one round.
+const observationTimeout = 3 * time.Second
+
+// Publish offers an observation round to the shared feed without waiting:
+// a round still unpublished is replaced by this newer one.
+func (s *sharing) Publish(st runbook.State) {
+	if s == nil {
+		return
+	}
+	select {
+	case <-s.rounds: // drop the older round
+	default:
+	}
+	select {
+	case s.rounds <- st:
+	default:
+	}
+}
+
+// publishRounds writes offered rounds to the feed, newest first, until ctx ends.
+func (s *sharing) publishRounds(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case st := <-s.rounds:
+			b, err := runbook.EncodeState(st)
+			if err == nil {
+				pctx, cancel := context.WithTimeout(ctx, observationTimeout)
+				err = sharedlog.PublishObservation(pctx, s.pool, s.env, st.At, b)
+				cancel()
+			}
+			if err != nil && ctx.Err() == nil {
+				s.logger.Warn("publishing the observation round", "err", err)
+			}
+		}
+	}
+}
+
+// publishingObserver hands every round to the screen and to the shared
+// observation feed, which watch --follow renders from.
+type publishingObserver struct {
+	tui.Observer
+	share *sharing
+}
+
+func (o publishingObserver) Observe(ctx context.Context) runbook.State {
+	st := o.Observer.Observe(ctx)
+	o.share.Publish(st)
+	return st
+}
+
+// followObserver is watch --follow's source: the operating cockpit's
+// newest round from the shared feed, with its age; when the feed is older
+// than stale_after or cannot be read, this process observes on its own
+// and says so.
+type followObserver struct {
+	own        tui.Observer
+	pool       *pgxpool.Pool
+	env        string
+	staleAfter time.Duration
+}
+
+func (o followObserver) Observe(ctx context.Context) runbook.State {
+	b, at, err := sharedlog.LatestObservation(ctx, o.pool, o.env)
+	var st runbook.State
+	if err == nil {
+		st, err = runbook.DecodeState(b)
+	}
+	age := time.Since(at)
+	switch {
+	case err != nil:
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: shared feed unavailable (" + safetext.CleanN(err.Error(), 80) + ")"
+	case age > o.staleAfter:
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: the shared feed is " + checks.FormatAge(age) + " old"
+	default:
+		st.Source = "following the shared feed (" + checks.FormatAge(age) + " old)"
+	}
+	return st
 }
 
 // close publishes what is queued, for at most sharedFlushTimeout, and stops.

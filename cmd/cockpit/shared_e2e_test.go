@@ -1,10 +1,15 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,4 +113,65 @@ func machineBConfig(t *testing.T, e *e2eWorld) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestFollowersCostPrometheusNothing: Prometheus requests are counted at a
+// proxy in front of the world's Prometheus. One operate alone for 30s,
+// then the same operate with ten watch --follow screens for 30s: the
+// followers render the operator's published rounds and add no query.
+func TestFollowersCostPrometheusNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives eleven screens in tmux for a minute")
+	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	var queries atomic.Int64
+	var prom *httputil.ReverseProxy
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/query") {
+			queries.Add(1)
+		}
+		prom.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	// Staging's Prometheus is reached through the proxy.
+	e := newE2EWorld(t, bin, func(cfg string) string {
+		at := strings.Index(cfg, "\n  staging:")
+		staging := regexp.MustCompile(`prometheus: \{url: "([^"]+)"\}`)
+		m := staging.FindStringSubmatchIndex(cfg[at:])
+		if at < 0 || m == nil {
+			t.Fatalf("no staging prometheus url in the config:\n%s", cfg)
+		}
+		target, err := url.Parse(cfg[at+m[2] : at+m[3]])
+		if err != nil {
+			t.Fatal(err)
+		}
+		prom = httputil.NewSingleHostReverseProxy(target)
+		return cfg[:at+m[2]] + proxy.URL + cfg[at+m[3]:]
+	})
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
+	op.waitFor("the operator's panes", 30*time.Second, screenPanesLive)
+	window := 30 * time.Second
+	count := func() int64 {
+		start := queries.Load()
+		time.Sleep(window)
+		return queries.Load() - start
+	}
+	alone := count()
+	var followers []*tmuxScreen
+	for range 10 {
+		f := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "watch", "--follow", "--config", machineBConfig(t, e), "--env", "staging")
+		followers = append(followers, f)
+	}
+	for _, f := range followers {
+		f.waitFor("a follower rendering the feed", 30*time.Second, func(s string) bool {
+			return screenPanesLive(s) && strings.Contains(s, "following the shared feed")
+		})
+	}
+	with := count()
+	t.Logf("Prometheus queries in %s: operate alone %d, operate + 10 watch --follow %d", window, alone, with)
+	if alone == 0 || float64(with) > 1.1*float64(alone) {
+		t.Errorf("queries in %s: %d alone, %d with ten followers: want no more than +10%%", window, alone, with)
+	}
 }

@@ -21,6 +21,7 @@ import (
 type screenFlags struct {
 	config, env, logFile string
 	metricsAddr          string
+	follow               bool // watch only: render from the shared observation feed
 }
 
 func (f *screenFlags) register(c *cobra.Command) {
@@ -41,6 +42,7 @@ func newWatchCmd(ctx context.Context, s *Streams) *cobra.Command {
 		},
 	}
 	f.register(c)
+	c.Flags().BoolVar(&f.follow, "follow", false, "render from the operating cockpit's shared observation feed (the environment's database) instead of querying Prometheus and the runtimes; falls back to observing when the feed is older than stale_after")
 	return c
 }
 
@@ -73,8 +75,10 @@ type screen struct {
 	follow *following
 	// metricsAddr serves the cockpit's own verdicts (--metrics-addr).
 	metricsAddr string
-	logger      *slog.Logger
-	closeLog    func()
+	// followFeed renders from the shared observation feed (watch --follow).
+	followFeed bool
+	logger     *slog.Logger
+	closeLog   func()
 }
 
 func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
@@ -90,7 +94,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	sc := &screen{cfg: cfg, logger: logger, closeLog: closeLog, metricsAddr: f.metricsAddr}
+	sc := &screen{cfg: cfg, logger: logger, closeLog: closeLog, metricsAddr: f.metricsAddr, followFeed: f.follow}
 	if withJournal {
 		// The engine journals verdict changes; the executor journals actions.
 		if sc.journal, err = journal.Open(journal.Path(cfg.StateDir, envCfg.Name)); err != nil {
@@ -109,6 +113,10 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		return nil, withCode(exitUsage, err)
 	}
 	sc.follow = startFollowing(sc.eng.DatabaseURL(), envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name), sc.shared, logger)
+	if sc.followFeed && sc.follow == nil {
+		sc.close()
+		return nil, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", envCfg.Name)
+	}
 	if sc.journal != nil {
 		sc.share = startSharing(sc.eng.DatabaseURL(), envCfg.Name, sc.journal.Path(), logger)
 		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
@@ -132,7 +140,14 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	if faults != nil {
 		faultNames = sandbox.FaultNames()
 	}
-	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, sc.eng, actor)
+	var obs tui.Observer = sc.eng
+	switch {
+	case sc.followFeed:
+		obs = followObserver{own: sc.eng, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
+	case sc.share != nil:
+		obs = publishingObserver{Observer: sc.eng, share: sc.share}
+	}
+	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, obs, actor)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("--metrics-addr: %w", err))
 	}
