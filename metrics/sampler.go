@@ -20,6 +20,12 @@ type SamplerOptions struct {
 	Window       time.Duration    // sparkline history; 0 keeps no history
 	Step         time.Duration    // history resolution; default Window/60
 	Now          func() time.Time // default time.Now
+	// StaleAfter is the data age past which a value is stale (a signal's
+	// own stale_after wins). A signal's data time is asked for once per
+	// fifth of it, not every tick: between two asks its age only grows,
+	// so staleness is never missed, at most seen a fifth early. 0 asks
+	// every tick.
+	StaleAfter time.Duration
 }
 
 // Sampler polls Prometheus for every signal. It never stacks queries: a
@@ -39,6 +45,7 @@ type Sampler struct {
 	samples   map[string]Sample
 	inFlight  map[string]bool
 	lastRange map[string]time.Time
+	lastFresh map[string]time.Time
 }
 
 // NewSampler prepares a sampler for signals; it queries nothing until Tick.
@@ -65,6 +72,7 @@ func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions)
 		samples:   make(map[string]Sample, len(signals)),
 		inFlight:  make(map[string]bool, len(signals)),
 		lastRange: make(map[string]time.Time, len(signals)),
+		lastFresh: make(map[string]time.Time, len(signals)),
 	}
 	p := parser.NewParser(parser.Options{})
 	for name, sig := range signals {
@@ -89,17 +97,24 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 		}
 		s.inFlight[name] = true
 		prev := s.samples[name]
-		needRange := s.o.Window > 0 && (len(prev.History) == 0 || at.Sub(s.lastRange[name]) >= s.o.Step)
+		// The window's range query only when it has moved a step (an
+		// absent series answers empty: asked again a step later, not
+		// every tick); the data time once per fifth of stale_after.
+		needRange := s.o.Window > 0 && at.Sub(s.lastRange[name]) >= s.o.Step
+		needFresh := s.lastFresh[name].IsZero() || at.Sub(s.lastFresh[name]) >= s.freshEvery(name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next, rangeOK := s.sample(ctx, s.signals[name], s.fresh[name], prev, at, needRange)
+			next, rangeOK, freshOK := s.sample(ctx, s.signals[name], s.fresh[name], prev, at, needRange, needFresh)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.samples[name] = next
 			s.inFlight[name] = false
 			if rangeOK {
 				s.lastRange[name] = at
+			}
+			if freshOK {
+				s.lastFresh[name] = at
 			}
 		}()
 	}
@@ -111,6 +126,16 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 	snap := Snapshot{Seq: seq, At: at, Samples: make(map[string]Sample, len(s.samples))}
 	maps.Copy(snap.Samples, s.samples)
 	return snap
+}
+
+// freshEvery is how often a signal's data time is asked for: a fifth of
+// its stale_after.
+func (s *Sampler) freshEvery(name string) time.Duration {
+	stale := s.o.StaleAfter
+	if sig := s.signals[name]; sig != nil && sig.StaleAfter > 0 {
+		stale = sig.StaleAfter.D()
+	}
+	return stale / 5
 }
 
 // acquire takes a query slot, or gives up when ctx ends.

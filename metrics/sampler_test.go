@@ -167,3 +167,38 @@ func TestConcurrencyIsBounded(t *testing.T) {
 		t.Fatalf("at most %d queries at once, want exactly the bound 2", got)
 	}
 }
+
+// Query economy: a signal whose series is absent asks for its window once
+// per step, not every tick; its data time is asked once per fifth of
+// stale_after, and between two asks the sample keeps (and ages) the last.
+func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
+	p := startProm(t)
+	c := &clock{t: time.Now()}
+	s := NewSampler(p.api, map[string]*config.Signal{
+		"absent": signal("absent", "max(no_such_metric_anywhere)"),
+		"ratio":  signal("ratio", "max(demo_error_ratio)"),
+	}, SamplerOptions{Window: time.Minute, Step: 10 * time.Second, StaleAfter: 50 * time.Second, Now: c.Now})
+	first := s.Tick(context.Background())
+	ranges, fresh := p.ranges.Load(), p.fresh.Load()
+	if ranges != 2 || fresh != 2 {
+		t.Fatalf("first tick: %d range and %d data-time queries, want 2 and 2", ranges, fresh)
+	}
+	for range 4 { // 4 ticks 2s apart: inside a step and a fifth of stale_after (10s)
+		c.Add(2 * time.Second)
+		snap := s.Tick(context.Background())
+		if got, want := snap.Samples["ratio"].DataAt, first.Samples["ratio"].DataAt; !got.Equal(want) {
+			t.Fatalf("a tick between data-time asks moved DataAt: %v, want the kept %v", got, want)
+		}
+	}
+	if p.ranges.Load() != ranges || p.fresh.Load() != fresh {
+		t.Fatalf("within a step: %d range and %d data-time queries, want still %d and %d", p.ranges.Load(), p.fresh.Load(), ranges, fresh)
+	}
+	c.Add(2 * time.Second) // 10s since the first: a step and a fifth of stale_after
+	s.Tick(context.Background())
+	if p.ranges.Load() != ranges+2 || p.fresh.Load() != fresh+2 {
+		t.Errorf("after a step: %d range and %d data-time queries, want %d and %d", p.ranges.Load(), p.fresh.Load(), ranges+2, fresh+2)
+	}
+	if q := p.queries.Load(); q != 6*2 {
+		t.Errorf("%d value queries for 6 ticks of 2 signals, want 12 (every tick)", q)
+	}
+}

@@ -25,12 +25,13 @@ type answer struct {
 	err      error
 }
 
-// sample runs one signal's queries (value, volume, data time, history)
-// concurrently and folds them into the next sample. A failed value query
-// keeps the previous value with its evaluation and data times, so the sample
-// ages instead of lying; a failed data-time query keeps only the previous
-// data time, which then ages.
-func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshness, prev Sample, at time.Time, needRange bool) (Sample, bool) {
+// sample runs one signal's queries (value, volume, data time when asked,
+// history when asked) concurrently and folds them into the next sample. A
+// failed value query keeps the previous value with its evaluation and data
+// times, so the sample ages instead of lying; a failed or skipped data-time
+// query keeps the previous data time, which then ages. It reports whether
+// the history and the data time were refreshed.
+func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshness, prev Sample, at time.Time, needRange, needFresh bool) (next Sample, rangeOK, freshOK bool) {
 	var (
 		wg            sync.WaitGroup
 		value, volume answer
@@ -40,7 +41,8 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 		histErr       error
 	)
 	wg.Go(func() { value = s.instant(ctx, sig.Query, sig.Direction, at) })
-	if fresh.query != "" {
+	askFresh := fresh.query != "" && needFresh
+	if askFresh {
 		wg.Go(func() { dataAt, dataErr = s.dataTime(ctx, fresh.query, at) })
 	}
 	if sig.VolumeQuery != "" {
@@ -51,21 +53,24 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 	}
 	wg.Wait()
 
-	next := prev
+	next = prev
 	next.Signal, next.Query, next.Window = sig.Name, sig.Query, fresh.window
 	next.Warnings = value.warnings
 	if value.err != nil {
 		next.Err = value.err
-		return next, false
+		return next, false, false
 	}
 	next.Value, next.HasValue, next.Series, next.At, next.Err = value.value, value.has, value.series, at, nil
 	switch {
 	case fresh.query == "":
 		next.DataAt = time.Time{}
+	case !askFresh:
+		// asked within the last fifth of stale_after: the previous data
+		// time stands, and ages
 	case dataErr != nil:
 		next.Warnings = append(next.Warnings, "data time: "+dataErr.Error()+"; keeping the previous one")
 	default:
-		next.DataAt = dataAt
+		next.DataAt, freshOK = dataAt, true
 	}
 	if sig.Series != "any" && value.series > 1 {
 		next.Warnings = append(next.Warnings, fmt.Sprintf("%d series where one is expected; showing the worst", value.series))
@@ -80,14 +85,14 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 	switch {
 	case needRange && histErr == nil:
 		next.History = history
-		return next, true
+		return next, true, freshOK
 	case needRange:
 		next.Warnings = append(next.Warnings, "history: "+histErr.Error())
 	}
 	if s.o.Window > 0 && next.HasValue {
 		next.History = appendPoint(prev.History, Point{T: at, V: next.Value}, at.Add(-s.o.Window))
 	}
-	return next, false
+	return next, false, freshOK
 }
 
 // appendPoint returns a new slice (snapshots share the old one) holding the

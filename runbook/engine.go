@@ -147,6 +147,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		sampler: metrics.NewSampler(api, environment.Signals, metrics.SamplerOptions{
 			QueryTimeout: cfg.QueryTimeout.D(),
 			Window:       cfg.SparklineWindow.D(),
+			StaleAfter:   cfg.StaleAfter.D(),
 			Now:          o.Now,
 		}),
 		probes: probes,
