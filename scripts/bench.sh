@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Measures the screen's budgets (DESIGN §9) against the rehearsal world:
-#   - View() of the full screen at 200×50           ≤ 1 ms   (Go benchmark)
-#   - first full paint after start                  ≤ 300 ms (tmux, from exec to a frame with values)
-#   - watch at a 1 s refresh: CPU of one core       ≤ 1 %    (/proc/PID/stat utime+stime)
-#   - watch RSS                                     ≤ 60 MB  (/proc/PID/status VmRSS, and the peak VmHWM)
+#   - View() of the full screen at 200×50           ≤ 0.25 ms (Go benchmark)
+#   - first full paint after start                  ≤ 100 ms  (tmux, from exec to a frame with values)
+#   - watch at a 1 s refresh: CPU of one core       ≤ 0.5 %   (/proc/PID/stat utime+stime)
+#   - watch RSS                                     ≤ 20 MB   (/proc/PID/status VmRSS, and the peak VmHWM)
 # Only the watch process is measured; the world runs separately. Needs tmux.
 # Usage: scripts/bench.sh [seconds to watch, default 60]
 set -euo pipefail
@@ -82,10 +82,10 @@ rss_mb=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
 hwm_mb=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
 
 echo
-verdict "View() 200x50" "$(awk -v ns="$view_ns" 'BEGIN { printf "%.3f", ns / 1e6 }')" 1 ms
-verdict "first full paint (exec→frame)" "$paint_ms" 300 ms
+verdict "View() 200x50" "$(awk -v ns="$view_ns" 'BEGIN { printf "%.3f", ns / 1e6 }')" 0.25 ms
+verdict "first full paint (exec→frame)" "$paint_ms" 100 ms
 [ -n "$logged_ms" ] && printf '%-28s %10s ms  (logged by the screen, from its start)\n' "first full paint (tui log)" "$logged_ms"
-verdict "watch CPU, one core" "$cpu_pct" 1 %
-verdict "watch RSS" "$rss_mb" 60 MB
-verdict "watch RSS peak (VmHWM)" "$hwm_mb" 60 MB
+verdict "watch CPU, one core" "$cpu_pct" 0.5 %
+verdict "watch RSS" "$rss_mb" 20 MB
+verdict "watch RSS peak (VmHWM)" "$hwm_mb" 20 MB
 exit "$fail"
