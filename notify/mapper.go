@@ -56,8 +56,35 @@ func (m *Mapper) FromRecord(r journal.Record) (Event, bool) {
 		return e, true
 	case journal.KindVerdict:
 		return e, m.incident(&e, r)
+	case journal.KindProgress:
+		return e, lockChange(&e, r)
 	}
 	return Event{}, false
+}
+
+// The executor's words for the lock changing hands (runbook's
+// LockTakenMessage and LockReleasedMessage; notify cannot import runbook).
+const (
+	lockTakenWords    = "lock taken"
+	lockReleasedWords = "lock released"
+)
+
+// lockChange tells the environment's lock taken or released, from the
+// executor's progress records on it.
+func lockChange(e *Event, r journal.Record) bool {
+	if r.Check != "lock" {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(r.Message, lockTakenWords):
+		e.Kind = KindLockTaken
+	case r.Message == lockReleasedWords:
+		e.Kind = KindLockReleased
+	default:
+		return false
+	}
+	e.Check = ""
+	return true
 }
 
 // start tells an action's start once, whichever record comes first.

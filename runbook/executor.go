@@ -138,6 +138,13 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string { return fmt.Sprintf("%s refused: %s", e.Step, e.Reason) }
 
+// The journal's words for the environment's lock changing hands (progress
+// records with Check "lock"); notifications read them.
+const (
+	LockTakenMessage    = "lock taken"
+	LockReleasedMessage = "lock released"
+)
+
 // Execute runs a plan: it refuses without the approvals the plan needs,
 // takes the lock, re-reads the gates, journals the approval (and any
 // override), then runs each sub-step with intent, call, post-verification
@@ -158,11 +165,16 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 		x.record(journal.Record{Kind: journal.KindRefused, Step: p.ID, Operator: a.Operator, Reason: err.Error()})
 		return Outcome{}, fmt.Errorf("taking the %s lock: %w", p.Env, err)
 	}
+	// Who holds the environment's lock is news to every watcher (and to
+	// the team's notifications): taking and releasing it are journaled.
+	x.record(journal.Record{Kind: journal.KindProgress, Step: p.ID, Check: "lock", Operator: a.Operator,
+		Message: LockTakenMessage + " for " + p.ID})
 	defer func() {
+		msg := LockReleasedMessage
 		if err := lease.Release(); err != nil {
-			x.record(journal.Record{Kind: journal.KindProgress, Step: p.ID, Check: "lock", Operator: a.Operator,
-				Message: "releasing the lock: " + err.Error()})
+			msg = "releasing the lock: " + err.Error()
 		}
+		x.record(journal.Record{Kind: journal.KindProgress, Step: p.ID, Check: "lock", Operator: a.Operator, Message: msg})
 	}()
 	ctx, stop := x.watchLease(ctx, lease, p.ID, a.Operator)
 	defer stop()

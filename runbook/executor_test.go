@@ -144,13 +144,31 @@ func newHarness(t *testing.T, production bool, failing ...string) *harness {
 	return &harness{world: fw, x: x, journal: jpath, cfg: cfg, lock: l}
 }
 
+// records is the journal without the lock changing hands: what the
+// action did (lockRecords has the rest).
 func (h *harness) records(t *testing.T) []journal.Record {
+	t.Helper()
+	var out []journal.Record
+	for _, r := range h.allRecords(t) {
+		if !isLockHandover(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (h *harness) allRecords(t *testing.T) []journal.Record {
 	t.Helper()
 	recs, err := journal.Read(h.journal)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+func isLockHandover(r journal.Record) bool {
+	return r.Kind == journal.KindProgress && r.Check == "lock" &&
+		(strings.HasPrefix(r.Message, LockTakenMessage) || r.Message == LockReleasedMessage)
 }
 
 func kinds(recs []journal.Record) string {
@@ -186,6 +204,12 @@ func TestExecuteS1RunsEachActuatorAndVerifiesTheObservedState(t *testing.T) {
 	}
 	if got, want := kinds(h.records(t)), "approval,intent,outcome,intent,outcome,intent,outcome,outcome"; got != want {
 		t.Errorf("journal kinds %s, want %s", got, want)
+	}
+	// The lock changing hands brackets the action, for watchers.
+	all := h.allRecords(t)
+	if first, last := all[0], all[len(all)-1]; !isLockHandover(first) || first.Message != LockTakenMessage+" for S1" ||
+		!isLockHandover(last) || last.Message != LockReleasedMessage {
+		t.Errorf("the lock records: first %+v, last %+v", first, last)
 	}
 	intent := h.records(t)[1]
 	if intent.Operator != "alice" || len(intent.Argv) == 0 || intent.Argv[len(intent.Argv)-1] != "rust_active" {

@@ -36,8 +36,9 @@ func TestTheTimelineIsSharedThroughTheDatabase(t *testing.T) {
 	// intent and outcome, the final outcome), in the same order.
 	local := e.timeline("staging")
 	mine, theirs := stepRecords(local, "S1"), stepRecords(recs, "S1")
-	if len(mine) < 3 || !strings.HasPrefix(mine[0], journal.KindApproval) || !strings.HasPrefix(mine[len(mine)-1], journal.KindOutcome) {
-		t.Fatalf("the operator's journal for S1 is not approval, intents… outcome: %v", mine)
+	if len(mine) < 4 || mine[0] != "progress lock lock taken for S1" || !strings.HasPrefix(mine[1], journal.KindApproval) ||
+		mine[len(mine)-1] != "progress lock lock released" || !strings.HasPrefix(mine[len(mine)-2], journal.KindOutcome) {
+		t.Fatalf("the operator's journal for S1 is not lock taken, approval, intents… outcome, lock released: %v", mine)
 	}
 	if strings.Join(mine, "\n") != strings.Join(theirs, "\n") {
 		t.Fatalf("machine B's timeline for S1:\n%s\nwant the operator's:\n%s", strings.Join(theirs, "\n"), strings.Join(mine, "\n"))
