@@ -66,17 +66,21 @@ type Environment struct {
 	// Production environments need their name typed to confirm an action.
 	Production bool `yaml:"production"`
 
-	Prometheus    Prometheus         `yaml:"prometheus"`
-	RustRuntime   RustRuntime        `yaml:"rust_runtime"`
-	LegacyRuntime LegacyRuntime      `yaml:"legacy_runtime"`
-	Database      Database           `yaml:"database"`
-	Parity        Parity             `yaml:"parity"`
-	Actuators     Actuators          `yaml:"actuators"`
-	WriteProbe    WriteProbe         `yaml:"write_probe"`
-	Cohorts       []int              `yaml:"cohorts"`
-	Soak          Duration           `yaml:"soak"`
-	VerifyTimeout Duration           `yaml:"verify_timeout"`
-	Signals       map[string]*Signal `yaml:"signals"` // per-environment overrides, merged over the global ones
+	Prometheus    Prometheus    `yaml:"prometheus"`
+	RustRuntime   RustRuntime   `yaml:"rust_runtime"`
+	LegacyRuntime LegacyRuntime `yaml:"legacy_runtime"`
+	Database      Database      `yaml:"database"`
+	// SharedTimeline is where the team's shared timeline and observation
+	// feed live when not in Database (a database of the team's own, so a
+	// timeline outage never touches the lock); default: Database.
+	SharedTimeline SharedTimeline     `yaml:"shared_timeline"`
+	Parity         Parity             `yaml:"parity"`
+	Actuators      Actuators          `yaml:"actuators"`
+	WriteProbe     WriteProbe         `yaml:"write_probe"`
+	Cohorts        []int              `yaml:"cohorts"`
+	Soak           Duration           `yaml:"soak"`
+	VerifyTimeout  Duration           `yaml:"verify_timeout"`
+	Signals        map[string]*Signal `yaml:"signals"` // per-environment overrides, merged over the global ones
 }
 
 // Prometheus is where an environment's metrics are queried.
@@ -132,6 +136,13 @@ type Database struct {
 	URLEnv  string `yaml:"url_env"`
 	URLFile string `yaml:"url_file"`
 	Roles   Roles  `yaml:"roles"`
+}
+
+// SharedTimeline names the shared timeline's database by URL env var or
+// file; empty uses the environment's database.
+type SharedTimeline struct {
+	URLEnv  string `yaml:"url_env"`
+	URLFile string `yaml:"url_file"`
 }
 
 // Roles are the four roles of the isolation policy.

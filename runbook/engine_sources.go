@@ -87,10 +87,17 @@ func rollbackArtifacts(stateDir, env string, now, rollbackStarted time.Time) che
 	return r
 }
 
-// DatabaseURL is env's database URL from its url_env or url_file, "" when
-// none is configured or set: for the verbs that read the shared timeline
-// without building an engine.
-func DatabaseURL(env *config.Environment) string {
+// SharedTimelineURL is where env's shared timeline lives: its
+// shared_timeline database when one is named, else its database; "" when
+// none is configured or set.
+func SharedTimelineURL(env *config.Environment) string {
+	if st := env.SharedTimeline; st.URLEnv != "" || st.URLFile != "" {
+		v, _, err := secretValue(st.URLEnv, st.URLFile, os.LookupEnv)
+		if err != nil {
+			return ""
+		}
+		return v
+	}
 	v, _, err := databaseURL(env, os.LookupEnv)
 	if err != nil {
 		return ""

@@ -176,6 +176,17 @@ func (e *e2eWorld) mustRun(want int, args ...string) string {
 	return out
 }
 
+// mustRunEnv runs a cockpit verb with these environment variables (DB_URL
+// among them if wanted) that must end with want.
+func (e *e2eWorld) mustRunEnv(env map[string]string, want int, args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.cockpitEnv(env, args...)
+	if code != want {
+		e.t.Fatalf("cockpit %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+	}
+	return out
+}
+
 // timeline is the environment's journal as `timeline -o json` prints it.
 func (e *e2eWorld) timeline(env string) []journal.Record {
 	e.t.Helper()

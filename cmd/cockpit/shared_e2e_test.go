@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,7 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/sharedlog"
 )
 
 // TestTheTimelineIsSharedThroughTheDatabase: S1 run on one machine (state
@@ -174,5 +180,110 @@ func TestFollowersCostPrometheusNothing(t *testing.T) {
 	t.Logf("Prometheus queries in %s: operate alone %d, operate + 10 watch --follow %d", window, alone, with)
 	if alone == 0 || float64(with) > 1.1*float64(alone) {
 		t.Errorf("queries in %s: %d alone, %d with ten followers: want no more than +10%%", window, alone, with)
+	}
+}
+
+// TestATimelineOutageNeverStopsAStep: the shared timeline's database (its
+// own, as shared_timeline names it) refuses every connection while S1
+// runs. S1 completes, the local journal has all of it, and once the
+// database is back the next cockpit on the machine publishes every record
+// exactly once, in order.
+func TestATimelineOutageNeverStopsAStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs S1 on a rehearsal world")
+	}
+	t.Parallel()
+	timelineDB := testsvc.Postgres(t)
+	e := newE2EWorldDelay(t, cockpitBinary(t), time.Second, func(cfg string) string {
+		return strings.Replace(cfg, "\n  staging:\n", "\n  staging:\n    shared_timeline: {url_env: TIMELINE_URL}\n", 1)
+	})
+	env := map[string]string{"DB_URL": e.dbURL, "TIMELINE_URL": timelineDB}
+	admin := adminConn(t)
+	name := databaseName(t, timelineDB)
+
+	run := e.command(env, "run", "S1", "--env", "staging", "--approve", "S1")
+	var out strings.Builder
+	run.Stdout, run.Stderr = &out, &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, 50*time.Millisecond, "S1 approved in the local journal", func() bool {
+		return hasApproval(e.timeline("staging"), "S1")
+	})
+	setConnections(t, admin, name, false) // the database goes away mid-step
+	if err := run.Wait(); err != nil {
+		t.Fatalf("S1 with the shared timeline down: %v\n%s", err, out.String())
+	}
+	local := e.timeline("staging")
+	if last := local[len(local)-1]; last.Kind != journal.KindProgress || last.Message != "lock released" || !hasOutcome(local, "S1") {
+		t.Fatalf("the local journal does not hold S1 to its end:\n%+v", local)
+	}
+
+	setConnections(t, admin, name, true) // back: the next cockpit publishes the backlog
+	e.mustRunEnv(env, exitOK, "run", "P1", "--env", "staging", "--approve", "P1")
+	local, err := journal.Read(journal.Path(filepath.Join(e.w.Dir(), "state"), "staging")) // every record, repeats too
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shared []journal.Record
+	eventually(t, 20*time.Second, 200*time.Millisecond, "every local record in the shared timeline", func() bool {
+		recs, err := sharedlog.Read(t.Context(), timelineDB, "staging")
+		shared = recs
+		return err == nil && len(recs) >= len(local)
+	})
+	if got, want := recordKeys(shared), recordKeys(local); got != want {
+		t.Fatalf("the shared timeline after the outage:\n%s\nwant the local journal, each record once, in order:\n%s", got, want)
+	}
+}
+
+func hasOutcome(recs []journal.Record, step string) bool {
+	for _, r := range recs {
+		if r.Kind == journal.KindOutcome && r.Step == step && r.Check == "" && r.OK != nil && *r.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// recordKeys is one line per record: time, kind, step, check, message.
+func recordKeys(recs []journal.Record) string {
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "%s %s %s %s %.40q\n", r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.Step, r.Check, r.Message)
+	}
+	return b.String()
+}
+
+// adminConn is a superuser connection to the test cluster.
+func adminConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), os.Getenv("COCKPIT_TEST_DB_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+func databaseName(t *testing.T, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
+
+// setConnections lets a database take connections, or refuses them and
+// ends every session it has: to its clients, the database is gone.
+func setConnections(t *testing.T, admin *pgx.Conn, name string, allow bool) {
+	t.Helper()
+	if _, err := admin.Exec(t.Context(), fmt.Sprintf("ALTER DATABASE %s ALLOW_CONNECTIONS %t", pgx.Identifier{name}.Sanitize(), allow)); err != nil {
+		t.Fatal(err)
+	}
+	if !allow {
+		if _, err := admin.Exec(t.Context(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -102,7 +102,7 @@ const sharedTimelineTimeout = 5 * time.Second
 // records) when it has a database that answers; false sends the caller to
 // this machine's journal, with the reason on stderr.
 func sharedTimeline(s *Streams, cfg *config.Config, env string) ([]journal.Record, bool) {
-	url := runbook.DatabaseURL(cfg.Environments[env])
+	url := runbook.SharedTimelineURL(cfg.Environments[env])
 	if url == "" {
 		return nil, false
 	}
