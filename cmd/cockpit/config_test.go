@@ -145,7 +145,7 @@ func TestConfigExampleListsTheDefaultsItOmits(t *testing.T) {
 			t.Errorf("the example does not mention the default %s", name)
 		}
 	}
-	for _, field := range []string{"health_path:", "ready_path:", "id_token_file:", "headers:", "capture:", "{{.Report}}", "stale_after:"} {
+	for _, field := range []string{"health_path:", "ready_path:", "id_token_file:", "headers:", "capture:", "{{.Report}}", "stale_after:", "notify:", "shared_timeline:"} {
 		if !strings.Contains(exampleConfig, field) {
 			t.Errorf("the example does not show %s", field)
 		}
