@@ -67,12 +67,16 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 }
 
 // expandEnv replaces ${VAR}; an unset variable is a problem, not an empty
-// string. It returns every value it put in, each once, longest first (so a
-// secret that contains another is redacted whole): the config's secrets.
+// string. A comment line is left as it is (a commented-out ${VAR} needs no
+// variable). It returns every value it put in, each once, longest first (so
+// a secret that contains another is redacted whole): the config's secrets.
 func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *ValidationError) ([]byte, []string) {
 	var secrets []string
 	lines := bytes.Split(raw, []byte("\n"))
 	for i, line := range lines {
+		if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("#")) {
+			continue
+		}
 		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
 			name := string(envRef.FindSubmatch(m)[1])
 			v, ok := lookupEnv(name)

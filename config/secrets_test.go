@@ -51,3 +51,14 @@ func TestLoadErrorsDoNotQuoteExpandedValues(t *testing.T) {
 		}
 	}
 }
+
+// A commented-out ${VAR} (the example's notify block) needs no variable.
+func TestACommentedOutReferenceNeedsNoVariable(t *testing.T) {
+	src := "# url: ${COCKPIT_TEST_SURELY_UNSET}\n  # also ${COCKPIT_TEST_SURELY_UNSET}\n" + minimal
+	if _, err := Parse("c.yaml", []byte(src), noEnv); err != nil {
+		t.Fatalf("a commented-out reference: %v", err)
+	}
+	if _, err := Parse("c.yaml", []byte("operator: ${COCKPIT_TEST_SURELY_UNSET}\n"+minimal), noEnv); err == nil {
+		t.Fatal("an unset variable outside a comment is not an error")
+	}
+}
