@@ -109,6 +109,12 @@ func (n *Notifier) Record(r journal.Record) {
 	}
 }
 
+// Prime tells the notifier a record that is history, not news: the mapper
+// learns from it (an incident already pending, an action already started)
+// and nothing is sent. A process that starts mid-cutover primes with the
+// journal so far, so it does not announce again what another one did.
+func (n *Notifier) Prime(r journal.Record) { n.mapper.FromRecord(r) }
+
 // Failures counts, per target name, the events it did not deliver.
 func (n *Notifier) Failures() map[string]int64 {
 	out := make(map[string]int64, len(n.targets))

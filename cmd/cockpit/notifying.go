@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,7 +15,8 @@ import (
 const notifyPoll = 250 * time.Millisecond
 
 // notifyCloseTimeout bounds how long a closing process gives queued
-// notifications; what is left is journaled as not delivered.
+// notifications: the longest target timeout, at most this; what is left is
+// journaled as not delivered.
 const notifyCloseTimeout = 3 * time.Second
 
 // notifying tells the configured webhooks what this process journals:
@@ -23,6 +25,7 @@ const notifyCloseTimeout = 3 * time.Second
 // action. A message a target never got is journaled (kind notify).
 type notifying struct {
 	n      *notify.Notifier
+	grace  time.Duration // how long close waits for queued messages
 	tail   *journal.Tail
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -42,9 +45,16 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 		return nil
 	}
 	tail := journal.NewTail(j.Path())
-	_, _, _ = tail.Next() // what was journaled before this process is not news
+	history, _, _ := tail.Next() // what was journaled before this process is not news
+	for _, r := range history {
+		n.Prime(r) // but an incident already pending is not new when journaled again
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &notifying{n: n, tail: tail, cancel: cancel, done: make(chan struct{})}
+	grace := time.Duration(0)
+	for _, t := range cfg.Targets {
+		grace = max(grace, cmp.Or(t.Timeout, notify.DefaultTimeout))
+	}
+	s := &notifying{n: n, grace: min(grace, notifyCloseTimeout), tail: tail, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(notifyPoll)
@@ -61,17 +71,21 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 	return s
 }
 
-// forward hands the journal's new records to the notifier.
+// forward hands the journal's new records to the notifier. A journal
+// replaced under it (restart) is read again from its top as history.
 func (s *notifying) forward() {
-	recs, _, _ := s.tail.Next()
+	recs, restart, _ := s.tail.Next()
 	for _, r := range recs {
-		if r.Kind != journal.KindNotify {
+		switch {
+		case restart:
+			s.n.Prime(r)
+		case r.Kind != journal.KindNotify:
 			s.n.Record(r)
 		}
 	}
 }
 
-// close tells the last records and gives the queues notifyCloseTimeout.
+// close tells the last records and gives the queues their grace.
 func (s *notifying) close() {
 	if s == nil {
 		return
@@ -79,7 +93,7 @@ func (s *notifying) close() {
 	s.cancel()
 	<-s.done
 	s.forward()
-	ctx, cancel := context.WithTimeout(context.Background(), notifyCloseTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.grace)
 	defer cancel()
 	_ = s.n.Close(ctx)
 }
