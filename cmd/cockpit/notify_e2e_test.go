@@ -23,19 +23,7 @@ func TestAScriptedCutoverNotifiesTheTeam(t *testing.T) {
 		t.Skip("runs S1 and a rollback on a rehearsal world")
 	}
 	t.Parallel()
-	var mu sync.Mutex
-	var got []string
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		var e struct{ Kind, Step string }
-		if err := json.Unmarshal(body, &e); err != nil {
-			t.Errorf("a message that is not the JSON event: %v: %s", err, body)
-		}
-		mu.Lock()
-		got = append(got, e.Kind+" "+e.Step)
-		mu.Unlock()
-	}))
-	t.Cleanup(receiver.Close)
+	receiver, received := jsonReceiver(t)
 	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string {
 		return cfg + "\nnotify:\n  targets:\n    - name: team\n      url: " + receiver.URL + "/hook/secret-token\n      format: json\n" +
 			"      events: [action.started, action.done, action.failed, rollback.started, rollback.done]\n"
@@ -45,9 +33,7 @@ func TestAScriptedCutoverNotifiesTheTeam(t *testing.T) {
 	want := "action.started S1\naction.done S1\nrollback.started rollback\nrollback.done rollback"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		mu.Lock()
-		have := strings.Join(got, "\n")
-		mu.Unlock()
+		have := strings.Join(received(), "\n")
 		if have == want {
 			return
 		}
@@ -68,19 +54,7 @@ func TestNotificationsOfACutoverWithAnOverrideAndASpike(t *testing.T) {
 		t.Skip("runs a cutover with an error spike on a rehearsal world")
 	}
 	t.Parallel()
-	var mu sync.Mutex
-	var got []string
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		var e struct{ Kind, Step, Check, Reason string }
-		if err := json.Unmarshal(body, &e); err != nil {
-			t.Errorf("a message that is not the JSON event: %v: %s", err, body)
-		}
-		mu.Lock()
-		got = append(got, strings.TrimSpace(strings.Join([]string{e.Kind, e.Step, e.Check, e.Reason}, " ")))
-		mu.Unlock()
-	}))
-	t.Cleanup(receiver.Close)
+	receiver, received := jsonReceiver(t)
 	hung := make(chan struct{})
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -118,15 +92,13 @@ func TestNotificationsOfACutoverWithAnOverrideAndASpike(t *testing.T) {
 	// between S1 and the rollback. While the rollback moves the authority,
 	// the incidents may change again by timing (the spike re-judged on
 	// legacy, writes reaching the runtime just frozen): allowed, not asserted.
-	wantActions := []string{"lock.taken S1", "override S1  P4 read by the DBA", "lock.released S1",
+	wantActions := []string{"lock.taken S1", "override S1 P4 read by the DBA", "lock.released S1",
 		"lock.taken rollback", "rollback.started rollback", "rollback.done rollback", "lock.released rollback"}
-	wantSpike := []string{"incident.pending  I2 write_error_spike", "incident.firing  I2 write_error_spike"}
+	wantSpike := []string{"incident.pending I2 write_error_spike", "incident.firing I2 write_error_spike"}
 	var actions, spike []string
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		mu.Lock()
-		have := slices.Clone(got)
-		mu.Unlock()
+		have := received()
 		actions, spike = nil, nil
 		beforeRollback := true
 		for _, ev := range have {
@@ -155,5 +127,28 @@ func TestNotificationsOfACutoverWithAnOverrideAndASpike(t *testing.T) {
 	}
 	if undelivered == 0 {
 		t.Error("the hanging receiver's failures are not journaled")
+	}
+}
+
+// jsonReceiver is a webhook receiver for the json format: each message as
+// "kind step check reason" (empty fields left out), in arrival order.
+func jsonReceiver(t *testing.T) (*httptest.Server, func() []string) {
+	var mu sync.Mutex
+	var got []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		var e struct{ Kind, Step, Check, Reason string }
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("a message that is not the JSON event: %v: %s", err, body)
+		}
+		mu.Lock()
+		got = append(got, strings.Join(slices.DeleteFunc([]string{e.Kind, e.Step, e.Check, e.Reason}, func(s string) bool { return s == "" }), " "))
+		mu.Unlock()
+	}))
+	t.Cleanup(receiver.Close)
+	return receiver, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
 	}
 }
