@@ -49,7 +49,7 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 	fl.StringVar(&f.env, "env", "staging", "environment the screen opens on")
 	fl.StringVar(&f.logFile, "log-file", "", "write logs to this file (default: none)")
 	fl.StringVar(&f.controlAddr, "control-addr", "", "address of the control API (default: a free loopback port)")
-	cmd.AddCommand(newRehearseCtlCmd(ctx, s), newRehearseHarnessCmd(s))
+	cmd.AddCommand(newRehearseCtlCmd(ctx, s), newRehearseHarnessCmd(s), newRehearseReceiverCmd(ctx, s))
 	return cmd
 }
 
