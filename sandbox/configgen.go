@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/notify"
 	"github.com/openagents/cockpit/sandbox/dbfixtures"
 )
 
@@ -50,6 +51,10 @@ func (w *World) writeConfig() (string, error) {
 	fmt.Fprintf(&b, "rehearsal:\n  control_url: %s\n", q(w.controlURL))
 	fmt.Fprintf(&b, "signals:\n  rust_write_share:\n    query: %s\n", q(share))
 	b.WriteString(rehearsalIncidents())
+	if w.opts.NotifyURL != "" {
+		fmt.Fprintf(&b, "notify:\n  targets:\n    - name: rehearsal\n      url: %s\n      format: json\n      events: [%s]\n",
+			q(w.opts.NotifyURL), strings.Join(notify.Kinds(), ", "))
+	}
 	b.WriteString("environments:\n")
 	for _, name := range Environments {
 		e := w.envs[name]

@@ -54,7 +54,10 @@ type Options struct {
 	DBURLEnv string
 	// ControlAddr is where the control API listens (default a free loopback port).
 	ControlAddr string
-	Logger      *slog.Logger
+	// NotifyURL, when set, is a webhook the generated config tells every
+	// notification event to (JSON body): `cockpit rehearse receiver`.
+	NotifyURL string
+	Logger    *slog.Logger
 }
 
 func (o *Options) defaults() error {

@@ -54,8 +54,9 @@ func (t *timeline) SetRecords(recs []journal.Record, err error) {
 	t.actions, t.folded = t.actions[:0], t.folded[:0]
 	var order []string
 	changes := map[string]*verdictChanges{}
+	incidents := map[string]string{} // incident → its last verdict
 	for _, r := range recs {
-		if r.Kind != journal.KindVerdict || incidentCheck(r.Check) {
+		if r.Kind != journal.KindVerdict || incidentNews(incidents, r) {
 			t.actions = append(t.actions, t.line(r))
 			continue
 		}
@@ -82,6 +83,25 @@ func (t *timeline) SetRecords(recs []journal.Record, err error) {
 func incidentCheck(check string) bool {
 	id, _, found := strings.Cut(check, " ")
 	return found && (id == "W" || strings.HasPrefix(id, "I"))
+}
+
+// incidentNews reports whether an incident's verdict record is news for
+// the timeline's first part: pending, firing, or back to ok from either.
+// An incident read ok (every process journals that at its start) folds
+// with the other verdict changes. last remembers each incident's verdict.
+func incidentNews(last map[string]string, r journal.Record) bool {
+	if !incidentCheck(r.Check) {
+		return false
+	}
+	prev := last[r.Check]
+	last[r.Check] = r.Verdict
+	switch r.Verdict {
+	case "pending", "firing":
+		return true
+	case "ok":
+		return prev == "pending" || prev == "firing"
+	}
+	return false
 }
 
 // verdictChanges folds one check's verdict records into one row.

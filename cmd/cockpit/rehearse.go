@@ -23,6 +23,7 @@ type rehearseFlags struct {
 	env           string
 	logFile       string
 	controlAddr   string
+	notifyURL     string
 }
 
 func newRehearseCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -49,6 +50,7 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 	fl.StringVar(&f.env, "env", "staging", "environment the screen opens on")
 	fl.StringVar(&f.logFile, "log-file", "", "write logs to this file (default: none)")
 	fl.StringVar(&f.controlAddr, "control-addr", "", "address of the control API (default: a free loopback port)")
+	fl.StringVar(&f.notifyURL, "notify-url", "", "tell every notification event to this webhook (e.g. what `cockpit rehearse receiver` prints)")
 	cmd.AddCommand(newRehearseCtlCmd(ctx, s), newRehearseHarnessCmd(s), newRehearseReceiverCmd(ctx, s))
 	return cmd
 }
@@ -69,7 +71,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	defer closeLog()
 	w, err := sandbox.Start(ctx, sandbox.Options{
 		Dir: f.dir, Scenarios: f.scenarios, RedeployDelay: f.redeployDelay,
-		WritesPerSecond: f.writesPerSec, DBURLEnv: dbURLEnv(), Logger: logger, ControlAddr: f.controlAddr,
+		WritesPerSecond: f.writesPerSec, DBURLEnv: dbURLEnv(), Logger: logger, ControlAddr: f.controlAddr, NotifyURL: f.notifyURL,
 	})
 	if err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("starting the rehearsal world: %w", err))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func newRehearseReceiverCmd(ctx context.Context, s *Streams) *cobra.Command {
 					return
 				}
 				mu.Lock()
-				fmt.Fprintf(s.Out, "%s %s %s\n", time.Now().Format("15:04:05"), safetext.Clean(r.URL.Path), safetext.Clean(string(body)))
+				fmt.Fprintf(s.Out, "%s %s %s\n", time.Now().Format("15:04:05"), safetext.Clean(r.URL.Path), safetext.Clean(messageText(body)))
 				mu.Unlock()
 			})}
 			go func() {
@@ -58,4 +59,16 @@ func newRehearseReceiverCmd(ctx context.Context, s *Streams) *cobra.Command {
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:9099", "address to listen on")
 	return c
+}
+
+// messageText is what a person reads of a message: its "text" (both the
+// Slack and the JSON bodies carry one), else the body as it came.
+func messageText(body []byte) string {
+	var m struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(body, &m) == nil && m.Text != "" {
+		return m.Text
+	}
+	return string(body)
 }

@@ -28,14 +28,18 @@ func TestRehearseReceiverPrintsWhatItGets(t *testing.T) {
 		t.Fatalf("first line %q, want listening: URL", first)
 	}
 	url := first[1]
-	resp, err := http.Post(url+"hook/secret", "application/json", strings.NewReader("{\"text\":\"S1 done\"}\x1b[2J\r"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	line := next()
-	if !strings.HasSuffix(line, `/hook/secret {"text":"S1 done"}⏎`) || strings.ContainsAny(line, "\x1b\r") {
-		t.Errorf("printed %q, want the message on one clean line", line)
+	for body, want := range map[string]string{
+		`{"kind":"action.done","text":"S1 done by alice \u001b[2J"}`: "/hook/secret S1 done by alice",
+		"not json\x1b[2J\r": "/hook/secret not json⏎",
+	} {
+		resp, err := http.Post(url+"hook/secret", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if line := next(); !strings.HasSuffix(strings.TrimSpace(line), want) || strings.ContainsAny(line, "\x1b\r") {
+			t.Errorf("printed %q, want the message's text on one clean line (%q)", line, want)
+		}
 	}
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	if code := p.wait(t, 10*time.Second); code != 0 {
