@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/openagents/cockpit/journal"
@@ -24,6 +25,9 @@ const notifyCloseTimeout = 3 * time.Second
 // and every new record goes to the notifier, whose queues never block an
 // action. A message a target never got is journaled (kind notify).
 type notifying struct {
+	// failed hears each undelivered message's target too (the cockpit's
+	// metrics count them); set once, before messages flow.
+	failed atomic.Pointer[func(target string)]
 	n      *notify.Notifier
 	grace  time.Duration // how long close waits for queued messages
 	tail   *journal.Tail
@@ -36,9 +40,13 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 	if len(cfg.Targets) == 0 {
 		return nil
 	}
+	s := &notifying{}
 	n, err := notify.New(cfg, notify.Options{Logger: logger, OnFailure: func(target string, e notify.Event, err error) {
 		_ = j.Append(journal.Record{Kind: journal.KindNotify, Step: e.Step, Check: e.Kind,
 			Message: fmt.Sprintf("notification to %s not delivered: %v", target, err)})
+		if f := s.failed.Load(); f != nil {
+			(*f)(target)
+		}
 	}})
 	if err != nil {
 		logger.Warn("notifications off", "err", err)
@@ -54,7 +62,7 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 	for _, t := range cfg.Targets {
 		grace = max(grace, cmp.Or(t.Timeout, notify.DefaultTimeout))
 	}
-	s := &notifying{n: n, grace: min(grace, notifyCloseTimeout), tail: tail, cancel: cancel, done: make(chan struct{})}
+	s.n, s.grace, s.tail, s.cancel, s.done = n, min(grace, notifyCloseTimeout), tail, cancel, make(chan struct{})
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(notifyPoll)
@@ -69,6 +77,13 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 		}
 	}()
 	return s
+}
+
+// countFailures has f hear each undelivered message's target.
+func (s *notifying) countFailures(f func(target string)) {
+	if s != nil {
+		s.failed.Store(&f)
+	}
 }
 
 // forward hands the journal's new records to the notifier. A journal

@@ -36,8 +36,9 @@ func (a exportedActor) Execute(ctx context.Context, p runbook.Plan, ap runbook.A
 }
 
 // serveSelfMetrics starts the exporter on addr ("" serves nothing) and
-// wraps the screen's observer and actor with it.
-func serveSelfMetrics(ctx context.Context, addr, env string, obs tui.Observer, actor tui.Actor) (tui.Observer, tui.Actor, string, error) {
+// wraps the screen's observer and actor with it; undelivered notifications
+// are counted.
+func serveSelfMetrics(ctx context.Context, addr, env string, obs tui.Observer, actor tui.Actor, n *notifying) (tui.Observer, tui.Actor, string, error) {
 	if addr == "" {
 		return obs, actor, "", nil
 	}
@@ -46,6 +47,7 @@ func serveSelfMetrics(ctx context.Context, addr, env string, obs tui.Observer, a
 	if err != nil {
 		return nil, nil, "", err
 	}
+	n.countFailures(x.NotificationFailed)
 	if actor != nil {
 		actor = exportedActor{Actor: actor, x: x}
 	}

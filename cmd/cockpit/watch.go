@@ -147,7 +147,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	case sc.share != nil:
 		obs = publishingObserver{Observer: sc.eng, share: sc.share}
 	}
-	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, obs, actor)
+	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, obs, actor, sc.notify)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("--metrics-addr: %w", err))
 	}
