@@ -53,7 +53,7 @@ func Read(path string) ([]Record, error) {
 		if len(line) == 0 {
 			continue
 		}
-		r, ok := decodeLine(line)
+		r, ok := Decode(line)
 		if !ok {
 			bad = append(bad, n)
 			continue
@@ -69,10 +69,11 @@ func Read(path string) ([]Record, error) {
 	return recs, nil
 }
 
-// decodeLine is one journal line as a record, cleaned; false when the
-// line is not a whole record (a torn write, a hand edit gone wrong). Every
-// reader decodes through it, so none can show a record uncleaned.
-func decodeLine(line []byte) (Record, bool) {
+// Decode is one record's JSON (a journal line, a shared timeline row) as
+// a record, cleaned; false when it is not a whole record (a torn write, a
+// hand edit gone wrong). Every reader decodes through it, so none can show
+// a record uncleaned.
+func Decode(line []byte) (Record, bool) {
 	var r Record
 	if err := json.Unmarshal(line, &r); err != nil || r.Kind == "" {
 		return Record{}, false

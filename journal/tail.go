@@ -106,7 +106,7 @@ func (t *Tail) Next() (recs []Record, restart bool, err error) {
 		if len(line) == 0 {
 			continue
 		}
-		r, ok := decodeLine(line)
+		r, ok := Decode(line)
 		if len(line) > maxLine || !ok {
 			bad = append(bad, t.line)
 			continue
