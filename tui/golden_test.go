@@ -104,3 +104,15 @@ func BenchmarkView(b *testing.B) {
 func TestGoldenTwoWriters80x24(t *testing.T) {
 	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, twoWritersState(), 80, 24, nil, "")
 }
+
+// BenchmarkNewState is the cost of taking one observation round: the
+// panes' sparklines and, from 120×40, their charts are drawn here.
+func BenchmarkNewState(b *testing.B) {
+	s := firingState()
+	m := newTestModel(b, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Update(StateMsg{Seq: m.obs.seq, State: s})
+		m.obs.inFlight = true
+	}
+}

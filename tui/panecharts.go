@@ -17,6 +17,7 @@ import (
 // have no room and no charts.
 func (p *livePanes) drawCharts() {
 	p.charts = [4][]string{}
+	p.chartsAt = p.state.At
 	h := p.height - paneHeight - 1 // the pane's rows and a legend line
 	if h < 3 {
 		return

@@ -67,7 +67,9 @@ type livePanes struct {
 	height int
 	sparks map[string]string // signal → drawn sparkline
 	charts [4][]string       // each pane's chart, on panes taller than paneHeight
-	frozen map[string]bool   // runtime → observed frozen (not accepting writes)
+	// chartsAt is the round the charts were last drawn for.
+	chartsAt time.Time
+	frozen   map[string]bool // runtime → observed frozen (not accepting writes)
 	// checkpoint is the projector watch's verdict; found is false before
 	// any item carries it.
 	checkpoint checks.Result
@@ -81,6 +83,7 @@ func newLivePanes(c *common) *livePanes {
 // SetSize sets one pane's box and redraws the sparklines to fit it.
 func (p *livePanes) SetSize(w, h int) {
 	p.width, p.height = w, h
+	p.drawCharts()
 	p.drawSparks()
 }
 
@@ -89,13 +92,20 @@ func (p *livePanes) SetState(s runbook.State) {
 	p.state = s
 	p.frozen["rust"], p.frozen["legacy"] = s.Writers.Rust == checks.Frozen, s.Writers.Legacy == checks.Frozen
 	p.checkpoint, p.found = s.Checkpoints, !s.Checkpoints.ObservedAt.IsZero() || s.Checkpoints.Evidence.Source != ""
+	if s.At.Sub(p.chartsAt) >= chartRedraw || s.At.Before(p.chartsAt) {
+		p.drawCharts()
+	}
 	p.drawSparks()
 }
+
+// chartRedraw is how often the charts are drawn again as rounds arrive: a
+// chart spans minutes over a few dozen columns, so a second's point moves
+// nothing, while drawing one costs about a millisecond.
+const chartRedraw = 5 * time.Second
 
 func (p *livePanes) sparkWidth() int { return min(max(p.width-26, 0), 30) }
 
 func (p *livePanes) drawSparks() {
-	p.drawCharts()
 	w := p.sparkWidth()
 	clear(p.sparks)
 	if w == 0 {
