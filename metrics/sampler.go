@@ -21,10 +21,11 @@ type SamplerOptions struct {
 	Step         time.Duration    // history resolution; default Window/60
 	Now          func() time.Time // default time.Now
 	// StaleAfter is the data age past which a value is stale (a signal's
-	// own stale_after wins). A signal's data time is asked for once per
-	// fifth of it, not every tick: between two asks its age only grows,
-	// so staleness is never missed, at most seen a fifth early. 0 asks
-	// every tick.
+	// own stale_after wins). A signal's data time and request volume are
+	// asked for once per fifth of it, not every tick: between two asks the
+	// data's age only grows, so staleness is never missed, at most seen a
+	// fifth early; the volume is an increase over minutes. 0 asks every
+	// tick.
 	StaleAfter time.Duration
 }
 
@@ -45,7 +46,7 @@ type Sampler struct {
 	samples   map[string]Sample
 	inFlight  map[string]bool
 	lastRange map[string]time.Time
-	lastFresh map[string]time.Time
+	lastSlow  map[string]time.Time // the data time and volume last asked
 }
 
 // NewSampler prepares a sampler for signals; it queries nothing until Tick.
@@ -72,7 +73,7 @@ func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions)
 		samples:   make(map[string]Sample, len(signals)),
 		inFlight:  make(map[string]bool, len(signals)),
 		lastRange: make(map[string]time.Time, len(signals)),
-		lastFresh: make(map[string]time.Time, len(signals)),
+		lastSlow:  make(map[string]time.Time, len(signals)),
 	}
 	p := parser.NewParser(parser.Options{})
 	for name, sig := range signals {
@@ -101,11 +102,11 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 		// absent series answers empty: asked again a step later, not
 		// every tick); the data time once per fifth of stale_after.
 		needRange := s.o.Window > 0 && at.Sub(s.lastRange[name]) >= s.o.Step
-		needFresh := s.lastFresh[name].IsZero() || at.Sub(s.lastFresh[name]) >= s.freshEvery(name)
+		needSlow := s.lastSlow[name].IsZero() || at.Sub(s.lastSlow[name]) >= s.slowEvery(name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next, rangeOK, freshOK := s.sample(ctx, s.signals[name], s.fresh[name], prev, at, needRange, needFresh)
+			next, rangeOK, slowOK := s.sample(ctx, s.signals[name], s.fresh[name], prev, at, needRange, needSlow)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.samples[name] = next
@@ -113,8 +114,8 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 			if rangeOK {
 				s.lastRange[name] = at
 			}
-			if freshOK {
-				s.lastFresh[name] = at
+			if slowOK {
+				s.lastSlow[name] = at
 			}
 		}()
 	}
@@ -128,9 +129,9 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 	return snap
 }
 
-// freshEvery is how often a signal's data time is asked for: a fifth of
-// its stale_after.
-func (s *Sampler) freshEvery(name string) time.Duration {
+// slowEvery is how often a signal's data time and volume are asked for: a
+// fifth of its stale_after.
+func (s *Sampler) slowEvery(name string) time.Duration {
 	stale := s.o.StaleAfter
 	if sig := s.signals[name]; sig != nil && sig.StaleAfter > 0 {
 		stale = sig.StaleAfter.D()

@@ -169,14 +169,17 @@ func TestConcurrencyIsBounded(t *testing.T) {
 }
 
 // Query economy: a signal whose series is absent asks for its window once
-// per step, not every tick; its data time is asked once per fifth of
-// stale_after, and between two asks the sample keeps (and ages) the last.
+// per step, not every tick; its data time and request volume are asked
+// once per fifth of stale_after, and between two asks the sample keeps
+// (and ages) the last.
 func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
 	p := startProm(t)
 	c := &clock{t: time.Now()}
+	ratio := signal("ratio", "max(demo_error_ratio)")
+	ratio.VolumeQuery = "max(demo_error_ratio) * 1000"
 	s := NewSampler(p.api, map[string]*config.Signal{
 		"absent": signal("absent", "max(no_such_metric_anywhere)"),
-		"ratio":  signal("ratio", "max(demo_error_ratio)"),
+		"ratio":  ratio,
 	}, SamplerOptions{Window: time.Minute, Step: 10 * time.Second, StaleAfter: 50 * time.Second, Now: c.Now})
 	first := s.Tick(context.Background())
 	ranges, fresh := p.ranges.Load(), p.fresh.Load()
@@ -189,6 +192,9 @@ func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
 		if got, want := snap.Samples["ratio"].DataAt, first.Samples["ratio"].DataAt; !got.Equal(want) {
 			t.Fatalf("a tick between data-time asks moved DataAt: %v, want the kept %v", got, want)
 		}
+		if smp := snap.Samples["ratio"]; !smp.HasVolume || smp.Volume != first.Samples["ratio"].Volume {
+			t.Fatalf("a tick between volume asks lost the volume: %+v", smp)
+		}
 	}
 	if p.ranges.Load() != ranges || p.fresh.Load() != fresh {
 		t.Fatalf("within a step: %d range and %d data-time queries, want still %d and %d", p.ranges.Load(), p.fresh.Load(), ranges, fresh)
@@ -198,7 +204,7 @@ func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
 	if p.ranges.Load() != ranges+2 || p.fresh.Load() != fresh+2 {
 		t.Errorf("after a step: %d range and %d data-time queries, want %d and %d", p.ranges.Load(), p.fresh.Load(), ranges+2, fresh+2)
 	}
-	if q := p.queries.Load(); q != 6*2 {
-		t.Errorf("%d value queries for 6 ticks of 2 signals, want 12 (every tick)", q)
+	if q := p.queries.Load(); q != 6*2+2 {
+		t.Errorf("%d value and volume queries for 6 ticks of 2 signals, want 14 (values every tick, the volume twice)", q)
 	}
 }

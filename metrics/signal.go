@@ -25,13 +25,15 @@ type answer struct {
 	err      error
 }
 
-// sample runs one signal's queries (value, volume, data time when asked,
-// history when asked) concurrently and folds them into the next sample. A
-// failed value query keeps the previous value with its evaluation and data
-// times, so the sample ages instead of lying; a failed or skipped data-time
-// query keeps the previous data time, which then ages. It reports whether
-// the history and the data time were refreshed.
-func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshness, prev Sample, at time.Time, needRange, needFresh bool) (next Sample, rangeOK, freshOK bool) {
+// sample runs one signal's queries concurrently (its value; the slow
+// parts, data time and request volume, when needSlow; its window when
+// needRange) and folds them into the next sample. A failed value query
+// keeps the previous value with its evaluation and data times, so the
+// sample ages instead of lying; a failed or skipped data-time query keeps
+// the previous data time, which then ages; a skipped volume query keeps the
+// previous volume (an increase over minutes moves slowly). It reports
+// whether the window and the slow parts were refreshed.
+func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshness, prev Sample, at time.Time, needRange, needSlow bool) (next Sample, rangeOK, slowOK bool) {
 	var (
 		wg            sync.WaitGroup
 		value, volume answer
@@ -41,11 +43,12 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 		histErr       error
 	)
 	wg.Go(func() { value = s.instant(ctx, sig.Query, sig.Direction, at) })
-	askFresh := fresh.query != "" && needFresh
+	askFresh := fresh.query != "" && needSlow
 	if askFresh {
 		wg.Go(func() { dataAt, dataErr = s.dataTime(ctx, fresh.query, at) })
 	}
-	if sig.VolumeQuery != "" {
+	askVolume := sig.VolumeQuery != "" && needSlow
+	if askVolume {
 		wg.Go(func() { volume = s.instant(ctx, sig.VolumeQuery, "above", at) })
 	}
 	if needRange {
@@ -70,29 +73,30 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 	case dataErr != nil:
 		next.Warnings = append(next.Warnings, "data time: "+dataErr.Error()+"; keeping the previous one")
 	default:
-		next.DataAt, freshOK = dataAt, true
+		next.DataAt = dataAt
 	}
 	if sig.Series != "any" && value.series > 1 {
 		next.Warnings = append(next.Warnings, fmt.Sprintf("%d series where one is expected; showing the worst", value.series))
 	}
-	if sig.VolumeQuery != "" {
+	if askVolume {
 		next.Warnings = append(next.Warnings, volume.warnings...)
 		next.Volume, next.HasVolume = volume.value, volume.has
 		if volume.err != nil {
 			next.Err = fmt.Errorf("volume query: %w", volume.err)
 		}
 	}
+	slowOK = needSlow && dataErr == nil && volume.err == nil
 	switch {
 	case needRange && histErr == nil:
 		next.History = history
-		return next, true, freshOK
+		return next, true, slowOK
 	case needRange:
 		next.Warnings = append(next.Warnings, "history: "+histErr.Error())
 	}
 	if s.o.Window > 0 && next.HasValue {
 		next.History = appendPoint(prev.History, Point{T: at, V: next.Value}, at.Add(-s.o.Window))
 	}
-	return next, false, freshOK
+	return next, false, slowOK
 }
 
 // appendPoint returns a new slice (snapshots share the old one) holding the
