@@ -45,6 +45,10 @@ type EngineOptions struct {
 	// Shared, when set, is what other machines published to the shared
 	// timeline: their actions count in this engine's history.
 	Shared *SharedFeed
+	// StagingShared is, for a production engine, what other machines
+	// published to each non-production environment's timeline: a staging
+	// run done on another laptop opens production's S4 too.
+	StagingShared map[string]*SharedFeed
 }
 
 // Engine observes one environment and judges the runbook against what it
@@ -127,6 +131,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		for name, other := range cfg.Environments {
 			if other != nil && !other.Production {
 				staging[name] = newHistoryReader(journal.Path(cfg.StateDir, name))
+				staging[name].shared = o.StagingShared[name]
 			}
 		}
 	}

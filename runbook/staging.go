@@ -17,10 +17,11 @@ var stagingValues = []string{"set_rust_write_mode=rust_active", "route_writes=ru
 // stagingGate says whether a staging environment's journal shows the
 // runbook done, in order, before production is promoted: S1, then S2 and
 // S3 after it, V1–V4 after S1, and S1 having set the values S4 will set.
-// The journal is this machine's: a staging run elsewhere does not count.
+// The journal is this machine's plus, when staging has a shared timeline
+// that answered, what other machines published to it.
 func stagingGate(production bool, staging map[string]History, at time.Time) checks.Result {
 	r := checks.Result{ID: "staging.done", Title: "staging done first (S1–S3, V1–V4)", ObservedAt: at,
-		Evidence: checks.Evidence{Source: "staging journal", Rule: "S1, S2, S3 and V1–V4 done in order, S1 with " + strings.Join(stagingValues, ", ")}}
+		Evidence: checks.Evidence{Source: "staging journal (this machine's and the shared timeline)", Rule: "S1, S2, S3 and V1–V4 done in order, S1 with " + strings.Join(stagingValues, ", ")}}
 	if !production {
 		r.Evidence.Reason = "only a production environment is gated on staging"
 		return r

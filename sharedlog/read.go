@@ -54,6 +54,17 @@ func readPage(ctx context.Context, q querier, env string, after int64, skipOrigi
 // Read returns the whole shared timeline of env in order, every string
 // cleaned for the screen, for a machine that ran nothing itself.
 func Read(ctx context.Context, dbURL, env string) ([]journal.Record, error) {
+	return read(ctx, dbURL, env, "")
+}
+
+// ReadOthers is Read without the records published from the journal at
+// ownJournal, which the caller reads from its file.
+func ReadOthers(ctx context.Context, dbURL, env, ownJournal string) ([]journal.Record, error) {
+	skip, _ := readOrigin(originPath(ownJournal)) // none yet: nothing of it published
+	return read(ctx, dbURL, env, skip)
+}
+
+func read(ctx context.Context, dbURL, env, skipOrigin string) ([]journal.Record, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("reading the shared timeline: %w", err)
@@ -64,7 +75,7 @@ func Read(ctx context.Context, dbURL, env string) ([]journal.Record, error) {
 		after int64
 	)
 	for {
-		recs, last, n, err := readPage(ctx, conn, env, after, "")
+		recs, last, n, err := readPage(ctx, conn, env, after, skipOrigin)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"time"
 
@@ -53,10 +54,11 @@ func openEngine(f *readFlags) (*runbook.Engine, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	if _, err := runbook.PickEnvironment(cfg, f.env); err != nil {
+	env, err := runbook.PickEnvironment(cfg, f.env)
+	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	e, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{})
+	e, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{StagingShared: stagingFeeds(cfg, env, slog.Default())})
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}

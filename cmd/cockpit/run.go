@@ -156,7 +156,11 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	j.AddSecrets(append(secretsOf(env), cfg.Secrets...)...)
 	// The engine journals what it saw change (the safe probes' answers
 	// among them), so watchers, which send no probe, read them.
-	eng, err := runbook.NewEngine(cfg, env.Name, runbook.EngineOptions{Journal: j})
+	opts := runbook.EngineOptions{Journal: j}
+	if !rollback { // a rollback's gates observe nothing, and it never waits on a database
+		opts.StagingShared = stagingFeeds(cfg, env, slog.Default())
+	}
+	eng, err := runbook.NewEngine(cfg, env.Name, opts)
 	if err != nil {
 		_ = j.Close()
 		return nil, withCode(exitUsage, err)

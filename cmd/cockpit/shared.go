@@ -9,7 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
 	"github.com/openagents/cockpit/tui"
@@ -210,4 +212,41 @@ func (f *following) close() {
 	f.cancel()
 	<-f.done
 	f.pool.Close()
+}
+
+// stagingReadTimeout bounds reading the other environments' shared
+// timelines when a production command starts.
+const stagingReadTimeout = 2 * time.Second
+
+// stagingFeeds are, for a production environment, the records other
+// machines published to each non-production environment's timeline, read
+// once when the command starts (each bounded by stagingReadTimeout): a
+// staging run done on another laptop counts toward production's S4 gate as
+// one done here does. A timeline that does not answer counts nothing
+// (this machine's staging journal still does), and says so in the log.
+func stagingFeeds(cfg *config.Config, env *config.Environment, logger *slog.Logger) map[string]*runbook.SharedFeed {
+	if !env.Production {
+		return nil
+	}
+	feeds := map[string]*runbook.SharedFeed{}
+	for name, other := range cfg.Environments {
+		url := ""
+		if other != nil && !other.Production {
+			url = runbook.SharedTimelineURL(other)
+		}
+		if url == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), stagingReadTimeout)
+		recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name))
+		cancel()
+		if err != nil {
+			logger.Warn("staging's shared timeline unread: only this machine's staging journal counts for S4", "env", name, "err", err)
+			continue
+		}
+		feed := &runbook.SharedFeed{}
+		feed.Add(recs)
+		feeds[name] = feed
+	}
+	return feeds
 }

@@ -287,3 +287,47 @@ func setConnections(t *testing.T, admin *pgx.Conn, name string, allow bool) {
 		}
 	}
 }
+
+// TestStagingDoneOnAnotherMachineOpensProductionsS4: the staging runbook
+// runs on machine A; machine B (an empty state dir) is refused production's
+// S4 when it cannot read staging's shared timeline, and runs it when it can.
+func TestStagingDoneOnAnotherMachineOpensProductionsS4(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
+	}
+	t.Parallel()
+	e := newE2EWorld(t, cockpitBinary(t), nil)
+	for _, item := range []string{"S1", "S2", "S3", "V2", "V3", "V4"} {
+		e.mustRun(exitOK, "run", item, "--env", "staging", "--approve", item)
+	}
+	b := &e2eWorld{t: t, bin: e.bin, w: e.w, config: machineBConfig(t, e), dbURL: e.dbURL}
+	s4 := []string{"run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production"}
+
+	blind := &e2eWorld{t: t, bin: e.bin, w: e.w, dbURL: e.dbURL, config: editedConfig(t, b.config, func(cfg string) string {
+		return strings.Replace(cfg, "\n  staging:\n", "\n  staging:\n    shared_timeline: {url_env: COCKPIT_E2E_NO_TIMELINE}\n", 1)
+	})}
+	if _, errOut, code := blind.cockpit(s4...); code != exitNeedsApproval || !strings.Contains(errOut, "staging.done") {
+		t.Fatalf("S4 on machine B without staging's shared timeline: exit %d, want 3 on the staging.done gate:\n%s", code, errOut)
+	}
+	if st := e.state("production"); len(st.Controls) != 0 {
+		t.Fatalf("a refused S4 applied controls: %v", st.Controls)
+	}
+	b.mustRun(exitOK, s4...)
+	if st := e.state("production"); st.CohortPercent != 100 || st.WriteTarget != "rust" {
+		t.Fatalf("after S4 on machine B production is %+v", st)
+	}
+}
+
+// editedConfig writes an edited copy of a config beside it.
+func editedConfig(t *testing.T, path string, edit func(string) string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(filepath.Dir(path), "edited-"+filepath.Base(path))
+	if err := os.WriteFile(out, []byte(edit(string(raw))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

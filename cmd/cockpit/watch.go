@@ -107,7 +107,8 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 	}
 	// Without a journal the screen only watches: its engine is read-only.
 	sc.shared = &runbook.SharedFeed{}
-	opts := runbook.EngineOptions{Logger: logger, Journal: sc.journal, ReadOnly: !withJournal, Shared: sc.shared}
+	opts := runbook.EngineOptions{Logger: logger, Journal: sc.journal, ReadOnly: !withJournal, Shared: sc.shared,
+		StagingShared: stagingFeeds(cfg, envCfg, logger)}
 	if sc.eng, err = runbook.NewEngine(cfg, envCfg.Name, opts); err != nil {
 		sc.close()
 		return nil, withCode(exitUsage, err)
