@@ -55,7 +55,7 @@ func newConfirmDialog(c *common, keys ConfirmKeyMap, p runbook.Plan) *confirmDia
 	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
 	d.needReason = !p.GatesGreen
 	d.typed = field{hint: d.env(), limit: 64}
-	d.reason = field{hint: "why proceed with gates not green", limit: 200}
+	d.reason = field{hint: "why proceed anyway", limit: 200}
 	switch {
 	case d.needTyped:
 		d.typed.focused = true
@@ -196,7 +196,7 @@ func (d *confirmDialog) View(width, height int, now time.Time) []string {
 	if len(p.Calls) == 0 {
 		calls = append(calls, "  (checks only, nothing is changed)")
 	}
-	tail := d.gateLines(now)
+	tail := d.gateLines(width, now)
 	tail = append(tail, d.fieldLines()...)
 	room := max(height-len(head)-1-len(tail), 1)
 	lines := append(head, d.planLines(calls, room)...)
@@ -229,8 +229,9 @@ func (d *confirmDialog) planLines(calls []string, room int) []string {
 	return append([]string{label + st.Warn.Render(more)}, shown...)
 }
 
-// gateLines are the live gates, those not green first.
-func (d *confirmDialog) gateLines(now time.Time) []string {
+// gateLines are the live gates, those not green first and wrapped whole
+// (what holds the step is read to its end); green ones one line each.
+func (d *confirmDialog) gateLines(width int, now time.Time) []string {
 	st := d.c.styles
 	gates := slices.Clone(d.plan.Gates)
 	slices.SortStableFunc(gates, func(a, b checks.Result) int {
@@ -238,7 +239,17 @@ func (d *confirmDialog) gateLines(now time.Time) []string {
 	})
 	lines := []string{st.Title.Render("gates (live):")}
 	for _, g := range gates {
-		lines = append(lines, "  "+st.Verdict(g.Verdict).Render(verdictSymbol(g.Verdict)+" "+g.ID+" "+g.Verdict.String())+" "+humanLine(g, now))
+		line := "  " + st.Verdict(g.Verdict).Render(verdictSymbol(g.Verdict)+" "+g.ID+" "+g.Verdict.String()) + " " + oneLine(humanLine(g, now))
+		if g.Verdict.Green() {
+			lines = append(lines, line)
+			continue
+		}
+		for i, l := range strings.Split(ansi.Wrap(line, max(width-4, 20), ""), "\n") {
+			if i > 0 {
+				l = "    " + l
+			}
+			lines = append(lines, l)
+		}
 	}
 	if len(gates) == 0 {
 		lines = append(lines, "  (no gates)")
@@ -259,7 +270,7 @@ func (d *confirmDialog) fieldLines() []string {
 	st := d.c.styles
 	var lines []string
 	if d.needReason {
-		lines = append(lines, st.Warn.Render("gates are not green: override reason (journaled):")+" "+d.reason.View(st))
+		lines = append(lines, st.Warn.Render("gates not green: override reason (journaled):")+" "+d.reason.View(st))
 	}
 	if d.needTyped {
 		lines = append(lines, fmt.Sprintf("type the environment name %q to confirm:", d.env())+" "+d.typed.View(st))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -15,8 +17,8 @@ import (
 func incidentsLine(c *common, state runbook.State, width int) string {
 	st := c.styles
 	incs := state.Incidents
-	var firing, pending, rest []string
-	writersFiring := false
+	var firing, pending, rest, unknown []string
+	writersFiring, ok := false, 0
 	for _, in := range incs {
 		switch in.State {
 		case runbook.IncidentFiring:
@@ -35,8 +37,10 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 				text = incidentValue(in)
 			}
 			rest = append(rest, st.OK.Render(text))
+			ok++
 		default:
 			rest = append(rest, st.Stale.Render(in.Title+" unknown"))
+			unknown = append(unknown, in.Title)
 		}
 	}
 	if len(firing) > 0 {
@@ -59,8 +63,17 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 	if len(incs) == 0 {
 		return fit(st.Stale.Render("INCIDENTS: not observed yet"), width)
 	}
-	rest = append(pending, rest...)
-	return fit("INCIDENTS: none firing · "+strings.Join(rest, st.Muted.Render(" · ")), width)
+	line := "INCIDENTS: none firing · " + strings.Join(append(pending, rest...), st.Muted.Render(" · "))
+	if ansi.StringWidth(line) > width {
+		// Too narrow for every value: what is pending or unknown by name,
+		// the rest counted, so nothing that matters is cut away.
+		short := append(pending, st.OK.Render(fmt.Sprintf("%d ok", ok)))
+		if len(unknown) > 0 {
+			short = append(short, st.Stale.Render("unknown: "+strings.Join(unknown, ", ")))
+		}
+		line = "INCIDENTS: none firing · " + strings.Join(short, st.Muted.Render(" · "))
+	}
+	return fit(line, width)
 }
 
 // pendingFor is a pending criterion's timer: "2m10s of 5m".

@@ -35,7 +35,7 @@ func withSignals(parent context.Context, errOut io.Writer) (context.Context, fun
 				n++
 				if n == 1 {
 					cancelFirst(fmt.Errorf("%v received", sig))
-					fmt.Fprintf(errOut, "cockpit: %v: stopping; a rollback in progress runs to its end (send it again to abort it)\n", sig)
+					fmt.Fprintf(errOut, "cockpit: %v: stopping (a rollback, if one is running, goes on to its end; send it again to abort that too)\n", sig)
 					continue
 				}
 				cancelHard(fmt.Errorf("%v received twice", sig))
