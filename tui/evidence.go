@@ -66,7 +66,10 @@ func (e *evidenceView) lines(it runbook.ItemStatus, now time.Time) []string {
 	st := e.c.styles
 	var out []string
 	if it.Item.Text != "" {
-		out = append(out, st.Muted.Render(it.Item.Text), "")
+		for _, l := range strings.Split(strings.TrimSpace(it.Item.Text), "\n") {
+			out = append(out, st.Muted.Render(strings.TrimSpace(l)))
+		}
+		out = append(out, "")
 	}
 	if it.Awaits != "" {
 		out = append(out, st.Muted.Render("awaits "+it.Awaits+": the verdicts below are today's, not a failure"))
@@ -74,8 +77,18 @@ func (e *evidenceView) lines(it runbook.ItemStatus, now time.Time) []string {
 	if p := it.Progress; p.State != "" {
 		out = append(out, "progress: "+string(p.State)+progressWhen(e.c, p)+detailOf(p))
 	}
+	// A step not run is not failing: its target state, observed now, is
+	// shown without the colour of a verdict.
+	notRun := it.Progress.State == runbook.NotRun
+	if notRun && len(it.Checks) > 0 {
+		out = append(out, st.Muted.Render("its target state, as observed now (the step has not run):"))
+	}
 	for _, r := range it.Checks {
-		out = append(out, st.Verdict(r.Verdict).Render(verdictSymbol(r.Verdict)+" "+r.Verdict.String())+" "+humanLine(r, now))
+		style := st.Verdict(r.Verdict)
+		if notRun {
+			style = st.Muted
+		}
+		out = append(out, style.Render(verdictSymbol(r.Verdict)+" "+r.Verdict.String())+" "+humanLine(r, now))
 		if e.showSources && r.Evidence.Source != "" {
 			out = append(out, st.Muted.Render("    source: "+r.Evidence.Source))
 		}

@@ -260,3 +260,26 @@ func startRollback(t *testing.T, m *Model) {
 	m.Update(progressMsg{Progress: runbook.Progress{Step: "rollback", SubStep: "R2", Message: "set legacy write freeze → not frozen: waiting for /healthz",
 		At: clock.Add(-2 * time.Second)}})
 }
+
+// A step not run is not red in its evidence either: its target state,
+// observed now, is said without a verdict's colour; the runbook's words
+// keep their lines.
+func TestTheEvidenceOfAStepNotRunIsNotRed(t *testing.T) {
+	s := freshWorld()
+	for i := range s.Items {
+		if s.Items[i].Item.ID == "S1" {
+			s.Items[i].Checks[0].Verdict = checks.Fail
+		}
+	}
+	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 80, 24)
+	colour(m)
+	selectItem(t, m, "S1")
+	m.Update(keyFor(m.keys.Evidence))
+	view := m.View()
+	if !strings.Contains(view, "the step has not run") || strings.Contains(view, m.c.styles.Crit.Render("✘ FAIL")) {
+		t.Errorf("S1 not run: its evidence is red or unexplained:\n%s", view)
+	}
+	if strings.Contains(view, "⏎") {
+		t.Errorf("the runbook's words lost their lines:\n%s", view)
+	}
+}
