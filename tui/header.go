@@ -53,6 +53,9 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 		headerPart{long: "legacy: " + legacy, short: "legacy " + legacy},
 		headerPart{long: "writes → " + target + st.Muted.Render(" · ") + "cohort " + share, short: "→ " + target + " " + share},
 	)
+	if holder := lockHolder(s, now); holder != "" {
+		parts = append(parts, headerPart{long: st.Warn.Render("lock: " + holder), optional: true})
+	}
 	if writers != "" && !loud {
 		parts = append(parts, headerPart{long: writers, short: writers, optional: true})
 	}
@@ -115,4 +118,28 @@ func cohort(c *common, s runbook.State, stale bool) string {
 		return c.styles.Stale.Render(fmt.Sprintf("%.0f%% (stale)", pct))
 	}
 	return fmt.Sprintf("%.0f%%", pct)
+}
+
+// lockHolder is who holds the environment's lock, from the journal (this
+// machine's and the shared timeline): "S1 by alice since 07:44", or "".
+func lockHolder(s runbook.State, now time.Time) string {
+	id, p, ok := journaledAction(s)
+	if !ok {
+		return ""
+	}
+	return id + by(p.Operator) + " since " + p.At.In(now.Location()).Format("15:04")
+}
+
+// journaledAction is the action the journal shows running (R1–R4 are the
+// rollback's), with its progress.
+func journaledAction(s runbook.State) (string, runbook.StepProgress, bool) {
+	for _, it := range s.Items {
+		if p := it.Progress; p.State == runbook.Running {
+			if it.Item.Kind == runbook.Rollback {
+				return runbook.RollbackID, p, true
+			}
+			return it.Item.ID, p, true
+		}
+	}
+	return "", runbook.StepProgress{}, false
 }

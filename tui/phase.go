@@ -29,10 +29,7 @@ func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 		case p.State == runbook.Running:
 			// Maybe on another machine: who, since when, and the sub-step
 			// it last started, from the (shared) journal.
-			id := it.Item.ID
-			if it.Item.Kind == runbook.Rollback {
-				id = runbook.RollbackID
-			}
+			id, _, _ := journaledAction(s)
 			line := fmt.Sprintf("%s running since %s%s", id, at(p.At), by(p.Operator))
 			if p.Detail != "" {
 				line += " · " + oneLine(p.Detail)

@@ -283,3 +283,25 @@ func TestTheEvidenceOfAStepNotRunIsNotRed(t *testing.T) {
 		t.Errorf("the runbook's words lost their lines:\n%s", view)
 	}
 }
+
+// Another operator's running step (from the shared timeline) is in the
+// header where there is room, and in the runbook's title at every width.
+func TestTheHeaderSaysWhoHoldsTheLock(t *testing.T) {
+	s := freshWorld()
+	for i := range s.Items {
+		if s.Items[i].Item.ID == "S1" {
+			s.Items[i].Progress = runbook.StepProgress{State: runbook.Running, At: clock.Add(-time.Minute), Operator: "alice",
+				Detail: "route_writes=rust"}
+		}
+	}
+	o := Options{Mode: Operate, Actor: &fakeActor{}} // an operator's screen on another machine
+	wide := newTestModel(t, o, s, 200, 50).View()
+	if head := strings.Split(wide, "\n")[0]; !strings.Contains(head, "lock: S1 by alice since 14:02") {
+		t.Errorf("200 columns: the header does not say who holds the lock: %q", head)
+	}
+	narrow := newTestModel(t, o, s, 80, 24).View()
+	checkGuarantees(t, narrow, 80, 24)
+	if !strings.Contains(narrow, "S1 running since 14:02 by alice · route_writes=rust") {
+		t.Errorf("80 columns: the runbook title does not say who runs S1:\n%s", narrow)
+	}
+}
