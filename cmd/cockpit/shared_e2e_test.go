@@ -181,6 +181,13 @@ func TestFollowersCostPrometheusNothing(t *testing.T) {
 	if alone == 0 || float64(with) > 1.1*float64(alone) {
 		t.Errorf("queries in %s: %d alone, %d with ten followers: want no more than +10%%", window, alone, with)
 	}
+
+	// The operator leaves: past stale_after the feed is old, and a follower
+	// observes on its own and says so, rather than showing old rounds.
+	op.keys("q")
+	followers[0].waitFor("a follower observing on its own once the feed is stale", 40*time.Second, func(s string) bool {
+		return strings.Contains(s, "observing on its own: the shared feed is") && screenPanesLive(s)
+	})
 }
 
 // TestATimelineOutageNeverStopsAStep: the shared timeline's database (its
