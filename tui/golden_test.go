@@ -116,3 +116,18 @@ func BenchmarkNewState(b *testing.B) {
 		m.obs.inFlight = true
 	}
 }
+
+// BenchmarkTimelineRecords is the cost of a round's journal read reaching
+// the timeline: nothing new, the common case, at the timeline's bound.
+func BenchmarkTimelineRecords(b *testing.B) {
+	m := newTestModel(b, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
+	recs := cutoverJournal()
+	for len(recs) < timelineKeep {
+		recs = append(recs, cutoverJournal()...)
+	}
+	recs = recs[:timelineKeep]
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Update(journalMsg{Records: recs})
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/openagents/cockpit/journal"
 )
@@ -26,6 +27,30 @@ type timeline struct {
 	// the newest rows that fit.
 	full       scrollPane
 	followTail bool
+	// seen identifies the records last drawn: a round's read that brings
+	// nothing new (the common case) draws nothing again.
+	seen recordsKey
+}
+
+// recordsKey tells one read of the journal from the next without keeping
+// the records: how many, and the newest.
+type recordsKey struct {
+	n                          int
+	at                         time.Time
+	kind, step, check, message string
+	err                        string
+}
+
+func keyOf(recs []journal.Record, err error) recordsKey {
+	k := recordsKey{n: len(recs)}
+	if len(recs) > 0 {
+		r := recs[len(recs)-1]
+		k.at, k.kind, k.step, k.check, k.message = r.Time, r.Kind, r.Step, r.Check, r.Message
+	}
+	if err != nil {
+		k.err = err.Error()
+	}
+	return k
 }
 
 func newTimeline(c *common) *timeline {
@@ -44,6 +69,11 @@ func (t *timeline) SetFullSize(w, h int) {
 // SetRecords takes a fresh read of the journal. A torn last line still
 // leaves every good record shown, with the error noted.
 func (t *timeline) SetRecords(recs []journal.Record, err error) {
+	k := keyOf(recs, err)
+	if k == t.seen && k.n > 0 {
+		return
+	}
+	t.seen = k
 	t.err = err
 	if recs == nil && err != nil {
 		return
