@@ -76,21 +76,24 @@ func newE2EWorldDelay(t testing.TB, bin string, delay time.Duration, edit func(c
 		t.Fatalf("db-fixtures: exit %d: %s", code, out)
 	}
 	// A world just started has no scrapes yet: its checks hold (UNKNOWN)
-	// until Prometheus has data, as a real one does after a restart. Poll
-	// gently: every check probes the frozen Rust runtime with a refused
-	// write (503), which the write error rate counts.
+	// until Prometheus has data, as a real one does after a restart, and
+	// every step's gates hold with them (the incident criteria included).
+	// Poll gently: every check probes the frozen Rust runtime with a
+	// refused write (503), which the write error rate counts.
 	var last string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, errOut, code := e.cockpit("check", "preconditions", "--env", "staging")
-		if code == 0 {
-			break
+	deadline := time.Now().Add(60 * time.Second)
+	for _, what := range []string{"preconditions", "incidents"} {
+		for {
+			out, errOut, code := e.cockpit("check", what, "--env", "staging")
+			if code == 0 {
+				break
+			}
+			last = out + errOut
+			if time.Now().After(deadline) {
+				t.Fatalf("the world's %s are not all PASS within 60s:\n%s", what, last)
+			}
+			time.Sleep(time.Second)
 		}
-		last = out + errOut
-		if time.Now().After(deadline) {
-			t.Fatalf("the world's preconditions are not all PASS within 30s:\n%s", last)
-		}
-		time.Sleep(time.Second)
 	}
 	return e
 }
