@@ -39,6 +39,10 @@ type Config struct {
 	StaleAfter Duration `yaml:"stale_after"`
 	// SparklineWindow is how much history the panes chart.
 	SparklineWindow Duration `yaml:"sparkline_window"`
+	// MaxClockSkew is how far in the future a time from another machine
+	// (a feed row, a shared record, a sample, a report) may be before it is
+	// refused as "in the future (clock skew?)". Default 5s.
+	MaxClockSkew Duration `yaml:"max_clock_skew"`
 	// MaxResponseBytes caps every HTTP response the cockpit reads
 	// (Prometheus, the runtimes, HTTP actuators): a larger body is an
 	// error that says so, never unbounded memory. Default 4 MiB.

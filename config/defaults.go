@@ -5,6 +5,8 @@ import (
 	"os/user"
 	"path/filepath"
 	"time"
+
+	"github.com/openagents/cockpit/internal/skew"
 )
 
 func ptr(f float64) *float64 { return &f }
@@ -121,6 +123,9 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 	}
 	if c.LockTimeout == 0 {
 		c.LockTimeout = Duration(5 * time.Second)
+	}
+	if c.MaxClockSkew <= 0 {
+		c.MaxClockSkew = Duration(skew.Default)
 	}
 	if c.StaleAfter == 0 {
 		// A signal's age is its newest sample's, so stale_after must exceed
