@@ -59,7 +59,7 @@ func TestPublisherDatabaseUnreachableThenRestarted(t *testing.T) {
 	if st.Pending != 5 || st.Err == nil || st.FailingSince.IsZero() {
 		t.Fatalf("Status with the database down = %+v, want 5 pending and the error", st)
 	}
-	if s := st.String(); !strings.HasPrefix(s, "shared timeline: 5 records queued, not published: ") {
+	if s := st.String(); !strings.HasPrefix(s, "timeline: 5 records queued, not published: database unavailable (") {
 		t.Errorf("Status.String() = %q", s)
 	}
 	stop()

@@ -8,8 +8,8 @@ import (
 )
 
 // Status is how far the shared timeline is behind the local journal, for a
-// screen line such as "shared timeline: 3 records queued, not published:
-// dial tcp 10.0.0.5:5432: connection refused".
+// line such as "timeline: 3 records queued, not published: database
+// unavailable (dial tcp 10.0.0.5:5432: connection refused)".
 type Status struct {
 	// Pending is how many journal records are not yet in the database.
 	Pending int
@@ -26,9 +26,18 @@ func (s Status) String() string {
 		queued = fmt.Sprintf("%d record%s queued", s.Pending, plural(s.Pending))
 	}
 	if s.Err == nil {
-		return "shared timeline: " + queued
+		return "timeline: " + queued
 	}
-	return "shared timeline: " + queued + ", not published: " + safetext.Clean(s.Err.Error())
+	return "timeline: " + queued + ", " + s.Problem() + " (" + safetext.Clean(s.Err.Error()) + ")"
+}
+
+// Problem is why nothing is being published, in a few words ("not
+// published: permission denied"), or "" while publishing works.
+func (s Status) Problem() string {
+	if s.Err == nil {
+		return ""
+	}
+	return "not published: " + Reason(s.Err)
 }
 
 func plural(n int) string {

@@ -19,6 +19,8 @@ type common struct {
 	staleAfter time.Duration
 	signals    map[string]*config.Signal
 	logger     *slog.Logger
+	// timeline is Options.Timeline (nil: nothing to say).
+	timeline func() string
 }
 
 // stale reports whether data of this age must be shown as STALE. Data never

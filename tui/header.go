@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -22,6 +23,9 @@ const writeShareSignal = "rust_write_share"
 type headerPart struct {
 	long, short string
 	optional    bool
+	// spare parts stay after the optional ones go, and go only when the
+	// parts that stay at every width fill the line on their own.
+	spare bool
 }
 
 // header is the top line: where the cutover stands, as observed, the clock
@@ -59,17 +63,21 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	if writers != "" && !loud {
 		parts = append(parts, headerPart{long: writers, short: writers, optional: true})
 	}
+	if p := timelineProblem(c); p != "" {
+		parts = append(parts, headerPart{long: st.Warn.Render("timeline: " + p), short: st.Warn.Render(shortProblem(p)), spare: true})
+	}
 	return fit(fitParts(parts, width, st.Muted.Render(" · "), " "), width)
 }
 
 // fitParts joins the parts in the first form that fits width: long, long
-// without optional parts, short, short without optional parts, then short
-// with a narrow separator. Only a value wider than the screen is ever cut.
+// without optional parts, short, short without optional parts, short with
+// a narrow separator, then that without spare parts. Only a value wider
+// than the screen is ever cut.
 func fitParts(parts []headerPart, width int, sep, narrowSep string) string {
-	join := func(short, dropOptional bool, sep string) string {
+	join := func(short, dropOptional, dropSpare bool, sep string) string {
 		words := make([]string, 0, len(parts))
 		for _, p := range parts {
-			if dropOptional && p.optional {
+			if dropOptional && p.optional || dropSpare && p.spare {
 				continue
 			}
 			w := p.long
@@ -81,15 +89,15 @@ func fitParts(parts []headerPart, width int, sep, narrowSep string) string {
 		return strings.Join(words, sep)
 	}
 	tries := []string{
-		join(false, false, sep), join(false, true, sep),
-		join(true, false, sep), join(true, true, sep),
+		join(false, false, false, sep), join(false, true, false, sep),
+		join(true, false, false, sep), join(true, true, false, sep), join(true, true, false, narrowSep),
 	}
 	for _, line := range tries {
 		if ansi.StringWidth(line) <= width {
 			return line
 		}
 	}
-	return join(true, true, narrowSep)
+	return join(true, true, true, narrowSep)
 }
 
 // observedValue shows an observed value coloured by its verdict; missing or
@@ -142,4 +150,22 @@ func journaledAction(s runbook.State) (string, runbook.StepProgress, bool) {
 		}
 	}
 	return "", runbook.StepProgress{}, false
+}
+
+// timelineProblem is why the shared timeline does not do its job, cleaned
+// for the screen; "" when it does. It outlasts the optional parts (its
+// short form is "UNPUBLISHED"): a cockpit whose actions the team cannot
+// see must not look like one whose actions it can.
+func timelineProblem(c *common) string {
+	if c.timeline == nil {
+		return ""
+	}
+	return safetext.CleanN(c.timeline(), 80)
+}
+
+// shortProblem is a problem's words before its reason, in one capital
+// word: "not published: permission denied" is UNPUBLISHED.
+func shortProblem(p string) string {
+	head, _, _ := strings.Cut(p, ":")
+	return strings.ToUpper(strings.Replace(head, "not ", "un", 1))
 }

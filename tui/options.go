@@ -62,6 +62,10 @@ type Options struct {
 	// Shared is what other machines published to the shared timeline:
 	// their actions show in the timeline beside this machine's.
 	Shared *runbook.SharedFeed
+	// Timeline is why this cockpit's shared timeline does not do its job
+	// ("not published: permission denied"), "" while it does; the header
+	// says so (optional).
+	Timeline func() string
 	// Signals colour pane values by their thresholds (optional).
 	Signals map[string]*config.Signal
 	// Faults toggles a rehearsal fault, one of FaultNames; used only in

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openagents/cockpit/checks"
@@ -37,6 +37,10 @@ type sharing struct {
 	// rounds carries the newest observation round to publish (operate
 	// only); a round not yet published is replaced by a newer one.
 	rounds chan runbook.State
+	// health says why nothing is published; running is set once the
+	// schema and grants let the publisher run.
+	health  *timelineHealth
+	running atomic.Bool
 }
 
 // startSharing starts publishing when the environment has a database; nil
@@ -58,19 +62,17 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &sharing{pub: pub, pool: pool, env: env, logger: logger, cancel: cancel, done: make(chan struct{}),
-		rounds: make(chan runbook.State, 1)}
+		rounds: make(chan runbook.State, 1), health: newTimelineHealth(sharedlog.Publish, logger)}
 	go func() {
 		defer close(s.done)
-		// The schema first (a fresh database has none), retried while the
-		// database is away; then publish from the journal's start.
-		_, err := backoff.Retry(ctx, func() (struct{}, error) {
-			mctx, mcancel := context.WithTimeout(ctx, 10*time.Second)
-			defer mcancel()
-			return struct{}{}, sharedlog.Migrate(mctx, dbURL)
-		}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(0))
-		if err != nil {
+		// The schema and this role's grants first, checked (never migrated:
+		// that is the owner's `cockpit timeline migrate`) until they serve;
+		// then publish from the journal's start.
+		if s.health.awaitAccess(ctx, pool) != nil {
 			return
 		}
+		s.running.Store(true)
+		go s.health.watch(ctx, func() error { return pub.Status().Err })
 		go s.publishRounds(ctx)
 		pub.Run(ctx)
 	}()
@@ -172,9 +174,12 @@ func (s *sharing) close() {
 	if s == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sharedFlushTimeout)
-	_ = s.pub.Flush(ctx)
-	cancel()
+	if s.running.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedFlushTimeout)
+		_ = s.pub.Flush(ctx)
+		cancel()
+	}
+	s.sayUnpublished()
 	s.cancel()
 	<-s.done
 	s.pool.Close()
@@ -189,6 +194,8 @@ type following struct {
 	sub    *sharedlog.Subscriber
 	cancel context.CancelFunc
 	done   chan struct{}
+	// health says why nothing is followed.
+	health *timelineHealth
 }
 
 // startFollowing follows env's shared timeline when it has a database.
@@ -204,9 +211,14 @@ func startFollowing(dbURL, env, journalPath string, feed *runbook.SharedFeed, lo
 	sub := sharedlog.NewSubscriber(pool, env)
 	sub.SkipJournal(journalPath)
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &following{pool: pool, sub: sub, cancel: cancel, done: make(chan struct{})}
+	f := &following{pool: pool, sub: sub, cancel: cancel, done: make(chan struct{}),
+		health: newTimelineHealth(sharedlog.Follow, logger)}
 	go func() {
 		defer close(f.done)
+		if f.health.awaitAccess(ctx, pool) != nil { // the schema and grants first, never migrating
+			return
+		}
+		go f.health.watch(ctx, sub.Err)
 		sub.Run(ctx, feed.Add)
 	}()
 	return f

@@ -159,7 +159,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: sc.cfg.Operator,
 		Observer: obs, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
-		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Shared: sc.shared, Signals: env.Signals,
+		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Shared: sc.shared, Signals: env.Signals, Timeline: sc.timelineProblem,
 		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger,
 	})
 	if errors.Is(err, context.Canceled) {
