@@ -17,6 +17,7 @@ import (
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
+	"github.com/openagents/cockpit/sharedlog"
 )
 
 // e2eWorld is one rehearsal world started in the test process, driven only
@@ -74,6 +75,12 @@ func newE2EWorldDelay(t testing.TB, bin string, delay time.Duration, edit func(c
 		"--control-rw-role", roles["control_rw"])
 	if code != 0 {
 		t.Fatalf("db-fixtures: exit %d: %s", code, out)
+	}
+	// The shared timeline's schema is the owner's to create (cockpit
+	// timeline migrate), after the fixtures (they refuse a database not
+	// theirs); the test cluster's superuser is the owner here.
+	if err := sharedlog.Migrate(t.Context(), dbURL); err != nil {
+		t.Fatalf("migrating the shared timeline: %v", err)
 	}
 	// A world just started has no scrapes yet: its checks hold (UNKNOWN)
 	// until Prometheus has data, as a real one does after a restart, and

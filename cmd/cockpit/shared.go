@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,10 +36,10 @@ type sharing struct {
 	// rounds carries the newest observation round to publish (operate
 	// only); a round not yet published is replaced by a newer one.
 	rounds chan runbook.State
-	// health says why nothing is published; running is set once the
+	// health says why nothing is published; ready is closed once the
 	// schema and grants let the publisher run.
-	health  *timelineHealth
-	running atomic.Bool
+	health *timelineHealth
+	ready  chan struct{}
 }
 
 // startSharing starts publishing when the environment has a database; nil
@@ -62,7 +61,7 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &sharing{pub: pub, pool: pool, env: env, logger: logger, cancel: cancel, done: make(chan struct{}),
-		rounds: make(chan runbook.State, 1), health: newTimelineHealth(sharedlog.Publish, logger)}
+		rounds: make(chan runbook.State, 1), health: newTimelineHealth(sharedlog.Publish, logger), ready: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		// The schema and this role's grants first, checked (never migrated:
@@ -71,7 +70,7 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 		if s.health.awaitAccess(ctx, pool) != nil {
 			return
 		}
-		s.running.Store(true)
+		close(s.ready)
 		go s.health.watch(ctx, func() error { return pub.Status().Err })
 		go s.publishRounds(ctx)
 		pub.Run(ctx)
@@ -174,11 +173,11 @@ func (s *sharing) close() {
 	if s == nil {
 		return
 	}
-	if s.running.Load() {
-		ctx, cancel := context.WithTimeout(context.Background(), sharedFlushTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), sharedFlushTimeout)
+	if s.settle(ctx) {
 		_ = s.pub.Flush(ctx)
-		cancel()
 	}
+	cancel()
 	s.sayUnpublished()
 	s.cancel()
 	<-s.done

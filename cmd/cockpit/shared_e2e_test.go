@@ -201,6 +201,9 @@ func TestATimelineOutageNeverStopsAStep(t *testing.T) {
 	}
 	t.Parallel()
 	timelineDB := testsvc.Postgres(t)
+	if err := sharedlog.Migrate(t.Context(), timelineDB); err != nil { // the owner's job, done first
+		t.Fatal(err)
+	}
 	e := newE2EWorldDelay(t, cockpitBinary(t), time.Second, func(cfg string) string {
 		return strings.Replace(cfg, "\n  staging:\n", "\n  staging:\n    shared_timeline: {url_env: TIMELINE_URL}\n", 1)
 	})

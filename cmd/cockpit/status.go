@@ -33,17 +33,26 @@ type statusReport struct {
 	WriteTarget   string                   `json:"write_target"`        // rust | legacy | split | unknown
 	CohortPercent *float64                 `json:"cohort_percent"`      // null when unknown
 	Incidents     []runbook.IncidentStatus `json:"incidents"`
+	// Timeline is whether this config's role can publish to the shared
+	// timeline: a cockpit that cannot says so before anyone relies on it.
+	Timeline timelineReport `json:"timeline"`
 }
 
 func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
-	st, err := observeOnce(ctx, f)
+	if err := f.validOutput(); err != nil {
+		return err
+	}
+	e, err := openEngine(f)
 	if err != nil {
 		return err
 	}
+	timeline := make(chan timelineReport, 1)
+	go func() { timeline <- timelineStatus(ctx, e.Env()) }()
+	st := e.Observe(ctx)
 	o := st.Observed
 	rep := statusReport{Env: st.Env, RustWriteMode: orUnknown(o.RustWriteMode.Evidence.Value),
 		LegacyFreeze: orUnknown(o.LegacyFreeze.Evidence.Value), WriteTarget: orUnknown(o.WriteTarget.Evidence.Value),
-		Incidents: st.Incidents}
+		Incidents: st.Incidents, Timeline: <-timeline}
 	// Automation must not read an unknown position as a known one: exit 2
 	// (hold) after printing, as check does for unknown data.
 	var result error
@@ -70,6 +79,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	fmt.Fprintf(s.Out, "rust     %s — %s\n", rep.RustWriteMode, o.RustWriteMode.Evidence)
 	fmt.Fprintf(s.Out, "legacy   %s — %s\n", rep.LegacyFreeze, o.LegacyFreeze.Evidence)
 	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", rep.WriteTarget, cohort, o.WriteTarget.Evidence)
+	fmt.Fprintf(s.Out, "timeline: %s%s\n", rep.Timeline.Status, orNothing(" — ", rep.Timeline.Detail))
 	for _, inc := range st.Incidents {
 		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), inc.State.Verdict()), inc.Title, inc.Evidence)
 	}

@@ -59,6 +59,7 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
+	c.AddCommand(newTimelineMigrateCmd(s))
 	return c
 }
 
@@ -108,10 +109,15 @@ func sharedTimeline(s *Streams, cfg *config.Config, env string) ([]journal.Recor
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sharedTimelineTimeout)
 	defer cancel()
-	recs, err := sharedlog.Read(ctx, url, env)
+	// A watcher checks the schema through what it is granted, never migrating.
+	err := checkTimeline(ctx, url, sharedlog.Follow)
+	var recs []journal.Record
+	if err == nil {
+		recs, err = sharedlog.Read(ctx, url, env)
+	}
 	switch {
 	case err != nil:
-		fmt.Fprintf(s.ErrOut, "cockpit: shared timeline unavailable (%s): this machine's journal only\n", safetext.Clean(journal.Redact(err.Error(), url)))
+		fmt.Fprintf(s.ErrOut, "cockpit: timeline: %s: this machine's journal only\n", safetext.Clean(journal.Redact(err.Error(), url)))
 		return nil, false
 	case len(recs) == 0:
 		return nil, false // nothing shared yet: this machine's journal, if any

@@ -9,7 +9,10 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
 )
 
@@ -30,6 +33,9 @@ type timelineHealth struct {
 
 	mu  sync.Mutex
 	err error
+	// failed is closed at the first check that fails.
+	failed     chan struct{}
+	failedOnce sync.Once
 }
 
 func newTimelineHealth(access sharedlog.Access, logger *slog.Logger) *timelineHealth {
@@ -37,7 +43,7 @@ func newTimelineHealth(access sharedlog.Access, logger *slog.Logger) *timelineHe
 	if access == sharedlog.Publish {
 		what = "not published"
 	}
-	return &timelineHealth{what: what, access: access, logger: logger}
+	return &timelineHealth{what: what, access: access, logger: logger, failed: make(chan struct{})}
 }
 
 // awaitAccess returns once the schema is this cockpit's and the role holds
@@ -78,6 +84,9 @@ func (h *timelineHealth) report(err error) {
 	before := detail(h.err)
 	h.err = err
 	h.mu.Unlock()
+	if err != nil {
+		h.failedOnce.Do(func() { close(h.failed) })
+	}
 	switch now := detail(err); {
 	case now == before:
 	case err != nil:
@@ -122,10 +131,34 @@ func (s *sharing) problem() string {
 	if s == nil {
 		return ""
 	}
-	if !s.running.Load() {
+	if !s.running() {
 		return s.health.problem()
 	}
 	return s.pub.Status().Problem()
+}
+
+// running is whether the publisher runs (the schema and grants served).
+func (s *sharing) running() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// settle waits, within ctx, until the publisher runs (true), or the first
+// check of the schema and grants failed, or ctx ends (false): a closing
+// process flushes what it can without waiting on what cannot be.
+func (s *sharing) settle(ctx context.Context) bool {
+	select {
+	case <-s.ready:
+		return true
+	case <-s.health.failed:
+		return s.running()
+	case <-ctx.Done():
+		return s.running()
+	}
 }
 
 // sayUnpublished is a closing process's last word on what it could not
@@ -137,7 +170,7 @@ func (s *sharing) sayUnpublished() {
 		return
 	}
 	why := s.health.lastErr()
-	if s.running.Load() {
+	if s.running() {
 		why = s.pub.Status().String()
 	}
 	s.logger.Warn("timeline: "+p+": records wait in this machine's journal until a cockpit here can publish them", "err", why)
@@ -158,4 +191,37 @@ func (sc *screen) timelineProblem() string {
 		return p
 	}
 	return sc.follow.problem()
+}
+
+// timelineReport is status's word on the shared timeline.
+type timelineReport struct {
+	// Status is "can publish", "not published: <reason>" (permission
+	// denied, schema missing or too old, database unavailable) or "off: …".
+	Status string `json:"status"`
+	// Detail is the database's answer in full (secrets redacted), or "".
+	Detail string `json:"detail,omitempty"`
+}
+
+// timelineStatus checks, as a publishing cockpit would when it starts,
+// that env's shared timeline has this cockpit's schema and that the
+// config's role may publish to it. It writes nothing.
+func timelineStatus(ctx context.Context, env *config.Environment) timelineReport {
+	url := runbook.SharedTimelineURL(env)
+	if url == "" {
+		return timelineReport{Status: "off: no shared timeline database configured"}
+	}
+	err := checkTimeline(ctx, url, sharedlog.Publish)
+	if err == nil {
+		return timelineReport{Status: "can publish"}
+	}
+	return timelineReport{Status: "not published: " + sharedlog.Reason(err),
+		Detail: safetext.Clean(journal.Redact(err.Error(), url))}
+}
+
+// orNothing is prefix+s, or "" when s is empty.
+func orNothing(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
