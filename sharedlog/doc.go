@@ -14,9 +14,13 @@
 //
 // # Grants
 //
-// [Migrate] runs as the migrating role, which owns the tables: it needs
-// CONNECT on the database and CREATE on the schema. The others need no more
-// than this (GRANTS.md has the statements):
+// [Migrate] runs as the migrating role, which owns the tables (`cockpit
+// timeline migrate`): it needs CONNECT on the database and CREATE on the
+// schema. The others never migrate: [CheckAccess] reads the schema version
+// from the view cockpit_schema_version (open to every role) and checks the
+// role's grants, and a cockpit publishes or follows only once it passes,
+// saying why not meanwhile. They need no more than this (GRANTS.md has the
+// statements):
 //
 //   - operating role (a cockpit that acts): SELECT, INSERT on
 //     cockpit_journal; SELECT, INSERT, UPDATE on cockpit_observation. seq is

@@ -3,6 +3,7 @@ package sharedlog
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,16 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	exec(t, admin, "GRANT USAGE ON SCHEMA public TO "+op+", "+w)
 
 	ownerURL := as(t, adminURL, owner)
+	operatorURL, watcherURL := as(t, adminURL, operator), as(t, adminURL, watcher)
+	operatorPool, watcherPool := newPool(t, operatorURL), newPool(t, watcherURL)
+	// Before the owner migrates: the others see no schema and cannot make one.
+	var schema *SchemaError
+	if err := CheckAccess(t.Context(), operatorPool, Publish); !errors.As(err, &schema) || schema.Have != 0 {
+		t.Errorf("operator's CheckAccess before the migration: %v, want schema missing", err)
+	}
+	if err := Migrate(t.Context(), operatorURL); !permissionDenied(err) {
+		t.Errorf("operator migrating: %v, want permission denied", err)
+	}
 	if err := Migrate(t.Context(), ownerURL); err != nil {
 		t.Fatalf("Migrate as the owner: %v", err)
 	}
@@ -38,8 +49,19 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	exec(t, asOwner, "GRANT SELECT, INSERT, UPDATE ON cockpit_observation TO "+op)
 	exec(t, asOwner, "GRANT SELECT ON cockpit_journal, cockpit_observation TO "+w)
 
-	operatorURL, watcherURL := as(t, adminURL, operator), as(t, adminURL, watcher)
-	operatorPool, watcherPool := newPool(t, operatorURL), newPool(t, watcherURL)
+	// With exactly the documented grants each role passes its own check,
+	// and the watcher is told it may not publish.
+	if err := CheckAccess(t.Context(), operatorPool, Publish); err != nil {
+		t.Errorf("operator's CheckAccess(Publish): %v", err)
+	}
+	if err := CheckAccess(t.Context(), watcherPool, Follow); err != nil {
+		t.Errorf("watcher's CheckAccess(Follow): %v", err)
+	}
+	var perm *PermissionError
+	if err := CheckAccess(t.Context(), watcherPool, Publish); !errors.As(err, &perm) ||
+		strings.Join(perm.Missing, ", ") != "INSERT on cockpit_journal, INSERT on cockpit_observation, UPDATE on cockpit_observation" {
+		t.Errorf("watcher's CheckAccess(Publish): %v, want the three privileges it lacks", err)
+	}
 
 	j := machine(t, "production")
 	appendMessages(t, j, "approved S1", "ran S1")
