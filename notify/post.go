@@ -19,9 +19,10 @@ import (
 // error message, nothing a hostile receiver could flood.
 const maxAnswer = 2 << 10
 
-// post is one delivery attempt, bounded by the client's timeout. A
-// timeout, a connection error, 408, 429 or 5xx may pass on a retry; any
-// other answer (a redirect, a 4xx) will not.
+// post is one delivery attempt, bounded by the client's timeout. A 2xx
+// is a delivery, whatever its body (never read past maxAnswer, nor
+// waited for). A timeout, a connection error, 408, 429 or 5xx may pass on
+// a retry; any other answer (a redirect, a 4xx) will not.
 func (t *target) post(ctx context.Context, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
@@ -37,10 +38,10 @@ func (t *target) post(ctx context.Context, body []byte) error {
 		return t.secret.error(err)
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	status := safetext.CleanN(resp.Status, 80)
 	err = fmt.Errorf("answered %s", status)
 	if a := safetext.CleanN(strings.TrimSpace(t.secret.redact(string(answer))), 200); a != "" {

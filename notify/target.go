@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-
-	"github.com/openagents/cockpit/internal/boundedhttp"
 )
 
 // target is one webhook's queue and the goroutine that empties it.
@@ -42,10 +40,16 @@ func newTarget(tc Target, size int, opts Options) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify target %s: template: %w", tc, err)
 	}
-	client := boundedhttp.NewClient(boundedhttp.Options{Timeout: tc.timeout()})
+	// Not a boundedhttp client: it refuses a body announced too large
+	// before the status is seen, and a 2xx is a delivery whatever its body.
+	// post reads at most maxAnswer of any answer, so memory stays bounded.
 	// A webhook answers where it is sent: a redirect is an answer, never a
 	// second post of the message somewhere else.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client := &http.Client{
+		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+		Timeout:       tc.timeout(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	return &target{
 		name: tc.Name, url: tc.URL, secret: newSecretURL(tc.URL), format: tc.Format,
 		events: tc.Events, text: txt, client: client, retry: opts.Retry,
