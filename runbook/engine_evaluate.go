@@ -88,7 +88,7 @@ func (ev *evaluator) evaluate(o observation) State {
 		At:         o.at,
 	}
 	st.Observed = r.observed()
-	r.writers = r.writersOf()
+	r.writers = r.writersOf(st.Observed.WriteTarget.Evidence.Value)
 	st.Writers = Writers{Rust: r.writers.rust, Legacy: r.writers.legacy}
 	st.Checkpoints = o.checkpoints
 	for _, it := range ev.items {
@@ -246,14 +246,15 @@ func (r *round) writeProbeSinceModeChange() checks.Result {
 	return res
 }
 
-// authorityErrorRates are the write error rates of the runtimes accepting
-// writes (V4): a frozen runtime's refusals are what it must answer.
+// authorityErrorRates are the write error rates of the write authorities
+// (V4), as I2 judges them: where writes are routed, never a frozen runtime.
 func (r *round) authorityErrorRates() []checks.Result {
+	rust, legacy, _ := r.writers.authorities()
 	var out []checks.Result
-	if r.writers.rust != checks.Frozen {
+	if rust {
 		out = append(out, r.signal("rust_write_error_rate"))
 	}
-	if r.writers.legacy != checks.Frozen {
+	if legacy {
 		out = append(out, r.signal("legacy_write_error_rate"))
 	}
 	return out

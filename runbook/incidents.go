@@ -111,26 +111,29 @@ func resultReading(res checks.Result, what string) reading {
 	return rd
 }
 
-// authorityReading judges the signal of each runtime accepting writes: a
-// frozen runtime's 503/410 answers are what it must do, not errors. When it
-// cannot be told which runtimes accept writes, both are judged.
+// authorityReading judges the signal of each runtime that is the write
+// authority (writerState.authorities: where writes are routed, never a
+// frozen runtime, whose 503/410 answers are what it must do); the source
+// names the runtimes judged and why.
 func (r *round) authorityReading(rule *incidentRule, writers writerState) reading {
 	a := rule.inc.Authority
-	var names []string
-	if writers.rust != checks.Frozen {
-		names = append(names, a.Rust)
+	rust, legacy, basis := writers.authorities()
+	var names, judged []string
+	if rust {
+		names, judged = append(names, a.Rust), append(judged, "rust")
 	}
-	if writers.legacy != checks.Frozen {
-		names = append(names, a.Legacy)
+	if legacy {
+		names, judged = append(names, a.Legacy), append(judged, "legacy")
 	}
 	if len(names) == 0 {
 		return reading{source: "authority: none (both runtimes frozen)", known: true, at: r.o.at,
 			why: "no runtime accepts writes: see the exactly-one-writer check"}
 	}
+	judging := "authority " + strings.Join(judged, ", ") + " (" + basis + "); "
 	var worst reading
 	for i, name := range names {
 		rd := r.signalReading(rule, name)
-		rd.source = authorityName(name, a) + ": " + rd.source
+		rd.source = judging + authorityName(name, a) + ": " + rd.source
 		switch {
 		case i == 0:
 			worst = rd

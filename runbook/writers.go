@@ -20,15 +20,19 @@ type Writers struct {
 // tell), and which action, if any, is moving them.
 type writerState struct {
 	rust, legacy checks.FreezeState
-	running      []OpenAction // live actions: a transition is expected
-	source       string
+	// routed is where writes go, as observed (the write share): "rust",
+	// "legacy", "split", or "" when it cannot be told.
+	routed  string
+	running []OpenAction // live actions: a transition is expected
+	source  string
 }
 
-// writersOf reads the writers from this round's observations. An action is
-// running while its process lives (same host) or journals (elsewhere).
-func (r *round) writersOf() writerState {
+// writersOf reads the writers from this round's observations and the
+// observed write target. An action is running while its process lives
+// (same host) or journals (elsewhere).
+func (r *round) writersOf(routed string) writerState {
 	o := r.o
-	w := writerState{rust: o.rustFreeze, legacy: o.legacyFreeze,
+	w := writerState{rust: o.rustFreeze, legacy: o.legacyFreeze, routed: routed,
 		source: "safe frozen probes (" + o.rustFrozen.Evidence.Source + ", " + o.legacyFrozen.Evidence.Source + ")"}
 	if w.rust == checks.FreezeUnknown && o.rustHealth.Verdict != checks.Unknown && o.rust.Mode != "" {
 		w.rust = checks.Frozen
@@ -42,6 +46,28 @@ func (r *round) writersOf() writerState {
 		}
 	}
 	return w
+}
+
+// authorities are the runtimes whose write errors users meet, so the ones
+// I2 and V4 judge: those writes are routed to, as observed, among those
+// not known frozen (a frozen runtime's refusals are what it must answer).
+// Accepting writes is not enough: after a kill between S1's first two
+// sub-steps Rust accepts them but none reaches it, and its error rate,
+// with no traffic, can tell nothing. When the route cannot be told, or
+// reaches only frozen runtimes (a rollback freezes Rust before it routes
+// writes away), every runtime not known frozen is judged. basis says
+// which rule chose, for the evidence.
+func (w writerState) authorities() (rust, legacy bool, basis string) {
+	rust = (w.routed == "rust" || w.routed == "split") && w.rust != checks.Frozen
+	legacy = (w.routed == "legacy" || w.routed == "split") && w.legacy != checks.Frozen
+	if rust || legacy {
+		return rust, legacy, "writes routed to " + w.routed
+	}
+	rust, legacy = w.rust != checks.Frozen, w.legacy != checks.Frozen
+	if w.routed == "" {
+		return rust, legacy, "route unknown: every runtime not frozen"
+	}
+	return rust, legacy, "writes routed to frozen " + w.routed + ": every runtime not frozen"
 }
 
 // WritersID names the exactly-one-writer check among the incidents.

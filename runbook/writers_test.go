@@ -101,7 +101,7 @@ func TestWriteErrorSpikeJudgesTheAuthorityOnly(t *testing.T) {
 	o.snapshot.Samples["rust_write_error_rate"] = s
 	st := newTestEvaluator(t, false).evaluate(o)
 	for _, inc := range st.Incidents {
-		if inc.ID == "write_error_spike" && (inc.State != IncidentOK || !strings.HasPrefix(inc.Evidence, "legacy (authority)")) {
+		if inc.ID == "write_error_spike" && (inc.State != IncidentOK || !strings.HasPrefix(inc.Evidence, "authority legacy (")) {
 			t.Fatalf("rust frozen with 100%% refusals: %v (%s), want ok judged on legacy", inc.State, inc.Evidence)
 		}
 	}
