@@ -76,16 +76,25 @@ func (g *grantsWorld) as(role string) map[string]string {
 
 // TestTheGrantsRolesMigratePublishAndFollow: the roles of GRANTS.md in a
 // real PostgreSQL. Before the owner migrates, an operator's cockpit does
-// not migrate (it cannot) and says "schema missing or too old"; an
-// operator cannot migrate either; the owner's `cockpit timeline migrate`
-// does. Then an operator's `run P1` publishes and a watcher on another
-// machine reads it with `timeline`.
+// not migrate (it cannot) and says "schema missing or too old", as does a
+// watcher's screen; an operator cannot migrate either; the owner's
+// `cockpit timeline migrate` does. Then an operator's `run P1` publishes,
+// a watcher on another machine reads it with `timeline`, and the
+// watcher's screen, started before all this, now follows.
 func TestTheGrantsRolesMigratePublishAndFollow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary on a rehearsal world")
 	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
 	t.Parallel()
 	g := newGrantsWorld(t)
+	// A watcher's screen started before the owner migrates says so, and
+	// follows on its own once the owner has migrated and granted.
+	machineB := &e2eWorld{t: t, bin: g.bin, w: g.w, config: machineBConfig(t, g.e2eWorld), dbURL: g.dbURL}
+	watch := newTmuxScreen(t, tmux, "env", "DB_URL="+g.dbURL, "TIMELINE_URL="+g.roles["watcher"], g.bin, "watch", "--config", machineB.config, "--env", "staging")
+	watch.waitFor("the watcher's header saying the timeline is not followed", 30*time.Second, func(s string) bool {
+		return strings.Contains(screenLine(s, 0), "timeline: not followed: schema missing or too old")
+	})
 	wantSchemaMissing := "timeline: not published: schema missing or too old — schema missing or too old: run `cockpit timeline migrate` as the owner"
 	if out := g.mustRunStatus(t, "operator", "text"); !strings.Contains(out, wantSchemaMissing) {
 		t.Errorf("status before the migration lacks %q:\n%s", wantSchemaMissing, out)
@@ -113,7 +122,6 @@ func TestTheGrantsRolesMigratePublishAndFollow(t *testing.T) {
 	if code != exitOK || strings.Contains(errOut, "not published") {
 		t.Fatalf("run P1 as the operator: exit %d:\n%s", code, errOut)
 	}
-	machineB := &e2eWorld{t: t, bin: g.bin, w: g.w, config: machineBConfig(t, g.e2eWorld), dbURL: g.dbURL}
 	out, errOut, code = machineB.cockpitEnv(g.as("watcher"), "timeline", "--env", "staging", "-o", "json")
 	if code != exitOK || !strings.Contains(out, `"step":"P1"`) {
 		t.Fatalf("timeline as the watcher on machine B: exit %d, no P1 record:\n%s\n%s", code, out, errOut)
@@ -124,6 +132,11 @@ func TestTheGrantsRolesMigratePublishAndFollow(t *testing.T) {
 	if out := g.mustRunStatus(t, "watcher", "text"); !strings.Contains(out, "timeline: not published: permission denied") {
 		t.Errorf("status as the watcher does not say it cannot publish:\n%s", out)
 	}
+	watch.waitFor("the watcher's header clear of the timeline once it follows", 60*time.Second, func(s string) bool {
+		head := screenLine(s, 0)
+		return strings.Contains(head, "CUTOVER staging") && !strings.Contains(head, "timeline")
+	})
+	watch.keys("q")
 }
 
 // TestAnOperatorWithoutInsertIsToldItPublishesNothing: an operator the
