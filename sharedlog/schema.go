@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"strings"
 	"time"
 
@@ -140,7 +142,8 @@ WHERE NOT has_table_privilege(g.tbl, g.priv)`, tables, privileges).Scan(&missing
 // Reason is why publishing or following failed, in a few words for a
 // screen's header: "permission denied", "schema missing or too old",
 // "schema newer than this cockpit", "refused by the database" (another
-// error the server answered) or "database unavailable".
+// error the server answered), "database unavailable" (no connection, or
+// no answer in time) or "failed" (anything else: the log has it).
 func Reason(err error) string {
 	var pgErr *pgconn.PgError
 	var schema *SchemaError
@@ -156,6 +159,17 @@ func Reason(err error) string {
 		return "schema missing or too old"
 	case errors.As(err, &pgErr):
 		return "refused by the database"
+	case unavailable(err):
+		return "database unavailable"
 	}
-	return "database unavailable"
+	return "failed"
+}
+
+// unavailable is an error of reaching the database: a connection refused
+// or lost, or no answer in time.
+func unavailable(err error) bool {
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -1,8 +1,10 @@
 package sharedlog
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,7 +47,10 @@ func TestReasonNamesTheFixInAFewWords(t *testing.T) {
 		{&pgconn.PgError{Code: "42P01"}, "schema missing or too old"},
 		{&SchemaError{Have: 11, Want: 10}, "schema newer than this cockpit"},
 		{&pgconn.PgError{Code: "23514"}, "refused by the database"},
-		{errors.New("dial tcp: connection refused"), "database unavailable"},
+		{&pgconn.ConnectError{}, "database unavailable"},
+		{fmt.Errorf("publishing: %w", context.DeadlineExceeded), "database unavailable"},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, "database unavailable"},
+		{errors.New("reading the journal: permission denied"), "failed"},
 	} {
 		if got := Reason(tc.err); got != tc.want {
 			t.Errorf("Reason(%v) = %q, want %q", tc.err, got, tc.want)

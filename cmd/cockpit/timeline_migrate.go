@@ -15,9 +15,10 @@ import (
 	"github.com/openagents/cockpit/sharedlog"
 )
 
-// migrateConnectTimeout bounds connecting to read the schema version; the
-// migration bounds itself (the wait for another migration included).
-const migrateConnectTimeout = 10 * time.Second
+// timelineConnectTimeout bounds connecting to check the shared timeline
+// (its schema version, its grants); a migration bounds itself (the wait
+// for another migration included).
+const timelineConnectTimeout = 10 * time.Second
 
 // newTimelineMigrateCmd is the owner's verb: it creates or upgrades the
 // shared timeline's schema. Operating and watching cockpits never migrate
@@ -97,10 +98,10 @@ func checkTimeline(ctx context.Context, url string, access sharedlog.Access) err
 	})
 }
 
-// withTimelineConn runs fn on a connection to url, connecting within
-// migrateConnectTimeout.
+// withTimelineConn runs fn on a connection to url, all within
+// timelineConnectTimeout.
 func withTimelineConn(ctx context.Context, url string, fn func(context.Context, *pgx.Conn) error) error {
-	ctx, cancel := context.WithTimeout(ctx, migrateConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timelineConnectTimeout)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
