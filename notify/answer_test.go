@@ -51,3 +51,31 @@ func TestATwoHundredWithAHugeBodyIsDeliveredOnce(t *testing.T) {
 		})
 	}
 }
+
+// A 2xx whose body never ends (the receiver stalls after its headers) is a
+// delivery at once: the body is not waited for, nor is the target's
+// timeout spent on it.
+func TestATwoHundredWithAStalledBodyIsDeliveredAtOnce(t *testing.T) {
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		posts.Add(1)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("accepted, and more to come"))
+		w.(http.Flusher).Flush()
+		<-req.Context().Done() // until the client hangs up
+	}))
+	t.Cleanup(srv.Close)
+	fails := newFailureLog()
+	n, err := notify.New(notify.Config{Targets: []notify.Target{
+		{Name: "stalling", URL: srv.URL, Format: notify.FormatJSON, Events: []string{notify.KindOverride}, Timeout: time.Minute},
+	}}, notify.Options{OnFailure: fails.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Notify(notify.Event{Kind: notify.KindOverride, Env: "prod", Operator: "bob", Step: "S4", Reason: "soak done by hand"})
+	closeWithin(t, n, 20*time.Second) // the target's own timeout is a minute
+	if got := posts.Load(); got != 1 || len(fails.got()) > 0 {
+		t.Errorf("%d posts, failures %v; want one delivery", got, fails.got())
+	}
+}
