@@ -188,9 +188,15 @@ type Actuators struct {
 
 // Action is one actuator: exactly one of Argv or HTTP.
 type Action struct {
-	Argv    []string    `yaml:"argv"`
-	HTTP    *HTTPAction `yaml:"http,omitempty"`
-	Timeout Duration    `yaml:"timeout"`
+	Argv []string `yaml:"argv"`
+	// Env is added to the command's environment (beside the cockpit's
+	// own): the way an argv actuator is given a secret, e.g.
+	// {CLOUDSDK_AUTH_ACCESS_TOKEN: "${GCLOUD_TOKEN}"}. An argv is shown by
+	// ps to every user and printed in the plan; an environment is
+	// readable only by its owner and never shown. Values are not templates.
+	Env     map[string]string `yaml:"env"`
+	HTTP    *HTTPAction       `yaml:"http,omitempty"`
+	Timeout Duration          `yaml:"timeout"`
 }
 
 // HTTPAction is an actuator that is an HTTP call.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
 )
 
 // common is what every component shares: styles, clock, the environment and
@@ -19,6 +20,16 @@ type common struct {
 	staleAfter time.Duration
 	signals    map[string]*config.Signal
 	logger     *slog.Logger
+	redact     func(string) string
+}
+
+// hide is text with the config's secrets hidden (Options.Redact), or,
+// without a list, what journal.Redact's patterns find.
+func (c *common) hide(s string) string {
+	if c.redact == nil {
+		return journal.Redact(s)
+	}
+	return c.redact(s)
 }
 
 // stale reports whether data of this age must be shown as STALE. Data never

@@ -36,7 +36,7 @@ type statusReport struct {
 }
 
 func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
-	st, err := observeOnce(ctx, f)
+	st, err := observeOnce(ctx, s, f)
 	if err != nil {
 		return err
 	}
