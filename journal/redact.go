@@ -61,10 +61,15 @@ func hide(s string, secrets []string, cover func(secret string) string) string {
 
 // replaceGroup covers group 2 of every match of re, keeping group 1 (what
 // says where the secret was: the URL's user, the word Bearer) and the rest.
+// A group that is already Redacted is kept: text redacted once (the
+// evidence view's) and masked again (the terminal's) still says so.
 func replaceGroup(re *regexp.Regexp, s string, cover func(string) string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		if s[m[4]:m[5]] == Redacted {
+			continue
+		}
 		b.WriteString(s[last:m[4]])
 		b.WriteString(cover(s[m[4]:m[5]]))
 		last = m[5]

@@ -25,7 +25,7 @@ import (
 type secretWorld struct {
 	*e2eWorld
 	rustPassword, promToken, actuatorSecret string
-	recordDir                               string
+	recordDir, recorder                     string
 }
 
 // secretEnvVar is the variable the actuator's secret is expanded from.
@@ -48,7 +48,7 @@ func newSecretWorld(t *testing.T, bin string) *secretWorld {
 	s := &secretWorld{rustPassword: randomSecret(t, "rustpw"), promToken: randomSecret(t, "promtok"),
 		actuatorSecret: randomSecret(t, "actsecret"), recordDir: t.TempDir()}
 	t.Setenv(secretEnvVar, s.actuatorSecret)
-	recorder := writeScript(t, s.recordDir, "recorder.sh",
+	s.recorder = writeScript(t, s.recordDir, "recorder.sh",
 		`echo $$ > "$COCKPIT_RECORD_DIR/pid.tmp" && mv "$COCKPIT_RECORD_DIR/pid.tmp" "$COCKPIT_RECORD_DIR/pid"
 while [ ! -e "$COCKPIT_RECORD_DIR/go" ]; do sleep 0.05; done
 exec "$@"`)
@@ -59,7 +59,7 @@ exec "$@"`)
 			`prometheus: {url: "${1}/?token=`+s.promToken+`"}`)
 		return strings.ReplaceAll(cfg, `set_rust_write_mode: {argv: [`,
 			`set_rust_write_mode: {env: {COCKPIT_ACTUATOR_SECRET: "${`+secretEnvVar+`}", COCKPIT_RECORD_DIR: "`+
-				s.recordDir+`"}, argv: ["`+recorder+`", `)
+				s.recordDir+`"}, argv: ["`+s.recorder+`", `)
 	})
 	return s
 }
@@ -115,6 +115,33 @@ func TestSecretsAbsentFromEveryOutput(t *testing.T) {
 	}
 
 	s.deadPrometheus(t)
+	s.argvSecretRefused(t)
+}
+
+// argvSecretRefused: the same ${VAR} written in the actuator's argv makes
+// `config validate` refuse the file, at the element, naming env as the fix.
+func (s *secretWorld) argvSecretRefused(t *testing.T) {
+	t.Helper()
+	raw, err := os.ReadFile(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inArgv := strings.Replace(string(raw), `argv: ["`+s.recorder+`", `, `argv: ["`+s.recorder+`", "--token=${`+secretEnvVar+`}", `, 1)
+	if inArgv == string(raw) {
+		t.Fatal("the config has no recorder argv to put the secret in")
+	}
+	path := filepath.Join(t.TempDir(), "argv-secret.yaml")
+	must(t, os.WriteFile(path, []byte(inArgv), 0o644))
+	world := *s.e2eWorld
+	world.config = path
+	out, errOut, code := world.cockpit("config", "validate")
+	want := "environments.staging.actuators.set_rust_write_mode.argv[1]: holds ${" + secretEnvVar + "}, a secret: " +
+		"pass it in environments.staging.actuators.set_rust_write_mode.env instead"
+	if code != exitUsage || !strings.Contains(errOut, path+":") || !strings.Contains(errOut, want) {
+		t.Errorf("config validate with a ${VAR} in argv: exit %d, want %d and %q at its file:line\nstdout:\n%s\nstderr:\n%s",
+			code, exitUsage, want, out, errOut)
+	}
+	s.assertNoSecret(t, "config validate", out+errOut)
 }
 
 // runS1WhileReadingTheActuator runs S1 and, while its first actuator waits
@@ -204,4 +231,36 @@ func (s *secretWorld) deadPrometheus(t *testing.T) {
 	d.assertClean(t, "check", "all", "--env", "staging", "-o", "json")
 	d.assertClean(t, "status", "--env", "staging", "-o", "json")
 	d.assertClean(t, "preflight", "--env", "staging")
+	d.evidenceView(t)
+}
+
+// evidenceView opens P3's evidence with its sources on the watch screen in
+// tmux: the Rust runtime's URLs and the dead Prometheus's errors are there,
+// neither secret is, not even half of one (a wrapped line could cut one).
+func (s *secretWorld) evidenceView(t *testing.T) {
+	t.Helper()
+	tmux := toolBinary(t, "tmux", "secrets screen", "apt-get install -y tmux")
+	w := newTmuxScreen(t, tmux, s.bin, "watch", "--config", s.config, "--env", "staging")
+	w.waitFor("the watch screen", 30*time.Second, func(screen string) bool { return strings.Contains(screen, "HEALTH") })
+	w.selectItem("P3")
+	w.keys("e")
+	w.waitFor("P3's evidence", 10*time.Second, func(screen string) bool { return strings.Contains(screen, "EVIDENCE P3") })
+	w.keys("s")
+	var screen string
+	w.waitFor("P3's sources and the Prometheus error", 30*time.Second, func(sc string) bool {
+		screen = sc
+		return strings.Contains(sc, "source: GET http://cockpit:") && strings.Contains(sc, "query error")
+	})
+	for _, secret := range []string{s.rustPassword, s.promToken, s.actuatorSecret} {
+		for _, half := range []string{secret[:len(secret)/2], secret[len(secret)/2:]} {
+			if strings.Contains(screen, half) {
+				t.Errorf("the evidence view shows %q of the secret %q:\n%s", half, secret, screen)
+			}
+		}
+	}
+	if !strings.Contains(screen, "cockpit:"+journal.Redacted+"@") {
+		t.Errorf("the evidence view does not show the runtime URL redacted:\n%s", screen)
+	}
+	w.keys("q")
+	w.waitExit()
 }
