@@ -90,7 +90,7 @@ func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	logger, closeLog, err := openLog(f.logFile)
+	logger, closeLog, err := openLog(f.logFile, s.secrets)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
