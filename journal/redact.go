@@ -40,13 +40,27 @@ func Mask(s string, secrets ...string) string {
 }
 
 // hide replaces every secret of s, named or found by pattern, with what
-// cover makes of it. The patterns run only on text that can hold them.
+// cover makes of it.
 func hide(s string, secrets []string, cover func(secret string) string) string {
 	for _, sec := range secrets {
 		if sec != "" && strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, cover(sec))
 		}
 	}
+	if !strings.Contains(s, "\n") {
+		return hidePatterns(s, cover)
+	}
+	// The patterns run line by line, and only on a line that can hold
+	// them: a screen frame is 10 KB of which one line has a URL.
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		lines[i] = hidePatterns(l, cover)
+	}
+	return strings.Join(lines, "")
+}
+
+// hidePatterns covers what the patterns find in s.
+func hidePatterns(s string, cover func(secret string) string) string {
 	if strings.Contains(s, "://") {
 		s = replaceGroup(urlPassword, s, cover)
 	}

@@ -62,3 +62,19 @@ func TestRedactorIsSharedAndSafe(t *testing.T) {
 		t.Errorf("nil redactor: %q %q", got, none.Secrets())
 	}
 }
+
+// BenchmarkRedactorRedactFrame is the cost of one write through a stream's
+// redactor: a 200×50 screen frame (10 KB) against 40 secrets, two URLs
+// with passwords in it.
+func BenchmarkRedactorRedactFrame(b *testing.B) {
+	var secrets []string
+	for i := range 40 {
+		secrets = append(secrets, strings.Repeat(string(rune('a'+i%26)), 12+i))
+	}
+	r := NewRedactor(secrets...)
+	frame := strings.Repeat(strings.Repeat("x", 199)+"\n", 48) + "GET http://u:pw@h/healthz Bearer abc.def\n"
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		_ = r.Mask(frame)
+	}
+}
