@@ -241,7 +241,9 @@ func (s *secretWorld) evidenceView(t *testing.T) {
 	t.Helper()
 	tmux := toolBinary(t, "tmux", "secrets screen", "apt-get install -y tmux")
 	w := newTmuxScreen(t, tmux, s.bin, "watch", "--config", s.config, "--env", "staging")
-	w.waitFor("the watch screen", 30*time.Second, func(screen string) bool { return strings.Contains(screen, "HEALTH") })
+	w.waitFor("the watch screen's runbook", 30*time.Second, func(screen string) bool {
+		return strings.Contains(screen, "P3 health/readiness/projector")
+	})
 	w.selectItem("P3")
 	w.keys("e")
 	w.waitFor("P3's evidence", 10*time.Second, func(screen string) bool { return strings.Contains(screen, "EVIDENCE P3") })
