@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log"
 	"os"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/tui"
 )
 
 // loadConfig is config.Load for a verb: from then on every write to the
@@ -70,6 +73,18 @@ type redactingTerminal struct {
 func (t redactingTerminal) Read(p []byte) (int, error) { return t.f.Read(p) }
 func (t redactingTerminal) Fd() uintptr                { return t.f.Fd() }
 func (t redactingTerminal) Close() error               { return t.f.Close() }
+
+// redactingObserver hands on each round with the config's secrets hidden
+// (runbook.State.Redacted): the screen, the shared observation feed and
+// the cockpit's /metrics all take their rounds from it.
+type redactingObserver struct {
+	tui.Observer
+	hide func(string) string
+}
+
+func (o redactingObserver) Observe(ctx context.Context) runbook.State {
+	return o.Observer.Observe(ctx).Redacted(o.hide)
+}
 
 // redactLog sends the standard logger (and slog's default, which writes
 // through it) to s.ErrOut, past the same redactor.

@@ -141,12 +141,13 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	if faults != nil {
 		faultNames = sandbox.FaultNames()
 	}
-	var obs tui.Observer = sc.eng
+	own := redactingObserver{Observer: sc.eng, hide: s.secrets.Redact}
+	var obs tui.Observer = own
 	switch {
 	case sc.followFeed:
-		obs = followObserver{own: sc.eng, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
+		obs = followObserver{own: own, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
 	case sc.share != nil:
-		obs = publishingObserver{Observer: sc.eng, share: sc.share}
+		obs = publishingObserver{Observer: own, share: sc.share}
 	}
 	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, obs, actor, sc.notify)
 	if err != nil {
