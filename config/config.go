@@ -19,9 +19,11 @@ type Config struct {
 	Path string `yaml:"-"`
 	// Hash is the sha256 of the file's bytes, journaled with every action.
 	Hash string `yaml:"-"`
-	// Secrets are the values ${VAR} references expanded from the
-	// environment: whatever was kept out of the file is kept out of the
-	// journal, the artifacts and the errors too (journal.Redact).
+	// Secrets are every secret string the config names or reads, longest
+	// first: the values ${VAR} references expanded, URL passwords and
+	// query values, header values, webhook paths, what the secret files
+	// hold (the list and why: secrets.go). The journal, the artifacts, the
+	// errors, every verb's output and the screen hide them (journal.Redact).
 	Secrets []string `yaml:"-"`
 
 	// StateDir holds the journal, the lock file and rollback artifacts.
