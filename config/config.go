@@ -19,9 +19,11 @@ type Config struct {
 	Path string `yaml:"-"`
 	// Hash is the sha256 of the file's bytes, journaled with every action.
 	Hash string `yaml:"-"`
-	// Secrets are the values ${VAR} references expanded from the
-	// environment: whatever was kept out of the file is kept out of the
-	// journal, the artifacts and the errors too (journal.Redact).
+	// Secrets are every secret string the config names or reads, longest
+	// first: the values ${VAR} references expanded, URL passwords and
+	// query values, header values, webhook paths, what the secret files
+	// hold (the list and why: secrets.go). The journal, the artifacts, the
+	// errors, every verb's output and the screen hide them (journal.Redact).
 	Secrets []string `yaml:"-"`
 
 	// StateDir holds the journal, the lock file and rollback artifacts.
@@ -188,9 +190,15 @@ type Actuators struct {
 
 // Action is one actuator: exactly one of Argv or HTTP.
 type Action struct {
-	Argv    []string    `yaml:"argv"`
-	HTTP    *HTTPAction `yaml:"http,omitempty"`
-	Timeout Duration    `yaml:"timeout"`
+	Argv []string `yaml:"argv"`
+	// Env is added to the command's environment (beside the cockpit's
+	// own): the way an argv actuator is given a secret, e.g.
+	// {CLOUDSDK_AUTH_ACCESS_TOKEN: "${GCLOUD_TOKEN}"}. An argv is shown by
+	// ps to every user and printed in the plan; an environment is
+	// readable only by its owner and never shown. Values are not templates.
+	Env     map[string]string `yaml:"env"`
+	HTTP    *HTTPAction       `yaml:"http,omitempty"`
+	Timeout Duration          `yaml:"timeout"`
 }
 
 // HTTPAction is an actuator that is an HTTP call.

@@ -16,6 +16,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/openagents/cockpit/journal"
 )
 
 // DefaultPath is $XDG_CONFIG_HOME/cockpit/config.yaml (or ~/.config/…).
@@ -39,7 +41,14 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	return Parse(path, raw, os.LookupEnv)
+	cfg, err := Parse(path, raw, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	set := newSecretSet(cfg.Secrets...)
+	cfg.readSecretFiles(set)
+	cfg.Secrets = set.r.Secrets()
+	return cfg, nil
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -56,66 +65,67 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 	}
 	cfg.Path = path
 	cfg.Hash = hex.EncodeToString(sum[:])
-	cfg.Secrets = secrets
 	cfg.applyDefaults(lookupEnv)
+	set := newSecretSet(secrets...)
+	cfg.collectSecrets(set, lookupEnv)
+	cfg.Secrets = set.r.Secrets()
 	cfg.validate(verr)
+	validateArgvRefs(raw, verr)
 	if len(verr.Problems) > 0 {
 		verr.locate(expanded)
-		return nil, redactErr(verr, secrets)
+		return nil, redactErr(verr, cfg.Secrets)
 	}
 	return &cfg, nil
 }
 
 // expandEnv replaces ${VAR}; an unset variable is a problem, not an empty
-// string. A comment line is left as it is (a commented-out ${VAR} needs no
-// variable). It returns every value it put in, each once, longest first (so
+// string. It returns every value it put in, each once, longest first (so
 // a secret that contains another is redacted whole): the config's secrets.
 func expandEnv(raw []byte, lookupEnv func(string) (string, bool), verr *ValidationError) ([]byte, []string) {
 	var secrets []string
+	expanded := replaceRefs(raw, func(name string, line int) string {
+		v, ok := lookupEnv(name)
+		if !ok {
+			verr.Problems = append(verr.Problems, Problem{Line: line,
+				Msg: fmt.Sprintf("environment variable %s is not set (export it, or write the value)", name)})
+		}
+		if v != "" && !slices.Contains(secrets, v) {
+			secrets = append(secrets, v)
+		}
+		return v
+	})
+	slices.SortStableFunc(secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return expanded, secrets
+}
+
+// replaceRefs replaces each ${VAR} with what repl says for it (given the
+// variable's name and its 1-based line). A comment line is left as it is
+// (a commented-out ${VAR} needs no variable).
+func replaceRefs(raw []byte, repl func(name string, line int) string) []byte {
 	lines := bytes.Split(raw, []byte("\n"))
 	for i, line := range lines {
 		if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("#")) {
 			continue
 		}
 		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
-			name := string(envRef.FindSubmatch(m)[1])
-			v, ok := lookupEnv(name)
-			if !ok {
-				verr.Problems = append(verr.Problems, Problem{Line: i + 1,
-					Msg: fmt.Sprintf("environment variable %s is not set (export it, or write the value)", name)})
-			}
-			if v != "" && !slices.Contains(secrets, v) {
-				secrets = append(secrets, v)
-			}
-			return []byte(v)
+			return []byte(repl(string(envRef.FindSubmatch(m)[1]), i+1))
 		})
 	}
-	slices.SortStableFunc(secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	return bytes.Join(lines, []byte("\n")), secrets
+	return bytes.Join(lines, []byte("\n"))
 }
 
-// redactSecret is what an expanded value reads as in an error (journal.Redacted).
-const redactSecret = "[REDACTED]"
-
-// redactErr keeps expanded values out of a load error: a decode error
-// quotes the offending YAML, which may be a token's line.
+// redactErr keeps secrets out of a load error: a decode error quotes the
+// offending YAML, which may be a token's line, and a validation message
+// may quote a URL with its password (journal.Redact).
 func redactErr(err error, secrets []string) error {
-	if len(secrets) == 0 {
-		return err
-	}
 	var verr *ValidationError
 	if errors.As(err, &verr) {
 		for i := range verr.Problems {
-			for _, s := range secrets {
-				verr.Problems[i].Msg = strings.ReplaceAll(verr.Problems[i].Msg, s, redactSecret)
-			}
+			verr.Problems[i].Msg = journal.Redact(verr.Problems[i].Msg, secrets...)
 		}
 		return err
 	}
-	msg := err.Error()
-	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, s, redactSecret)
-	}
+	msg := journal.Redact(err.Error(), secrets...)
 	if msg == err.Error() {
 		return err
 	}

@@ -244,6 +244,7 @@ func validateAction(e *ValidationError, p string, a *Action, sample any) {
 	if a == nil {
 		return
 	}
+	validateActionEnv(e, p, a)
 	switch {
 	case len(a.Argv) > 0 && a.HTTP != nil:
 		e.add(p, "has both argv and http: choose one")
@@ -267,6 +268,25 @@ func validateAction(e *ValidationError, p string, a *Action, sample any) {
 			if _, err := Render(s, sample); err != nil {
 				e.add(p+".http", "%v (template fields allowed here: %s)", err, templateFields(sample))
 			}
+		}
+	}
+}
+
+// envVarName is a name a command's environment can carry.
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validateActionEnv checks an action's env: names a shell could read, no
+// NUL (the environment block cannot carry it), and only beside an argv.
+func validateActionEnv(e *ValidationError, p string, a *Action) {
+	if len(a.Env) > 0 && a.HTTP != nil {
+		e.add(p+".env", "env is given to a command: an HTTP actuator sends its secrets in http.headers")
+	}
+	for _, k := range sortedKeys(a.Env) {
+		switch {
+		case !envVarName.MatchString(k):
+			e.add(p+".env", "%q is not an environment variable name (letters, digits and _, not starting with a digit)", k)
+		case strings.ContainsRune(a.Env[k], 0):
+			e.add(p+".env."+k, "the value of %s contains a NUL byte, which an environment cannot carry", k)
 		}
 	}
 }

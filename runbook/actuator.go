@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +37,10 @@ type Call struct {
 	// request carries the HTTP body and headers; headers may hold tokens,
 	// so they are never shown or journaled.
 	request *httpRequest
+	// env is the command's own environment entries (NAME=value), given
+	// beside the cockpit's: how a command gets a secret. Never shown or
+	// journaled, and never in the argv, which ps shows every user.
+	env []string
 }
 
 type httpRequest struct {
@@ -93,6 +100,9 @@ func ResolveCall(name string, a *config.Action, values any, description string) 
 		return Call{}, fmt.Errorf("rendering actuator %s: %w", name, err)
 	}
 	call.Argv = argv
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
+		call.env = append(call.env, k+"="+a.Env[k])
+	}
 	return call, nil
 }
 
@@ -210,6 +220,9 @@ func (x Actuator) runHTTP(ctx context.Context, c Call) ActionResult {
 func (x Actuator) runArgv(ctx context.Context, c Call) ActionResult {
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(c.env) > 0 {
+		cmd.Env = append(os.Environ(), c.env...)
+	}
 	tail := &tailBuffer{}
 	cmd.Stdout, cmd.Stderr = tail, tail
 	// A child left behind holding our pipe must not hang Wait.

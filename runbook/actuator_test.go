@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -171,5 +172,32 @@ func TestActuatorHTTPCallSendsRenderedBodyAndHeaders(t *testing.T) {
 	}
 	if gotBody != `{"percent":25}` || gotAuth != "Bearer s3cret" || gotPath != "/envs/production/cohort" {
 		t.Errorf("server saw body %q auth %q path %q", gotBody, gotAuth, gotPath)
+	}
+}
+
+// TestActuatorGivesSecretsInItsEnvironmentNotItsArgv: an action's env
+// reaches the command beside the cockpit's own environment, and appears
+// neither in its argv (what ps shows every user) nor in what the plan,
+// the confirm dialog and the journal print (Show, the JSON of the call).
+func TestActuatorGivesSecretsInItsEnvironmentNotItsArgv(t *testing.T) {
+	t.Setenv("COCKPIT_TEST_INHERITED", "kept")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	bin := script(t, dir, "set-mode", `printf '%s|%s|%s' "$TOKEN" "$COCKPIT_TEST_INHERITED" "$*" > "`+out+`"`)
+	a := action(bin, "{{.Mode}}")
+	a.Env = map[string]string{"TOKEN": "tok-s3cr3t"}
+	call, err := ResolveCall("set_rust_write_mode", a, config.WriteModeValues{Env: "staging", Mode: "rust_active"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, _ := json.Marshal(call)
+	if strings.Contains(call.Show(), "tok-s3cr3t") || strings.Contains(string(shown), "tok-s3cr3t") {
+		t.Errorf("the call shows the secret: %s / %s", call.Show(), shown)
+	}
+	if r := (Actuator{}).Run(t.Context(), call); !r.OK() {
+		t.Fatalf("run: %s", r.Summary())
+	}
+	if got, _ := os.ReadFile(out); string(got) != "tok-s3cr3t|kept|rust_active" {
+		t.Errorf("the command saw %q, want the secret in its environment, the inherited variable kept, and only the mode as argument", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
 )
 
 // common is what every component shares: styles, clock, the environment and
@@ -21,6 +22,17 @@ type common struct {
 	logger     *slog.Logger
 	// timeline is Options.Timeline (nil: nothing to say).
 	timeline func() string
+	// redact is Options.Redact (nil: journal.Redact's patterns only).
+	redact func(string) string
+}
+
+// hide is text with the config's secrets hidden (Options.Redact), or,
+// without a list, what journal.Redact's patterns find.
+func (c *common) hide(s string) string {
+	if c.redact == nil {
+		return journal.Redact(s)
+	}
+	return c.redact(s)
 }
 
 // stale reports whether data of this age must be shown as STALE. Data never

@@ -53,7 +53,13 @@ func (e *evidenceView) View(it runbook.ItemStatus, now time.Time) []string {
 		e.shownID = it.Item.ID
 		e.pane.vp.GotoTop()
 	}
-	e.pane.SetLines(e.lines(it, now))
+	lines := e.lines(it, now)
+	for i, l := range lines {
+		// Sources are URLs, errors quote them: hidden before the pane
+		// wraps a line, which could cut a secret in two.
+		lines[i] = e.c.hide(l)
+	}
+	e.pane.SetLines(lines)
 	hint := "s sources"
 	if e.showSources {
 		hint = "s hide sources"

@@ -60,7 +60,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	o.applyDefaults()
 	c := &common{
 		styles: NewStyles(o.Renderer), now: o.Now, env: o.Env, production: o.Production,
-		mode: o.Mode, staleAfter: o.StaleAfter, signals: o.Signals, logger: o.Logger, timeline: o.Timeline,
+		mode: o.Mode, staleAfter: o.StaleAfter, signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
 	}
 	m := &Model{
 		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults,

@@ -79,6 +79,10 @@ type Options struct {
 	// made for Output, which honours NO_COLOR.
 	Renderer *lipgloss.Renderer
 	Logger   *slog.Logger
+	// Redact hides the config's secrets in text drawn where it is wrapped
+	// (the evidence view), before a secret can be cut in two; Output hides
+	// them too, but only whole. Default: journal.Redact's patterns only.
+	Redact func(string) string
 }
 
 func (o *Options) validate() error {

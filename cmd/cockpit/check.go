@@ -38,19 +38,19 @@ func (f *readFlags) validOutput() error {
 // no actuator, no lock exists in a process that only reads.
 // observeOnce is what every read-only verb starts with: check its flags,
 // build the engine and observe one round.
-func observeOnce(ctx context.Context, f *readFlags) (runbook.State, error) {
+func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, error) {
 	if err := f.validOutput(); err != nil {
 		return runbook.State{}, err
 	}
-	e, err := openEngine(f)
+	e, err := openEngine(s, f)
 	if err != nil {
 		return runbook.State{}, err
 	}
 	return e.Observe(ctx), nil
 }
 
-func openEngine(f *readFlags) (*runbook.Engine, error) {
-	cfg, err := config.Load(f.config)
+func openEngine(s *Streams, f *readFlags) (*runbook.Engine, error) {
+	cfg, err := loadConfig(s, f.config)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -126,7 +126,7 @@ func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	default:
 		return usageError("check %q: want preconditions, verify, incidents or all", set)
 	}
-	st, err := observeOnce(ctx, f)
+	st, err := observeOnce(ctx, s, f)
 	if err != nil {
 		return err
 	}

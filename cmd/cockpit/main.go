@@ -16,7 +16,7 @@ func main() {
 	stop()
 	code := exitCode(err)
 	if err != nil && !isSilent(err) {
-		fmt.Fprintln(os.Stderr, "cockpit:", err)
+		fmt.Fprintln(streams.ErrOut, "cockpit:", err) // past the config's secrets (loadConfig)
 	}
 	os.Exit(code)
 }

@@ -39,7 +39,7 @@ func operate(ctx context.Context, s *Streams, f *screenFlags) error {
 // operateScreen runs the acting screen; rehearse uses it with the
 // rehearsal badge and the world's fault switch.
 func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mode, faults func(context.Context, string, bool) error) error {
-	sc, err := openScreen(f, true)
+	sc, err := openScreen(s, f, true)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 	if err := f.validOutput(); err != nil {
 		return err
 	}
-	cfg, err := config.Load(f.config)
+	cfg, err := loadConfig(s, f.config)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
 	"github.com/openagents/cockpit/sandbox/harness"
 )
@@ -64,7 +65,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	if !f.headless && !s.IsTTY {
 		return usageError("rehearse opens a screen and needs a terminal; use --headless to serve the world for scripts")
 	}
-	logger, closeLog, err := openLog(f.logFile)
+	logger, closeLog, err := openLog(f.logFile, s.secrets)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -104,7 +105,7 @@ func dbURLEnv() string {
 }
 
 // openLog sends logs to a file: nothing prints while a screen is up.
-func openLog(path string) (*slog.Logger, func(), error) {
+func openLog(path string, secrets *journal.Redactor) (*slog.Logger, func(), error) {
 	if path == "" {
 		return slog.New(slog.DiscardHandler), func() {}, nil
 	}
@@ -112,7 +113,7 @@ func openLog(path string) (*slog.Logger, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the log file: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close() }, nil
+	return slog.New(slog.NewTextHandler(redactingWriter{w: f, hide: secrets.Redact}, nil)), func() { f.Close() }, nil
 }
 
 func newRehearseHarnessCmd(s *Streams) *cobra.Command {

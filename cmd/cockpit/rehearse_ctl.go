@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/sandbox"
 )
 
@@ -38,7 +37,7 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if configPath == "" {
 				return usageError("--config is required (the path `rehearse --headless` printed)")
 			}
-			cfg, err := config.Load(configPath)
+			cfg, err := loadConfig(s, configPath)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}

@@ -88,7 +88,7 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
 func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
-	a, err := openActing(f, rollback)
+	a, err := openActing(s, f, rollback)
 	if err != nil {
 		return runbook.Plan{}, runbook.Outcome{}, err
 	}
@@ -138,8 +138,8 @@ type acting struct {
 
 // openActing builds the door; rollback picks the lock that a database
 // outage cannot block.
-func openActing(f *actingFlags, rollback bool) (*acting, error) {
-	cfg, err := config.Load(f.config)
+func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
+	cfg, err := loadConfig(s, f.config)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -153,7 +153,7 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	}
 	host, _ := os.Hostname()
 	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
-	j.AddSecrets(append(secretsOf(env), cfg.Secrets...)...)
+	j.AddSecrets(cfg.Secrets...)
 	// The engine journals what it saw change (the safe probes' answers
 	// among them), so watchers, which send no probe, read them.
 	opts := runbook.EngineOptions{Journal: j}
@@ -184,25 +184,6 @@ func (a *acting) close() {
 	a.notify.close()
 	a.share.close()
 	_ = a.j.Close()
-}
-
-// secretsOf are values the journal must never show: the legacy signature
-// secret and the database URL (it carries a password).
-func secretsOf(env *config.Environment) []string {
-	var out []string
-	read := func(envVar, file string) {
-		if v, ok := os.LookupEnv(envVar); ok && envVar != "" {
-			out = append(out, v)
-		}
-		if file != "" {
-			if b, err := os.ReadFile(file); err == nil {
-				out = append(out, strings.TrimSpace(string(b)))
-			}
-		}
-	}
-	read(env.LegacyRuntime.SignatureSecretEnv, env.LegacyRuntime.SignatureSecretFile)
-	read(env.Database.URLEnv, env.Database.URLFile)
-	return out
 }
 
 // eventWriter prints the plan, progress and outcome as plain lines or as

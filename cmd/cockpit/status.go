@@ -42,7 +42,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	if err := f.validOutput(); err != nil {
 		return err
 	}
-	e, err := openEngine(f)
+	e, err := openEngine(s, f)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/term"
+
+	"github.com/openagents/cockpit/journal"
 )
 
 // Streams are the program's I/O, injected so tests can run every command
@@ -16,9 +18,15 @@ type Streams struct {
 	// IsTTY says stdout is a terminal: text with colour for people, plain
 	// lines otherwise. The TUI never starts without one.
 	IsTTY bool
+	// secrets hide the config's secrets from Out and ErrOut once a verb
+	// has loaded it (loadConfig).
+	secrets *journal.Redactor
 }
 
+// systemStreams are the process's own; its log goes past the redactor too.
 func systemStreams() *Streams {
-	return &Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+	s := &Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		IsTTY: term.IsTerminal(int(os.Stdout.Fd())) && term.IsTerminal(int(os.Stdin.Fd()))}
+	redactLog(s)
+	return s
 }

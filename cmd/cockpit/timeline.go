@@ -27,7 +27,7 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if !slices.Contains([]string{runbook.TimelineText, runbook.TimelineMarkdown, runbook.TimelineJSON}, output) {
 				return usageError("-o %q: want text, markdown or json", output)
 			}
-			cfg, err := config.Load(cfgPath)
+			cfg, err := loadConfig(s, cfgPath)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}

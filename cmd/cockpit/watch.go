@@ -54,7 +54,7 @@ func watch(ctx context.Context, s *Streams, f *screenFlags) error {
 	if !s.IsTTY {
 		return withCode(exitUsage, errors.New("watch needs a terminal; use cockpit check/status in scripts"))
 	}
-	sc, err := openScreen(f, false)
+	sc, err := openScreen(s, f, false)
 	if err != nil {
 		return err
 	}
@@ -81,8 +81,8 @@ type screen struct {
 	closeLog   func()
 }
 
-func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
-	cfg, err := config.Load(f.config)
+func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
+	cfg, err := loadConfig(s, f.config)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -90,7 +90,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	logger, closeLog, err := openLog(f.logFile)
+	logger, closeLog, err := openLog(f.logFile, s.secrets)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
@@ -103,7 +103,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		}
 		host, _ := os.Hostname()
 		sc.journal.SetDefaults(envCfg.Name, cfg.Operator, host, cfg.Hash)
-		sc.journal.AddSecrets(append(secretsOf(envCfg), cfg.Secrets...)...)
+		sc.journal.AddSecrets(cfg.Secrets...)
 	}
 	// Without a journal the screen only watches: its engine is read-only.
 	sc.shared = &runbook.SharedFeed{}
@@ -141,12 +141,13 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	if faults != nil {
 		faultNames = sandbox.FaultNames()
 	}
-	var obs tui.Observer = sc.eng
+	own := redactingObserver{Observer: sc.eng, hide: s.secrets.Redact}
+	var obs tui.Observer = own
 	switch {
 	case sc.followFeed:
-		obs = followObserver{own: sc.eng, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
+		obs = followObserver{own: own, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
 	case sc.share != nil:
-		obs = publishingObserver{Observer: sc.eng, share: sc.share}
+		obs = publishingObserver{Observer: own, share: sc.share}
 	}
 	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, obs, actor, sc.notify)
 	if err != nil {
@@ -160,7 +161,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 		Observer: obs, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
 		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Shared: sc.shared, Signals: env.Signals, Timeline: sc.timelineProblem,
-		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger,
+		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger, Redact: s.secrets.Redact,
 	})
 	if errors.Is(err, context.Canceled) {
 		return nil // interrupted: the terminal is restored, nothing to report

@@ -1,0 +1,40 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// TestEvidenceHidesSecretsBeforeItWraps: a source URL with a password and
+// an error quoting a token are hidden before the pane wraps them, so a
+// secret is never drawn, not even cut in two across lines; the user and
+// host, which say where, stay.
+func TestEvidenceHidesSecretsBeforeItWraps(t *testing.T) {
+	const password, token = "pw-0123456789abcdef0123", "tok-0123456789abcdef0123"
+	secrets := journal.NewRedactor(token)
+	c := &common{styles: NewStyles(asciiRenderer()), now: func() time.Time { return clock }, redact: secrets.Redact}
+	e := newEvidenceView(c)
+	e.SetSize(40, 30) // narrow: every long line wraps
+	e.showSources = true
+	it := runbook.ItemStatus{Item: &runbook.Item{ID: "P3", Title: "health"}, Checks: []checks.Result{{
+		ID: "rust_health", Title: "rust health", Verdict: checks.Unknown, ObservedAt: clock,
+		Evidence: checks.Evidence{Source: "GET http://ops:" + password + "@127.0.0.1:4100/healthz",
+			Reason: `query error: Post "http://prom:9090/api/v1/query?token=` + token + `": connection refused`},
+	}}}
+	view := strings.Join(e.View(it, clock), "\n")
+	for _, secret := range []string{password, token} {
+		for _, half := range []string{secret[:len(secret)/2], secret[len(secret)/2:]} {
+			if strings.Contains(view, half) {
+				t.Errorf("the evidence shows %q of %q:\n%s", half, secret, view)
+			}
+		}
+	}
+	if !strings.Contains(view, "ops:"+journal.Redacted) {
+		t.Errorf("the evidence lost where the source is (ops:%s):\n%s", journal.Redacted, view)
+	}
+}
