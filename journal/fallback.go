@@ -129,18 +129,34 @@ func (b *fallback) close() {
 	}
 }
 
-// FallbackUse says how many records went to the fallback and where, with
-// the file's failure that sent them there; records is 0 while every record
+// FallbackUse is what went to a journal's fallback.
+type FallbackUse struct {
+	Records int    // records the journal's file refused and the fallback took
+	File    string // the fallback file; "" when it was refused too (stderr alone)
+	FileErr error  // why the fallback file was refused
+	Cause   error  // the journal file's failure that sent the first record there
+}
+
+// Fallback says what went to the fallback: Records is 0 while every record
 // reached the journal's own file (or the journal has no fallback).
-func (j *Journal) FallbackUse() (records int, where string, cause error) {
+func (j *Journal) Fallback() FallbackUse {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fb == nil || j.fb.records == 0 {
-		return 0, "", nil
+		return FallbackUse{}
 	}
-	where = "stderr and " + j.fb.path
-	if j.fb.fileErr != nil {
-		where = "stderr only (" + j.fb.fileErr.Error() + ")"
+	u := FallbackUse{Records: j.fb.records, FileErr: j.fb.fileErr, Cause: j.fb.cause}
+	if j.fb.fileErr == nil {
+		u.File = j.fb.path
 	}
-	return j.fb.records, where, j.fb.cause
+	return u
+}
+
+// String names where the records went, for the operator.
+func (u FallbackUse) String() string {
+	where := "stderr and " + u.File
+	if u.File == "" {
+		where = fmt.Sprintf("stderr only (%v)", u.FileErr)
+	}
+	return fmt.Sprintf("%d journal record(s) went to %s (%v)", u.Records, where, u.Cause)
 }

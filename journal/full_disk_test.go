@@ -118,8 +118,8 @@ func TestAReadOnlyStateDiskFallsBackForARollback(t *testing.T) {
 	if err != nil || stepList(recs) != "rollback" {
 		t.Errorf("fallback file holds %+v (%v), want the R1 record", recs, err)
 	}
-	if n, where, cause := j.FallbackUse(); n != 1 || !strings.Contains(where, fbPath) || cause == nil {
-		t.Errorf("FallbackUse = %d, %q, %v", n, where, cause)
+	if u := j.Fallback(); u.Records != 1 || u.File != fbPath || u.Cause == nil {
+		t.Errorf("Fallback() = %+v", u)
 	}
 	if j.Err() == nil {
 		t.Error("Err is nil although the journal's own file holds nothing")

@@ -88,7 +88,7 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
 func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
-	a, err := openActing(f, rollback)
+	a, err := openActing(s, f, rollback)
 	if err != nil {
 		return runbook.Plan{}, runbook.Outcome{}, err
 	}
@@ -103,8 +103,35 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return plan, outcome, actingError(err)
 	}
+	jerr := a.journalOutcome(&outcome, rollback)
 	out.outcome(outcome)
-	return plan, outcome, nil
+	return plan, outcome, jerr
+}
+
+// journalOutcome is what the journal's health changes in an outcome. A
+// forward step or a check whose journal lost a record is not OK, whatever
+// it observed (exit 5, the file and errno named): its history has a hole
+// nobody would know of. A rollback is never failed by its journal; its
+// outcome names the fallback that took what the state disk refused.
+func (a *acting) journalOutcome(o *runbook.Outcome, rollback bool) error {
+	if rollback {
+		if u := a.j.Fallback(); u.Records > 0 {
+			o.Message += "; " + u.String()
+		}
+		return nil
+	}
+	err := a.j.Err()
+	if err == nil {
+		return nil
+	}
+	o.OK = false
+	o.Message = fmt.Sprintf("%s, but not journaled: %v", firstLineOf(o.Message), err)
+	return withCode(exitActionFailed, fmt.Errorf("%s not recorded: %w", o.Step, err))
+}
+
+func firstLineOf(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
 
 func isRunnable(id string) bool {
@@ -137,8 +164,9 @@ type acting struct {
 }
 
 // openActing builds the door; rollback picks the lock that a database
-// outage cannot block.
-func openActing(f *actingFlags, rollback bool) (*acting, error) {
+// outage cannot block, and the journal that a full or read-only state disk
+// cannot stop (its records then go to stderr and a fallback file, named).
+func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 	cfg, err := config.Load(f.config)
 	if err != nil {
 		return nil, withCode(exitUsage, err)
@@ -147,7 +175,7 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	j, err := journal.Open(journal.Path(cfg.StateDir, env.Name))
+	j, err := openJournal(s, env.Name, journal.Path(cfg.StateDir, env.Name), rollback)
 	if err != nil {
 		return nil, withCode(exitActionFailed, err)
 	}
@@ -169,6 +197,15 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	share := startSharing(runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
+}
+
+// openJournal is the acting verb's journal: a forward step or a check
+// refuses to start when it cannot open it; a rollback never does.
+func openJournal(s *Streams, env, path string, rollback bool) (*journal.Journal, error) {
+	if rollback {
+		return journal.OpenWithFallback(path, journal.Fallback{Env: env, Stderr: s.ErrOut}), nil
+	}
+	return journal.Open(path)
 }
 
 func lockConfigOf(cfg *config.Config) lockConfig {
