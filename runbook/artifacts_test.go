@@ -181,10 +181,10 @@ func TestCopyFileCopiesRegularFilesOnly(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyFile(link, filepath.Join(dir, "copy-of-link")); err == nil || !strings.Contains(err.Error(), "a symlink") {
+	if err := copyFile(t.Context(), link, filepath.Join(dir, "copy-of-link")); err == nil || !strings.Contains(err.Error(), "a symlink") {
 		t.Errorf("copying a symlink: %v, want it refused", err)
 	}
-	if err := copyFile(dir, filepath.Join(dir, "copy-of-dir")); err == nil || !strings.Contains(err.Error(), "a directory") {
+	if err := copyFile(t.Context(), dir, filepath.Join(dir, "copy-of-dir")); err == nil || !strings.Contains(err.Error(), "a directory") {
 		t.Errorf("copying a directory: %v, want it refused", err)
 	}
 	for _, name := range []string{"copy-of-link", "copy-of-dir"} {
@@ -201,7 +201,7 @@ func TestCopyFileCopiesRegularFilesOnly(t *testing.T) {
 	if err := os.WriteFile(src, []byte("report"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyFile(src, planted); err == nil {
+	if err := copyFile(t.Context(), src, planted); err == nil {
 		t.Error("copying onto a planted symlink succeeded")
 	}
 	if b, _ := os.ReadFile(target); string(b) != "not a report" {
