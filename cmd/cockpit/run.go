@@ -15,6 +15,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -232,7 +233,7 @@ func secretsOf(env *config.Environment) []string {
 			out = append(out, v)
 		}
 		if file != "" {
-			if b, err := os.ReadFile(file); err == nil {
+			if b, _, err := boundedfile.Read(context.Background(), file, boundedfile.Options{MaxBytes: 64 << 10}); err == nil {
 				out = append(out, strings.TrimSpace(string(b)))
 			}
 		}
