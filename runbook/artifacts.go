@@ -33,14 +33,17 @@ import (
 // A state disk that refuses the artifacts (full, read-only) does not fail
 // R4: they are collected under the journal's fallback directory instead,
 // said in the journal and in the returned directory.
-func (x *Executor) collectArtifacts(ctx context.Context, operator string) (string, error) {
+//
+// What R4 skips or moves is journaled and told to report, the rollback's
+// progress on screen.
+func (x *Executor) collectArtifacts(ctx context.Context, operator string, report func(string)) (string, error) {
 	if x.opts.Config == nil || x.opts.Config.StateDir == "" {
 		return "", errors.New("no state_dir to collect artifacts into")
 	}
 	env := x.world.Env()
 	stamp := "rollback-" + x.opts.Now().UTC().Format("20060102T150405.000Z")
 	dir := filepath.Join(x.opts.Config.StateDir, env.Name, "artifacts", stamp)
-	err := x.collectInto(ctx, dir, operator)
+	err := x.collectInto(ctx, dir, operator, report)
 	if !diskRefused(err) {
 		return dir, err
 	}
@@ -49,9 +52,8 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 		return dir, errors.Join(err, perr)
 	}
 	alt := filepath.Join(base, stamp)
-	x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator,
-		Message: fmt.Sprintf("the state disk refused the artifacts (%v): collecting them in %s", firstLine(err.Error()), alt)})
-	return alt, x.collectInto(ctx, alt, operator)
+	x.noteR4(operator, report, fmt.Sprintf("the state disk refused the artifacts (%v): collecting them in %s", firstLine(err.Error()), alt))
+	return alt, x.collectInto(ctx, alt, operator, report)
 }
 
 // privateDir makes dir (0700) unless it exists, and refuses it unless it is
@@ -72,6 +74,12 @@ func privateDir(dir string) error {
 	return nil
 }
 
+// noteR4 journals an R4 event and shows it as the rollback's progress.
+func (x *Executor) noteR4(operator string, report func(string), msg string) {
+	x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator, Message: msg})
+	report(msg)
+}
+
 // diskRefused is a write the disk itself refused: full, over quota or
 // read-only (another directory may still take it).
 func diskRefused(err error) bool {
@@ -79,14 +87,14 @@ func diskRefused(err error) bool {
 }
 
 // collectInto is R4 into dir.
-func (x *Executor) collectInto(ctx context.Context, dir, operator string) error {
+func (x *Executor) collectInto(ctx context.Context, dir, operator string, report func(string)) error {
 	if err := os.MkdirAll(filepath.Join(dir, "parity"), 0o700); err != nil {
 		return fmt.Errorf("creating artifact directory: %w", err)
 	}
 	note := func(path string) {
 		x.record(journal.Record{Kind: journal.KindArtifact, Step: RollbackID, Check: "R4", Operator: operator, Message: path})
 	}
-	errs := x.copyReports(ctx, dir, operator, note)
+	errs := x.copyReports(ctx, dir, func(msg string) { x.noteR4(operator, report, msg) }, note)
 
 	signals := filepath.Join(dir, "signals.json")
 	if err := writeJSON(signals, snapshotOf(x.world.Observe(withFreshProbes(ctx))), x.secrets()...); err != nil {
@@ -108,7 +116,7 @@ func (x *Executor) collectInto(ctx context.Context, dir, operator string) error 
 // copyReports copies each parity report, read through boundedfile: a
 // symlink, a named pipe or a device is named and skipped, and a report on a
 // hung file system costs its bound, never the rollback.
-func (x *Executor) copyReports(ctx context.Context, dir, operator string, note func(string)) []error {
+func (x *Executor) copyReports(ctx context.Context, dir string, skipped, note func(string)) []error {
 	env := x.world.Env()
 	reports, err := boundedfile.Glob(ctx, env.Parity.Reports, boundedfile.Options{})
 	var errs []error
@@ -119,8 +127,7 @@ func (x *Executor) copyReports(ctx context.Context, dir, operator string, note f
 		b, _, err := boundedfile.Read(ctx, src, boundedfile.Options{NoFollow: true})
 		var nr *boundedfile.NotRegularError
 		if errors.As(err, &nr) {
-			x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator,
-				Message: fmt.Sprintf("parity report %s skipped: %s, not a regular file", src, nr.Kind)})
+			skipped(fmt.Sprintf("parity report %s skipped: %s, not a regular file", src, nr.Kind))
 			continue
 		}
 		dst := filepath.Join(dir, "parity", fmt.Sprintf("%03d-%s", i+1, filepath.Base(src)))

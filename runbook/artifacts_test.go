@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/metrics"
 )
@@ -122,8 +124,14 @@ func TestArtifactsAreTheOperatorsAloneAndHoldNoSecret(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", filepath.Join(reports, "latest.json")); err != nil {
 		t.Fatal(err)
 	}
+	// A named pipe nothing writes: copying it would block R4 forever.
+	fifo := filepath.Join(reports, "parity-fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	dir, err := x.collectArtifacts(t.Context(), "alice")
+	var shown []string
+	dir, err := x.collectArtifacts(t.Context(), "alice", func(msg string) { shown = append(shown, msg) })
 	if err != nil {
 		t.Fatalf("R4: %v", err)
 	}
@@ -147,8 +155,13 @@ func TestArtifactsAreTheOperatorsAloneAndHoldNoSecret(t *testing.T) {
 	if len(parity) != 1 || !strings.HasSuffix(parity[0], "-parity-report.json") {
 		t.Errorf("parity artifacts = %v, want the one regular report", parity)
 	}
-	if j := files[x.journal.Path()]; !strings.Contains(j, "latest.json skipped: a symlink") {
-		t.Errorf("the journal does not name the skipped symlink:\n%s", j)
+	for _, want := range []string{"latest.json skipped: a symlink", fifo + " skipped: a named pipe"} {
+		if j := files[x.journal.Path()]; !strings.Contains(j, want) {
+			t.Errorf("the journal does not say %q:\n%s", want, j)
+		}
+		if !strings.Contains(strings.Join(shown, "\n"), want) {
+			t.Errorf("the rollback's progress does not say %q: %q", want, shown)
+		}
 	}
 
 	// Permissions: directories 0700, every file and the archive 0600.
@@ -214,4 +227,33 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A full state disk does not fail R4: the artifacts go to the fallback
+// directory ($XDG_RUNTIME_DIR here), said on screen and in the journal.
+func TestArtifactsOnAFullStateDiskGoToTheFallbackDirectory(t *testing.T) {
+	x, _, _ := artifactExecutor(t)
+	disk := testsvc.SmallDisk(t, 64<<10)
+	x.opts.Config.StateDir = disk
+	fb := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", fb)
+	free := testsvc.FillDisk(t, disk)
+	defer free()
+
+	var shown []string
+	dir, err := x.collectArtifacts(t.Context(), "alice", func(msg string) { shown = append(shown, msg) })
+	if err != nil {
+		t.Fatalf("R4 on a full state disk: %v", err)
+	}
+	if !strings.HasPrefix(dir, filepath.Join(fb, "cockpit-staging-artifacts")+"/") {
+		t.Fatalf("artifacts in %s, want under the fallback directory %s", dir, fb)
+	}
+	for _, f := range []string{"signals.json", "journal.jsonl", "timeline.md"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("fallback artifact %s missing or empty: %v", f, err)
+		}
+	}
+	if got := strings.Join(shown, "\n"); !strings.Contains(got, "no space left on device") || !strings.Contains(got, dir) {
+		t.Errorf("the rollback's progress does not say why and where: %q", shown)
+	}
 }
