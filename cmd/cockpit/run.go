@@ -209,6 +209,26 @@ func openJournal(s *Streams, env, path string, rollback bool) (*journal.Journal,
 	return journal.Open(path)
 }
 
+// screenJournal is operate's journal: one for both directions, so it has
+// the rollback's fallback (its lines go to the log, not over the screen);
+// a forward step still stops at its first sub-step when the file failed
+// (the executor asks Err, which the fallback does not clear).
+func screenJournal(logger *slog.Logger, env, path string) *journal.Journal {
+	return journal.OpenWithFallback(path, journal.Fallback{Env: env, Stderr: logLines{logger}})
+}
+
+// logLines writes each line it is given to the log as a warning; without
+// a log it takes nothing (and says so, so the fallback does not count it).
+type logLines struct{ l *slog.Logger }
+
+func (w logLines) Write(p []byte) (int, error) {
+	if !w.l.Enabled(context.Background(), slog.LevelWarn) {
+		return 0, errors.New("no log file (--log-file)")
+	}
+	w.l.Warn("journal fallback", "line", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 func lockConfigOf(cfg *config.Config) lockConfig {
 	return lockConfig{stateDir: cfg.StateDir, timeout: cfg.LockTimeout.D()}
 }
