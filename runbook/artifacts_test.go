@@ -253,6 +253,9 @@ func TestArtifactsOnAFullStateDiskGoToTheFallbackDirectory(t *testing.T) {
 			t.Errorf("fallback artifact %s missing or empty: %v", f, err)
 		}
 	}
+	if partial, _ := filepath.Glob(filepath.Join(disk, "staging", "artifacts", "rollback-*")); len(partial) > 0 {
+		t.Errorf("a partial collection is left on the state disk, where it reads as collected: %v", partial)
+	}
 	if got := strings.Join(shown, "\n"); !strings.Contains(got, "no space left on device") || !strings.Contains(got, dir) {
 		t.Errorf("the rollback's progress does not say why and where: %q", shown)
 	}
