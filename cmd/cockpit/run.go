@@ -125,14 +125,17 @@ func (a *acting) journalOutcome(o *runbook.Outcome, rollback bool) error {
 	if err == nil {
 		return nil
 	}
-	o.OK = false
-	o.Message = fmt.Sprintf("%s, but not journaled: %v", firstLineOf(o.Message), err)
+	if o.OK {
+		o.OK = false
+		o.Message = fmt.Sprintf("%s, but not journaled: %v", firstLineOf(o.Message), err)
+	}
 	return withCode(exitActionFailed, fmt.Errorf("%s not recorded: %w", o.Step, err))
 }
 
+// firstLineOf is a message's headline ("P1 PASS" of "P1 PASS:\n…").
 func firstLineOf(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
-	return first
+	return strings.TrimSuffix(first, ":")
 }
 
 func isRunnable(id string) bool {
