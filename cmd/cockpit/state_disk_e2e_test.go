@@ -86,6 +86,7 @@ func assertRollbackRestores(t *testing.T, w *e2eWorld, env map[string]string, wh
 	if !strings.Contains(last, "rollback OK") || !strings.Contains(last, fbFile) || !strings.Contains(last, filepath.Join(fallback, "cockpit-staging-artifacts")) {
 		t.Errorf("the final message does not name the fallback journal and artifacts:\n%s", last)
 	}
+	t.Logf("rollback on %q: exit 6; final message: %s", why, last)
 	recs, _ := journal.Read(fbFile)
 	seen := map[string]bool{}
 	for _, r := range recs {
