@@ -51,4 +51,3 @@ func TestABestEffortHolderTakesTheLockOnABrokenStateDisk(t *testing.T) {
 		})
 	}
 }
-
