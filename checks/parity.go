@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -122,7 +123,7 @@ func (r *ParityReader) ReadContext(ctx context.Context, glob string, maxAge time
 		NoCritical:       Result{ID: "parity_no_critical", Title: "no critical parity diffs"},
 		WithinThresholds: Result{ID: "parity_within_policy", Title: "parity within cutover policy"},
 	}
-	reports, err := r.reports(ctx, glob)
+	reports, err := r.reports(ctx, glob, now)
 	src := glob
 	if len(reports) > 0 {
 		newest := reports[0]
@@ -255,7 +256,7 @@ func firstDiff(rep *ParityReport, severity string) *ParityDiff {
 // reports finds and decodes every report, broken or not, newest first. A
 // broken file still competes by its mtime: if the newest report is garbage,
 // the cockpit must not fall back to an older allow.
-func (r *ParityReader) reports(ctx context.Context, glob string) ([]parsedReport, error) {
+func (r *ParityReader) reports(ctx context.Context, glob string, now time.Time) ([]parsedReport, error) {
 	if glob == "" {
 		return nil, errors.New("no parity.reports glob configured")
 	}
@@ -274,7 +275,7 @@ func (r *ParityReader) reports(ctx context.Context, glob string) ([]parsedReport
 	seen := make(map[string]parsedReport, len(paths))
 	out := make([]parsedReport, 0, len(paths))
 	for _, p := range paths {
-		pr := r.load(ctx, p)
+		pr := r.load(ctx, p, now)
 		pr.path = p
 		seen[p] = pr
 		out = append(out, pr)
@@ -285,11 +286,17 @@ func (r *ParityReader) reports(ctx context.Context, glob string) ([]parsedReport
 }
 
 // load parses path unless the same size and mtime were parsed before. A
-// file that cannot be read competes by its mtime when it has one.
-func (r *ParityReader) load(ctx context.Context, path string) parsedReport {
+// file that cannot be read competes by its mtime when it has one, and as
+// the newest report when not even that answers (a hung file system): an
+// older allow must not stand in for it. One gone since the glob is gone.
+func (r *ParityReader) load(ctx context.Context, path string, now time.Time) parsedReport {
 	fi, err := boundedfile.Stat(ctx, path, boundedfile.Options{})
 	if err != nil {
-		return parsedReport{err: fmt.Errorf("reading parity report: %w", err)}
+		pr := parsedReport{size: -1, err: fmt.Errorf("reading parity report: %w", err)}
+		if !errors.Is(err, fs.ErrNotExist) {
+			pr.at = now
+		}
+		return pr
 	}
 	if old, ok := r.parsed[path]; ok && old.size == fi.Size() && old.mod.Equal(fi.ModTime()) {
 		return old

@@ -69,3 +69,24 @@ func TestReadParityRefusesANamedPipe(t *testing.T) {
 	}
 	_ = os.Remove(fifo)
 }
+
+// A report whose file cannot even be stat'ed (a hung file system; here a
+// symlink loop, which fails the same way, deterministically) has no time
+// to compete by: it counts as the newest, so an older allow does not
+// stand in for it.
+func TestReadParityCountsAnUnstatableReportAsTheNewest(t *testing.T) {
+	now := time.Now()
+	dir := t.TempDir()
+	write(t, dir, "a.json", report(now.Add(-time.Minute), "", `{"critical":0,"warning":0}`, allowGate))
+	loop := filepath.Join(dir, "b.json")
+	if err := os.Symlink(filepath.Join(dir, "c.json"), loop); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(loop, filepath.Join(dir, "c.json")); err != nil {
+		t.Fatal(err)
+	}
+	pr := ReadParity(filepath.Join(dir, "*.json"), 15*time.Minute, cutover, now)
+	if pr.Gate.Verdict != Unknown || !strings.Contains(pr.Gate.Evidence.Reason, "too many levels of symbolic links") {
+		t.Errorf("P1 %s %q, want UNKNOWN for the report that cannot be read", pr.Gate.Verdict, pr.Gate.Evidence.Reason)
+	}
+}
