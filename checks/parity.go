@@ -2,17 +2,20 @@ package checks
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/internal/skew"
 )
 
 // ParitySchema is the only report schema the cockpit trusts.
@@ -80,19 +83,25 @@ type ParityReading struct {
 // older than maxAge) makes all three results UNKNOWN with the reason: never
 // PASS. A broken older report within maxAge is UNKNOWN too: the scenario it
 // covered is not vouched for.
+//
+// Every file is read through internal/boundedfile: a named pipe, a device
+// or a report on a hung file system is UNKNOWN with the file named, within
+// boundedfile's bound, never a wait. ReadParity allows skew.Default of
+// clock skew; a ParityReader allows its MaxClockSkew.
 func ReadParity(glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
-	return new(ParityReader).Read(glob, maxAge, policy, now)
+	return new(ParityReader).ReadContext(context.Background(), glob, maxAge, policy, now)
 }
-
-// parityClockSkew is how far in the future a report's generated_at may be.
-// Beyond it the report is not trusted: it would never turn stale, and it
-// would stay "newest" over every report written after it.
-const parityClockSkew = time.Minute
 
 // ParityReader is ReadParity for a long-running watcher: it keeps each
 // report it parsed, keyed by path, size and mtime, so a tick reads only the
 // reports that are new or changed however many the directory holds.
 type ParityReader struct {
+	// MaxClockSkew is how far in the future a report's generated_at may
+	// be (config max_clock_skew; skew.Default when ≤ 0). Beyond it the
+	// report is not trusted: it would never turn stale, and it would stay
+	// "newest" over every report written after it.
+	MaxClockSkew time.Duration
+
 	mu     sync.Mutex
 	parsed map[string]parsedReport
 }
@@ -106,14 +115,15 @@ type parsedReport struct {
 	err  error
 }
 
-// Read is ReadParity with the reader's cache.
-func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
+// ReadContext is ReadParity with the reader's cache and clock skew; every
+// file read ends by ctx's deadline (an observation round's) at the latest.
+func (r *ParityReader) ReadContext(ctx context.Context, glob string, maxAge time.Duration, policy config.ParityPolicy, now time.Time) ParityReading {
 	pr := ParityReading{
 		Gate:             Result{ID: "parity_gate", Title: "parity gate allows"},
 		NoCritical:       Result{ID: "parity_no_critical", Title: "no critical parity diffs"},
 		WithinThresholds: Result{ID: "parity_within_policy", Title: "parity within cutover policy"},
 	}
-	reports, err := r.reports(glob)
+	reports, err := r.reports(ctx, glob, now)
 	src := glob
 	if len(reports) > 0 {
 		newest := reports[0]
@@ -125,7 +135,7 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 		res.ObservedAt = pr.Generated
 	}
 	if err == nil {
-		err = trusted(reports[0], maxAge, now)
+		err = r.trusted(reports[0], maxAge, now)
 	}
 	if err != nil {
 		pr.Report = nil
@@ -144,7 +154,7 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 		for _, res := range one.results() {
 			res.Evidence.Source, res.ObservedAt = safetext.Clean(rep.path), rep.at
 		}
-		if err := cmp.Or(rep.err, trusted(rep, maxAge, now)); err != nil {
+		if err := cmp.Or(rep.err, r.trusted(rep, maxAge, now)); err != nil {
 			for _, res := range one.results() {
 				res.Verdict, res.Evidence.Reason = Unknown, safetext.Clean(err.Error())
 			}
@@ -160,14 +170,14 @@ func (r *ParityReader) Read(glob string, maxAge time.Duration, policy config.Par
 	return pr
 }
 
-// trusted refuses a report past maxAge or stamped in the future.
-func trusted(rep parsedReport, maxAge time.Duration, now time.Time) error {
+// trusted refuses a report past maxAge or stamped beyond the clock skew in
+// the future ("in the future (clock skew?)").
+func (r *ParityReader) trusted(rep parsedReport, maxAge time.Duration, now time.Time) error {
 	if maxAge > 0 && now.Sub(rep.at) > maxAge {
 		return fmt.Errorf("stale report: generated %s ago > max_age %s", FormatAge(now.Sub(rep.at)), ShortDuration(maxAge))
 	}
-	if rep.at.Sub(now) > parityClockSkew {
-		return fmt.Errorf("report generated_at %s is %s in the future: check the harness's clock",
-			rep.at.UTC().Format(time.RFC3339), ShortDuration(rep.at.Sub(now)))
+	if err := skew.Check("parity report generated_at", rep.at, now, r.MaxClockSkew); err != nil {
+		return fmt.Errorf("%w: check the harness's clock", err)
 	}
 	return nil
 }
@@ -246,13 +256,16 @@ func firstDiff(rep *ParityReport, severity string) *ParityDiff {
 // reports finds and decodes every report, broken or not, newest first. A
 // broken file still competes by its mtime: if the newest report is garbage,
 // the cockpit must not fall back to an older allow.
-func (r *ParityReader) reports(glob string) ([]parsedReport, error) {
+func (r *ParityReader) reports(ctx context.Context, glob string, now time.Time) ([]parsedReport, error) {
 	if glob == "" {
 		return nil, errors.New("no parity.reports glob configured")
 	}
-	paths, err := filepath.Glob(glob)
-	if err != nil {
+	paths, err := boundedfile.Glob(ctx, glob, boundedfile.Options{})
+	if errors.Is(err, filepath.ErrBadPattern) {
 		return nil, fmt.Errorf("bad parity.reports glob: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing parity reports: %w", err)
 	}
 	if len(paths) == 0 {
 		return nil, errors.New("no parity report matches " + glob)
@@ -262,7 +275,7 @@ func (r *ParityReader) reports(glob string) ([]parsedReport, error) {
 	seen := make(map[string]parsedReport, len(paths))
 	out := make([]parsedReport, 0, len(paths))
 	for _, p := range paths {
-		pr := r.load(p)
+		pr := r.load(ctx, p, now)
 		pr.path = p
 		seen[p] = pr
 		out = append(out, pr)
@@ -272,31 +285,34 @@ func (r *ParityReader) reports(glob string) ([]parsedReport, error) {
 	return out, nil
 }
 
-// load parses path unless the same size and mtime were parsed before.
-func (r *ParityReader) load(path string) parsedReport {
-	fi, err := os.Stat(path)
+// load parses path unless the same size and mtime were parsed before. A
+// file that cannot be read competes by its mtime when it has one, and as
+// the newest report when not even that answers (a hung file system): an
+// older allow must not stand in for it. One gone since the glob is gone.
+func (r *ParityReader) load(ctx context.Context, path string, now time.Time) parsedReport {
+	fi, err := boundedfile.Stat(ctx, path, boundedfile.Options{})
 	if err != nil {
-		return parsedReport{err: fmt.Errorf("reading parity report: %w", err)}
+		pr := parsedReport{size: -1, err: fmt.Errorf("reading parity report: %w", err)}
+		if !errors.Is(err, fs.ErrNotExist) {
+			pr.at = now
+		}
+		return pr
 	}
 	if old, ok := r.parsed[path]; ok && old.size == fi.Size() && old.mod.Equal(fi.ModTime()) {
 		return old
 	}
-	rep, at, err := loadReport(path)
-	return parsedReport{size: fi.Size(), mod: fi.ModTime(), rep: rep, at: at, err: err}
+	b, read, err := boundedfile.Read(ctx, path, boundedfile.Options{})
+	if err != nil {
+		// size -1: never a cache hit, so a read that timed out is tried again.
+		return parsedReport{size: -1, at: fi.ModTime(), err: fmt.Errorf("reading parity report: %w", err)}
+	}
+	rep, at, err := parseReport(b, read.ModTime())
+	return parsedReport{size: read.Size(), mod: read.ModTime(), rep: rep, at: at, err: err}
 }
 
-// loadReport reads and validates one report; its time is generated_at, or
-// the file's mtime when generated_at is absent.
-func loadReport(path string) (*ParityReport, time.Time, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("reading parity report: %w", err)
-	}
-	at := fi.ModTime()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, at, fmt.Errorf("reading parity report: %w", err)
-	}
+// parseReport validates one report; its time is generated_at, or the
+// file's mtime when generated_at is absent.
+func parseReport(b []byte, at time.Time) (*ParityReport, time.Time, error) {
 	var rep ParityReport
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, at, fmt.Errorf("parity report is not valid JSON: %w", err)

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,13 +122,13 @@ func TestParityReaderSeesNewAndRewrittenReports(t *testing.T) {
 	glob := filepath.Join(dir, "*.json")
 	var r ParityReader
 	write(t, dir, "a.json", report(now.Add(-2*time.Minute), "", `{"critical":0,"warning":0}`, allowGate))
-	if got := r.Read(glob, 15*time.Minute, cutover, now); got.Gate.Verdict != Pass {
+	if got := r.ReadContext(context.Background(), glob, 15*time.Minute, cutover, now); got.Gate.Verdict != Pass {
 		t.Fatalf("first read: %v", got.Gate)
 	}
 	// A newer report that blocks, then the allow file rewritten as garbage:
 	// neither may be hidden by what the reader parsed before.
 	write(t, dir, "b.json", report(now.Add(-time.Minute), critDiff, `{"critical":1,"warning":0}`, `{"decision":"block","reason":"critical parity diffs detected"}`))
-	if got := r.Read(glob, 15*time.Minute, cutover, now); got.Gate.Verdict != Fail || !strings.HasSuffix(got.Path, "b.json") {
+	if got := r.ReadContext(context.Background(), glob, 15*time.Minute, cutover, now); got.Gate.Verdict != Fail || !strings.HasSuffix(got.Path, "b.json") {
 		t.Fatalf("after a newer block report: %v from %s", got.Gate, got.Path)
 	}
 	later := now.Add(time.Second)
@@ -135,7 +136,7 @@ func TestParityReaderSeesNewAndRewrittenReports(t *testing.T) {
 	if err := os.Chtimes(p, later, later); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Read(glob, 15*time.Minute, cutover, later); got.Gate.Verdict != Unknown {
+	if got := r.ReadContext(context.Background(), glob, 15*time.Minute, cutover, later); got.Gate.Verdict != Unknown {
 		t.Fatalf("rewritten as garbage: %v", got.Gate)
 	}
 }

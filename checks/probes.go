@@ -10,11 +10,11 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/legacyauth"
 )
@@ -110,7 +110,7 @@ func (p *Probes) do(ctx context.Context, to side, method, url string, body []byt
 		req.Header.Set(k, v)
 	}
 	if tokenFile != "" {
-		token, err := readIDToken(key+".id_token_file", tokenFile)
+		token, err := readIDToken(ctx, key+".id_token_file", tokenFile)
 		if err != nil {
 			return reply{at: p.now()}, err
 		}
@@ -153,8 +153,10 @@ func (e *configError) Error() string { return e.msg }
 
 // readIDToken reads an identity token fresh for each request (whatever
 // refreshes the file may have replaced it), trimmed. Neither the token nor
-// any part of the file ever appears in an error.
-func readIDToken(key, path string) (string, error) {
+// any part of the file ever appears in an error. The file is read through
+// boundedfile: a named pipe or a hung file system fails the request, named,
+// within the request's own deadline.
+func readIDToken(ctx context.Context, key, path string) (string, error) {
 	fail := func(why string) error {
 		return &configError{fmt.Sprintf("cannot read %s %s: %s (refresh it, e.g. gcloud auth print-identity-token > %s)", key, path, why, path)}
 	}
@@ -166,17 +168,18 @@ func readIDToken(key, path string) (string, error) {
 		}
 		return err.Error()
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fail(why(err))
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxIDToken+1))
+	b, _, err := boundedfile.Read(ctx, path, boundedfile.Options{MaxBytes: maxIDToken})
+	var (
+		nr *boundedfile.NotRegularError
+		tl *boundedfile.TooLargeError
+	)
 	switch {
+	case errors.As(err, &nr):
+		return "", fail("is " + nr.Kind + ", not a regular file")
+	case errors.As(err, &tl):
+		return "", fail(fmt.Sprintf("larger than %d KiB, not an identity token", maxIDToken>>10))
 	case err != nil:
 		return "", fail(why(err))
-	case len(b) > maxIDToken:
-		return "", fail(fmt.Sprintf("larger than %d KiB, not an identity token", maxIDToken>>10))
 	}
 	token := strings.TrimSpace(string(b))
 	if token == "" {

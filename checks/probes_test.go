@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -392,12 +393,15 @@ func TestUnreadableIDTokenFileIsUnknownNamingTheFileAndSendsNothing(t *testing.T
 	must(t, os.WriteFile(empty, []byte(" \n"), 0o600))
 	twoLines := filepath.Join(dir, "two-lines")
 	must(t, os.WriteFile(twoLines, []byte("secret-part-one\nsecret-part-two\n"), 0o600))
+	fifo := filepath.Join(dir, "fifo") // nothing writes it: a plain open would block forever
+	must(t, syscall.Mkfifo(fifo, 0o600))
 	for _, c := range []struct{ name, file, why string }{
 		{"missing", filepath.Join(dir, "absent"), "no such file or directory"},
 		{"directory", dir, "is a directory"},
 		{"huge", huge, "larger than 64 KiB"},
 		{"empty", empty, "the file is empty"},
 		{"two lines", twoLines, "more than one line"},
+		{"named pipe", fifo, "is a named pipe, not a regular file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t, "rust_active", false)

@@ -1,15 +1,16 @@
 package config
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/journal"
 )
 
@@ -140,13 +141,14 @@ func (c *Config) collectSecrets(s secretSet, lookupEnv func(string) (string, boo
 }
 
 // readSecretFiles registers what the secret files the config names hold
-// now. A file that cannot be read is skipped here: whoever needs it says so.
+// now, read bounded (a named pipe or a hung mount must not hold the load).
+// A file that cannot be read is skipped here: whoever needs it says so.
 func (c *Config) readSecretFiles(s secretSet) {
 	read := func(path string) string {
 		if path == "" {
 			return ""
 		}
-		b, err := os.ReadFile(path)
+		b, _, err := boundedfile.Read(context.Background(), path, boundedfile.Options{MaxBytes: 64 << 10})
 		if err != nil {
 			return ""
 		}

@@ -20,6 +20,11 @@ type File struct {
 	Path string
 	// Now stamps refusals; time.Now when nil.
 	Now func() time.Time
+	// BestEffortHolder is a rollback's: a full or read-only state disk
+	// that refuses the holder's JSON (or even a writable open) does not
+	// keep it from taking the lock; flock holds either way, and an
+	// unknown holder is only less informative to whoever finds it busy.
+	BestEffortHolder bool
 }
 
 // FileLock returns the flock-based lock at path.
@@ -34,7 +39,7 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating lock directory: %w", err)
 	}
-	f, err := os.OpenFile(l.Path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := l.open()
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file: %w", err)
 	}
@@ -45,7 +50,7 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil, fmt.Errorf("locking %s: %w", l.Path, err)
 	}
-	if err := writeHolder(f, holder); err != nil {
+	if err := writeHolder(f, holder); err != nil && !l.BestEffortHolder {
 		_ = f.Close()
 		return nil, fmt.Errorf("writing lock holder: %w", err)
 	}
@@ -55,12 +60,22 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("releasing lock: %w", err)
 		}
-		if truncErr != nil {
+		if truncErr != nil && !l.BestEffortHolder {
 			return fmt.Errorf("clearing lock holder: %w", truncErr)
 		}
 		return nil
 	}
 	return NewLease(release, nil), nil
+}
+
+// open opens the lock file to write its holder; a best-effort holder on a
+// read-only state disk opens it read-only (flock needs no write access).
+func (l *File) open() (*os.File, error) {
+	f, err := os.OpenFile(l.Path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil && l.BestEffortHolder && errors.Is(err, syscall.EROFS) {
+		return os.Open(l.Path)
+	}
+	return f, err
 }
 
 // Preempt asks the holder of the lock, a process on this machine running a

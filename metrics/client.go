@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,14 +12,17 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/internal/boundedhttp"
 	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // NewAPI builds a Prometheus query client for one environment. Auth, TLS and
 // extra headers go through prometheus/common's HTTP client config, the same
-// code Prometheus itself uses to scrape, so a bearer token file is re-read on
-// rotation and TLS options mean what they mean in prometheus.yml. Every
+// code Prometheus itself uses to scrape, so TLS options mean what they mean
+// in prometheus.yml. The bearer token file is re-read for each request (a
+// rotated token is picked up) through internal/boundedfile: a named pipe or
+// a hung file system fails the query, named, within its deadline. Every
 // response is bounded in size and time (4 MiB and 30 s unless opts say
 // otherwise), so a runaway answer is an error, never an OOM or a hang.
 func NewAPI(p config.Prometheus, opts ...APIOption) (v1.API, error) {
@@ -29,7 +33,6 @@ func NewAPI(p config.Prometheus, opts ...APIOption) (v1.API, error) {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)
 	}
 	hc := promconfig.HTTPClientConfig{
-		BearerTokenFile: p.BearerTokenFile,
 		TLSConfig:       p.TLSConfig,
 		BasicAuth:       p.BasicAuth,
 		FollowRedirects: true,
@@ -41,10 +44,13 @@ func NewAPI(p config.Prometheus, opts ...APIOption) (v1.API, error) {
 			hc.HTTPHeaders.Headers[k] = promconfig.Header{Values: []string{v}}
 		}
 	}
+	if p.BearerTokenFile != "" {
+		hc.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsRef: p.BearerTokenFile}
+	}
 	if err := hc.Validate(); err != nil {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)
 	}
-	client, err := promconfig.NewClientFromConfig(hc, "cockpit")
+	client, err := promconfig.NewClientFromConfig(hc, "cockpit", promconfig.WithSecretManager(tokenFiles{}))
 	if err != nil {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)
 	}
@@ -58,6 +64,21 @@ func NewAPI(p config.Prometheus, opts ...APIOption) (v1.API, error) {
 		return nil, fmt.Errorf("creating prometheus client: %w", err)
 	}
 	return v1.NewAPI(c), nil
+}
+
+// tokenFiles is the secret manager of the bearer token: a reference is a
+// file's path, read bounded on each request.
+type tokenFiles struct{}
+
+// maxTokenFile bounds a bearer token file: a token is a few KiB at most.
+const maxTokenFile = 64 << 10
+
+func (tokenFiles) Fetch(ctx context.Context, path string) (string, error) {
+	b, _, err := boundedfile.Read(ctx, path, boundedfile.Options{MaxBytes: maxTokenFile})
+	if err != nil {
+		return "", fmt.Errorf("reading bearer_token_file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // QueryError is a failed query with everything Prometheus said about it, so

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/journal"
 )
 
@@ -28,40 +29,76 @@ import (
 // copied, never through a symlink (a report "file" linking to /etc/passwd
 // is refused and named in the error), and signals.json is redacted with
 // the config's secrets like the journal is.
-func (x *Executor) collectArtifacts(ctx context.Context, operator string) (string, error) {
+//
+// A state disk that refuses the artifacts (full, read-only) does not fail
+// R4: they are collected under the journal's fallback directory instead,
+// said in the journal and in the returned directory.
+//
+// What R4 skips or moves is journaled and told to report, the rollback's
+// progress on screen.
+func (x *Executor) collectArtifacts(ctx context.Context, operator string, report func(string)) (string, error) {
 	if x.opts.Config == nil || x.opts.Config.StateDir == "" {
 		return "", errors.New("no state_dir to collect artifacts into")
 	}
 	env := x.world.Env()
-	dir := filepath.Join(x.opts.Config.StateDir, env.Name, "artifacts",
-		"rollback-"+x.opts.Now().UTC().Format("20060102T150405.000Z"))
-	if err := os.MkdirAll(filepath.Join(dir, "parity"), 0o700); err != nil {
-		return "", fmt.Errorf("creating artifact directory: %w", err)
+	stamp := "rollback-" + x.opts.Now().UTC().Format("20060102T150405.000Z")
+	dir := filepath.Join(x.opts.Config.StateDir, env.Name, "artifacts", stamp)
+	err := x.collectInto(ctx, dir, operator, report)
+	if !diskRefused(err) {
+		return dir, err
 	}
-	var errs []error
+	// The part that fit would read as collected to whoever observes R4
+	// there (rollbackArtifacts): it goes, the whole is collected elsewhere.
+	_ = os.RemoveAll(dir)
+	_ = os.Remove(dir + ".tar.gz")
+	base := filepath.Join(journal.FallbackDir(), "cockpit-"+env.Name+"-artifacts")
+	if perr := privateDir(base); perr != nil {
+		return dir, errors.Join(err, perr)
+	}
+	alt := filepath.Join(base, stamp)
+	x.noteR4(operator, report, fmt.Sprintf("the state disk refused the artifacts (%v): collecting them in %s", firstLine(err.Error()), alt))
+	return alt, x.collectInto(ctx, alt, operator, report)
+}
+
+// privateDir makes dir (0700) unless it exists, and refuses it unless it is
+// a directory of this user's that nobody else can write: the fallback
+// directory may be a shared /tmp, where anyone can plant a name first.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating fallback artifact directory: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 || ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("fallback artifact directory %s is not this user's private directory (%s): not used", dir, fi.Mode())
+	}
+	return nil
+}
+
+// noteR4 journals an R4 event and shows it as the rollback's progress.
+func (x *Executor) noteR4(operator string, report func(string), msg string) {
+	x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator, Message: msg})
+	report(msg)
+}
+
+// diskRefused is a write the disk itself refused: full, over quota or
+// read-only (another directory may still take it).
+func diskRefused(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
+}
+
+// collectInto is R4 into dir.
+func (x *Executor) collectInto(ctx context.Context, dir, operator string, report func(string)) error {
+	if err := os.MkdirAll(filepath.Join(dir, "parity"), 0o700); err != nil {
+		return fmt.Errorf("creating artifact directory: %w", err)
+	}
 	note := func(path string) {
 		x.record(journal.Record{Kind: journal.KindArtifact, Step: RollbackID, Check: "R4", Operator: operator, Message: path})
 	}
-
-	reports, err := filepath.Glob(env.Parity.Reports)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("parity reports glob %q: %w", env.Parity.Reports, err))
-	}
-	for i, src := range reports {
-		// A symlink (a "latest.json" next to the reports, or one planted to
-		// pull another file into the archive) is named, not followed.
-		if fi, err := os.Lstat(src); err == nil && !fi.Mode().IsRegular() {
-			x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator,
-				Message: fmt.Sprintf("parity report %s skipped: %s, not a regular file", src, kindOf(fi.Mode()))})
-			continue
-		}
-		dst := filepath.Join(dir, "parity", fmt.Sprintf("%03d-%s", i+1, filepath.Base(src)))
-		if err := copyFile(src, dst); err != nil {
-			errs = append(errs, fmt.Errorf("copying parity report: %w", err))
-			continue
-		}
-		note(dst)
-	}
+	errs := x.copyReports(ctx, dir, func(msg string) { x.noteR4(operator, report, msg) }, note)
 
 	signals := filepath.Join(dir, "signals.json")
 	if err := writeJSON(signals, snapshotOf(x.world.Observe(withFreshProbes(ctx))), x.secrets()...); err != nil {
@@ -69,20 +106,7 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 	} else {
 		note(signals)
 	}
-
-	// The timeline goes last so it includes the artifact records above.
-	jpath := x.journal.Path()
-	if err := copyFile(jpath, filepath.Join(dir, "journal.jsonl")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("copying journal: %w", err))
-	}
-	recs, rerr := journal.Read(jpath)
-	var corrupt *journal.CorruptError
-	if rerr != nil && !errors.As(rerr, &corrupt) {
-		errs = append(errs, rerr)
-	}
-	if err := writeTimeline(filepath.Join(dir, "timeline.md"), env.Name, recs); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, x.copyTimeline(ctx, dir)...)
 
 	archive := dir + ".tar.gz"
 	if err := tarGz(dir, archive); err != nil {
@@ -90,7 +114,62 @@ func (x *Executor) collectArtifacts(ctx context.Context, operator string) (strin
 	} else {
 		note(archive)
 	}
-	return dir, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// copyReports copies each parity report, read through boundedfile: a
+// symlink, a named pipe or a device is named and skipped, and a report on a
+// hung file system costs its bound, never the rollback.
+func (x *Executor) copyReports(ctx context.Context, dir string, skipped, note func(string)) []error {
+	env := x.world.Env()
+	reports, err := boundedfile.Glob(ctx, env.Parity.Reports, boundedfile.Options{})
+	var errs []error
+	if err != nil {
+		errs = append(errs, fmt.Errorf("parity reports glob %q: %w", env.Parity.Reports, err))
+	}
+	for i, src := range reports {
+		b, _, err := boundedfile.Read(ctx, src, boundedfile.Options{NoFollow: true})
+		var nr *boundedfile.NotRegularError
+		if errors.As(err, &nr) {
+			skipped(fmt.Sprintf("parity report %s skipped: %s, not a regular file", src, nr.Kind))
+			continue
+		}
+		dst := filepath.Join(dir, "parity", fmt.Sprintf("%03d-%s", i+1, filepath.Base(src)))
+		if err == nil {
+			err = writeNew(dst, bytes.NewReader(b))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("copying parity report: %w", err))
+			continue
+		}
+		note(dst)
+	}
+	return errs
+}
+
+// copyTimeline copies the journal (and its fallback file, when the state
+// disk sent records there) and renders timeline.md. It goes last so it
+// includes the artifact records before it.
+func (x *Executor) copyTimeline(ctx context.Context, dir string) []error {
+	var errs []error
+	jpath := x.journal.Path()
+	if err := copyFile(ctx, jpath, filepath.Join(dir, "journal.jsonl")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("copying journal: %w", err))
+	}
+	if fb := x.journal.Fallback(); fb.File != "" {
+		if err := copyFile(ctx, fb.File, filepath.Join(dir, "journal-fallback.jsonl")); err != nil {
+			errs = append(errs, fmt.Errorf("copying the fallback journal: %w", err))
+		}
+	}
+	recs, rerr := journal.Read(jpath)
+	var corrupt *journal.CorruptError
+	if rerr != nil && !errors.As(rerr, &corrupt) {
+		errs = append(errs, rerr)
+	}
+	if err := writeTimeline(filepath.Join(dir, "timeline.md"), x.world.Env().Name, recs); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
 }
 
 func writeTimeline(path, env string, recs []journal.Record) error {
@@ -193,29 +272,18 @@ func redactJSON(v any, secrets []string) any {
 	return v
 }
 
-// copyFile copies a regular file and nothing else: src is opened with
-// O_NOFOLLOW and must still be the regular file Lstat saw, so neither a
-// symlink nor a swap between the two calls makes it copy another file.
-func copyFile(src, dst string) error {
-	before, err := os.Lstat(src)
-	if err != nil {
-		return err
-	}
-	if !before.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file (%s): not copied", src, kindOf(before.Mode()))
-	}
-	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+// ownFileMax is the cap on a file of the cockpit's own: none in practice.
+const ownFileMax = 1 << 40
+
+// copyFile copies a file of the cockpit's own (the journal) and nothing
+// but a regular file: opened through boundedfile without following a
+// symlink, so neither a link nor a swap makes it copy another file.
+func copyFile(ctx context.Context, src, dst string) error {
+	in, _, err := boundedfile.Open(ctx, src, boundedfile.Options{NoFollow: true, MaxBytes: ownFileMax})
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	opened, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	if !opened.Mode().IsRegular() || !os.SameFile(before, opened) {
-		return fmt.Errorf("%s changed while being copied: not copied", src)
-	}
 	return writeNew(dst, in)
 }
 
@@ -231,22 +299,6 @@ func writeNew(path string, r io.Reader) error {
 		return err
 	}
 	return out.Close()
-}
-
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.String()
 }
 
 // tarGz archives dir (its base name as the top directory) into path, 0600:

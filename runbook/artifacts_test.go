@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/metrics"
 )
@@ -123,8 +125,14 @@ func TestArtifactsAreTheOperatorsAloneAndHoldNoSecret(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", filepath.Join(reports, "latest.json")); err != nil {
 		t.Fatal(err)
 	}
+	// A named pipe nothing writes: copying it would block R4 forever.
+	fifo := filepath.Join(reports, "parity-fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	dir, err := x.collectArtifacts(t.Context(), "alice")
+	var shown []string
+	dir, err := x.collectArtifacts(t.Context(), "alice", func(msg string) { shown = append(shown, msg) })
 	if err != nil {
 		t.Fatalf("R4: %v", err)
 	}
@@ -148,8 +156,13 @@ func TestArtifactsAreTheOperatorsAloneAndHoldNoSecret(t *testing.T) {
 	if len(parity) != 1 || !strings.HasSuffix(parity[0], "-parity-report.json") {
 		t.Errorf("parity artifacts = %v, want the one regular report", parity)
 	}
-	if j := files[x.journal.Path()]; !strings.Contains(j, "latest.json skipped: a symlink") {
-		t.Errorf("the journal does not name the skipped symlink:\n%s", j)
+	for _, want := range []string{"latest.json skipped: a symlink", fifo + " skipped: a named pipe"} {
+		if j := files[x.journal.Path()]; !strings.Contains(j, want) {
+			t.Errorf("the journal does not say %q:\n%s", want, j)
+		}
+		if !strings.Contains(strings.Join(shown, "\n"), want) {
+			t.Errorf("the rollback's progress does not say %q: %q", want, shown)
+		}
 	}
 
 	// Permissions: directories 0700, every file and the archive 0600.
@@ -182,10 +195,10 @@ func TestCopyFileCopiesRegularFilesOnly(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyFile(link, filepath.Join(dir, "copy-of-link")); err == nil || !strings.Contains(err.Error(), "a symlink") {
+	if err := copyFile(t.Context(), link, filepath.Join(dir, "copy-of-link")); err == nil || !strings.Contains(err.Error(), "a symlink") {
 		t.Errorf("copying a symlink: %v, want it refused", err)
 	}
-	if err := copyFile(dir, filepath.Join(dir, "copy-of-dir")); err == nil || !strings.Contains(err.Error(), "a directory") {
+	if err := copyFile(t.Context(), dir, filepath.Join(dir, "copy-of-dir")); err == nil || !strings.Contains(err.Error(), "a directory") {
 		t.Errorf("copying a directory: %v, want it refused", err)
 	}
 	for _, name := range []string{"copy-of-link", "copy-of-dir"} {
@@ -202,7 +215,7 @@ func TestCopyFileCopiesRegularFilesOnly(t *testing.T) {
 	if err := os.WriteFile(src, []byte("report"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyFile(src, planted); err == nil {
+	if err := copyFile(t.Context(), src, planted); err == nil {
 		t.Error("copying onto a planted symlink succeeded")
 	}
 	if b, _ := os.ReadFile(target); string(b) != "not a report" {
@@ -215,4 +228,36 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A full state disk does not fail R4: the artifacts go to the fallback
+// directory ($XDG_RUNTIME_DIR here), said on screen and in the journal.
+func TestArtifactsOnAFullStateDiskGoToTheFallbackDirectory(t *testing.T) {
+	x, _, _ := artifactExecutor(t)
+	disk := testsvc.SmallDisk(t, 64<<10)
+	x.opts.Config.StateDir = disk
+	fb := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", fb)
+	free := testsvc.FillDisk(t, disk)
+	defer free()
+
+	var shown []string
+	dir, err := x.collectArtifacts(t.Context(), "alice", func(msg string) { shown = append(shown, msg) })
+	if err != nil {
+		t.Fatalf("R4 on a full state disk: %v", err)
+	}
+	if !strings.HasPrefix(dir, filepath.Join(fb, "cockpit-staging-artifacts")+"/") {
+		t.Fatalf("artifacts in %s, want under the fallback directory %s", dir, fb)
+	}
+	for _, f := range []string{"signals.json", "journal.jsonl", "timeline.md"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("fallback artifact %s missing or empty: %v", f, err)
+		}
+	}
+	if partial, _ := filepath.Glob(filepath.Join(disk, "staging", "artifacts", "rollback-*")); len(partial) > 0 {
+		t.Errorf("a partial collection is left on the state disk, where it reads as collected: %v", partial)
+	}
+	if got := strings.Join(shown, "\n"); !strings.Contains(got, "no space left on device") || !strings.Contains(got, dir) {
+		t.Errorf("the rollback's progress does not say why and where: %q", shown)
+	}
 }

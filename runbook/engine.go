@@ -149,6 +149,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		now:       o.Now,
 		logger:    o.Logger,
 		journal:   o.Journal,
+		parity:    checks.ParityReader{MaxClockSkew: cfg.MaxClockSkew.D()},
 		sampler: metrics.NewSampler(api, environment.Signals, metrics.SamplerOptions{
 			QueryTimeout: cfg.QueryTimeout.D(),
 			Window:       cfg.SparklineWindow.D(),
@@ -266,7 +267,7 @@ func (e *Engine) Observe(ctx context.Context) State {
 		wg.Go(func() { e.freezeProbes(ctx, &o) })
 	}
 	wg.Go(func() {
-		o.parity = e.parity.Read(e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
+		o.parity = e.parity.ReadContext(ctx, e.env.Parity.Reports, e.env.Parity.MaxAge.D(), e.cfg.Parity, start)
 	})
 	wg.Go(func() {
 		if actionRound(ctx) {

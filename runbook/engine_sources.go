@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,14 +11,20 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/boundedfile"
 )
+
+// maxSecretFile bounds a secret file: a signature secret or a database URL
+// is far smaller.
+const maxSecretFile = 64 << 10
 
 // secretValue reads a secret from the env var or the file the config names.
 // The value is trimmed (files end with a newline) and never shown; the
 // second result names where it was looked for, for the operator's fix.
+// The file is read through boundedfile: a named pipe or a device is refused.
 func secretValue(envVar, file string, lookupEnv func(string) (string, bool)) (string, string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, _, err := boundedfile.Read(context.Background(), file, boundedfile.Options{MaxBytes: maxSecretFile})
 		if err != nil {
 			return "", file, fmt.Errorf("reading %s: %w", file, err)
 		}

@@ -302,6 +302,12 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 		report(msg)
 		return false, msg
 	}
+	if err := x.journalHealthy(step); err != nil {
+		msg := "not started: " + err.Error()
+		x.recordOutcome(step, s.name, operator, false, msg)
+		report(msg)
+		return false, msg
+	}
 	if s.call != nil && s.act == nil && s.verify != nil && !s.always {
 		if v, ev := s.verify(x.world.Observe(withFreshProbes(ctx)), time.Time{}); v == checks.Pass {
 			msg := "already in place: " + ev + " (not applied again)"
@@ -456,6 +462,17 @@ func (x *Executor) runChecks(ctx context.Context, p Plan, operator string, progr
 	// staging's V2–V4 to have passed after S1.
 	x.recordOutcome(p.ID, "", operator, out.OK, firstLine(out.Message))
 	return out, nil
+}
+
+// journalHealthy is the safe point's question to the journal: a forward
+// sub-step whose journal has lost a record (a full or read-only state disk)
+// does not start, so nothing acts that nobody can audit. A rollback goes on
+// whatever the journal says: its journal has a fallback.
+func (x *Executor) journalHealthy(step string) error {
+	if step == RollbackID {
+		return nil
+	}
+	return x.journal.Err()
 }
 
 // record journals a best-effort line: the action has already started, and

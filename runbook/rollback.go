@@ -61,7 +61,9 @@ func (x *Executor) runRollback(ctx context.Context, p Plan, a Approval, progress
 	progress(Progress{Step: RollbackID, SubStep: "R4 collect artifacts", Message: "started", Started: started})
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), artifactTimeout)
 	defer cancel()
-	dir, err := x.collectArtifacts(actx, a.Operator)
+	dir, err := x.collectArtifacts(actx, a.Operator, func(msg string) {
+		progress(Progress{Step: RollbackID, SubStep: "R4 collect artifacts", Message: msg, Started: started, At: x.opts.Now()})
+	})
 	r4ok := err == nil
 	if err != nil {
 		out.Failed = append(out.Failed, "R4")

@@ -34,10 +34,11 @@ func (f *readFlags) validOutput() error {
 	return nil
 }
 
-// openEngine loads the config and builds a read-only engine: no executor,
-// no actuator, no lock exists in a process that only reads.
 // observeOnce is what every read-only verb starts with: check its flags,
-// build the engine and observe one round.
+// build the engine and observe one round. A signal (the program's context
+// cancelled) ends it at once with a message and exit 2, whatever the round
+// is still waiting on: a round cut short verified nothing, so no report
+// of it is printed.
 func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, error) {
 	if err := f.validOutput(); err != nil {
 		return runbook.State{}, err
@@ -46,9 +47,20 @@ func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, 
 	if err != nil {
 		return runbook.State{}, err
 	}
-	return e.Observe(ctx), nil
+	done := make(chan runbook.State, 1)
+	go func() { done <- e.Observe(ctx) }()
+	select {
+	case st := <-done:
+		if ctx.Err() == nil {
+			return st, nil
+		}
+	case <-ctx.Done():
+	}
+	return runbook.State{}, withCode(exitUnknown, fmt.Errorf("interrupted (%v): nothing was verified, hold", context.Cause(ctx)))
 }
 
+// openEngine loads the config and builds a read-only engine: no executor,
+// no actuator, no lock exists in a process that only reads.
 func openEngine(s *Streams, f *readFlags) (*runbook.Engine, error) {
 	cfg, err := loadConfig(s, f.config)
 	if err != nil {

@@ -27,8 +27,9 @@ const preemptWait = 30 * time.Second
 // holding either lock preempts it (see acquireRollback).
 func envLocker(cfg lockConfig, eng *runbook.Engine, j *journal.Journal, rollback bool) lock.Locker {
 	env := eng.Env()
-	l := &envLock{file: lock.FileLock(filepath.Join(cfg.stateDir, env.Name+".lock")), journal: j,
-		timeout: cfg.timeout, rollback: rollback}
+	file := lock.FileLock(filepath.Join(cfg.stateDir, env.Name+".lock"))
+	file.BestEffortHolder = rollback // a full state disk never blocks a rollback
+	l := &envLock{file: file, journal: j, timeout: cfg.timeout, rollback: rollback}
 	if url := eng.DatabaseURL(); url != "" {
 		l.db = lock.PostgresLock(url, lock.EnvKey(env.Name))
 	}

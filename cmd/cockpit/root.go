@@ -25,7 +25,7 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newRehearseCmd(ctx, s),
 		newRunCmd(ctx, s),
 		newRollbackCmd(ctx, s),
-		newTimelineCmd(s),
+		newTimelineCmd(ctx, s),
 		newCheckCmd(ctx, s),
 		newStatusCmd(ctx, s),
 		newPreflightCmd(ctx, s),

@@ -103,8 +103,38 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return plan, outcome, actingError(err)
 	}
+	jerr := a.journalOutcome(&outcome, rollback)
 	out.outcome(outcome)
-	return plan, outcome, nil
+	return plan, outcome, jerr
+}
+
+// journalOutcome is what the journal's health changes in an outcome. A
+// forward step or a check whose journal lost a record is not OK, whatever
+// it observed (exit 5, the file and errno named): its history has a hole
+// nobody would know of. A rollback is never failed by its journal; its
+// outcome names the fallback that took what the state disk refused.
+func (a *acting) journalOutcome(o *runbook.Outcome, rollback bool) error {
+	if rollback {
+		if u := a.j.Fallback(); u.Records > 0 {
+			o.Message += "; " + u.String()
+		}
+		return nil
+	}
+	err := a.j.Err()
+	if err == nil {
+		return nil
+	}
+	if o.OK {
+		o.OK = false
+		o.Message = fmt.Sprintf("%s, but not journaled: %v", firstLineOf(o.Message), err)
+	}
+	return withCode(exitActionFailed, fmt.Errorf("%s not recorded: %w", o.Step, err))
+}
+
+// firstLineOf is a message's headline ("P1 PASS" of "P1 PASS:\n…").
+func firstLineOf(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSuffix(first, ":")
 }
 
 func isRunnable(id string) bool {
@@ -137,7 +167,8 @@ type acting struct {
 }
 
 // openActing builds the door; rollback picks the lock that a database
-// outage cannot block.
+// outage cannot block, and the journal that a full or read-only state disk
+// cannot stop (its records then go to stderr and a fallback file, named).
 func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 	cfg, err := loadConfig(s, f.config)
 	if err != nil {
@@ -147,7 +178,7 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 	if err != nil {
 		return nil, withCode(exitUsage, err)
 	}
-	j, err := journal.Open(journal.Path(cfg.StateDir, env.Name))
+	j, err := openJournal(s, env.Name, journal.Path(cfg.StateDir, env.Name), rollback)
 	if err != nil {
 		return nil, withCode(exitActionFailed, err)
 	}
@@ -169,6 +200,35 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	share := startSharing(runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
+}
+
+// openJournal is the acting verb's journal: a forward step or a check
+// refuses to start when it cannot open it; a rollback never does.
+func openJournal(s *Streams, env, path string, rollback bool) (*journal.Journal, error) {
+	if rollback {
+		return journal.OpenWithFallback(path, journal.Fallback{Env: env, Stderr: s.ErrOut}), nil
+	}
+	return journal.Open(path)
+}
+
+// screenJournal is operate's journal: one for both directions, so it has
+// the rollback's fallback (its lines go to the log, not over the screen);
+// a forward step still stops at its first sub-step when the file failed
+// (the executor asks Err, which the fallback does not clear).
+func screenJournal(logger *slog.Logger, env, path string) *journal.Journal {
+	return journal.OpenWithFallback(path, journal.Fallback{Env: env, Stderr: logLines{logger}})
+}
+
+// logLines writes each line it is given to the log as a warning; without
+// a log it takes nothing (and says so, so the fallback does not count it).
+type logLines struct{ l *slog.Logger }
+
+func (w logLines) Write(p []byte) (int, error) {
+	if !w.l.Enabled(context.Background(), slog.LevelWarn) {
+		return 0, errors.New("no log file (--log-file)")
+	}
+	w.l.Warn("journal fallback", "line", strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 func lockConfigOf(cfg *config.Config) lockConfig {

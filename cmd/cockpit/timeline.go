@@ -17,7 +17,7 @@ import (
 	"github.com/openagents/cockpit/sharedlog"
 )
 
-func newTimelineCmd(s *Streams) *cobra.Command {
+func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 	var cfgPath, env, output string
 	c := &cobra.Command{
 		Use:   "timeline --env E [-o text|markdown|json]",
@@ -48,7 +48,7 @@ func newTimelineCmd(s *Streams) *cobra.Command {
 			if n := tail.Pending(); n > 0 {
 				fmt.Fprintf(s.ErrOut, "cockpit: %s: last line unfinished (%d bytes, a process killed mid-write?): skipped\n", tail.Path(), n)
 			}
-			if shared, ok := sharedTimeline(s, cfg, name); ok {
+			if shared, ok := sharedTimeline(ctx, s, cfg, name); ok {
 				// Every machine's records, and this machine's not yet
 				// published (the database was away when they were written).
 				all = mergeTimelines(shared, all)
@@ -101,13 +101,14 @@ const sharedTimelineTimeout = 5 * time.Second
 
 // sharedTimeline is the environment's shared timeline (every machine's
 // records) when it has a database that answers; false sends the caller to
-// this machine's journal, with the reason on stderr.
-func sharedTimeline(s *Streams, cfg *config.Config, env string) ([]journal.Record, bool) {
+// this machine's journal, with the reason on stderr. A signal ends the
+// read at once (ctx is the program's).
+func sharedTimeline(ctx context.Context, s *Streams, cfg *config.Config, env string) ([]journal.Record, bool) {
 	url := runbook.SharedTimelineURL(cfg.Environments[env])
 	if url == "" {
 		return nil, false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sharedTimelineTimeout)
+	ctx, cancel := context.WithTimeout(ctx, sharedTimelineTimeout)
 	defer cancel()
 	// A watcher checks the schema through what it is granted, never migrating.
 	err := checkTimeline(ctx, url, sharedlog.Follow)

@@ -97,10 +97,9 @@ func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
 	sc := &screen{cfg: cfg, logger: logger, closeLog: closeLog, metricsAddr: f.metricsAddr, followFeed: f.follow}
 	if withJournal {
 		// The engine journals verdict changes; the executor journals actions.
-		if sc.journal, err = journal.Open(journal.Path(cfg.StateDir, envCfg.Name)); err != nil {
-			closeLog()
-			return nil, withCode(exitActionFailed, err)
-		}
+		// The screen's journal has a fallback: a rollback from the screen
+		// must not fail on a full state disk (forward steps still stop).
+		sc.journal = screenJournal(logger, envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name))
 		host, _ := os.Hostname()
 		sc.journal.SetDefaults(envCfg.Name, cfg.Operator, host, cfg.Hash)
 		sc.journal.AddSecrets(cfg.Secrets...)
