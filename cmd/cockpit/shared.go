@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -37,11 +39,14 @@ type sharing struct {
 	// rounds carries the newest observation round to publish (operate
 	// only); a round not yet published is replaced by a newer one.
 	rounds chan runbook.State
+	// maxSkew is how far ahead of the database's clock a round may be
+	// dated: a round from a clock further ahead is refused, not shared.
+	maxSkew time.Duration
 }
 
 // startSharing starts publishing when the environment has a database; nil
 // (and nothing shared) when it has none or its URL cannot be parsed.
-func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing {
+func startSharing(cfg *config.Config, dbURL, env, journalPath string, logger *slog.Logger) *sharing {
 	if dbURL == "" {
 		return nil
 	}
@@ -58,7 +63,7 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &sharing{pub: pub, pool: pool, env: env, logger: logger, cancel: cancel, done: make(chan struct{}),
-		rounds: make(chan runbook.State, 1)}
+		rounds: make(chan runbook.State, 1), maxSkew: cfg.MaxClockSkew.D()}
 	go func() {
 		defer close(s.done)
 		// The schema first (a fresh database has none), retried while the
@@ -106,7 +111,7 @@ func (s *sharing) publishRounds(ctx context.Context) {
 			b, err := runbook.EncodeState(st)
 			if err == nil {
 				pctx, cancel := context.WithTimeout(ctx, observationTimeout)
-				err = sharedlog.PublishObservation(pctx, s.pool, s.env, st.At, b)
+				err = sharedlog.PublishObservation(pctx, s.pool, s.env, st.At, b, s.maxSkew)
 				cancel()
 			}
 			if err != nil && ctx.Err() == nil {
@@ -130,41 +135,56 @@ func (o publishingObserver) Observe(ctx context.Context) runbook.State {
 }
 
 // followObserver is watch --follow's source: the operating cockpit's
-// newest round from the shared feed, with its age; when the feed is older
-// than stale_after or cannot be read, this process observes on its own
-// and says so.
+// newest round from the shared feed, with its age by the database's clock;
+// when the feed is older than stale_after, cannot be read or is refused (a
+// row dated in the future, one that breaks the wire's bounds), this
+// process observes on its own and says why, so a forged row never hides
+// what is firing.
 type followObserver struct {
 	own        tui.Observer
 	pool       *pgxpool.Pool
 	env        string
 	staleAfter time.Duration
+	maxSkew    time.Duration
 }
 
 func (o followObserver) Observe(ctx context.Context) runbook.State {
-	// The feed gets a third of the round: a database that accepts and never
-	// answers must leave the fallback observation time to run.
+	st, row, err := o.feed(ctx)
+	switch {
+	case errors.Is(err, sharedlog.ErrRefused):
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: " + safetext.CleanN(err.Error(), 160)
+	case err != nil:
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: shared feed unavailable (" + safetext.CleanN(err.Error(), 80) + ")"
+	case row.Age > o.staleAfter:
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: the shared feed is " + checks.FormatAge(row.Age) + " old"
+	default:
+		st.At = row.ObservedAt // the time the database judged, whatever the state says
+		st.Source = "following the shared feed (" + checks.FormatAge(row.Age) + " old)"
+	}
+	return st
+}
+
+// feed reads and decodes the newest round in a third of the round's time:
+// a database that accepts and never answers must leave the fallback
+// observation time to run. A row that does not decode is refused.
+func (o followObserver) feed(ctx context.Context) (runbook.State, sharedlog.Observation, error) {
 	feedCtx, cancel := context.WithTimeout(ctx, time.Second)
 	if deadline, ok := ctx.Deadline(); ok {
 		feedCtx, cancel = context.WithTimeout(ctx, time.Until(deadline)/3)
 	}
-	b, at, err := sharedlog.LatestObservation(feedCtx, o.pool, o.env)
+	row, err := sharedlog.LatestObservation(feedCtx, o.pool, o.env, o.maxSkew)
 	cancel()
-	var st runbook.State
-	if err == nil {
-		st, err = runbook.DecodeState(b)
+	if err != nil {
+		return runbook.State{}, row, err
 	}
-	age := time.Since(at)
-	switch {
-	case err != nil:
-		st = o.own.Observe(ctx)
-		st.Source = "observing on its own: shared feed unavailable (" + safetext.CleanN(err.Error(), 80) + ")"
-	case age > o.staleAfter:
-		st = o.own.Observe(ctx)
-		st.Source = "observing on its own: the shared feed is " + checks.FormatAge(age) + " old"
-	default:
-		st.Source = "following the shared feed (" + checks.FormatAge(age) + " old)"
+	st, err := runbook.DecodeState(row.State)
+	if err != nil {
+		return runbook.State{}, row, fmt.Errorf("%w: %w", sharedlog.ErrRefused, err)
 	}
-	return st
+	return st, row, nil
 }
 
 // close publishes what is queued, for at most sharedFlushTimeout, and stops.

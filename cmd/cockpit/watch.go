@@ -119,7 +119,7 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		return nil, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", envCfg.Name)
 	}
 	if sc.journal != nil {
-		sc.share = startSharing(runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
+		sc.share = startSharing(cfg, runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
 		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
 	}
 	return sc, nil
@@ -144,7 +144,8 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	var obs tui.Observer = sc.eng
 	switch {
 	case sc.followFeed:
-		obs = followObserver{own: sc.eng, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
+		obs = followObserver{own: sc.eng, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D(),
+			maxSkew: sc.cfg.MaxClockSkew.D()}
 	case sc.share != nil:
 		obs = publishingObserver{Observer: sc.eng, share: sc.share}
 	}
