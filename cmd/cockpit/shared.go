@@ -13,6 +13,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/internal/skew"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
@@ -153,7 +154,7 @@ func (o followObserver) Observe(ctx context.Context) runbook.State {
 	switch {
 	case errors.Is(err, sharedlog.ErrRefused):
 		st = o.own.Observe(ctx)
-		st.Source = "observing on its own: " + safetext.CleanN(err.Error(), 160)
+		st.Source = refusal(err) + " · observing on its own"
 	case err != nil:
 		st = o.own.Observe(ctx)
 		st.Source = "observing on its own: shared feed unavailable (" + safetext.CleanN(err.Error(), 80) + ")"
@@ -165,6 +166,17 @@ func (o followObserver) Observe(ctx context.Context) runbook.State {
 		st.Source = "following the shared feed (" + checks.FormatAge(row.Age) + " old)"
 	}
 	return st
+}
+
+// refusal says on one short line why the feed was refused: it leads the
+// runbook's title, where a long line is cut. A row from the future is
+// named by its date, in the screen's form.
+func refusal(err error) string {
+	var future *skew.FutureError
+	if errors.As(err, &future) {
+		return "feed refused: " + future.At.UTC().Format(time.DateTime) + " is in the future (clock skew?)"
+	}
+	return safetext.CleanN(err.Error(), 160)
 }
 
 // feed reads and decodes the newest round in a third of the round's time:
