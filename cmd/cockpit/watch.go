@@ -42,7 +42,7 @@ func newWatchCmd(ctx context.Context, s *Streams) *cobra.Command {
 		},
 	}
 	f.register(c)
-	c.Flags().BoolVar(&f.follow, "follow", false, "render from the operating cockpit's shared observation feed (the environment's database) instead of querying Prometheus and the runtimes; falls back to observing when the feed is older than stale_after")
+	c.Flags().BoolVar(&f.follow, "follow", false, "render from the operating cockpit's shared observation feed (the environment's database) instead of querying Prometheus and the runtimes; falls back to observing, and says why, when the feed is older than stale_after by the database's clock, or refused (dated beyond max_clock_skew in the future, or past the feed's bounds)")
 	return c
 }
 
