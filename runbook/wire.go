@@ -24,12 +24,13 @@ const stateFormat = "cockpit-state-json/v2"
 const MaxWireBytes = 512 << 10
 
 // maxWireValues bounds the values in a row (commas and openings, counted
-// before decoding, in constant memory): a real round has a few thousand.
+// before decoding, in constant memory): a rehearsal round has about 1300.
 // With MaxWireBytes alone, 500 KB of "[{},{},…]" or of one key repeated
 // would each decode to tens of MB of structs, however bounded each list.
 const maxWireValues = 16 << 10
 
-// wireEnvelope is the JSON the database stores.
+// wireEnvelope is the JSON the database stores. DecodeState reads its
+// format before its state, so a row of another version is named as such.
 type wireEnvelope struct {
 	Format string    `json:"format"`
 	State  wireState `json:"state"`
@@ -56,6 +57,7 @@ type wireState struct {
 	At          time.Time                            `json:"at"`
 }
 
+// wireObserved is Observed, its NaN cohort kept.
 type wireObserved struct {
 	RustWriteMode wireResult `json:"rust_write_mode"`
 	LegacyFreeze  wireResult `json:"legacy_freeze"`
@@ -77,6 +79,7 @@ type wireResult struct {
 	ObservedAt time.Time      `json:"observed_at"`
 }
 
+// wireItem is an ItemStatus with its item by ID.
 type wireItem struct {
 	ID       string                           `json:"id"`
 	Verdict  checks.Verdict                   `json:"verdict"`
@@ -85,6 +88,8 @@ type wireItem struct {
 	Progress StepProgress                     `json:"progress"`
 }
 
+// wireIncident is an IncidentStatus with its state by name and the
+// timers its own JSON leaves out.
 type wireIncident struct {
 	ID         string        `json:"id"`
 	Runbook    string        `json:"runbook"`
@@ -101,12 +106,14 @@ type wireIncident struct {
 	At         time.Time     `json:"at"`
 }
 
+// wireSnapshot is a metrics.Snapshot, its samples map as a list.
 type wireSnapshot struct {
 	Seq     uint64                            `json:"seq"`
 	At      time.Time                         `json:"at"`
 	Samples bounded[wireSample, samplesLimit] `json:"samples"`
 }
 
+// wireSample is a metrics.Sample with its name, its error as a message.
 type wireSample struct {
 	Name      string                          `json:"name"` // its key in Snapshot.Samples
 	Signal    string                          `json:"signal"`
@@ -124,11 +131,13 @@ type wireSample struct {
 	Warnings  bounded[string, stringsLimit]   `json:"warnings"`
 }
 
+// wirePoint is a metrics.Point, NaN kept.
 type wirePoint struct {
 	T time.Time `json:"t"`
 	V wireFloat `json:"v"`
 }
 
+// wireParity is a ParityStatus with its result's evidence.
 type wireParity struct {
 	Result    wireResult `json:"result"`
 	Decision  string     `json:"decision"`
@@ -152,6 +161,7 @@ type wireProbe struct {
 	Host     string    `json:"host"`
 }
 
+// wireHistory is a History, its maps as lists of entries.
 type wireHistory struct {
 	Done              bounded[wireDone, historyLimit]     `json:"done"`
 	Last              bounded[wireLast, historyLimit]     `json:"last"`
@@ -165,6 +175,7 @@ type wireHistory struct {
 	Err               *string                             `json:"err,omitempty"`
 }
 
+// wireDone, wireLast and wireSubSteps are History's map entries.
 type wireDone struct {
 	Step string    `json:"step"`
 	At   time.Time `json:"at"`
