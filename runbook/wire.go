@@ -191,7 +191,9 @@ type wireSubSteps struct {
 	Values bounded[string, stringsLimit] `json:"values"`
 }
 
-// EncodeState is s as the shared observation feed publishes it.
+// EncodeState is s as the shared observation feed publishes it. A state
+// its followers would refuse (a list past its limit: more signals than the
+// feed carries) is refused here, so the publisher's log says why.
 func EncodeState(s State) ([]byte, error) {
 	w, err := toWire(s)
 	if err != nil {
@@ -205,6 +207,9 @@ func EncodeState(s State) ([]byte, error) {
 	// form, a space after every ':' and ',', which followers must still read.
 	if err := checkBounds(b, MaxWireBytes/2); err != nil {
 		return nil, fmt.Errorf("encoding the observation: %w", err)
+	}
+	if _, err := DecodeState(b); err != nil {
+		return nil, fmt.Errorf("encoding the observation: its followers would refuse it: %w", err)
 	}
 	return b, nil
 }

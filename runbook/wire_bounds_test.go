@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openagents/cockpit/metrics"
 )
 
 // TestTheWireCarriesEveryField fills every field reachable from a State
@@ -270,8 +272,9 @@ func FuzzDecodeState(f *testing.F) {
 	})
 }
 
-// The cost of a real row is reported beside the bound, and a row that
-// would be over the cap is refused when it is published, not only read.
+// A real row costs little, and a row its followers would refuse (over
+// the cap, a list past its limit) is refused when it is published, not
+// only when it is read.
 func TestARealRowCostsLittleAndTheCapHoldsAtPublishing(t *testing.T) {
 	real := realRow(t)
 	if _, err, cost := decodeCost(real); err != nil || cost > maxDecodeCost {
@@ -282,6 +285,14 @@ func TestARealRowCostsLittleAndTheCapHoldsAtPublishing(t *testing.T) {
 	s.Env = strings.Repeat("x", MaxWireBytes)
 	if _, err := EncodeState(s); err == nil || !strings.Contains(err.Error(), "over the feed's") {
 		t.Fatalf("encoding a state over the cap: %v, want refused", err)
+	}
+	s.Env = "staging"
+	s.Snapshot.Samples = map[string]metrics.Sample{}
+	for i := range 65 {
+		s.Snapshot.Samples[fmt.Sprint("signal_", i)] = metrics.Sample{}
+	}
+	if _, err := EncodeState(s); err == nil || !strings.Contains(err.Error(), "its followers would refuse it: decoding the observation: more than 64 samples") {
+		t.Fatalf("encoding 65 signals: %v, want refused as its followers would", err)
 	}
 	var env struct{ State json.RawMessage }
 	if err := json.Unmarshal(real, &env); err != nil || !json.Valid(env.State) {
