@@ -17,6 +17,9 @@ type ThresholdCheck struct {
 	sig        *config.Signal
 	staleAfter time.Duration
 	crit       Condition
+	// maxSkew is how far in the future a sample may be dated before it is
+	// UNKNOWN (0: skew.Default).
+	maxSkew time.Duration
 
 	last   Verdict   // the last verdict computed from data
 	lastAt time.Time // when that verdict's data was taken
@@ -31,6 +34,13 @@ func NewThresholdCheck(sig *config.Signal, staleAfter time.Duration) *ThresholdC
 		staleAfter: StaleAfter(sig, staleAfter),
 		crit:       Condition{For: sig.For.D(), KeepFiringFor: sig.KeepFiringFor.D()},
 	}
+}
+
+// AllowClockSkew sets how far in the future (max_clock_skew) a sample may
+// be dated before the check answers UNKNOWN; it returns t.
+func (t *ThresholdCheck) AllowClockSkew(d time.Duration) *ThresholdCheck {
+	t.maxSkew = d
+	return t
 }
 
 // StaleAfter is the data age past which sig's value holds gates: the
@@ -58,6 +68,10 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 	}
 	if s.HasValue {
 		r.Evidence.Value = FormatValue(s.Value, t.sig.Unit)
+	}
+	if err := s.Future(now, t.maxSkew); err != nil {
+		r.Verdict, r.Evidence.Reason = Unknown, err.Error()
+		return r
 	}
 	switch {
 	case s.Err != nil:

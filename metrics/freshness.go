@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/openagents/cockpit/internal/skew"
 )
 
 // selectorLabel tells the selectors apart in the freshness query, so that
@@ -168,4 +170,17 @@ func dataTime(v model.Value) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("freshness query returned %v", sec)
 	}
 	return time.UnixMilli(int64(math.Round(sec * 1000))), nil
+}
+
+// Future is why s cannot be judged at now when it is dated more than
+// allowed after it (its evaluation, or its data: a clock ahead of this
+// one, a backend that answers from the future): its age would read as
+// zero, fresh, whatever the world it describes. A future sample is
+// UNKNOWN, never fresh, whatever the signal's policies. Nil otherwise;
+// allowed <= 0 is skew.Default.
+func (s Sample) Future(now time.Time, allowed time.Duration) error {
+	if err := skew.Check("sample", s.At, now, allowed); err != nil {
+		return err
+	}
+	return skew.Check("sample data", s.DataAt, now, allowed)
 }

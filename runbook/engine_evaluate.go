@@ -20,6 +20,9 @@ type evaluator struct {
 	// actionQuiet is how long an action on another host may go without a
 	// journal record before it no longer counts as running.
 	actionQuiet time.Duration
+	// maxSkew is how far in the future a sample may be dated before its
+	// signal is UNKNOWN (max_clock_skew).
+	maxSkew time.Duration
 
 	mu         sync.Mutex
 	thresholds map[string]*checks.ThresholdCheck
@@ -54,13 +57,14 @@ func newEvaluator(cfg *config.Config, env *config.Environment, items []*Item) *e
 		env:         env,
 		items:       items,
 		staleAfter:  cfg.StaleAfter.D(),
+		maxSkew:     cfg.MaxClockSkew.D(),
 		thresholds:  make(map[string]*checks.ThresholdCheck, len(env.Signals)),
 		incidents:   newIncidentRules(cfg.Incidents, env.Signals),
 		writers:     writersRule{neitherFor: cfg.ExactlyOneWriter.NeitherFor.D()},
 		actionQuiet: actionQuiet(env),
 	}
 	for name, sig := range env.Signals {
-		ev.thresholds[name] = checks.NewThresholdCheck(sig, ev.staleAfter)
+		ev.thresholds[name] = checks.NewThresholdCheck(sig, ev.staleAfter).AllowClockSkew(ev.maxSkew)
 	}
 	return ev
 }

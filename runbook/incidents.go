@@ -165,6 +165,10 @@ func (r *round) signalReading(rule *incidentRule, name string) reading {
 	now := r.o.at
 	staleAfter := checks.StaleAfter(sig, r.ev.staleAfter)
 	rd := reading{source: sig.Query, unit: sig.Unit, at: s.At, known: true}
+	if err := s.Future(now, r.ev.maxSkew); err != nil {
+		rd.known, rd.why = false, err.Error()
+		return rd
+	}
 	switch {
 	case s.Err != nil:
 		rd.active, rd.known = policyActive(sig.OnError)

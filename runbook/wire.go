@@ -2,80 +2,337 @@ package runbook
 
 import (
 	"bytes"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
+	"time"
 
+	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // stateFormat names the wire form of a State in the shared observation
-// feed; a follower refuses any other.
-const stateFormat = "cockpit-state-gob/v1"
+// feed; a follower refuses any other. v1 was gob, whose decoder sizes maps
+// and slices from the input (a 2.9 KB row asked for gigabytes).
+const stateFormat = "cockpit-state-json/v2"
 
-// wireState is a State as the feed carries it: gob keeps what JSON cannot
-// (NaN for an unknown cohort, a ratio of nothing), and errors travel as
-// their messages.
-type wireState struct {
-	State      State
-	SampleErrs map[string]string
-	HistoryErr string
-}
+// MaxWireBytes bounds a state read from the feed: DecodeState refuses a
+// larger one before decoding (EncodeState refuses half of it, see there).
+// A real round is a few KB to tens of KB; with maxWireValues and the
+// lists' limits, a hostile row costs a follower a few MB at most
+// (TestHostileRowsCostAFollowerALine).
+const MaxWireBytes = 512 << 10
 
-// wireEnvelope is the JSON the database stores.
+// maxWireValues bounds the values in a row (commas and openings, counted
+// before decoding, in constant memory): a rehearsal round has about 1300.
+// With MaxWireBytes alone, 500 KB of "[{},{},…]" or of one key repeated
+// would each decode to tens of MB of structs, however bounded each list.
+const maxWireValues = 16 << 10
+
+// wireEnvelope is the JSON the database stores. DecodeState reads its
+// format before its state, so a row of another version is named as such.
 type wireEnvelope struct {
-	Format string `json:"format"`
-	State  []byte `json:"state"` // the gob, base64 in JSON
+	Format string    `json:"format"`
+	State  wireState `json:"state"`
 }
 
-// EncodeState is s as the shared observation feed publishes it.
+// wireState is a State as the feed carries it: explicit fields, every list
+// bounded while it is decoded (bounded), maps as bounded lists of entries,
+// NaN and ±Inf as strings (wireFloat), errors as their messages, runbook
+// items by ID (a follower shows its own runbook's words, not the row's).
+// Source is not carried: the follower says where its state came from.
+type wireState struct {
+	Env         string                               `json:"env"`
+	Production  bool                                 `json:"production"`
+	Observed    wireObserved                         `json:"observed"`
+	Items       bounded[wireItem, itemsLimit]        `json:"items"`
+	Incidents   bounded[wireIncident, incidentLimit] `json:"incidents"`
+	Snapshot    wireSnapshot                         `json:"snapshot"`
+	Parity      wireParity                           `json:"parity"`
+	Health      bounded[wireResult, resultsLimit]    `json:"health"`
+	Writers     wireWriters                          `json:"writers"`
+	Checkpoints wireResult                           `json:"checkpoints"`
+	Staging     wireResult                           `json:"staging"`
+	History     wireHistory                          `json:"history"`
+	At          time.Time                            `json:"at"`
+}
+
+// wireObserved is Observed, its NaN cohort kept.
+type wireObserved struct {
+	RustWriteMode wireResult `json:"rust_write_mode"`
+	LegacyFreeze  wireResult `json:"legacy_freeze"`
+	WriteTarget   wireResult `json:"write_target"`
+	CohortPercent wireFloat  `json:"cohort_percent"`
+}
+
+// wireResult is a checks.Result with its evidence (which its own JSON
+// leaves out).
+type wireResult struct {
+	ID         string         `json:"id"`
+	Title      string         `json:"title"`
+	Verdict    checks.Verdict `json:"verdict"` // by name; an unknown name is refused
+	Source     string         `json:"source"`
+	Value      string         `json:"value"`
+	Rule       string         `json:"rule"`
+	Reason     string         `json:"reason"`
+	Age        time.Duration  `json:"age"`
+	ObservedAt time.Time      `json:"observed_at"`
+}
+
+// wireItem is an ItemStatus with its item by ID.
+type wireItem struct {
+	ID       string                           `json:"id"`
+	Verdict  checks.Verdict                   `json:"verdict"`
+	Checks   bounded[wireResult, checksLimit] `json:"checks"`
+	Awaits   string                           `json:"awaits"`
+	Progress StepProgress                     `json:"progress"`
+}
+
+// wireIncident is an IncidentStatus with its state by name and the
+// timers its own JSON leaves out.
+type wireIncident struct {
+	ID         string        `json:"id"`
+	Runbook    string        `json:"runbook"`
+	Title      string        `json:"title"`
+	State      string        `json:"state"`
+	Value      wireFloat     `json:"value"`
+	HasValue   bool          `json:"has_value"`
+	Threshold  wireFloat     `json:"threshold"`
+	Comparator string        `json:"comparator"`
+	For        time.Duration `json:"for"`
+	PendingFor time.Duration `json:"pending_for"`
+	Unit       string        `json:"unit"`
+	Evidence   string        `json:"evidence"`
+	At         time.Time     `json:"at"`
+}
+
+// wireSnapshot is a metrics.Snapshot, its samples map as a list.
+type wireSnapshot struct {
+	Seq     uint64                            `json:"seq"`
+	At      time.Time                         `json:"at"`
+	Samples bounded[wireSample, samplesLimit] `json:"samples"`
+}
+
+// wireSample is a metrics.Sample with its name, its error as a message.
+type wireSample struct {
+	Name      string                          `json:"name"` // its key in Snapshot.Samples
+	Signal    string                          `json:"signal"`
+	Query     string                          `json:"query"`
+	Value     wireFloat                       `json:"value"`
+	HasValue  bool                            `json:"has_value"`
+	Series    int                             `json:"series"`
+	Volume    wireFloat                       `json:"volume"`
+	HasVolume bool                            `json:"has_volume"`
+	History   bounded[wirePoint, pointsLimit] `json:"history"`
+	At        time.Time                       `json:"at"`
+	DataAt    time.Time                       `json:"data_at"`
+	Window    time.Duration                   `json:"window"`
+	Err       *string                         `json:"err,omitempty"`
+	Warnings  bounded[string, stringsLimit]   `json:"warnings"`
+}
+
+// wirePoint is a metrics.Point, NaN kept.
+type wirePoint struct {
+	T time.Time `json:"t"`
+	V wireFloat `json:"v"`
+}
+
+// wireParity is a ParityStatus with its result's evidence.
+type wireParity struct {
+	Result    wireResult `json:"result"`
+	Decision  string     `json:"decision"`
+	Critical  int        `json:"critical"`
+	Warning   int        `json:"warning"`
+	Path      string     `json:"path"`
+	Generated time.Time  `json:"generated"`
+}
+
+// wireWriters and wireProbe carry freeze states by name.
+type wireWriters struct {
+	Rust   string `json:"rust"`
+	Legacy string `json:"legacy"`
+}
+
+type wireProbe struct {
+	At       time.Time `json:"at"`
+	State    string    `json:"state"`
+	Evidence string    `json:"evidence"`
+	Operator string    `json:"operator"`
+	Host     string    `json:"host"`
+}
+
+// wireHistory is a History, its maps as lists of entries.
+type wireHistory struct {
+	Done              bounded[wireDone, historyLimit]     `json:"done"`
+	Last              bounded[wireLast, historyLimit]     `json:"last"`
+	SubSteps          bounded[wireSubSteps, historyLimit] `json:"sub_steps"`
+	ModeChanged       time.Time                           `json:"mode_changed"`
+	WriteProbe        time.Time                           `json:"write_probe"`
+	RollbackStarted   time.Time                           `json:"rollback_started"`
+	Open              bounded[OpenAction, historyLimit]   `json:"open"`
+	LegacyFrozenProbe wireProbe                           `json:"legacy_frozen_probe"`
+	RustFrozenProbe   wireProbe                           `json:"rust_frozen_probe"`
+	Err               *string                             `json:"err,omitempty"`
+}
+
+// wireDone, wireLast and wireSubSteps are History's map entries.
+type wireDone struct {
+	Step string    `json:"step"`
+	At   time.Time `json:"at"`
+}
+
+type wireLast struct {
+	Step string  `json:"step"`
+	Run  LastRun `json:"run"`
+}
+
+type wireSubSteps struct {
+	Step   string                        `json:"step"`
+	Values bounded[string, stringsLimit] `json:"values"`
+}
+
+// EncodeState is s as the shared observation feed publishes it. A state
+// its followers would refuse (a list past its limit: more signals than the
+// feed carries) is refused here, so the publisher's log says why.
 func EncodeState(s State) ([]byte, error) {
-	w := wireState{State: s, SampleErrs: map[string]string{}}
-	w.State.Snapshot.Samples = maps.Clone(s.Snapshot.Samples)
-	for name, smp := range w.State.Snapshot.Samples {
-		if smp.Err != nil {
-			w.SampleErrs[name] = smp.Err.Error()
-			smp.Err = nil
-			w.State.Snapshot.Samples[name] = smp
-		}
-	}
-	if s.History.Err != nil {
-		w.HistoryErr = s.History.Err.Error()
-		w.State.History.Err = nil
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
+	w, err := toWire(s)
+	if err != nil {
 		return nil, fmt.Errorf("encoding the observation: %w", err)
 	}
-	return json.Marshal(wireEnvelope{Format: stateFormat, State: buf.Bytes()})
+	b, err := json.Marshal(wireEnvelope{Format: stateFormat, State: w})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the observation: %w", err)
+	}
+	// Half the size cap: the database stores jsonb and gives back its text
+	// form, a space after every ':' and ',', which followers must still read.
+	if err := checkBounds(b, MaxWireBytes/2); err != nil {
+		return nil, fmt.Errorf("encoding the observation: %w", err)
+	}
+	if _, err := DecodeState(b); err != nil {
+		return nil, fmt.Errorf("encoding the observation: its followers would refuse it: %w", err)
+	}
+	return b, nil
 }
 
-// DecodeState reads a published observation. It is outside data: every
-// string is cleaned for the screen before it is returned.
+// DecodeState reads a published observation. It is outside data: a row
+// over MaxWireBytes is refused unread, every list stops at its limit while
+// it is decoded, and every string is cleaned for the screen before it is
+// returned. A row that breaks any rule is an error, never a partial state.
 func DecodeState(b []byte) (State, error) {
-	var env wireEnvelope
-	if err := json.Unmarshal(b, &env); err != nil {
+	if err := checkBounds(b, MaxWireBytes); err != nil {
 		return State{}, fmt.Errorf("decoding the observation: %w", err)
+	}
+	var env struct {
+		Format string          `json:"format"`
+		State  json.RawMessage `json:"state"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return State{}, decodeError(err)
 	}
 	if env.Format != stateFormat {
 		return State{}, fmt.Errorf("decoding the observation: format %q, want %q (a cockpit of another version published it)",
 			safetext.CleanN(env.Format, 64), stateFormat)
 	}
 	var w wireState
-	if err := gob.NewDecoder(bytes.NewReader(env.State)).Decode(&w); err != nil {
-		return State{}, fmt.Errorf("decoding the observation: %w", err)
+	if err := strictUnmarshal(env.State, &w); err != nil {
+		return State{}, decodeError(err)
 	}
 	safetext.Strings(&w)
-	for name, msg := range w.SampleErrs {
-		if smp, ok := w.State.Snapshot.Samples[name]; ok {
-			smp.Err = errors.New(msg)
-			w.State.Snapshot.Samples[name] = smp
+	s, err := fromWire(w)
+	if err != nil {
+		return State{}, fmt.Errorf("decoding the observation: %w", err)
+	}
+	return s, nil
+}
+
+// decodeError is a refusal on one short line: the JSON decoder quotes
+// what it could not read, which a forger chooses.
+func decodeError(err error) error {
+	return errors.New("decoding the observation: " + safetext.CleanN(err.Error(), 160))
+}
+
+// checkBounds refuses a row over maxBytes or maxWireValues, before any
+// decoding.
+func checkBounds(b []byte, maxBytes int) error {
+	if len(b) > maxBytes {
+		return fmt.Errorf("%d bytes, over the feed's %d", len(b), maxBytes)
+	}
+	if countValues(b) > maxWireValues {
+		return fmt.Errorf("more than %d values", maxWireValues)
+	}
+	return nil
+}
+
+// countValues counts the commas, '[' and '{' of b outside strings: about
+// one per value, in one pass and no memory.
+func countValues(b []byte) int {
+	n, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped, inString = c == '\\', c != '"'
+		case c == '"':
+			inString = true
+		case c == ',' || c == '[' || c == '{':
+			n++
 		}
 	}
-	if w.HistoryErr != "" {
-		w.State.History.Err = errors.New(w.HistoryErr)
+	return n
+}
+
+// strictUnmarshal decodes one JSON value into v, refusing unknown fields.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// errString is err's message, nil for no error.
+func errString(err error) *string {
+	if err == nil {
+		return nil
 	}
-	return w.State, nil
+	msg := err.Error()
+	return &msg
+}
+
+// stringErr is errString's inverse.
+func stringErr(msg *string) error {
+	if msg == nil {
+		return nil
+	}
+	return errors.New(*msg)
+}
+
+func resultToWire(r checks.Result) wireResult {
+	e := r.Evidence
+	return wireResult{ID: r.ID, Title: r.Title, Verdict: r.Verdict, Source: e.Source, Value: e.Value, Rule: e.Rule,
+		Reason: e.Reason, Age: e.Age, ObservedAt: r.ObservedAt}
+}
+
+func (w wireResult) result() checks.Result {
+	return checks.Result{ID: w.ID, Title: w.Title, Verdict: w.Verdict, ObservedAt: w.ObservedAt,
+		Evidence: checks.Evidence{Source: w.Source, Value: w.Value, Rule: w.Rule, Reason: w.Reason, Age: w.Age}}
+}
+
+func probeToWire(p JournaledProbe) wireProbe {
+	return wireProbe{At: p.At, State: p.State.String(), Evidence: p.Evidence, Operator: p.Operator, Host: p.Host}
+}
+
+func (w wireProbe) probe() JournaledProbe {
+	return JournaledProbe{At: w.At, State: parseFreezeState(w.State), Evidence: w.Evidence, Operator: w.Operator, Host: w.Host}
+}
+
+// mapList converts a list element by element.
+func mapList[A, B any](in []A, f func(A) B) []B {
+	if in == nil {
+		return nil
+	}
+	out := make([]B, len(in))
+	for i, a := range in {
+		out[i] = f(a)
+	}
+	return out
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/internal/skew"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
@@ -40,11 +43,14 @@ type sharing struct {
 	// schema and grants let the publisher run.
 	health *timelineHealth
 	ready  chan struct{}
+	// maxSkew is how far ahead of the database's clock a round may be
+	// dated: a round from a clock further ahead is refused, not shared.
+	maxSkew time.Duration
 }
 
 // startSharing starts publishing when the environment has a database; nil
 // (and nothing shared) when it has none or its URL cannot be parsed.
-func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing {
+func startSharing(cfg *config.Config, dbURL, env, journalPath string, logger *slog.Logger) *sharing {
 	if dbURL == "" {
 		return nil
 	}
@@ -61,7 +67,8 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &sharing{pub: pub, pool: pool, env: env, logger: logger, cancel: cancel, done: make(chan struct{}),
-		rounds: make(chan runbook.State, 1), health: newTimelineHealth(sharedlog.Publish, logger), ready: make(chan struct{})}
+		rounds: make(chan runbook.State, 1), health: newTimelineHealth(sharedlog.Publish, logger), ready: make(chan struct{}),
+		maxSkew: cfg.MaxClockSkew.D()}
 	go func() {
 		defer close(s.done)
 		// The schema and this role's grants first, checked (never migrated:
@@ -107,7 +114,7 @@ func (s *sharing) publishRounds(ctx context.Context) {
 			b, err := runbook.EncodeState(st)
 			if err == nil {
 				pctx, cancel := context.WithTimeout(ctx, observationTimeout)
-				err = sharedlog.PublishObservation(pctx, s.pool, s.env, st.At, b)
+				err = sharedlog.PublishObservation(pctx, s.pool, s.env, st.At, b, s.maxSkew)
 				cancel()
 			}
 			if err != nil && ctx.Err() == nil {
@@ -131,41 +138,67 @@ func (o publishingObserver) Observe(ctx context.Context) runbook.State {
 }
 
 // followObserver is watch --follow's source: the operating cockpit's
-// newest round from the shared feed, with its age; when the feed is older
-// than stale_after or cannot be read, this process observes on its own
-// and says so.
+// newest round from the shared feed, with its age by the database's clock;
+// when the feed is older than stale_after, cannot be read or is refused (a
+// row dated in the future, one that breaks the wire's bounds), this
+// process observes on its own and says why, so a forged row never hides
+// what is firing.
 type followObserver struct {
 	own        tui.Observer
 	pool       *pgxpool.Pool
 	env        string
 	staleAfter time.Duration
+	maxSkew    time.Duration
 }
 
 func (o followObserver) Observe(ctx context.Context) runbook.State {
-	// The feed gets a third of the round: a database that accepts and never
-	// answers must leave the fallback observation time to run.
+	st, row, err := o.feed(ctx)
+	switch {
+	case errors.Is(err, sharedlog.ErrRefused):
+		st = o.own.Observe(ctx)
+		st.Source = refusal(err) + " · observing on its own"
+	case err != nil:
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: shared feed unavailable (" + safetext.CleanN(err.Error(), 80) + ")"
+	case row.Age > o.staleAfter:
+		st = o.own.Observe(ctx)
+		st.Source = "observing on its own: the shared feed is " + checks.FormatAge(row.Age) + " old"
+	default:
+		st.At = row.ObservedAt // the time the database judged, whatever the state says
+		st.Source = "following the shared feed (" + checks.FormatAge(row.Age) + " old)"
+	}
+	return st
+}
+
+// refusal says on one short line why the feed was refused: it leads the
+// runbook's title, where a long line is cut. A row from the future is
+// named by its date, in the screen's form.
+func refusal(err error) string {
+	var future *skew.FutureError
+	if errors.As(err, &future) {
+		return "feed refused: " + future.At.UTC().Format(time.DateTime) + " is in the future (clock skew?)"
+	}
+	return safetext.CleanN(err.Error(), 160)
+}
+
+// feed reads and decodes the newest round in a third of the round's time:
+// a database that accepts and never answers must leave the fallback
+// observation time to run. A row that does not decode is refused.
+func (o followObserver) feed(ctx context.Context) (runbook.State, sharedlog.Observation, error) {
 	feedCtx, cancel := context.WithTimeout(ctx, time.Second)
 	if deadline, ok := ctx.Deadline(); ok {
 		feedCtx, cancel = context.WithTimeout(ctx, time.Until(deadline)/3)
 	}
-	b, at, err := sharedlog.LatestObservation(feedCtx, o.pool, o.env)
+	row, err := sharedlog.LatestObservation(feedCtx, o.pool, o.env, o.maxSkew)
 	cancel()
-	var st runbook.State
-	if err == nil {
-		st, err = runbook.DecodeState(b)
+	if err != nil {
+		return runbook.State{}, row, err
 	}
-	age := time.Since(at)
-	switch {
-	case err != nil:
-		st = o.own.Observe(ctx)
-		st.Source = "observing on its own: shared feed unavailable (" + safetext.CleanN(err.Error(), 80) + ")"
-	case age > o.staleAfter:
-		st = o.own.Observe(ctx)
-		st.Source = "observing on its own: the shared feed is " + checks.FormatAge(age) + " old"
-	default:
-		st.Source = "following the shared feed (" + checks.FormatAge(age) + " old)"
+	st, err := runbook.DecodeState(row.State)
+	if err != nil {
+		return runbook.State{}, row, fmt.Errorf("%w: %w", sharedlog.ErrRefused, err)
 	}
-	return st
+	return st, row, nil
 }
 
 // close publishes what is queued, for at most sharedFlushTimeout, and stops.

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/skew"
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sharedlog"
@@ -26,7 +28,7 @@ func TestAPublisherWaitsForTheOwnersMigrationAndSaysSoOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &testsvc.LockedBuffer{}
-	s := startSharing(dbURL, "staging", j.Path(), slog.New(slog.NewTextHandler(log, nil)))
+	s := startSharing(&config.Config{MaxClockSkew: config.Duration(skew.Default)}, dbURL, "staging", j.Path(), slog.New(slog.NewTextHandler(log, nil)))
 	defer s.close()
 
 	eventually(t, 10*time.Second, 20*time.Millisecond, "the header's words for a missing schema", func() bool {

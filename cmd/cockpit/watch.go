@@ -42,7 +42,7 @@ func newWatchCmd(ctx context.Context, s *Streams) *cobra.Command {
 		},
 	}
 	f.register(c)
-	c.Flags().BoolVar(&f.follow, "follow", false, "render from the operating cockpit's shared observation feed (the environment's database) instead of querying Prometheus and the runtimes; falls back to observing when the feed is older than stale_after")
+	c.Flags().BoolVar(&f.follow, "follow", false, "render from the operating cockpit's shared observation feed (the environment's database) instead of querying Prometheus and the runtimes; falls back to observing, and says why, when the feed is older than stale_after by the database's clock, or refused (dated beyond max_clock_skew in the future, or past the feed's bounds)")
 	return c
 }
 
@@ -118,7 +118,7 @@ func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
 		return nil, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", envCfg.Name)
 	}
 	if sc.journal != nil {
-		sc.share = startSharing(runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
+		sc.share = startSharing(cfg, runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
 		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
 	}
 	return sc, nil
@@ -144,7 +144,8 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	var obs tui.Observer = own
 	switch {
 	case sc.followFeed:
-		obs = followObserver{own: own, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D()}
+		obs = followObserver{own: own, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D(),
+			maxSkew: sc.cfg.MaxClockSkew.D()}
 	case sc.share != nil:
 		obs = publishingObserver{Observer: own, share: sc.share}
 	}
