@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,7 +23,16 @@ type File struct {
 	Path string
 	// Now stamps refusals; time.Now when nil.
 	Now func() time.Time
+	// Preemptible makes the lease answer a rollback on this machine: its
+	// SIGUSR1 (preemptSignal) ends the lease (Lost, Check), never the
+	// process, so a screen running the step survives the preemption.
+	Preemptible bool
 }
+
+// preemptSignal is how a rollback on this machine asks the holder of the
+// lock file to stop its step. Not SIGTERM: that ends the whole process, and
+// with it the operator's screen.
+const preemptSignal = syscall.SIGUSR1
 
 // FileLock returns the flock-based lock at path.
 func FileLock(path string) *File { return &File{Path: path} }
@@ -45,11 +57,16 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil, fmt.Errorf("locking %s: %w", l.Path, err)
 	}
+	// The signal is caught before anyone can read our pid from the file:
+	// uncaught, SIGUSR1 would kill the process.
+	lost, check, stopWatch := l.watchPreemption()
 	if err := writeHolder(f, holder); err != nil {
+		stopWatch()
 		_ = f.Close()
 		return nil, fmt.Errorf("writing lock holder: %w", err)
 	}
 	release := func() error {
+		stopWatch()
 		// Empty the file first so nobody reads a stale holder after we unlock.
 		truncErr := f.Truncate(0)
 		if err := f.Close(); err != nil {
@@ -60,25 +77,92 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil
 	}
-	return NewLease(release, nil), nil
+	lease := NewLease(release, lost)
+	lease.check = check
+	return lease, nil
+}
+
+// watchPreemption catches preemptSignal for a preemptible lease: the first
+// one is the lease's loss; the check fails from then on. For a lease that
+// is not preemptible it does nothing.
+func (l *File) watchPreemption() (lost <-chan error, check func(context.Context) error, stop func()) {
+	if !l.Preemptible {
+		return nil, nil, func() {}
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, preemptSignal)
+	out := make(chan error, 1)
+	done := make(chan struct{})
+	var preempted atomic.Bool
+	go func() {
+		select {
+		case <-sig:
+			preempted.Store(true)
+			out <- errors.New("preempted by a rollback on this machine")
+		case <-done:
+		}
+	}()
+	check = func(context.Context) error {
+		if preempted.Load() {
+			return errors.New("the lock file was preempted by a rollback on this machine")
+		}
+		return nil
+	}
+	var once atomic.Bool
+	return out, check, func() {
+		if once.CompareAndSwap(false, true) {
+			signal.Stop(sig)
+			close(done)
+		}
+	}
 }
 
 // Preempt asks the holder of the lock, a process on this machine running a
-// forward step, to stop: SIGTERM, which a cockpit answers by stopping its
-// step at the next safe point and releasing the lock.
+// forward step, to stop: preemptSignal, which a cockpit answers by stopping
+// its step (not its screen) at the next safe point and releasing the lock.
 func (l *File) Preempt(_ context.Context, busy *BusyError) error {
-	h := busy.Holder
+	pid, err := localHolder(busy.Holder)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, preemptSignal); err != nil {
+		return fmt.Errorf("signalling the holder (pid %d): %w", pid, err)
+	}
+	return nil
+}
+
+// localHolder is the holder's pid when it runs on this machine.
+func localHolder(h Holder) (int, error) {
 	host, _ := os.Hostname()
 	switch {
 	case h.PID <= 0:
-		return errors.New("the lock file names no holder process to stop")
+		return 0, errors.New("the lock file names no holder process")
 	case h.Host != "" && h.Host != host:
-		return fmt.Errorf("the holder runs on %s, not this machine", h.Host)
+		return 0, fmt.Errorf("the holder runs on %s, not this machine", h.Host)
 	}
-	if err := syscall.Kill(h.PID, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signalling the holder (pid %d): %w", h.PID, err)
+	return h.PID, nil
+}
+
+// Stopped says whether the holder's process is suspended (SIGSTOP, a
+// debugger, a suspended laptop's resumed shell job): it holds the lock and
+// will not answer. ok is false when this machine cannot tell (no /proc).
+func (l *File) Stopped(h Holder) (stopped, ok bool) {
+	pid, err := localHolder(h)
+	if err != nil {
+		return false, false
 	}
-	return nil
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false, false
+	}
+	// The state follows the command name, which is in parentheses and may
+	// itself hold ") ".
+	i := strings.LastIndex(string(b), ") ")
+	if i < 0 || i+2 >= len(b) {
+		return false, false
+	}
+	state := b[i+2]
+	return state == 'T' || state == 't', true
 }
 
 func (l *File) now() time.Time {

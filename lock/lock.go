@@ -6,6 +6,7 @@ package lock
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
@@ -37,6 +38,9 @@ type BusyError struct {
 	// Session is the holder's database backend pid (advisory locks only):
 	// a preempting rollback ends that session.
 	Session int
+	// Foreign: the holder's session is not a cockpit's (its
+	// application_name is not one a cockpit writes).
+	Foreign bool
 }
 
 func (e *BusyError) Error() string {
@@ -53,3 +57,14 @@ func (e *BusyError) Error() string {
 	}
 	return msg
 }
+
+// RollbackStep is the step name a rollback holds the lock under
+// (runbook.RollbackID; the lock package cannot import runbook). Only a live
+// rollback holds another rollback off; every other step is preempted.
+const RollbackStep = "rollback"
+
+func (h Holder) isRollback() bool { return strings.EqualFold(h.Step, RollbackStep) }
+
+// forward says whether the holder runs a step a rollback preempts: any
+// named step but a rollback.
+func (h Holder) forward() bool { return h.Step != "" && !h.isRollback() }

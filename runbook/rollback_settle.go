@@ -1,0 +1,137 @@
+package runbook
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/lock"
+)
+
+// lateChangeWatch caps how long a rollback that took the lock over from a
+// forward step keeps watching after R4 (verify_timeout caps it too): an
+// actuator that step started may land its change after the step stopped,
+// as a deploy lands after its CLI was killed.
+const lateChangeWatch = time.Minute
+
+// maxReapply bounds how often one late change is answered by re-applying
+// R-steps: a forward step still acting after that is a fight the operator
+// must see, not one the rollback loops on.
+const maxReapply = 2
+
+// finalSubStep names the final observation in progress and the journal.
+const finalSubStep = "final observation"
+
+// settle is the rollback's last word, after R4. Fresh observations must
+// show every R-step's target — Rust frozen, legacy accepting, writes →
+// legacy: exactly one writer — and the final observation decides each
+// R-step's result, whatever its own observation said. An R-step that was
+// in place and no longer is was undone by a late change: it is re-applied
+// (at most maxReapply rounds), and the journal and the screen say so.
+// After a takeover the watch lasts min(verify_timeout, lateChangeWatch); a
+// target that cannot be observed is waited for up to verify_timeout.
+func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string, acted []*rStep, tookOver []lock.Holder, progress func(Progress)) string {
+	start := x.opts.Now()
+	report := func(msg string) {
+		progress(Progress{Step: RollbackID, SubStep: finalSubStep, Message: msg, Started: start, At: x.opts.Now()})
+	}
+	verifyTimeout := x.world.Env().VerifyTimeout.D()
+	watch := time.Duration(0)
+	if len(tookOver) > 0 {
+		watch = min(verifyTimeout, lateChangeWatch)
+		x.note(operator, report, fmt.Sprintf("took the lock over from %d forward step(s): watching %s for a change their actuators may still land", len(tookOver), watch))
+	}
+	var reapplied []string
+	for rounds := 0; ; {
+		late, unknown := x.judgeFinal(obs.Observe(withFreshProbes(ctx)), acted)
+		if len(late) > 0 && rounds < maxReapply {
+			rounds++
+			for _, r := range late {
+				x.note(operator, report, fmt.Sprintf("a late change undid %s (%s): re-applying it", r.id, firstLine(r.msg)))
+				x.reapply(ctx, obs, operator, r, progress)
+				reapplied = append(reapplied, r.id)
+			}
+			continue
+		}
+		for _, r := range late {
+			r.ok, r.msg = false, fmt.Sprintf("undone again after %d re-applications: %s", maxReapply, r.msg)
+		}
+		elapsed := x.opts.Now().Sub(start)
+		if len(late) > 0 || (len(unknown) == 0 && elapsed >= watch) {
+			break
+		}
+		if elapsed >= verifyTimeout || sleep(ctx, x.opts.PollInterval) != nil {
+			for _, r := range unknown {
+				r.ok, r.msg = false, "the final observation could not tell: "+r.msg
+			}
+			break
+		}
+	}
+	return x.finalLine(operator, report, acted, reapplied)
+}
+
+// judgeFinal reads each R-step's target in one observation: a target shown
+// makes the R-step OK (even one whose own observation gave up); a target
+// no longer shown by an R-step that was OK is a late change; one that
+// cannot be read is unknown. msg is updated with the evidence.
+func (x *Executor) judgeFinal(st State, acted []*rStep) (late, unknown []*rStep) {
+	for _, r := range acted {
+		if r.s.verify == nil {
+			continue
+		}
+		v, ev := r.s.verify(st, time.Time{})
+		switch {
+		case v == checks.Pass:
+			if !r.ok {
+				r.msg = "in place at the final observation: " + ev + "\n" + r.msg
+			}
+			r.ok = true
+		case v == checks.Unknown:
+			unknown = append(unknown, r)
+			r.msg = ev
+		case r.ok:
+			late = append(late, r)
+			r.msg = ev
+		}
+	}
+	return late, unknown
+}
+
+// reapply runs an R-step again, to its verification.
+func (x *Executor) reapply(ctx context.Context, obs *serialWorld, operator string, r *rStep, progress func(Progress)) {
+	started := x.opts.Now()
+	report := func(msg string) {
+		progress(Progress{Step: RollbackID, SubStep: r.s.name, Message: msg, Started: started, At: x.opts.Now()})
+	}
+	ok, msg, callFailed := x.callStep(ctx, RollbackID, operator, r.s, report)
+	r.ok, r.msg = x.observeStep(ctx, obs.Observe, RollbackID, operator, r.s, started, stepCall{ok, msg, callFailed}, report)
+	r.msg = "re-applied after a late change: " + r.msg
+}
+
+// finalLine is the final observation's verdict for the outcome.
+func (x *Executor) finalLine(operator string, report func(string), acted []*rStep, reapplied []string) string {
+	var bad []string
+	for _, r := range acted {
+		if !r.ok {
+			bad = append(bad, r.id)
+		}
+	}
+	line := "final observation: exactly one writer (Rust frozen, legacy accepting, writes → legacy)"
+	if len(bad) > 0 {
+		line = "final observation: NOT rolled back: " + strings.Join(bad, ", ") + " not in place"
+	}
+	if len(reapplied) > 0 {
+		line += "; re-applied " + strings.Join(reapplied, ", ") + " after a late change"
+	}
+	x.note(operator, report, line)
+	return line
+}
+
+// note journals and shows one line of the final observation.
+func (x *Executor) note(operator string, report func(string), msg string) {
+	x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: finalSubStep, Operator: operator, Message: msg})
+	report(msg)
+}
