@@ -104,3 +104,39 @@ func TestFileLockAcrossProcessesAndFreedWhenTheHolderIsKilled(t *testing.T) {
 	}
 	_ = release.Release()
 }
+
+// A rollback on this machine preempts a forward step with a signal the
+// lease catches: the step learns it lost the lock, its fence fails, and
+// the process (an operator's screen) lives on.
+func TestFileLockPreemptionStopsTheLeaseNotTheProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "staging.lock")
+	host, _ := os.Hostname()
+	h := Holder{Operator: "alice", Host: host, PID: os.Getpid(), Env: "staging", Step: "S1", Since: time.Now()}
+	lease, err := (&File{Path: path, Preemptible: true}).Acquire(t.Context(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	if err := lease.Check(t.Context()); err != nil {
+		t.Fatalf("fence before any preemption: %v", err)
+	}
+	_, err = FileLock(path).Acquire(t.Context(), Holder{Operator: "bob", Step: RollbackStep})
+	var busy *BusyError
+	if !errors.As(err, &busy) {
+		t.Fatalf("rollback's first try: %v", err)
+	}
+	if err := FileLock(path).Preempt(t.Context(), busy); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-lease.Lost():
+		if !strings.Contains(err.Error(), "preempted by a rollback") {
+			t.Errorf("lost reason %q", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lease was not told")
+	}
+	if err := lease.Check(t.Context()); err == nil {
+		t.Error("the fence passes after the preemption")
+	}
+}
