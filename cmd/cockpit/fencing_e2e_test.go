@@ -291,3 +291,61 @@ func testFailingRStepDoesNotHoldTheNext(t *testing.T, bin string) {
 		t.Errorf("the outcome does not say the final observation found R1 not in place:\n%s\n%s", out, errOut)
 	}
 }
+
+// TestALocalPreemptionStopsTheStepNotTheScreen: operate runs S1 (its route
+// never takes effect, so it sits verifying); a rollback on the same machine
+// preempts it. S1 stops and shows STOPPED; operate, the operator's screen,
+// lives on.
+func TestALocalPreemptionStopsTheStepNotTheScreen(t *testing.T) {
+	tmux := toolBinary(t, "tmux", "local preemption", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	stuck := writeScript(t, t.TempDir(), "stuck-route", `case "$*" in *" rust"*) exit 0;; esac; exec "$@"`)
+	w := newE2EWorld(t, bin, func(cfg string) string { return wrapActuator(cfg, "route_writes", stuck) })
+	logFile := filepath.Join(t.TempDir(), "operate.log")
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+w.dbURL, bin, "operate", "--config", w.config, "--env", "staging",
+		"--log-file", logFile)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile)
+			t.Logf("screen:\n%s\noperate's log:\n%s", op.capture(), b)
+		}
+	})
+	op.waitFor("the panes", 40*time.Second, screenPanesLive)
+	op.selectItem("S1")
+	op.keys("Enter")
+	op.waitFor("S1's confirm dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM S1") })
+	if strings.Contains(op.capture(), "override reason") {
+		op.literal("local preemption test")
+	}
+	time.Sleep(time.Second) // past the dialog's confirm grace
+	op.keys("Enter")
+	eventually(t, 60*time.Second, 200*time.Millisecond, "S1 verifying its route", func() bool {
+		for _, r := range w.timeline("staging") {
+			if r.Kind == journal.KindIntent && r.Step == "S1" && strings.HasPrefix(r.Check, "route_writes") {
+				return true
+			}
+		}
+		return false
+	})
+	pid := lockHolderPID(t, w)
+
+	out, errOut, code := w.cockpit("rollback", "--env", "staging", "--approve", "rollback")
+	if code != exitRolledBack {
+		t.Fatalf("rollback preempting operate's S1: exit %d, want 6\n%s\n%s", code, out, errOut)
+	}
+	op.waitFor("S1 shown STOPPED on the screen", 30*time.Second, func(s string) bool {
+		return regexp.MustCompile(`STOPPED +S1`).MatchString(s) || regexp.MustCompile(`S1 .*STOPPED`).MatchString(s)
+	})
+	if s := op.capture(); strings.Contains(s, "cockpit exited") {
+		t.Fatalf("the rollback closed the operator's screen:\n%s", s)
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("operate (pid %d) is gone after the local preemption: %v", pid, err)
+	}
+	if st := w.state("staging"); st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" {
+		t.Errorf("after the rollback the world is %+v", st)
+	}
+	op.keys("q")
+	op.waitFor("operate to quit when asked", 30*time.Second, func(s string) bool { return strings.Contains(s, "cockpit exited") })
+}
