@@ -77,9 +77,7 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil
 	}
-	lease := NewLease(release, lost)
-	lease.check = check
-	return lease, nil
+	return NewFencedLease(release, lost, check), nil
 }
 
 // watchPreemption catches preemptSignal for a preemptible lease: the first

@@ -31,6 +31,13 @@ func NewLease(release func() error, lost <-chan error) *Lease {
 	return &Lease{release: release, lost: lost}
 }
 
+// NewFencedLease is NewLease with the fence its holder passes before each
+// actuator (Check): lockers whose lock can be taken over while held build
+// theirs with it.
+func NewFencedLease(release func() error, lost <-chan error, check func(context.Context) error) *Lease {
+	return &Lease{release: release, lost: lost, check: check}
+}
+
 // Release gives the lock back; only the first call does anything.
 func (l *Lease) Release() error {
 	l.once.Do(func() { l.err = l.release() })

@@ -143,8 +143,7 @@ func (l *Postgres) hold(ctx context.Context, conn *pgx.Conn, holder Holder, took
 	s := &session{conn: conn, key: l.Key, holder: holder, stop: make(chan struct{}), done: make(chan struct{}),
 		checks: make(chan chan error), lost: make(chan error, 1)}
 	go s.watch()
-	lease := NewLease(s.release, s.lost)
-	lease.check = s.check
+	lease := NewFencedLease(s.release, s.lost, s.check)
 	lease.tookOver = tookOver
 	return lease, nil
 }

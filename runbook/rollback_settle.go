@@ -76,7 +76,9 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 // judgeFinal reads each R-step's target in one observation: a target shown
 // makes the R-step OK (even one whose own observation gave up); a target
 // no longer shown by an R-step that was OK is a late change; one that
-// cannot be read is unknown. msg is updated with the evidence.
+// was OK and cannot be read now is unknown (waited for). An R-step that
+// failed stays failed unless its target shows. msg is updated with the
+// evidence.
 func (x *Executor) judgeFinal(st State, acted []*rStep) (late, unknown []*rStep) {
 	for _, r := range acted {
 		if r.s.verify == nil {
@@ -89,7 +91,7 @@ func (x *Executor) judgeFinal(st State, acted []*rStep) (late, unknown []*rStep)
 				r.msg = "in place at the final observation: " + ev + "\n" + r.msg
 			}
 			r.ok = true
-		case v == checks.Unknown:
+		case v == checks.Unknown && r.ok:
 			unknown = append(unknown, r)
 			r.msg = ev
 		case r.ok:
