@@ -106,4 +106,3 @@ func TestPostgresLockGivesUpAtTheDeadlineOnASilentDatabase(t *testing.T) {
 		t.Fatal("Acquire did not return after its 500ms deadline")
 	}
 }
-
