@@ -22,7 +22,8 @@ type Env struct {
 	DB       *Postgres // nil: no database configured
 	Timeout  time.Duration
 	Rollback bool
-	Bounds   Bounds
+	// Bounds: DefaultBounds when zero.
+	Bounds Bounds
 	// Note receives what a rollback did about a holder, for the journal and
 	// the screen.
 	Note func(h Holder, msg string)
@@ -33,7 +34,12 @@ func (e *Env) Acquire(ctx context.Context, h Holder) (*Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("not taking the lock: %w", context.Cause(ctx))
 	}
+	// A forward step's lease answers a rollback on this machine; a
+	// rollback's never stops.
 	e.File.Preemptible = !e.Rollback
+	if e.Bounds == (Bounds{}) {
+		e.Bounds = DefaultBounds
+	}
 	file, err := e.takeFile(ctx, h)
 	if err != nil {
 		return nil, err

@@ -55,7 +55,11 @@ func TestFileLockSecondAcquirerIsRefusedNamingTheHolder(t *testing.T) {
 // TestMain lets the test binary act as another process holding the lock.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("COCKPIT_LOCK_HELPER_PATH"); path != "" {
-		_, err := FileLock(path).Acquire(context.Background(), holder("carol", os.Getpid()))
+		h := holder("carol", os.Getpid())
+		if step := os.Getenv("COCKPIT_LOCK_HELPER_STEP"); step != "" {
+			h.Step, h.Host = step, hostname()
+		}
+		_, err := FileLock(path).Acquire(context.Background(), h)
 		if err != nil {
 			os.Stdout.WriteString("error " + err.Error() + "\n")
 			os.Exit(1)
@@ -139,4 +143,29 @@ func TestFileLockPreemptionStopsTheLeaseNotTheProcess(t *testing.T) {
 	if err := lease.Check(t.Context()); err == nil {
 		t.Error("the fence passes after the preemption")
 	}
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// lockHelper starts a process holding the lock file at path for step.
+func lockHelper(t *testing.T, path, step string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "COCKPIT_LOCK_HELPER_PATH="+path, "COCKPIT_LOCK_HELPER_STEP="+step)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("helper process: %q, %v", line, err)
+	}
+	return cmd
 }

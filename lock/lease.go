@@ -95,10 +95,3 @@ func Join(a, b *Lease) *Lease {
 	}
 	return j
 }
-
-// Preempter can take a lock over from a holder that is running a forward
-// step: a rollback always wins. Preempt asks the holder to stop (the holder
-// stops at its next safe point and releases); the caller then acquires again.
-type Preempter interface {
-	Preempt(ctx context.Context, busy *BusyError) error
-}

@@ -37,8 +37,10 @@ func TestFencingAndARollbackAlwaysWins(t *testing.T) {
 
 // raceVerifyTimeout keeps the rollback's watch after a takeover short (it
 // is min(verify_timeout, 1m)) while leaving the write share's 10s window
-// room to show a route.
-const raceVerifyTimeout = "20s"
+// room to show a route, and a loaded machine's Prometheus room to answer
+// (a final observation that cannot read the write target is, rightly, no
+// rollback).
+const raceVerifyTimeout = "30s"
 
 // raceWorld wraps staging's three actuators in front of a script that, for
 // the one S1 sub-step named in dir/target, behaves like a deploy whose CLI
