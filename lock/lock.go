@@ -1,6 +1,15 @@
 // Package lock keeps two operators from acting on the same environment at
 // once. A refusal names who holds the lock, since when and for which step,
 // so the second operator knows whom to talk to instead of retrying blindly.
+//
+// A rollback always wins (Env): it takes the lock over from a forward step,
+// which learns it at once (its session hears the request on the key's
+// LISTEN/NOTIFY channel, or a signal on this machine) and passes a fence —
+// a round trip on its own lock session, Lease.Check — before each actuator,
+// so none starts once the lock is taken. Liveness is an answer to a probe
+// on that channel, which needs no table and no right to read another
+// role's pg_stat_activity row: a holder that never answers (a suspended
+// laptop, a stray session, a forged name) is ended after a bound.
 package lock
 
 import (

@@ -44,6 +44,10 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 		watch = min(verifyTimeout, lateChangeWatch)
 		x.note(operator, report, fmt.Sprintf("took the lock over from %d forward step(s): watching %s for a change their actuators may still land", len(tookOver), watch))
 	}
+	journaled := make(map[*rStep]bool, len(acted)) // each R-step's result as its journaled outcome says
+	for _, r := range acted {
+		journaled[r] = r.ok
+	}
 	var reapplied []string
 	for rounds := 0; ; {
 		late, unknown := x.judgeFinal(obs.Observe(withFreshProbes(ctx)), acted)
@@ -52,6 +56,7 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 			for _, r := range late {
 				x.note(operator, report, fmt.Sprintf("a late change undid %s (%s): re-applying it", r.id, firstLine(r.msg)))
 				x.reapply(ctx, obs, operator, r, progress)
+				journaled[r] = r.ok
 				reapplied = append(reapplied, r.id)
 			}
 			continue
@@ -68,6 +73,11 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 				r.ok, r.msg = false, "the final observation could not tell: "+r.msg
 			}
 			break
+		}
+	}
+	for _, r := range acted {
+		if r.ok != journaled[r] { // the final observation decided otherwise: the journal says so
+			x.recordOutcome(RollbackID, r.s.name, operator, r.ok, finalSubStep+": "+r.msg)
 		}
 	}
 	return x.finalLine(operator, report, acted, reapplied)
