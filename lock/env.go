@@ -125,13 +125,17 @@ func (e *Env) waitFile(ctx context.Context, h Holder, busy *BusyError) (*Lease, 
 		} else if stoppedSince.IsZero() {
 			stoppedSince = time.Now()
 		}
+		// A holder with no name is between its flock and writing its name,
+		// or between emptying the file and closing it: it is waited for
+		// like a forward step.
+		passing := again.Holder.forward() || again.Holder.PID == 0
 		why := ""
 		switch {
 		case stopped && time.Since(stoppedSince) >= e.Bounds.Silence:
 			why = fmt.Sprintf("its process has been suspended for %s", e.Bounds.Silence)
-		case again.Holder.forward() && time.Since(start) >= e.Bounds.Stop:
-			why = fmt.Sprintf("it did not stop within %s of being asked", e.Bounds.Stop)
-		case !again.Holder.forward() && !stopped:
+		case passing && time.Since(start) >= e.Bounds.Stop:
+			why = fmt.Sprintf("it did not let go within %s", e.Bounds.Stop)
+		case !passing && !stopped:
 			if !known {
 				again.Holder.Step += " (this machine cannot tell whether it is suspended)"
 			}

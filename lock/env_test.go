@@ -2,6 +2,7 @@ package lock
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -25,6 +26,15 @@ func TestEnvRollbackBypassesASuspendedRollbackOnThisMachine(t *testing.T) {
 	}
 	must(t, syscall.Kill(first.Process.Pid, syscall.SIGSTOP))
 	t.Cleanup(func() { _ = syscall.Kill(first.Process.Pid, syscall.SIGCONT) })
+	// SIGSTOP is delivered asynchronously: until the process is stopped it
+	// is a live rollback.
+	deadline := time.Now().Add(10 * time.Second)
+	for stopped, _ := env.File.Stopped(busy.Holder); !stopped; stopped, _ = env.File.Stopped(busy.Holder) {
+		if time.Now().After(deadline) {
+			t.Fatal("the helper never showed as stopped in /proc")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	lease, err := env.Acquire(t.Context(), rollbackHolder("bob"))
 	if err != nil {
 		t.Fatalf("against a suspended rollback: %v", err)
@@ -64,4 +74,27 @@ func TestEnvRollbackPreemptsALocalForwardStep(t *testing.T) {
 	if !n.has("preempting S1") || !n.has("took the lock over") {
 		t.Errorf("notes %q", n.all)
 	}
+}
+
+// A holder caught between its flock and its name (or between emptying the
+// file and closing it, as every release does) is waited for, not taken for
+// a rollback that holds the next one off.
+func TestEnvRollbackWaitsOutAnUnnamedHolder(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "staging.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = f.Close()
+	}()
+	env := &Env{File: FileLock(path), Rollback: true, Note: func(Holder, string) {}}
+	lease, err := env.Acquire(t.Context(), rollbackHolder("bob"))
+	if err != nil {
+		t.Fatalf("rollback against a holder that has not written its name yet: %v", err)
+	}
+	_ = lease.Release()
 }
