@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -80,37 +81,69 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 	return NewFencedLease(release, lost, check), nil
 }
 
-// watchPreemption catches preemptSignal for a preemptible lease: the first
-// one is the lease's loss; the check fails from then on. For a lease that
-// is not preemptible it does nothing.
+// watchPreemption registers a preemptible lease for preemptSignal: the
+// first one is the lease's loss; the check fails from then on. For a lease
+// that is not preemptible it does nothing.
 func (l *File) watchPreemption() (lost <-chan error, check func(context.Context) error, stop func()) {
 	if !l.Preemptible {
 		return nil, nil, func() {}
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, preemptSignal)
-	out := make(chan error, 1)
-	done := make(chan struct{})
-	var preempted atomic.Bool
-	go func() {
-		select {
-		case <-sig:
-			preempted.Store(true)
-			out <- errors.New("preempted by a rollback on this machine")
-		case <-done:
-		}
-	}()
+	w := &preemptWatch{lost: make(chan error, 1)}
+	preemptions.add(w)
 	check = func(context.Context) error {
-		if preempted.Load() {
+		if w.preempted.Load() {
 			return errors.New("the lock file was preempted by a rollback on this machine")
 		}
 		return nil
 	}
-	var once atomic.Bool
-	return out, check, func() {
-		if once.CompareAndSwap(false, true) {
-			signal.Stop(sig)
-			close(done)
+	return w.lost, check, func() { preemptions.remove(w) }
+}
+
+// preemptWatch is one preemptible lease waiting for preemptSignal.
+type preemptWatch struct {
+	lost      chan error
+	preempted atomic.Bool
+}
+
+// preemptions dispatches preemptSignal to the leases held. Once a process
+// has held one, the signal stays caught for its lifetime: a rollback's
+// signal that arrives just after the lease was released must find nothing
+// to stop, not kill the process (the operator's screen).
+var preemptions = &preemptDispatch{watches: map[*preemptWatch]bool{}}
+
+type preemptDispatch struct {
+	once    sync.Once
+	mu      sync.Mutex
+	watches map[*preemptWatch]bool
+}
+
+func (d *preemptDispatch) add(w *preemptWatch) {
+	d.once.Do(func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, preemptSignal)
+		go func() {
+			for range sig {
+				d.preemptAll()
+			}
+		}()
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.watches[w] = true
+}
+
+func (d *preemptDispatch) remove(w *preemptWatch) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.watches, w)
+}
+
+func (d *preemptDispatch) preemptAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for w := range d.watches {
+		if w.preempted.CompareAndSwap(false, true) {
+			w.lost <- errors.New("preempted by a rollback on this machine")
 		}
 	}
 }
