@@ -71,6 +71,9 @@ exec "$@"`, dir, lander))
 // raceTargets are S1's sub-steps, by what their argv holds.
 var raceTargets = []string{"WRITE_MODE=rust_active", "route-writes rust", "WRITE_FREEZE=true"}
 
+// testPreemptionRace runs rounds of the race; the preempted change lands
+// 0.2s to 8s after the call, before, during and after the rollback's
+// R-steps looked (its watch after a takeover is raceVerifyTimeout).
 func testPreemptionRace(t *testing.T, bin string, remote bool, rounds int) {
 	w, dir := raceWorld(t, bin)
 	forward := w // the machine S1 runs on
@@ -79,7 +82,7 @@ func testPreemptionRace(t *testing.T, bin string, remote bool, rounds int) {
 	}
 	lateChanges := 0
 	for i := range rounds {
-		delay := []string{"0.2", "1", "2", "3"}[i%4]
+		delay := []string{"0.2", "2", "5", "8"}[i%4]
 		must(t, os.WriteFile(filepath.Join(dir, "iter"), []byte(fmt.Sprint(i)), 0o600))
 		must(t, os.WriteFile(filepath.Join(dir, "delay"), []byte(delay), 0o600))
 		must(t, os.WriteFile(filepath.Join(dir, "target"), []byte(raceTargets[i%3]), 0o600))
