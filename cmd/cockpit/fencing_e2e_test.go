@@ -249,7 +249,12 @@ func testSuspendedRollbackTakenOver(t *testing.T, bin string) {
 	if !strings.Contains(errOut, "answered none of the rollback's probes") && !strings.Contains(errOut, "fell silent") {
 		t.Errorf("the second rollback does not say it took over a silent holder:\n%s", errOut)
 	}
-	t.Logf("the second rollback took over the suspended one and finished in %s (silence bound %s)", took.Round(time.Second), lock.DefaultBounds.Silence)
+	for _, r := range w.timeline("staging") {
+		if r.Step == "rollback" && r.Check == "lock" && strings.Contains(r.Message, "ended the session") {
+			t.Logf("the second rollback ended the suspended one's session %s after it started (silence bound %s) and finished in %s",
+				r.Time.Sub(start).Round(100*time.Millisecond), lock.DefaultBounds.Silence, took.Round(time.Second))
+		}
+	}
 	if st := w.state("staging"); st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" {
 		t.Errorf("after the rollbacks the world is %+v", st)
 	}
