@@ -299,22 +299,24 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 	}
 	if ctx.Err() != nil {
 		// Never start an actuator (or a write) on a cancelled action.
-		msg := "not started: interrupted (" + context.Cause(ctx).Error() + ")"
-		x.recordOutcome(step, s.name, operator, false, msg)
-		report(msg)
-		return false, msg
+		return x.notStarted(step, s.name, operator, context.Cause(ctx), report)
 	}
 	if ok, msg := x.inPlace(ctx, x.world.Observe, step, operator, s, report); ok {
 		return true, msg
 	}
 	if err := x.fenced(ctx, step); err != nil {
-		msg := "not started: interrupted (" + err.Error() + ")"
-		x.recordOutcome(step, s.name, operator, false, msg)
-		report(msg)
-		return false, msg
+		return x.notStarted(step, s.name, operator, err, report)
 	}
 	ok, msg, callFailed := x.callStep(ctx, step, operator, s, report)
 	return x.observeStep(ctx, x.world.Observe, step, operator, s, started, stepCall{ok, msg, callFailed}, report)
+}
+
+// notStarted closes a sub-step that never called its actuator.
+func (x *Executor) notStarted(step, sub, operator string, cause error, report func(string)) (bool, string) {
+	msg := "not started: interrupted (" + cause.Error() + ")"
+	x.recordOutcome(step, sub, operator, false, msg)
+	report(msg)
+	return false, msg
 }
 
 // inPlace is the check before a call: a sub-step whose target a fresh
