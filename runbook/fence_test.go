@@ -137,3 +137,33 @@ func TestTheFinalObservationReappliesAnRStepALateChangeUndid(t *testing.T) {
 		t.Errorf("after the final observation: mode %q, R1 ok %v", h.file("mode"), acted[0].ok)
 	}
 }
+
+// A late change can hide an R-step's target instead of showing another
+// value (writes routed to a frozen Rust leave no write share to read): a
+// target that stays unreadable after the takeover is re-applied too.
+func TestTheFinalObservationReappliesAnRStepWhoseTargetStaysUnreadable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, false)
+	p, err := h.x.Plan(t.Context(), RollbackID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := &serialWorld{w: h.world}
+	var acted []*rStep
+	for _, s := range p.steps {
+		acted = append(acted, h.x.actRStep(t.Context(), obs, "alice", s, func(Progress) {}))
+	}
+	for _, r := range acted {
+		<-r.done
+	}
+	if err := os.Remove(filepath.Join(h.world.dir, "target")); err != nil {
+		t.Fatal(err)
+	}
+	line := h.x.settle(t.Context(), obs, "alice", acted, []lock.Holder{{Operator: "carol", Step: "S1"}}, func(Progress) {})
+	if !strings.Contains(line, "exactly one writer") || !strings.Contains(line, "re-applied R3") {
+		t.Errorf("final line %q, want one writer after re-applying R3", line)
+	}
+	if h.file("target") != "legacy" {
+		t.Errorf("after the final observation the write target is %q", h.file("target"))
+	}
+}

@@ -29,8 +29,10 @@ const finalSubStep = "final observation"
 // show every R-step's target — Rust frozen, legacy accepting, writes →
 // legacy: exactly one writer — and the final observation decides each
 // R-step's result, whatever its own observation said. An R-step that was
-// in place and no longer is was undone by a late change: it is re-applied
-// (at most maxReapply rounds), and the journal and the screen say so.
+// in place and no longer is was undone by a late change, and one whose
+// target has been unreadable for unreadGrace may have been (writes routed
+// to a frozen Rust leave no write share to read): it is re-applied (at most
+// maxReapply rounds), and the journal and the screen say so.
 // After a takeover the watch lasts min(verify_timeout, lateChangeWatch); a
 // target that cannot be observed is waited for up to verify_timeout.
 func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string, acted []*rStep, tookOver []lock.Holder, progress func(Progress)) string {
@@ -49,13 +51,20 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 		journaled[r] = r.ok
 	}
 	var reapplied []string
+	unread := map[*rStep]time.Time{} // since when an OK R-step's target cannot be read
 	for rounds := 0; ; {
 		late, unknown := x.judgeFinal(obs.Observe(withFreshProbes(ctx)), acted)
-		if len(late) > 0 && rounds < maxReapply {
+		redo := append(late, unreadFor(unknown, unread, x.opts.Now(), min(unreadGrace, verifyTimeout/4))...)
+		if len(redo) > 0 && rounds < maxReapply {
 			rounds++
-			for _, r := range late {
-				x.note(operator, report, fmt.Sprintf("a late change undid %s (%s): re-applying it", r.id, firstLine(r.msg)))
+			for _, r := range redo {
+				why := "a late change undid " + r.id
+				if _, ok := unread[r]; ok {
+					why = r.id + "'s target has stayed unreadable (a late change can hide it: writes routed to a frozen runtime show no write share)"
+				}
+				x.note(operator, report, fmt.Sprintf("%s (%s): re-applying it", why, firstLine(r.msg)))
 				x.reapply(ctx, obs, operator, r, progress)
+				delete(unread, r)
 				journaled[r] = r.ok
 				reapplied = append(reapplied, r.id)
 			}
@@ -81,6 +90,33 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 		}
 	}
 	return x.finalLine(operator, report, acted, reapplied)
+}
+
+// unreadGrace is how long an R-step that was OK may read unknown in the
+// final observation before it is re-applied (a quarter of verify_timeout
+// when that is shorter): long enough for a scrape that came late.
+const unreadGrace = 5 * time.Second
+
+// unreadFor keeps since when each unknown R-step has been unreadable and
+// returns those unreadable for grace.
+func unreadFor(unknown []*rStep, since map[*rStep]time.Time, now time.Time, grace time.Duration) []*rStep {
+	still := make(map[*rStep]bool, len(unknown))
+	var out []*rStep
+	for _, r := range unknown {
+		still[r] = true
+		if _, ok := since[r]; !ok {
+			since[r] = now
+		}
+		if now.Sub(since[r]) >= grace {
+			out = append(out, r)
+		}
+	}
+	for r := range since {
+		if !still[r] {
+			delete(since, r)
+		}
+	}
+	return out
 }
 
 // judgeFinal reads each R-step's target in one observation: a target shown
