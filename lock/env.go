@@ -135,11 +135,10 @@ func (e *Env) waitFile(ctx context.Context, h Holder, busy *BusyError) (*Lease, 
 			why = fmt.Sprintf("its process has been suspended for %s", e.Bounds.Silence)
 		case passing && time.Since(start) >= e.Bounds.Stop:
 			why = fmt.Sprintf("it did not let go within %s", e.Bounds.Stop)
+		case !passing && !stopped && !known:
+			return nil, fmt.Errorf("%w (this machine cannot tell whether it is suspended: no /proc)", again)
 		case !passing && !stopped:
-			if !known {
-				again.Holder.Step += " (this machine cannot tell whether it is suspended)"
-			}
-			return nil, again // a live rollback (or one we cannot judge) holds another off
+			return nil, again // a live rollback holds another off
 		}
 		if why != "" {
 			e.Note(h, fmt.Sprintf("%v: %s; rolling back without the lock file", again, why))
