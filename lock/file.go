@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -25,7 +29,16 @@ type File struct {
 	// keep it from taking the lock; flock holds either way, and an
 	// unknown holder is only less informative to whoever finds it busy.
 	BestEffortHolder bool
+	// Preemptible makes the lease answer a rollback on this machine: its
+	// SIGUSR1 (preemptSignal) ends the lease (Lost, Check), never the
+	// process, so a screen running the step survives the preemption.
+	Preemptible bool
 }
+
+// preemptSignal is how a rollback on this machine asks the holder of the
+// lock file to stop its step. Not SIGTERM: that ends the whole process, and
+// with it the operator's screen.
+const preemptSignal = syscall.SIGUSR1
 
 // FileLock returns the flock-based lock at path.
 func FileLock(path string) *File { return &File{Path: path} }
@@ -50,11 +63,16 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil, fmt.Errorf("locking %s: %w", l.Path, err)
 	}
+	// The signal is caught before anyone can read our pid from the file:
+	// uncaught, SIGUSR1 would kill the process.
+	lost, check, stopWatch := l.watchPreemption()
 	if err := writeHolder(f, holder); err != nil && !l.BestEffortHolder {
+		stopWatch()
 		_ = f.Close()
 		return nil, fmt.Errorf("writing lock holder: %w", err)
 	}
 	release := func() error {
+		stopWatch()
 		// Empty the file first so nobody reads a stale holder after we unlock.
 		truncErr := f.Truncate(0)
 		if err := f.Close(); err != nil {
@@ -65,7 +83,74 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil
 	}
-	return NewLease(release, nil), nil
+	return NewFencedLease(release, lost, check), nil
+}
+
+// watchPreemption registers a preemptible lease for preemptSignal: the
+// first one is the lease's loss; the check fails from then on. For a lease
+// that is not preemptible it does nothing.
+func (l *File) watchPreemption() (lost <-chan error, check func(context.Context) error, stop func()) {
+	if !l.Preemptible {
+		return nil, nil, func() {}
+	}
+	w := &preemptWatch{lost: make(chan error, 1)}
+	preemptions.add(w)
+	check = func(context.Context) error {
+		if w.preempted.Load() {
+			return errors.New("the lock file was preempted by a rollback on this machine")
+		}
+		return nil
+	}
+	return w.lost, check, func() { preemptions.remove(w) }
+}
+
+// preemptWatch is one preemptible lease waiting for preemptSignal.
+type preemptWatch struct {
+	lost      chan error
+	preempted atomic.Bool
+}
+
+// preemptions dispatches preemptSignal to the leases held. Once a process
+// has held one, the signal stays caught for its lifetime: a rollback's
+// signal that arrives just after the lease was released must find nothing
+// to stop, not kill the process (the operator's screen).
+var preemptions = &preemptDispatch{watches: map[*preemptWatch]bool{}}
+
+type preemptDispatch struct {
+	once    sync.Once
+	mu      sync.Mutex
+	watches map[*preemptWatch]bool
+}
+
+func (d *preemptDispatch) add(w *preemptWatch) {
+	d.once.Do(func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, preemptSignal)
+		go func() {
+			for range sig {
+				d.preemptAll()
+			}
+		}()
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.watches[w] = true
+}
+
+func (d *preemptDispatch) remove(w *preemptWatch) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.watches, w)
+}
+
+func (d *preemptDispatch) preemptAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for w := range d.watches {
+		if w.preempted.CompareAndSwap(false, true) {
+			w.lost <- errors.New("preempted by a rollback on this machine")
+		}
+	}
 }
 
 // open opens the lock file to write its holder; a best-effort holder on a
@@ -79,21 +164,51 @@ func (l *File) open() (*os.File, error) {
 }
 
 // Preempt asks the holder of the lock, a process on this machine running a
-// forward step, to stop: SIGTERM, which a cockpit answers by stopping its
-// step at the next safe point and releasing the lock.
+// forward step, to stop: preemptSignal, which a cockpit answers by stopping
+// its step (not its screen) at the next safe point and releasing the lock.
 func (l *File) Preempt(_ context.Context, busy *BusyError) error {
-	h := busy.Holder
+	pid, err := localHolder(busy.Holder)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, preemptSignal); err != nil {
+		return fmt.Errorf("signalling the holder (pid %d): %w", pid, err)
+	}
+	return nil
+}
+
+// localHolder is the holder's pid when it runs on this machine.
+func localHolder(h Holder) (int, error) {
 	host, _ := os.Hostname()
 	switch {
 	case h.PID <= 0:
-		return errors.New("the lock file names no holder process to stop")
+		return 0, errors.New("the lock file names no holder process")
 	case h.Host != "" && h.Host != host:
-		return fmt.Errorf("the holder runs on %s, not this machine", h.Host)
+		return 0, fmt.Errorf("the holder runs on %s, not this machine", h.Host)
 	}
-	if err := syscall.Kill(h.PID, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signalling the holder (pid %d): %w", h.PID, err)
+	return h.PID, nil
+}
+
+// Stopped says whether the holder's process is suspended (SIGSTOP, a
+// debugger, a suspended laptop's resumed shell job): it holds the lock and
+// will not answer. ok is false when this machine cannot tell (no /proc).
+func (l *File) Stopped(h Holder) (stopped, ok bool) {
+	pid, err := localHolder(h)
+	if err != nil {
+		return false, false
 	}
-	return nil
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false, false
+	}
+	// The state follows the command name, which is in parentheses and may
+	// itself hold ") ".
+	i := strings.LastIndex(string(b), ") ")
+	if i < 0 || i+2 >= len(b) {
+		return false, false
+	}
+	state := b[i+2]
+	return state == 'T' || state == 't', true
 }
 
 func (l *File) now() time.Time {

@@ -1,11 +1,21 @@
 // Package lock keeps two operators from acting on the same environment at
 // once. A refusal names who holds the lock, since when and for which step,
 // so the second operator knows whom to talk to instead of retrying blindly.
+//
+// A rollback always wins (Env): it takes the lock over from a forward step,
+// which learns it at once (its session hears the request on the key's
+// LISTEN/NOTIFY channel, or a signal on this machine) and passes a fence —
+// a round trip on its own lock session, Lease.Check — before each actuator,
+// so none starts once the lock is taken. Liveness is an answer to a probe
+// on that channel, which needs no table and no right to read another
+// role's pg_stat_activity row: a holder that never answers (a suspended
+// laptop, a stray session, a forged name) is ended after a bound.
 package lock
 
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
@@ -37,6 +47,9 @@ type BusyError struct {
 	// Session is the holder's database backend pid (advisory locks only):
 	// a preempting rollback ends that session.
 	Session int
+	// Foreign: the holder's session is not a cockpit's (its
+	// application_name is not one a cockpit writes).
+	Foreign bool
 }
 
 func (e *BusyError) Error() string {
@@ -53,3 +66,14 @@ func (e *BusyError) Error() string {
 	}
 	return msg
 }
+
+// RollbackStep is the step name a rollback holds the lock under
+// (runbook.RollbackID; the lock package cannot import runbook). Only a live
+// rollback holds another rollback off; every other step is preempted.
+const RollbackStep = "rollback"
+
+func (h Holder) isRollback() bool { return strings.EqualFold(h.Step, RollbackStep) }
+
+// forward says whether the holder runs a step a rollback preempts: any
+// named step but a rollback.
+func (h Holder) forward() bool { return h.Step != "" && !h.isRollback() }

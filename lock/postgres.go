@@ -38,7 +38,10 @@ func EnvKey(env string) int64 {
 
 // sqlHolder finds the session holding the advisory lock on a bigint key:
 // PostgreSQL splits the key into classid (high 32 bits) and objid (low 32
-// bits), with objsubid 1 for the single-bigint form.
+// bits), with objsubid 1 for the single-bigint form. pg_locks and
+// pg_stat_activity's pid and application_name are visible to every role;
+// another role's backend_start and client address read NULL without
+// pg_read_all_stats, so they are optional here.
 const sqlHolder = `
 SELECT a.application_name, a.pid, coalesce(a.client_hostname, host(a.client_addr), ''), a.backend_start
 FROM pg_catalog.pg_locks l
@@ -49,20 +52,56 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
   AND l.objid = ($1::bigint & 4294967295)::oid
 LIMIT 1`
 
-// pingEvery is how often a held lock's session is checked; a session that
-// does not answer a ping within pingTimeout counts as lost.
+// sqlHeld proves, on the lock's own session, that this session still holds
+// the key: the fence a forward step passes before each actuator.
+const sqlHeld = `
+SELECT count(*) FROM pg_catalog.pg_locks l
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid = pg_backend_pid()
+  AND l.classid = (($1::bigint >> 32) & 4294967295)::oid
+  AND l.objid = ($1::bigint & 4294967295)::oid`
+
+// pingEvery is how often a held lock's session is pinged (its heartbeat);
+// a session that does not answer a ping within pingTimeout counts as lost.
+// Between pings the session waits for notifications in slices of
+// listenSlice, so a rollback's request, a fence check or the server ending
+// the session is answered within that.
 const (
 	pingEvery   = 2 * time.Second
 	pingTimeout = 3 * time.Second
+	listenSlice = 100 * time.Millisecond
 )
 
 // Acquire connects, tries the lock once and keeps the connection open for
 // as long as the lock is held. The whole attempt is bounded by ctx (give
 // it a deadline: a database that accepts and never answers must not hold
-// anyone). While held, the session is pinged: when it is lost (the database
-// restarted, the network dropped, a rollback ended the session to take the
-// lock over), the Lease's Lost channel says so.
+// anyone). While held, the session listens on the key's channel, answering
+// a rollback's probes and requests, and is pinged: when it is lost (the
+// database restarted, the network dropped, a rollback ended the session)
+// or a rollback asks for it, the Lease's Lost channel says so.
 func (l *Postgres) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
+	conn, err := l.connect(ctx, holder)
+	if err != nil {
+		return nil, err
+	}
+	got, err := l.try(ctx, conn)
+	if err != nil {
+		_ = conn.Close(context.Background())
+		return nil, err
+	}
+	if !got {
+		defer conn.Close(context.Background())
+		busy, err := l.busy(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		return nil, busy
+	}
+	return l.hold(ctx, conn, holder, nil)
+}
+
+// connect opens the lock's dedicated session, naming the holder in its
+// application_name.
+func (l *Postgres) connect(ctx context.Context, holder Holder) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(l.URL)
 	if err != nil {
 		return nil, errors.New("parsing the lock database url failed (check the url's syntax)")
@@ -74,121 +113,70 @@ func (l *Postgres) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the lock database: %w", err)
 	}
+	return conn, nil
+}
+
+func (l *Postgres) try(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	var got bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", l.Key).Scan(&got); err != nil {
-		_ = conn.Close(context.Background())
-		return nil, fmt.Errorf("taking advisory lock: %w", err)
+		return false, fmt.Errorf("taking advisory lock: %w", err)
 	}
-	if !got {
-		defer conn.Close(context.Background())
-		h, session, err := l.holder(ctx, conn)
-		if err != nil {
-			return nil, err
-		}
-		return nil, &BusyError{Holder: h, At: l.now(), Session: session}
-	}
-	s := &session{conn: conn, key: l.Key, stop: make(chan struct{}), done: make(chan struct{})}
-	lost := make(chan error, 1)
-	go s.watch(lost)
-	return NewLease(s.release, lost), nil
+	return got, nil
 }
 
-// session is the held lock's connection. pgx connections are not safe for
-// concurrent use: the watcher stops before the release touches it.
-type session struct {
-	conn *pgx.Conn
-	key  int64
-	stop chan struct{}
-	done chan struct{}
-}
-
-// watch pings the session until released; the first failure is reported
-// once on lost and ends the watch.
-func (s *session) watch(lost chan<- error) {
-	defer close(s.done)
-	t := time.NewTicker(pingEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-		err := s.conn.Ping(ctx)
-		cancel()
-		if err != nil {
-			lost <- fmt.Errorf("the advisory lock's database session was lost: %w", err)
-			return
-		}
-	}
-}
-
-// release unlocks and closes; an unlock PostgreSQL says it did not hold
-// (the session was replaced, or someone unlocked it) is an error, not
-// silence.
-func (s *session) release() error {
-	close(s.stop)
-	<-s.done
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var unlocked bool
-	unlockErr := s.conn.QueryRow(ctx, "SELECT pg_advisory_unlock($1)", s.key).Scan(&unlocked)
-	if err := s.conn.Close(ctx); err != nil && unlockErr == nil {
-		return fmt.Errorf("closing lock connection: %w", err)
-	}
-	switch {
-	case unlockErr != nil:
-		return fmt.Errorf("releasing advisory lock: %w", unlockErr)
-	case !unlocked:
-		return errors.New("releasing advisory lock: PostgreSQL says this session did not hold it")
-	}
-	return nil
-}
-
-// Preempt ends the holder's database session (pg_terminate_backend): its
-// lock is freed at once, and the holder's cockpit, whose ping fails, stops
-// its forward step at the next safe point. It needs the right to signal that
-// backend (the same role, or pg_signal_backend).
-func (l *Postgres) Preempt(ctx context.Context, busy *BusyError) error {
-	if busy.Session == 0 {
-		return errors.New("the lock's holder session is unknown")
-	}
-	conn, err := pgx.Connect(ctx, l.URL)
+// busy is the refusal naming who holds the key.
+func (l *Postgres) busy(ctx context.Context, conn *pgx.Conn) (*BusyError, error) {
+	h, session, cockpit, err := l.holder(ctx, conn)
 	if err != nil {
-		return fmt.Errorf("connecting to the lock database: %w", err)
+		return nil, err
 	}
-	defer conn.Close(context.Background())
-	var ended bool
-	if err := conn.QueryRow(ctx, "SELECT pg_terminate_backend($1)", busy.Session).Scan(&ended); err != nil {
-		return fmt.Errorf("ending the holder's session: %w", err)
-	}
-	if !ended {
-		return fmt.Errorf("the holder's session (backend %d) was already gone", busy.Session)
-	}
-	return nil
+	return &BusyError{Holder: h, At: l.now(), Session: session, Foreign: session != 0 && !cockpit}, nil
 }
 
-// holder names who holds the key, and their backend pid.
-func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, int, error) {
+// hold turns a session that took the key into a lease: it listens on the
+// key's channel and is watched until released.
+func (l *Postgres) hold(ctx context.Context, conn *pgx.Conn, holder Holder, tookOver []Holder) (*Lease, error) {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{lockChannel(l.Key)}.Sanitize()); err != nil {
+		_ = conn.Close(context.Background())
+		return nil, fmt.Errorf("listening on the lock's channel: %w", err)
+	}
+	s := &session{conn: conn, key: l.Key, holder: holder, stop: make(chan struct{}), done: make(chan struct{}),
+		checks: make(chan chan error), lost: make(chan error, 1)}
+	go s.watch()
+	lease := NewFencedLease(s.release, s.lost, s.check)
+	lease.tookOver = tookOver
+	return lease, nil
+}
+
+// holder names who holds the key, their backend pid, and whether the
+// session's application_name is a cockpit's. A holder whose
+// session this role may not inspect still has its application_name read
+// (visible to every role): only its start time and address are missing.
+func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, int, bool, error) {
 	var (
 		app, host string
 		pid       int
-		start     time.Time
+		start     *time.Time
 	)
 	err := conn.QueryRow(ctx, sqlHolder, l.Key).Scan(&app, &pid, &host, &start)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Released between our try and this read: still a refusal, the
 		// operator can retry.
-		return Holder{}, 0, nil
+		return Holder{}, 0, false, nil
 	}
 	if err != nil {
-		return Holder{}, 0, fmt.Errorf("reading advisory lock holder: %w", err)
+		return Holder{}, 0, false, fmt.Errorf("reading advisory lock holder: %w", err)
 	}
 	h, ok := decodeHolder(app)
 	if !ok {
 		// Someone else's session holds the key: name what PostgreSQL knows.
-		h = Holder{Operator: app, Host: host, Since: start}
+		h = Holder{Operator: app, Host: host}
+		if start != nil {
+			h.Since = *start
+		}
+		if app == "" {
+			h.Operator = "a session with no application_name"
+		}
 	}
 	if h.Host == "" {
 		h.Host = host
@@ -196,7 +184,7 @@ func (l *Postgres) holder(ctx context.Context, conn *pgx.Conn) (Holder, int, err
 	if h.PID == 0 {
 		h.PID = pid
 	}
-	return h, pid, nil
+	return h, pid, ok, nil
 }
 
 func (l *Postgres) now() time.Time {

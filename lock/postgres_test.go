@@ -106,39 +106,3 @@ func TestPostgresLockGivesUpAtTheDeadlineOnASilentDatabase(t *testing.T) {
 		t.Fatal("Acquire did not return after its 500ms deadline")
 	}
 }
-
-// A rollback takes the lock over: it ends the holder's session; the holder
-// learns it lost the lock (its Lost channel), and its release says so.
-func TestPostgresLockPreemptedHolderLearnsItLostTheLock(t *testing.T) {
-	t.Parallel()
-	url := testsvc.Postgres(t)
-	key := EnvKey("preempt-" + t.Name())
-	held, err := PostgresLock(url, key).Acquire(t.Context(), holder("alice", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = PostgresLock(url, key).Acquire(t.Context(), Holder{Operator: "bob", Step: "rollback"})
-	var busy *BusyError
-	if !errors.As(err, &busy) || busy.Session == 0 {
-		t.Fatalf("second acquire: %v, want a BusyError naming the session", err)
-	}
-	if err := PostgresLock(url, key).Preempt(t.Context(), busy); err != nil {
-		t.Fatalf("preempt: %v", err)
-	}
-	select {
-	case err := <-held.Lost():
-		if !strings.Contains(err.Error(), "session was lost") {
-			t.Errorf("lost reason %q", err)
-		}
-	case <-time.After(3 * pingEvery):
-		t.Fatal("the holder was not told it lost the lock")
-	}
-	if err := held.Release(); err == nil {
-		t.Error("releasing a lock whose session ended reports nothing")
-	}
-	taken, err := PostgresLock(url, key).Acquire(t.Context(), Holder{Operator: "bob", Step: "rollback"})
-	if err != nil {
-		t.Fatalf("the rollback cannot take the freed lock: %v", err)
-	}
-	_ = taken.Release()
-}

@@ -193,7 +193,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 		return Outcome{}, err
 	}
 	if p.ID == RollbackID {
-		return x.runRollback(ctx, p, a, progress)
+		return x.runRollback(ctx, p, a, progress, lease.TookOver())
 	}
 	out := Outcome{Step: p.ID, OK: true}
 	for _, s := range p.steps {
@@ -224,6 +224,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 // finish, and it took the file lock too), journaling the loss.
 func (x *Executor) watchLease(ctx context.Context, lease *lock.Lease, step, operator string) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
+	ctx = withFence(ctx, lease, cancel)
 	go func() {
 		select {
 		case err := <-lease.Lost():
@@ -289,7 +290,8 @@ func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) er
 // outcome says "already in place". An actuator that fails or times out may
 // still have made its change (a deploy that lands after the CLI gave up), so
 // the world is observed until verify_timeout either way, and the outcome
-// says what the world shows.
+// says what the world shows. A forward step passes its lock's fence just
+// before the call: after a rollback took the lock over, no actuator starts.
 func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep, progress func(Progress)) (bool, string) {
 	started := x.opts.Now()
 	report := func(msg string) {
@@ -297,25 +299,55 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 	}
 	if ctx.Err() != nil {
 		// Never start an actuator (or a write) on a cancelled action.
-		msg := "not started: interrupted (" + context.Cause(ctx).Error() + ")"
-		x.recordOutcome(step, s.name, operator, false, msg)
-		report(msg)
-		return false, msg
+		return x.notStarted(step, s.name, operator, "interrupted ("+context.Cause(ctx).Error()+")", report)
 	}
 	if err := x.journalHealthy(step); err != nil {
-		msg := "not started: " + err.Error()
-		x.recordOutcome(step, s.name, operator, false, msg)
-		report(msg)
-		return false, msg
+		return x.notStarted(step, s.name, operator, err.Error(), report)
 	}
-	if s.call != nil && s.act == nil && s.verify != nil && !s.always {
-		if v, ev := s.verify(x.world.Observe(withFreshProbes(ctx)), time.Time{}); v == checks.Pass {
-			msg := "already in place: " + ev + " (not applied again)"
-			x.recordOutcome(step, s.name, operator, true, msg)
-			report(msg)
-			return true, msg
-		}
+	if ok, msg := x.inPlace(ctx, x.world.Observe, step, operator, s, report); ok {
+		return true, msg
 	}
+	if err := x.fenced(ctx, step); err != nil {
+		return x.notStarted(step, s.name, operator, "interrupted ("+err.Error()+")", report)
+	}
+	ok, msg, callFailed := x.callStep(ctx, step, operator, s, report)
+	return x.observeStep(ctx, x.world.Observe, step, operator, s, started, stepCall{ok, msg, callFailed}, report)
+}
+
+// notStarted closes a sub-step that never called its actuator, saying why.
+func (x *Executor) notStarted(step, sub, operator, why string, report func(string)) (bool, string) {
+	msg := "not started: " + why
+	x.recordOutcome(step, sub, operator, false, msg)
+	report(msg)
+	return false, msg
+}
+
+// inPlace is the check before a call: a sub-step whose target a fresh
+// observation already shows is not applied again, and its outcome says so.
+func (x *Executor) inPlace(ctx context.Context, observe func(context.Context) State, step, operator string, s subStep, report func(string)) (bool, string) {
+	if s.call == nil || s.act != nil || s.verify == nil || s.always {
+		return false, ""
+	}
+	v, ev := s.verify(observe(withFreshProbes(ctx)), time.Time{})
+	if v != checks.Pass {
+		return false, ""
+	}
+	msg := "already in place: " + ev + " (not applied again)"
+	x.recordOutcome(step, s.name, operator, true, msg)
+	report(msg)
+	return true, msg
+}
+
+// stepCall is how a sub-step's call or act ended: ok, its summary and
+// output, and why the actuator failed ("" when it did not, or for an act).
+type stepCall struct {
+	ok         bool
+	msg        string
+	callFailed string
+}
+
+// callStep journals the intent and runs the sub-step's actuator or act.
+func (x *Executor) callStep(ctx context.Context, step, operator string, s subStep, report func(string)) (bool, string, string) {
 	intent := journal.Record{Kind: journal.KindIntent, Step: step, Check: s.name, Operator: operator}
 	if s.call != nil {
 		intent.Argv, intent.Message = s.call.Argv, s.call.Description
@@ -351,16 +383,26 @@ func (x *Executor) runStep(ctx context.Context, step, operator string, s subStep
 			report(line)
 		}
 	}
-	if s.verify != nil && (ok || callFailed != "") {
-		if callFailed != "" {
-			report("observing whether the change landed anyway (" + callFailed + ")")
+	return ok, msg, callFailed
+}
+
+// observeStep is post-verification and the outcome: after a call that
+// succeeded, or failed in a way that may still have made its change, the
+// world is observed until verify_timeout, and the outcome says what it
+// shows.
+func (x *Executor) observeStep(ctx context.Context, observe func(context.Context) State, step, operator string, s subStep,
+	started time.Time, c stepCall, report func(string)) (bool, string) {
+	ok, msg := c.ok, c.msg
+	if s.verify != nil && (ok || c.callFailed != "") {
+		if c.callFailed != "" {
+			report("observing whether the change landed anyway (" + c.callFailed + ")")
 		}
-		vok, ev := x.verify(ctx, s.verify, started, x.world.Env().VerifyTimeout.D(), report)
+		vok, ev := x.verify(ctx, observe, s.verify, started, x.world.Env().VerifyTimeout.D(), report)
 		switch {
-		case vok && callFailed != "":
-			ev = "applied, " + callFailed + ": " + ev
-		case !vok && callFailed != "":
-			ev = callFailed + " and the change is not observed: " + ev
+		case vok && c.callFailed != "":
+			ev = "applied, " + c.callFailed + ": " + ev
+		case !vok && c.callFailed != "":
+			ev = c.callFailed + " and the change is not observed: " + ev
 		}
 		ok = vok
 		msg = strings.TrimSpace(ev + "\n" + msg)
@@ -381,11 +423,11 @@ func (x *Executor) recordOutcome(step, sub, operator string, ok bool, msg string
 
 // verify polls fresh observations until check passes, fails outright, or
 // timeout passes; the last evidence explains the answer.
-func (x *Executor) verify(ctx context.Context, check func(State, time.Time) (checks.Verdict, string),
+func (x *Executor) verify(ctx context.Context, observe func(context.Context) State, check func(State, time.Time) (checks.Verdict, string),
 	since time.Time, timeout time.Duration, report func(string)) (bool, string) {
 	deadline := since.Add(timeout)
 	for {
-		v, ev := check(x.world.Observe(withFreshProbes(ctx)), since)
+		v, ev := check(observe(withFreshProbes(ctx)), since)
 		switch {
 		case v == checks.Pass:
 			return true, ev

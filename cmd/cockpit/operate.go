@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"time"
 
@@ -46,9 +47,13 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 	defer sc.close()
 	j := sc.journal
 	host, _ := os.Hostname()
+	// The screen shows the journal, where the lock's notes go: nothing is
+	// written under it.
+	lc := lockConfigOf(sc.cfg)
+	lc.say = io.Discard
 	l := stepLocker{
-		forward:  envLocker(lockConfigOf(sc.cfg), sc.eng, j, false),
-		rollback: envLocker(lockConfigOf(sc.cfg), sc.eng, j, true),
+		forward:  envLocker(lc, sc.eng, j, false),
+		rollback: envLocker(lc, sc.eng, j, true),
 	}
 	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
 	actor := newInflight(ctx, x, sc.logger)
