@@ -226,7 +226,7 @@ func (f *following) close() {
 const stagingReadTimeout = 2 * time.Second
 
 // stagingFeeds are, for a production environment, the records other
-// machines published to each non-production environment's timeline, read
+// machines published to the timeline of the environment it requires, read
 // once when the command starts (each bounded by stagingReadTimeout): a
 // staging run done on another laptop counts toward production's S4 gate as
 // one done here does. A timeline that does not answer counts nothing
@@ -238,7 +238,7 @@ func stagingFeeds(cfg *config.Config, env *config.Environment, logger *slog.Logg
 	feeds := map[string]*runbook.SharedFeed{}
 	for name, other := range cfg.Environments {
 		url := ""
-		if other != nil && !other.Production {
+		if other != nil && name == env.Requires {
 			url = runbook.SharedTimelineURL(other)
 		}
 		if url == "" {
