@@ -1,6 +1,8 @@
 package runbook
 
 import (
+	"cmp"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -30,4 +32,14 @@ func (f *SharedFeed) Since(n int) ([]journal.Record, int) {
 	defer f.mu.Unlock()
 	n = min(max(n, 0), len(f.recs))
 	return slices.Clone(f.recs[n:]), len(f.recs)
+}
+
+// Unverified labels a shared record no team key vouches for as its
+// timeline row shows it, "unverified (origin, host)"; "" for a record that
+// is believed (this machine's, or signed by a listed key).
+func Unverified(r journal.Record) string {
+	if r.Trusted() {
+		return ""
+	}
+	return fmt.Sprintf("unverified (%s, %s)", r.Shared.Origin, cmp.Or(r.Host, "no host"))
 }

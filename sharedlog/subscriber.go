@@ -32,6 +32,7 @@ const (
 type Subscriber struct {
 	pool     *pgxpool.Pool
 	env      string
+	trust    Trust
 	fallback time.Duration
 
 	wake chan struct{}
@@ -45,9 +46,10 @@ type Subscriber struct {
 	err error
 }
 
-// NewSubscriber prepares to follow env through pool; Run does the work.
-func NewSubscriber(pool *pgxpool.Pool, env string) *Subscriber {
-	return &Subscriber{pool: pool, env: env, fallback: fallbackInterval, wake: make(chan struct{}, 1)}
+// NewSubscriber prepares to follow env through pool, judging each record
+// by trust (what is not verified is delivered marked so); Run does the work.
+func NewSubscriber(pool *pgxpool.Pool, env string, trust Trust) *Subscriber {
+	return &Subscriber{pool: pool, env: env, trust: trust, fallback: fallbackInterval, wake: make(chan struct{}, 1)}
 }
 
 // SkipJournal leaves out the records published from the journal at path
@@ -102,7 +104,7 @@ func (s *Subscriber) catchUp(ctx context.Context, deliver func([]journal.Record)
 	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, readTimeout)
-		recs, last, n, err := readPage(rctx, s.pool, s.env, s.after, skip)
+		recs, last, more, err := readPage(rctx, s.pool, s.env, s.after, skip, s.trust)
 		cancel()
 		s.setErr(ctx, err)
 		if err != nil {
@@ -112,7 +114,7 @@ func (s *Subscriber) catchUp(ctx context.Context, deliver func([]journal.Record)
 		if len(recs) > 0 {
 			deliver(recs)
 		}
-		if n < pageSize {
+		if !more {
 			return
 		}
 	}

@@ -49,7 +49,7 @@ func TestSubscriberSeesAnotherMachineWithinTwoSeconds(t *testing.T) {
 	start(t, hereP)
 	flush(t, hereP)
 
-	sub := NewSubscriber(newPool(t, dbURL), "staging")
+	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
 	c := subscribe(t, sub)
 	// What was there before it started arrives first.
 	eventually(t, 5*time.Second, "the existing timeline is delivered at start", func() bool { return len(c.got()) == 1 })
@@ -85,7 +85,7 @@ func TestSubscriberSeesAnotherMachineWithinTwoSeconds(t *testing.T) {
 }
 
 func TestSubscriberWaitsOutAnUnreachableDatabase(t *testing.T) {
-	sub := NewSubscriber(newPool(t, closedPortURL(t)), "staging")
+	sub := NewSubscriber(newPool(t, closedPortURL(t)), "staging", Trust{})
 	c := subscribe(t, sub)
 	eventually(t, 5*time.Second, "the failed LISTEN is reported", func() bool { return sub.Err() != nil })
 	if len(c.got()) != 0 {
@@ -103,7 +103,7 @@ func TestSubscriberSkipsItsOwnJournal(t *testing.T) {
 	appendMessages(t, here, "mine 1")
 	flush(t, hereP)
 
-	sub := NewSubscriber(newPool(t, dbURL), "staging")
+	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
 	sub.SkipJournal(here.Path())
 	c := subscribe(t, sub)
 

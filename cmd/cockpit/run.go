@@ -167,7 +167,7 @@ func openActing(f *actingFlags, rollback bool) (*acting, error) {
 	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
-	share := startSharing(runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
+	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
 

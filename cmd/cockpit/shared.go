@@ -40,8 +40,9 @@ type sharing struct {
 }
 
 // startSharing starts publishing when the environment has a database; nil
-// (and nothing shared) when it has none or its URL cannot be parsed.
-func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing {
+// (and nothing shared) when it has none or its URL cannot be parsed. What
+// it publishes is signed with the operator's key under the state dir.
+func startSharing(cfg *config.Config, dbURL, env, journalPath string, logger *slog.Logger) *sharing {
 	if dbURL == "" {
 		return nil
 	}
@@ -51,6 +52,9 @@ func startSharing(dbURL, env, journalPath string, logger *slog.Logger) *sharing 
 		return nil
 	}
 	pub, err := sharedlog.NewPublisher(pool, env, journalPath)
+	if err == nil {
+		err = pub.SignAs(cfg.StateDir, cfg.Operator)
+	}
 	if err != nil {
 		pool.Close()
 		logger.Warn("shared timeline off", "err", err)
@@ -192,7 +196,7 @@ type following struct {
 }
 
 // startFollowing follows env's shared timeline when it has a database.
-func startFollowing(dbURL, env, journalPath string, feed *runbook.SharedFeed, logger *slog.Logger) *following {
+func startFollowing(trust sharedlog.Trust, dbURL, env, journalPath string, feed *runbook.SharedFeed, logger *slog.Logger) *following {
 	if dbURL == "" {
 		return nil
 	}
@@ -201,7 +205,7 @@ func startFollowing(dbURL, env, journalPath string, feed *runbook.SharedFeed, lo
 		logger.Warn("not following the shared timeline: the database URL does not parse", "err", err)
 		return nil
 	}
-	sub := sharedlog.NewSubscriber(pool, env)
+	sub := sharedlog.NewSubscriber(pool, env, trust)
 	sub.SkipJournal(journalPath)
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &following{pool: pool, sub: sub, cancel: cancel, done: make(chan struct{})}
@@ -245,7 +249,7 @@ func stagingFeeds(cfg *config.Config, env *config.Environment, logger *slog.Logg
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), stagingReadTimeout)
-		recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name))
+		recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name), sharedTrust(cfg))
 		cancel()
 		if err != nil {
 			logger.Warn("staging's shared timeline unread: only this machine's staging journal counts for S4", "env", name, "err", err)

@@ -234,7 +234,7 @@ func TestATimelineOutageNeverStopsAStep(t *testing.T) {
 	}
 	var shared []journal.Record
 	eventually(t, 20*time.Second, 200*time.Millisecond, "every local record in the shared timeline", func() bool {
-		recs, err := sharedlog.Read(t.Context(), timelineDB, "staging")
+		recs, err := sharedlog.Read(t.Context(), timelineDB, "staging", sharedlog.Trust{})
 		shared = recs
 		return err == nil && len(recs) >= len(local)
 	})

@@ -108,7 +108,7 @@ func sharedTimeline(s *Streams, cfg *config.Config, env string) ([]journal.Recor
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sharedTimelineTimeout)
 	defer cancel()
-	recs, err := sharedlog.Read(ctx, url, env)
+	recs, err := sharedlog.ReadOthers(ctx, url, env, journal.Path(cfg.StateDir, env), sharedTrust(cfg))
 	switch {
 	case err != nil:
 		fmt.Fprintf(s.ErrOut, "cockpit: shared timeline unavailable (%s): this machine's journal only\n", safetext.Clean(journal.Redact(err.Error(), url)))

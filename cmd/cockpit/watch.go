@@ -113,13 +113,13 @@ func openScreen(f *screenFlags, withJournal bool) (*screen, error) {
 		sc.close()
 		return nil, withCode(exitUsage, err)
 	}
-	sc.follow = startFollowing(runbook.SharedTimelineURL(envCfg), envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name), sc.shared, logger)
+	sc.follow = startFollowing(sharedTrust(cfg), runbook.SharedTimelineURL(envCfg), envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name), sc.shared, logger)
 	if sc.followFeed && sc.follow == nil {
 		sc.close()
 		return nil, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", envCfg.Name)
 	}
 	if sc.journal != nil {
-		sc.share = startSharing(runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
+		sc.share = startSharing(cfg, runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
 		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
 	}
 	return sc, nil
