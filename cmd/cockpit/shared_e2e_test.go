@@ -303,11 +303,13 @@ func TestStagingDoneOnAnotherMachineOpensProductionsS4(t *testing.T) {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), nil)
+	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
 	for _, item := range []string{"S1", "S2", "S3", "V2", "V3", "V4"} {
 		e.mustRun(exitOK, "run", item, "--env", "staging", "--approve", item)
 	}
-	b := &e2eWorld{t: t, bin: e.bin, w: e.w, config: machineBConfig(t, e), dbURL: e.dbURL}
+	// Machine B lists alice's key (as `cockpit key` printed it on A).
+	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
+	b := &e2eWorld{t: t, bin: e.bin, w: e.w, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
 	s4 := []string{"run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production"}
 
 	blind := &e2eWorld{t: t, bin: e.bin, w: e.w, dbURL: e.dbURL, config: editedConfig(t, b.config, func(cfg string) string {
