@@ -30,10 +30,12 @@ func TestTheTimelineIsSharedThroughTheDatabase(t *testing.T) {
 		t.Skip("runs S1 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), nil)
+	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
 	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
 
-	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: machineBConfig(t, e), dbURL: e.dbURL}
+	// Machine B lists alice's key: her records are believed, whole.
+	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
+	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
 	recs := machineB.timeline("staging")
 	if _, err := os.Stat(journal.Path(filepath.Join(filepath.Dir(machineB.config), "state"), "staging")); err == nil {
 		t.Fatal("machine B has a journal of its own: the test proves nothing")
@@ -74,7 +76,12 @@ func TestAWatcherOnAnotherMachineSeesTheOperator(t *testing.T) {
 	t.Parallel()
 	bin := cockpitBinary(t)
 	e := newE2EWorldDelay(t, bin, 2*time.Second, nil)
-	other := machineBConfig(t, e)
+	// The watcher's machine lists alice's key, as the team's config does.
+	aliceKey, _, code := e.cockpitEnv(map[string]string{"USER": "alice"}, "key")
+	if code != exitOK {
+		t.Fatalf("cockpit key: exit %d", code)
+	}
+	other := teamConfig(t, machineBConfig(t, e), strings.TrimSpace(aliceKey))
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=alice", bin, "operate", "--config", e.config, "--env", "staging")
 	w := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=bob", bin, "watch", "--config", other, "--env", "staging")
 	for _, s := range []*tmuxScreen{op, w} {
