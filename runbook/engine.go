@@ -79,6 +79,8 @@ type Engine struct {
 	host    string
 	history *historyReader
 	staging map[string]*historyReader // production only: the journal of the environment it requires
+	// required observes, in production, the environment it requires.
+	required *requiredWatch
 
 	mu       sync.Mutex
 	verdicts map[string]string // last journaled verdict per item / incident
@@ -139,6 +141,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		readOnly:  o.ReadOnly,
 		history:   history,
 		staging:   staging,
+		required:  newRequiredWatch(cfg, environment, o),
 		cfg:       cfg,
 		env:       environment,
 		items:     items,
@@ -272,6 +275,9 @@ func (e *Engine) Observe(ctx context.Context) State {
 		}
 	})
 	wg.Go(func() { o.checkpoints, o.drift = e.projectorResults(ctx) })
+	if e.required != nil {
+		wg.Go(func() { o.required = e.required.observe(ctx) })
+	}
 	wg.Go(func() {
 		o.history = e.history.Read()
 		o.staging = make(map[string]History, len(e.staging))

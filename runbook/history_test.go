@@ -95,21 +95,21 @@ func TestProductionWaitsForStagingDoneInOrder(t *testing.T) {
 		SubSteps:    map[string][]string{"S1": stagingValues},
 		ModeChanged: t0, WriteProbe: t0.Add(time.Minute),
 	}
-	g := stagingGate(prod, map[string]History{"staging": full}, t0)
+	g := stagingGate(prod, map[string]History{"staging": full}, cutOver(), t0)
 	if g.Verdict != checks.Pass || !strings.Contains(g.Evidence.Value, "S1 done 2026-03-01T14:00:00Z by alice@laptop-a (shared timeline, origin ORIGINA)") {
 		t.Fatalf("staging done: %s, want PASS naming who and where S1 was done", g.Line(t0))
 	}
 	early := full
 	early.Done = map[string]time.Time{"S1": t0, "S2": t0.Add(time.Minute)}
-	g = stagingGate(prod, map[string]History{"staging": early}, t0)
+	g = stagingGate(prod, map[string]History{"staging": early}, cutOver(), t0)
 	if g.Verdict != checks.Fail || !strings.Contains(g.Evidence.Value, "S3 not done after S2") || !strings.Contains(g.Evidence.Value, "V4 not passed after S1") {
 		t.Fatalf("staging without S3/V2–V4: %s", g.Line(t0))
 	}
-	if g := stagingGate(&config.Environment{Name: "production", Production: true}, nil, t0); g.Verdict != checks.Unknown {
+	if g := stagingGate(&config.Environment{Name: "production", Production: true}, nil, cutOver(), t0); g.Verdict != checks.Unknown {
 		t.Errorf("no staging configured: %v, want UNKNOWN", g.Verdict)
 	}
 	// Another non-production environment done is not the one required.
-	if g := stagingGate(prod, map[string]History{"dev2": full}, t0); g.Verdict == checks.Pass {
+	if g := stagingGate(prod, map[string]History{"dev2": full}, cutOver(), t0); g.Verdict == checks.Pass {
 		t.Errorf("dev2 done, staging required: %s, want not PASS", g.Line(t0))
 	}
 	o := goodObservation(t0)

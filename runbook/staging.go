@@ -22,11 +22,13 @@ var stagingCounted = []string{"S1", "S2", "S3", "V1", "V2", "V3", "V4"}
 // production is promoted: S1, then S2 and S3 after it, V1–V4 after S1, and
 // S1 having set the values S4 will set. Only the steps' own outcomes count,
 // from this machine's journal or records a team key signed on the shared
-// timeline; the evidence names who and where each came from.
-func stagingGate(env *config.Environment, staging map[string]History, at time.Time) checks.Result {
+// timeline; the evidence names who and where each came from. And the
+// environment must be observed now as the runbook left it (stagingNow): a
+// journal claim alone never opens S4.
+func stagingGate(env *config.Environment, staging map[string]History, obs requiredObservation, at time.Time) checks.Result {
 	r := checks.Result{ID: "staging.done", Title: "staging done first (S1–S3, V1–V4)", ObservedAt: at,
 		Evidence: checks.Evidence{Source: "required environment's journal (this machine's and the shared timeline's signed records)",
-			Rule: "S1, S2, S3 and V1–V4 done in order, S1 with " + strings.Join(stagingValues, ", ")}}
+			Rule: "S1, S2, S3 and V1–V4 done in order, S1 with " + strings.Join(stagingValues, ", ") + "; S1's target and V1–V4 observed PASS now"}}
 	if !env.Production {
 		r.Evidence.Reason = "only a production environment is gated on staging"
 		return r
@@ -40,11 +42,11 @@ func stagingGate(env *config.Environment, staging map[string]History, at time.Ti
 	if missing := stagingMissing(h); len(missing) > 0 {
 		r.Verdict = checks.Fail
 		r.Evidence.Value = "missing in " + env.Requires + ": " + strings.Join(missing, ", ")
-		return r
+	} else {
+		r.Verdict = checks.Pass
+		r.Evidence.Value = env.Requires + ": " + stagingWho(h)
 	}
-	r.Verdict = checks.Pass
-	r.Evidence.Value = env.Requires + ": " + stagingWho(h)
-	return r
+	return stagingNow(r, env.Requires, obs)
 }
 
 // stagingWho names each counted item's outcome: when, who, where (V1 may

@@ -65,8 +65,9 @@ func operatorConfig(t *testing.T, path, operator string) string {
 // whole runbook by alice, INSERTed by SQL (unsigned), and the same twelve
 // published by a cockpit whose "alice" key the team does not list: machine
 // B, which lists alice's real key, is refused production's S4, and its
-// timeline shows each row as unverified (origin, host). Once alice runs
-// staging's runbook for real, B runs S4.
+// timeline shows each row as unverified (origin, host). The same claim in
+// B's own journal is refused too: staging is observed not cut over. Once
+// alice runs staging's runbook for real, B runs S4.
 func TestForgedRowsNeverOpenProductionsS4(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
@@ -122,6 +123,13 @@ func TestForgedRowsNeverOpenProductionsS4(t *testing.T) {
 	text := b.mustRun(exitOK, "timeline", "--env", "staging")
 	if !strings.Contains(text, "unverified (FORGED, laptop-a): unsigned") {
 		t.Errorf("timeline text does not mark a forged row unverified (origin, host):\n%s", text)
+	}
+
+	// Even B's own journal (trusted) claiming staging's runbook is only a
+	// claim: staging is observed not cut over, and S4 stays refused.
+	appendForged(t, journal.Path(filepath.Join(filepath.Dir(b.config), "state"), "staging"), forged)
+	if _, errOut, code := b.cockpit(s4...); code != exitNeedsApproval || !strings.Contains(errOut, "staging now: S1 FAIL now") {
+		t.Fatalf("S4 with staging's runbook in B's own journal, staging not cut over: exit %d, want 3 naming staging now:\n%s", code, errOut)
 	}
 
 	for _, item := range []string{"S1", "S2", "S3", "V2", "V3", "V4"} {
