@@ -155,3 +155,50 @@ func appendForged(t *testing.T, path string, recs []journal.Record) {
 		}
 	}
 }
+
+// TestAFutureApprovalLeavesTwoWritersFiringOnAWatcher: with both runtimes
+// accepting writes, an S1 approval dated 2099, signed by alice's listed
+// key (her laptop's clock, or her key misused) and another INSERTed
+// unsigned, reach a watcher on machine B. Its screen shows 2 WRITERS
+// firing, no S1 running, and the rows as unverified.
+func TestAFutureApprovalLeavesTwoWritersFiringOnAWatcher(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a screen in tmux")
+	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	e := newE2EWorld(t, bin, func(cfg string) string { return "operator: alice\n" + cfg })
+	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
+	e.ctl("staging", "set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active") // legacy still accepts
+	year2099 := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	approval := journal.Record{Time: year2099, Kind: journal.KindApproval, Env: "staging", Step: "S1", Operator: "alice",
+		Host: "laptop-a", PID: 4242, Message: "approved in 2099"}
+	appendForged(t, journal.Path(filepath.Join(e.w.Dir(), "state"), "staging"), []journal.Record{approval})
+	_, _, _ = e.cockpit("run", "P1", "--env", "staging", "--approve", "P1") // publishes alice's journal, signed
+	raw, _ := json.Marshal(approval)
+	conn, err := pgx.Connect(t.Context(), e.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	eventually(t, 20*time.Second, 200*time.Millisecond, "alice's signed 2099 approval in the shared timeline", func() bool {
+		var n int
+		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM cockpit_journal WHERE record->>'message' = 'approved in 2099'`).Scan(&n)
+		return err == nil && n == 1
+	})
+	if _, err := conn.Exec(t.Context(), `INSERT INTO cockpit_journal (env, origin, origin_offset, record) VALUES ('staging', 'FORGED', 0, $1)`, raw); err != nil {
+		t.Fatal(err)
+	}
+
+	other := teamConfig(t, machineBConfig(t, e), aliceKey)
+	w := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=bob", bin, "watch", "--config", other, "--env", "staging")
+	w.waitFor("two writers firing and the 2099 approvals shown unverified", 40*time.Second, func(s string) bool {
+		return strings.Contains(s, "2 WRITERS") && strings.Count(s, "unverified (") >= 2
+	})
+	screen := w.capture()
+	if strings.Contains(screen, "running since") || strings.Contains(screen, "step running") || strings.Contains(screen, "expected while") {
+		t.Fatalf("a 2099 approval made S1 look running on the watcher:\n%s", screen)
+	}
+	w.keys("q")
+}
