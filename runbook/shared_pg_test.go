@@ -109,3 +109,56 @@ func TestAFutureApprovalNeverSilencesTwoWriters(t *testing.T) {
 		t.Fatalf("two writers while alice's S1 runs: %v (%s), S1 %q: want expected, running", inc.State, inc.Evidence, s1)
 	}
 }
+
+// TestAHundredLargeRowsCostAFollowerLines: 100 rows of almost 1 MiB each
+// (the most a row may hold) and 10 beyond it, INSERTed by SQL, followed by
+// a subscriber into a SharedFeed: the follower's heap grows by lines, not
+// by rows (it grew 37 → 552 MB before the bound).
+func TestAHundredLargeRowsCostAFollowerLines(t *testing.T) {
+	dbURL := testsvc.Postgres(t)
+	if err := sharedlog.Migrate(t.Context(), dbURL); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(t.Context(), `INSERT INTO cockpit_journal (env, origin, origin_offset, record)
+		SELECT 'staging', 'HUGE', g, jsonb_build_object('kind', 'approval', 'step', 'S1', 'operator', 'alice',
+			'message', repeat(md5(g::text), CASE WHEN g < 100 THEN 32000 ELSE 40000 END))
+		FROM generate_series(0, 109) g`); err != nil {
+		t.Fatal(err)
+	}
+	feed := &SharedFeed{}
+	before := heapInUse()
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	sub := sharedlog.NewSubscriber(pool, "staging", sharedlog.Trust{})
+	wg.Go(func() { sub.Run(ctx, feed.Add) })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, n := feed.Since(0); n == 110 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			wg.Wait()
+			t.Fatalf("the follower did not get the 110 rows within 30s: %v", sub.Err())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	grown := int64(heapInUse()) - int64(before)
+	cancel()
+	wg.Wait()
+	recs, _ := feed.Since(0)
+	t.Logf("110 rows of 1 MiB: %d lines kept, %d bytes, heap grew %.1f MB", len(recs), feed.Bytes(), float64(grown)/(1<<20))
+	if grown > 10<<20 {
+		t.Fatalf("the follower's heap grew %.1f MB for 110 large rows: want < 10 MB", float64(grown)/(1<<20))
+	}
+	for _, r := range recs {
+		if r.Trusted() || len(r.Message) > 1024 {
+			t.Fatalf("a large unsigned row kept as %d bytes, trusted %v: want an unverified line", len(r.Message), r.Trusted())
+		}
+	}
+}

@@ -10,14 +10,10 @@ import (
 	"github.com/openagents/cockpit/journal"
 )
 
-const (
-	// pageSize is how many rows one query reads at most.
-	pageSize = 1000
-	// pageBytes bounds the record bytes one page reads: past it the page
-	// ends early and the next read goes on from there, so a run of large
-	// rows never sits in memory at once.
-	pageBytes = 4 << 20
-)
+// pageSize is how many rows one query reads. Rows are decoded as they
+// stream in, each kept only as its (cleaned, for an unverified one
+// one-line) record: a page of large rows never sits in memory at once.
+const pageSize = 1000
 
 // sqlAfter reads an environment's rows after a seq, but those of one
 // origin ($5, "" for none): a machine's own journal it already has. An
@@ -33,32 +29,28 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// readPage returns the records of env after seq (skipping an origin, ""
-// for none), each judged by trust (decodeRow), the last seq read, and
-// whether more may follow (a full page, or one cut at pageBytes).
-func readPage(ctx context.Context, q querier, env string, after int64, skipOrigin string, trust Trust) (recs []journal.Record, last int64, more bool, err error) {
-	rows, err := q.Query(ctx, sqlAfter, env, after, MaxRecordBytes, pageSize, skipOrigin)
+// readPage returns up to limit records of env after seq (skipping an
+// origin, "" for none), each judged by trust (decodeRow), the last seq
+// read, and whether more may follow (a full page).
+func readPage(ctx context.Context, q querier, env string, after int64, skipOrigin string, limit int, trust Trust) (recs []journal.Record, last int64, more bool, err error) {
+	rows, err := q.Query(ctx, sqlAfter, env, after, MaxRecordBytes, limit, skipOrigin)
 	if err != nil {
 		return nil, after, false, fmt.Errorf("reading the shared timeline: %w", err)
 	}
 	defer rows.Close()
 	last = after
-	n, bytes := 0, 0
-	for bytes < pageBytes && rows.Next() {
+	for rows.Next() {
 		var rw row
 		if err := rows.Scan(&rw.seq, &rw.origin, &rw.offset, &rw.size, &rw.raw, &rw.dbNow); err != nil {
 			return nil, after, false, fmt.Errorf("reading the shared timeline: %w", err)
 		}
-		n, bytes, last = n+1, bytes+len(rw.raw), rw.seq
+		last = rw.seq
 		recs = append(recs, decodeRow(env, rw, trust))
-	}
-	if bytes >= pageBytes {
-		return recs, last, true, nil
 	}
 	if err := rows.Err(); err != nil {
 		return nil, after, false, fmt.Errorf("reading the shared timeline: %w", err)
 	}
-	return recs, last, n == pageSize, nil
+	return recs, last, len(recs) == limit, nil
 }
 
 // Read returns the whole shared timeline of env in order, every string
@@ -86,7 +78,7 @@ func read(ctx context.Context, dbURL, env, skipOrigin string, trust Trust) ([]jo
 		after int64
 	)
 	for {
-		recs, last, more, err := readPage(ctx, conn, env, after, skipOrigin, trust)
+		recs, last, more, err := readPage(ctx, conn, env, after, skipOrigin, pageSize, trust)
 		if err != nil {
 			return nil, err
 		}

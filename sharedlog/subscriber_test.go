@@ -120,3 +120,24 @@ func TestSubscriberSkipsItsOwnJournal(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // room for a wrongly delivered own record to arrive
 	wantMessages(t, c.got(), "theirs 1", "theirs 2")
 }
+
+// A page of huge rows that cannot be read within the read timeout is asked
+// for again in smaller pages: the follower gets past them (it retried the
+// same page forever), each a line.
+func TestAFollowerGetsPastAPageTooLargeToRead(t *testing.T) {
+	dbURL, pool := migrated(t)
+	if _, err := pool.Exec(t.Context(), `INSERT INTO cockpit_journal (env, origin, origin_offset, record)
+		SELECT 'staging', 'HUGE', g, jsonb_build_object('kind', 'progress', 'message', repeat(md5(g::text), 32000))
+		FROM generate_series(0, 99) g`); err != nil {
+		t.Fatal(err)
+	}
+	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
+	sub.timeout = 400 * time.Millisecond // 100 MB do not cross in that time; a few rows do
+	sub.fallback = 50 * time.Millisecond // a failed read is tried again soon
+	c := &collector{}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { sub.Run(ctx, c.deliver) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	eventually(t, 60*time.Second, "the 100 huge rows delivered", func() bool { return len(c.got()) == 100 })
+}
