@@ -132,12 +132,12 @@ func TestAFollowerGetsPastAPageTooLargeToRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
-	sub.timeout = 400 * time.Millisecond // 100 MB do not cross in that time; a few rows do
+	sub.timeout = 2 * time.Second // 100 MB do not cross in that time; a few rows do
 	sub.fallback = 50 * time.Millisecond // a failed read is tried again soon
 	c := &collector{}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() { sub.Run(ctx, c.deliver) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	eventually(t, 60*time.Second, "the 100 huge rows delivered", func() bool { return len(c.got()) == 100 })
+	eventually(t, 3*time.Minute, "the 100 huge rows delivered", func() bool { return len(c.got()) == 100 })
 }
