@@ -103,6 +103,7 @@ func (a Actor) String() string {
 	return fmt.Sprintf("%s@%s (%s)", cmp.Or(a.Operator, "?"), cmp.Or(a.Host, "?"), where)
 }
 
+// actorOf is who journaled rec, and where.
 func actorOf(rec *journal.Record) Actor {
 	a := Actor{Operator: rec.Operator, Host: rec.Host}
 	if rec.Shared != nil {
@@ -303,8 +304,8 @@ type ProbeRepeats struct{ last map[string]string }
 // Repeat reports whether r repeats the previous answer of its probe, and
 // remembers r.
 func (p *ProbeRepeats) Repeat(r journal.Record) bool {
-	if r.Kind != journal.KindVerdict || (r.Check != probeLegacyFrozen && r.Check != probeRustFrozen) {
-		return false
+	if r.Kind != journal.KindVerdict || (r.Check != probeLegacyFrozen && r.Check != probeRustFrozen) || !r.Trusted() {
+		return false // an unverified row is shown, and never hides a real answer as its repeat
 	}
 	if p.last == nil {
 		p.last = map[string]string{}

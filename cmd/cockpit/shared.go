@@ -228,39 +228,34 @@ func (f *following) close() {
 	f.pool.Close()
 }
 
-// stagingReadTimeout bounds reading the other environments' shared
-// timelines when a production command starts.
+// stagingReadTimeout bounds reading the required environment's shared
+// timeline when a production command starts.
 const stagingReadTimeout = 2 * time.Second
 
 // stagingFeeds are, for a production environment, the records other
 // machines published to the timeline of the environment it requires, read
-// once when the command starts (each bounded by stagingReadTimeout): a
+// once when the command starts (bounded by stagingReadTimeout): a
 // staging run done on another laptop counts toward production's S4 gate as
 // one done here does. A timeline that does not answer counts nothing
 // (this machine's staging journal still does), and says so in the log.
 func stagingFeeds(cfg *config.Config, env *config.Environment, logger *slog.Logger) map[string]*runbook.SharedFeed {
-	if !env.Production {
+	name := env.Requires
+	other := cfg.Environments[name]
+	if !env.Production || other == nil {
 		return nil
 	}
-	feeds := map[string]*runbook.SharedFeed{}
-	for name, other := range cfg.Environments {
-		url := ""
-		if other != nil && name == env.Requires {
-			url = runbook.SharedTimelineURL(other)
-		}
-		if url == "" {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), stagingReadTimeout)
-		recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name), sharedTrust(cfg))
-		cancel()
-		if err != nil {
-			logger.Warn("staging's shared timeline unread: only this machine's staging journal counts for S4", "env", name, "err", err)
-			continue
-		}
-		feed := &runbook.SharedFeed{}
-		feed.Add(recs)
-		feeds[name] = feed
+	url := runbook.SharedTimelineURL(other)
+	if url == "" {
+		return nil
 	}
-	return feeds
+	ctx, cancel := context.WithTimeout(context.Background(), stagingReadTimeout)
+	recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name), sharedTrust(cfg))
+	cancel()
+	if err != nil {
+		logger.Warn("staging's shared timeline unread: only this machine's staging journal counts for S4", "env", name, "err", err)
+		return nil
+	}
+	feed := &runbook.SharedFeed{}
+	feed.Add(recs)
+	return map[string]*runbook.SharedFeed{name: feed}
 }
