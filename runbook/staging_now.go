@@ -27,12 +27,15 @@ type requiredObservation struct {
 
 // requiredWatch observes the environment a production environment requires
 // (config requires), through an engine of its own, at most once per probe
-// period (freezeProbeEvery) and afresh on an action's gate re-read.
+// period (freezeProbeEvery) and afresh on an action's gate re-read. One
+// observation runs at a time; a round that cannot wait for it (its
+// deadline comes first) takes the last one.
 type requiredWatch struct {
 	engine *Engine
 	err    error // the engine could not be built: why it cannot be observed
 	every  time.Duration
 	now    func() time.Time
+	turn   chan struct{} // held while observing
 
 	mu   sync.Mutex
 	at   time.Time
@@ -46,7 +49,7 @@ func newRequiredWatch(cfg *config.Config, env *config.Environment, o EngineOptio
 	if !env.Production || env.Requires == "" {
 		return nil
 	}
-	w := &requiredWatch{every: freezeProbeEvery(cfg.Refresh.D(), cfg.StaleAfter.D()), now: o.Now}
+	w := &requiredWatch{every: freezeProbeEvery(cfg.Refresh.D(), cfg.StaleAfter.D()), now: o.Now, turn: make(chan struct{}, 1)}
 	w.engine, w.err = NewEngine(cfg, env.Requires, EngineOptions{Now: o.Now, HTTPClient: o.HTTPClient, Logger: o.Logger,
 		LookupEnv: o.LookupEnv, ReadOnly: o.ReadOnly, Shared: o.StagingShared[env.Requires]})
 	if w.err != nil {
@@ -63,13 +66,27 @@ func (w *requiredWatch) observe(ctx context.Context) requiredObservation {
 	if w.err != nil {
 		return requiredObservation{err: w.err}
 	}
+	select {
+	case w.turn <- struct{}{}:
+		defer func() { <-w.turn }()
+	case <-ctx.Done():
+		return requiredObservation{st: w.cached()}
+	}
+	if st := w.cached(); st != nil && !actionRound(ctx) && w.now().Sub(w.at) < w.every {
+		return requiredObservation{st: st}
+	}
+	st := w.engine.Observe(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.last == nil || actionRound(ctx) || w.now().Sub(w.at) >= w.every {
-		st := w.engine.Observe(ctx)
-		w.last, w.at = &st, w.now()
-	}
+	w.last, w.at = &st, w.now()
 	return requiredObservation{st: w.last}
+}
+
+// cached is the last observation, nil before the first.
+func (w *requiredWatch) cached() *State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last
 }
 
 // stagingNowMissing lists what the required environment lacks now: each
