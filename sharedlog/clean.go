@@ -51,37 +51,35 @@ func decodeRow(env string, rw row, trust Trust) journal.Record {
 	}
 	if err := verify(env, rw, stored, trust); err != nil {
 		prov.Problem = err.Error()
+		stored.Record = oneLine(stored.Record)
 	}
 	rec := journal.Clean(stored.Record)
 	prov.Verified = prov.Problem == ""
 	rec.Shared = prov
-	if !prov.Verified {
-		rec = oneLine(rec)
-	}
 	return rec
 }
 
 // verify says why a stored record is not to be believed, nil when it is.
 func verify(env string, rw row, stored storedRecord, trust Trust) error {
-	var key string
-	var sig []byte
-	if stored.Sig != nil {
-		key, sig = stored.Sig.Key, stored.Sig.Sig
+	if stored.Sig == nil {
+		return fmt.Errorf("unsigned")
 	}
 	msg, err := signedBytes(env, rw.origin, rw.offset, stored.Record)
 	if err != nil {
 		return fmt.Errorf("not a journal record: %w", err)
 	}
-	if err := trust.Keys.Check(stored.Operator, key, msg, sig); err != nil {
+	if err := trust.Keys.Check(stored.Operator, stored.Sig.Key, msg, stored.Sig.Sig); err != nil {
 		return err
 	}
 	return skew.Check("shared record", stored.Time, rw.dbNow, trust.MaxSkew)
 }
 
-// oneLine is an unverified record cut to what its timeline line shows.
+// oneLine is an unverified record cut to what its timeline line shows,
+// before it is cleaned (cleaning a megabyte to keep a line costs a
+// follower time for nothing).
 func oneLine(r journal.Record) journal.Record {
 	for _, f := range []*string{&r.Evidence, &r.Message, &r.Reason} {
-		*f = safetext.CleanN(*f, unverifiedTextRunes)
+		*f = safetext.CleanN((*f)[:min(len(*f), 4*unverifiedTextRunes)], unverifiedTextRunes)
 	}
 	r.Argv = nil
 	return r

@@ -2,6 +2,7 @@ package sharedlog
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -112,8 +113,11 @@ func (s *Subscriber) catchUp(ctx context.Context, deliver func([]journal.Record)
 		cancel()
 		s.setErr(ctx, err)
 		if err != nil {
-			s.limit = max(s.limit/2, 1) // a page of huge rows takes too long: fewer next time
-			return
+			if !errors.Is(err, context.DeadlineExceeded) || s.limit == 1 || ctx.Err() != nil {
+				return
+			}
+			s.limit /= 2 // a page of huge rows takes too long: ask for fewer, now
+			continue
 		}
 		s.limit = min(s.limit*2, pageSize)
 		s.after = last

@@ -133,7 +133,6 @@ func TestAFollowerGetsPastAPageTooLargeToRead(t *testing.T) {
 	}
 	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
 	sub.timeout = 2 * time.Second        // 100 MB do not cross in that time; a few rows do
-	sub.fallback = 50 * time.Millisecond // a failed read is tried again soon
 	c := &collector{}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
