@@ -132,7 +132,7 @@ func TestAFollowerGetsPastAPageTooLargeToRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
-	sub.timeout = 2 * time.Second        // 100 MB do not cross in that time; a few rows do
+	sub.timeout = 2 * time.Second // 100 MB do not cross in that time; a few rows do
 	c := &collector{}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
