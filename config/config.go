@@ -62,6 +62,11 @@ type Config struct {
 	// incidents: webhook targets, each with the events it wants.
 	Notify notify.Config `yaml:"notify"`
 
+	// TeamKeys are the team's public keys by operator (as `cockpit key`
+	// prints them): a shared timeline record is believed only when one of
+	// these signed it, for the operator it names.
+	TeamKeys map[string]string `yaml:"team_keys"`
+
 	// Rehearsal is set only in the config the rehearsal world writes.
 	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty"`
 }
@@ -71,6 +76,10 @@ type Environment struct {
 	Name string `yaml:"-"`
 	// Production environments need their name typed to confirm an action.
 	Production bool `yaml:"production"`
+	// Requires is, for a production environment, the non-production
+	// environment it is promoted from: only that one's runbook opens S4.
+	// Default: the only non-production environment, when there is one.
+	Requires string `yaml:"requires"`
 
 	Prometheus    Prometheus    `yaml:"prometheus"`
 	RustRuntime   RustRuntime   `yaml:"rust_runtime"`

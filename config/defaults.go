@@ -161,6 +161,7 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		env.applyDefaults()
 		env.Signals = mergeSignals(cloneSignals(c.Signals), env.Signals)
 	}
+	c.defaultRequires()
 }
 
 func (e *Environment) applyDefaults() {

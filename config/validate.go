@@ -59,6 +59,7 @@ func (c *Config) validate(e *ValidationError) {
 		c.validateIncident(e, p, inc)
 	}
 	c.validateSeparation(e)
+	c.validateTeam(e)
 }
 
 // validateIncident checks what an incident judges, its threshold and its

@@ -43,7 +43,33 @@ type Record struct {
 	Reason     string   `json:"reason,omitempty"`
 	Argv       []string `json:"argv,omitempty"`
 	OK         *bool    `json:"ok,omitempty"`
+	// Shared is set on a record read from the team's shared timeline, by
+	// the reader, never by what the row says: where it came from and
+	// whether a team key signed it. A record of this machine's own journal
+	// has none, and is trusted.
+	Shared *Provenance `json:"shared,omitempty"`
 }
+
+// Provenance is where a shared timeline record came from, and whether it
+// is believed.
+type Provenance struct {
+	// Origin is the id of the journal file it was published from.
+	Origin string `json:"origin"`
+	// Verified is set when a key listed in team_keys signed the record, for
+	// the operator it names, and its time is not in the future.
+	Verified bool `json:"verified"`
+	// Problem is why it is not verified: unsigned, an unknown key, another
+	// operator's key, a bad signature, a time in the future, too large.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Trusted reports whether a record may count for a gate, open an action or
+// explain an incident away: this machine's own, or a verified shared one.
+func (r Record) Trusted() bool { return r.Shared == nil || r.Shared.Verified }
+
+// Clean is r made screen-safe as Decode makes every record it reads, for a
+// reader that decodes a record inside a larger document (a signed row).
+func Clean(r Record) Record { return clean(r) }
 
 // Path is where an environment's journal lives: <state_dir>/<env>/journal.jsonl.
 // One file per environment keeps a staging rehearsal out of production's history.

@@ -73,6 +73,9 @@ func TimelineSummary(r journal.Record) string {
 	default:
 		s = firstLine(r.Message)
 	}
+	if u := Unverified(r); u != "" {
+		s = u + ": " + r.Shared.Problem + ": " + s
+	}
 	return firstLine(s)
 }
 

@@ -46,7 +46,7 @@ type EngineOptions struct {
 	// timeline: their actions count in this engine's history.
 	Shared *SharedFeed
 	// StagingShared is, for a production engine, what other machines
-	// published to each non-production environment's timeline: a staging
+	// published to the timeline of the environment it requires: a staging
 	// run done on another laptop opens production's S4 too.
 	StagingShared map[string]*SharedFeed
 }
@@ -78,7 +78,9 @@ type Engine struct {
 
 	host    string
 	history *historyReader
-	staging map[string]*historyReader // production only: each non-production environment's journal
+	staging map[string]*historyReader // production only: the journal of the environment it requires
+	// required observes, in production, the environment it requires.
+	required *requiredWatch
 
 	mu       sync.Mutex
 	verdicts map[string]string // last journaled verdict per item / incident
@@ -127,13 +129,9 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	r := environment.Database.Roles
 	host, _ := os.Hostname()
 	staging := map[string]*historyReader{}
-	if environment.Production {
-		for name, other := range cfg.Environments {
-			if other != nil && !other.Production {
-				staging[name] = newHistoryReader(journal.Path(cfg.StateDir, name))
-				staging[name].shared = o.StagingShared[name]
-			}
-		}
+	if name := environment.Requires; environment.Production && name != "" {
+		staging[name] = newHistoryReader(journal.Path(cfg.StateDir, name))
+		staging[name].shared = o.StagingShared[name]
 	}
 	history := newHistoryReader(journal.Path(cfg.StateDir, environment.Name))
 	history.shared = o.Shared
@@ -143,6 +141,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		readOnly:  o.ReadOnly,
 		history:   history,
 		staging:   staging,
+		required:  newRequiredWatch(cfg, environment, o),
 		cfg:       cfg,
 		env:       environment,
 		items:     items,
@@ -277,6 +276,9 @@ func (e *Engine) Observe(ctx context.Context) State {
 		}
 	})
 	wg.Go(func() { o.checkpoints, o.drift = e.projectorResults(ctx) })
+	if e.required != nil {
+		wg.Go(func() { o.required = e.required.observe(ctx) })
+	}
 	wg.Go(func() {
 		o.history = e.history.Read()
 		o.staging = make(map[string]History, len(e.staging))

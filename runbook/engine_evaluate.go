@@ -87,7 +87,7 @@ func (ev *evaluator) evaluate(o observation) State {
 		Snapshot:   o.snapshot,
 		Parity:     parityStatus(o.parity),
 		Health:     []checks.Result{o.rustHealth, o.rustReady, o.legacyHealth},
-		Staging:    stagingGate(ev.env.Production, o.staging, o.at),
+		Staging:    stagingGate(ev.env, o.staging, o.required, o.at),
 		History:    o.history,
 		At:         o.at,
 	}

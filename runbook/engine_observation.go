@@ -37,5 +37,8 @@ type observation struct {
 	// environment, each non-production environment's (S4's gate).
 	history History
 	staging map[string]History
-	host    string
+	// required is, in a production environment, the environment it
+	// requires as observed now (S4's gate).
+	required requiredObservation
+	host     string
 }

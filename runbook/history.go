@@ -1,7 +1,9 @@
 package runbook
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"sync"
@@ -18,8 +20,12 @@ import (
 // rollback it belongs to; where the cutover stands is still observed.
 type History struct {
 	// Done is when each step or check item last finished OK (S1…S4, V1…V4,
-	// P1…P4, rollback), from its final outcome.
+	// P1…P4, rollback), from its own final outcome only: a verdict another
+	// process observed is not a step done. The newest time wins, whatever
+	// order records arrive in.
 	Done map[string]time.Time
+	// DoneBy is who and where each Done came from.
+	DoneBy map[string]Actor
 	// Last is each action's last run as its final outcome says: who, when,
 	// whether it worked (S1…S4, V1, rollback).
 	Last map[string]LastRun
@@ -80,6 +86,30 @@ func parseFreezeState(s string) checks.FreezeState {
 		return checks.Accepting
 	}
 	return checks.FreezeUnknown
+}
+
+// Actor is who journaled a record, and where: Origin is the shared
+// timeline journal it came from, "" for this machine's own journal.
+type Actor struct {
+	Operator, Host, Origin string
+}
+
+// String is "alice@laptop-a (shared timeline, origin X)", or "… (this machine's journal)".
+func (a Actor) String() string {
+	where := "this machine's journal"
+	if a.Origin != "" {
+		where = "shared timeline, origin " + a.Origin
+	}
+	return fmt.Sprintf("%s@%s (%s)", cmp.Or(a.Operator, "?"), cmp.Or(a.Host, "?"), where)
+}
+
+// actorOf is who journaled rec, and where.
+func actorOf(rec *journal.Record) Actor {
+	a := Actor{Operator: rec.Operator, Host: rec.Host}
+	if rec.Shared != nil {
+		a.Origin = rec.Shared.Origin
+	}
+	return a
 }
 
 // LastRun is an action's last final outcome.
@@ -177,16 +207,23 @@ func (r *historyReader) reset() {
 func (r *historyReader) snapshot() History {
 	h := r.h
 	h.Done = maps.Clone(r.h.Done)
+	h.DoneBy = maps.Clone(r.h.DoneBy)
 	h.SubSteps = maps.Clone(r.h.SubSteps)
 	h.Last = maps.Clone(r.h.Last)
 	h.Open = append([]OpenAction(nil), r.h.Open...)
 	return h
 }
 
+// fold takes one record into the history. A shared record no team key
+// signed is left out: it never counts for a gate, never opens an action,
+// never explains an incident away (the timeline still shows it).
 func (r *historyReader) fold(rec *journal.Record) {
+	if !rec.Trusted() {
+		return
+	}
 	h := &r.h
 	if h.Done == nil {
-		h.Done, h.SubSteps, r.pending = map[string]time.Time{}, map[string][]string{}, map[string][]string{}
+		h.Done, h.DoneBy, h.SubSteps, r.pending = map[string]time.Time{}, map[string]Actor{}, map[string][]string{}, map[string][]string{}
 		h.Last = map[string]LastRun{}
 	}
 	switch rec.Kind {
@@ -198,13 +235,12 @@ func (r *historyReader) fold(rec *journal.Record) {
 			h.RollbackStarted = rec.Time
 		}
 	case journal.KindVerdict:
-		// The engine journals verdict changes with the item as Check, and
-		// each safe frozen probe's answer under its probe name.
+		// Each safe frozen probe's answer is journaled under its probe
+		// name. Item verdicts are what some process observed, not an
+		// item done: only the item's own outcome is.
 		if p := h.probe(rec.Check); p != nil {
 			*p = JournaledProbe{At: rec.Time, State: parseFreezeState(rec.Verdict), Evidence: rec.Evidence,
 				Operator: rec.Operator, Host: rec.Host}
-		} else if rec.Verdict == "PASS" && FindItem(RunbookItems(), rec.Check) != nil {
-			h.Done[rec.Check] = rec.Time
 		}
 	case journal.KindIntent:
 		if len(rec.Argv) > 0 && strings.Contains(rec.Check, "set_rust_write_mode") {
@@ -214,13 +250,7 @@ func (r *historyReader) fold(rec *journal.Record) {
 		ok := rec.OK != nil && *rec.OK
 		switch {
 		case rec.Check == "":
-			r.closeOpen(rec.Step)
-			h.Last[rec.Step] = LastRun{At: rec.Time, Operator: rec.Operator, OK: ok, Message: rec.Message}
-			if ok {
-				h.Done[rec.Step] = rec.Time
-				h.SubSteps[rec.Step] = r.pending[rec.Step]
-			}
-			delete(r.pending, rec.Step)
+			r.finish(rec, ok)
 		case ok:
 			r.pending[rec.Step] = append(r.pending[rec.Step], rec.Check)
 			if rec.Check == writeProbeStepName {
@@ -236,6 +266,23 @@ func (r *historyReader) fold(rec *journal.Record) {
 			}
 		}
 	}
+}
+
+// finish folds an action's final outcome. An older outcome arriving late
+// (another machine publishing its backlog) closes its action but moves
+// neither Last nor Done back.
+func (r *historyReader) finish(rec *journal.Record, ok bool) {
+	h := &r.h
+	r.closeOpen(rec.Step)
+	if last, seen := h.Last[rec.Step]; !seen || !rec.Time.Before(last.At) {
+		h.Last[rec.Step] = LastRun{At: rec.Time, Operator: rec.Operator, OK: ok, Message: rec.Message}
+	}
+	if done, seen := h.Done[rec.Step]; ok && (!seen || !rec.Time.Before(done)) {
+		h.Done[rec.Step] = rec.Time
+		h.DoneBy[rec.Step] = actorOf(rec)
+		h.SubSteps[rec.Step] = r.pending[rec.Step]
+	}
+	delete(r.pending, rec.Step)
 }
 
 // closeOpen ends the newest open action of step.
@@ -257,8 +304,8 @@ type ProbeRepeats struct{ last map[string]string }
 // Repeat reports whether r repeats the previous answer of its probe, and
 // remembers r.
 func (p *ProbeRepeats) Repeat(r journal.Record) bool {
-	if r.Kind != journal.KindVerdict || (r.Check != probeLegacyFrozen && r.Check != probeRustFrozen) {
-		return false
+	if r.Kind != journal.KindVerdict || (r.Check != probeLegacyFrozen && r.Check != probeRustFrozen) || !r.Trusted() {
+		return false // an unverified row is shown, and never hides a real answer as its repeat
 	}
 	if p.last == nil {
 		p.last = map[string]string{}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
 )
 
@@ -86,28 +87,36 @@ func TestS2NeedsAWriteProbeAfterTheLastModeChange(t *testing.T) {
 }
 
 func TestProductionWaitsForStagingDoneInOrder(t *testing.T) {
+	prod := &config.Environment{Name: "production", Production: true, Requires: "staging"}
 	full := History{
 		Done: map[string]time.Time{"S1": t0, "S2": t0.Add(time.Minute), "S3": t0.Add(2 * time.Minute),
 			"V2": t0.Add(time.Minute), "V3": t0.Add(3 * time.Minute), "V4": t0.Add(3 * time.Minute)},
+		DoneBy:      map[string]Actor{"S1": {Operator: "alice", Host: "laptop-a", Origin: "ORIGINA"}},
 		SubSteps:    map[string][]string{"S1": stagingValues},
 		ModeChanged: t0, WriteProbe: t0.Add(time.Minute),
 	}
-	if g := stagingGate(true, map[string]History{"staging": full}, t0); g.Verdict != checks.Pass {
-		t.Fatalf("staging done: %s", g.Line(t0))
+	g := stagingGate(prod, map[string]History{"staging": full}, cutOver(), t0)
+	if g.Verdict != checks.Pass || !strings.Contains(g.Evidence.Value, "S1 done 2026-03-01T14:00:00Z by alice@laptop-a (shared timeline, origin ORIGINA)") {
+		t.Fatalf("staging done: %s, want PASS naming who and where S1 was done", g.Line(t0))
 	}
 	early := full
 	early.Done = map[string]time.Time{"S1": t0, "S2": t0.Add(time.Minute)}
-	g := stagingGate(true, map[string]History{"staging": early}, t0)
+	g = stagingGate(prod, map[string]History{"staging": early}, cutOver(), t0)
 	if g.Verdict != checks.Fail || !strings.Contains(g.Evidence.Value, "S3 not done after S2") || !strings.Contains(g.Evidence.Value, "V4 not passed after S1") {
 		t.Fatalf("staging without S3/V2–V4: %s", g.Line(t0))
 	}
-	if g := stagingGate(true, nil, t0); g.Verdict != checks.Unknown {
+	if g := stagingGate(&config.Environment{Name: "production", Production: true}, nil, cutOver(), t0); g.Verdict != checks.Unknown {
 		t.Errorf("no staging configured: %v, want UNKNOWN", g.Verdict)
+	}
+	// Another non-production environment done is not the one required.
+	if g := stagingGate(prod, map[string]History{"dev2": full}, cutOver(), t0); g.Verdict == checks.Pass {
+		t.Errorf("dev2 done, staging required: %s, want not PASS", g.Line(t0))
 	}
 	o := goodObservation(t0)
 	o.staging = map[string]History{"staging": early}
-	st := newTestEvaluator(t, true).evaluate(o)
-	gs := gates(st, "S4")
+	ev := newTestEvaluator(t, true)
+	ev.env.Requires = "staging"
+	gs := gates(ev.evaluate(o), "S4")
 	if g := gs[len(gs)-2]; g.ID != "staging.done" || g.Verdict != checks.Fail {
 		t.Errorf("S4's gates = %s, want staging.done FAIL before the incident gate", gateIDs(gs))
 	}

@@ -99,7 +99,7 @@ func newPublisher(t *testing.T, pool *pgxpool.Pool, j *journal.Journal, env stri
 // timeline, in its order.
 func sharedMessages(t *testing.T, dbURL, env string) []string {
 	t.Helper()
-	recs, err := Read(t.Context(), dbURL, env)
+	recs, err := Read(t.Context(), dbURL, env, Trust{})
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}

@@ -6,13 +6,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openagents/cockpit/journal"
 )
 
 // queued is a journal record waiting for the database, with its key.
 type queued struct {
 	origin string
 	offset int64
-	record []byte // the record as JSON
+	rec    journal.Record
+	record []byte // the record as the row stores it (JSON, signed)
 }
 
 // The per-environment advisory lock makes seq order commit order: a

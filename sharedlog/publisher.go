@@ -2,8 +2,8 @@ package sharedlog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -45,6 +45,8 @@ type Publisher struct {
 
 	kick    chan struct{}
 	flushes chan chan error
+	// sign signs what is published (nil: nothing is signed; see SignAs).
+	sign *signers
 
 	// Owned by Run.
 	origin  string
@@ -73,6 +75,18 @@ func NewPublisher(pool *pgxpool.Pool, env, journalPath string) (*Publisher, erro
 		flushes: make(chan chan error),
 		origin:  origin,
 	}, nil
+}
+
+// SignAs makes the publisher sign every record with its operator's ed25519
+// key under stateDir (operator's own created on first use; see signers), so
+// readers that list the key in team_keys believe it. Call before Run.
+func (p *Publisher) SignAs(stateDir, operator string) error {
+	s, err := newSigners(stateDir, operator)
+	if err != nil {
+		return fmt.Errorf("signing the shared timeline: %w", err)
+	}
+	p.sign = s
+	return nil
 }
 
 // Kick wakes Run after an append; it never blocks. While the database is
@@ -168,11 +182,11 @@ func (p *Publisher) readJournal() error {
 	for _, r := range recs {
 		offset := p.next
 		p.next++
-		line, merr := json.Marshal(r)
+		line, merr := p.sign.seal(p.env, p.origin, offset, r)
 		if merr != nil || len(line) > MaxRecordBytes {
 			continue
 		}
-		p.queue = append(p.queue, queued{origin: p.origin, offset: offset, record: line})
+		p.queue = append(p.queue, queued{origin: p.origin, offset: offset, rec: r, record: line})
 	}
 	if _, corrupt := errors.AsType[*journal.CorruptError](err); corrupt {
 		return nil
@@ -227,8 +241,13 @@ func (p *Publisher) resume(ctx context.Context) error {
 		return err
 	}
 	for i := range p.queue {
-		if p.queue[i].origin == p.origin {
-			p.queue[i].origin = origin
+		if q := &p.queue[i]; q.origin == p.origin {
+			// The signature covers the origin: sign again.
+			line, err := p.sign.seal(p.env, origin, q.offset, q.rec)
+			if err != nil {
+				return err
+			}
+			q.origin, q.record = origin, line
 		}
 	}
 	p.origin = origin

@@ -10,14 +10,18 @@ import (
 	"github.com/openagents/cockpit/journal"
 )
 
-// pageSize is how many rows one query reads.
+// pageSize is how many rows one query reads. Rows are decoded as they
+// stream in, each kept only as its (cleaned, for an unverified one
+// one-line) record: a page of large rows never sits in memory at once.
 const pageSize = 1000
 
 // sqlAfter reads an environment's rows after a seq, but those of one
 // origin ($5, "" for none): a machine's own journal it already has. An
-// oversized record comes back NULL: its seq still moves the reader on, its
-// bytes never cross the wire.
-const sqlAfter = `SELECT seq, CASE WHEN octet_length(record::text) <= $3 THEN record END
+// oversized record comes back NULL with its size: its seq still moves the
+// reader on, its bytes never cross the wire. now() is the database's
+// clock, which record times are judged by.
+const sqlAfter = `SELECT seq, origin, origin_offset, octet_length(record::text),
+	CASE WHEN octet_length(record::text) <= $3 THEN record END, now()
 FROM cockpit_journal WHERE env = $1 AND seq > $2 AND origin <> $5 ORDER BY seq LIMIT $4`
 
 // querier is a pool or a connection.
@@ -25,46 +29,45 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// readPage returns up to pageSize records of env after seq (skipping an
-// origin, "" for none), cleaned, the last seq read, and how many rows it
-// read (oversized and undecodable records are counted but not returned).
-func readPage(ctx context.Context, q querier, env string, after int64, skipOrigin string) (recs []journal.Record, last int64, n int, err error) {
-	rows, err := q.Query(ctx, sqlAfter, env, after, MaxRecordBytes, pageSize, skipOrigin)
+// readPage returns up to limit records of env after seq (skipping an
+// origin, "" for none), each judged by trust (decodeRow), the last seq
+// read, and whether more may follow (a full page).
+func readPage(ctx context.Context, q querier, env string, after int64, skipOrigin string, limit int, trust Trust) (recs []journal.Record, last int64, more bool, err error) {
+	rows, err := q.Query(ctx, sqlAfter, env, after, MaxRecordBytes, limit, skipOrigin)
 	if err != nil {
-		return nil, after, 0, fmt.Errorf("reading the shared timeline: %w", err)
+		return nil, after, false, fmt.Errorf("reading the shared timeline: %w", err)
 	}
 	defer rows.Close()
 	last = after
 	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&last, &raw); err != nil {
-			return nil, after, 0, fmt.Errorf("reading the shared timeline: %w", err)
+		var rw row
+		if err := rows.Scan(&rw.seq, &rw.origin, &rw.offset, &rw.size, &rw.raw, &rw.dbNow); err != nil {
+			return nil, after, false, fmt.Errorf("reading the shared timeline: %w", err)
 		}
-		n++
-		if r, ok := decodeRecord(raw); ok {
-			recs = append(recs, r)
-		}
+		last = rw.seq
+		recs = append(recs, decodeRow(env, rw, trust))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, after, 0, fmt.Errorf("reading the shared timeline: %w", err)
+		return nil, after, false, fmt.Errorf("reading the shared timeline: %w", err)
 	}
-	return recs, last, n, nil
+	return recs, last, len(recs) == limit, nil
 }
 
 // Read returns the whole shared timeline of env in order, every string
-// cleaned for the screen, for a machine that ran nothing itself.
-func Read(ctx context.Context, dbURL, env string) ([]journal.Record, error) {
-	return read(ctx, dbURL, env, "")
+// cleaned for the screen and every record judged by trust, for a machine
+// that ran nothing itself.
+func Read(ctx context.Context, dbURL, env string, trust Trust) ([]journal.Record, error) {
+	return read(ctx, dbURL, env, "", trust)
 }
 
 // ReadOthers is Read without the records published from the journal at
 // ownJournal, which the caller reads from its file.
-func ReadOthers(ctx context.Context, dbURL, env, ownJournal string) ([]journal.Record, error) {
+func ReadOthers(ctx context.Context, dbURL, env, ownJournal string, trust Trust) ([]journal.Record, error) {
 	skip, _ := readOrigin(originPath(ownJournal)) // none yet: nothing of it published
-	return read(ctx, dbURL, env, skip)
+	return read(ctx, dbURL, env, skip, trust)
 }
 
-func read(ctx context.Context, dbURL, env, skipOrigin string) ([]journal.Record, error) {
+func read(ctx context.Context, dbURL, env, skipOrigin string, trust Trust) ([]journal.Record, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("reading the shared timeline: %w", err)
@@ -75,12 +78,12 @@ func read(ctx context.Context, dbURL, env, skipOrigin string) ([]journal.Record,
 		after int64
 	)
 	for {
-		recs, last, n, err := readPage(ctx, conn, env, after, skipOrigin)
+		recs, last, more, err := readPage(ctx, conn, env, after, skipOrigin, pageSize, trust)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, recs...)
-		if n < pageSize {
+		if !more {
 			return all, nil
 		}
 		after = last

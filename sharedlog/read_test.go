@@ -44,8 +44,9 @@ func TestReadPagesThroughALongTimeline(t *testing.T) {
 }
 
 // A row anyone with INSERT wrote is outside text: cleaned like the local
-// journal, and skipped when huge or not a record.
-func TestReadCleansHostileRowsAndSkipsHugeOnes(t *testing.T) {
+// journal, unverified (no team key signed it) and so cut to one line, and a
+// huge row or one that is no record costs a line saying so, never its bytes.
+func TestReadCleansHostileRowsAndHugeOnesCostALine(t *testing.T) {
 	dbURL, pool := migrated(t)
 	rows := []string{
 		`{"kind":"progress","message":"first"}`,
@@ -53,6 +54,7 @@ func TestReadCleansHostileRowsAndSkipsHugeOnes(t *testing.T) {
 		`{"kind":"progress","message":"` + strings.Repeat("x", MaxRecordBytes) + `"}`,
 		`{"message":"no kind"}`,
 		`[1,2,3]`,
+		`{"kind":"progress","message":"` + strings.Repeat("y", MaxRecordBytes/2) + `"}`,
 		`{"kind":"progress","message":"last"}`,
 	}
 	for i, r := range rows {
@@ -60,16 +62,19 @@ func TestReadCleansHostileRowsAndSkipsHugeOnes(t *testing.T) {
 			t.Fatalf("inserting row %d: %v", i, err)
 		}
 	}
-	recs, err := Read(t.Context(), dbURL, "staging")
+	recs, err := Read(t.Context(), dbURL, "staging", Trust{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMessages(t, messages(recs), "first", "line 1\nline 2 red", "last")
+	wantMessages(t, messages(recs), "first", "line 1⏎line 2 red", "row 3: too large (1048611 bytes, over 1048576)",
+		"row 4: not a journal record", "row 5: not a journal record", strings.Repeat("y", unverifiedTextRunes-1)+"…", "last")
 	hostile := recs[1]
-	if hostile.Step != "S1" {
-		t.Errorf("Step = %q, want the escapes gone", hostile.Step)
+	if hostile.Step != "S1" || hostile.Argv != nil {
+		t.Errorf("Step = %q, argv %q: want the escapes gone, and no argv on an unverified line", hostile.Step, hostile.Argv)
 	}
-	if hostile.Argv[1] != "-rf" {
-		t.Errorf("Argv[1] = %q, want the bidi override gone", hostile.Argv[1])
+	for i, r := range recs {
+		if r.Shared == nil || r.Shared.Verified || r.Shared.Origin != "HOSTILE" || r.Shared.Problem == "" {
+			t.Errorf("row %d: provenance %+v, want unverified from origin HOSTILE with a reason", i, r.Shared)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package sharedlog
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,11 +33,15 @@ const (
 type Subscriber struct {
 	pool     *pgxpool.Pool
 	env      string
+	trust    Trust
 	fallback time.Duration
+	timeout  time.Duration // bounds one page read (readTimeout)
 
 	wake chan struct{}
-	// after is the last seq read; owned by Run.
+	// after is the last seq read, limit how many rows the next read asks
+	// for; owned by Run.
 	after int64
+	limit int
 	// ownJournal is this machine's journal, whose records it already has:
 	// those are not delivered ("" delivers every record).
 	ownJournal string
@@ -45,9 +50,11 @@ type Subscriber struct {
 	err error
 }
 
-// NewSubscriber prepares to follow env through pool; Run does the work.
-func NewSubscriber(pool *pgxpool.Pool, env string) *Subscriber {
-	return &Subscriber{pool: pool, env: env, fallback: fallbackInterval, wake: make(chan struct{}, 1)}
+// NewSubscriber prepares to follow env through pool, judging each record
+// by trust (what is not verified is delivered marked so); Run does the work.
+func NewSubscriber(pool *pgxpool.Pool, env string, trust Trust) *Subscriber {
+	return &Subscriber{pool: pool, env: env, trust: trust, fallback: fallbackInterval, wake: make(chan struct{}, 1),
+		limit: pageSize, timeout: readTimeout}
 }
 
 // SkipJournal leaves out the records published from the journal at path
@@ -101,18 +108,23 @@ func (s *Subscriber) catchUp(ctx context.Context, deliver func([]journal.Record)
 		skip, _ = readOrigin(originPath(s.ownJournal))
 	}
 	for {
-		rctx, cancel := context.WithTimeout(ctx, readTimeout)
-		recs, last, n, err := readPage(rctx, s.pool, s.env, s.after, skip)
+		rctx, cancel := context.WithTimeout(ctx, s.timeout)
+		recs, last, more, err := readPage(rctx, s.pool, s.env, s.after, skip, s.limit, s.trust)
 		cancel()
 		s.setErr(ctx, err)
 		if err != nil {
-			return
+			if !errors.Is(err, context.DeadlineExceeded) || s.limit == 1 || ctx.Err() != nil {
+				return
+			}
+			s.limit /= 2 // a page of huge rows takes too long: ask for fewer, now
+			continue
 		}
+		s.limit = min(s.limit*2, pageSize)
 		s.after = last
 		if len(recs) > 0 {
 			deliver(recs)
 		}
-		if n < pageSize {
+		if !more {
 			return
 		}
 	}

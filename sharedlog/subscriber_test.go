@@ -49,7 +49,7 @@ func TestSubscriberSeesAnotherMachineWithinTwoSeconds(t *testing.T) {
 	start(t, hereP)
 	flush(t, hereP)
 
-	sub := NewSubscriber(newPool(t, dbURL), "staging")
+	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
 	c := subscribe(t, sub)
 	// What was there before it started arrives first.
 	eventually(t, 5*time.Second, "the existing timeline is delivered at start", func() bool { return len(c.got()) == 1 })
@@ -85,7 +85,7 @@ func TestSubscriberSeesAnotherMachineWithinTwoSeconds(t *testing.T) {
 }
 
 func TestSubscriberWaitsOutAnUnreachableDatabase(t *testing.T) {
-	sub := NewSubscriber(newPool(t, closedPortURL(t)), "staging")
+	sub := NewSubscriber(newPool(t, closedPortURL(t)), "staging", Trust{})
 	c := subscribe(t, sub)
 	eventually(t, 5*time.Second, "the failed LISTEN is reported", func() bool { return sub.Err() != nil })
 	if len(c.got()) != 0 {
@@ -103,7 +103,7 @@ func TestSubscriberSkipsItsOwnJournal(t *testing.T) {
 	appendMessages(t, here, "mine 1")
 	flush(t, hereP)
 
-	sub := NewSubscriber(newPool(t, dbURL), "staging")
+	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
 	sub.SkipJournal(here.Path())
 	c := subscribe(t, sub)
 
@@ -119,4 +119,24 @@ func TestSubscriberSkipsItsOwnJournal(t *testing.T) {
 	eventually(t, 5*time.Second, "the other machine's records", func() bool { return len(c.got()) >= 2 })
 	time.Sleep(500 * time.Millisecond) // room for a wrongly delivered own record to arrive
 	wantMessages(t, c.got(), "theirs 1", "theirs 2")
+}
+
+// A page of huge rows that cannot be read within the read timeout is asked
+// for again in smaller pages: the follower gets past them (it retried the
+// same page forever), each a line.
+func TestAFollowerGetsPastAPageTooLargeToRead(t *testing.T) {
+	dbURL, pool := migrated(t)
+	if _, err := pool.Exec(t.Context(), `INSERT INTO cockpit_journal (env, origin, origin_offset, record)
+		SELECT 'staging', 'HUGE', g, jsonb_build_object('kind', 'progress', 'message', repeat(md5(g::text), 32000))
+		FROM generate_series(0, 99) g`); err != nil {
+		t.Fatal(err)
+	}
+	sub := NewSubscriber(newPool(t, dbURL), "staging", Trust{})
+	sub.timeout = 2 * time.Second // 100 MB do not cross in that time; a few rows do
+	c := &collector{}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { sub.Run(ctx, c.deliver) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	eventually(t, 3*time.Minute, "the 100 huge rows delivered", func() bool { return len(c.got()) == 100 })
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // timelineKeep bounds how many journal records the screen holds.
@@ -226,6 +227,9 @@ func (t *timeline) line(r journal.Record) string {
 	}
 	if r.Operator != "" && personal(r.Kind) {
 		what = append(what, "by "+r.Operator)
+	}
+	if u := runbook.Unverified(r); u != "" {
+		what = append(what, u) // never believed: the engine left it out
 	}
 	text := r.Message
 	if r.Reason != "" {

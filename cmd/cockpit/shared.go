@@ -49,7 +49,8 @@ type sharing struct {
 }
 
 // startSharing starts publishing when the environment has a database; nil
-// (and nothing shared) when it has none or its URL cannot be parsed.
+// (and nothing shared) when it has none or its URL cannot be parsed. What
+// it publishes is signed with the operator's key under the state dir.
 func startSharing(cfg *config.Config, dbURL, env, journalPath string, logger *slog.Logger) *sharing {
 	if dbURL == "" {
 		return nil
@@ -60,6 +61,12 @@ func startSharing(cfg *config.Config, dbURL, env, journalPath string, logger *sl
 		return nil
 	}
 	pub, err := sharedlog.NewPublisher(pool, env, journalPath)
+	if err == nil {
+		if serr := pub.SignAs(cfg.StateDir, cfg.Operator); serr != nil {
+			// The timeline still gets the records; nobody believes them.
+			logger.Warn("publishing unsigned: the team sees this machine's records as unverified", "err", serr)
+		}
+	}
 	if err != nil {
 		pool.Close()
 		logger.Warn("shared timeline off", "err", err)
@@ -231,7 +238,7 @@ type following struct {
 }
 
 // startFollowing follows env's shared timeline when it has a database.
-func startFollowing(dbURL, env, journalPath string, feed *runbook.SharedFeed, logger *slog.Logger) *following {
+func startFollowing(trust sharedlog.Trust, dbURL, env, journalPath string, feed *runbook.SharedFeed, logger *slog.Logger) *following {
 	if dbURL == "" {
 		return nil
 	}
@@ -240,7 +247,7 @@ func startFollowing(dbURL, env, journalPath string, feed *runbook.SharedFeed, lo
 		logger.Warn("not following the shared timeline: the database URL does not parse", "err", err)
 		return nil
 	}
-	sub := sharedlog.NewSubscriber(pool, env)
+	sub := sharedlog.NewSubscriber(pool, env, trust)
 	sub.SkipJournal(journalPath)
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &following{pool: pool, sub: sub, cancel: cancel, done: make(chan struct{}),
@@ -265,39 +272,34 @@ func (f *following) close() {
 	f.pool.Close()
 }
 
-// stagingReadTimeout bounds reading the other environments' shared
-// timelines when a production command starts.
+// stagingReadTimeout bounds reading the required environment's shared
+// timeline when a production command starts.
 const stagingReadTimeout = 2 * time.Second
 
 // stagingFeeds are, for a production environment, the records other
-// machines published to each non-production environment's timeline, read
-// once when the command starts (each bounded by stagingReadTimeout): a
+// machines published to the timeline of the environment it requires, read
+// once when the command starts (bounded by stagingReadTimeout): a
 // staging run done on another laptop counts toward production's S4 gate as
 // one done here does. A timeline that does not answer counts nothing
 // (this machine's staging journal still does), and says so in the log.
 func stagingFeeds(cfg *config.Config, env *config.Environment, logger *slog.Logger) map[string]*runbook.SharedFeed {
-	if !env.Production {
+	name := env.Requires
+	other := cfg.Environments[name]
+	if !env.Production || other == nil {
 		return nil
 	}
-	feeds := map[string]*runbook.SharedFeed{}
-	for name, other := range cfg.Environments {
-		url := ""
-		if other != nil && !other.Production {
-			url = runbook.SharedTimelineURL(other)
-		}
-		if url == "" {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), stagingReadTimeout)
-		recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name))
-		cancel()
-		if err != nil {
-			logger.Warn("staging's shared timeline unread: only this machine's staging journal counts for S4", "env", name, "err", err)
-			continue
-		}
-		feed := &runbook.SharedFeed{}
-		feed.Add(recs)
-		feeds[name] = feed
+	url := runbook.SharedTimelineURL(other)
+	if url == "" {
+		return nil
 	}
-	return feeds
+	ctx, cancel := context.WithTimeout(context.Background(), stagingReadTimeout)
+	recs, err := sharedlog.ReadOthers(ctx, url, name, journal.Path(cfg.StateDir, name), sharedTrust(cfg))
+	cancel()
+	if err != nil {
+		logger.Warn("staging's shared timeline unread: only this machine's staging journal counts for S4", "env", name, "err", err)
+		return nil
+	}
+	feed := &runbook.SharedFeed{}
+	feed.Add(recs)
+	return map[string]*runbook.SharedFeed{name: feed}
 }

@@ -30,10 +30,12 @@ func TestTheTimelineIsSharedThroughTheDatabase(t *testing.T) {
 		t.Skip("runs S1 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), nil)
+	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
 	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
 
-	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: machineBConfig(t, e), dbURL: e.dbURL}
+	// Machine B lists alice's key: her records are believed, whole.
+	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
+	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
 	recs := machineB.timeline("staging")
 	if _, err := os.Stat(journal.Path(filepath.Join(filepath.Dir(machineB.config), "state"), "staging")); err == nil {
 		t.Fatal("machine B has a journal of its own: the test proves nothing")
@@ -74,7 +76,12 @@ func TestAWatcherOnAnotherMachineSeesTheOperator(t *testing.T) {
 	t.Parallel()
 	bin := cockpitBinary(t)
 	e := newE2EWorldDelay(t, bin, 2*time.Second, nil)
-	other := machineBConfig(t, e)
+	// The watcher's machine lists alice's key, as the team's config does.
+	aliceKey, _, code := e.cockpitEnv(map[string]string{"USER": "alice"}, "key")
+	if code != exitOK {
+		t.Fatalf("cockpit key: exit %d", code)
+	}
+	other := teamConfig(t, machineBConfig(t, e), strings.TrimSpace(aliceKey))
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=alice", bin, "operate", "--config", e.config, "--env", "staging")
 	w := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=bob", bin, "watch", "--config", other, "--env", "staging")
 	for _, s := range []*tmuxScreen{op, w} {
@@ -237,7 +244,7 @@ func TestATimelineOutageNeverStopsAStep(t *testing.T) {
 	}
 	var shared []journal.Record
 	eventually(t, 20*time.Second, 200*time.Millisecond, "every local record in the shared timeline", func() bool {
-		recs, err := sharedlog.Read(t.Context(), timelineDB, "staging")
+		recs, err := sharedlog.Read(t.Context(), timelineDB, "staging", sharedlog.Trust{})
 		shared = recs
 		return err == nil && len(recs) >= len(local)
 	})
@@ -306,11 +313,13 @@ func TestStagingDoneOnAnotherMachineOpensProductionsS4(t *testing.T) {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), nil)
+	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
 	for _, item := range []string{"S1", "S2", "S3", "V2", "V3", "V4"} {
 		e.mustRun(exitOK, "run", item, "--env", "staging", "--approve", item)
 	}
-	b := &e2eWorld{t: t, bin: e.bin, w: e.w, config: machineBConfig(t, e), dbURL: e.dbURL}
+	// Machine B lists alice's key (as `cockpit key` printed it on A).
+	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
+	b := &e2eWorld{t: t, bin: e.bin, w: e.w, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
 	s4 := []string{"run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production"}
 
 	blind := &e2eWorld{t: t, bin: e.bin, w: e.w, dbURL: e.dbURL, config: editedConfig(t, b.config, func(cfg string) string {

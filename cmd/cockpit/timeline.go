@@ -114,7 +114,7 @@ func sharedTimeline(ctx context.Context, s *Streams, cfg *config.Config, env str
 	err := checkTimeline(ctx, url, sharedlog.Follow)
 	var recs []journal.Record
 	if err == nil {
-		recs, err = sharedlog.Read(ctx, url, env)
+		recs, err = sharedlog.ReadOthers(ctx, url, env, journal.Path(cfg.StateDir, env), sharedTrust(cfg))
 	}
 	switch {
 	case err != nil:

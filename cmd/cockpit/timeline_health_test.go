@@ -42,7 +42,7 @@ func TestAPublisherWaitsForTheOwnersMigrationAndSaysSoOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, 50*time.Millisecond, "the record published once the owner migrated", func() bool {
-		recs, err := sharedlog.Read(t.Context(), dbURL, "staging")
+		recs, err := sharedlog.Read(t.Context(), dbURL, "staging", sharedlog.Trust{})
 		return err == nil && len(recs) == 1 && recs[0].Message == "before the migration" && s.problem() == ""
 	})
 	if !strings.Contains(log.String(), "timeline: working again") {

@@ -112,7 +112,7 @@ func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
 		sc.close()
 		return nil, withCode(exitUsage, err)
 	}
-	sc.follow = startFollowing(runbook.SharedTimelineURL(envCfg), envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name), sc.shared, logger)
+	sc.follow = startFollowing(sharedTrust(cfg), runbook.SharedTimelineURL(envCfg), envCfg.Name, journal.Path(cfg.StateDir, envCfg.Name), sc.shared, logger)
 	if sc.followFeed && sc.follow == nil {
 		sc.close()
 		return nil, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", envCfg.Name)
