@@ -26,7 +26,7 @@ func TestScreenDoubleEnterAndResize(t *testing.T) {
 	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
 	t.Parallel()
 	bin := cockpitBinary(t)
-	e := newE2EWorld(t, bin, nil)
+	e := newE2EWorld(t, bin, exampleTimeouts(t)) // S1's gates must all read green
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging",
 		"--metrics-addr", metricsAddr)
@@ -108,7 +108,7 @@ func TestAHealthyWorldIsQuiet(t *testing.T) {
 		t.Skip("watches a world for two minutes")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), nil)
+	e := newE2EWorld(t, cockpitBinary(t), exampleTimeouts(t))
 	quiet := func(what string, d time.Duration, kinds ...string) {
 		t.Helper()
 		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Second) {
