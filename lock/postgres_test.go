@@ -130,7 +130,7 @@ func TestPostgresLockPreemptedHolderLearnsItLostTheLock(t *testing.T) {
 		if !strings.Contains(err.Error(), "session was lost") {
 			t.Errorf("lost reason %q", err)
 		}
-	case <-time.After(3 * pingEvery):
+	case <-time.After(15 * pingEvery): // told at a ping; a busy machine delays pings, not the outcome
 		t.Fatal("the holder was not told it lost the lock")
 	}
 	if err := held.Release(); err == nil {
