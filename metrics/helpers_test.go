@@ -13,6 +13,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/sandbox/promstore"
@@ -121,6 +122,25 @@ func (p *prom) waitForData(t testing.TB) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no scraped data after 20s (last error %v)", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitValue waits until query answers want, as the store scrapes on its
+// own time; its queries are not counted as the sampler's.
+func (p *prom) waitValue(t testing.TB, query string, want float64) {
+	t.Helper()
+	queries, fresh := p.queries.Load(), p.fresh.Load()
+	defer func() { p.queries.Store(queries); p.fresh.Store(fresh) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, _, _, err := p.api.Query(context.Background(), query, time.Now())
+		if vec, ok := v.(model.Vector); err == nil && ok && len(vec) == 1 && float64(vec[0].Value) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not %v after 20s (last answer %v, error %v)", query, want, v, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -134,7 +134,7 @@ func TestHistoryIsOneRangeQueryThenInstantValuesUntilTheWindowMovesAStep(t *test
 	}
 	c.Add(3 * time.Second)
 	p.ratio.Set(0.5)
-	time.Sleep(150 * time.Millisecond) // a scrape or two
+	p.waitValue(t, "demo_error_ratio", 0.5) // scraped, however slowly
 	h2 := s.Tick(context.Background()).Samples["ratio"].History
 	if p.ranges.Load() != 1 || len(h2) != len(h)+1 || h2[len(h2)-1].V != 0.5 || !h2[len(h2)-1].T.Equal(c.Now()) {
 		t.Fatalf("within a step: %d range queries, history %v (was %d points), want the instant value appended", p.ranges.Load(), h2, len(h))

@@ -21,8 +21,10 @@ import (
 	"github.com/openagents/cockpit/sandbox"
 )
 
-// headlessStartBudget is how fast `rehearse --headless` must print its config.
-const headlessStartBudget = 10 * time.Second
+// headlessStartBudget bounds the wait for `rehearse --headless` to print
+// its config: a world that never starts fails, one that starts slowly on
+// a machine busy with the rest of the suite does not.
+const headlessStartBudget = time.Minute
 
 // TestRehearseBinary runs the built binary as scripts and operators do.
 func TestRehearseBinary(t *testing.T) {

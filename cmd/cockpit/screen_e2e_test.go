@@ -43,11 +43,12 @@ func TestScreenEndToEnd(t *testing.T) {
 
 	op.waitFor("the four panes show live values", 20*time.Second, screenPanesLive)
 
-	// Enter on S1 shows the exact argv; n changes nothing.
+	// Enter on S1 shows the exact argv; n changes nothing. A dialog opens
+	// once its plan has read the gates live: a whole observation round.
 	op.selectItem("S1")
 	op.keys("Enter")
 	argv := bin + " rehearse ctl --config " + cfg + " --env staging set-env rust RUNTIME_AUTHORITY_WRITE_MODE=rust_active"
-	op.waitFor("the confirm dialog with S1's exact argv", 5*time.Second, func(s string) bool {
+	op.waitFor("the confirm dialog with S1's exact argv", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "CONFIRM S1") && strings.Contains(screenCalls(s), "$ "+argv)
 	})
 	op.keys("Escape")
@@ -60,7 +61,7 @@ func TestScreenEndToEnd(t *testing.T) {
 
 	// Confirming runs it: P4 is UNKNOWN without a database, so S1 needs a reason.
 	op.keys("Enter")
-	op.waitFor("the override reason prompt", 5*time.Second, func(s string) bool {
+	op.waitFor("the override reason prompt", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "CONFIRM S1") && strings.Contains(s, "override reason")
 	})
 	op.literal("rehearsal without a database")
@@ -93,7 +94,7 @@ func TestScreenEndToEnd(t *testing.T) {
 
 	// r rolls back; the world and the header go back to legacy.
 	op.keys("r")
-	op.waitFor("the rollback confirm dialog", 5*time.Second, func(s string) bool {
+	op.waitFor("the rollback confirm dialog", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "CONFIRM rollback") && strings.Contains(screenCalls(s), "RUNTIME_AUTHORITY_WRITE_MODE=shadow_only")
 	})
 	if strings.Contains(op.capture(), "override reason") {

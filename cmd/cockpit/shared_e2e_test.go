@@ -91,17 +91,19 @@ func TestAWatcherOnAnotherMachineSeesTheOperator(t *testing.T) {
 	}
 	op.selectItem("S1")
 	op.keys("Enter")
-	op.waitFor("S1's dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "y/enter confirm") })
+	op.waitFor("S1's dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "y/enter confirm") })
 	time.Sleep(time.Second) // past the dialog's grace
 	op.keys("y")
 	confirmed := time.Now()
-	w.waitFor("the watcher seeing S1 run by alice", 5*time.Second, func(s string) bool {
+	// The latencies are logged, not asserted: a loaded machine delays the
+	// watcher's round, and what is proved is that it follows at all.
+	w.waitFor("the watcher seeing S1 run by alice", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "S1 running since") && strings.Contains(s, "by alice")
 	})
 	t.Logf("watcher saw S1 running %s after the confirm", time.Since(confirmed).Round(10*time.Millisecond))
 	op.waitFor("S1 done on the operator's screen", 60*time.Second, func(s string) bool { return strings.Contains(s, "S1 done") })
 	ended := time.Now()
-	w.waitFor("the watcher seeing S1 done", 5*time.Second, func(s string) bool {
+	w.waitFor("the watcher seeing S1 done", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "RUNBOOK · S1 done at") && strings.Contains(s, "(") && strings.Contains(s, "by alice")
 	})
 	t.Logf("watcher saw S1 done %s after the operator's screen", time.Since(ended).Round(10*time.Millisecond))
@@ -129,10 +131,13 @@ func machineBConfig(t *testing.T, e *e2eWorld) string {
 	return path
 }
 
-// TestFollowersCostPrometheusNothing: Prometheus requests are counted at a
-// proxy in front of the world's Prometheus. One operate alone for 30s,
-// then the same operate with ten watch --follow screens for 30s: the
-// followers render the operator's published rounds and add no query.
+// TestFollowersCostPrometheusNothing: Prometheus requests are counted at
+// two proxies in front of the world's Prometheus, one for the operating
+// screen and one for ten watch --follow screens. Once every follower is
+// rendering the operator's published rounds, and until the operator has
+// made followedQueries more queries, the followers add no more than a
+// tenth of the operator's queries: both are counted over the same window,
+// whose edges are those conditions, so a busy machine slows both alike.
 func TestFollowersCostPrometheusNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives eleven screens in tmux for a minute")
@@ -140,16 +145,8 @@ func TestFollowersCostPrometheusNothing(t *testing.T) {
 	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
 	t.Parallel()
 	bin := cockpitBinary(t)
-	var queries atomic.Int64
-	var prom *httputil.ReverseProxy
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/v1/query") {
-			queries.Add(1)
-		}
-		prom.ServeHTTP(w, r)
-	}))
-	t.Cleanup(proxy.Close)
-	// Staging's Prometheus is reached through the proxy.
+	operator, followers := &queryCounter{}, &queryCounter{}
+	// Staging's Prometheus is reached through the operator's proxy.
 	e := newE2EWorld(t, bin, func(cfg string) string {
 		at := strings.Index(cfg, "\n  staging:")
 		staging := regexp.MustCompile(`prometheus: \{url: "([^"]+)"\}`)
@@ -161,40 +158,81 @@ func TestFollowersCostPrometheusNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prom = httputil.NewSingleHostReverseProxy(target)
-		return cfg[:at+m[2]] + proxy.URL + cfg[at+m[3]:]
+		operator.start(t, target)
+		followers.start(t, target)
+		return cfg[:at+m[2]] + operator.srv.URL + cfg[at+m[3]:]
 	})
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
-	op.waitFor("the operator's panes", 30*time.Second, screenPanesLive)
-	window := 30 * time.Second
-	count := func() int64 {
-		start := queries.Load()
-		time.Sleep(window)
-		return queries.Load() - start
-	}
-	alone := count()
-	var followers []*tmuxScreen
+	op.waitFor("the operator's panes", 60*time.Second, screenPanesLive)
+	var screens []*tmuxScreen
 	for range 10 {
-		f := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "watch", "--follow", "--config", machineBConfig(t, e), "--env", "staging")
-		followers = append(followers, f)
+		cfg := followerConfig(t, e, operator.srv.URL, followers.srv.URL)
+		screens = append(screens, newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "watch", "--follow", "--config", cfg, "--env", "staging"))
 	}
-	for _, f := range followers {
-		f.waitFor("a follower rendering the feed", 30*time.Second, func(s string) bool {
+	for _, f := range screens {
+		f.waitFor("a follower rendering the feed", 60*time.Second, func(s string) bool {
 			return screenPanesLive(s) && strings.Contains(s, "following the shared feed")
 		})
 	}
-	with := count()
-	t.Logf("Prometheus queries in %s: operate alone %d, operate + 10 watch --follow %d", window, alone, with)
-	if alone == 0 || float64(with) > 1.1*float64(alone) {
-		t.Errorf("queries in %s: %d alone, %d with ten followers: want no more than +10%%", window, alone, with)
+	opFrom, folFrom, from := operator.queries.Load(), followers.queries.Load(), time.Now()
+	eventually(t, 5*time.Minute, 100*time.Millisecond, fmt.Sprintf("the operator making %d queries", followedQueries), func() bool {
+		return operator.queries.Load()-opFrom >= followedQueries
+	})
+	opQ, folQ := operator.queries.Load()-opFrom, followers.queries.Load()-folFrom
+	t.Logf("Prometheus queries in %s: operate %d, 10 watch --follow %d", time.Since(from).Round(time.Second), opQ, folQ)
+	if float64(folQ) > 0.1*float64(opQ) {
+		t.Errorf("ten followers made %d queries while the operator made %d: want no more than +10%%", folQ, opQ)
 	}
 
 	// The operator leaves: past stale_after the feed is old, and a follower
-	// observes on its own and says so, rather than showing old rounds.
+	// observes on its own and says so, rather than showing old rounds. Its
+	// own queries, counted at the followers' proxy, show it observing
+	// whether or not a loaded machine answers them within query_timeout.
 	op.keys("q")
-	followers[0].waitFor("a follower observing on its own once the feed is stale", 40*time.Second, func(s string) bool {
-		return strings.Contains(s, "observing on its own: the shared feed is") && screenPanesLive(s)
+	screens[0].waitFor("a follower observing on its own once the feed is stale", 60*time.Second, func(s string) bool {
+		return strings.Contains(s, "observing on its own: the shared feed is")
 	})
+	eventually(t, 60*time.Second, 100*time.Millisecond, "the followers querying Prometheus on their own", func() bool {
+		return followers.queries.Load() > folFrom+folQ
+	})
+}
+
+// followedQueries is how many of the operator's queries the followers'
+// window spans: about a minute of operate (refresh 1s) on a loaded machine.
+const followedQueries = 600
+
+// queryCounter is a proxy in front of the world's Prometheus that counts
+// the queries reaching it.
+type queryCounter struct {
+	srv     *httptest.Server
+	queries atomic.Int64
+}
+
+func (c *queryCounter) start(t *testing.T, prometheus *url.URL) {
+	prom := httputil.NewSingleHostReverseProxy(prometheus)
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/query") {
+			c.queries.Add(1)
+		}
+		prom.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+}
+
+// followerConfig is another machine's config (machineBConfig) whose
+// Prometheus is reached through the followers' proxy.
+func followerConfig(t *testing.T, e *e2eWorld, operatorURL, followersURL string) string {
+	t.Helper()
+	path := machineBConfig(t, e)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), operatorURL) {
+		t.Fatalf("no %s in %s", operatorURL, path)
+	}
+	must(t, os.WriteFile(path, []byte(strings.ReplaceAll(string(raw), operatorURL, followersURL)), 0o600))
+	return path
 }
 
 // TestATimelineOutageNeverStopsAStep: the shared timeline's database (its

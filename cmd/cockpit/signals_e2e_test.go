@@ -84,7 +84,12 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 	time.Sleep(time.Second) // past the dialog's confirm grace
 	op.keys("Enter")
 	pid := lockHolderPID(t, w)
-	time.Sleep(time.Second) // R1's actuator is now in its 10s
+	// Mid-rollback: R1's actuator is running its 10s, however long a busy
+	// machine took to start it.
+	eventually(t, 30*time.Second, 100*time.Millisecond, "R1's slow actuator running", func() bool {
+		out, _ := exec.Command("pgrep", "-f", slow).Output()
+		return len(out) > 0
+	})
 	if err := syscall.Kill(pid, sig); err != nil {
 		t.Fatalf("signalling operate (pid %d): %v", pid, err)
 	}
