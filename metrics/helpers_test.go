@@ -61,7 +61,10 @@ func startProm(t testing.TB) *prom {
 	t.Cleanup(target.Close)
 
 	store, err := promstore.Open(promstore.Options{ScrapeInterval: 50 * time.Millisecond,
-		Targets: []promstore.Target{{Job: "demo", Instance: "demo:1", URL: target.URL + "/metrics"}}})
+		// A scrape slowed past 45ms by a busy machine would stale every
+		// series (as a failed scrape does); here it only delays the next.
+		ScrapeTimeout: 5 * time.Second,
+		Targets:       []promstore.Target{{Job: "demo", Instance: "demo:1", URL: target.URL + "/metrics"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

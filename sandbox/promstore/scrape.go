@@ -68,9 +68,12 @@ func (s *Store) scrapeRound(ctx context.Context, client *http.Client) bool {
 	return true
 }
 
-// scrapeTimeout is Prometheus's default of 10s, shortened so a scrape
-// always ends before the next one is due.
+// scrapeTimeout is Options.ScrapeTimeout, or Prometheus's default of 10s
+// shortened so a scrape always ends before the next one is due.
 func (s *Store) scrapeTimeout() time.Duration {
+	if s.timeout > 0 {
+		return s.timeout
+	}
 	return min(maxScrapeTimeout, s.interval*9/10)
 }
 

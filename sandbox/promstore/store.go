@@ -54,11 +54,16 @@ type Target struct {
 type Options struct {
 	Dir            string        // "" = a temp dir removed on Close
 	ScrapeInterval time.Duration // default 1s
-	Targets        []Target
-	Now            func() time.Time // default time.Now; scrape timestamps and the default query time
-	Logger         *slog.Logger     // default: discard
-	LookbackDelta  time.Duration    // default 5m, as in Prometheus
-	QueryTimeout   time.Duration    // default 30s; a request's `timeout` can only shorten it
+	// ScrapeTimeout bounds one scrape; default 9/10 of the interval (at
+	// most Prometheus's 10s), so a scrape ends before the next is due. A
+	// longer one delays the next round instead of failing the scrape: tests
+	// that scrape every 50ms on a busy machine set it.
+	ScrapeTimeout time.Duration
+	Targets       []Target
+	Now           func() time.Time // default time.Now; scrape timestamps and the default query time
+	Logger        *slog.Logger     // default: discard
+	LookbackDelta time.Duration    // default 5m, as in Prometheus
+	QueryTimeout  time.Duration    // default 30s; a request's `timeout` can only shorten it
 }
 
 // Store is an embedded Prometheus: a TSDB, a PromQL engine, a scraper and
@@ -70,6 +75,7 @@ type Store struct {
 	dir      string
 	ownDir   bool
 	interval time.Duration
+	timeout  time.Duration
 	targets  []*scrapeTarget
 	now      func() time.Time
 	logger   *slog.Logger
@@ -139,6 +145,7 @@ func Open(opts Options) (*Store, error) {
 		dir:      dir,
 		ownDir:   ownDir,
 		interval: opts.ScrapeInterval,
+		timeout:  opts.ScrapeTimeout,
 		targets:  targets,
 		now:      opts.Now,
 		logger:   opts.Logger,
