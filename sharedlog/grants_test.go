@@ -85,7 +85,7 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	if err := flushErr(t, wp, 5*time.Second); !permissionDenied(err) {
 		t.Errorf("watcher publishing: %v, want permission denied", err)
 	}
-	if err := PublishObservation(t.Context(), watcherPool, "production", time.Now(), []byte(`{}`), 0); !permissionDenied(err) {
+	if err := PublishObservation(t.Context(), watcherPool, "production", time.Now(), []byte(`{}`), 0, feedAlice(t)); !permissionDenied(err) {
 		t.Errorf("watcher publishing an observation: %v, want permission denied", err)
 	}
 	wantMessages(t, sharedMessages(t, adminURL, "production"), "approved S1", "ran S1")

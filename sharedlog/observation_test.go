@@ -1,15 +1,22 @@
 package sharedlog
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openagents/cockpit/internal/signing"
 )
 
 func TestObservationRoundTrip(t *testing.T) {
@@ -19,7 +26,7 @@ func TestObservationRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := LatestObservation(t.Context(), pool, "staging", 0); !errors.Is(err, ErrNoObservation) {
+	if _, err := LatestObservation(t.Context(), pool, "staging", feedTrust(t)); !errors.Is(err, ErrNoObservation) {
 		t.Fatalf("LatestObservation before any = %v, want ErrNoObservation", err)
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond)
@@ -36,7 +43,7 @@ func TestObservationRoundTrip(t *testing.T) {
 	}
 	wantState(t, pool, "staging", at, `{"cohort":25,"write_mode":"rust"}`)
 
-	if _, err := LatestObservation(t.Context(), pool, "production", 0); !errors.Is(err, ErrNoObservation) {
+	if _, err := LatestObservation(t.Context(), pool, "production", feedTrust(t)); !errors.Is(err, ErrNoObservation) {
 		t.Fatalf("another environment's observation = %v, want ErrNoObservation", err)
 	}
 }
@@ -69,7 +76,7 @@ func TestAFutureRowIsRefusedAndRealRoundsWinAgain(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	publishState(t, pool, "staging", now, `{"incidents":"firing"}`)
 
-	err := PublishObservation(t.Context(), pool, "staging", now.Add(time.Hour), []byte(`{"incidents":"none"}`), 5*time.Second)
+	err := PublishObservation(t.Context(), pool, "staging", now.Add(time.Hour), []byte(`{"incidents":"none"}`), 5*time.Second, feedAlice(t))
 	if err == nil || !strings.Contains(err.Error(), "in the future (clock skew?)") {
 		t.Fatalf("publishing a round dated an hour ahead: %v, want refused in the future (clock skew?)", err)
 	}
@@ -88,7 +95,7 @@ func TestAFutureRowIsRefusedAndRealRoundsWinAgain(t *testing.T) {
 	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM cockpit_observation WHERE received_at < now() + interval '1 minute'`).Scan(&stamped); err != nil || stamped != 2 {
 		t.Fatalf("rows whose received_at is the database's clock: %d (%v), want both: a writer cannot choose it", stamped, err)
 	}
-	_, err = LatestObservation(t.Context(), pool, "staging", 5*time.Second)
+	_, err = LatestObservation(t.Context(), pool, "staging", feedTrust(t))
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "feed refused: row dated 2099-01-01T00:00:00Z is ") ||
 		!strings.Contains(err.Error(), "in the future (clock skew?)") {
 		t.Fatalf("reading a row dated 2099: %v, want feed refused … in the future (clock skew?)", err)
@@ -104,25 +111,28 @@ func TestObservationRefusesWhatIsNotBoundedJSON(t *testing.T) {
 		"not JSON": `{"write_mode":`,
 		"too big":  `"` + strings.Repeat("x", MaxRecordBytes) + `"`,
 	} {
-		if err := PublishObservation(t.Context(), pool, "staging", time.Now(), []byte(state), 0); err == nil {
+		if err := PublishObservation(t.Context(), pool, "staging", time.Now(), []byte(state), 0, feedAlice(t)); err == nil {
 			t.Errorf("%s: PublishObservation succeeded", name)
 		}
 	}
-	if _, err := LatestObservation(t.Context(), pool, "staging", 0); !errors.Is(err, ErrNoObservation) {
+	if _, err := LatestObservation(t.Context(), pool, "staging", feedTrust(t)); !errors.Is(err, ErrNoObservation) {
 		t.Fatalf("LatestObservation after refused publishes = %v, want ErrNoObservation", err)
 	}
 }
 
+// publishState publishes a round of env signed by alice (feedAlice).
 func publishState(t *testing.T, pool *pgxpool.Pool, env string, at time.Time, state string) {
 	t.Helper()
-	if err := PublishObservation(t.Context(), pool, env, at, []byte(state), 0); err != nil {
+	if err := PublishObservation(t.Context(), pool, env, at, []byte(state), 0, feedAlice(t)); err != nil {
 		t.Fatalf("PublishObservation: %v", err)
 	}
 }
 
+// wantState is env's round as a follower trusting alice reads it, which
+// must be verified and hold want.
 func wantState(t *testing.T, pool *pgxpool.Pool, env string, wantAt time.Time, want string) Observation {
 	t.Helper()
-	o, err := LatestObservation(t.Context(), pool, env, 0)
+	o, err := LatestObservation(t.Context(), pool, env, feedTrust(t))
 	if err != nil {
 		t.Fatalf("LatestObservation: %v", err)
 	}
@@ -141,4 +151,27 @@ func wantState(t *testing.T, pool *pgxpool.Pool, env string, wantAt time.Time, w
 		t.Errorf("state = %s, want %s", state, want)
 	}
 	return o
+}
+
+// feedAlice is alice's key, the same at every call (a fixed seed in a
+// fresh state dir), so a test's publisher and its readers agree on it.
+func feedAlice(t *testing.T) *signing.Signer {
+	t.Helper()
+	dir := t.TempDir()
+	path := signing.KeyPath(dir, "alice")
+	seed := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+	if err := errors.Join(os.MkdirAll(filepath.Dir(path), 0o700), os.WriteFile(path, []byte(seed), 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := signing.Load(dir, "alice", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// feedTrust is a follower's trust listing alice's feedAlice key.
+func feedTrust(t *testing.T) Trust {
+	t.Helper()
+	return trusting(t, map[string]string{"alice": feedAlice(t).Public()})
 }

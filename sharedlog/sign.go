@@ -55,6 +55,9 @@ type Trust struct {
 type signers struct {
 	stateDir string
 	keys     map[string]*signing.Signer // nil entry: no key for that operator
+	// own is the publishing operator's key, read without keys' map so the
+	// observation rounds may sign beside the journal's Run.
+	own *signing.Signer
 }
 
 // newSigners loads (creating on first use) the publishing operator's key.
@@ -63,7 +66,15 @@ func newSigners(stateDir, operator string) (*signers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &signers{stateDir: stateDir, keys: map[string]*signing.Signer{operator: own}}, nil
+	return &signers{stateDir: stateDir, keys: map[string]*signing.Signer{operator: own}, own: own}, nil
+}
+
+// ownKey is the publishing operator's key, nil when s signs nothing.
+func (s *signers) ownKey() *signing.Signer {
+	if s == nil {
+		return nil
+	}
+	return s.own
 }
 
 func (s *signers) of(operator string) *signing.Signer {

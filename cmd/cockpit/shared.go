@@ -121,7 +121,7 @@ func (s *sharing) publishRounds(ctx context.Context) {
 			b, err := runbook.EncodeState(st)
 			if err == nil {
 				pctx, cancel := context.WithTimeout(ctx, observationTimeout)
-				err = sharedlog.PublishObservation(pctx, s.pool, s.env, st.At, b, s.maxSkew)
+				err = s.pub.PublishObservation(pctx, st.At, b, s.maxSkew)
 				cancel()
 			}
 			if err != nil && ctx.Err() == nil {
@@ -146,22 +146,24 @@ func (o publishingObserver) Observe(ctx context.Context) runbook.State {
 
 // followObserver is watch --follow's source: the operating cockpit's
 // newest round from the shared feed, with its age by the database's clock;
-// when the feed is older than stale_after, cannot be read or is refused (a
-// row dated in the future, one that breaks the wire's bounds), this
-// process observes on its own and says why, so a forged row never hides
-// what is firing.
+// when the feed is older than stale_after, cannot be read, is refused (a
+// row dated in the future, one that breaks the wire's bounds) or is
+// unverified (not signed by the key team_keys lists for its operator),
+// this process observes on its own and says why, so a forged row never
+// hides what is firing.
 type followObserver struct {
 	own        tui.Observer
 	pool       *pgxpool.Pool
 	env        string
 	staleAfter time.Duration
-	maxSkew    time.Duration
+	// trust is team_keys and max_clock_skew: what a row must pass.
+	trust sharedlog.Trust
 }
 
 func (o followObserver) Observe(ctx context.Context) runbook.State {
 	st, row, err := o.feed(ctx)
 	switch {
-	case errors.Is(err, sharedlog.ErrRefused):
+	case errors.Is(err, sharedlog.ErrRefused), errors.Is(err, sharedlog.ErrUnverified):
 		st = o.own.Observe(ctx)
 		st.Source = refusal(err) + " · observing on its own"
 	case err != nil:
@@ -172,14 +174,14 @@ func (o followObserver) Observe(ctx context.Context) runbook.State {
 		st.Source = "observing on its own: the shared feed is " + checks.FormatAge(row.Age) + " old"
 	default:
 		st.At = row.ObservedAt // the time the database judged, whatever the state says
-		st.Source = "following the shared feed (" + checks.FormatAge(row.Age) + " old)"
+		st.Source = "following the shared feed (" + checks.FormatAge(row.Age) + " old, signed by " + row.Operator + ")"
 	}
 	return st
 }
 
-// refusal says on one short line why the feed was refused: it leads the
-// runbook's title, where a long line is cut. A row from the future is
-// named by its date, in the screen's form.
+// refusal says on one short line why the feed was refused or is
+// unverified: it leads the runbook's title, where a long line is cut. A
+// row from the future is named by its date, in the screen's form.
 func refusal(err error) string {
 	var future *skew.FutureError
 	if errors.As(err, &future) {
@@ -196,7 +198,7 @@ func (o followObserver) feed(ctx context.Context) (runbook.State, sharedlog.Obse
 	if deadline, ok := ctx.Deadline(); ok {
 		feedCtx, cancel = context.WithTimeout(ctx, time.Until(deadline)/3)
 	}
-	row, err := sharedlog.LatestObservation(feedCtx, o.pool, o.env, o.maxSkew)
+	row, err := sharedlog.LatestObservation(feedCtx, o.pool, o.env, o.trust)
 	cancel()
 	if err != nil {
 		return runbook.State{}, row, err

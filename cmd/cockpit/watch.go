@@ -145,7 +145,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	switch {
 	case sc.followFeed:
 		obs = followObserver{own: own, pool: sc.follow.pool, env: env.Name, staleAfter: sc.cfg.StaleAfter.D(),
-			maxSkew: sc.cfg.MaxClockSkew.D()}
+			trust: sharedTrust(sc.cfg)}
 	case sc.share != nil:
 		obs = publishingObserver{Observer: own, share: sc.share}
 	}
