@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/openagents/cockpit/internal/signing"
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
@@ -71,11 +72,12 @@ func TestFollowingASilentDatabaseObservesOnItsOwn(t *testing.T) {
 }
 
 // The follower's verdict on a feed row comes from the database's clock
-// alone: a round published now is followed at its own time; one dated an
-// hour ahead is refused "in the future (clock skew?)"; one its publisher
-// dates a minute back (a clock behind) and one the database took a minute
-// ago (though dated now: forged, or a publisher ahead within the skew)
-// read a minute old, past stale_after: the follower observes on its own.
+// and team_keys alone: a round alice published now is followed at its own
+// time; one dated an hour ahead is refused "in the future (clock skew?)";
+// one she dates a minute back (a clock behind) and one the database took a
+// minute ago (though dated now: a publisher ahead within the skew) read a
+// minute old, past stale_after: the follower observes on its own, as it
+// does on an unsigned row, saying it is unverified.
 func TestTheFollowersVerdictOnTheFeedIsTheDatabasesClock(t *testing.T) {
 	t.Parallel()
 	dbURL := testsvc.Postgres(t)
@@ -87,41 +89,54 @@ func TestTheFollowersVerdictOnTheFeedIsTheDatabasesClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	alice, err := signing.Load(t.TempDir(), "alice", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := signing.NewKeyring(map[string]string{"alice": alice.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ownAt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	o := followObserver{own: fixedObserver{at: ownAt}, pool: pool, env: "staging", staleAfter: 10 * time.Second, maxSkew: 5 * time.Second}
-	round := func(at time.Time) []byte {
+	o := followObserver{own: fixedObserver{at: ownAt}, pool: pool, env: "staging", staleAfter: 10 * time.Second,
+		trust: sharedlog.Trust{Keys: ring, MaxSkew: 5 * time.Second}}
+	publish := func(at time.Time, s *signing.Signer) {
+		t.Helper()
 		b, err := runbook.EncodeState(runbook.State{Env: "staging", At: at})
+		if err == nil {
+			err = sharedlog.PublishObservation(t.Context(), pool, "staging", at, b, time.Hour, s)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b
 	}
-	exec := func(sql string, args ...any) {
+	exec := func(sql string) {
 		t.Helper()
-		if _, err := pool.Exec(t.Context(), sql, args...); err != nil {
+		if _, err := pool.Exec(t.Context(), sql); err != nil {
 			t.Fatal(err)
 		}
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if err := sharedlog.PublishObservation(t.Context(), pool, "staging", now, round(now), 0); err != nil {
-		t.Fatal(err)
+	ownRound := func(what, source string) {
+		t.Helper()
+		if st := o.Observe(t.Context()); !st.At.Equal(ownAt) || !strings.Contains(st.Source, source) {
+			t.Fatalf("%s: at %v, source %q; want its own round, saying %q", what, st.At, st.Source, source)
+		}
 	}
-	if st := o.Observe(t.Context()); !st.At.Equal(now) || !strings.HasPrefix(st.Source, "following the shared feed (") {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	publish(now, alice)
+	if st := o.Observe(t.Context()); !st.At.Equal(now) || !strings.HasPrefix(st.Source, "following the shared feed (") ||
+		!strings.HasSuffix(st.Source, " old, signed by alice)") {
 		t.Fatalf("a round published now: at %v, source %q; want it followed", st.At, st.Source)
 	}
-	exec(`UPDATE cockpit_observation SET observed_at = $1, state = $2`, now.Add(time.Hour), round(now.Add(time.Hour)))
-	if st := o.Observe(t.Context()); !st.At.Equal(ownAt) || !strings.Contains(st.Source, "feed refused: ") ||
-		!strings.Contains(st.Source, " is in the future (clock skew?) · observing on its own") {
-		t.Fatalf("a row dated an hour ahead: at %v, source %q; want refused, its own round", st.At, st.Source)
-	}
-	exec(`UPDATE cockpit_observation SET observed_at = $1, state = $2`, now.Add(-time.Minute), round(now.Add(-time.Minute)))
-	if st := o.Observe(t.Context()); !st.At.Equal(ownAt) || !strings.HasPrefix(st.Source, "observing on its own: the shared feed is 1m") {
-		t.Fatalf("a round its publisher dates a minute back: at %v, source %q; want a minute old, its own round", st.At, st.Source)
-	}
+	publish(now.Add(time.Hour), alice)
+	ownRound("a row dated an hour ahead", " is in the future (clock skew?) · observing on its own")
+	publish(now.Add(-time.Minute), alice)
+	ownRound("a round its publisher dates a minute back", "observing on its own: the shared feed is 1m")
+	publish(time.Now(), nil)
+	ownRound("an unsigned round", "feed unverified: unsigned · observing on its own")
 	// The owner steps around the trigger to date a write a minute back.
+	publish(time.Now(), alice)
 	exec(`ALTER TABLE cockpit_observation DISABLE TRIGGER cockpit_observation_received`)
-	exec(`UPDATE cockpit_observation SET observed_at = clock_timestamp(), received_at = clock_timestamp() - interval '1 minute', state = $1`, round(now))
-	if st := o.Observe(t.Context()); !st.At.Equal(ownAt) || !strings.HasPrefix(st.Source, "observing on its own: the shared feed is 1m") {
-		t.Fatalf("a row dated now that the database took a minute ago: at %v, source %q; want a minute old, its own round", st.At, st.Source)
-	}
+	exec(`UPDATE cockpit_observation SET received_at = clock_timestamp() - interval '1 minute'`)
+	ownRound("a row dated now that the database took a minute ago", "observing on its own: the shared feed is 1m")
 }
