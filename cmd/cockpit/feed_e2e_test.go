@@ -5,29 +5,36 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/signing"
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/sharedlog"
 )
 
 // TestAForgedFeedRowNeverTurnsAFollowerGreen is issue 14's defect 1 and 9
-// with the real binary: I1 fires (a critical parity report) while an
-// operating screen publishes its rounds and a watch --follow renders them.
-// The operator leaves; a row dated 2099 holding an all-clear state is
-// written straight into the feed (as any role that may publish can). The
-// follower says the feed is refused "in the future (clock skew?)" where the
-// feed's age was, observes on its own and still shows I1 FIRING, on its
-// screen and its /metrics. Rows dated now that break the wire's bounds
-// (bombs) are refused the same way, and cost the follower's peak RSS under
-// 10 MB. The operator comes back: its next real round wins and the
-// follower follows it again.
+// with the real binary: I1 fires (a critical parity report) while alice's
+// operating screen publishes its signed rounds and a watch --follow on
+// another machine, listing her key in team_keys, renders them. The
+// operator leaves; a row dated 2099 holding an all-clear state is written
+// straight into the feed (as any role that may publish can). The follower
+// says the feed is refused "in the future (clock skew?)" where the feed's
+// age was, observes on its own and still shows I1 FIRING, on its screen
+// and its /metrics. So it does for an all-clear dated now, written by SQL
+// (unsigned) or signed by a key team_keys does not list: "feed
+// unverified". Rows dated now that break the wire's bounds (bombs, signed
+// by alice's own key: a teammate's key is no licence) are refused the same
+// way, and cost the follower's peak RSS under 10 MB. The operator comes
+// back: its next real round wins and the follower follows it again.
 func TestAForgedFeedRowNeverTurnsAFollowerGreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives an operating and a following screen in tmux")
@@ -35,7 +42,8 @@ func TestAForgedFeedRowNeverTurnsAFollowerGreen(t *testing.T) {
 	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
 	t.Parallel()
 	bin := cockpitBinary(t)
-	e := newE2EWorld(t, bin, nil)
+	e := newE2EWorld(t, bin, func(cfg string) string { return "operator: alice\n" + cfg })
+	alice := trustAlice(t, e)
 	e.ctl("staging", "fault", "critical-parity", "on")
 	e.ctl("staging", "parity-run")
 	operate := func() *tmuxScreen {
@@ -48,7 +56,7 @@ func TestAForgedFeedRowNeverTurnsAFollowerGreen(t *testing.T) {
 	f := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "watch", "--follow", "--config", machineBConfig(t, e),
 		"--env", "staging", "--metrics-addr", metricsAddr)
 	f.waitFor("the follower rendering the operator's I1 firing", 60*time.Second, func(s string) bool {
-		return incidentFiring(s) && strings.Contains(s, "following the shared feed")
+		return incidentFiring(s) && strings.Contains(s, "following the shared feed") && strings.Contains(s, "signed by alice")
 	})
 	op.keys("q")
 	op.waitExit()
@@ -66,11 +74,17 @@ func TestAForgedFeedRowNeverTurnsAFollowerGreen(t *testing.T) {
 	if body := scrape(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, `state="firing"} 1`) {
 		t.Errorf("the follower's /metrics with a 2099 row show nothing firing:\n%s", body)
 	}
+	unverifiedAllClears(t, e, db, f, metricsAddr)
 
 	pid := screenPID(t, f)
 	before := peakRSS(t, pid)
+	pool := newTestPool(t, e.dbURL)
 	for _, bomb := range bombs() {
-		forge(t, db, time.Now(), bomb.row)
+		if len(bomb.row) > sharedlog.MaxRecordBytes { // no cockpit publishes it: only SQL can
+			forge(t, db, time.Now(), bomb.row)
+		} else if err := sharedlog.PublishObservation(t.Context(), pool, "staging", time.Now(), []byte(bomb.row), time.Second, alice); err != nil {
+			t.Fatalf("publishing %s signed by alice: %v", bomb.what, err)
+		}
 		f.waitFor("the follower refusing "+bomb.what, 30*time.Second, func(s string) bool {
 			return incidentFiring(s) && strings.Contains(s, "feed refused: "+bomb.refusal)
 		})
@@ -83,7 +97,7 @@ func TestAForgedFeedRowNeverTurnsAFollowerGreen(t *testing.T) {
 
 	operate()
 	f.waitFor("the follower following the operator's real rounds again", 30*time.Second, func(s string) bool {
-		return incidentFiring(s) && strings.Contains(s, "following the shared feed")
+		return incidentFiring(s) && strings.Contains(s, "following the shared feed") && strings.Contains(s, "signed by alice")
 	})
 	var size, values int
 	if err := db.QueryRow(t.Context(), `SELECT octet_length(state::text), octet_length(state::text) -
@@ -175,12 +189,79 @@ func allClear(t *testing.T, at time.Time) string {
 	return string(b)
 }
 
+// unverifiedAllClears writes an all-clear dated now into the feed, by SQL
+// (unsigned) and then signed by a key that calls itself alice but is not
+// the one team_keys lists: the follower says the feed is unverified and
+// why, and shows I1 firing on its screen and its /metrics.
+func unverifiedAllClears(t *testing.T, e *e2eWorld, db *pgx.Conn, f *tmuxScreen, metricsAddr string) {
+	t.Helper()
+	now := time.Now()
+	forge(t, db, now, allClear(t, now))
+	f.waitFor("the follower not rendering an unsigned all-clear", 30*time.Second, func(s string) bool {
+		return incidentFiring(s) && strings.Contains(s, "feed unverified: unsigned")
+	})
+	mallory, err := signing.Load(t.TempDir(), "alice", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = time.Now()
+	if err := sharedlog.PublishObservation(t.Context(), newTestPool(t, e.dbURL), "staging", now, []byte(allClear(t, now)), time.Second, mallory); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor("the follower not rendering an all-clear signed by an unlisted key", 30*time.Second, func(s string) bool {
+		return incidentFiring(s) && strings.Contains(s, "feed unverified: signed by a key not in team_keys")
+	})
+	if body := scrape(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, `state="firing"} 1`) {
+		t.Errorf("the follower's /metrics with an unverified all-clear show nothing firing:\n%s", body)
+	}
+}
+
+// trustAlice makes alice's key (as `cockpit key` does on her machine) and
+// lists it in team_keys of the world's config, which every machine of the
+// test copies; it returns her key.
+func trustAlice(t *testing.T, e *e2eWorld) *signing.Signer {
+	t.Helper()
+	key, _, code := e.cockpit("key")
+	if code != 0 || !strings.HasPrefix(key, signing.Prefix) {
+		t.Fatalf("cockpit key: exit %d: %q", code, key)
+	}
+	e.config = teamConfig(t, e.config, strings.TrimSpace(key))
+	raw, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^state_dir: (.*)$`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatalf("no state_dir in %s", e.config)
+	}
+	dir, err := strconv.Unquote(string(m[1]))
+	if err != nil {
+		dir = string(m[1])
+	}
+	alice, err := signing.Load(dir, "alice", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return alice
+}
+
+// newTestPool is a pool on dbURL, closed with the test.
+func newTestPool(t *testing.T, dbURL string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
 // forge writes the feed row of staging as a role that may publish can,
-// straight with SQL.
+// straight with SQL: unsigned.
 func forge(t *testing.T, db *pgx.Conn, observedAt time.Time, state string) {
 	t.Helper()
-	if _, err := db.Exec(t.Context(), `UPDATE cockpit_observation SET observed_at = $1, state = $2 WHERE env = 'staging'`,
-		observedAt, state); err != nil {
+	if _, err := db.Exec(t.Context(), `UPDATE cockpit_observation SET observed_at = $1, state = $2,
+		operator = NULL, signing_key = NULL, signature = NULL WHERE env = 'staging'`, observedAt, state); err != nil {
 		t.Fatalf("forging the feed row: %v", err)
 	}
 }

@@ -160,8 +160,9 @@ func TestFollowersCostPrometheusNothing(t *testing.T) {
 		}
 		operator.start(t, target)
 		followers.start(t, target)
-		return cfg[:at+m[2]] + operator.srv.URL + cfg[at+m[3]:]
+		return "operator: alice\n" + cfg[:at+m[2]] + operator.srv.URL + cfg[at+m[3]:]
 	})
+	trustAlice(t, e) // followers render only rounds signed by a key they list
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
 	op.waitFor("the operator's panes", 60*time.Second, screenPanesLive)
 	var screens []*tmuxScreen
