@@ -51,6 +51,10 @@ func Migrate(ctx context.Context, dbURL string) error {
 		goose.WithTableName(versionTable),
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),
+		// Migrations numbered below 00010 (the schema version view) are
+		// added beside it in any order: a database at 10 without 00004
+		// gets 00004 rather than goose's "missing migrations" error.
+		goose.WithAllowOutofOrder(true),
 	)
 	if err != nil {
 		return fmt.Errorf("migrating shared timeline: %w", err)
