@@ -68,3 +68,24 @@ func (r Keyring) Check(operator, key string, msg, sig []byte) error {
 	}
 	return nil
 }
+
+// WithOwn is the ring plus this machine's own signer, when the ring lists
+// neither its operator nor its key: a cockpit believes what its own key
+// signed as it believes its own journal (whoever can read the key can
+// write the journal), so one machine's operate and watch --follow agree
+// before anyone edits team_keys. A listed operator keeps the listed key.
+func (r Keyring) WithOwn(own *Signer) Keyring {
+	if own == nil {
+		return r
+	}
+	pub := own.key.Public().(ed25519.PublicKey)
+	if _, listed := r[own.Operator]; listed || r.owner(pub) != "" {
+		return r
+	}
+	out := maps.Clone(r)
+	if out == nil {
+		out = Keyring{}
+	}
+	out[own.Operator] = pub
+	return out
+}

@@ -78,3 +78,36 @@ func TestCheckSaysWhyASignatureIsNotBelieved(t *testing.T) {
 		}
 	}
 }
+
+// This machine's own key is believed only where team_keys says nothing of
+// its operator or its key: a listed operator keeps the listed key.
+func TestWithOwnNeverOverridesTheTeamsList(t *testing.T) {
+	dir := t.TempDir()
+	alice, err := Load(dir, "alice", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Load(t.TempDir(), "alice", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("round")
+	sig := alice.Sign(msg)
+	if err := (Keyring{}).WithOwn(alice).Check("alice", alice.Public(), msg, sig); err != nil {
+		t.Errorf("own key with empty team_keys: %v, want believed", err)
+	}
+	listed, err := NewKeyring(map[string]string{"alice": other.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := listed.WithOwn(alice).Check("alice", alice.Public(), msg, sig); err == nil {
+		t.Error("team_keys lists another key for alice, yet this machine's key is believed")
+	}
+	asBob, err := NewKeyring(map[string]string{"bob": alice.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, added := asBob.WithOwn(alice)["alice"]; added {
+		t.Error("a key team_keys lists for bob was added again for alice")
+	}
+}
