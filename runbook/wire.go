@@ -164,6 +164,7 @@ type wireProbe struct {
 // wireHistory is a History, its maps as lists of entries.
 type wireHistory struct {
 	Done              bounded[wireDone, historyLimit]     `json:"done"`
+	DoneBy            bounded[wireDoneBy, historyLimit]   `json:"done_by"`
 	Last              bounded[wireLast, historyLimit]     `json:"last"`
 	SubSteps          bounded[wireSubSteps, historyLimit] `json:"sub_steps"`
 	ModeChanged       time.Time                           `json:"mode_changed"`
@@ -179,6 +180,14 @@ type wireHistory struct {
 type wireDone struct {
 	Step string    `json:"step"`
 	At   time.Time `json:"at"`
+}
+
+// wireDoneBy is who and where a step's Done came from (History.DoneBy).
+type wireDoneBy struct {
+	Step     string `json:"step"`
+	Operator string `json:"operator"`
+	Host     string `json:"host"`
+	Origin   string `json:"origin"`
 }
 
 type wireLast struct {

@@ -139,6 +139,9 @@ func historyToWire(h History) wireHistory {
 		Open: h.Open, LegacyFrozenProbe: probeToWire(h.LegacyFrozenProbe), RustFrozenProbe: probeToWire(h.RustFrozenProbe),
 		Err: errString(h.Err)}
 	w.Done = entries(h.Done, func(k string, v time.Time) wireDone { return wireDone{Step: k, At: v} })
+	w.DoneBy = entries(h.DoneBy, func(k string, v Actor) wireDoneBy {
+		return wireDoneBy{Step: k, Operator: v.Operator, Host: v.Host, Origin: v.Origin}
+	})
 	w.Last = entries(h.Last, func(k string, v LastRun) wireLast { return wireLast{Step: k, Run: v} })
 	w.SubSteps = entries(h.SubSteps, func(k string, v []string) wireSubSteps { return wireSubSteps{Step: k, Values: v} })
 	return w
@@ -149,6 +152,9 @@ func (w wireHistory) history() History {
 		Open: w.Open, LegacyFrozenProbe: w.LegacyFrozenProbe.probe(), RustFrozenProbe: w.RustFrozenProbe.probe(),
 		Err: stringErr(w.Err)}
 	h.Done = fromEntries(w.Done, func(e wireDone) (string, time.Time) { return e.Step, e.At })
+	h.DoneBy = fromEntries(w.DoneBy, func(e wireDoneBy) (string, Actor) {
+		return e.Step, Actor{Operator: e.Operator, Host: e.Host, Origin: e.Origin}
+	})
 	h.Last = fromEntries(w.Last, func(e wireLast) (string, LastRun) { return e.Step, e.Run })
 	h.SubSteps = fromEntries(w.SubSteps, func(e wireSubSteps) (string, []string) { return e.Step, e.Values })
 	return h
