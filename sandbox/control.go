@@ -33,6 +33,12 @@ func (c *control) handler() http.Handler {
 		}
 		return stateAfter(e, e.setEnv(r.Context(), body.Runtime, key, value))
 	}))
+	mux.HandleFunc("POST /env/{env}/redeploy", c.envCall(func(r *http.Request, e *env, body ctlRequest) (any, error) {
+		if body.Runtime != "rust" && body.Runtime != "legacy" {
+			return nil, refuse("unknown runtime %q (rust or legacy)", body.Runtime)
+		}
+		return stateAfter(e, e.redeploy(r.Context(), body.Runtime))
+	}))
 	mux.HandleFunc("POST /env/{env}/route-writes", c.envCall(func(r *http.Request, e *env, body ctlRequest) (any, error) {
 		if body.Target != "rust" && body.Target != "legacy" {
 			return nil, refuse("unknown write target %q (rust or legacy)", body.Target)

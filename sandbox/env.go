@@ -24,7 +24,7 @@ type env struct {
 	production bool
 	world      *World
 
-	rust    *rustsim.Runtime
+	rust    *rustPool
 	legacy  *legacysim.Runtime
 	store   *promstore.Store
 	traffic *traffic
@@ -65,6 +65,13 @@ type EnvState struct {
 	CohortPercent     int              `json:"cohort_percent"`
 	Faults            []string         `json:"faults"`
 	Controls          []AppliedControl `json:"controls"`
+
+	// RustInstances, RustAffinity and RustVersion are the Rust service's
+	// topology and version (rehearse --rust-instances, --rust-affinity,
+	// --rust-version).
+	RustInstances int    `json:"rust_instances"`
+	RustAffinity  bool   `json:"rust_affinity"`
+	RustVersion   string `json:"rust_version"`
 }
 
 func (e *env) state() EnvState {
@@ -82,6 +89,9 @@ func (e *env) state() EnvState {
 		LegacyWriteFreeze: e.legacy.Frozen(),
 		WriteTarget:       targetOf(e.cohort),
 		CohortPercent:     e.cohort,
+		RustInstances:     len(e.rust.instances),
+		RustAffinity:      e.rust.affinity,
+		RustVersion:       e.world.opts.RustVersion,
 		Faults:            faults,
 		Controls:          append([]AppliedControl{}, e.applied...),
 	}
@@ -141,21 +151,13 @@ func (e *env) setEnv(ctx context.Context, runtime, key, value string) error {
 		return e.control(ctx, desc, func() error {
 			next := e.rust.Env()
 			next[key] = value
-			if err := e.rust.Restart(next); err != nil {
-				return fmt.Errorf("new revision failed to start, the old one keeps serving: %w", err)
-			}
-			e.newRevision(serviceRust)
-			return nil
+			return e.deployRust(next)
 		})
 	case "legacy":
 		return e.control(ctx, desc, func() error {
 			next := e.legacy.Env()
 			next[key] = value
-			if err := e.legacy.Restart(next); err != nil {
-				return err
-			}
-			e.newRevision(serviceLegacy)
-			return nil
+			return e.deployLegacy(next)
 		})
 	}
 	return fmt.Errorf("unknown runtime %q (rust or legacy)", runtime)

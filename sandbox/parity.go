@@ -57,7 +57,8 @@ func (p *parityLoop) start(ctx context.Context) error {
 	if err := os.MkdirAll(p.reportDir, 0o755); err != nil {
 		return err
 	}
-	shadow, err := rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "rust_active"}})
+	shadow, err := rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "rust_active"},
+		Version: p.env.world.opts.RustVersion})
 	if err != nil {
 		return err
 	}

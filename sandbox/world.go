@@ -58,6 +58,18 @@ type Options struct {
 	// notification event to (JSON body): `cockpit rehearse receiver`.
 	NotifyURL string
 	Logger    *slog.Logger
+
+	// RustInstances is how many instances serve each environment's Rust
+	// runtime, each with its own memory (default 1); RustAffinity pins a
+	// run's requests to the instance that created it.
+	RustInstances int
+	RustAffinity  bool
+	// RustModeUnset starts Rust without RUNTIME_AUTHORITY_WRITE_MODE: the
+	// code's default, rust_active, accepting writes none is routed to.
+	RustModeUnset bool
+	// RustVersion is the Rust runtime's version: rustsim.VersionS (default)
+	// or rustsim.VersionLatest.
+	RustVersion string
 }
 
 func (o *Options) defaults() error {
@@ -69,6 +81,15 @@ func (o *Options) defaults() error {
 	}
 	if o.WritesPerSecond == 0 {
 		o.WritesPerSecond = 40
+	}
+	if o.RustVersion == "" {
+		o.RustVersion = rustsim.VersionS
+	}
+	if err := rustsim.CheckVersion(o.RustVersion); err != nil {
+		return err
+	}
+	if o.RustInstances < 0 {
+		return fmt.Errorf("%d rust instances: want 1 or more", o.RustInstances)
 	}
 	if o.HarnessEvery == 0 {
 		o.HarnessEvery = 15 * time.Second
@@ -203,7 +224,12 @@ func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
 	e.newRevision(serviceLegacy)
 	var err error
 	// Before the cutover the legacy runtime is the authority and Rust runs frozen in shadow.
-	if e.rust, err = rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}}); err != nil {
+	rustEnv := map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}
+	if w.opts.RustModeUnset {
+		rustEnv = map[string]string{}
+	}
+	if e.rust, err = newRustPool(w.opts.RustInstances, w.opts.RustAffinity,
+		rustsim.Options{Env: rustEnv, Version: w.opts.RustVersion}); err != nil {
 		return nil, err
 	}
 	if e.legacy, err = legacysim.New(legacysim.Options{Env: map[string]string{

@@ -12,6 +12,7 @@ import (
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
 	"github.com/openagents/cockpit/sandbox/harness"
+	"github.com/openagents/cockpit/sandbox/rustsim"
 )
 
 // rehearseFlags shape the rehearsal world.
@@ -25,6 +26,12 @@ type rehearseFlags struct {
 	logFile       string
 	controlAddr   string
 	notifyURL     string
+
+	// The Rust service as deployed: instances, affinity, mode variable, version.
+	rustInstances int
+	rustAffinity  bool
+	rustModeUnset bool
+	rustVersion   string
 }
 
 func newRehearseCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -52,6 +59,10 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 	fl.StringVar(&f.logFile, "log-file", "", "write logs to this file (default: none)")
 	fl.StringVar(&f.controlAddr, "control-addr", "", "address of the control API (default: a free loopback port)")
 	fl.StringVar(&f.notifyURL, "notify-url", "", "tell every notification event to this webhook (e.g. what `cockpit rehearse receiver` prints)")
+	fl.IntVar(&f.rustInstances, "rust-instances", 1, "instances serving each Rust runtime, each with its own memory (runs, projector state)")
+	fl.BoolVar(&f.rustAffinity, "rust-affinity", false, "session affinity: a run's requests reach the Rust instance that created it")
+	fl.BoolVar(&f.rustModeUnset, "rust-mode-unset", false, "start Rust without RUNTIME_AUTHORITY_WRITE_MODE (the code's default: rust_active)")
+	fl.StringVar(&f.rustVersion, "rust-version", rustsim.VersionS, "the Rust runtime's version: "+rustsim.VersionS+" (beside legacy, e5c63cf1) or "+rustsim.VersionLatest+" (b118d632)")
 	cmd.AddCommand(newRehearseCtlCmd(ctx, s), newRehearseHarnessCmd(s), newRehearseReceiverCmd(ctx, s))
 	return cmd
 }
@@ -61,6 +72,12 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 		if err := sandbox.CheckFault(sc); err != nil {
 			return withCode(exitUsage, fmt.Errorf("--scenario: %w", err))
 		}
+	}
+	if f.rustInstances < 1 {
+		return usageError("--rust-instances %d: want 1 or more", f.rustInstances)
+	}
+	if err := rustsim.CheckVersion(f.rustVersion); err != nil {
+		return withCode(exitUsage, fmt.Errorf("--rust-version: %w", err))
 	}
 	if !f.headless && !s.IsTTY {
 		return usageError("rehearse opens a screen and needs a terminal; use --headless to serve the world for scripts")
@@ -73,6 +90,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	w, err := sandbox.Start(ctx, sandbox.Options{
 		Dir: f.dir, Scenarios: f.scenarios, RedeployDelay: f.redeployDelay,
 		WritesPerSecond: f.writesPerSec, DBURLEnv: dbURLEnv(), Logger: logger, ControlAddr: f.controlAddr, NotifyURL: f.notifyURL,
+		RustInstances: f.rustInstances, RustAffinity: f.rustAffinity, RustModeUnset: f.rustModeUnset, RustVersion: f.rustVersion,
 	})
 	if err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("starting the rehearsal world: %w", err))

@@ -67,6 +67,10 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 				}
 				return c.call(ctx, "set-env", map[string]any{"runtime": a[0], "assignment": a[1]})
 			})},
+		&cobra.Command{Use: "redeploy rust|legacy", Short: "Deploy a new revision of one runtime with the same variables (every Rust run in memory is lost)",
+			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+				return c.call(ctx, "redeploy", map[string]any{"runtime": a[0]})
+			})},
 		&cobra.Command{Use: "route-writes rust|legacy", Short: "Send every write to one runtime",
 			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
 				return c.call(ctx, "route-writes", map[string]any{"target": a[0]})

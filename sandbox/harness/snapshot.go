@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,9 +49,11 @@ type checkpointDoc struct {
 	LastEventType string `json:"last_event_type"`
 }
 
-// runtimeEventMarker is what the real harness looks for, line by line, in
-// the raw replay. It counts lines containing it, not occurrences.
-const runtimeEventMarker = `"type":"RuntimeEvent"`
+// runtimeEventMarkers are what the real harness looks for, line by line, in
+// the raw replay: `"type":"RuntimeEvent"` at e5c63cf1, `"event":"RuntimeEvent"`
+// in the newest runtime (runtime-facts §8). It counts lines containing one,
+// not occurrences; the stand-in accepts both so it reads either runtime.
+var runtimeEventMarkers = []string{`"type":"RuntimeEvent"`, `"event":"RuntimeEvent"`}
 
 // loadSnapshot reads one side's capture in the real harness's order:
 // receipt, summary, checkpoint, replay.
@@ -124,7 +127,7 @@ func readJSON(path string, v any, envelope string, required ...string) error {
 func countRuntimeEventLines(replay string) int {
 	n := 0
 	for line := range strings.Lines(replay) {
-		if strings.Contains(line, runtimeEventMarker) {
+		if slices.ContainsFunc(runtimeEventMarkers, func(m string) bool { return strings.Contains(line, m) }) {
 			n++
 		}
 	}

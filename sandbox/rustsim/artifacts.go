@@ -67,8 +67,22 @@ func policyBundleID(metadata any) string {
 
 // buildReplay renders the NDJSON replay: one canonical (sorted-key) JSON
 // object per line and a trailing newline. The shadow harness hashes these
-// exact bytes.
-func buildReplay(run *runRecord) []byte {
+// exact bytes. latest renders the newest runtime's shape (replayLatest).
+func buildReplay(run *runRecord, latest bool) []byte {
+	lines := replayS(run)
+	if latest {
+		lines = replayLatest(run)
+	}
+	var out []byte
+	for _, l := range lines {
+		out = append(out, marshal(l)...)
+		out = append(out, '\n')
+	}
+	return out
+}
+
+// replayS is the replay at VersionS: lines tagged "type", times in "ts".
+func replayS(run *runRecord) []map[string]any {
 	created := rfc3339(time.Time(run.CreatedAt))
 	lines := []map[string]any{
 		{"type": "ReplayHeader", "replay_version": 1, "producer": "openagents-runtime", "created_at": created},
@@ -84,16 +98,42 @@ func buildReplay(run *runRecord) []byte {
 		end = ts
 	}
 	status, confidence := replayOutcome(run.Status)
-	lines = append(lines, map[string]any{
+	return append(lines, map[string]any{
 		"type": "SessionEnd", "ts": end, "session_id": run.ID, "status": status,
 		"confidence": confidence, "total_tool_calls": 0,
 	})
-	var out []byte
-	for _, l := range lines {
-		out = append(out, marshal(l)...)
-		out = append(out, '\n')
+}
+
+// replayLatest is the replay at VersionLatest (artifacts.rs's ReplayEvent,
+// serde tag "event"): times in "t", SessionStart with issue_number,
+// RuntimeEvent with its idempotency key, SessionEnd without session_id and
+// with total_latency_ms. The tool, verification and payment event types the
+// newest runtime renders differently are not simulated: the world's traffic
+// and the cockpit's probe never write them.
+func replayLatest(run *runRecord) []map[string]any {
+	created := rfc3339(time.Time(run.CreatedAt))
+	lines := []map[string]any{
+		{"event": "ReplayHeader", "replay_version": 1, "producer": "openagents-runtime", "created_at": created},
+		{"event": "SessionStart", "t": created, "session_id": run.ID, "issue_number": nil, "policy_bundle_id": policyBundleID(run.Metadata)},
 	}
-	return out
+	end := rfc3339(time.Time(run.UpdatedAt))
+	for _, ev := range run.Events {
+		t := rfc3339(time.Time(ev.RecordedAt))
+		var key any
+		if ev.IdempotencyKey != nil {
+			key = *ev.IdempotencyKey
+		}
+		lines = append(lines, map[string]any{
+			"event": "RuntimeEvent", "t": t, "session_id": run.ID, "seq": ev.Seq, "runtime_event_type": ev.EventType,
+			"payload_hash": sha256Prefixed(marshal(ev.Payload)), "payload": ev.Payload, "idempotency_key": key,
+		})
+		end = t
+	}
+	status, confidence := replayOutcome(run.Status)
+	return append(lines, map[string]any{
+		"event": "SessionEnd", "t": end, "status": status, "confidence": confidence,
+		"total_tool_calls": 0, "total_latency_ms": 0,
+	})
 }
 
 // replayOutcome maps a run status to SessionEnd. The confidence is a

@@ -77,19 +77,37 @@ func (r *Runtime) failWrite() reply {
 
 func (r *Runtime) health(w http.ResponseWriter, _ *http.Request, _ params) {
 	r.locked(w, func() reply {
-		return jsonReply(http.StatusOK, struct {
-			Status                string `json:"status"`
-			Service               string `json:"service"`
-			BuildSHA              string `json:"build_sha"`
-			UptimeSeconds         int64  `json:"uptime_seconds"`
-			AuthorityWriteMode    string `json:"authority_write_mode"`
-			AuthorityWriterActive bool   `json:"authority_writer_active"`
-			FanoutDriver          string `json:"fanout_driver"`
-		}{
-			"ok", r.proc.service, r.proc.buildSHA, int64(r.now().Sub(r.proc.startedAt).Seconds()),
-			r.proc.mode, r.proc.mode == ModeRustActive, fanoutDriver,
-		})
+		uptime := int64(r.now().Sub(r.proc.startedAt).Seconds())
+		if r.latest {
+			return jsonReply(http.StatusOK, healthLatest{healthCommon{"ok", r.proc.service, r.proc.buildSHA, uptime,
+				r.proc.mode, r.proc.mode == ModeRustActive}, false})
+		}
+		return jsonReply(http.StatusOK, healthS{healthCommon{"ok", r.proc.service, r.proc.buildSHA, uptime,
+			r.proc.mode, r.proc.mode == ModeRustActive}, fanoutDriver})
 	})
+}
+
+// healthCommon is what /healthz says at every version.
+type healthCommon struct {
+	Status                string `json:"status"`
+	Service               string `json:"service"`
+	BuildSHA              string `json:"build_sha"`
+	UptimeSeconds         int64  `json:"uptime_seconds"`
+	AuthorityWriteMode    string `json:"authority_write_mode"`
+	AuthorityWriterActive bool   `json:"authority_writer_active"`
+}
+
+// healthS is /healthz at VersionS: the fanout driver last.
+type healthS struct {
+	healthCommon
+	FanoutDriver string `json:"fanout_driver"`
+}
+
+// healthLatest is /healthz at VersionLatest: whether a database is
+// configured instead of the fanout driver (the simulation has none).
+type healthLatest struct {
+	healthCommon
+	DBConfigured bool `json:"db_configured"`
 }
 
 func (r *Runtime) readiness(w http.ResponseWriter, _ *http.Request, _ params) {

@@ -121,6 +121,6 @@ func (r *Runtime) getReceipt(w http.ResponseWriter, _ *http.Request, p params) {
 
 func (r *Runtime) getReplay(w http.ResponseWriter, _ *http.Request, p params) {
 	r.withRun(w, p, func(run *runRecord) reply {
-		return reply{status: http.StatusOK, contentType: "application/x-ndjson", body: buildReplay(run)}
+		return reply{status: http.StatusOK, contentType: "application/x-ndjson", body: buildReplay(run, r.latest)}
 	})
 }

@@ -27,6 +27,33 @@ type Options struct {
 	Env    map[string]string // the process environment
 	Now    func() time.Time  // clock; time.Now when nil
 	Faults *Faults           // initial faults; none when nil
+	// Version is the runtime's source state: VersionS (the default) or
+	// VersionLatest. It decides the replay's line tags and /healthz's fields.
+	Version string
+	// Booted is when the first process started, for a runtime that stands
+	// for one already up before the simulation began (a replica started
+	// earlier in a rollout); zero is now. A restart always starts now.
+	Booted time.Time
+}
+
+// The runtime versions the simulation can be (runtime-facts §8).
+const (
+	// VersionS is the runtime at e5c63cf1 (≡ 71334249), beside legacy:
+	// replay lines tagged "type":"RuntimeEvent", /healthz with fanout_driver.
+	VersionS = "s"
+	// VersionLatest is the newest Rust runtime (b118d632): replay lines
+	// tagged "event":"RuntimeEvent" with the time in "t", /healthz with
+	// db_configured instead of fanout_driver.
+	VersionLatest = "latest"
+)
+
+// CheckVersion refuses a version the simulation does not have.
+func CheckVersion(v string) error {
+	switch v {
+	case "", VersionS, VersionLatest:
+		return nil
+	}
+	return fmt.Errorf("unknown rust runtime version %q (want %s or %s)", v, VersionS, VersionLatest)
 }
 
 // Faults are what an instructor injects. The zero value is a healthy runtime.
@@ -46,6 +73,7 @@ type Faults struct {
 type Runtime struct {
 	now     func() time.Time
 	handler http.Handler
+	latest  bool // VersionLatest
 
 	mu     sync.Mutex
 	proc   *process
@@ -74,13 +102,20 @@ func New(opts Options) (*Runtime, error) {
 	if now == nil {
 		now = time.Now
 	}
-	r := &Runtime{now: now, proj: newProjection(), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	if err := CheckVersion(opts.Version); err != nil {
+		return nil, err
+	}
+	r := &Runtime{now: now, proj: newProjection(), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		latest: opts.Version == VersionLatest}
 	if opts.Faults != nil {
 		r.faults = *opts.Faults
 	}
 	proc, err := r.boot(opts.Env)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.Booted.IsZero() {
+		proc.startedAt = opts.Booted
 	}
 	r.proc = proc
 	r.handler = r.routes()
