@@ -222,13 +222,18 @@ func TestProjectorWatchKeepsJudgingAcrossARestartThatKeepsTheStateFile(t *testin
 	wantVerdict(t, cp, Pass, "1 at or above")
 }
 
-func TestProjectorWatchCheckpointLostWithoutRestartFails(t *testing.T) {
+// TestProjectorWatchCheckpointLostWithoutRestartIsAnotherInstance: the
+// runtime never drops a live process's checkpoint, so a 404 on a process
+// already up when it was seen is another instance answering (issue 15: it
+// was a FAIL, and fired checkpoint_regression on every multi-instance
+// runtime). It is a WARN naming the cause, not a regression.
+func TestProjectorWatchCheckpointLostWithoutRestartIsAnotherInstance(t *testing.T) {
 	w := newProjectorWorld(t, nil)
 	id, pw := w.seenRun(t)
 	w.clock.advance(time.Minute)
 	w.lose.Store(true)
 	cp, _ := observe(t, pw)
-	wantVerdict(t, cp, Fail, "run "+id+": 404 after last_seq 2 without a restart (same process: build dev, up 120s)")
+	wantVerdict(t, cp, Warn, "run "+id+": 404 after last_seq 2 from a process already up when it was seen (same process: build dev, up 120s): "+otherInstance)
 	if cp.Evidence.Reason == lostOnRestart {
 		t.Error("a loss without restart must not say lost on restart")
 	}

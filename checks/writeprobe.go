@@ -18,6 +18,11 @@ type WriteProbeReport struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	EventCount     int    `json:"event_count"` // events on the run after the probe
 	OK             bool   `json:"ok"`          // every step passed
+	// ReadBack is how many requests after the write found the run: each
+	// reached an instance holding it.
+	ReadBack int `json:"read_back"`
+	// Loss is set when the run answered 404 not_found after its write.
+	Loss *RunLoss `json:"loss,omitempty"`
 }
 
 // writeProbeEventType labels the probe's event so nobody mistakes it for work.
@@ -70,6 +75,7 @@ type writeProbe struct {
 	ctx     context.Context
 	report  WriteProbeReport
 	results []Result
+	written time.Time // when the create answered 201
 }
 
 // run performs the steps in order and stops at the first that is not PASS.
@@ -107,6 +113,7 @@ func (w *writeProbe) create() Result {
 	}
 	w.report.RunID = run.Run.ID
 	w.report.EventCount = len(run.Run.Events)
+	w.written = rep.at
 	r.Verdict, r.Evidence.Value = Pass, "201 run "+run.Run.ID
 	return r
 }
@@ -160,11 +167,15 @@ func (w *writeProbe) post(i int, rule string) (r Result, n int, ok bool) {
 	if err != nil {
 		return unreachable(r, err), 0, false
 	}
+	if isNotFound(rep) {
+		return w.lost(r), 0, false
+	}
 	var run runBody
 	if rep.status != http.StatusOK || !decode(rep.body, &run) || run.Run.ID == "" {
 		return writeRefused(r, rep), 0, false
 	}
 	n = len(run.Run.Events)
+	w.report.ReadBack++
 	r.Evidence.Value = fmt.Sprintf("200 event count %d", n)
 	return r, n, true
 }
@@ -190,12 +201,14 @@ func (w *writeProbe) replay() Result {
 	if err != nil {
 		return unreachable(r, err)
 	}
+	if isNotFound(rep) {
+		return w.lost(r)
+	}
 	if rep.status != http.StatusOK {
 		return unexpected(r, rep)
 	}
-	// Count as the parity harness does: by the literal type marker.
-	n := bytes.Count(rep.body, []byte(`"type":"RuntimeEvent"`))
-	return w.compare(r, "replay", map[string]int{"RuntimeEvent lines": n})
+	w.report.ReadBack++
+	return w.compare(r, "replay", map[string]int{"RuntimeEvent lines": replayEventLines(rep.body)})
 }
 
 func (w *writeProbe) summary() Result {
@@ -261,10 +274,14 @@ func readBack[T any](w *writeProbe, i int, path, what string, counts func(*T) ma
 	if err != nil {
 		return unreachable(r, err)
 	}
+	if isNotFound(rep) {
+		return w.lost(r)
+	}
 	var body T
 	if rep.status != http.StatusOK || !decode(rep.body, &body) {
 		return unexpected(r, rep)
 	}
+	w.report.ReadBack++
 	got := counts(&body)
 	if got == nil {
 		return unexpected(r, reply{status: http.StatusOK})
@@ -286,6 +303,22 @@ func (w *writeProbe) compare(r Result, what string, got map[string]int) Result {
 	}
 	r.Evidence.Rule = fmt.Sprintf("= %d (the run's events)", want)
 	return r
+}
+
+// replayEventMarkers tag a replay's RuntimeEvent lines: `"type":…` at
+// e5c63cf1, `"event":…` in the newest runtime (runtime-facts §8).
+var replayEventMarkers = [][]byte{[]byte(`"type":"RuntimeEvent"`), []byte(`"event":"RuntimeEvent"`)}
+
+// replayEventLines counts as the parity harness does: the lines containing
+// a marker, whichever version wrote them.
+func replayEventLines(replay []byte) int {
+	n := 0
+	for line := range bytes.Lines(replay) {
+		if slices.ContainsFunc(replayEventMarkers, func(m []byte) bool { return bytes.Contains(line, m) }) {
+			n++
+		}
+	}
+	return n
 }
 
 // writeRefused explains a write the runtime did not take.

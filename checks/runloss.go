@@ -1,0 +1,113 @@
+package checks
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// RunLoss is what the write probe found when the run it had just written
+// answered 404 not_found. The Rust runtime keeps runs in one process's
+// memory (runtime-facts §8), so there are two explanations: the runtime
+// restarted since the write, or another instance without shared state
+// answered. The probe re-reads the run and /healthz to tell them apart.
+type RunLoss struct {
+	RunID string `json:"run_id"`
+	// Step is the probe step whose request got the 404.
+	Step string `json:"step"`
+	// SeenAgain: a later read found the run. No restart brings a run back,
+	// so several instances answer.
+	SeenAgain bool `json:"seen_again"`
+	// Restarted says how a process started after the write shows; "" when
+	// every process /healthz showed was already up at the write.
+	Restarted string `json:"restarted,omitempty"`
+	// Instances are the processes /healthz showed, by when they started.
+	Instances []string `json:"instances,omitempty"`
+}
+
+// SeveralInstances says whether the loss shows several instances without
+// shared state: the run came back, or no process restarted since the write
+// (a run unknown on the read that follows its successful write).
+func (l RunLoss) SeveralInstances() bool { return l.SeenAgain || l.Restarted == "" }
+
+// Line says what the loss means, and what to do about it.
+func (l RunLoss) Line() string {
+	head := fmt.Sprintf("run %s was written (201) and then unknown (404 not_found) to %s", l.RunID, l.Step)
+	if !l.SeveralInstances() {
+		return head + ": the runtime restarted since the write (" + l.Restarted + ") and runs live in memory only: probe again once it is stable"
+	}
+	if l.SeenAgain {
+		head += ", and found again on a later read"
+	}
+	seen := ""
+	if len(l.Instances) > 0 {
+		seen = fmt.Sprintf(" (/healthz shows %d: %s)", len(l.Instances), strings.Join(l.Instances, ", "))
+	}
+	return head + "; no restart observed: several Rust instances without shared state serve this URL" + seen +
+		". Runs live in one instance's memory: before authority moves, run one instance (replicas / max instances 1)" +
+		" or turn on session affinity so a run's requests reach the instance that holds it"
+}
+
+// lossReads is how many times the run and /healthz are re-read after a
+// loss: two instances spread at random both show within 8 reads but for a
+// chance of 1 in 128.
+const lossReads = 8
+
+// lost turns the 404 not_found a probe step got for the probe's own run
+// into a FAIL that says why (RunLoss), and keeps the loss in the report.
+func (w *writeProbe) lost(r Result) Result {
+	l := w.diagnose(r.Title)
+	w.report.Loss = &l
+	r.Verdict = Fail
+	r.Evidence.Value = "404 not_found for run " + w.report.RunID
+	r.Evidence.Reason = l.Line()
+	return r
+}
+
+// diagnose re-reads the lost run and /healthz, alternately, until the run
+// is found again and two processes are seen, or lossReads rounds pass.
+func (w *writeProbe) diagnose(step string) RunLoss {
+	l := RunLoss{RunID: w.report.RunID, Step: step}
+	runURL := w.p.rustURL("/internal/v1/runs/" + url.PathEscape(w.report.RunID))
+	healthURL := w.p.rustURL(pathOr(w.p.env.RustRuntime.HealthPath, "/healthz"))
+	var procs []runtimeSight
+	for range lossReads {
+		if rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, runURL, nil, nil); err == nil && rep.status == http.StatusOK {
+			l.SeenAgain = true
+		}
+		rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, healthURL, nil, nil)
+		if s, err := (answer{rep, err}).sight(); err == nil {
+			procs = addProcess(procs, s)
+		}
+		if l.SeenAgain && len(procs) > 1 || w.ctx.Err() != nil {
+			break
+		}
+	}
+	for _, s := range procs {
+		since := s.startedAt().UTC().Format("15:04:05Z")
+		l.Instances = append(l.Instances, "up since "+since)
+		// The estimate is never earlier than the true start: a process
+		// estimated to start after the write may have, so it counts.
+		if l.Restarted == "" && s.startedAt().After(w.written) {
+			l.Restarted = fmt.Sprintf("a process up since %s, after the write at %s", since, w.written.UTC().Format("15:04:05Z"))
+		}
+	}
+	return l
+}
+
+// addProcess adds a /healthz sight to the processes seen unless one of them
+// started at the same time (within restartSlack); the list stays sorted by
+// start.
+func addProcess(procs []runtimeSight, s runtimeSight) []runtimeSight {
+	for _, p := range procs {
+		if d := p.startedAt().Sub(s.startedAt()); d.Abs() <= restartSlack {
+			return procs
+		}
+	}
+	procs = append(procs, s)
+	slices.SortFunc(procs, func(a, b runtimeSight) int { return cmp.Compare(a.startedAt().UnixNano(), b.startedAt().UnixNano()) })
+	return procs
+}
