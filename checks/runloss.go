@@ -2,11 +2,13 @@ package checks
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // RunLoss is what the write probe found when the run it had just written
@@ -110,4 +112,42 @@ func addProcess(procs []runtimeSight, s runtimeSight) []runtimeSight {
 	procs = append(procs, s)
 	slices.SortFunc(procs, func(a, b runtimeSight) int { return cmp.Compare(a.startedAt().UnixNano(), b.startedAt().UnixNano()) })
 	return procs
+}
+
+// RunHeld re-checks a passed write probe's evidence: its run, written at
+// probedAt, must still exist on the runtime. Runs live in memory only, so
+// a restart since the probe (a redeploy, a mode change) loses it and the
+// probe proves nothing about the process serving now. PASS while the run
+// answers 200; FAIL on 404 not_found, saying whether the runtime restarted
+// since the probe (/healthz's uptime) or another instance answered;
+// UNKNOWN on anything else.
+func (p *Probes) RunHeld(ctx context.Context, runID string, probedAt time.Time) Result {
+	u := p.rustURL("/internal/v1/runs/" + url.PathEscape(runID))
+	r := result("write_probe.run_held", "the write probe's run still exists", "GET "+u, p.now())
+	r.Evidence.Rule = "200: the run written at " + probedAt.UTC().Format(time.RFC3339) + " is still held"
+	rep, err := p.do(ctx, rustSide, http.MethodGet, u, nil, nil)
+	r.ObservedAt = rep.at
+	switch {
+	case err != nil:
+		return unreachable(r, err)
+	case rep.status == http.StatusOK:
+		r.Verdict, r.Evidence.Value = Pass, "200 run "+runID
+		return r
+	case !isNotFound(rep):
+		return unexpected(r, rep)
+	}
+	r.Verdict, r.Evidence.Value = Fail, "404 not_found for run "+runID
+	hrep, err := p.do(ctx, rustSide, http.MethodGet, p.rustURL(pathOr(p.env.RustRuntime.HealthPath, "/healthz")), nil, nil)
+	s, err := (answer{hrep, err}).sight()
+	switch {
+	case err != nil:
+		r.Evidence.Reason = "probe again: the run is gone (whether the runtime restarted is unknown: " + err.Error() + ")"
+	case s.startedAt().After(probedAt):
+		r.Evidence.Reason = fmt.Sprintf("probe again: the runtime restarted since the probe (up since %s, probe at %s): its runs live in memory only",
+			s.startedAt().UTC().Format(time.RFC3339), probedAt.UTC().Format(time.RFC3339))
+	default:
+		r.Evidence.Reason = fmt.Sprintf("probe again: the run is unknown to a process up since %s, before the probe: another instance answered (several instances without shared state: see P3)",
+			s.startedAt().UTC().Format(time.RFC3339))
+	}
+	return r
 }

@@ -132,3 +132,30 @@ func TestReplayEventLinesCountsLinesNotMarkers(t *testing.T) {
 		t.Errorf("%d lines, want 3 (a line with both markers once)", n)
 	}
 }
+
+// TestRunHeldSaysProbeAgainAfterARestart: the passed probe's run held is
+// PASS; after a redeploy (a restart) it is FAIL "probe again: the runtime
+// restarted since the probe"; on another instance, up before the probe, it
+// names that instead.
+func TestRunHeldSaysProbeAgainAfterARestart(t *testing.T) {
+	w := newWorld(t, "rust_active", true)
+	p := w.probes(testSecret)
+	rep, _ := p.WriteProbe(context.Background())
+	probedAt := time.Now()
+	if r := p.RunHeld(context.Background(), rep.RunID, probedAt); r.Verdict != Pass {
+		t.Fatalf("held: %s", r.Line(time.Now()))
+	}
+	time.Sleep(10 * time.Millisecond) // the restart is after the probe, on any clock
+	if err := w.rust.Restart(map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "rust_active"}); err != nil {
+		t.Fatal(err)
+	}
+	r := p.RunHeld(context.Background(), rep.RunID, probedAt)
+	if r.Verdict != Fail || !strings.HasPrefix(r.Evidence.Reason, "probe again: the runtime restarted since the probe (up since ") {
+		t.Errorf("after a restart: %s", r.Line(time.Now()))
+	}
+	w.env.RustRuntime.URL = twoInstances(t, "")
+	r = p.RunHeld(context.Background(), rep.RunID, probedAt)
+	if r.Verdict != Fail || !strings.Contains(r.Evidence.Reason, "another instance answered") {
+		t.Errorf("unknown to a process up before the probe: %s", r.Line(time.Now()))
+	}
+}

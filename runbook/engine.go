@@ -206,6 +206,7 @@ func (e *Engine) WriteProbe(ctx context.Context) []checks.Result {
 	}
 	rep, rs := e.probes.WriteProbe(ctx)
 	e.watchRun(rep.RunID)
+	e.journalProbeRun(rep)
 	return rs
 }
 
@@ -292,6 +293,7 @@ func (e *Engine) Observe(ctx context.Context) State {
 		e.journaledFreeze(&o)
 	}
 	o.host = e.host
+	o.probeRun = e.probeRunHeld(ctx, o.history)
 	if o.parity.Report != nil {
 		e.watchRun(o.parity.Report.RustRunID) // a run the harness observed
 	}

@@ -149,11 +149,11 @@ func (r *round) itemChecks(it *Item, obs Observed) []checks.Result {
 		return []checks.Result{o.parity.NoCritical}
 	case "P3":
 		return []checks.Result{o.rustHealth, o.rustReady, o.legacyHealth,
-			r.signal("drift_events"), o.checkpoints, o.drift, r.signal("projection_lag")}
+			r.signal("drift_events"), o.checkpoints, o.drift, r.signal("projection_lag"), r.instancesCheck()}
 	case "P4":
 		return o.db
 	case "V1":
-		return append(r.rustAccepts(), r.writeProbeSinceModeChange())
+		return append(r.rustAccepts(), r.writeProbeSinceModeChange()...)
 	case "V2":
 		return []checks.Result{freezeCheck("legacy.frozen", "legacy mutation routes answer 410", o.legacyFrozen, o.legacyFreeze, checks.Frozen)}
 	case "V3":
@@ -165,7 +165,7 @@ func (r *round) itemChecks(it *Item, obs Observed) []checks.Result {
 	case "S1":
 		return r.rustAuthority(obs)
 	case "S2":
-		return append(append(r.rustAuthority(obs), r.rustAccepts()...), r.writeProbeSinceModeChange())
+		return append(append(r.rustAuthority(obs), r.rustAccepts()...), r.writeProbeSinceModeChange()...)
 	case "S3":
 		return []checks.Result{o.parity.Gate, o.parity.WithinThresholds}
 	case "S4":
@@ -226,10 +226,21 @@ func (r *round) progressOf(it *Item) StepProgress {
 
 // writeProbeSinceModeChange is the half of S2 and V1 only an action can
 // prove: a write probe (run, event and worker mutations, read back) passed
-// after the last journaled change of the Rust write mode. Every mode change
-// restarts the runtime and its runs live in memory only, so an older probe
-// proves nothing about the revision serving now.
-func (r *round) writeProbeSinceModeChange() checks.Result {
+// after the last journaled change of the Rust write mode, and its run is
+// still on the runtime. Every restart (a mode change, a redeploy nobody
+// journaled) loses the runtime's runs, so a probe whose run is gone proves
+// nothing about the process serving now.
+func (r *round) writeProbeSinceModeChange() []checks.Result {
+	res := r.writeProbeJournaled()
+	if res.Verdict != checks.Pass || r.o.probeRun.ID == "" {
+		return []checks.Result{res}
+	}
+	return []checks.Result{res, r.o.probeRun}
+}
+
+// writeProbeJournaled is the journal's half: a passed probe after the last
+// journaled mode change.
+func (r *round) writeProbeJournaled() checks.Result {
 	h := r.o.history
 	res := checks.Result{ID: "write_probe.journaled", Title: "write probe passed since the last mode change", ObservedAt: r.o.at,
 		Evidence: checks.Evidence{Source: "journal", Rule: "a passed write probe after the last set_rust_write_mode"}}

@@ -32,6 +32,9 @@ type observation struct {
 	// for the runs the cockpit wrote or observed.
 	checkpoints checks.Result
 	drift       checks.Result
+	// probeRun is whether the passed write probe's run still exists
+	// (zero: no passed probe journaled).
+	probeRun checks.Result
 
 	// history is this environment's journal; staging, in a production
 	// environment, each non-production environment's (S4's gate).

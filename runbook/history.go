@@ -42,6 +42,11 @@ type History struct {
 	RollbackStarted time.Time
 	// Open are the actions approved with no final outcome yet.
 	Open []OpenAction
+	// ProbeRun is the run of the newest write probe that passed, as its
+	// engine journaled it: V1 and S2 hold only while it still exists.
+	// RunLost is the newest probe run unknown right after its write with
+	// no restart: several Rust instances without shared state (P3).
+	ProbeRun, RunLost JournaledRun
 	// LegacyFrozenProbe and RustFrozenProbe are the newest safe frozen
 	// probe answers an operating process journaled: a read-only process
 	// (watch) shows these instead of sending the probes itself.
@@ -242,6 +247,7 @@ func (r *historyReader) fold(rec *journal.Record) {
 			*p = JournaledProbe{At: rec.Time, State: parseFreezeState(rec.Verdict), Evidence: rec.Evidence,
 				Operator: rec.Operator, Host: rec.Host}
 		}
+		h.foldProbeRun(rec)
 	case journal.KindIntent:
 		if len(rec.Argv) > 0 && strings.Contains(rec.Check, "set_rust_write_mode") {
 			h.ModeChanged = rec.Time

@@ -174,6 +174,9 @@ type wireHistory struct {
 	LegacyFrozenProbe wireProbe                           `json:"legacy_frozen_probe"`
 	RustFrozenProbe   wireProbe                           `json:"rust_frozen_probe"`
 	Err               *string                             `json:"err,omitempty"`
+
+	ProbeRun JournaledRun `json:"probe_run"`
+	RunLost  JournaledRun `json:"run_lost"`
 }
 
 // wireDone, wireLast and wireSubSteps are History's map entries.

@@ -137,7 +137,7 @@ func (w wireSnapshot) snapshot() metrics.Snapshot {
 func historyToWire(h History) wireHistory {
 	w := wireHistory{ModeChanged: h.ModeChanged, WriteProbe: h.WriteProbe, RollbackStarted: h.RollbackStarted,
 		Open: h.Open, LegacyFrozenProbe: probeToWire(h.LegacyFrozenProbe), RustFrozenProbe: probeToWire(h.RustFrozenProbe),
-		Err: errString(h.Err)}
+		Err: errString(h.Err), ProbeRun: h.ProbeRun, RunLost: h.RunLost}
 	w.Done = entries(h.Done, func(k string, v time.Time) wireDone { return wireDone{Step: k, At: v} })
 	w.DoneBy = entries(h.DoneBy, func(k string, v Actor) wireDoneBy {
 		return wireDoneBy{Step: k, Operator: v.Operator, Host: v.Host, Origin: v.Origin}
@@ -150,7 +150,7 @@ func historyToWire(h History) wireHistory {
 func (w wireHistory) history() History {
 	h := History{ModeChanged: w.ModeChanged, WriteProbe: w.WriteProbe, RollbackStarted: w.RollbackStarted,
 		Open: w.Open, LegacyFrozenProbe: w.LegacyFrozenProbe.probe(), RustFrozenProbe: w.RustFrozenProbe.probe(),
-		Err: stringErr(w.Err)}
+		Err: stringErr(w.Err), ProbeRun: w.ProbeRun, RunLost: w.RunLost}
 	h.Done = fromEntries(w.Done, func(e wireDone) (string, time.Time) { return e.Step, e.At })
 	h.DoneBy = fromEntries(w.DoneBy, func(e wireDoneBy) (string, Actor) {
 		return e.Step, Actor{Operator: e.Operator, Host: e.Host, Origin: e.Origin}

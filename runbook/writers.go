@@ -112,6 +112,10 @@ func (w *writersRule) judge(ws writerState, now time.Time) IncidentStatus {
 		st.State, verdict = IncidentUnknown, "unknown (a runtime's write state cannot be told)"
 	case running != "" && st.Value != 1:
 		st.State, verdict = IncidentOK, "expected while "+running
+	case st.Value == 2 && ws.routed == "legacy":
+		// Rust's mode unset is rust_active (the code's default): before S1
+		// it accepts writes while none is routed to it. No second history.
+		st.State, verdict = IncidentOK, "rust accepts writes, none routed to it"
 	case st.Value == 2:
 		st.State, verdict = IncidentFiring, "BOTH runtimes accept writes"
 		advice = "finish the step that moves the authority (S1/S4) or roll back (r)"
