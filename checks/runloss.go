@@ -45,8 +45,11 @@ func (l RunLoss) Line() string {
 		head += ", and found again on a later read"
 	}
 	seen := ""
-	if len(l.Instances) > 0 {
-		seen = fmt.Sprintf(" (/healthz shows %d: %s)", len(l.Instances), strings.Join(l.Instances, ", "))
+	switch n := len(l.Instances); {
+	case n == 1:
+		seen = " (/healthz shows one start time, " + l.Instances[0] + ": the instances started together)"
+	case n > 1:
+		seen = fmt.Sprintf(" (/healthz shows %d: %s)", n, strings.Join(l.Instances, ", "))
 	}
 	return head + "; no restart observed: several Rust instances without shared state serve this URL" + seen +
 		". Runs live in one instance's memory: before authority moves, run one instance (replicas / max instances 1)" +
@@ -54,9 +57,9 @@ func (l RunLoss) Line() string {
 }
 
 // lossReads is how many times the run and /healthz are re-read after a
-// loss: two instances spread at random both show within 8 reads but for a
-// chance of 1 in 128.
-const lossReads = 8
+// loss: two instances spread at random both show within 12 reads but for a
+// chance of 1 in 2048.
+const lossReads = 12
 
 // lost turns the 404 not_found a probe step got for the probe's own run
 // into a FAIL that says why (RunLoss), and keeps the loss in the report.

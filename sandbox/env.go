@@ -151,7 +151,7 @@ func (e *env) setEnv(ctx context.Context, runtime, key, value string) error {
 		return e.control(ctx, desc, func() error {
 			next := e.rust.Env()
 			next[key] = value
-			return e.deployRust(next)
+			return e.deployRust(ctx, next)
 		})
 	case "legacy":
 		return e.control(ctx, desc, func() error {

@@ -60,11 +60,18 @@ func (p *rustPool) Mode() string { return p.instances[0].Mode() }
 // Env is a copy of the instances' environment.
 func (p *rustPool) Env() map[string]string { return p.instances[0].Env() }
 
-// Restart deploys a new revision with env: every instance restarts and
-// every run in memory is lost. An env the runtime refuses fails the
-// rollout before any instance changes.
-func (p *rustPool) Restart(env map[string]string) error {
-	for _, r := range p.instances {
+// Restart deploys a new revision with env as a rolling update does: one
+// instance at a time, each rollingStagger after the one before, so for a
+// while old and new processes serve side by side, and afterwards their
+// /healthz uptimes still tell them apart. Every run in memory is lost. An
+// env the runtime refuses fails the rollout before any instance changes.
+func (p *rustPool) Restart(ctx context.Context, env map[string]string) error {
+	for i, r := range p.instances {
+		if i > 0 {
+			if err := sleepCtx(ctx, rollingStagger); err != nil {
+				return fmt.Errorf("rollout interrupted after %d of %d instances: %w", i, len(p.instances), err)
+			}
+		}
 		if err := r.Restart(env); err != nil {
 			return err
 		}
@@ -74,6 +81,10 @@ func (p *rustPool) Restart(env map[string]string) error {
 	p.mu.Unlock()
 	return nil
 }
+
+// rollingStagger is how long a rolling update waits between instances: more
+// than the cockpit's restart slack, as a pod's readiness takes.
+const rollingStagger = 8 * time.Second
 
 // SetFaults injects the same faults in every instance.
 func (p *rustPool) SetFaults(f rustsim.Faults) {
@@ -168,7 +179,7 @@ func (t *teeWriter) Write(b []byte) (int, error) {
 func (e *env) redeploy(ctx context.Context, runtime string) error {
 	switch runtime {
 	case "rust":
-		return e.control(ctx, "redeploy rust", func() error { return e.deployRust(e.rust.Env()) })
+		return e.control(ctx, "redeploy rust", func() error { return e.deployRust(ctx, e.rust.Env()) })
 	case "legacy":
 		return e.control(ctx, "redeploy legacy", func() error { return e.deployLegacy(e.legacy.Env()) })
 	}
@@ -177,8 +188,8 @@ func (e *env) redeploy(ctx context.Context, runtime string) error {
 
 // deployRust starts a new Rust revision with env; a refused env leaves the
 // old one serving.
-func (e *env) deployRust(env map[string]string) error {
-	if err := e.rust.Restart(env); err != nil {
+func (e *env) deployRust(ctx context.Context, env map[string]string) error {
+	if err := e.rust.Restart(ctx, env); err != nil {
 		return fmt.Errorf("new revision failed to start, the old one keeps serving: %w", err)
 	}
 	e.newRevision(serviceRust)

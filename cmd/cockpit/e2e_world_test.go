@@ -48,10 +48,18 @@ const worldReadyBudget = 2 * time.Minute
 // new revision: long enough to watch a step run.
 func newE2EWorldDelay(t testing.TB, bin string, delay time.Duration, edit func(cfg string) string) *e2eWorld {
 	t.Helper()
+	return newE2EWorldOpts(t, bin, sandbox.Options{RedeployDelay: delay}, edit)
+}
+
+// newE2EWorldOpts is newE2EWorld shaped by opts (the world's rehearse
+// flags: instances, affinity, mode, version); its dir, actuators and
+// database are the test's.
+func newE2EWorldOpts(t testing.TB, bin string, opts sandbox.Options, edit func(cfg string) string) *e2eWorld {
+	t.Helper()
 	dbURL := testsvc.Postgres(t)
 	prefix := testsvc.UniqueRolePrefix(t)
-	w, err := sandbox.Start(t.Context(), sandbox.Options{Dir: t.TempDir(), RedeployDelay: delay,
-		Executable: bin, DBURLEnv: "DB_URL"})
+	opts.Dir, opts.Executable, opts.DBURLEnv = t.TempDir(), bin, "DB_URL"
+	w, err := sandbox.Start(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("starting the world: %v", err)
 	}
