@@ -35,6 +35,11 @@ func TestRustModeUnsetBeforeS1IsNotTwoWriters(t *testing.T) {
 		t.Errorf("30%% of writes to rust, legacy unfrozen: %v (%s), want firing", inc.State, inc.Evidence)
 	}
 	o := beforeS1(t0, 0)
+	o.history.ModeChanged = t0.Add(-time.Minute) // S1 set it, then was killed
+	if inc := writersIncident(t, newTestEvaluator(t, false).evaluate(o)); inc.State != IncidentFiring {
+		t.Errorf("the same state after a killed S1 set the mode: %v (%s), want firing", inc.State, inc.Evidence)
+	}
+	o = beforeS1(t0, 0)
 	delete(o.snapshot.Samples, shareSignal)
 	if inc := writersIncident(t, newTestEvaluator(t, false).evaluate(o)); inc.State != IncidentFiring {
 		t.Errorf("route unknown, both accepting: %v (%s), want firing (never guessed)", inc.State, inc.Evidence)

@@ -25,6 +25,9 @@ type writerState struct {
 	routed  string
 	running []OpenAction // live actions: a transition is expected
 	source  string
+	// rustModeSet: the journal shows the cockpit changing Rust's write mode
+	// (S1, R1…); false, Rust's mode is its deployment's own.
+	rustModeSet bool
 }
 
 // writersOf reads the writers from this round's observations and the
@@ -33,7 +36,8 @@ type writerState struct {
 func (r *round) writersOf(routed string) writerState {
 	o := r.o
 	w := writerState{rust: o.rustFreeze, legacy: o.legacyFreeze, routed: routed,
-		source: "safe frozen probes (" + o.rustFrozen.Evidence.Source + ", " + o.legacyFrozen.Evidence.Source + ")"}
+		source:      "safe frozen probes (" + o.rustFrozen.Evidence.Source + ", " + o.legacyFrozen.Evidence.Source + ")",
+		rustModeSet: !o.history.ModeChanged.IsZero()}
 	if w.rust == checks.FreezeUnknown && o.rustHealth.Verdict != checks.Unknown && o.rust.Mode != "" {
 		w.rust = checks.Frozen
 		if o.rust.WriterActive {
@@ -112,10 +116,11 @@ func (w *writersRule) judge(ws writerState, now time.Time) IncidentStatus {
 		st.State, verdict = IncidentUnknown, "unknown (a runtime's write state cannot be told)"
 	case running != "" && st.Value != 1:
 		st.State, verdict = IncidentOK, "expected while "+running
-	case st.Value == 2 && ws.routed == "legacy":
-		// Rust's mode unset is rust_active (the code's default): before S1
-		// it accepts writes while none is routed to it. No second history.
-		st.State, verdict = IncidentOK, "rust accepts writes, none routed to it"
+	case st.Value == 2 && ws.routed == "legacy" && !ws.rustModeSet:
+		// Rust's mode unset is rust_active (the code's default): before the
+		// cockpit ever sets it, Rust accepts writes none is routed to. No
+		// second history. A mode the cockpit set (S1 killed mid-way) fires.
+		st.State, verdict = IncidentOK, "rust accepts writes, none routed to it (its mode is the deployment's own: the cockpit never set it)"
 	case st.Value == 2:
 		st.State, verdict = IncidentFiring, "BOTH runtimes accept writes"
 		advice = "finish the step that moves the authority (S1/S4) or roll back (r)"

@@ -96,9 +96,20 @@ func testTwoWriters(t *testing.T, bin string) {
 		t.Fatalf("before the cutover: exit %d, writers %+v; want 0, OK", code, inc["exactly_one_writer"])
 	}
 	// What a killed S1 leaves: Rust took writes, legacy was never frozen.
+	// Both must happen: Rust accepting writes none is routed to, with no
+	// mode change journaled, is a deployment whose mode variable is unset
+	// (issue 15), not two writers (topology_e2e_test.go).
 	w.ctl("staging", "set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active")
-	code, inc := incidentLines(t, w, "staging")
-	if wr := inc["exactly_one_writer"]; code != exitCheckFailed || wr.Verdict != "FAIL" || !strings.Contains(wr.Evidence, "BOTH") || !strings.Contains(wr.Evidence, "roll back") {
+	w.ctl("staging", "route-writes", "rust")
+	var code int
+	var wr checkLine
+	eventually(t, time.Minute, time.Second, "exactly_one_writer firing once writes reach rust beside an unfrozen legacy", func() bool {
+		var inc map[string]checkLine
+		code, inc = incidentLines(t, w, "staging")
+		wr = inc["exactly_one_writer"]
+		return wr.Verdict == "FAIL"
+	})
+	if code != exitCheckFailed || !strings.Contains(wr.Evidence, "BOTH") || !strings.Contains(wr.Evidence, "roll back") {
 		t.Fatalf("both runtimes accepting writes: exit %d, writers %+v; want exit 1, FIRING with a recommendation", code, wr)
 	}
 	status, _, _ := w.cockpit("status", "--env", "staging")
