@@ -154,3 +154,20 @@ func testLatestRustVersion(t *testing.T, bin string) {
 	}
 	w.mustRun(0, "run", "S3", "--env", "staging", "--approve", "S3")
 }
+
+// TestRehearseRefusesATopologyItCannotBe: a bad flag is a usage error that
+// names it and the values it takes, before any world starts.
+func TestRehearseRefusesATopologyItCannotBe(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rust-instances", "0"}, "--rust-instances 0: want 1 or more"},
+		{[]string{"--rust-version", "z"}, `--rust-version: unknown rust runtime version "z" (want s or latest)`},
+	} {
+		_, errOut, code := runCLI(t, false, append([]string{"rehearse", "--headless"}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("rehearse %v: exit %d %q, want %d naming %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+}
