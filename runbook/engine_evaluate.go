@@ -232,8 +232,9 @@ func (r *round) progressOf(it *Item) StepProgress {
 // nothing about the process serving now.
 func (r *round) writeProbeSinceModeChange() []checks.Result {
 	res := r.writeProbeJournaled()
-	if res.Verdict != checks.Pass || r.o.probeRun.ID == "" {
-		return []checks.Result{res}
+	h := r.o.history
+	if res.Verdict != checks.Pass || r.o.probeRun.ID == "" || h.ProbeRun.At.Before(h.ModeChanged) {
+		return []checks.Result{res} // no run journaled for the probe that passed
 	}
 	return []checks.Result{res, r.o.probeRun}
 }

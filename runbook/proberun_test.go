@@ -96,6 +96,7 @@ func TestP3FailsOnARunLostBetweenInstances(t *testing.T) {
 // half) does not hold on it, so V1 can be probed again.
 func TestV1NeedsTheProbeRunStillHeld(t *testing.T) {
 	o := goodObservation(t0)
+	o.history.ProbeRun = JournaledRun{At: o.history.WriteProbe, RunID: heldRun, Verdict: checks.Pass}
 	o.probeRun = checks.Result{ID: "write_probe.run_held", Title: "run held", Verdict: checks.Fail, ObservedAt: t0,
 		Evidence: checks.Evidence{Value: "404 not_found", Reason: "probe again: the runtime restarted since the probe"}}
 	st := newTestEvaluator(t, false).evaluate(o)
@@ -110,6 +111,13 @@ func TestV1NeedsTheProbeRunStillHeld(t *testing.T) {
 	o.probeRun.Verdict = checks.Pass
 	if is := itemOf(t, newTestEvaluator(t, false).evaluate(o), "V1"); is.Verdict != checks.Pass {
 		t.Errorf("V1 with the run held: %v, want PASS", is.Verdict)
+	}
+	// A journaled run older than the last mode change belongs to an older
+	// probe: the passed probe after it is judged on the journal alone.
+	o.probeRun.Verdict = checks.Fail
+	o.history.ProbeRun.At = o.history.ModeChanged.Add(-time.Second)
+	if is := itemOf(t, newTestEvaluator(t, false).evaluate(o), "V1"); is.Verdict != checks.Pass || len(is.Checks) != 3 {
+		t.Errorf("V1 with only an older probe's run journaled: %v, %d checks, want PASS on the journal's half", is.Verdict, len(is.Checks))
 	}
 }
 
