@@ -46,12 +46,15 @@ func testSeveralInstances(t *testing.T, bin string) {
 	// Six requests after the write must all reach the instance holding the
 	// run for S2 to pass (1 in 64): a pass is retried, a loss is the point.
 	var out string
-	for range 3 {
+	attempts := 0
+	for attempts < 3 {
+		attempts++
 		o, errOut, code := w.cockpit("run", "S2", "--env", "staging", "--approve", "S2")
 		if out = o + errOut; code != 0 {
 			break
 		}
 	}
+	t.Logf("S2 runs until the loss showed: %d", attempts)
 	if !strings.Contains(out, "several Rust instances without shared state") {
 		t.Fatalf("S2 on two instances without affinity did not find the loss:\n%s", out)
 	}
@@ -66,8 +69,8 @@ func testSeveralInstances(t *testing.T, bin string) {
 	// The probe run is watched: its checkpoint answers on one instance and
 	// 404s on the other. That used to fire checkpoint_regression; now it
 	// must not, however the reads fall.
-	seen404 := false
-	for i := 0; i < 40 && !seen404; i++ {
+	seen404, rounds := false, 0
+	for ; rounds < 40 && !seen404; rounds++ {
 		_, inc := incidentLines(t, w, "staging")
 		cr := inc["checkpoint_regression"]
 		if cr.Verdict == "FAIL" || cr.Verdict == "PENDING" {
@@ -78,6 +81,7 @@ func testSeveralInstances(t *testing.T, bin string) {
 	if !seen404 {
 		t.Error("40 rounds never read the probe run's checkpoint as 404 on the other instance: the case was not exercised")
 	}
+	t.Logf("check incidents rounds until the checkpoint read 404 on the other instance: %d", rounds)
 }
 
 func testInstancesWithAffinity(t *testing.T, bin string) {
