@@ -20,9 +20,11 @@ type RunLoss struct {
 	RunID string `json:"run_id"`
 	// Step is the probe step whose request got the 404.
 	Step string `json:"step"`
-	// SeenAgain: a later read found the run. No restart brings a run back,
-	// so several instances answer.
+	// SeenAgain: a re-read found the run; Missed: a re-read did not. Both
+	// is several instances (no restart brings a run back); found on every
+	// re-read, the run is there and only the step's artifact was missing.
 	SeenAgain bool `json:"seen_again"`
+	Missed    bool `json:"missed"`
 	// Restarted says how a process started after the write shows; "" when
 	// every process /healthz showed was already up at the write.
 	Restarted string `json:"restarted,omitempty"`
@@ -31,14 +33,23 @@ type RunLoss struct {
 }
 
 // SeveralInstances says whether the loss shows several instances without
-// shared state: the run came back, or no process restarted since the write
-// (a run unknown on the read that follows its successful write).
-func (l RunLoss) SeveralInstances() bool { return l.SeenAgain || l.Restarted == "" }
+// shared state: the run answered both found and unknown, or it stayed
+// unknown with no process restarted since the write (a run unknown on the
+// read that follows its successful write).
+func (l RunLoss) SeveralInstances() bool {
+	if l.SeenAgain {
+		return l.Missed
+	}
+	return l.Restarted == ""
+}
 
 // Line says what the loss means, and what to do about it.
 func (l RunLoss) Line() string {
 	head := fmt.Sprintf("run %s was written (201) and then unknown (404 not_found) to %s", l.RunID, l.Step)
-	if !l.SeveralInstances() {
+	switch {
+	case l.SeenAgain && !l.Missed:
+		return fmt.Sprintf("run %s answered 404 not_found to %s but was found on every re-read: the artifact is missing, not the run", l.RunID, l.Step)
+	case !l.SeveralInstances():
 		return head + ": the runtime restarted since the write (" + l.Restarted + ") and runs live in memory only: probe again once it is stable"
 	}
 	if l.SeenAgain {
@@ -73,21 +84,26 @@ func (w *writeProbe) lost(r Result) Result {
 }
 
 // diagnose re-reads the lost run and /healthz, alternately, until the run
-// is found again and two processes are seen, or lossReads rounds pass.
+// has been both found and missed and two processes are seen, or lossReads
+// rounds pass.
 func (w *writeProbe) diagnose(step string) RunLoss {
 	l := RunLoss{RunID: w.report.RunID, Step: step}
 	runURL := w.p.rustURL("/internal/v1/runs/" + url.PathEscape(w.report.RunID))
 	healthURL := w.p.rustURL(pathOr(w.p.env.RustRuntime.HealthPath, "/healthz"))
 	var procs []runtimeSight
 	for range lossReads {
-		if rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, runURL, nil, nil); err == nil && rep.status == http.StatusOK {
+		rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, runURL, nil, nil)
+		switch {
+		case err == nil && rep.status == http.StatusOK:
 			l.SeenAgain = true
+		case err == nil && isNotFound(rep):
+			l.Missed = true
 		}
-		rep, err := w.p.do(w.ctx, rustSide, http.MethodGet, healthURL, nil, nil)
+		rep, err = w.p.do(w.ctx, rustSide, http.MethodGet, healthURL, nil, nil)
 		if s, err := (answer{rep, err}).sight(); err == nil {
 			procs = addProcess(procs, s)
 		}
-		if l.SeenAgain && len(procs) > 1 || w.ctx.Err() != nil {
+		if l.SeenAgain && l.Missed && len(procs) > 1 || w.ctx.Err() != nil {
 			break
 		}
 	}

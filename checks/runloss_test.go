@@ -95,6 +95,35 @@ func TestWriteProbeLossAfterARestartIsNotSeveralInstances(t *testing.T) {
 	}
 }
 
+// TestWriteProbeMissingArtifactIsNotALostRun: a checkpoint endpoint that
+// 404s while the run answers every re-read is an artifact missing, not a
+// run lost between instances.
+func TestWriteProbeMissingArtifactIsNotALostRun(t *testing.T) {
+	rt, err := rustsim.New(rustsim.Options{Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(req.URL.Path, "/internal/v1/projectors/checkpoints/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"not_found"}`))
+			return
+		}
+		rt.Handler().ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	w := newWorld(t, "rust_active", true)
+	w.env.RustRuntime.URL = srv.URL
+	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	if rep.Loss == nil || rep.Loss.SeveralInstances() || !rep.Loss.SeenAgain || rep.Loss.Missed {
+		t.Fatalf("loss %+v, want the run found on every re-read", rep.Loss)
+	}
+	if r := results[6]; r.Verdict != Fail || !strings.Contains(r.Evidence.Reason, "the artifact is missing, not the run") {
+		t.Errorf("checkpoint: %s", r.Line(time.Now()))
+	}
+}
+
 // TestWriteProbePassesOnTheNewestRuntime: the newest runtime tags replay
 // lines "event":"RuntimeEvent"; the probe counts them as the older tag.
 func TestWriteProbePassesOnTheNewestRuntime(t *testing.T) {
