@@ -41,7 +41,7 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	parts := []headerPart{{long: st.Badge.Render(" " + c.mode.String() + " ")}, env}
 	writers, loud := "", false
 	if in, ok := writersOf(s); ok {
-		writers, loud = writersMarker(c, in)
+		writers, loud = writersMarker(c, s, in)
 	}
 	if loud {
 		parts = append(parts, headerPart{long: writers, short: writers})
