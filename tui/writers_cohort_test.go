@@ -1,0 +1,60 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// cohortState is production at S4's 25% cohort between actions: both
+// runtimes accept writes, a quarter of them on Rust, and misrouted_writes
+// is in state misrouted.
+func cohortState(misrouted runbook.IncidentState) runbook.State {
+	s := healthyState()
+	s.Env, s.Production = "production", true
+	s.Observed.LegacyFreeze = result("freeze", "legacy freeze", checks.Pass, "not frozen", 2*time.Second)
+	s.Observed.WriteTarget = result("target", "write target", checks.Pass, "split", 2*time.Second)
+	s.Observed.CohortPercent = 25
+	s.Writers.Legacy = checks.Accepting
+	s.Incidents = append(s.Incidents[:len(s.Incidents)-1],
+		runbook.IncidentStatus{ID: runbook.MisroutedID, Runbook: "I2", Title: "writes misrouted", State: misrouted,
+			HasValue: true, Threshold: 0, Comparator: ">", Unit: "count", For: time.Minute})
+	state := runbook.IncidentOK
+	if misrouted == runbook.IncidentFiring {
+		state = runbook.IncidentFiring
+	}
+	s.Incidents = append(s.Incidents, writers(state, 2, "cohort"))
+	return s
+}
+
+// TestTheCohortPhaseShowsTheCohortNotTwoWriters: a sticky cohort is the
+// header's cohort ("cohort 25%: rust 25 / legacy 75, sticky"), neither "2
+// WRITERS" nor "(step running)"; when misrouted_writes fires, it says NOT
+// sticky, up front and loud, and the incidents line names the criterion.
+func TestTheCohortPhaseShowsTheCohortNotTwoWriters(t *testing.T) {
+	opts := Options{Env: "production", Production: true, Mode: Operate, Actor: &fakeActor{}}
+	m := newTestModel(t, opts, cohortState(runbook.IncidentOK), 200, 50)
+	head := strings.Split(m.View(), "\n")[0]
+	if !strings.Contains(head, "cohort 25%: rust 25 / legacy 75, sticky") || strings.Contains(head, "WRITERS") || strings.Contains(head, "step running") {
+		t.Errorf("sticky cohort header %q", head)
+	}
+	m = newTestModel(t, opts, cohortState(runbook.IncidentFiring), 200, 50)
+	v := m.View()
+	head = strings.Split(v, "\n")[0]
+	if !strings.Contains(head, "NOT sticky (misrouted writes)") {
+		t.Errorf("misrouted cohort header %q", head)
+	}
+	if !strings.Contains(v, "INCIDENT:") || !strings.Contains(v, "writes misrouted FIRING") {
+		t.Errorf("the incidents line does not name misrouted writes:\n%s", v)
+	}
+	// Outside production the same split is two writers, as ever.
+	s := cohortState(runbook.IncidentOK)
+	s.Production = false
+	m = newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50)
+	if head := strings.Split(m.View(), "\n")[0]; strings.Contains(head, "cohort 25%:") {
+		t.Errorf("a staging split shown as a cohort: %q", head)
+	}
+}
