@@ -46,6 +46,9 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	if loud {
 		parts = append(parts, headerPart{long: writers, short: writers})
 	}
+	if m := misroutedMarker(c, s); m != "" {
+		parts = append(parts, headerPart{long: m, short: m})
+	}
 	shareStale := c.staleSignal(writeShareSignal, s.Snapshot.Samples[writeShareSignal].Age(now))
 	rust := observedValue(c, s.Observed.RustWriteMode, c.stale(s.Observed.RustWriteMode.Age(now)))
 	legacy := observedValue(c, s.Observed.LegacyFreeze, c.stale(s.Observed.LegacyFreeze.Age(now)))

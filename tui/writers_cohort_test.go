@@ -58,3 +58,31 @@ func TestTheCohortPhaseShowsTheCohortNotTwoWriters(t *testing.T) {
 		t.Errorf("a staging split shown as a cohort: %q", head)
 	}
 }
+
+// TestMisroutedWritesShowInTheHeader: outside the cohort phase (after the
+// cutover, say) misrouted writes are a header marker of their own, loud
+// when firing, with the timer when pending, absent when ok.
+func TestMisroutedWritesShowInTheHeader(t *testing.T) {
+	s := healthyState()
+	misrouted := runbook.IncidentStatus{ID: runbook.MisroutedID, Runbook: "I2", Title: "writes misrouted", State: runbook.IncidentOK,
+		HasValue: true, Comparator: ">", Unit: "count", For: time.Minute}
+	s.Incidents = append(s.Incidents, misrouted)
+	head := func(s runbook.State) string {
+		return strings.Split(newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50).View(), "\n")[0]
+	}
+	if h := head(s); strings.Contains(strings.ToLower(h), "misrouted") {
+		t.Errorf("an ok misrouted_writes in the header: %q", h)
+	}
+	s.Incidents[len(s.Incidents)-1].State, s.Incidents[len(s.Incidents)-1].PendingFor = runbook.IncidentPending, 20*time.Second
+	if h := head(s); !strings.Contains(h, "misrouted writes 20s of 1m") {
+		t.Errorf("pending misrouted_writes header %q", h)
+	}
+	s.Incidents[len(s.Incidents)-1].State = runbook.IncidentFiring
+	if h := head(s); !strings.Contains(h, "MISROUTED WRITES") {
+		t.Errorf("firing misrouted_writes header %q", h)
+	}
+	// At 80 columns it stays.
+	if h := strings.Split(newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 80, 30).View(), "\n")[0]; !strings.Contains(h, "MISROUTED WRITES") {
+		t.Errorf("80 columns lose the marker: %q", h)
+	}
+}
