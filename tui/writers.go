@@ -31,16 +31,23 @@ func writersWord(in runbook.IncidentStatus) string {
 	return fmt.Sprintf("%.0f writers", in.Value)
 }
 
+// writersLabel names the check's value on the screen: the cohort during
+// production's cohort phase ("cohort 25%: rust 25 / legacy 75, sticky"),
+// else the writer count.
+func writersLabel(s runbook.State, in runbook.IncidentStatus) string {
+	if cohort, ok := s.Cohort(); ok && in.HasValue && in.Value == 2 {
+		return cohort.Label()
+	}
+	return writersWord(in)
+}
+
 // writersMarker is the header's view of the check. A firing or pending one
 // is loud and goes up front, where 80 columns keep it; an OK or unknown one
 // is quiet and goes last. During production's cohort phase it is the
 // cohort ("cohort 25%: rust 25 / legacy 75, sticky"), not a writer count.
 func writersMarker(c *common, s runbook.State, in runbook.IncidentStatus) (text string, loud bool) {
 	st := c.styles
-	word := writersWord(in)
-	if cohort, ok := s.Cohort(); ok && in.HasValue && in.Value == 2 {
-		word = cohort.Label()
-	}
+	word := writersLabel(s, in)
 	switch in.State {
 	case runbook.IncidentFiring:
 		if word != writersWord(in) {

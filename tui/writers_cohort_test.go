@@ -47,8 +47,8 @@ func TestTheCohortPhaseShowsTheCohortNotTwoWriters(t *testing.T) {
 	if !strings.Contains(head, "NOT sticky (misrouted writes)") {
 		t.Errorf("misrouted cohort header %q", head)
 	}
-	if !strings.Contains(v, "INCIDENT:") || !strings.Contains(v, "writes misrouted FIRING") {
-		t.Errorf("the incidents line does not name misrouted writes:\n%s", v)
+	if !strings.Contains(v, "INCIDENT: W cohort 25%") || !strings.Contains(v, "writes misrouted FIRING") || strings.Contains(v, "WRITERS") {
+		t.Errorf("the incidents line does not name the cohort and misrouted writes:\n%s", v)
 	}
 	// Outside production the same split is two writers, as ever.
 	s := cohortState(runbook.IncidentOK)
