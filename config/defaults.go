@@ -68,6 +68,14 @@ func DefaultSignals() map[string]*Signal {
 		"frozen_write_refusals": {Title: "writes reaching a frozen runtime (/s)", Unit: "count",
 			Query: `sum(rate(` + requestCount + `{` + writesService + `,response_code=~"410|503"}[1m])) or sum(rate(` + requestCount + `{` + writesService + `}[1m])) * 0`,
 			Crit:  ptr(0)},
+		// Writes answered 404 on the write path: an append that reached a
+		// runtime without its run (Rust's not_found, legacy's missing
+		// ownership record, or a route the other runtime's API lacks). A
+		// sticky per-user cohort makes none; a per-request traffic split,
+		// an instance without the run, or a restart that lost it does.
+		"misrouted_writes": {Title: "writes answered 404 on the write path (5m)", Unit: "count",
+			Query: `sum(increase(` + requestCount + `{` + writesService + `,response_code="404"}[5m])) or sum(increase(` + requestCount + `{` + writesService + `}[5m])) * 0`,
+			Crit:  ptr(0)},
 		// The lag summary has _sum and _count (runtime-facts §6): the mean is
 		// what certainly exists. Override with the repo's quantile_over_time
 		// rule where `cockpit preflight` shows a plain series.
@@ -102,6 +110,10 @@ func DefaultIncidents() map[string]*Incident {
 			For:       Duration(10 * time.Minute), KeepFiringFor: Duration(5 * time.Minute)},
 		"frozen_writes": {Title: "writes reaching a frozen runtime", Runbook: "I2", Signal: "frozen_write_refusals",
 			Above: ptr(0), For: Duration(2 * time.Minute)},
+		// One authority per run: an append that reaches the runtime
+		// without its run breaks that run for its user.
+		"misrouted_writes": {Title: "writes misrouted (run not on that runtime)", Runbook: "I2", Signal: "misrouted_writes",
+			Above: ptr(0), For: Duration(time.Minute)},
 		"unbounded_drift":       {Title: "unbounded drift", Runbook: "I3", Signal: "drift_events", Above: ptr(3), For: Duration(5 * time.Minute)},
 		"critical_drift":        {Title: "hash-mismatch drift", Runbook: "I3", Signal: "hash_mismatch_drift", Above: ptr(0), For: Duration(5 * time.Minute)},
 		"checkpoint_regression": {Title: "checkpoint regression", Runbook: "I3", Source: SourceRustCheckpoints, Above: ptr(0)},

@@ -119,7 +119,7 @@ func TestStaleSignalsHoldVerificationAndIncidents(t *testing.T) {
 	}
 	// Criteria fed by Prometheus hold; those read from the reports, the
 	// projector endpoints and the safe probes still judge.
-	fromPrometheus := map[string]bool{"write_error_spike": true, "frozen_writes": true, "unbounded_drift": true, "critical_drift": true}
+	fromPrometheus := map[string]bool{"write_error_spike": true, "frozen_writes": true, "misrouted_writes": true, "unbounded_drift": true, "critical_drift": true}
 	for _, inc := range st.Incidents {
 		if want := map[bool]IncidentState{true: IncidentUnknown, false: IncidentOK}[fromPrometheus[inc.ID]]; inc.State != want {
 			t.Errorf("incident %s on stale Prometheus data = %v, want %v (%s)", inc.ID, inc.State, want, inc.Evidence)
@@ -174,11 +174,11 @@ func TestIncidentsAreInRunbookOrderWithTheirThresholds(t *testing.T) {
 			t.Errorf("%s = %v on quiet signals, want ok (%s)", inc.ID, inc.State, inc.Evidence)
 		}
 	}
-	want := "I1:critical_parity I2:frozen_writes I2:write_error_spike I3:checkpoint_regression I3:critical_drift I3:unbounded_drift W:exactly_one_writer"
+	want := "I1:critical_parity I2:frozen_writes I2:misrouted_writes I2:write_error_spike I3:checkpoint_regression I3:critical_drift I3:unbounded_drift W:exactly_one_writer"
 	if got := strings.Join(order, " "); got != want {
 		t.Errorf("incidents = %s, want %s", got, want)
 	}
-	spike := st.Incidents[2]
+	spike := incident(t, st, "write_error_spike")
 	if spike.Threshold != 0.02 || spike.Comparator != ">" || spike.For != 10*time.Minute || spike.Unit != "ratio" {
 		t.Errorf("write_error_spike rule = %+v", spike)
 	}
@@ -206,7 +206,7 @@ func TestIncidentTimerIsRestoredFromTheSignalHistory(t *testing.T) {
 			s.History = append(s.History, metrics.Point{T: t0.Add(at), V: v})
 		}
 		o.snapshot.Samples["rust_write_error_rate"] = s
-		return newTestEvaluator(t, false).evaluate(o).Incidents[2].State
+		return incident(t, newTestEvaluator(t, false).evaluate(o), "write_error_spike").State
 	}
 	if got := spikeFor(11 * time.Minute); got != IncidentFiring {
 		t.Errorf("breached for 11m in the history (for: 10m): %v, want firing", got)

@@ -72,7 +72,7 @@ func goodObservation(at time.Time) observation {
 func quietSamples(at time.Time) map[string]metrics.Sample {
 	values := map[string]float64{
 		"rust_write_error_rate": 0.001, "legacy_write_error_rate": 0, "legacy_http_5xx_ratio": 0,
-		"rust_write_share": 1, "frozen_write_refusals": 0, "projection_lag": 3,
+		"rust_write_share": 1, "frozen_write_refusals": 0, "misrouted_writes": 0, "projection_lag": 3,
 		"projection_write_failure_ratio": 0, "drift_events": 0, "hash_mismatch_drift": 0, "replay_failures": 0,
 	}
 	out := make(map[string]metrics.Sample, len(values))

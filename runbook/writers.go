@@ -28,6 +28,10 @@ type writerState struct {
 	// rustModeSet: the journal shows the cockpit changing Rust's write mode
 	// (S1, R1…); false, Rust's mode is its deployment's own.
 	rustModeSet bool
+	// cohort is production's cohort phase, when inCohort (set before the
+	// check is judged, from the other criteria).
+	cohort   CohortPhase
+	inCohort bool
 }
 
 // writersOf reads the writers from this round's observations and the
@@ -114,6 +118,8 @@ func (w *writersRule) judge(ws writerState, now time.Time) IncidentStatus {
 	switch {
 	case !st.HasValue:
 		st.State, verdict = IncidentUnknown, "unknown (a runtime's write state cannot be told)"
+	case ws.inCohort && st.Value == 2:
+		st.State, verdict, advice = ws.cohort.verdict()
 	case running != "" && st.Value != 1:
 		st.State, verdict = IncidentOK, "expected while "+running
 	case st.Value == 2 && ws.routed == "legacy" && !ws.rustModeSet:

@@ -22,6 +22,8 @@ import (
 // What differs from `cockpit config example`, and why:
 //   - URLs, the signature secret file and the actuators point at this world
 //     (`cockpit rehearse ctl`, not gcloud), and parity reports at its harness;
+//     route_writes and set_cohort set the world's control plane's per-user
+//     cohort (sticky), as the example's set OA_RUNTIME_CANARY_USER_PERCENT;
 //   - refresh 1s, query_timeout 800ms, stale_after 10s, sparkline_window 5m
 //     (the example: 5s, 4s, 30s, 15m), parity max_age 2m (15m), soak 10s
 //     (10m) and verify_timeout 60s (7m): a rehearsal fits in minutes;

@@ -46,10 +46,10 @@ func (c *control) handler() http.Handler {
 		return stateAfter(e, e.routeWrites(r.Context(), body.Target))
 	}))
 	mux.HandleFunc("POST /env/{env}/cohort", c.envCall(func(r *http.Request, e *env, body ctlRequest) (any, error) {
-		if !e.production || body.Percent < 0 || body.Percent > 100 {
-			return nil, refuse("cohort %d%% in %s: cohorts are production only, 0–100", body.Percent, e.name)
+		if (!e.production && !body.PerRequest) || body.Percent < 0 || body.Percent > 100 {
+			return nil, refuse("cohort %d%% in %s: cohorts are production only (a --per-request split is not), 0–100", body.Percent, e.name)
 		}
-		return stateAfter(e, e.setCohort(r.Context(), body.Percent))
+		return stateAfter(e, e.setCohort(r.Context(), body.Percent, body.PerRequest))
 	}))
 	mux.HandleFunc("POST /env/{env}/fault", c.envCall(func(_ *http.Request, e *env, body ctlRequest) (any, error) {
 		if err := CheckFault(body.Name); err != nil {
@@ -72,6 +72,7 @@ type ctlRequest struct {
 	Assignment string `json:"assignment,omitempty"`
 	Target     string `json:"target,omitempty"`
 	Percent    int    `json:"percent,omitempty"`
+	PerRequest bool   `json:"per_request,omitempty"` // cohort: split requests, not users
 	Name       string `json:"name,omitempty"`
 	On         bool   `json:"on,omitempty"`
 	Output     string `json:"output,omitempty"` // parity-run: the report's path

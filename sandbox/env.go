@@ -39,10 +39,15 @@ type env struct {
 	// deploy serialises controls, as a deploy pipeline does.
 	deploy sync.Mutex
 
-	mu      sync.Mutex
-	cohort  int // percent of writes routed to rust: 0 = legacy, 100 = rust
-	faults  map[string]bool
-	applied []AppliedControl
+	mu sync.Mutex
+	// route is where the control plane sends writes: 0% of users to rust
+	// (legacy), 100% (rust), or a cohort in between.
+	route routing
+	// misrouted counts appends that reached the runtime that does not
+	// hold their run (the world knows where each run lives).
+	misrouted int
+	faults    map[string]bool
+	applied   []AppliedControl
 	// revisions are the serving revision of each Cloud Run service, deploys
 	// how many revisions it has had.
 	revisions map[string]string
@@ -72,6 +77,11 @@ type EnvState struct {
 	RustInstances int    `json:"rust_instances"`
 	RustAffinity  bool   `json:"rust_affinity"`
 	RustVersion   string `json:"rust_version"`
+	// CohortMode is how the cohort is drawn: CohortSticky or CohortPerRequest.
+	CohortMode string `json:"cohort_mode"`
+	// MisroutedWrites counts appends that reached the runtime that does
+	// not hold their run (answered 404 not_found there).
+	MisroutedWrites int `json:"misrouted_writes"`
 }
 
 func (e *env) state() EnvState {
@@ -87,8 +97,10 @@ func (e *env) state() EnvState {
 	return EnvState{
 		RustWriteMode:     e.rust.Mode(),
 		LegacyWriteFreeze: e.legacy.Frozen(),
-		WriteTarget:       targetOf(e.cohort),
-		CohortPercent:     e.cohort,
+		WriteTarget:       targetOf(e.route.percent),
+		CohortPercent:     e.route.percent,
+		CohortMode:        e.route.mode(),
+		MisroutedWrites:   e.misrouted,
 		RustInstances:     len(e.rust.instances),
 		RustAffinity:      e.rust.affinity,
 		RustVersion:       e.world.opts.RustVersion,
@@ -108,10 +120,17 @@ func targetOf(cohort int) string {
 	}
 }
 
-func (e *env) rustShare() int {
+func (e *env) routing() routing {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.cohort
+	return e.route
+}
+
+// countMisrouted records appends that reached the runtime without their run.
+func (e *env) countMisrouted() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.misrouted++
 }
 
 func (e *env) faultOn(name string) bool {
@@ -163,7 +182,9 @@ func (e *env) setEnv(ctx context.Context, runtime, key, value string) error {
 	return fmt.Errorf("unknown runtime %q (rust or legacy)", runtime)
 }
 
-// routeWrites sends every write to one runtime.
+// routeWrites sends every user's new runs to one runtime: the control
+// plane's cohort at 100% (rust) or 0% (legacy), as the example's
+// route_writes sets it.
 func (e *env) routeWrites(ctx context.Context, target string) error {
 	percent := map[string]int{"rust": 100, "legacy": 0}
 	p, ok := percent[target]
@@ -171,27 +192,37 @@ func (e *env) routeWrites(ctx context.Context, target string) error {
 		return fmt.Errorf("unknown write target %q (rust or legacy)", target)
 	}
 	return e.control(ctx, "route-writes "+target, func() error {
-		e.mu.Lock()
-		e.cohort = p
-		e.mu.Unlock()
+		e.setRouting(routing{percent: p, seed: CanarySeed})
 		return nil
 	})
 }
 
-// setCohort routes that percentage of production writes to rust.
-func (e *env) setCohort(ctx context.Context, percent int) error {
-	if !e.production {
+// setCohort sends that percentage of users to rust, sticky per user (the
+// control plane's OA_RUNTIME_CANARY_USER_PERCENT, production only), or,
+// with perRequest, that percentage of requests: the hazard a traffic split
+// between revisions makes, possible in any environment.
+func (e *env) setCohort(ctx context.Context, percent int, perRequest bool) error {
+	if !e.production && !perRequest {
 		return fmt.Errorf("cohorts exist only in production (this is %s): use route-writes", e.name)
 	}
 	if percent < 0 || percent > 100 {
 		return fmt.Errorf("cohort %d is outside 0–100", percent)
 	}
-	return e.control(ctx, fmt.Sprintf("cohort %d", percent), func() error {
-		e.mu.Lock()
-		e.cohort = percent
-		e.mu.Unlock()
+	r := routing{percent: percent, perRequest: perRequest, seed: CanarySeed}
+	desc := fmt.Sprintf("cohort %d", percent)
+	if perRequest {
+		desc += " --per-request"
+	}
+	return e.control(ctx, desc, func() error {
+		e.setRouting(r)
 		return nil
 	})
+}
+
+func (e *env) setRouting(r routing) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.route = r
 }
 
 // setFault switches one fault and pushes it into the pieces it affects.
@@ -227,7 +258,9 @@ func (e *env) setFault(name string, on bool) error {
 // The Cloud Run services of the world's topology, the one `cockpit config
 // example` assumes: each runtime's own service (every request it answers,
 // probes included), and runtime-writes, the write path the control plane
-// sends every write through, split between a Rust and a legacy revision.
+// sends every write through, to its Rust or its legacy revision: the
+// runtime of the user's cohort for a new run, the run's own runtime for
+// its appends (per request under a traffic split).
 const (
 	serviceRust   = "runtime"
 	serviceLegacy = "runtime-legacy"
@@ -235,8 +268,7 @@ const (
 )
 
 // The runtime-writes revisions. Routing writes (route-writes, cohort) moves
-// traffic between these two revisions and creates none, as
-// `gcloud run services update-traffic` does, so they stay 00001.
+// users between these two revisions and creates none, so they stay 00001.
 const (
 	writesRevisionRust   = "runtime-writes-rust-00001"
 	writesRevisionLegacy = "runtime-writes-legacy-00001"

@@ -217,7 +217,7 @@ func (w *World) KeptState() string {
 }
 
 func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
-	e := &env{name: name, production: name == "production", world: w, faults: map[string]bool{},
+	e := &env{name: name, production: name == "production", world: w, faults: map[string]bool{}, route: routing{seed: CanarySeed},
 		revisions: map[string]string{}, deploys: map[string]int{},
 		platform: simmetrics.NewCloudRun(), khala: simmetrics.NewKhala()}
 	e.newRevision(serviceRust)

@@ -95,8 +95,10 @@ func TestLegacyAuthAndFreeze(t *testing.T) {
 		t.Fatalf("not frozen, signed invalid body = %d %s, want a 4xx validation error", r.status, r.body)
 	}
 	// And nothing is written: frames with an empty list leave no snapshot
-	// behind, while the same route with frames does (so the read-back can tell).
-	const probedRun, writtenRun = "h9-probe-run", "h9-written-run"
+	// behind; valid frames for a run the runtime never held are 404
+	// not_found (the control plane creates legacy runs; legacysim's tests
+	// show a held run's frames read back).
+	const probedRun, strangerRun = "h9-probe-run", "h9-stranger-run"
 	r = call(t, http.MethodPost, legacy+"/internal/v1/runs/"+probedRun+"/frames", map[string]any{"frames": []any{}}, signedHeader(t, w, bindRun(probedRun)))
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("not frozen, empty frames = %d %s, want 422", r.status, r.body)
@@ -104,12 +106,12 @@ func TestLegacyAuthAndFreeze(t *testing.T) {
 	if s := snapshot(probedRun); s.status != http.StatusNotFound {
 		t.Fatalf("snapshot after a refused write = %d %s, want 404: the invalid body wrote something", s.status, s.body)
 	}
-	r = call(t, http.MethodPost, legacy+"/internal/v1/runs/"+writtenRun+"/frames", map[string]any{"frames": []any{map[string]int{"seq": 1}}}, signedHeader(t, w, bindRun(writtenRun)))
-	if r.status != http.StatusOK {
-		t.Fatalf("not frozen, valid frames = %d %s, want 200", r.status, r.body)
+	r = call(t, http.MethodPost, legacy+"/internal/v1/runs/"+strangerRun+"/frames", map[string]any{"frames": []any{map[string]int{"seq": 1}}}, signedHeader(t, w, bindRun(strangerRun)))
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, `"code":"not_found"`) {
+		t.Fatalf("not frozen, valid frames for a run legacy never held = %d %s, want 404 not_found", r.status, r.body)
 	}
-	if s := snapshot(writtenRun); s.status != http.StatusOK {
-		t.Fatalf("snapshot after a valid write = %d %s, want 200", s.status, s.body)
+	if s := snapshot(strangerRun); s.status != http.StatusNotFound {
+		t.Fatalf("snapshot after a refused frame = %d %s, want 404", s.status, s.body)
 	}
 
 	mustControl(t, w, "staging", "set-env", map[string]string{"runtime": "legacy", "assignment": "LEGACY_RUNTIME_WRITE_FREEZE=true"})

@@ -41,10 +41,13 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	parts := []headerPart{{long: st.Badge.Render(" " + c.mode.String() + " ")}, env}
 	writers, loud := "", false
 	if in, ok := writersOf(s); ok {
-		writers, loud = writersMarker(c, in)
+		writers, loud = writersMarker(c, s, in)
 	}
 	if loud {
 		parts = append(parts, headerPart{long: writers, short: writers})
+	}
+	if m := misroutedMarker(c, s); m != "" {
+		parts = append(parts, headerPart{long: m, short: m})
 	}
 	shareStale := c.staleSignal(writeShareSignal, s.Snapshot.Samples[writeShareSignal].Age(now))
 	rust := observedValue(c, s.Observed.RustWriteMode, c.stale(s.Observed.RustWriteMode.Age(now)))

@@ -24,7 +24,11 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 		case runbook.IncidentFiring:
 			if in.ID == runbook.WritersID {
 				writersFiring = true
-				firing = append([]string{fmt.Sprintf("%s %s", in.Runbook, strings.ToUpper(writersWord(in)))}, firing...)
+				word := writersLabel(state, in)
+				if word == writersWord(in) {
+					word = strings.ToUpper(word)
+				}
+				firing = append([]string{in.Runbook + " " + word}, firing...)
 				continue
 			}
 			firing = append(firing, strings.TrimSpace(fmt.Sprintf("%s %s FIRING %s", in.Runbook, in.Title, incidentValue(in))))
@@ -34,7 +38,7 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 		case runbook.IncidentOK:
 			text := in.Title + " " + incidentValue(in)
 			if in.ID == runbook.WritersID {
-				text = incidentValue(in)
+				text = writersLabel(state, in)
 			}
 			rest = append(rest, st.OK.Render(text))
 			ok++

@@ -31,18 +31,35 @@ func writersWord(in runbook.IncidentStatus) string {
 	return fmt.Sprintf("%.0f writers", in.Value)
 }
 
+// writersLabel names the check's value on the screen: the cohort during
+// production's cohort phase ("cohort 25%: rust 25 / legacy 75, sticky"),
+// else the writer count.
+func writersLabel(s runbook.State, in runbook.IncidentStatus) string {
+	if cohort, ok := s.Cohort(); ok && in.HasValue && in.Value == 2 {
+		return cohort.Label()
+	}
+	return writersWord(in)
+}
+
 // writersMarker is the header's view of the check. A firing or pending one
 // is loud and goes up front, where 80 columns keep it; an OK or unknown one
-// is quiet and goes last.
-func writersMarker(c *common, in runbook.IncidentStatus) (text string, loud bool) {
+// is quiet and goes last. During production's cohort phase it is the
+// cohort ("cohort 25%: rust 25 / legacy 75, sticky"), not a writer count.
+func writersMarker(c *common, s runbook.State, in runbook.IncidentStatus) (text string, loud bool) {
 	st := c.styles
-	word := writersWord(in)
+	word := writersLabel(s, in)
 	switch in.State {
 	case runbook.IncidentFiring:
+		if word != writersWord(in) {
+			return st.Crit.Render(word), true // the cohort label says NOT sticky
+		}
 		return st.Crit.Render(strings.ToUpper(word)), true
 	case runbook.IncidentPending:
 		return st.Warn.Render(word + " " + pendingFor(in)), true
 	case runbook.IncidentOK:
+		if _, ok := s.Cohort(); ok {
+			return st.OK.Render(word), false
+		}
 		if in.Value != 1 {
 			// Two writers, or none, while a step moves the authority.
 			return st.Warn.Render(word + " (step running)"), false

@@ -18,7 +18,7 @@ import (
 func TestConfigExamplePassesValidate(t *testing.T) {
 	t.Parallel()
 	example, _, code := runCLI(t, false, "config", "example")
-	if code != exitOK || !strings.Contains(example, "--update-env-vars") || !strings.Contains(example, "update-traffic") {
+	if code != exitOK || !strings.Contains(example, "--update-env-vars") || !strings.Contains(example, "OA_RUNTIME_CANARY_USER_PERCENT={{.Percent}}") {
 		t.Fatalf("exit %d; example lacks the Cloud Run actuators:\n%s", code, example)
 	}
 	path := filepath.Join(t.TempDir(), "config.yaml")
@@ -214,5 +214,35 @@ environments:
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+}
+
+// TestConfigExampleMovesUsersNotRequests: the example's route_writes and
+// set_cohort both set the control plane's per-user percentage (sticky: one
+// runtime per run), and none of its actuators splits the write path's
+// traffic per request, which would send a run's appends to the runtime
+// that never saw it.
+func TestConfigExampleMovesUsersNotRequests(t *testing.T) {
+	t.Parallel()
+	cfg := exampleConfigParsed(t)
+	const knob = "--update-env-vars=OA_RUNTIME_CANARY_USER_PERCENT="
+	for _, name := range slices.Sorted(maps.Keys(cfg.Environments)) {
+		a := cfg.Environments[name].Actuators
+		for target, want := range map[string]string{"rust": knob + "100", "legacy": knob + "0"} {
+			argv, err := config.RenderAll(a.RouteWrites.Argv, config.RouteValues{Env: name, Target: target})
+			if err != nil || !slices.Contains(argv, want) {
+				t.Errorf("%s route_writes %s renders %v (%v), want an argument %s", name, target, argv, err, want)
+			}
+		}
+		for what, act := range map[string]*config.Action{"set_rust_write_mode": a.SetRustWriteMode, "set_legacy_freeze": a.SetLegacyFreeze,
+			"route_writes": a.RouteWrites, "set_cohort": a.SetCohort} {
+			if act != nil && slices.Contains(act.Argv, "update-traffic") {
+				t.Errorf("%s %s splits traffic per request: %v", name, what, act.Argv)
+			}
+		}
+	}
+	argv, err := config.RenderAll(cfg.Environments["production"].Actuators.SetCohort.Argv, config.CohortValues{Env: "production", Percent: 25})
+	if err != nil || !slices.Contains(argv, knob+"25") {
+		t.Errorf("production set_cohort 25 renders %v (%v), want an argument %s25", argv, err, knob)
 	}
 }

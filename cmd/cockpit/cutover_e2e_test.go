@@ -94,6 +94,15 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	if st.RustWriteMode != "rust_active" || !st.LegacyWriteFreeze || st.WriteTarget != "rust" || st.CohortPercent != 100 {
 		t.Fatalf("after S4 production is %+v", st)
 	}
+	// One authority per run through every cohort: no append of S4's
+	// cohorts reached a runtime without its run (the write path's 404s
+	// over 5m, which covers the whole S4), as the world counts too.
+	if _, inc := incidentLines(t, w, "production"); inc["misrouted_writes"].Verdict != "PASS" || !strings.Contains(inc["misrouted_writes"].Evidence, "→ 0 →") {
+		t.Errorf("misrouted_writes after S4: %s %s, want PASS at 0", inc["misrouted_writes"].Verdict, inc["misrouted_writes"].Evidence)
+	}
+	if st.MisroutedWrites != 0 || st.CohortMode != "sticky per user" {
+		t.Errorf("the world after S4: %d misrouted appends, cohort %s; want none, sticky per user", st.MisroutedWrites, st.CohortMode)
+	}
 	// S4 restarted production's Rust runtime: V1 needs its own write probe.
 	w.mustRun(1, "check", "verify", "--env", "production")
 	w.mustRun(0, "run", "V1", "--env", "production", "--approve", "V1", "--confirm-env", "production")

@@ -75,14 +75,7 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
 				return c.call(ctx, "route-writes", map[string]any{"target": a[0]})
 			})},
-		&cobra.Command{Use: "cohort PERCENT", Short: "Route that share of production writes to rust",
-			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
-				p, err := strconv.Atoi(strings.TrimSuffix(a[0], "%"))
-				if err != nil {
-					return usageError("cohort: %q is not a percentage", a[0])
-				}
-				return c.call(ctx, "cohort", map[string]any{"percent": p})
-			})},
+		cohortCmd(ctx, c, needEnv),
 		&cobra.Command{Use: "fault NAME on|off", Short: "Inject or clear a fault: " + strings.Join(sandbox.FaultNames(), ", "),
 			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
 				if err := sandbox.CheckFault(a[0]); err != nil {
@@ -98,6 +91,25 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 			Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error { return c.state(ctx) }},
 		newDBFixturesCmd(ctx, s),
 	)
+	return cmd
+}
+
+// cohortCmd sets the control plane's per-user cohort (sticky: a user's
+// runs start on one runtime and stay there), or, with --per-request, splits
+// every request between the runtimes: the hazard a traffic split between
+// revisions makes, which `ctl state` counts as misrouted_writes.
+func cohortCmd(ctx context.Context, c *ctlClient, needEnv func(func([]string) error) func(*cobra.Command, []string) error) *cobra.Command {
+	var perRequest bool
+	cmd := &cobra.Command{Use: "cohort PERCENT [--per-request]", Short: "Send that share of production users (or, --per-request, of requests) to rust",
+		Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+			p, err := strconv.Atoi(strings.TrimSuffix(a[0], "%"))
+			if err != nil {
+				return usageError("cohort: %q is not a percentage", a[0])
+			}
+			return c.call(ctx, "cohort", map[string]any{"percent": p, "per_request": perRequest})
+		})}
+	cmd.Flags().BoolVar(&perRequest, "per-request", false,
+		"split requests, not users: a run's appends may reach the runtime without it (the misrouted-writes hazard)")
 	return cmd
 }
 

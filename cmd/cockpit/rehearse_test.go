@@ -158,7 +158,7 @@ func testHeadless(t *testing.T, bin string) {
 		// has failed, so the Rust error ratio and the failure and drift
 		// counters have no series yet, as in production: they must run, and
 		// the signals that describe the world as it is must answer.
-		answers := []string{"legacy_write_error_rate", "legacy_http_5xx_ratio", "rust_write_share", "frozen_write_refusals", "projection_lag"}
+		answers := []string{"legacy_write_error_rate", "legacy_http_5xx_ratio", "rust_write_share", "frozen_write_refusals", "misrouted_writes", "projection_lag"}
 		for _, env := range sandbox.Environments {
 			e := cfg.Environments[env]
 			for _, q := range signalQueries(e.Signals) {

@@ -20,16 +20,18 @@ func (r *Runtime) mutate(m *mutation, params map[string]any) reply {
 			return apiError(http.StatusUnprocessableEntity, "invalid_request", field+" is required")
 		}
 	}
+	runID, onRun := params["run_id"].(string)
+	snap := r.runs[runID]
+	if onRun && snap == nil {
+		// The run's ownership record comes first (OwnershipGuard): a run
+		// this runtime never held is 404 not_found, nothing written.
+		return apiError(http.StatusNotFound, "not_found", "run/thread ownership record not found")
+	}
 	if r.faults.WriteErrorRatio > 0 && r.rng.Float64() < r.faults.WriteErrorRatio {
 		return phoenixError(http.StatusInternalServerError, "Internal Server Error")
 	}
 	r.writes[m.pattern]++
-	if runID, ok := params["run_id"].(string); ok {
-		snap := r.runs[runID]
-		if snap == nil {
-			snap = &runSnapshot{RunID: runID, Status: "running"}
-			r.runs[runID] = snap
-		}
+	if onRun {
 		if frames, ok := params["frames"].([]any); ok {
 			snap.LatestSeq += len(frames)
 		}

@@ -176,6 +176,13 @@ func TestClaimsMustMatchWhatTheRequestNames(t *testing.T) {
 	sig := signed(t, DevSecret, func(c *legacyauth.Claims) { c.RunID = "r1" })
 	want(t, do(t, r, http.MethodPost, "/internal/v1/runs/r1/frames", body, sig, "x-oa-user-id", "7"), 403,
 		`{"error":{"code":"forbidden","message":"claim mismatch for user_id"}}`)
+	// A run the node never held is 404 not_found, and writes nothing.
+	want(t, do(t, r, http.MethodPost, "/internal/v1/runs/r1/frames", body, signed(t, DevSecret, func(c *legacyauth.Claims) { c.RunID = "r1" })), 404,
+		`{"error":{"code":"not_found","message":"run/thread ownership record not found"}}`)
+	if r.Writes() != 0 {
+		t.Fatalf("a frame for an unknown run was recorded: %d writes", r.Writes())
+	}
+	r.CreateRun("r1")
 	// The refused request did not burn the nonce.
 	want(t, do(t, r, http.MethodPost, "/internal/v1/runs/r1/frames", body, sig), 200, "")
 	snap := signed(t, DevSecret, func(c *legacyauth.Claims) { c.RunID = "r1" })

@@ -153,5 +153,17 @@ func (r *Runtime) Writes() int {
 	return n
 }
 
+// CreateRun records a run as the control plane does when it starts one on
+// the legacy runtime: a row in the database the runtime reads (the legacy
+// router has no route that creates a run). Its frames and cancel are then
+// accepted; a run never created here is 404 not_found.
+func (r *Runtime) CreateRun(runID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.runs[runID] == nil {
+		r.runs[runID] = &runSnapshot{RunID: runID, Status: "running"}
+	}
+}
+
 // Handler serves the node's HTTP API and /metrics.
 func (r *Runtime) Handler() http.Handler { return r.handler }
