@@ -54,6 +54,11 @@ type ItemStatus struct {
 	// nor observed in place: its verdict is still computed (truth), but a
 	// check that cannot hold yet is not a failure (progress).
 	Awaits string
+	// NotApplicable says why a verification item does not apply now
+	// ("rolled back": the cutover it verifies was undone); "" while it
+	// does. Like Awaits, its verdict is still computed and shown in the
+	// evidence, never red in the list.
+	NotApplicable string
 	// Progress is, for a step (S1–S4) or a rollback item (R1–R4), where the
 	// journal says it stands — the verdict above is whether its target
 	// state is observed, which is a different question.
