@@ -239,6 +239,7 @@ func openS1Confirm(t *testing.T, m *Model) {
 	if m.dialog == nil {
 		t.Fatal("no confirm dialog after Enter on S1")
 	}
+	m.dialog.opened = m.dialog.opened.Add(-confirmGrace) // read long enough: its confirm keys show
 }
 
 // startRollback confirms a rollback (past the dialog's grace) and delivers
