@@ -12,6 +12,10 @@ import (
 // rollback acts R1, R2 and R3 in order and R4 after them.
 const Queued ProgressState = "queued"
 
+// Underway reports whether the action the state belongs to is running: a
+// queued R-item's rollback is, though that R-step has not started.
+func (p ProgressState) Underway() bool { return p == Running || p == Queued }
+
 // Word is a progress state as the screen's verdict column and the
 // journal's verdict changes say it.
 func (p ProgressState) Word() string {

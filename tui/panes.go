@@ -303,7 +303,7 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 	case s.Err != nil:
 		// A query that failed tells nothing: UNKNOWN, grey, with its
 		// reason (whole in the evidence view), never a red word.
-		value, note = st.Muted.Render("UNKNOWN"), p.widest("(query failed)", "(query failed: "+errTail(s.Err)+")")
+		value, note = st.Muted.Render("UNKNOWN"), p.widest("(query failed)", "("+errTail(s.Err)+")", "(query failed: "+errTail(s.Err)+")")
 	case !s.HasValue && p.frozen[r.runtime]:
 		// A frozen runtime that no write has reached has no series yet
 		// (Cloud Run counts only answered requests): nothing to judge.

@@ -28,7 +28,7 @@ func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 	for i, it := range s.Items {
 		p := it.Progress
 		switch {
-		case p.State == runbook.Running:
+		case p.State.Underway():
 			// Maybe on another machine: who, since when, and the sub-step
 			// it last started, from the (shared) journal.
 			id, _, _ := journaledAction(s)

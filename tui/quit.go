@@ -2,6 +2,9 @@ package tui
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/runbook"
 )
@@ -15,13 +18,13 @@ func (m *Model) quitQuestion() []string {
 	st := m.c.styles
 	id := m.action.id
 	if id == runbook.RollbackID {
-		return []string{
+		return wrapLines([]string{
 			st.Crit.Render("quit while the rollback runs?"),
 			"the rollback runs to its end without the screen (a second signal aborts it);",
 			"its progress goes to the journal and the log, and the exit code says how it ended.",
 			"",
 			st.Muted.Render("y quit (the rollback goes on) · n keep watching"),
-		}
+		}, m.width)
 	}
 	mid := id + " is mid-way"
 	if m.action.seen && m.action.last.SubStep != "" {
@@ -36,5 +39,16 @@ func (m *Model) quitQuestion() []string {
 	} else {
 		lines = append(lines, fmt.Sprintf("%s only reads: quitting stops it and changes nothing.", id))
 	}
-	return append(lines, "", st.Muted.Render(fmt.Sprintf("y stop %s and quit · n keep running", id)))
+	lines = append(lines, "", st.Muted.Render(fmt.Sprintf("y stop %s and quit · n keep running", id)))
+	return wrapLines(lines, m.width)
+}
+
+// wrapLines wraps each line to width, so what a question says is read
+// whole at 80 columns.
+func wrapLines(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, strings.Split(ansi.Wrap(l, max(width, 20), ""), "\n")...)
+	}
+	return out
 }
