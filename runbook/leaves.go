@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/openagents/cockpit/checks"
@@ -39,3 +40,8 @@ func misrouted(routed, writer string) string {
 	}
 	return ", but writes go to " + routed + ": they are refused"
 }
+
+// WithFreshProbes asks Observe to send the safe frozen probes now rather
+// than reuse their last answers: what a stopped action left must be read
+// from the runtimes, not from a probe its cancellation cut short.
+func WithFreshProbes(ctx context.Context) context.Context { return withFreshProbes(ctx) }
