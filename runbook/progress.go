@@ -172,6 +172,14 @@ func probeRanSince(h History, t time.Time) bool {
 	return false
 }
 
+// AwaitHolds reports whether an item's wait holds a scripted verification
+// (exit 2) rather than passing over it: V1 awaiting its write probe once
+// the cutover step is done has a cutover not yet proven; a wait for the
+// cutover step itself has nothing to verify yet.
+func (is ItemStatus) AwaitHolds() bool {
+	return is.Awaits != "" && is.Awaits != "S1" && is.Awaits != "S4"
+}
+
 // Shown is the word the screen's verdict column shows for an item, and so
 // the word the journal's verdict changes record: n/a, what it awaits, a
 // step's progress, or its verdict.

@@ -187,8 +187,12 @@ func linesOf(st runbook.State, k runbook.Kind) []checkLine {
 		}
 		if is.Awaits != "" {
 			// Not run yet is not failed: the line says what it waits for
-			// and neither holds nor fails the exit code.
+			// and does not fail the exit code; it holds it only when the
+			// cutover is done and V1's write probe has yet to prove it.
 			l.Verdict, l.Awaits, l.verdict = "AWAITS", is.Awaits, checks.Pass
+			if is.AwaitHolds() {
+				l.verdict = checks.Pending // done but not yet proven: hold (exit 2)
+			}
 			l.Evidence = fmt.Sprintf("awaits %s (now: %s %s)", is.Awaits, sum.Verdict, sum.Evidence)
 		}
 		if is.NotApplicable != "" {

@@ -65,3 +65,39 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 		})
 	}
 }
+
+// Scripted verification says what the screen says: V1 awaiting its probe
+// after the cutover holds (exit 2) without failing; the checklist of a
+// rolled-back cutover is N/A and counts for nothing.
+func TestCheckVerifyHoldsOnV1sProbeAndPassesOverNA(t *testing.T) {
+	item := func(id string, v checks.Verdict) runbook.ItemStatus {
+		return runbook.ItemStatus{Item: runbook.FindItem(runbook.RunbookItems(), id), Verdict: v,
+			Checks: []checks.Result{{ID: id + ".check", Verdict: v}}}
+	}
+	v1, v2 := item("V1", checks.Fail), item("V2", checks.Pass)
+	v1.Awaits = "S2"
+	st := runbook.State{Items: []runbook.ItemStatus{v1, v2}}
+	var vs []checks.Verdict
+	for _, l := range linesOf(st, runbook.Verification) {
+		vs = append(vs, l.verdict)
+		if l.ID == "V1" && (l.Verdict != "AWAITS" || l.Awaits != "S2") {
+			t.Errorf("V1 awaiting S2 reads %s %q", l.Verdict, l.Awaits)
+		}
+	}
+	if code := exitCode(exitFor(vs)); code != exitUnknown {
+		t.Errorf("V1 awaiting its probe: exit %d, want %d (hold, not fail)", code, exitUnknown)
+	}
+
+	v1.Awaits, v1.NotApplicable = "", "rolled back"
+	v2.Verdict, v2.NotApplicable = checks.Fail, "rolled back"
+	vs = nil
+	for _, l := range linesOf(runbook.State{Items: []runbook.ItemStatus{v1, v2}}, runbook.Verification) {
+		vs = append(vs, l.verdict)
+		if l.Verdict != "N/A" || !strings.Contains(l.Evidence, "n/a: rolled back") {
+			t.Errorf("%s after a clean rollback reads %s %q", l.ID, l.Verdict, l.Evidence)
+		}
+	}
+	if code := exitCode(exitFor(vs)); code != exitOK {
+		t.Errorf("the rolled-back checklist: exit %d, want 0", code)
+	}
+}
