@@ -325,7 +325,7 @@ func (e *Engine) journalChanges(st State) {
 	e.mu.Lock()
 	for _, is := range st.Items {
 		sum := is.Summary(st.At)
-		v := is.Verdict.String()
+		v := is.Shown() // what the screen says: a row never contradicts it
 		if e.verdicts[is.Item.ID] != v {
 			e.verdicts[is.Item.ID] = v
 			changes = append(changes, change{is.Item.ID, v, sum.Line(st.At)})

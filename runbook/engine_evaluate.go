@@ -107,15 +107,7 @@ func (ev *evaluator) evaluate(o observation) State {
 			st.Items[i].Progress = r.progressOf(st.Items[i].Item)
 		}
 	}
-	if step := cutoverStep(ev.env); !o.history.DoneAfter(step, time.Time{}) {
-		if is, ok := st.Item(step); !ok || is.Verdict != checks.Pass {
-			for i := range st.Items {
-				if st.Items[i].Item.Kind == Verification {
-					st.Items[i].Awaits = step
-				}
-			}
-		}
-	}
+	markNotYet(&st, ev.env, o.history)
 	st.Incidents = r.evaluateIncidents(r.writers)
 	return st
 }
@@ -198,14 +190,18 @@ func (r *round) rustAuthority(obs Observed) []checks.Result {
 	}
 }
 
-// progressOf reads a step's (or, for R1–R4, the rollback's) progress from
-// the journal: running while its action is open and alive, else how its
-// last run ended, else not run.
+// progressOf reads a step's progress from the journal: running while its
+// action is open and alive, else how its last run ended, else not run; an
+// R-item's is its own within the newest rollback (rollbackItemProgress).
 func (r *round) progressOf(it *Item) StepProgress {
-	action := it.ID
 	if it.Kind == Rollback {
-		action = RollbackID
+		return rollbackItemProgress(it.ID, r.actionProgress(RollbackID), r.o.history)
 	}
+	return r.actionProgress(it.ID)
+}
+
+// actionProgress is one action's progress from the journal.
+func (r *round) actionProgress(action string) StepProgress {
 	for _, a := range r.writers.running {
 		if a.Step == action {
 			return StepProgress{State: Running, At: a.Approved, Operator: a.Operator, Detail: a.SubStep}

@@ -163,8 +163,18 @@ func TestVerdictChangesAreJournaledOnceWithoutSecrets(t *testing.T) {
 	if count["P1"] != 1 {
 		t.Errorf("P1 journaled %d times over three unchanged rounds, want 1", count["P1"])
 	}
-	if count["V2"] != 2 {
-		t.Errorf("V2 journaled %d times, want 2 (PASS, then FAIL when legacy unfroze)", count["V2"])
+	// What the screen said, changes only: S1 never ran, so it is NOT RUN
+	// (not FAIL), and V2 awaits S1 through every round (its verdict
+	// changed under it, the word on the screen did not).
+	if count["W exactly_one_writer"] != 2 {
+		t.Errorf("the writers check journaled %d times, want 2 (ok, then firing when legacy unfroze)", count["W exactly_one_writer"])
+	}
+	shown := map[string]string{}
+	for _, r := range recs {
+		shown[r.Check] = r.Verdict
+	}
+	if shown["S1"] != "NOT RUN" || shown["V2"] != "AWAITS S1" || count["V2"] != 1 {
+		t.Errorf("journaled S1 %q and V2 %q (%d times), want NOT RUN and AWAITS S1 once: what the screen said", shown["S1"], shown["V2"], count["V2"])
 	}
 }
 

@@ -27,7 +27,9 @@ type History struct {
 	// DoneBy is who and where each Done came from.
 	DoneBy map[string]Actor
 	// Last is each action's last run as its final outcome says: who, when,
-	// whether it worked (S1…S4, V1, rollback).
+	// whether it worked (S1…S4, V1, rollback); and each R-step's (R1…R4)
+	// newest result inside a rollback, under its own ID, so each R-item
+	// shows its own progress.
 	Last map[string]LastRun
 	// SubSteps are the sub-steps of each item's last OK run, by name
 	// (set_rust_write_mode=rust_active…): the values it set.
@@ -254,6 +256,7 @@ func (r *historyReader) fold(rec *journal.Record) {
 		}
 	case journal.KindOutcome:
 		ok := rec.OK != nil && *rec.OK
+		r.rStepResult(rec, ok)
 		switch {
 		case rec.Check == "":
 			r.finish(rec, ok)
@@ -289,6 +292,19 @@ func (r *historyReader) finish(rec *journal.Record, ok bool) {
 		h.SubSteps[rec.Step] = r.pending[rec.Step]
 	}
 	delete(r.pending, rec.Step)
+}
+
+// rStepResult keeps an R-step's result ("R3 route_writes=legacy" in a
+// rollback's sub-step outcome) under the R-item's ID; the newest wins (the
+// final observation may journal a second word on it).
+func (r *historyReader) rStepResult(rec *journal.Record, ok bool) {
+	id, _, _ := strings.Cut(rec.Check, " ")
+	if rec.Step != RollbackID || !isRStep(id) {
+		return
+	}
+	if last, seen := r.h.Last[id]; !seen || !rec.Time.Before(last.At) {
+		r.h.Last[id] = LastRun{At: rec.Time, Operator: rec.Operator, OK: ok, Message: rec.Message}
+	}
 }
 
 // closeOpen ends the newest open action of step.

@@ -51,9 +51,16 @@ type ItemStatus struct {
 	Checks  []checks.Result
 	// Awaits names the cutover step a verification item waits for (S1 in
 	// staging, S4 in production) while that step is neither journaled done
-	// nor observed in place: its verdict is still computed (truth), but a
-	// check that cannot hold yet is not a failure (progress).
+	// nor observed in place, or, for V1 after it, the write probe (S2) no
+	// probe has run since the last mode change: its verdict is still
+	// computed (truth), but a check that cannot hold yet is not a failure
+	// (progress).
 	Awaits string
+	// NotApplicable says why a verification item does not apply now
+	// ("rolled back": the cutover it verifies was undone); "" while it
+	// does. Like Awaits, its verdict is still computed and shown in the
+	// evidence, never red in the list.
+	NotApplicable string
 	// Progress is, for a step (S1–S4) or a rollback item (R1–R4), where the
 	// journal says it stands — the verdict above is whether its target
 	// state is observed, which is a different question.

@@ -86,6 +86,7 @@ type wireItem struct {
 	Checks   bounded[wireResult, checksLimit] `json:"checks"`
 	Awaits   string                           `json:"awaits"`
 	Progress StepProgress                     `json:"progress"`
+	NA       string                           `json:"not_applicable,omitempty"`
 }
 
 // wireIncident is an IncidentStatus with its state by name and the

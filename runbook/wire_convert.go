@@ -35,7 +35,7 @@ func toWire(s State) (wireState, error) {
 			return wireState{}, fmt.Errorf("item status %d has no runbook item", i)
 		}
 		w.Items[i] = wireItem{ID: it.Item.ID, Verdict: it.Verdict, Checks: mapList(it.Checks, resultToWire),
-			Awaits: it.Awaits, Progress: it.Progress}
+			Awaits: it.Awaits, Progress: it.Progress, NA: it.NotApplicable}
 	}
 	return w, nil
 }
@@ -63,7 +63,7 @@ func fromWire(w wireState) (State, error) {
 			return State{}, fmt.Errorf("item %q is not in the runbook", it.ID)
 		}
 		s.Items[i] = ItemStatus{Item: item, Verdict: it.Verdict, Checks: mapList(it.Checks, wireResult.result),
-			Awaits: it.Awaits, Progress: it.Progress}
+			Awaits: it.Awaits, Progress: it.Progress, NotApplicable: it.NA}
 	}
 	if w.Incidents != nil {
 		s.Incidents = make([]IncidentStatus, len(w.Incidents))

@@ -50,7 +50,7 @@ const (
 
 // progressOrder is the closed set of cockpit_item_progress.
 var progressOrder = [...]runbook.ProgressState{
-	runbook.NotRun, runbook.Running, runbook.Done, runbook.Failed, runbook.Interrupted}
+	runbook.NotRun, runbook.Running, runbook.Done, runbook.Failed, runbook.Interrupted, runbook.Queued}
 
 // incidentOrder is the closed set of cockpit_incident_state, in
 // Prometheus's alert-state words: an incident criterion that holds is

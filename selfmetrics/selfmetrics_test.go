@@ -158,11 +158,13 @@ cockpit_item_progress{env="staging",item="R1",progress="done"} 0
 cockpit_item_progress{env="staging",item="R1",progress="failed"} 0
 cockpit_item_progress{env="staging",item="R1",progress="interrupted"} 0
 cockpit_item_progress{env="staging",item="R1",progress="not run"} 1
+cockpit_item_progress{env="staging",item="R1",progress="queued"} 0
 cockpit_item_progress{env="staging",item="R1",progress="running"} 0
 cockpit_item_progress{env="staging",item="S1",progress="done"} 0
 cockpit_item_progress{env="staging",item="S1",progress="failed"} 0
 cockpit_item_progress{env="staging",item="S1",progress="interrupted"} 0
 cockpit_item_progress{env="staging",item="S1",progress="not run"} 0
+cockpit_item_progress{env="staging",item="S1",progress="queued"} 0
 cockpit_item_progress{env="staging",item="S1",progress="running"} 1
 # HELP cockpit_incident_state Incident criterion state, one-hot over inactive, pending, firing and unknown.
 # TYPE cockpit_incident_state gauge

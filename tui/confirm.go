@@ -99,7 +99,7 @@ func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
 			d.problem = p
 			return confirmOpen
 		}
-		if d.c.now().Sub(d.opened) < confirmGrace {
+		if !d.ready(d.c.now()) {
 			d.problem = "read the plan first, then confirm"
 			return confirmOpen
 		}
@@ -197,7 +197,7 @@ func (d *confirmDialog) View(width, height int, now time.Time) []string {
 		calls = append(calls, "  (checks only, nothing is changed)")
 	}
 	tail := d.gateLines(width, now)
-	tail = append(tail, d.fieldLines()...)
+	tail = append(tail, d.fieldLines(now)...)
 	room := max(height-len(head)-1-len(tail), 1)
 	lines := append(head, d.planLines(calls, room)...)
 	lines = append(lines, tail...)
@@ -264,9 +264,23 @@ func boolRank(b bool) int {
 	return 0
 }
 
+// ready reports whether the dialog accepts a confirm key: once it has
+// been on screen for confirmGrace.
+func (d *confirmDialog) ready(now time.Time) bool { return now.Sub(d.opened) >= confirmGrace }
+
+// confirmReadyMsg arrives when a dialog's grace is over, so the screen
+// redraws its keys line at once: it shows the confirm keys exactly when
+// they work, and what a person (or a test) waits for is on the screen.
+type confirmReadyMsg struct{}
+
+// confirmReadyCmd wakes the screen when a fresh dialog's grace is over.
+func confirmReadyCmd() tea.Cmd {
+	return tea.Tick(confirmGrace, func(time.Time) tea.Msg { return confirmReadyMsg{} })
+}
+
 // fieldLines are the override reason and typed name fields, the problem
-// with the last answer, and the keys.
-func (d *confirmDialog) fieldLines() []string {
+// with the last answer, and the keys: the confirm keys only once they work.
+func (d *confirmDialog) fieldLines(now time.Time) []string {
 	st := d.c.styles
 	var lines []string
 	if d.needReason {
@@ -278,7 +292,10 @@ func (d *confirmDialog) fieldLines() []string {
 	if d.problem != "" {
 		lines = append(lines, st.Crit.Render(d.problem))
 	}
-	if d.typing() {
+	switch {
+	case !d.ready(now):
+		return append(lines, st.Muted.Render("read the plan: confirming opens in a moment · esc cancel (nothing runs)"))
+	case d.typing():
 		return append(lines, st.Focused.Render("enter confirm · esc cancel (nothing runs)"))
 	}
 	return append(lines, st.Focused.Render("y/enter confirm · n/esc cancel (nothing runs)"))

@@ -80,6 +80,9 @@ func (e *evidenceView) lines(it runbook.ItemStatus, now time.Time) []string {
 	if it.Awaits != "" {
 		out = append(out, st.Muted.Render("awaits "+it.Awaits+": the verdicts below are today's, not a failure"))
 	}
+	if it.NotApplicable != "" {
+		out = append(out, st.Muted.Render("n/a: "+it.NotApplicable+": the verdicts below are today's, not a failure"))
+	}
 	if p := it.Progress; p.State != "" {
 		out = append(out, "progress: "+string(p.State)+progressWhen(e.c, p)+detailOf(p))
 	}

@@ -63,7 +63,7 @@ func TestGoldenConfirmDialog(t *testing.T) {
 	screen(t, Options{Mode: Operate, Actor: &fakeActor{plan: greenPlan(false)}}, healthyState(), 200, 50,
 		func(tm *teatest.TestModel) {
 			press(tm, keyFor(k.Down), keyFor(k.Down), keyFor(k.Down), keyFor(k.Down), keyFor(k.Run))
-		}, "y/enter confirm")
+		}, "confirming opens in a moment") // the clock stands still: within the grace (scenes show it past)
 }
 
 func TestGoldenProductionTypedConfirmation(t *testing.T) {

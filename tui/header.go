@@ -145,7 +145,7 @@ func lockHolder(s runbook.State, now time.Time) string {
 // rollback's), with its progress.
 func journaledAction(s runbook.State) (string, runbook.StepProgress, bool) {
 	for _, it := range s.Items {
-		if p := it.Progress; p.State == runbook.Running {
+		if p := it.Progress; p.State.Underway() {
 			if it.Item.Kind == runbook.Rollback {
 				return runbook.RollbackID, p, true
 			}

@@ -16,15 +16,20 @@ func newHelp(s Styles) help.Model {
 	return h
 }
 
-// helpOverlay lists every key of the screen and its dialogs, generated from
-// the keymaps so it cannot drift from what the keys do.
-func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, width int) []string {
+// helpOverlay lists every key the screen offers and its dialogs' keys,
+// generated from the keymaps so it cannot drift from what the keys do. A
+// read-only screen has no confirm dialog and says where actions are.
+func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, readOnly bool, width int) []string {
 	h.Width = width
 	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel}, {ck.NextField, ck.PageUp, ck.PageDown}}
 	lines := []string{st.Title.Render("KEYS"), ""}
 	lines = append(lines, splitLines(h.FullHelpView(k.FullHelp()))...)
-	lines = append(lines, "", st.Title.Render("CONFIRM DIALOG"))
-	lines = append(lines, splitLines(h.FullHelpView(confirm))...)
+	if readOnly {
+		lines = append(lines, "", st.Muted.Render(readOnlyMessage))
+	} else {
+		lines = append(lines, "", st.Title.Render("CONFIRM DIALOG"))
+		lines = append(lines, splitLines(h.FullHelpView(confirm))...)
+	}
 	lines = append(lines, "", st.Muted.Render("press any key to close"))
 	return lines
 }

@@ -112,6 +112,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case faultMsg:
 		m.faults.Result(msg)
 		return m, nil
+	case confirmReadyMsg:
+		return m, nil // redrawn: the dialog's keys line now offers confirming
 	case forceQuitMsg:
 		m.quitting = true
 		return m, tea.Quit

@@ -301,7 +301,9 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 	case !ok:
 		value = st.Stale.Render("no data")
 	case s.Err != nil:
-		value = st.Crit.Render("error")
+		// A query that failed tells nothing: UNKNOWN, grey, with its
+		// reason (whole in the evidence view), never a red word.
+		value, note = st.Muted.Render("UNKNOWN"), p.widest("(query failed)", "("+errTail(s.Err)+")", "(query failed: "+errTail(s.Err)+")")
 	case !s.HasValue && p.frozen[r.runtime]:
 		// A frozen runtime that no write has reached has no series yet
 		// (Cloud Run counts only answered requests): nothing to judge.
@@ -326,6 +328,17 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 		spark = st.Muted.Render(note)
 	}
 	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(checks.FormatAge(age)))
+}
+
+// errTail is the innermost part of an error's message ("connection
+// refused" of "querying prometheus: Post …: connection refused"), which
+// fits a pane's row.
+func errTail(err error) string {
+	msg := safetext.Clean(err.Error())
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
 }
 
 // widest is the longest of the texts that fits the sparkline's place.

@@ -11,7 +11,9 @@ import (
 // phase says in words where the cutover stands: "before the cutover",
 // "S2 running 1m12s", "S1 done at 14:03 · verified", "ROLLED BACK at
 // 04:12". Progress comes from the journal (and this screen's own action);
-// "verified" needs every verification item to pass on observed data.
+// "verified" needs every verification item to pass on observed data. A
+// rollback's word (ROLLED BACK, ROLLBACK FAILED) stands until the next
+// rollback or until a forward step finishes OK after it.
 func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 	st := c.styles
 	at := func(t time.Time) string { return t.In(now.Location()).Format("15:04") }
@@ -26,7 +28,7 @@ func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 	for i, it := range s.Items {
 		p := it.Progress
 		switch {
-		case p.State == runbook.Running:
+		case p.State.Underway():
 			// Maybe on another machine: who, since when, and the sub-step
 			// it last started, from the (shared) journal.
 			id, _, _ := journaledAction(s)
@@ -35,10 +37,12 @@ func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 				line += " · " + oneLine(p.Detail)
 			}
 			return st.Warn.Render(line)
-		case it.Item.Kind == runbook.Step && p.State == runbook.Done:
+		case it.Item.Kind == runbook.Step && p.State == runbook.Done && (lastStep == nil || p.At.After(lastStep.Progress.At)):
+			// The newest step done, whatever its number: S1 again after
+			// a rollback is newer than the S2 before it.
 			lastStep = &s.Items[i]
 		case it.Item.Kind == runbook.Verification:
-			verified = verified && it.Awaits == "" && it.Verdict == checks.Pass
+			verified = verified && it.Awaits == "" && it.NotApplicable == "" && it.Verdict == checks.Pass
 		}
 	}
 	if rb, ok := s.History.Last[runbook.RollbackID]; ok && (lastStep == nil || rb.At.After(lastStep.Progress.At)) {

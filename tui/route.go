@@ -133,7 +133,7 @@ func (m *Model) handlePlan(msg planMsg) tea.Cmd {
 	m.status = ""
 	m.dialog = newConfirmDialog(m.c, m.confirm, msg.Plan)
 	m.dialog.id = msg.ID
-	return nil
+	return confirmReadyCmd()
 }
 
 func (m *Model) updateDialog(msg tea.KeyMsg) tea.Cmd {

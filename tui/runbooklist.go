@@ -115,6 +115,11 @@ func (l *runbookList) row(i int) string {
 		v = st.Muted.Render(fmt.Sprintf("· %-7s", "AWAITS"))
 		title += st.Muted.Render(" (awaits " + it.Awaits + ")")
 	}
+	if it.NotApplicable != "" {
+		// The cutover it verifies was undone: neither red nor green.
+		v = st.Muted.Render(fmt.Sprintf("· %-7s", "N/A"))
+		title += st.Muted.Render(" (n/a: " + it.NotApplicable + ")")
+	}
 	if i == l.cursor {
 		title = st.Selected.Render(title)
 	}
@@ -124,17 +129,18 @@ func (l *runbookList) row(i int) string {
 // progressCell is a step's progress in the verdict column.
 func (l *runbookList) progressCell(p runbook.StepProgress) string {
 	st := l.c.styles
+	word := p.State.Word() // the journal's verdict changes say the same
 	switch p.State {
 	case runbook.Done:
-		return st.OK.Render(fmt.Sprintf("✔ %-7s", "DONE"))
+		return st.OK.Render(fmt.Sprintf("✔ %-7s", word))
 	case runbook.Running:
-		return st.Warn.Render(fmt.Sprintf("… %-7s", "RUNNING"))
+		return st.Warn.Render(fmt.Sprintf("… %-7s", word))
 	case runbook.Failed:
-		return st.Crit.Render(fmt.Sprintf("✘ %-7s", "FAILED"))
+		return st.Crit.Render(fmt.Sprintf("✘ %-7s", word))
 	case runbook.Interrupted:
-		return st.Crit.Render(fmt.Sprintf("! %-7s", "STOPPED"))
-	default:
-		return st.Muted.Render(fmt.Sprintf("· %-7s", "NOT RUN"))
+		return st.Crit.Render(fmt.Sprintf("! %-7s", word))
+	default: // not run, queued: neutral
+		return st.Muted.Render(fmt.Sprintf("· %-7s", word))
 	}
 }
 

@@ -87,9 +87,14 @@ func (t *timeline) SetRecords(recs []journal.Record, err error) {
 	changes := map[string]*verdictChanges{}
 	incidents := map[string]string{} // incident → its last verdict
 	for _, r := range recs {
-		if r.Kind != journal.KindVerdict || incidentNews(incidents, r) {
+		if r.Kind != journal.KindVerdict {
 			t.actions = append(t.actions, t.line(r))
 			continue
+		}
+		if incidentNews(incidents, r) {
+			// News gets its own row above, and its fold still ends on
+			// it: "I2 ok → firing", never a stale "unknown → ok".
+			t.actions = append(t.actions, t.line(r))
 		}
 		vc, ok := changes[r.Check]
 		if !ok {

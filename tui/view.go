@@ -149,19 +149,13 @@ func (m *Model) bodyView(now time.Time) []string {
 func (m *Model) overlay(now time.Time) []string {
 	switch {
 	case m.askAbandon && m.action != nil:
-		st := m.c.styles
-		return []string{
-			st.Crit.Render(fmt.Sprintf("abandon %s while it runs?", m.action.id)),
-			"the executor's context is cancelled and it records the action as abandoned.",
-			"",
-			st.Muted.Render("y abandon and quit · n keep running"),
-		}
+		return m.quitQuestion()
 	case m.dialog != nil:
 		return m.dialog.View(m.width, m.overlayHeight(), now)
 	case m.faultsVisible:
 		return m.faults.View(m.width)
 	case m.showHelp:
-		return helpOverlay(m.help, m.c.styles, m.keys, m.confirm, m.width)
+		return helpOverlay(m.help, m.c.styles, m.offeredKeys(), m.confirm, m.actor == nil, m.width)
 	}
 	return nil
 }
@@ -201,10 +195,24 @@ func nonEmpty(ss ...string) []string {
 	return out
 }
 
+// offeredKeys are the keys this screen can act on now. A read-only screen
+// (watch, watch --follow) offers no action key, nor does one whose action
+// is running or being planned; dispatch still hears those keys and says
+// why they do nothing.
+func (m *Model) offeredKeys() KeyMap {
+	k := m.keys
+	if m.actor == nil || m.action != nil || m.planning != "" {
+		k.Run.SetEnabled(false)
+		k.Rollback.SetEnabled(false)
+		k.WriteProbe.SetEnabled(false)
+	}
+	return k
+}
+
 // footer is the keys line. "? help" and "q quit" are always on it: when
 // the line is too wide, the keys the help overlay lists anyway go first.
 func (m *Model) footer() string {
-	k := m.keys
+	k := m.offeredKeys()
 	prefix := ""
 	if m.actor == nil {
 		prefix = m.c.styles.Muted.Render("read-only · ")

@@ -111,8 +111,11 @@ type checkLine struct {
 	Age      *float64 `json:"age_seconds"` // null when never observed
 	// Awaits names the cutover step a verification item waits for: its
 	// verdict is AWAITS and it does not count toward the exit code.
-	Awaits  string      `json:"awaits,omitempty"`
-	Details []checkLine `json:"details,omitempty"`
+	Awaits string `json:"awaits,omitempty"`
+	// NotApplicable says why a verification item does not apply now
+	// ("rolled back"): its verdict is N/A and it does not count either.
+	NotApplicable string      `json:"not_applicable,omitempty"`
+	Details       []checkLine `json:"details,omitempty"`
 
 	verdict checks.Verdict
 	age     time.Duration
@@ -184,9 +187,18 @@ func linesOf(st runbook.State, k runbook.Kind) []checkLine {
 		}
 		if is.Awaits != "" {
 			// Not run yet is not failed: the line says what it waits for
-			// and neither holds nor fails the exit code.
+			// and does not fail the exit code; it holds it only when the
+			// cutover is done and V1's write probe has yet to prove it.
 			l.Verdict, l.Awaits, l.verdict = "AWAITS", is.Awaits, checks.Pass
+			if is.AwaitHolds() {
+				l.verdict = checks.Pending // done but not yet proven: hold (exit 2)
+			}
 			l.Evidence = fmt.Sprintf("awaits %s (now: %s %s)", is.Awaits, sum.Verdict, sum.Evidence)
+		}
+		if is.NotApplicable != "" {
+			// A rolled-back cutover has nothing to verify: said, not failed.
+			l.Verdict, l.NotApplicable, l.verdict = "N/A", is.NotApplicable, checks.Pass
+			l.Evidence = fmt.Sprintf("n/a: %s (now: %s %s)", is.NotApplicable, sum.Verdict, sum.Evidence)
 		}
 		out = append(out, l)
 	}

@@ -328,7 +328,7 @@ func TestALocalPreemptionStopsTheStepNotTheScreen(t *testing.T) {
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("local preemption test")
 	}
-	time.Sleep(time.Second) // past the dialog's confirm grace
+	op.waitConfirmable()
 	op.keys("Enter")
 	eventually(t, 60*time.Second, 200*time.Millisecond, "S1 verifying its route", func() bool {
 		for _, r := range w.timeline("staging") {

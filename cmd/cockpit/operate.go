@@ -56,7 +56,7 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 		rollback: envLocker(lc, sc.eng, j, true),
 	}
 	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
-	actor := newInflight(ctx, x, sc.logger)
+	actor := newInflight(ctx, x, sc.logger, sc.eng.Observe)
 	screen := make(chan error, 1)
 	go func() { screen <- sc.run(ctx, s, mode, actor, faults) }()
 	select {

@@ -65,7 +65,7 @@ func TestScreenEndToEnd(t *testing.T) {
 		return strings.Contains(s, "CONFIRM S1") && strings.Contains(s, "override reason")
 	})
 	op.literal("rehearsal without a database")
-	time.Sleep(time.Second) // a fresh dialog ignores Enter for a moment (no double-tap confirms)
+	op.waitConfirmable() // a fresh dialog ignores Enter for a moment (no double-tap confirms)
 	op.keys("Enter")
 	op.waitFor("the header following S1", 30*time.Second+screenRedeployDelay, func(s string) bool {
 		h := screenLine(s, 0)
@@ -100,7 +100,7 @@ func TestScreenEndToEnd(t *testing.T) {
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("error spike firing")
 	}
-	time.Sleep(time.Second) // past the dialog's confirm grace
+	op.waitConfirmable()
 	op.keys("Enter")
 	op.waitFor("the header following the rollback", 30*time.Second+screenRedeployDelay, func(s string) bool {
 		h := screenLine(s, 0)
@@ -145,7 +145,13 @@ func TestScreenEndToEnd(t *testing.T) {
 // config it prints. DB_URL is removed so P4 is UNKNOWN whatever the machine has.
 func screenStartWorld(t *testing.T, bin, dir string) (string, *process) {
 	t.Helper()
-	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", screenRedeployDelay.String())
+	return screenStartWorldWith(t, bin, dir, screenRedeployDelay)
+}
+
+// screenStartWorldWith is screenStartWorld with each control taking delay.
+func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration) (string, *process) {
+	t.Helper()
+	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String())
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
 	deadline := time.After(headlessStartBudget)
 	for {
@@ -305,6 +311,15 @@ func (s *tmuxScreen) selectItem(id string) {
 		})
 	}
 	s.t.Fatalf("could not move the cursor to %s; the screen:\n%s", id, s.capture())
+}
+
+// waitConfirmable waits for the open confirm dialog to offer its confirm
+// keys: it draws them only once they work (confirmGrace).
+func (s *tmuxScreen) waitConfirmable() {
+	s.t.Helper()
+	s.waitFor("the dialog to accept confirming", 10*time.Second, func(screen string) bool {
+		return strings.Contains(screen, "CONFIRM") && strings.Contains(screen, "enter confirm ·")
+	})
 }
 
 // waitExit waits for the verb to leave the alt screen and exit 0: the

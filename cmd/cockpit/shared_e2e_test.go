@@ -91,8 +91,8 @@ func TestAWatcherOnAnotherMachineSeesTheOperator(t *testing.T) {
 	}
 	op.selectItem("S1")
 	op.keys("Enter")
+	// The dialog draws its confirm keys once they work.
 	op.waitFor("S1's dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "y/enter confirm") })
-	time.Sleep(time.Second) // past the dialog's grace
 	op.keys("y")
 	confirmed := time.Now()
 	// The latencies are logged, not asserted: a loaded machine delays the

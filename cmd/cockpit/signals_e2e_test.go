@@ -81,7 +81,7 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("signal test")
 	}
-	time.Sleep(time.Second) // past the dialog's confirm grace
+	op.waitConfirmable()
 	op.keys("Enter")
 	pid := lockHolderPID(t, w)
 	// Mid-rollback: R1's actuator is running its 10s, however long a busy

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/runbook"
+)
+
+// bothWriters is the world a step stopped between its mode change and its
+// freeze leaves: both runtimes accept writes, writes still on legacy.
+func bothWriters(context.Context) runbook.State {
+	st := runbook.State{Writers: runbook.Writers{Rust: checks.Accepting, Legacy: checks.Accepting}}
+	st.Observed.WriteTarget.Evidence.Value = "legacy"
+	return st
+}
+
+// How the process ends after the screen stopped (or left) an action: every
+// path says what happened; only a step that finished OK exits 0.
+func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		id      string
+		out     runbook.Outcome
+		err     error
+		stopped bool
+		code    int
+		saysOut string // on stderr before the exit
+		saysErr string // in the exit error
+	}{
+		{name: "nothing stopped", id: "S1", out: runbook.Outcome{Message: "S1 failed: seen on screen"}, code: exitOK},
+		{name: "step finished OK after the screen closed", id: "S1", out: runbook.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
+			stopped: true, code: exitOK, saysOut: "S1 finished after the screen closed: S1 done"},
+		{name: "step stopped mid-way", id: "S1", out: runbook.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
+			stopped: true, code: exitActionFailed,
+			saysErr: "S1 stopped mid-way when the screen closed (S1 interrupted at route_writes=rust (context canceled)); it leaves: rust accepts writes while they still go to legacy: both runtimes accept writes"},
+		{name: "step refused", id: "S1", err: &runbook.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
+		{name: "step errored", id: "S1", err: errors.New("journal: disk full"), stopped: true, code: exitActionFailed, saysErr: "journal: disk full"},
+		{name: "rollback done", id: runbook.RollbackID, out: runbook.Outcome{OK: true, Message: "rollback ran to the end"}, stopped: true,
+			code: exitRolledBack, saysOut: "rollback ran to the end"},
+		{name: "rollback failed", id: runbook.RollbackID, out: runbook.Outcome{Message: "rollback ran to the end: R3 FAILED"}, stopped: true,
+			code: exitActionFailed, saysErr: "R3 FAILED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &inflight{rollback: context.Background(), observe: bothWriters,
+				lastID: tc.id, last: tc.out, lastErr: tc.err, stopped: tc.stopped}
+			var errOut bytes.Buffer
+			err := a.finish(&errOut)
+			if got := exitCode(err); got != tc.code {
+				t.Errorf("exit %d (%v), want %d", got, err, tc.code)
+			}
+			if tc.saysOut != "" && !strings.Contains(errOut.String(), tc.saysOut) {
+				t.Errorf("stderr %q lacks %q", errOut.String(), tc.saysOut)
+			}
+			if tc.saysErr != "" && (err == nil || !strings.Contains(err.Error(), tc.saysErr)) {
+				t.Errorf("exit error %v lacks %q", err, tc.saysErr)
+			}
+			if tc.code != exitOK && err != nil && !isSilent(err) && strings.Contains(err.Error(), "\n") {
+				t.Errorf("the exit message is not one line: %q", err)
+			}
+		})
+	}
+}
+
+// Scripted verification says what the screen says: V1 awaiting its probe
+// after the cutover holds (exit 2) without failing; the checklist of a
+// rolled-back cutover is N/A and counts for nothing.
+func TestCheckVerifyHoldsOnV1sProbeAndPassesOverNA(t *testing.T) {
+	item := func(id string, v checks.Verdict) runbook.ItemStatus {
+		return runbook.ItemStatus{Item: runbook.FindItem(runbook.RunbookItems(), id), Verdict: v,
+			Checks: []checks.Result{{ID: id + ".check", Verdict: v}}}
+	}
+	v1, v2 := item("V1", checks.Fail), item("V2", checks.Pass)
+	v1.Awaits = "S2"
+	st := runbook.State{Items: []runbook.ItemStatus{v1, v2}}
+	var vs []checks.Verdict
+	for _, l := range linesOf(st, runbook.Verification) {
+		vs = append(vs, l.verdict)
+		if l.ID == "V1" && (l.Verdict != "AWAITS" || l.Awaits != "S2") {
+			t.Errorf("V1 awaiting S2 reads %s %q", l.Verdict, l.Awaits)
+		}
+	}
+	if code := exitCode(exitFor(vs)); code != exitUnknown {
+		t.Errorf("V1 awaiting its probe: exit %d, want %d (hold, not fail)", code, exitUnknown)
+	}
+
+	v1.Awaits, v1.NotApplicable = "", "rolled back"
+	v2.Verdict, v2.NotApplicable = checks.Fail, "rolled back"
+	vs = nil
+	for _, l := range linesOf(runbook.State{Items: []runbook.ItemStatus{v1, v2}}, runbook.Verification) {
+		vs = append(vs, l.verdict)
+		if l.Verdict != "N/A" || !strings.Contains(l.Evidence, "n/a: rolled back") {
+			t.Errorf("%s after a clean rollback reads %s %q", l.ID, l.Verdict, l.Evidence)
+		}
+	}
+	if code := exitCode(exitFor(vs)); code != exitOK {
+		t.Errorf("the rolled-back checklist: exit %d, want 0", code)
+	}
+}
