@@ -169,6 +169,12 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		if env == nil {
 			continue
 		}
+		// A YAML alias (staging: *env) decodes to the anchor's own
+		// pointer: each environment gets its own copy, or the last name
+		// written would be every alias's name.
+		own := *env
+		env = &own
+		c.Environments[name] = env
 		env.Name = name
 		env.applyDefaults()
 		env.Signals = mergeSignals(cloneSignals(c.Signals), env.Signals)
