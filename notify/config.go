@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -167,4 +168,14 @@ func (t Target) timeout() time.Duration {
 		return t.Timeout
 	}
 	return DefaultTimeout
+}
+
+// Effective is c with its defaults filled in (queue size, each target's
+// timeout), as the notifier will use them: what `cockpit config show` prints.
+func (c Config) Effective() Config {
+	out := Config{Targets: slices.Clone(c.Targets), QueueSize: cmp.Or(c.QueueSize, DefaultQueueSize)}
+	for i := range out.Targets {
+		out.Targets[i].Timeout = out.Targets[i].timeout()
+	}
+	return out
 }
