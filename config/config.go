@@ -25,6 +25,10 @@ type Config struct {
 	// hold (the list and why: secrets.go). The journal, the artifacts, the
 	// errors, every verb's output and the screen hide them (journal.Redact).
 	Secrets []string `yaml:"-"`
+	// Warnings are what is valid but will hold a gate for good (e.g. a
+	// production environment with no parity source); `config validate`
+	// prints them.
+	Warnings []Problem `yaml:"-"`
 
 	// StateDir holds the journal, the lock file and rollback artifacts.
 	StateDir string `yaml:"state_dir"`

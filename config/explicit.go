@@ -40,21 +40,43 @@ func (k explicitKeys) zero(path ...string) bool {
 }
 
 // explicitKeysOf walks the expanded source's mappings and records every key
-// path. A source that does not parse records nothing (decoding has already
-// refused it).
+// path, through anchors, aliases and merge keys (an environment written
+// `staging: *env` or `<<: *env` has the keys of env). A source that does
+// not parse records nothing (decoding has already refused it).
 func explicitKeysOf(src []byte) explicitKeys {
 	keys := explicitKeys{}
 	file, err := yamlParse(src)
 	if err != nil || len(file.Docs) == 0 {
 		return keys
 	}
-	keys.walk(file.Docs[0].Body, nil)
+	keys.walk(file.Docs[0].Body, nil, map[string]ast.Node{})
 	return keys
 }
 
-func (k explicitKeys) walk(n ast.Node, path []string) {
+// walk records the keys under n at path; anchors are the anchored nodes
+// seen so far (YAML defines an anchor before its aliases).
+func (k explicitKeys) walk(n ast.Node, path []string, anchors map[string]ast.Node) {
+	switch t := n.(type) {
+	case *ast.AnchorNode:
+		if t.Name != nil && t.Name.GetToken() != nil {
+			anchors[t.Name.GetToken().Value] = t.Value
+		}
+		k.walk(t.Value, path, anchors)
+		return
+	case *ast.AliasNode:
+		if t.Value != nil && t.Value.GetToken() != nil {
+			if target, ok := anchors[t.Value.GetToken().Value]; ok {
+				k.walk(target, path, anchors)
+			}
+		}
+		return
+	}
 	for _, mv := range mappingValues(n) {
 		if mv.Key == nil || mv.Key.GetToken() == nil {
+			continue
+		}
+		if _, merge := mv.Key.(*ast.MergeKeyNode); merge {
+			k.walk(mv.Value, path, anchors)
 			continue
 		}
 		if _, null := mv.Value.(*ast.NullNode); null {
@@ -66,7 +88,7 @@ func (k explicitKeys) walk(n ast.Node, path []string) {
 			text = mv.Value.GetToken().Value
 		}
 		k[strings.Join(p, pathSep)] = text
-		k.walk(mv.Value, p)
+		k.walk(mv.Value, p, anchors)
 	}
 }
 
@@ -110,6 +132,10 @@ func keepExplicitZeros(m, over *Signal) {
 	if over.explicit["min_requests"] {
 		m.MinRequests = over.MinRequests
 	}
+	// An environment written as an alias (`qa: *env`) is the same value as
+	// its anchor, so its merged signals are merged again: they keep what
+	// was explicit.
+	m.explicit = over.explicit
 }
 
 // refuseZeros names every explicit zero that would mean nothing (a refresh

@@ -92,3 +92,29 @@ signals:
 		}
 	}
 }
+
+func TestAnExplicitZeroReachesThroughAnchorsAndMergeKeys(t *testing.T) {
+	src := `environments:
+  staging: &env
+    prometheus: {url: "http://127.0.0.1:9090"}
+    rust_runtime: {url: "http://127.0.0.1:4100"}
+    legacy_runtime: {url: "http://127.0.0.1:4000"}
+    soak: 0s
+    signals:
+      legacy_http_5xx_ratio: {for: 0s}
+  qa: *env
+  dev:
+    <<: *env
+    verify_timeout: 3m
+`
+	cfg, err := Parse("c.yaml", []byte(src), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"staging", "qa", "dev"} {
+		env := cfg.Environments[name]
+		if env.Soak != 0 || env.Signals["legacy_http_5xx_ratio"].For != 0 {
+			t.Errorf("%s: soak %s, legacy_http_5xx_ratio for %s; want the anchored explicit 0s", name, env.Soak, env.Signals["legacy_http_5xx_ratio"].For)
+		}
+	}
+}

@@ -76,6 +76,7 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 		verr.locate(expanded)
 		return nil, redactErr(verr, cfg.Secrets)
 	}
+	cfg.Warnings = cfg.warn(expanded)
 	return &cfg, nil
 }
 

@@ -32,6 +32,9 @@ func newConfigCmd(s *Streams) *cobra.Command {
 			}
 			fmt.Fprintf(s.Out, "%s: valid (%d environments, %d signals, %d incident criteria)\n",
 				cfg.Path, len(cfg.Environments), len(cfg.Signals), len(cfg.Incidents))
+			if w := cfg.WarningText(); w != "" {
+				fmt.Fprintln(s.ErrOut, w)
+			}
 			return nil
 		},
 	}

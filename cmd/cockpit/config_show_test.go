@@ -97,3 +97,33 @@ func TestConfigShowBadDay(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigValidateWarnsWhenProductionHasNoParitySource: the example
+// gives production its own harness and capture (no warning); taking them
+// out is still valid (exit 0) but warned, at the line, naming the gates.
+func TestConfigValidateWarnsWhenProductionHasNoParitySource(t *testing.T) {
+	t.Parallel()
+	cfg := exampleConfigParsed(t)
+	prod := cfg.Environments["production"]
+	if prod.Parity.Capture == nil || len(prod.Parity.Harness.Argv) == 0 || prod.Parity.Reports == "" {
+		t.Fatalf("the example's production has no parity source: %+v", prod.Parity)
+	}
+	example := writeShowConfig(t, exampleConfig)
+	if _, errOut, code := runCLI(t, false, "config", "validate", "--config", example); code != exitOK || errOut != "" {
+		t.Errorf("the example: exit %d, stderr %q; want 0 and no warning", code, errOut)
+	}
+	start := strings.Index(exampleConfig, "      # Production's own parity source")
+	end := strings.Index(exampleConfig[start:], "    actuators:") + start
+	if start < 0 || end < start {
+		t.Fatal("the example's production parity source is not where this test looks for it")
+	}
+	stripped := writeShowConfig(t, exampleConfig[:start]+exampleConfig[end:])
+	out, errOut, code := runCLI(t, false, "config", "validate", "--config", stripped)
+	if code != exitOK || !strings.Contains(out, "valid") {
+		t.Fatalf("without production's harness: exit %d, stdout %q; a warning must not fail validate", code, out)
+	}
+	if !strings.Contains(errOut, "environments.production.parity: warning: production has parity.reports but no parity.harness") ||
+		!strings.Contains(errOut, "(P1, P2, V3)") {
+		t.Errorf("validate does not warn about production's missing harness:\n%s", errOut)
+	}
+}
