@@ -135,6 +135,10 @@ func (t Target) validate(e *ValidationError, p string) {
 			e.add(fmt.Sprintf("%s.events[%d]", p, j), "%q is not an event (want one of %s)", k, strings.Join(kinds, ", "))
 		}
 	}
+	if slices.Contains(t.Events, KindIncidentResolved) && !slices.Contains(t.Events, KindIncidentFiring) {
+		e.add(p+".events", "%s without %s: an incident is told resolved only after it was told firing; add %s",
+			KindIncidentResolved, KindIncidentFiring, KindIncidentFiring)
+	}
 	if t.Timeout < 0 {
 		e.add(p+".timeout", "%s is negative (leave it out for %s)", t.Timeout, DefaultTimeout)
 	}
