@@ -22,6 +22,9 @@ import (
 // What differs from `cockpit config example`, and why:
 //   - URLs, the signature secret file and the actuators point at this world
 //     (`cockpit rehearse ctl`, not gcloud), and parity reports at its harness;
+//   - staging's harness is `rehearse ctl parity-run` (capture and compare in
+//     one); production's is the example's shape, a capture (`rehearse ctl
+//     parity-capture`) then the harness's CLI (`rehearse harness`) on it;
 //   - refresh 1s, query_timeout 800ms, stale_after 10s, sparkline_window 5m
 //     (the example: 5s, 4s, 30s, 15m), parity max_age 2m (15m), soak 10s
 //     (10m) and verify_timeout 60s (7m): a rehearsal fits in minutes;
