@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,8 +59,38 @@ func TestProductionEarnsItsOwnParityReport(t *testing.T) {
 		stdout, stderr, code := w.cockpit(s3...)
 		return code == exitNeedsApproval && strings.Contains(stdout+stderr, "I1 critical_parity")
 	})
+	firingI1HasNoValue(t, w)
 	stdout, stderr, code := w.cockpit(append(s3, "--override-reason", "prove the harness blocks")...)
 	if code != exitActionFailed || !strings.Contains(stdout+stderr, "S3 failed at parity_harness") {
 		t.Errorf("S3 overridden with a critical diff in production's capture: exit %d, want 5 failing at parity_harness:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// firingI1HasNoValue: `status -o json` with I1 firing (a report's critical
+// diffs, not a number) writes its value as null beside has_value false, and
+// every measured criterion a number beside has_value true. (Issue 15: a
+// firing I1 read "value": 0, "has_value": false.)
+func firingI1HasNoValue(t *testing.T, w *e2eWorld) {
+	t.Helper()
+	out, _, _ := w.cockpit("status", "--env", "production", "-o", "json")
+	var rep struct {
+		Incidents []map[string]any `json:"incidents"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	sawI1 := false
+	for _, inc := range rep.Incidents {
+		_, isNumber := inc["value"].(float64)
+		has, _ := inc["has_value"].(bool)
+		if has != isNumber || (!has && inc["value"] != nil) {
+			t.Errorf("incident %v: has_value %v beside value %v", inc["id"], inc["has_value"], inc["value"])
+		}
+		if inc["id"] == "critical_parity" {
+			sawI1 = inc["state"] == "firing" && !has
+		}
+	}
+	if !sawI1 {
+		t.Errorf("status -o json shows no firing critical_parity without a value:\n%s", out)
 	}
 }
