@@ -109,6 +109,7 @@ func DefaultIncidents() map[string]*Incident {
 }
 
 func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
+	c.unshareAliases()
 	c.markExplicit()
 	if c.StateDir == "" {
 		c.StateDir = defaultStateDir(lookupEnv)
@@ -168,6 +169,24 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		env.Signals = mergeSignals(cloneSignals(c.Signals), env.Signals)
 	}
 	c.defaultRequires()
+}
+
+// unshareAliases gives each environment its own value: `staging: *env`
+// decodes to the anchor's very value, and defaults applied to one name
+// would be the other's (its Name, its merged signals: the last one wins).
+func (c *Config) unshareAliases() {
+	seen := map[*Environment]bool{}
+	for _, name := range sortedKeys(c.Environments) {
+		env := c.Environments[name]
+		if env == nil {
+			continue
+		}
+		if seen[env] {
+			cp := *env
+			c.Environments[name] = &cp
+		}
+		seen[env] = true
+	}
 }
 
 func (e *Environment) applyDefaults() {

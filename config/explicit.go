@@ -132,10 +132,6 @@ func keepExplicitZeros(m, over *Signal) {
 	if over.explicit["min_requests"] {
 		m.MinRequests = over.MinRequests
 	}
-	// An environment written as an alias (`qa: *env`) is the same value as
-	// its anchor, so its merged signals are merged again: they keep what
-	// was explicit.
-	m.explicit = over.explicit
 }
 
 // refuseZeros names every explicit zero that would mean nothing (a refresh

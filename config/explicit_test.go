@@ -113,6 +113,10 @@ func TestAnExplicitZeroReachesThroughAnchorsAndMergeKeys(t *testing.T) {
 	}
 	for _, name := range []string{"staging", "qa", "dev"} {
 		env := cfg.Environments[name]
+		// qa is staging's very value when decoded: it must get its own.
+		if env.Name != name {
+			t.Errorf("environment %s is named %q (an alias sharing its anchor's value)", name, env.Name)
+		}
 		if env.Soak != 0 || env.Signals["legacy_http_5xx_ratio"].For != 0 {
 			t.Errorf("%s: soak %s, legacy_http_5xx_ratio for %s; want the anchored explicit 0s", name, env.Soak, env.Signals["legacy_http_5xx_ratio"].For)
 		}
