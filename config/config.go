@@ -25,6 +25,10 @@ type Config struct {
 	// hold (the list and why: secrets.go). The journal, the artifacts, the
 	// errors, every verb's output and the screen hide them (journal.Redact).
 	Secrets []string `yaml:"-"`
+	// Warnings are what is valid but will hold a gate for good (e.g. a
+	// production environment with no parity source); `config validate`
+	// prints them.
+	Warnings []Problem `yaml:"-"`
 
 	// StateDir holds the journal, the lock file and rollback artifacts.
 	StateDir string `yaml:"state_dir"`
@@ -69,6 +73,10 @@ type Config struct {
 
 	// Rehearsal is set only in the config the rehearsal world writes.
 	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty"`
+
+	// explicit is every key the file wrote (explicit.go): an explicit zero
+	// is a value, not "use the default".
+	explicit explicitKeys
 }
 
 // Environment is one target of the cutover: staging or production.
@@ -250,6 +258,10 @@ type Signal struct {
 	StaleAfter Duration `yaml:"stale_after"`
 	// Series says the query must return exactly one series (preflight checks it).
 	Series string `yaml:"series"` // one (default) | any
+
+	// explicit names the zeroIsAChoice fields the file wrote for this
+	// signal, so merging keeps an explicit zero over a default.
+	explicit map[string]bool
 }
 
 // Incident is one incident criterion, made explicit: what it judges (a

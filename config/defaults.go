@@ -121,6 +121,8 @@ func DefaultIncidents() map[string]*Incident {
 }
 
 func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
+	c.unshareAliases()
+	c.markExplicit()
 	if c.StateDir == "" {
 		c.StateDir = defaultStateDir(lookupEnv)
 	}
@@ -150,10 +152,12 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = 4 << 20
 	}
-	if c.Parity == (ParityPolicy{}) {
-		c.Parity = ParityPolicy{MaxWarnings: 0, BlockOnCritical: true}
+	if !c.explicit.has("parity_policy", "block_on_critical") {
+		// Critical diffs block unless the file says otherwise: writing
+		// only max_warnings must not turn blocking off.
+		c.Parity.BlockOnCritical = true
 	}
-	if c.ExactlyOneWriter.NeitherFor == 0 {
+	if c.ExactlyOneWriter.NeitherFor == 0 && !c.explicit.has("exactly_one_writer", "neither_for") {
 		c.ExactlyOneWriter.NeitherFor = Duration(2 * time.Minute)
 	}
 	c.Signals = mergeSignals(DefaultSignals(), c.Signals)
@@ -177,9 +181,30 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		c.Environments[name] = env
 		env.Name = name
 		env.applyDefaults()
+		if !c.explicit.has("environments", name, "soak") && env.Soak == 0 {
+			env.Soak = Duration(10 * time.Minute)
+		}
 		env.Signals = mergeSignals(cloneSignals(c.Signals), env.Signals)
 	}
 	c.defaultRequires()
+}
+
+// unshareAliases gives each environment its own value: `staging: *env`
+// decodes to the anchor's very value, and defaults applied to one name
+// would be the other's (its Name, its merged signals: the last one wins).
+func (c *Config) unshareAliases() {
+	seen := map[*Environment]bool{}
+	for _, name := range sortedKeys(c.Environments) {
+		env := c.Environments[name]
+		if env == nil {
+			continue
+		}
+		if seen[env] {
+			cp := *env
+			c.Environments[name] = &cp
+		}
+		seen[env] = true
+	}
 }
 
 func (e *Environment) applyDefaults() {
@@ -217,9 +242,6 @@ func (e *Environment) applyDefaults() {
 	}
 	if len(e.Cohorts) == 0 {
 		e.Cohorts = []int{5, 25, 50, 100}
-	}
-	if e.Soak == 0 {
-		e.Soak = Duration(10 * time.Minute)
 	}
 	e.WriteProbe.Source = or(e.WriteProbe.Source, "cockpit-write-probe")
 	e.WriteProbe.WorkerID = or(e.WriteProbe.WorkerID, "cockpit:write-probe")
@@ -323,6 +345,7 @@ func mergeSignals(base, over map[string]*Signal) map[string]*Signal {
 		if o.StaleAfter != 0 {
 			m.StaleAfter = o.StaleAfter
 		}
+		keepExplicitZeros(&m, o)
 		base[name] = &m
 	}
 	for name, s := range base {

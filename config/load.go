@@ -65,6 +65,7 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 	}
 	cfg.Path = path
 	cfg.Hash = hex.EncodeToString(sum[:])
+	cfg.explicit = explicitKeysOf(expanded)
 	cfg.applyDefaults(lookupEnv)
 	set := newSecretSet(secrets...)
 	cfg.collectSecrets(set, lookupEnv)
@@ -75,6 +76,7 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 		verr.locate(expanded)
 		return nil, redactErr(verr, cfg.Secrets)
 	}
+	cfg.Warnings = cfg.warn(expanded)
 	return &cfg, nil
 }
 

@@ -60,6 +60,7 @@ func (c *Config) validate(e *ValidationError) {
 	}
 	c.validateSeparation(e)
 	c.validateTeam(e)
+	c.refuseZeros(e)
 }
 
 // validateIncident checks what an incident judges, its threshold and its

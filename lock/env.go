@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/openagents/cockpit/checks"
 )
 
 // Env is an environment's lock, and the rule that a rollback always wins.
@@ -43,6 +45,9 @@ func (e *Env) Acquire(ctx context.Context, h Holder) (*Lease, error) {
 	file, err := e.takeFile(ctx, h)
 	if err != nil {
 		return nil, err
+	}
+	if prev, ok := file.Abandoned(); ok && e.Note != nil {
+		e.Note(h, AbandonedNote(prev, time.Now()))
 	}
 	if e.DB == nil {
 		return file, nil
@@ -161,4 +166,22 @@ func holders(hs []Holder) string {
 		s += fmt.Sprintf("%s@%s pid %d (%s)", h.Operator, h.Host, h.PID, h.Step)
 	}
 	return s
+}
+
+// AbandonedWords begin the note that a lock's previous holder ended
+// without releasing it; notifications tell it as the lock lost.
+const AbandonedWords = "lock abandoned"
+
+// AbandonedNote says that prev held the lock until its process ended
+// without releasing it (killed, or crashed): nothing else will ever say
+// its lock was let go, and its step may have stopped mid-way.
+func AbandonedNote(prev Holder, now time.Time) string {
+	msg := fmt.Sprintf("%s: %s@%s pid %d", AbandonedWords, prev.Operator, prev.Host, prev.PID)
+	if prev.Step != "" {
+		msg += " took it for " + prev.Step
+	}
+	if !prev.Since.IsZero() {
+		msg += fmt.Sprintf(" at %s (%s ago)", prev.Since.Local().Format(time.TimeOnly), checks.FormatAge(now.Sub(prev.Since)))
+	}
+	return msg + " and ended without releasing it (killed or crashed): check where its step stopped"
 }

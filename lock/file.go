@@ -66,6 +66,9 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 	// The signal is caught before anyone can read our pid from the file:
 	// uncaught, SIGUSR1 would kill the process.
 	lost, check, stopWatch := l.watchPreemption()
+	// A release empties the file: a holder still named in it ended
+	// without one (killed), and the kernel let go of its flock.
+	prev := readHolder(f)
 	if err := writeHolder(f, holder); err != nil && !l.BestEffortHolder {
 		stopWatch()
 		_ = f.Close()
@@ -83,7 +86,11 @@ func (l *File) Acquire(ctx context.Context, holder Holder) (*Lease, error) {
 		}
 		return nil
 	}
-	return NewFencedLease(release, lost, check), nil
+	lease := NewFencedLease(release, lost, check)
+	if prev != (Holder{}) {
+		lease.abandoned = &prev
+	}
+	return lease, nil
 }
 
 // watchPreemption registers a preemptible lease for preemptSignal: the

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -22,6 +23,19 @@ type Lease struct {
 	// tookOver names the forward steps this lease was taken from: their
 	// actuators may still land a change after they stopped.
 	tookOver []Holder
+	// abandoned is the holder the lock file still named when this lease
+	// took it: a process that ended without releasing it (killed).
+	abandoned *Holder
+}
+
+// Abandoned is the holder whose process ended while holding the lock,
+// found named in the lock file when this lease took it: its release was
+// never said, so whoever takes the lock next says it for it.
+func (l *Lease) Abandoned() (Holder, bool) {
+	if l.abandoned == nil {
+		return Holder{}, false
+	}
+	return *l.abandoned, true
 }
 
 // NewLease wraps a release function and a loss signal (nil: the lock
@@ -82,7 +96,7 @@ func Join(a, b *Lease) *Lease {
 		}
 		lost <- err
 	}()
-	j := &Lease{lost: lost, tookOver: append(append([]Holder(nil), a.tookOver...), b.tookOver...)}
+	j := &Lease{lost: lost, tookOver: append(append([]Holder(nil), a.tookOver...), b.tookOver...), abandoned: cmp.Or(a.abandoned, b.abandoned)}
 	j.release = func() error {
 		close(stop)
 		return errors.Join(b.Release(), a.Release())

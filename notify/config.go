@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -134,6 +135,10 @@ func (t Target) validate(e *ValidationError, p string) {
 			e.add(fmt.Sprintf("%s.events[%d]", p, j), "%q is not an event (want one of %s)", k, strings.Join(kinds, ", "))
 		}
 	}
+	if slices.Contains(t.Events, KindIncidentResolved) && !slices.Contains(t.Events, KindIncidentFiring) {
+		e.add(p+".events", "%s without %s: an incident is told resolved only after it was told firing; add %s",
+			KindIncidentResolved, KindIncidentFiring, KindIncidentFiring)
+	}
 	if t.Timeout < 0 {
 		e.add(p+".timeout", "%s is negative (leave it out for %s)", t.Timeout, DefaultTimeout)
 	}
@@ -167,4 +172,14 @@ func (t Target) timeout() time.Duration {
 		return t.Timeout
 	}
 	return DefaultTimeout
+}
+
+// Effective is c with its defaults filled in (queue size, each target's
+// timeout), as the notifier will use them: what `cockpit config show` prints.
+func (c Config) Effective() Config {
+	out := Config{Targets: slices.Clone(c.Targets), QueueSize: cmp.Or(c.QueueSize, DefaultQueueSize)}
+	for i := range out.Targets {
+		out.Targets[i].Timeout = out.Targets[i].timeout()
+	}
+	return out
 }

@@ -71,6 +71,8 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		{"unknown event", func(t *notify.Target) { t.Events = []string{"override", "action.start"} },
 			"targets[0].events[1]", `"action.start" is not an event (want one of action.started, action.done, action.failed, override, rollback.started, rollback.done, incident.pending, incident.firing, incident.resolved, lock.taken, lock.released)`},
 		{"no events", func(t *notify.Target) { t.Events = nil }, "targets[0].events", "no events: list the ones this target is told"},
+		{"resolved without firing", func(t *notify.Target) { t.Events = []string{"incident.pending", "incident.resolved"} },
+			"targets[0].events", "incident.resolved without incident.firing: an incident is told resolved only after it was told firing; add incident.firing"},
 		{"unknown format", func(t *notify.Target) { t.Format = "teams" }, "targets[0].format", `"teams" is not a format (want slack or json)`},
 		{"no format", func(t *notify.Target) { t.Format = "" }, "targets[0].format", `"" is not a format`},
 		{"ftp URL", func(t *notify.Target) { t.URL = "ftp://files.example" + secretPath }, "targets[0].url", "ftp://files.example/[REDACTED] is not http or https"},

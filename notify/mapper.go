@@ -37,7 +37,10 @@ type Mapper struct {
 //   - an override: override, with its reason;
 //   - a verdict of an incident criterion (I1, I2, I3, or W, exactly one
 //     writer): incident.pending, incident.firing (FAIL or firing), and
-//     incident.resolved when one that was pending or firing passes.
+//     incident.resolved when one that was firing passes (a pending one
+//     that clears is not told resolved);
+//   - the lock: lock.taken, and lock.released, with Verdict LOST when it
+//     went without a clean release (VerdictLockLost).
 //
 // Everything else (sessions, refusals, progress, artifacts, sub-step
 // outcomes, unchanged or unknown verdicts) is not an event.
@@ -63,14 +66,24 @@ func (m *Mapper) FromRecord(r journal.Record) (Event, bool) {
 }
 
 // The executor's words for the lock changing hands (runbook's
-// LockTakenMessage and LockReleasedMessage; notify cannot import runbook).
+// LockTakenMessage, LockReleasedMessage and LockLostMessage, and
+// lock.AbandonedWords; notify imports neither: runbook and lock import
+// config, which embeds this package's Config).
 const (
-	lockTakenWords    = "lock taken"
-	lockReleasedWords = "lock released"
+	lockTakenWords     = "lock taken"
+	lockReleasedWords  = "lock released"
+	lockLostWords      = "lock lost"
+	lockAbandonedWords = "lock abandoned"
 )
 
-// lockChange tells the environment's lock taken or released, from the
-// executor's progress records on it.
+// VerdictLockLost is the Verdict of a lock.released event for a lock
+// that went without a clean release: lost while held, a release that
+// failed, or abandoned by a process that ended holding it (told by the
+// next process to take it). Every lock taken is told released or lost.
+const VerdictLockLost = "LOST"
+
+// lockChange tells the environment's lock taken, released or lost, from
+// the executor's and the locker's progress records on it.
 func lockChange(e *Event, r journal.Record) bool {
 	if r.Check != "lock" {
 		return false
@@ -80,6 +93,8 @@ func lockChange(e *Event, r journal.Record) bool {
 		e.Kind = KindLockTaken
 	case r.Message == lockReleasedWords:
 		e.Kind = KindLockReleased
+	case strings.HasPrefix(r.Message, lockLostWords), strings.HasPrefix(r.Message, lockAbandonedWords):
+		e.Kind, e.Verdict = KindLockReleased, VerdictLockLost
 	default:
 		return false
 	}
@@ -136,8 +151,11 @@ func (m *Mapper) incident(e *Event, r journal.Record) bool {
 	e.Message = r.Evidence
 	if state == incidentOK {
 		delete(m.incidents, r.Check)
+		// Only what fired resolves: a pending that clears was never an
+		// incident, and a target told "resolved" of one it never heard
+		// fire is told of a problem that did not exist.
 		e.Kind = KindIncidentResolved
-		return true
+		return prev == incidentFiring
 	}
 	if m.incidents == nil {
 		m.incidents = map[string]string{}

@@ -51,7 +51,9 @@ func TestEventsCarryWhatTheTeamReads(t *testing.T) {
 }
 
 // The verdict vocabulary (PENDING, FAIL, PASS) reads like the engine's
-// incident states; a pass with nothing pending or firing is no news.
+// incident states; a pass with nothing firing is no news: a pending that
+// clears was never an incident, so it is not told resolved (issue 15: a
+// Slack target got "resolved" for an incident that was only pending).
 func TestIncidentVerdictsNeedAProblemToResolve(t *testing.T) {
 	var m notify.Mapper
 	steps := []struct{ check, verdict, want string }{
@@ -64,6 +66,9 @@ func TestIncidentVerdictsNeedAProblemToResolve(t *testing.T) {
 		{"I2", "PASS", notify.KindIncidentResolved},
 		{"I2", "PASS", ""},
 		{"W", "PENDING", notify.KindIncidentPending},
+		{"W", "PASS", ""},
+		{"W", "PENDING", notify.KindIncidentPending}, // pending anew after it cleared
+		{"W", "FAIL", notify.KindIncidentFiring},
 		{"W", "PASS", notify.KindIncidentResolved},
 		{"I3", "PASS", notify.KindIncidentResolved},
 		{"Ix", "FAIL", ""},
@@ -93,7 +98,7 @@ func TestActionStartIsToldOncePerRun(t *testing.T) {
 		{journal.Record{Kind: journal.KindIntent, Step: "S2", Check: "route"}, notify.KindActionStarted},
 		{journal.Record{Kind: journal.KindIntent, Step: "ROLLBACK"}, notify.KindRollbackStarted},
 		{journal.Record{Kind: journal.KindOutcome, Step: "ROLLBACK", OK: &yes}, notify.KindRollbackDone},
-		{journal.Record{Kind: journal.KindProgress, Step: "S2", Check: "lock", Message: "lock lost"}, ""},
+		{journal.Record{Kind: journal.KindProgress, Step: "S2", Check: "lock", Message: "lock moved"}, ""},
 	}
 	for i, s := range steps {
 		e, ok := m.FromRecord(s.r)

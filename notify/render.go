@@ -23,7 +23,7 @@ var defaultTexts = template.Must(template.New("").Parse(`
 {{- define "incident.firing"}}incident {{.Check}} FIRING{{with .Message}} — {{.}}{{end}}{{end}}
 {{- define "incident.resolved"}}incident {{.Check}} resolved{{with .Message}} — {{.}}{{end}}{{end}}
 {{- define "lock.taken"}}lock taken by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}
-{{- define "lock.released"}}lock released by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}
+{{- define "lock.released"}}{{if eq .Verdict "LOST"}}lock LOST ({{.Operator}}{{with .Step}}, {{.}}{{end}}){{with .Message}} — {{.}}{{end}}{{else}}lock released by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}{{end}}
 `))
 
 // maxText bounds a rendered message: a template that loops cannot flood a

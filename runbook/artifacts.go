@@ -197,6 +197,7 @@ type signalsSnapshot struct {
 type signalSnapshot struct {
 	Query    string    `json:"query"`
 	Value    *float64  `json:"value"` // null: no data
+	HasValue bool      `json:"has_value"`
 	Series   int       `json:"series"`
 	At       time.Time `json:"at"`
 	Error    string    `json:"error,omitempty"`
@@ -215,7 +216,7 @@ func snapshotOf(s State) signalsSnapshot {
 		ss := signalSnapshot{Query: smp.Query, Series: smp.Series, At: smp.At, Warnings: smp.Warnings}
 		if smp.HasValue {
 			v := smp.Value
-			ss.Value = &v
+			ss.Value, ss.HasValue = &v, true
 		}
 		if smp.Err != nil {
 			ss.Error = smp.Err.Error()

@@ -143,6 +143,10 @@ func (e *RefusedError) Error() string { return fmt.Sprintf("%s refused: %s", e.S
 const (
 	LockTakenMessage    = "lock taken"
 	LockReleasedMessage = "lock released"
+	// LockLostMessage begins a record that the lock went without a clean
+	// release (its session ended, a rollback took it, the release failed):
+	// every lock taken is told released or lost.
+	LockLostMessage = "lock lost"
 )
 
 // Execute runs a plan: it refuses without the approvals the plan needs,
@@ -172,7 +176,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 	defer func() {
 		msg := LockReleasedMessage
 		if err := lease.Release(); err != nil {
-			msg = "releasing the lock: " + err.Error()
+			msg = LockLostMessage + ": releasing it failed: " + err.Error()
 		}
 		x.record(journal.Record{Kind: journal.KindProgress, Step: p.ID, Check: "lock", Operator: a.Operator, Message: msg})
 	}()
@@ -228,9 +232,9 @@ func (x *Executor) watchLease(ctx context.Context, lease *lock.Lease, step, oper
 	go func() {
 		select {
 		case err := <-lease.Lost():
-			msg := err.Error() + ": stopping at the next safe point"
+			msg := LockLostMessage + ": " + err.Error() + ": stopping at the next safe point"
 			if step == RollbackID {
-				msg = err.Error() + ": the rollback carries on"
+				msg = LockLostMessage + ": " + err.Error() + ": the rollback carries on"
 			} else {
 				cancel(fmt.Errorf("lock lost: %w", err))
 			}

@@ -87,3 +87,21 @@ func TestS2WaitsForS1AndV1ForTheSafeProbe(t *testing.T) {
 		t.Errorf("P1 (a check) has gates %s", gateIDs(g))
 	}
 }
+
+func TestProductionS3IsGatedByHealthNotByS2(t *testing.T) {
+	staging := newTestEvaluator(t, false).evaluate(goodObservation(t0))
+	if got := gateIDs(gates(staging, "S3")); !strings.HasPrefix(got, "S2=") {
+		t.Errorf("staging S3 gates = %s, want S2 first: parity runs on traffic the Rust path served", got)
+	}
+	// Production before S4: Rust is not the authority, so S2 is red there
+	// for good, and gating on it would make S4's parity gates unearnable.
+	production := newTestEvaluator(t, true).evaluate(goodObservation(t0))
+	if got := gateIDs(gates(production, "S3")); got != "P3=PASS I=PASS" {
+		t.Errorf("production S3 gates = %s, want P3=PASS I=PASS", got)
+	}
+	bad := goodObservation(t0)
+	bad.rustReady = checks.Result{ID: "rust.ready", Verdict: checks.Fail, ObservedAt: t0, Evidence: checks.Evidence{Source: "rust /readyz", Value: "503"}}
+	if got := gateIDs(gates(newTestEvaluator(t, true).evaluate(bad), "S3")); got != "P3=FAIL I=PASS" {
+		t.Errorf("production S3 gates with rust not ready = %s, want P3=FAIL", got)
+	}
+}

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
@@ -146,4 +147,20 @@ type IncidentStatus struct {
 	Evidence   string        `json:"evidence"`
 	// At is when the signal behind the verdict was evaluated (zero: never).
 	At time.Time `json:"observed_at"`
+}
+
+// MarshalJSON writes value as null when there is none, so value and
+// has_value never disagree (a firing criterion judged from a report, not
+// a number, reads "value": null, "has_value": false, never a 0 that
+// looks measured).
+func (s IncidentStatus) MarshalJSON() ([]byte, error) {
+	type plain IncidentStatus
+	var value *float64
+	if s.HasValue {
+		value = &s.Value
+	}
+	return json.Marshal(struct {
+		plain
+		Value *float64 `json:"value"`
+	}{plain(s), value})
 }

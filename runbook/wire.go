@@ -96,7 +96,7 @@ type wireIncident struct {
 	Runbook    string        `json:"runbook"`
 	Title      string        `json:"title"`
 	State      string        `json:"state"`
-	Value      wireFloat     `json:"value"`
+	Value      *wireFloat    `json:"value"` // null exactly when has_value is false
 	HasValue   bool          `json:"has_value"`
 	Threshold  wireFloat     `json:"threshold"`
 	Comparator string        `json:"comparator"`
@@ -119,10 +119,10 @@ type wireSample struct {
 	Name      string                          `json:"name"` // its key in Snapshot.Samples
 	Signal    string                          `json:"signal"`
 	Query     string                          `json:"query"`
-	Value     wireFloat                       `json:"value"`
+	Value     *wireFloat                      `json:"value"` // null exactly when has_value is false
 	HasValue  bool                            `json:"has_value"`
 	Series    int                             `json:"series"`
-	Volume    wireFloat                       `json:"volume"`
+	Volume    *wireFloat                      `json:"volume"` // null exactly when has_volume is false
 	HasVolume bool                            `json:"has_volume"`
 	History   bounded[wirePoint, pointsLimit] `json:"history"`
 	At        time.Time                       `json:"at"`

@@ -72,6 +72,24 @@ func (b *bounded[T, L]) UnmarshalJSON(data []byte) error {
 // a ratio of nothing) and ±Inf as the strings "NaN", "+Inf", "-Inf".
 type wireFloat float64
 
+// optFloat is v on the wire when has is true, else nil (JSON null): a
+// value and its has_value never disagree.
+func optFloat(v float64, has bool) *wireFloat {
+	if !has {
+		return nil
+	}
+	f := wireFloat(v)
+	return &f
+}
+
+// float is the value read back; 0 for null (its has_ flag is then false).
+func (f *wireFloat) float() float64 {
+	if f == nil {
+		return 0
+	}
+	return float64(*f)
+}
+
 // MarshalJSON writes a finite value as a number, else its name.
 func (f wireFloat) MarshalJSON() ([]byte, error) {
 	x := float64(f)

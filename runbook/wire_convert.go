@@ -79,7 +79,7 @@ func fromWire(w wireState) (State, error) {
 }
 
 func incidentToWire(in IncidentStatus) wireIncident {
-	return wireIncident{ID: in.ID, Runbook: in.Runbook, Title: in.Title, State: in.State.String(), Value: wireFloat(in.Value),
+	return wireIncident{ID: in.ID, Runbook: in.Runbook, Title: in.Title, State: in.State.String(), Value: optFloat(in.Value, in.HasValue),
 		HasValue: in.HasValue, Threshold: wireFloat(in.Threshold), Comparator: in.Comparator, For: in.For,
 		PendingFor: in.PendingFor, Unit: in.Unit, Evidence: in.Evidence, At: in.At}
 }
@@ -96,8 +96,8 @@ func (w wireIncident) incident() (IncidentStatus, error) {
 	if !ok {
 		return IncidentStatus{}, fmt.Errorf("incident %q: state %q is none of unknown, ok, pending, firing", w.ID, w.State)
 	}
-	return IncidentStatus{ID: w.ID, Runbook: w.Runbook, Title: w.Title, State: state, Value: float64(w.Value),
-		HasValue: w.HasValue, Threshold: float64(w.Threshold), Comparator: w.Comparator, For: w.For,
+	return IncidentStatus{ID: w.ID, Runbook: w.Runbook, Title: w.Title, State: state, Value: w.Value.float(),
+		HasValue: w.HasValue && w.Value != nil, Threshold: float64(w.Threshold), Comparator: w.Comparator, For: w.For,
 		PendingFor: w.PendingFor, Unit: w.Unit, Evidence: w.Evidence, At: w.At}, nil
 }
 
@@ -109,8 +109,8 @@ func snapshotToWire(s metrics.Snapshot) wireSnapshot {
 	w.Samples = make([]wireSample, 0, len(s.Samples))
 	for _, name := range slices.Sorted(maps.Keys(s.Samples)) {
 		smp := s.Samples[name]
-		w.Samples = append(w.Samples, wireSample{Name: name, Signal: smp.Signal, Query: smp.Query, Value: wireFloat(smp.Value),
-			HasValue: smp.HasValue, Series: smp.Series, Volume: wireFloat(smp.Volume), HasVolume: smp.HasVolume,
+		w.Samples = append(w.Samples, wireSample{Name: name, Signal: smp.Signal, Query: smp.Query, Value: optFloat(smp.Value, smp.HasValue),
+			HasValue: smp.HasValue, Series: smp.Series, Volume: optFloat(smp.Volume, smp.HasVolume), HasVolume: smp.HasVolume,
 			History: mapList(smp.History, func(p metrics.Point) wirePoint { return wirePoint{T: p.T, V: wireFloat(p.V)} }),
 			At:      smp.At, DataAt: smp.DataAt, Window: smp.Window, Err: errString(smp.Err), Warnings: smp.Warnings})
 	}
@@ -126,8 +126,8 @@ func (w wireSnapshot) snapshot() metrics.Snapshot {
 	}
 	s.Samples = make(map[string]metrics.Sample, len(w.Samples))
 	for _, smp := range w.Samples {
-		s.Samples[smp.Name] = metrics.Sample{Signal: smp.Signal, Query: smp.Query, Value: float64(smp.Value),
-			HasValue: smp.HasValue, Series: smp.Series, Volume: float64(smp.Volume), HasVolume: smp.HasVolume,
+		s.Samples[smp.Name] = metrics.Sample{Signal: smp.Signal, Query: smp.Query, Value: smp.Value.float(),
+			HasValue: smp.HasValue && smp.Value != nil, Series: smp.Series, Volume: smp.Volume.float(), HasVolume: smp.HasVolume && smp.Volume != nil,
 			History: mapList(smp.History, func(p wirePoint) metrics.Point { return metrics.Point{T: p.T, V: float64(p.V)} }),
 			At:      smp.At, DataAt: smp.DataAt, Window: smp.Window, Err: stringErr(smp.Err), Warnings: smp.Warnings}
 	}

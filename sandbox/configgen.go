@@ -24,6 +24,9 @@ import (
 //     (`cockpit rehearse ctl`, not gcloud), and parity reports at its harness;
 //     route_writes and set_cohort set the world's control plane's per-user
 //     cohort (sticky), as the example's set OA_RUNTIME_CANARY_USER_PERCENT;
+//   - staging's harness is `rehearse ctl parity-run` (capture and compare in
+//     one); production's is the example's shape, a capture (`rehearse ctl
+//     parity-capture`) then the harness's CLI (`rehearse harness`) on it;
 //   - refresh 1s, query_timeout 800ms, stale_after 10s, sparkline_window 5m
 //     (the example: 5s, 4s, 30s, 15m), parity max_age 2m (15m), soak 10s
 //     (10m) and verify_timeout 60s (7m): a rehearsal fits in minutes;
@@ -61,12 +64,7 @@ func (w *World) writeConfig() (string, error) {
 	for _, name := range Environments {
 		e := w.envs[name]
 		ctl := func(args ...string) string {
-			argv := append([]string{w.opts.Executable, "rehearse", "ctl", "--config", path, "--env", "{{.Env}}"}, args...)
-			quoted := make([]string, len(argv))
-			for i, a := range argv {
-				quoted[i] = q(a)
-			}
-			return "{argv: [" + strings.Join(quoted, ", ") + "], timeout: 30s}"
+			return argv(append([]string{w.opts.Executable, "rehearse", "ctl", "--config", path, "--env", "{{.Env}}"}, args...)...)
 		}
 		fmt.Fprintf(&b, "  %s:\n", name)
 		fmt.Fprintf(&b, "    production: %t\n", e.production)
@@ -79,8 +77,16 @@ func (w *World) writeConfig() (string, error) {
 			fmt.Fprintf(&b, "    database: {url_env: %s, roles: {owner: %s, runtime_rw: %s, khala_ro: %s, control_rw: %s}}\n",
 				w.opts.DBURLEnv, r.Owner, r.RuntimeRW, r.KhalaRO, r.ControlRW)
 		}
-		fmt.Fprintf(&b, "    parity:\n      reports: %s\n      max_age: 2m\n      harness: %s\n",
-			q(filepath.Join(e.parity.reportDir, "parity-*.json")), ctl("parity-run", "--output", "{{.Report}}"))
+		fmt.Fprintf(&b, "    parity:\n      reports: %s\n      max_age: 2m\n", q(filepath.Join(e.parity.reportDir, "parity-*.json")))
+		if e.production {
+			// As the example: production earns its own parity gates from its
+			// own capture and the harness's CLI run on it.
+			fmt.Fprintf(&b, "      capture: %s\n      harness: %s\n", ctl("parity-capture", "--out", "{{.CaptureDir}}"),
+				argv(w.opts.Executable, "rehearse", "harness", "--legacy-manifest", "{{.CaptureDir}}/legacy/manifest.json",
+					"--rust-manifest", "{{.CaptureDir}}/rust/manifest.json", "--output", "{{.Report}}"))
+		} else {
+			fmt.Fprintf(&b, "      harness: %s\n", ctl("parity-run", "--output", "{{.Report}}"))
+		}
 		b.WriteString("    actuators:\n")
 		fmt.Fprintf(&b, "      set_rust_write_mode: %s\n", ctl("set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE={{.Mode}}"))
 		fmt.Fprintf(&b, "      set_legacy_freeze: %s\n", ctl("set-env", "legacy", "LEGACY_RUNTIME_WRITE_FREEZE={{.Freeze}}"))
@@ -95,6 +101,15 @@ func (w *World) writeConfig() (string, error) {
 		return "", fmt.Errorf("writing the rehearsal config: %w", err)
 	}
 	return path, nil
+}
+
+// argv is an action running args, quoted, with the rehearsal's timeout.
+func argv(args ...string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = strconv.Quote(a)
+	}
+	return "{argv: [" + strings.Join(quoted, ", ") + "], timeout: 30s}"
 }
 
 // rehearsalWriteWindow replaces the default write share's window.

@@ -63,6 +63,13 @@ func (c *control) handler() http.Handler {
 		}
 		return e.parity.runOnce(r.Context(), body.Output)
 	}))
+	mux.HandleFunc("POST /env/{env}/parity-capture", c.envCall(func(r *http.Request, e *env, body ctlRequest) (any, error) {
+		if body.Output == "" || e.parity.checkOutput(body.Output) != nil {
+			return nil, refuse("capture directory %q: pass --out DIR inside the reports directory %s (the cockpit's {{.CaptureDir}})",
+				body.Output, e.parity.reportDir)
+		}
+		return e.parity.captureOnce(r.Context(), body.Output)
+	}))
 	return mux
 }
 
@@ -75,7 +82,7 @@ type ctlRequest struct {
 	PerRequest bool   `json:"per_request,omitempty"` // cohort: split requests, not users
 	Name       string `json:"name,omitempty"`
 	On         bool   `json:"on,omitempty"`
-	Output     string `json:"output,omitempty"` // parity-run: the report's path
+	Output     string `json:"output,omitempty"` // parity-run: the report's path; parity-capture: the capture directory
 }
 
 // ctlError is the control API's error body.

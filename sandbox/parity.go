@@ -132,22 +132,9 @@ func (p *parityLoop) checkOutput(output string) error {
 func (p *parityLoop) runOnce(ctx context.Context, output string) (ParityRun, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sc := scenarios[p.scenario%len(scenarios)]
-	p.scenario++
-	runID, err := p.record(ctx, sc.name, sc.events)
-	if err != nil {
-		return ParityRun{}, fmt.Errorf("recording scenario %s: %w", sc.name, err)
-	}
-	captureDir := filepath.Join(p.env.world.dir, "captures", p.env.name, runID)
-	rustManifest, err := harness.Capture(ctx, p.client, p.shadowURL, runID, filepath.Join(captureDir, "rust"))
-	if err != nil {
-		return ParityRun{}, err
-	}
-	perturb := harness.NoPerturbation
-	if p.env.faultOn(FaultCriticalParity) {
-		perturb = harness.CriticalDiff
-	}
-	legacyManifest, err := harness.Mirror(rustManifest, filepath.Join(captureDir, "legacy"), perturb)
+	rustManifest, legacyManifest, err := p.capture(ctx, func(runID string) string {
+		return filepath.Join(p.env.world.dir, "captures", p.env.name, runID)
+	})
 	if err != nil {
 		return ParityRun{}, err
 	}
@@ -167,6 +154,46 @@ func (p *parityLoop) runOnce(ctx context.Context, output string) (ParityRun, err
 	p.prune()
 	return ParityRun{Path: path, Decision: report.Gate.Decision, Reason: report.Gate.Reason,
 		Critical: report.Totals.Critical, Warning: report.Totals.Warning}, nil
+}
+
+// ParityCapture is where a capture wrote both sides' manifests.
+type ParityCapture struct {
+	Rust   string `json:"rust_manifest"`
+	Legacy string `json:"legacy_manifest"`
+}
+
+// captureOnce is the capture step alone, as a deployment's own capture
+// script is to the real harness: the next scenario's two sides written
+// under dir (rust/manifest.json, legacy/manifest.json), for a harness run
+// on them next. dir must be inside the reports directory, where the
+// cockpit's {{.CaptureDir}} is.
+func (p *parityLoop) captureOnce(ctx context.Context, dir string) (ParityCapture, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rust, legacy, err := p.capture(ctx, func(string) string { return dir })
+	return ParityCapture{Rust: rust, Legacy: legacy}, err
+}
+
+// capture records the next scenario on the shadow instance and writes its
+// Rust capture and the mirrored legacy one (perturbed under the
+// critical-parity fault) under dirFor(run id). The caller holds p.mu.
+func (p *parityLoop) capture(ctx context.Context, dirFor func(runID string) string) (rustManifest, legacyManifest string, err error) {
+	sc := scenarios[p.scenario%len(scenarios)]
+	p.scenario++
+	runID, err := p.record(ctx, sc.name, sc.events)
+	if err != nil {
+		return "", "", fmt.Errorf("recording scenario %s: %w", sc.name, err)
+	}
+	dir := dirFor(runID)
+	if rustManifest, err = harness.Capture(ctx, p.client, p.shadowURL, runID, filepath.Join(dir, "rust")); err != nil {
+		return "", "", err
+	}
+	perturb := harness.NoPerturbation
+	if p.env.faultOn(FaultCriticalParity) {
+		perturb = harness.CriticalDiff
+	}
+	legacyManifest, err = harness.Mirror(rustManifest, filepath.Join(dir, "legacy"), perturb)
+	return rustManifest, legacyManifest, err
 }
 
 // record runs one scenario against the shadow instance and returns the run id.

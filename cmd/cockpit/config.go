@@ -32,6 +32,9 @@ func newConfigCmd(s *Streams) *cobra.Command {
 			}
 			fmt.Fprintf(s.Out, "%s: valid (%d environments, %d signals, %d incident criteria)\n",
 				cfg.Path, len(cfg.Environments), len(cfg.Signals), len(cfg.Incidents))
+			if w := cfg.WarningText(); w != "" {
+				fmt.Fprintln(s.ErrOut, w)
+			}
 			return nil
 		},
 	}
@@ -45,6 +48,35 @@ func newConfigCmd(s *Streams) *cobra.Command {
 			return err
 		},
 	}
-	c.AddCommand(validate, example)
+	c.AddCommand(validate, example, newConfigShowCmd(s))
 	return c
+}
+
+// newConfigShowCmd prints the effective config: defaults applied, signal
+// overrides merged, secrets redacted. What the cockpit will act on, not
+// what the file says (an explicit `for: 0s` shows as 0s, a left-out one
+// as its default).
+func newConfigShowCmd(s *Streams) *cobra.Command {
+	var path, env, output string
+	show := &cobra.Command{
+		Use:   "show [--config C] [--env E] [-o yaml|json]",
+		Short: "Print the effective config: defaults applied, overrides merged, secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			out, err := cfg.Show(env, output)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			_, err = s.Out.Write(out)
+			return err
+		},
+	}
+	show.Flags().StringVar(&path, "config", config.DefaultPath(), "config file")
+	show.Flags().StringVar(&env, "env", "", "only this environment, with its merged signals")
+	show.Flags().StringVarP(&output, "output", "o", "yaml", "yaml or json")
+	return show
 }

@@ -87,6 +87,7 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 				return c.call(ctx, "fault", map[string]any{"name": a[0], "on": a[1] == "on"})
 			})},
 		parityRunCmd(ctx, c, needEnv),
+		parityCaptureCmd(ctx, c, needEnv),
 		&cobra.Command{Use: "state", Short: "Print every environment's state as JSON",
 			Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error { return c.state(ctx) }},
 		newDBFixturesCmd(ctx, s),
@@ -126,6 +127,19 @@ func parityRunCmd(ctx context.Context, c *ctlClient, needEnv func(func([]string)
 			return c.call(ctx, "parity-run", body)
 		})}
 	cmd.Flags().StringVar(&output, "output", "", "write the report to this path (inside the environment's reports directory)")
+	return cmd
+}
+
+// parityCaptureCmd captures the next staged scenario's two sides into
+// --out (rust/manifest.json, legacy/manifest.json): the world's stand-in
+// for a deployment's own capture script, the cockpit's parity.capture.
+func parityCaptureCmd(ctx context.Context, c *ctlClient, needEnv func(func([]string) error) func(*cobra.Command, []string) error) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{Use: "parity-capture --out DIR", Short: "Capture a staged run's rust and legacy sides for the harness",
+		Args: cobra.NoArgs, RunE: needEnv(func([]string) error {
+			return c.call(ctx, "parity-capture", map[string]any{"output": out})
+		})}
+	cmd.Flags().StringVar(&out, "out", "", "the capture directory (inside the environment's reports directory)")
 	return cmd
 }
 
