@@ -38,6 +38,12 @@ type History struct {
 	ModeChanged time.Time
 	// WriteProbe is the last write probe that passed (S2 or V1).
 	WriteProbe time.Time
+	// RustAuthoritySince and LegacyAuthoritySince are when each runtime
+	// last gained the write authority as journaled: the last actuator call
+	// that lets it accept writes or routes writes to it (its outcome when
+	// one was journaled, else its intent). A runtime's error rate is
+	// judged only on data taken wholly after it.
+	RustAuthoritySince, LegacyAuthoritySince time.Time
 	// RollbackStarted is the last rollback's approval.
 	RollbackStarted time.Time
 	// Open are the actions approved with no final outcome yet.
@@ -146,6 +152,20 @@ func pidAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// authoritySince is the field a sub-step that gives a runtime the write
+// authority moves (S1's and S4's route and mode, a rollback's route and
+// unfreeze); nil for any other. A cohort change moves neither: both
+// runtimes stay authorities through S4's cohorts.
+func (h *History) authoritySince(subStep string) *time.Time {
+	switch subStep {
+	case "set_rust_write_mode=rust_active", "route_writes=rust":
+		return &h.RustAuthoritySince
+	case "set_legacy_freeze=false", "route_writes=legacy":
+		return &h.LegacyAuthoritySince
+	}
+	return nil
+}
+
 // DoneAfter says whether item finished OK at or after t.
 func (h History) DoneAfter(item string, t time.Time) bool {
 	done, ok := h.Done[item]
@@ -165,6 +185,9 @@ type historyReader struct {
 	mu      sync.Mutex
 	h       History
 	pending map[string][]string // sub-steps of open actions that passed
+	// called is the authority-gaining sub-step whose call was journaled
+	// and whose outcome was not yet.
+	called string
 }
 
 func newHistoryReader(path string) *historyReader {
@@ -200,7 +223,7 @@ func (r *historyReader) Read() History {
 }
 
 func (r *historyReader) reset() {
-	r.h, r.pending = History{}, nil
+	r.h, r.pending, r.called = History{}, nil, ""
 }
 
 // snapshot is a copy the caller may keep while later reads fold on.
@@ -246,8 +269,15 @@ func (r *historyReader) fold(rec *journal.Record) {
 		if len(rec.Argv) > 0 && strings.Contains(rec.Check, "set_rust_write_mode") {
 			h.ModeChanged = rec.Time
 		}
+		if since := h.authoritySince(rec.Check); since != nil && len(rec.Argv) > 0 {
+			*since = rec.Time
+			r.called = rec.Check
+		}
 	case journal.KindOutcome:
 		ok := rec.OK != nil && *rec.OK
+		if since := h.authoritySince(rec.Check); since != nil && r.called == rec.Check {
+			*since, r.called = rec.Time, ""
+		}
 		switch {
 		case rec.Check == "":
 			r.finish(rec, ok)
