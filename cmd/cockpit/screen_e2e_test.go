@@ -145,7 +145,8 @@ func TestScreenEndToEnd(t *testing.T) {
 // config it prints. DB_URL is removed so P4 is UNKNOWN whatever the machine has.
 func screenStartWorld(t *testing.T, bin, dir string) (string, *process) {
 	t.Helper()
-	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", screenRedeployDelay.String())
+	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", screenRedeployDelay.String(),
+		"--staging-writes-per-second", "40") // the scenes were written on a busy staging
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
 	deadline := time.After(headlessStartBudget)
 	for {
