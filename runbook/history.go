@@ -38,12 +38,9 @@ type History struct {
 	ModeChanged time.Time
 	// WriteProbe is the last write probe that passed (S2 or V1).
 	WriteProbe time.Time
-	// RustAuthoritySince and LegacyAuthoritySince are when each runtime
-	// last gained the write authority as journaled: the last actuator call
-	// that lets it accept writes or routes writes to it (its outcome when
-	// one was journaled, else its intent). A runtime's error rate is
-	// judged only on data taken wholly after it.
-	RustAuthoritySince, LegacyAuthoritySince time.Time
+	// RustAuthority and LegacyAuthority are when each runtime last gained
+	// and lost the write authority as journaled.
+	RustAuthority, LegacyAuthority AuthorityMoves
 	// RollbackStarted is the last rollback's approval.
 	RollbackStarted time.Time
 	// Open are the actions approved with no final outcome yet.
@@ -152,16 +149,33 @@ func pidAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// authoritySince is the field a sub-step that gives a runtime the write
-// authority moves (S1's and S4's route and mode, a rollback's route and
-// unfreeze); nil for any other. A cohort change moves neither: both
-// runtimes stay authorities through S4's cohorts.
-func (h *History) authoritySince(subStep string) *time.Time {
+// AuthorityMoves are when a runtime last gained and lost the write
+// authority, as journaled: the last actuator call that let it accept
+// writes or routed writes to it (Gained), or froze it or routed writes away
+// (Lost); its outcome's time when one was journaled, else its intent's. A
+// cohort change moves neither: both runtimes stay authorities through S4.
+type AuthorityMoves struct {
+	Gained, Lost time.Time
+}
+
+// authorityMoves are the times a sub-step that moves the write authority
+// sets (S1's and S4's mode, route and freeze, a rollback's): routing writes
+// is one runtime's gain and the other's loss. None for any other sub-step.
+func (h *History) authorityMoves(subStep string) []*time.Time {
+	rust, legacy := &h.RustAuthority, &h.LegacyAuthority
 	switch subStep {
-	case "set_rust_write_mode=rust_active", "route_writes=rust":
-		return &h.RustAuthoritySince
-	case "set_legacy_freeze=false", "route_writes=legacy":
-		return &h.LegacyAuthoritySince
+	case "set_rust_write_mode=rust_active":
+		return []*time.Time{&rust.Gained}
+	case "set_rust_write_mode=shadow_only", "set_rust_write_mode=read_only":
+		return []*time.Time{&rust.Lost}
+	case "set_legacy_freeze=false":
+		return []*time.Time{&legacy.Gained}
+	case "set_legacy_freeze=true":
+		return []*time.Time{&legacy.Lost}
+	case "route_writes=rust":
+		return []*time.Time{&rust.Gained, &legacy.Lost}
+	case "route_writes=legacy":
+		return []*time.Time{&legacy.Gained, &rust.Lost}
 	}
 	return nil
 }
@@ -269,14 +283,19 @@ func (r *historyReader) fold(rec *journal.Record) {
 		if len(rec.Argv) > 0 && strings.Contains(rec.Check, "set_rust_write_mode") {
 			h.ModeChanged = rec.Time
 		}
-		if since := h.authoritySince(rec.Check); since != nil && len(rec.Argv) > 0 {
-			*since = rec.Time
+		if moves := h.authorityMoves(rec.Check); moves != nil && len(rec.Argv) > 0 {
+			for _, at := range moves {
+				*at = rec.Time
+			}
 			r.called = rec.Check
 		}
 	case journal.KindOutcome:
 		ok := rec.OK != nil && *rec.OK
-		if since := h.authoritySince(rec.Check); since != nil && r.called == rec.Check {
-			*since, r.called = rec.Time, ""
+		if moves := h.authorityMoves(rec.Check); moves != nil && r.called == rec.Check {
+			for _, at := range moves {
+				*at = rec.Time
+			}
+			r.called = ""
 		}
 		switch {
 		case rec.Check == "":

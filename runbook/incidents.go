@@ -151,28 +151,34 @@ func (r *round) authorityReading(rule *incidentRule, writers writerState) readin
 	return worst
 }
 
-// sinceAuthority keeps a runtime's error rate to data from while it was
-// the authority: a value whose window reaches back before the runtime last
-// gained the authority (journaled) mixes in what it answered before (a
-// frozen runtime's refusals, an earlier authority period's traffic), so it
-// reads insufficient traffic until a whole window lies after that; the
-// history replayed into the timer is cut the same way.
+// sinceAuthority keeps a runtime's error rate to data from while it is
+// the authority. Before it first gains the authority no client write
+// reaches it (a frozen runtime's refusals are no errors: the queries leave
+// them out), but a window that reaches back past its last loss mixes in an
+// earlier authority period (S1 again soon after a rollback): such a value
+// reads insufficient traffic until a whole window lies after the gain, and
+// the history replayed into the timer is cut the same way.
 func (r *round) sinceAuthority(rd reading, signal string, a *config.AuthoritySignals) reading {
-	runtime, since := "rust", r.o.history.RustAuthoritySince
+	runtime, moves := "rust", r.o.history.RustAuthority
 	if signal != a.Rust {
-		runtime, since = "legacy", r.o.history.LegacyAuthoritySince
+		runtime, moves = "legacy", r.o.history.LegacyAuthority
 	}
 	s := r.o.snapshot.Samples[signal]
-	if since.IsZero() || !rd.hasValue || s.Window <= 0 {
+	since := moves.Gained
+	if since.IsZero() || moves.Lost.IsZero() || moves.Lost.After(since) || !rd.hasValue || s.Window <= 0 {
 		return rd
 	}
 	data := s.DataAt
 	if data.IsZero() {
 		data = s.At
 	}
-	if start := data.Add(-s.Window); start.Before(since) {
+	start := data.Add(-s.Window)
+	if !moves.Lost.After(start) {
+		return rd // the earlier authority period ended before this window
+	}
+	if start.Before(since) {
 		return reading{source: rd.source, unit: rd.unit, at: rd.at, insufficient: true,
-			why: fmt.Sprintf("insufficient traffic since %s became the authority at %s: its %s window reaches back before it for %s more",
+			why: fmt.Sprintf("insufficient traffic since %s regained the authority at %s: its %s window reaches back into the earlier period for %s more",
 				runtime, since.UTC().Format("15:04:05Z"), checks.ShortDuration(s.Window), checks.ShortDuration(since.Sub(start)))}
 	}
 	kept := rd.history[:0:0]

@@ -137,11 +137,11 @@ type IncidentStatus struct {
 	PendingFor time.Duration `json:"-"` // how long the condition has held
 	Unit       string        `json:"unit"`
 	Evidence   string        `json:"evidence"`
+	// At is when the signal behind the verdict was evaluated (zero: never).
+	At time.Time `json:"observed_at"`
 	// Insufficient is, for an UNKNOWN criterion, why it has too little
 	// traffic to judge ("insufficient traffic (3 of 20 requests)"): a quiet
 	// write path, not a blind cockpit, so a gate may let a step go on
 	// where something else judges the write path (low_traffic).
 	Insufficient string `json:"insufficient,omitempty"`
-	// At is when the signal behind the verdict was evaluated (zero: never).
-	At time.Time `json:"observed_at"`
 }

@@ -103,9 +103,10 @@ type wireIncident struct {
 	PendingFor time.Duration `json:"pending_for"`
 	Unit       string        `json:"unit"`
 	Evidence   string        `json:"evidence"`
+	At         time.Time     `json:"at"`
+
 	// Insufficient is IncidentStatus.Insufficient.
-	Insufficient string    `json:"insufficient"`
-	At           time.Time `json:"at"`
+	Insufficient string `json:"insufficient"`
 }
 
 // wireSnapshot is a metrics.Snapshot, its samples map as a list.
@@ -165,20 +166,21 @@ type wireProbe struct {
 
 // wireHistory is a History, its maps as lists of entries.
 type wireHistory struct {
-	Done            bounded[wireDone, historyLimit]     `json:"done"`
-	DoneBy          bounded[wireDoneBy, historyLimit]   `json:"done_by"`
-	Last            bounded[wireLast, historyLimit]     `json:"last"`
-	SubSteps        bounded[wireSubSteps, historyLimit] `json:"sub_steps"`
-	ModeChanged     time.Time                           `json:"mode_changed"`
-	WriteProbe      time.Time                           `json:"write_probe"`
-	RollbackStarted time.Time                           `json:"rollback_started"`
-	// RustAuthoritySince and LegacyAuthoritySince are History's.
-	RustAuthoritySince   time.Time                         `json:"rust_authority_since"`
-	LegacyAuthoritySince time.Time                         `json:"legacy_authority_since"`
-	Open                 bounded[OpenAction, historyLimit] `json:"open"`
-	LegacyFrozenProbe    wireProbe                         `json:"legacy_frozen_probe"`
-	RustFrozenProbe      wireProbe                         `json:"rust_frozen_probe"`
-	Err                  *string                           `json:"err,omitempty"`
+	Done              bounded[wireDone, historyLimit]     `json:"done"`
+	DoneBy            bounded[wireDoneBy, historyLimit]   `json:"done_by"`
+	Last              bounded[wireLast, historyLimit]     `json:"last"`
+	SubSteps          bounded[wireSubSteps, historyLimit] `json:"sub_steps"`
+	ModeChanged       time.Time                           `json:"mode_changed"`
+	WriteProbe        time.Time                           `json:"write_probe"`
+	RollbackStarted   time.Time                           `json:"rollback_started"`
+	Open              bounded[OpenAction, historyLimit]   `json:"open"`
+	LegacyFrozenProbe wireProbe                           `json:"legacy_frozen_probe"`
+	RustFrozenProbe   wireProbe                           `json:"rust_frozen_probe"`
+	Err               *string                             `json:"err,omitempty"`
+
+	// RustAuthority and LegacyAuthority are History's.
+	RustAuthority   AuthorityMoves `json:"rust_authority"`
+	LegacyAuthority AuthorityMoves `json:"legacy_authority"`
 }
 
 // wireDone, wireLast and wireSubSteps are History's map entries.

@@ -136,7 +136,7 @@ func (w wireSnapshot) snapshot() metrics.Snapshot {
 
 func historyToWire(h History) wireHistory {
 	w := wireHistory{ModeChanged: h.ModeChanged, WriteProbe: h.WriteProbe, RollbackStarted: h.RollbackStarted,
-		RustAuthoritySince: h.RustAuthoritySince, LegacyAuthoritySince: h.LegacyAuthoritySince,
+		RustAuthority: h.RustAuthority, LegacyAuthority: h.LegacyAuthority,
 		Open: h.Open, LegacyFrozenProbe: probeToWire(h.LegacyFrozenProbe), RustFrozenProbe: probeToWire(h.RustFrozenProbe),
 		Err: errString(h.Err)}
 	w.Done = entries(h.Done, func(k string, v time.Time) wireDone { return wireDone{Step: k, At: v} })
@@ -150,7 +150,7 @@ func historyToWire(h History) wireHistory {
 
 func (w wireHistory) history() History {
 	h := History{ModeChanged: w.ModeChanged, WriteProbe: w.WriteProbe, RollbackStarted: w.RollbackStarted,
-		RustAuthoritySince: w.RustAuthoritySince, LegacyAuthoritySince: w.LegacyAuthoritySince,
+		RustAuthority: w.RustAuthority, LegacyAuthority: w.LegacyAuthority,
 		Open: w.Open, LegacyFrozenProbe: w.LegacyFrozenProbe.probe(), RustFrozenProbe: w.RustFrozenProbe.probe(),
 		Err: stringErr(w.Err)}
 	h.Done = fromEntries(w.Done, func(e wireDone) (string, time.Time) { return e.Step, e.At })
