@@ -156,7 +156,7 @@ func (r *round) authorityReading(rule *incidentRule, writers writerState) readin
 // reaches it (a frozen runtime's refusals are no errors: the queries leave
 // them out), but a window that reaches back past its last loss mixes in an
 // earlier authority period (S1 again soon after a rollback): such a value
-// reads insufficient traffic until a whole window lies after the gain, and
+// reads insufficient traffic until its window starts after that loss, and
 // the history replayed into the timer is cut the same way.
 func (r *round) sinceAuthority(rd reading, signal string, a *config.AuthoritySignals) reading {
 	runtime, moves := "rust", r.o.history.RustAuthority
@@ -164,26 +164,23 @@ func (r *round) sinceAuthority(rd reading, signal string, a *config.AuthoritySig
 		runtime, moves = "legacy", r.o.history.LegacyAuthority
 	}
 	s := r.o.snapshot.Samples[signal]
-	since := moves.Gained
-	if since.IsZero() || moves.Lost.IsZero() || moves.Lost.After(since) || !rd.hasValue || s.Window <= 0 {
+	lost := moves.Lost
+	if moves.Gained.IsZero() || lost.IsZero() || lost.After(moves.Gained) || !rd.hasValue || s.Window <= 0 {
 		return rd
 	}
 	data := s.DataAt
 	if data.IsZero() {
 		data = s.At
 	}
-	start := data.Add(-s.Window)
-	if !moves.Lost.After(start) {
-		return rd // the earlier authority period ended before this window
-	}
-	if start.Before(since) {
+	if start := data.Add(-s.Window); start.Before(lost) {
 		return reading{source: rd.source, unit: rd.unit, at: rd.at, insufficient: true,
-			why: fmt.Sprintf("insufficient traffic since %s regained the authority at %s: its %s window reaches back into the earlier period for %s more",
-				runtime, since.UTC().Format("15:04:05Z"), checks.ShortDuration(s.Window), checks.ShortDuration(since.Sub(start)))}
+			why: fmt.Sprintf("insufficient traffic since %s regained the authority at %s: its %s window reaches back into the earlier authority period (ended %s) for %s more",
+				runtime, moves.Gained.UTC().Format("15:04:05Z"), checks.ShortDuration(s.Window), lost.UTC().Format("15:04:05Z"),
+				checks.ShortDuration(lost.Sub(start)))}
 	}
 	kept := rd.history[:0:0]
 	for _, p := range rd.history {
-		if !p.T.Add(-s.Window).Before(since) {
+		if !p.T.Add(-s.Window).Before(lost) {
 			kept = append(kept, p)
 		}
 	}
