@@ -1,12 +1,14 @@
 package runbook
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/metrics"
 )
 
@@ -144,5 +146,47 @@ func TestRustNotReadyHoldsEveryForwardStep(t *testing.T) {
 	}
 	if gs := gates(st, "rollback", config.LowTrafficHold); len(gs) != 0 {
 		t.Errorf("the rollback is gated: %s", gateIDs(gs))
+	}
+}
+
+// The journal says when each runtime gained and lost the authority, from
+// the sub-steps as the executor names them (a rollback's "R1 …" too): an
+// actuator call's outcome when it came, else its intent; a skipped
+// ("already in place", no call) sub-step moves nothing.
+func TestTheJournalSaysWhenEachRuntimeGainedAndLostTheAuthority(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "staging.jsonl")
+	j, err := journal.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := true
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	call := func(step, sub string, start, end int) {
+		appendOrFail(t, j, journal.Record{Time: at(start), Kind: journal.KindIntent, Step: step, Check: sub, Argv: []string{"ctl"}})
+		if end > 0 {
+			appendOrFail(t, j, journal.Record{Time: at(end), Kind: journal.KindOutcome, Step: step, Check: sub, OK: &ok})
+		}
+	}
+	call("S1", "set_rust_write_mode=rust_active", 0, 1)
+	call("S1", "route_writes=rust", 2, 12)
+	call("S1", "set_legacy_freeze=true", 13, 14)
+	call("rollback", "R1 set_rust_write_mode=shadow_only", 20, 21)
+	call("rollback", "R2 set_legacy_freeze=false", 22, 23)
+	call("rollback", "R3 route_writes=legacy", 24, 0) // its process died: the intent stands
+	appendOrFail(t, j, journal.Record{Time: at(40), Kind: journal.KindOutcome, Step: "S1", Check: "set_rust_write_mode=rust_active",
+		OK: &ok, Message: "already in place"})
+	h := newHistoryReader(path).Read()
+	if want := (AuthorityMoves{Gained: at(12), Lost: at(24)}); h.RustAuthority != want {
+		t.Errorf("rust %+v, want %+v", h.RustAuthority, want)
+	}
+	if want := (AuthorityMoves{Gained: at(24), Lost: at(14)}); h.LegacyAuthority != want {
+		t.Errorf("legacy %+v, want %+v", h.LegacyAuthority, want)
+	}
+}
+
+func appendOrFail(t *testing.T, j *journal.Journal, r journal.Record) {
+	t.Helper()
+	if err := j.Append(r); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -159,11 +159,12 @@ type AuthorityMoves struct {
 }
 
 // authorityMoves are the times a sub-step that moves the write authority
-// sets (S1's and S4's mode, route and freeze, a rollback's): routing writes
-// is one runtime's gain and the other's loss. None for any other sub-step.
+// sets (S1's and S4's mode, route and freeze, a rollback's "R1 …"):
+// routing writes is one runtime's gain and the other's loss. None for any
+// other sub-step.
 func (h *History) authorityMoves(subStep string) []*time.Time {
 	rust, legacy := &h.RustAuthority, &h.LegacyAuthority
-	switch subStep {
+	switch subStep[strings.LastIndex(subStep, " ")+1:] {
 	case "set_rust_write_mode=rust_active":
 		return []*time.Time{&rust.Gained}
 	case "set_rust_write_mode=shadow_only", "set_rust_write_mode=read_only":
