@@ -30,6 +30,10 @@ type EngineOptions struct {
 	HTTPClient *http.Client
 	// Journal, when set, receives one "verdict" record per verdict change.
 	Journal *journal.Journal
+	// ProbeJournal, when set without Journal, receives only the safe
+	// frozen probes' answers: a one-shot `check` leaves its answer for the
+	// next call (and watchers) to reuse, without a verdict record per run.
+	ProbeJournal *journal.Journal
 	Logger  *slog.Logger
 	// DBURL overrides the database URL the config names (url_env / url_file).
 	DBURL string
@@ -75,6 +79,10 @@ type Engine struct {
 	watched   sync.Map // run ids already handed to the projector watch
 
 	readOnly bool
+
+	// probeJournal receives the safe frozen probes' answers: Journal, else
+	// ProbeJournal.
+	probeJournal *journal.Journal
 
 	host    string
 	history *historyReader
@@ -135,7 +143,12 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	}
 	history := newHistoryReader(journal.Path(cfg.StateDir, environment.Name))
 	history.shared = o.Shared
+	probeJournal := o.Journal
+	if probeJournal == nil {
+		probeJournal = o.ProbeJournal
+	}
 	return &Engine{
+		probeJournal: probeJournal,
 		projector: checks.NewProjectorWatch(probes, checks.ProjectorWatchPath(cfg.StateDir, environment.Name), 0),
 		host:      host,
 		readOnly:  o.ReadOnly,

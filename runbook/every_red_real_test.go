@@ -1,6 +1,9 @@
 package runbook
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +13,8 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/sandbox/legacysim"
+	"github.com/openagents/cockpit/sandbox/rustsim"
 )
 
 // spikeIncident is write_error_spike in st.
@@ -188,5 +193,62 @@ func appendOrFail(t *testing.T, j *journal.Journal, r journal.Record) {
 	t.Helper()
 	if err := j.Append(r); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A script polling `check` (a one-shot engine with a probe journal each
+// call) sends one refused write per frozen runtime per probe period, not
+// per call: the next call reuses the journaled answer, with its age. Bad
+// day beside: once the answer is a period old, the next call probes again.
+func TestOneShotChecksReuseAFreshJournaledProbeAnswer(t *testing.T) {
+	rs, err := rustsim.New(rustsim.Options{Env: map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "shadow_only"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := legacysim.New(legacysim.Options{Env: map[string]string{legacysim.EnvFreeze: "true", legacysim.EnvSecret: "test-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rustURL, rustN := countedServer(t, rs.Handler())
+	legURL, legN := countedServer(t, ls.Handler())
+	down := httptest.NewServer(nil)
+	down.Close()
+	state := t.TempDir()
+	now, tick := clock(time.Now())
+	cfg := testConfig(t, down.URL, rustURL, legURL, state, false) // probe period 5s
+	check := func() State {
+		j, err := journal.Open(journal.Path(state, "staging"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.Close()
+		e, err := NewEngine(cfg, "staging", EngineOptions{LookupEnv: secretEnv("test-secret"), Now: tick, ProbeJournal: j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Observe(context.Background())
+	}
+	posts := func() (int, int) { return rustN.count(http.MethodPost), legN.count(http.MethodPost) }
+
+	check()
+	if r, l := posts(); r != 1 || l != 1 {
+		t.Fatalf("the first check sent rust %d, legacy %d POSTs, want 1 each", r, l)
+	}
+	*now = now.Add(2 * time.Second)
+	st := check()
+	if r, l := posts(); r != 1 || l != 1 {
+		t.Errorf("a second check 2s later sent rust %d, legacy %d POSTs in all, want still 1 each", r, l)
+	}
+	if w := st.Writers; w.Rust != checks.Frozen || w.Legacy != checks.Frozen {
+		t.Errorf("writers from the journaled answers = %+v, want both frozen", w)
+	}
+	v2, _ := st.Item("V2")
+	if line := v2.Checks[0].Line(st.At); v2.Verdict != checks.Pass || !strings.Contains(line, "journal probe.legacy_frozen") || !strings.Contains(line, "age 2s") {
+		t.Errorf("V2 on the reused answer = %v %q, want PASS from the journal, 2s old", v2.Verdict, line)
+	}
+	*now = now.Add(freezeProbeEvery(cfg.Refresh.D(), cfg.StaleAfter.D()))
+	check()
+	if r, l := posts(); r != 2 || l != 2 {
+		t.Errorf("a check a probe period later sent rust %d, legacy %d POSTs in all, want 2 each", r, l)
 	}
 }
