@@ -30,10 +30,6 @@ type EngineOptions struct {
 	HTTPClient *http.Client
 	// Journal, when set, receives one "verdict" record per verdict change.
 	Journal *journal.Journal
-	// ProbeJournal, when set without Journal, receives only the safe
-	// frozen probes' answers: a one-shot `check` leaves its answer for the
-	// next call (and watchers) to reuse, without a verdict record per run.
-	ProbeJournal *journal.Journal
 	Logger  *slog.Logger
 	// DBURL overrides the database URL the config names (url_env / url_file).
 	DBURL string
@@ -53,6 +49,11 @@ type EngineOptions struct {
 	// published to the timeline of the environment it requires: a staging
 	// run done on another laptop opens production's S4 too.
 	StagingShared map[string]*SharedFeed
+
+	// ProbeJournal, when set without Journal, receives only the safe
+	// frozen probes' answers: a one-shot `check` leaves its answer for the
+	// next call (and watchers) to reuse, without a verdict record per run.
+	ProbeJournal *journal.Journal
 }
 
 // Engine observes one environment and judges the runbook against what it
@@ -147,8 +148,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	if probeJournal == nil {
 		probeJournal = o.ProbeJournal
 	}
-	return &Engine{
-		probeJournal: probeJournal,
+	e := &Engine{
 		projector: checks.NewProjectorWatch(probes, checks.ProjectorWatchPath(cfg.StateDir, environment.Name), 0),
 		host:      host,
 		readOnly:  o.ReadOnly,
@@ -173,7 +173,9 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 			roles: dbroles.Roles{Owner: r.Owner, RuntimeRW: r.RuntimeRW, KhalaRO: r.KhalaRO, ControlRW: r.ControlRW}},
 		ev:       newEvaluator(cfg, environment, items),
 		verdicts: map[string]string{},
-	}, nil
+	}
+	e.probeJournal = probeJournal
+	return e, nil
 }
 
 // errAmbiguousEnv asks for --env when the config has several environments.
