@@ -82,8 +82,11 @@ type Engine struct {
 	readOnly bool
 
 	// probeJournal receives the safe frozen probes' answers: Journal, else
-	// ProbeJournal.
+	// ProbeJournal. reuseProbes (a one-shot check's engine: ProbeJournal
+	// only) first takes a fresh journaled answer; an operating engine
+	// always asks the runtimes itself.
 	probeJournal *journal.Journal
+	reuseProbes  bool
 
 	host    string
 	history *historyReader
@@ -174,7 +177,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		ev:       newEvaluator(cfg, environment, items),
 		verdicts: map[string]string{},
 	}
-	e.probeJournal = probeJournal
+	e.probeJournal, e.reuseProbes = probeJournal, o.Journal == nil && o.ProbeJournal != nil
 	return e, nil
 }
 

@@ -73,7 +73,7 @@ func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	fresh := actionRound(ctx)
 	every := freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D())
 	now := e.now()
-	if !fresh && (c.rust.at.IsZero() || c.legacy.at.IsZero()) {
+	if e.reuseProbes && !fresh && (c.rust.at.IsZero() || c.legacy.at.IsZero()) {
 		h := e.history.Read()
 		e.reuseJournaled(&c.rust, "rust_frozen", "rust write path", probeRustFrozen, h.RustFrozenProbe, now, every)
 		e.reuseJournaled(&c.legacy, "legacy_frozen", "legacy write path", probeLegacyFrozen, h.LegacyFrozenProbe, now, every)
@@ -112,11 +112,11 @@ func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	}
 }
 
-// reuseJournaled gives a side never probed by this process the answer an
-// operating process (or an earlier `check`) journaled, when it is younger
-// than the probe period and told the state: each safe probe is a refused
-// write the runtime counts, so a script polling `check` must not send one
-// per frozen runtime on every call. Called under the cache lock.
+// reuseJournaled gives a one-shot check's side the answer an operating
+// process (or an earlier `check`) journaled, when it is younger than the
+// probe period and told the state: each safe probe is a refused write the
+// runtime counts, so a script polling `check` must not send one per frozen
+// runtime on every call. Called under the cache lock.
 func (e *Engine) reuseJournaled(s *probeSide, id, title, check string, p JournaledProbe, now time.Time, every time.Duration) {
 	if !s.at.IsZero() || p.At.IsZero() || p.State == checks.FreezeUnknown || now.Sub(p.At) >= every || p.At.After(now) {
 		return
