@@ -75,7 +75,9 @@ func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	now := e.now()
 	if e.reuseProbes && !fresh && (c.rust.at.IsZero() || c.legacy.at.IsZero()) {
 		h := e.history.Read()
-		e.reuseJournaled(&c.rust, "rust_frozen", "rust write path", probeRustFrozen, h.RustFrozenProbe, now, every)
+		if e.rustAgrees(ctx, h.RustFrozenProbe.State) {
+			e.reuseJournaled(&c.rust, "rust_frozen", "rust write path", probeRustFrozen, h.RustFrozenProbe, now, every)
+		}
 		e.reuseJournaled(&c.legacy, "legacy_frozen", "legacy write path", probeLegacyFrozen, h.LegacyFrozenProbe, now, every)
 	}
 	due := func(s *probeSide) bool { return fresh || s.at.IsZero() || now.Sub(s.at) >= every }
@@ -123,6 +125,17 @@ func (e *Engine) reuseJournaled(s *probeSide, id, title, check string, p Journal
 	}
 	s.state, s.result = e.journaledProbe(id, title, check, p, now)
 	s.at, s.journaled, s.journaledAs, s.journaledAt = p.At, true, p.State, p.At
+}
+
+// rustAgrees says whether /healthz (a read, counted nowhere it matters)
+// still shows the Rust write state a journaled answer told: a mode changed
+// since, by anyone, is probed again rather than reused.
+func (e *Engine) rustAgrees(ctx context.Context, journaled checks.FreezeState) bool {
+	h, res := e.probes.RustHealth(ctx)
+	if res.Verdict == checks.Unknown || h.Mode == "" {
+		return false
+	}
+	return (journaled == checks.Accepting) == h.WriterActive
 }
 
 // probeRecord is the journal record for a side's answer when a read-only

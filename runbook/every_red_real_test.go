@@ -246,9 +246,20 @@ func TestOneShotChecksReuseAFreshJournaledProbeAnswer(t *testing.T) {
 	if line := v2.Checks[0].Line(st.At); v2.Verdict != checks.Pass || !strings.Contains(line, "journal probe.legacy_frozen") || !strings.Contains(line, "age 2s") {
 		t.Errorf("V2 on the reused answer = %v %q, want PASS from the journal, 2s old", v2.Verdict, line)
 	}
+	// Rust's mode changed out of band: /healthz no longer agrees with the
+	// journaled answer, so Rust is probed again (legacy's answer stands).
+	if err := rs.Restart(map[string]string{"RUNTIME_AUTHORITY_WRITE_MODE": "rust_active"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := check(); st.Writers.Rust != checks.Accepting {
+		t.Errorf("rust after an out-of-band mode change = %v, want accepting", st.Writers.Rust)
+	}
+	if r, l := posts(); r != 2 || l != 1 {
+		t.Errorf("after Rust's mode changed: rust %d, legacy %d POSTs in all, want 2 and 1", r, l)
+	}
 	*now = now.Add(freezeProbeEvery(cfg.Refresh.D(), cfg.StaleAfter.D()))
 	check()
-	if r, l := posts(); r != 2 || l != 2 {
-		t.Errorf("a check a probe period later sent rust %d, legacy %d POSTs in all, want 2 each", r, l)
+	if r, l := posts(); r != 3 || l != 2 {
+		t.Errorf("a check a probe period later sent rust %d, legacy %d POSTs in all, want 3 and 2", r, l)
 	}
 }
