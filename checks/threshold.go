@@ -139,12 +139,19 @@ func (t *ThresholdCheck) lowVolume(s metrics.Sample) (string, bool) {
 		return "", false
 	}
 	if !s.HasVolume {
-		return fmt.Sprintf("too little traffic: no volume data < %s requests", formatNumber(t.sig.MinRequests)), true
+		return fmt.Sprintf("insufficient traffic (no volume data; %s requests needed)", formatNumber(t.sig.MinRequests)), true
 	}
 	if s.Volume < t.sig.MinRequests {
-		return fmt.Sprintf("too little traffic: %s < %s requests", formatNumber(s.Volume), formatNumber(t.sig.MinRequests)), true
+		return InsufficientTraffic(s.Volume, t.sig.MinRequests), true
 	}
 	return "", false
+}
+
+// InsufficientTraffic is how a ratio on too little traffic reads, in a
+// check and in an incident criterion alike: "insufficient traffic (3 of 20
+// requests)". Never a pass: a quiet write path tells nothing either way.
+func InsufficientTraffic(volume, min float64) string {
+	return fmt.Sprintf("insufficient traffic (%s of %s requests)", formatNumber(volume), formatNumber(min))
 }
 
 // policy answers for missing data or a failed query as the signal says.

@@ -59,9 +59,9 @@ func TestThresholdVerdicts(t *testing.T) {
 		{"error pass", withSig(func(s *config.Signal) { s.OnError = config.PolicyPass }), metrics.Sample{At: now, Err: errors.New("timeout")}, Pass, nil},
 		{"keep_last without history", withSig(func(s *config.Signal) { s.OnError = config.PolicyKeepLast }), metrics.Sample{At: now, Err: errors.New("timeout")}, Unknown, []string{"no earlier verdict"}},
 		{"too little traffic", withSig(func(s *config.Signal) { s.VolumeQuery, s.MinRequests = "sum(total)", 20 }),
-			metrics.Sample{Value: 0.5, HasValue: true, Volume: 12, HasVolume: true, At: now}, Unknown, []string{"too little traffic: 12 < 20 requests"}},
+			metrics.Sample{Value: 0.5, HasValue: true, Volume: 12, HasVolume: true, At: now}, Unknown, []string{"insufficient traffic (12 of 20 requests)"}},
 		{"no volume data", withSig(func(s *config.Signal) { s.VolumeQuery, s.MinRequests = "sum(total)", 20 }),
-			metrics.Sample{Value: 0, HasValue: true, At: now}, Unknown, []string{"too little traffic: no volume data"}},
+			metrics.Sample{Value: 0, HasValue: true, At: now}, Unknown, []string{"insufficient traffic (no volume data"}},
 		{"enough traffic", withSig(func(s *config.Signal) { s.VolumeQuery, s.MinRequests = "sum(total)", 20 }),
 			metrics.Sample{Value: 0.001, HasValue: true, Volume: 20, HasVolume: true, At: now}, Pass, nil},
 	}

@@ -104,7 +104,23 @@ type Environment struct {
 	Soak           Duration           `yaml:"soak"`
 	VerifyTimeout  Duration           `yaml:"verify_timeout"`
 	Signals        map[string]*Signal `yaml:"signals"` // per-environment overrides, merged over the global ones
+	// LowTraffic is how a step proceeds when an incident criterion reads
+	// "insufficient traffic" (a quiet staging): hold (the default) keeps
+	// the step held unless the write probe's own writes judge the write
+	// path (S2/V1 themselves, or a probe passed since the last mode
+	// change, while Rust is the only authority); proceed lets it go on,
+	// the criterion still shown UNKNOWN with its reason.
+	LowTraffic LowTraffic `yaml:"low_traffic"`
 }
+
+// LowTraffic is an environment's low_traffic: hold or proceed.
+type LowTraffic string
+
+// The low_traffic values.
+const (
+	LowTrafficHold    LowTraffic = "hold"
+	LowTrafficProceed LowTraffic = "proceed"
+)
 
 // Prometheus is where an environment's metrics are queried.
 type Prometheus struct {

@@ -23,6 +23,7 @@ const (
 	writesService  = `service_name="runtime-writes"`
 	rustRevisions  = `revision_name=~"runtime-writes-rust-.*"`
 	legacyRevision = `revision_name=~"runtime-writes-legacy-.*"`
+	notRefused     = `response_code!~"410|503"`
 )
 
 // DefaultSignals are the production queries with the repo's thresholds and
@@ -40,10 +41,14 @@ func DefaultSignals() map[string]*Signal {
 		total := `sum(rate(` + requestCount + `{` + whole + `}[` + window + `]))`
 		return `(sum(rate(` + requestCount + `{` + part + `}[` + window + `])) or ` + total + ` * 0) / ` + total
 	}
+	// A frozen runtime's refusals (410 legacy, 503 Rust: write_path_frozen)
+	// are what it must answer, never errors: they leave both the errors
+	// and the total, and frozen_write_refusals (frozen_writes) judges every
+	// one of them, so no 503 on the write path goes unseen.
 	writeErrors := func(title, revisions string) *Signal {
-		selector := writesService + `,` + revisions
-		return &Signal{Title: title, Unit: "ratio", Query: ratio(selector+`,response_code_class="5xx"`, selector, "5m"),
-			VolumeQuery: `sum(increase(` + requestCount + `{` + selector + `}[5m]))`, MinRequests: 20,
+		served := writesService + `,` + revisions + `,` + notRefused
+		return &Signal{Title: title, Unit: "ratio", Query: ratio(served+`,response_code_class="5xx"`, served, "5m"),
+			VolumeQuery: `sum(increase(` + requestCount + `{` + served + `}[5m]))`, MinRequests: 20,
 			Warn: ptr(0.01), Crit: ptr(0.02)}
 	}
 	return map[string]*Signal{
@@ -239,6 +244,9 @@ func (e *Environment) applyDefaults() {
 	}
 	if e.VerifyTimeout == 0 {
 		e.VerifyTimeout = Duration(2 * time.Minute)
+	}
+	if e.LowTraffic == "" {
+		e.LowTraffic = LowTrafficHold
 	}
 	if len(e.Cohorts) == 0 {
 		e.Cohorts = []int{5, 25, 50, 100}

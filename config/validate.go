@@ -152,6 +152,10 @@ func (env *Environment) validate(e *ValidationError, p string) {
 	for _, a := range env.actuators() {
 		validateAction(e, p+".actuators."+a.name, a.action, a.sample)
 	}
+	env.checkProbesApart(e, p)
+	if env.LowTraffic != LowTrafficHold && env.LowTraffic != LowTrafficProceed {
+		e.add(p+".low_traffic", "%q must be hold or proceed", env.LowTraffic)
+	}
 	prev := 0
 	for i, c := range env.Cohorts {
 		if c <= prev || c > 100 {

@@ -49,6 +49,11 @@ type EngineOptions struct {
 	// published to the timeline of the environment it requires: a staging
 	// run done on another laptop opens production's S4 too.
 	StagingShared map[string]*SharedFeed
+
+	// ProbeJournal, when set without Journal, receives only the safe
+	// frozen probes' answers: a one-shot `check` leaves its answer for the
+	// next call (and watchers) to reuse, without a verdict record per run.
+	ProbeJournal *journal.Journal
 }
 
 // Engine observes one environment and judges the runbook against what it
@@ -75,6 +80,13 @@ type Engine struct {
 	watched   sync.Map // run ids already handed to the projector watch
 
 	readOnly bool
+
+	// probeJournal receives the safe frozen probes' answers: Journal, else
+	// ProbeJournal. reuseProbes (a one-shot check's engine: ProbeJournal
+	// only) first takes a fresh journaled answer; an operating engine
+	// always asks the runtimes itself.
+	probeJournal *journal.Journal
+	reuseProbes  bool
 
 	host    string
 	history *historyReader
@@ -135,7 +147,11 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	}
 	history := newHistoryReader(journal.Path(cfg.StateDir, environment.Name))
 	history.shared = o.Shared
-	return &Engine{
+	probeJournal := o.Journal
+	if probeJournal == nil {
+		probeJournal = o.ProbeJournal
+	}
+	e := &Engine{
 		projector: checks.NewProjectorWatch(probes, checks.ProjectorWatchPath(cfg.StateDir, environment.Name), 0),
 		host:      host,
 		readOnly:  o.ReadOnly,
@@ -160,7 +176,9 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 			roles: dbroles.Roles{Owner: r.Owner, RuntimeRW: r.RuntimeRW, KhalaRO: r.KhalaRO, ControlRW: r.ControlRW}},
 		ev:       newEvaluator(cfg, environment, items),
 		verdicts: map[string]string{},
-	}, nil
+	}
+	e.probeJournal, e.reuseProbes = probeJournal, o.Journal == nil && o.ProbeJournal != nil
+	return e, nil
 }
 
 // errAmbiguousEnv asks for --env when the config has several environments.

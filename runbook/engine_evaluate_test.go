@@ -225,7 +225,7 @@ func TestWriteErrorSpikeOnTooLittleTrafficIsUnknownNotPending(t *testing.T) {
 		if inc.ID != "write_error_spike" {
 			continue
 		}
-		if inc.State != IncidentUnknown || !strings.Contains(inc.Evidence, "too little traffic: 3 < 20 requests") {
+		if inc.State != IncidentUnknown || !strings.Contains(inc.Evidence, "insufficient traffic (3 of 20 requests)") {
 			t.Fatalf("spike on 3 requests = %v (%s), want unknown for too little traffic", inc.State, inc.Evidence)
 		}
 		return

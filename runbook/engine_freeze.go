@@ -73,6 +73,13 @@ func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	fresh := actionRound(ctx)
 	every := freezeProbeEvery(e.cfg.Refresh.D(), e.cfg.StaleAfter.D())
 	now := e.now()
+	if e.reuseProbes && !fresh && (c.rust.at.IsZero() || c.legacy.at.IsZero()) {
+		h := e.history.Read()
+		if e.rustAgrees(ctx, h.RustFrozenProbe.State) {
+			e.reuseJournaled(&c.rust, "rust_frozen", "rust write path", probeRustFrozen, h.RustFrozenProbe, now, every)
+		}
+		e.reuseJournaled(&c.legacy, "legacy_frozen", "legacy write path", probeLegacyFrozen, h.LegacyFrozenProbe, now, every)
+	}
 	due := func(s *probeSide) bool { return fresh || s.at.IsZero() || now.Sub(s.at) >= every }
 	var wg sync.WaitGroup
 	if due(&c.rust) {
@@ -101,10 +108,34 @@ func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 	}
 	c.mu.Unlock()
 	for _, rec := range recs {
-		if err := e.journal.Append(rec); err != nil {
+		if err := e.probeJournal.Append(rec); err != nil {
 			e.logger.Error("journaling a frozen probe's answer", "check", rec.Check, "err", err)
 		}
 	}
+}
+
+// reuseJournaled gives a one-shot check's side the answer an operating
+// process (or an earlier `check`) journaled, when it is younger than the
+// probe period and told the state: each safe probe is a refused write the
+// runtime counts, so a script polling `check` must not send one per frozen
+// runtime on every call. Called under the cache lock.
+func (e *Engine) reuseJournaled(s *probeSide, id, title, check string, p JournaledProbe, now time.Time, every time.Duration) {
+	if !s.at.IsZero() || p.At.IsZero() || p.State == checks.FreezeUnknown || now.Sub(p.At) >= every || p.At.After(now) {
+		return
+	}
+	s.state, s.result = e.journaledProbe(id, title, check, p, now)
+	s.at, s.journaled, s.journaledAs, s.journaledAt = p.At, true, p.State, p.At
+}
+
+// rustAgrees says whether /healthz (a read, counted nowhere it matters)
+// still shows the Rust write state a journaled answer told: a mode changed
+// since, by anyone, is probed again rather than reused.
+func (e *Engine) rustAgrees(ctx context.Context, journaled checks.FreezeState) bool {
+	h, res := e.probes.RustHealth(ctx)
+	if res.Verdict == checks.Unknown || h.Mode == "" {
+		return false
+	}
+	return (journaled == checks.Accepting) == h.WriterActive
 }
 
 // probeRecord is the journal record for a side's answer when a read-only
@@ -113,7 +144,7 @@ func (e *Engine) freezeProbes(ctx context.Context, o *observation) {
 // probes). Engines without a journal journal nothing. Called under the
 // cache lock; marks the side journaled.
 func (e *Engine) probeRecord(check string, s *probeSide) (journal.Record, bool) {
-	if e.journal == nil || s.at.IsZero() {
+	if e.probeJournal == nil || s.at.IsZero() {
 		return journal.Record{}, false
 	}
 	at := cmp.Or(s.result.ObservedAt, s.at)

@@ -50,7 +50,7 @@ func goodObservation(at time.Time) observation {
 		snapshot:     metrics.Snapshot{At: at, Samples: quietSamples(at)},
 		rust:         checks.RustHealth{Mode: "rust_active", WriterActive: true},
 		rustHealth:   pass("rust_health", at),
-		rustReady:    pass("rust_ready", at),
+		rustReady:    pass("rust_readiness", at),
 		legacyHealth: pass("legacy_health", at),
 		rustFreeze:   checks.Accepting,
 		rustFrozen:   pass("rust_frozen", at),

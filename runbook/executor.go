@@ -460,7 +460,7 @@ func (x *Executor) soak(d time.Duration) func(ctx context.Context) (bool, string
 		end := x.opts.Now().Add(d)
 		last := end.Add(x.world.Env().VerifyTimeout.D())
 		for {
-			v, what := soakIncidents(x.world.Observe(ctx))
+			v, what := soakIncidents(x.world.Observe(ctx), x.world.Env().LowTraffic)
 			now := x.opts.Now()
 			switch {
 			case v == checks.Fail:

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 )
 
 func allGreen(gates []checks.Result) bool {
@@ -40,8 +41,8 @@ func gateLines(gates []checks.Result, now time.Time) string {
 // forward step has (FAIL while a criterion fires, UNKNOWN while one cannot
 // be told or none is configured), with the firing criteria's evidence so
 // the operator reads why the soak stopped.
-func soakIncidents(s State) (checks.Verdict, string) {
-	g := noIncidentGate(s, true) // a soak is part of S4, which moves the authority
+func soakIncidents(s State, low config.LowTraffic) (checks.Verdict, string) {
+	g := noIncidentGate(s, "S4", low) // a soak is part of S4
 	if g.Verdict != checks.Fail {
 		return g.Verdict, strings.TrimSpace(g.Evidence.Value + " " + g.Evidence.Reason)
 	}

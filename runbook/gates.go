@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 )
 
 // gateItems says which items must be green before each action runs, and why:
@@ -40,10 +41,10 @@ func gateItems(id string) []string {
 // is PASS. An empty list means the action has no gate. A gated step also
 // holds while any incident criterion fires.
 func (e *Engine) Gates(st State, id string) []checks.Result {
-	return gates(st, id)
+	return gates(st, id, e.env.LowTraffic)
 }
 
-func gates(st State, id string) []checks.Result {
+func gates(st State, id string, low config.LowTraffic) []checks.Result {
 	if id == "V1" {
 		// The gate is the safe half of V1, not V1 itself: the explicit probe
 		// is how V1 gets proven, so its own verdict cannot hold it.
@@ -81,28 +82,52 @@ func gates(st State, id string) []checks.Result {
 		out = append(out, st.Staging)
 	}
 	if strings.HasPrefix(id, "S") {
-		out = append(out, noIncidentGate(st, id == "S1" || id == "S4"))
+		out = append(out, rustReadyGate(st), noIncidentGate(st, id, low))
 	}
 	return out
 }
 
-// noIncidentGate holds a step while an incident criterion fires or cannot be
+// rustReadyGate holds every forward step while the Rust runtime is not
+// ready (/readyz 503 not_ready, or it cannot be told): authority must not
+// move onto it, nor its write path or parity be judged. A frozen runtime is
+// still ready, so this never holds a step for the freeze itself.
+func rustReadyGate(st State) checks.Result {
+	for _, h := range st.Health {
+		if h.ID == "rust_readiness" {
+			return h
+		}
+	}
+	return checks.Result{ID: "rust_readiness", Title: "rust readiness", Verdict: checks.Unknown, ObservedAt: st.At,
+		Evidence: checks.Evidence{Source: "GET /readyz", Reason: "readiness not observed"}}
+}
+
+// noIncidentGate holds step while an incident criterion fires or cannot be
 // told: moving forward during an incident is what the runbook forbids. The
 // steps that move the authority (S1, S4) are not held by the
-// exactly-one-writer check: finishing them is one of its two remedies.
-func noIncidentGate(st State, movesAuthority bool) checks.Result {
+// exactly-one-writer check: finishing them is one of its two remedies. A
+// criterion unknown only for insufficient traffic holds unless something
+// else judges the write path (quietJudge); it is then named, never ok.
+func noIncidentGate(st State, step string, low config.LowTraffic) checks.Result {
 	r := checks.Result{ID: "I", Title: "no incident criterion firing", ObservedAt: st.At,
 		Evidence: checks.Evidence{Source: "incident criteria I1–I3", Rule: "none firing, none unknown"}}
-	var firing, unknown []string
+	movesAuthority := step == "S1" || step == "S4"
+	judge := quietJudge(st, step, low)
+	var firing, unknown, quiet []string
 	for _, inc := range st.Incidents {
 		if movesAuthority && inc.ID == WritersID {
 			continue
 		}
-		switch inc.State {
-		case IncidentFiring:
-			firing = append(firing, inc.Runbook+" "+inc.ID)
-		case IncidentUnknown:
-			unknown = append(unknown, inc.Runbook+" "+inc.ID)
+		name := inc.Runbook + " " + inc.ID
+		switch {
+		case inc.State == IncidentFiring:
+			firing = append(firing, name)
+		case inc.State == IncidentUnknown && inc.Insufficient != "" && judge != "":
+			quiet = append(quiet, name+": "+inc.Insufficient)
+		case inc.State == IncidentUnknown && inc.Insufficient != "":
+			unknown = append(unknown, name+" ("+inc.Insufficient+"; low_traffic: "+string(low)+
+				": run the write probe (S2/V1), wait for traffic, or set low_traffic: proceed for this environment)")
+		case inc.State == IncidentUnknown:
+			unknown = append(unknown, name)
 		}
 	}
 	switch {
@@ -113,9 +138,31 @@ func noIncidentGate(st State, movesAuthority bool) checks.Result {
 	case len(st.Incidents) == 0:
 		r.Verdict, r.Evidence.Reason = checks.Unknown, "no incident criteria configured"
 	default:
-		r.Verdict, r.Evidence.Value = checks.Pass, fmt.Sprintf("%d criteria ok", len(st.Incidents))
+		r.Verdict, r.Evidence.Value = checks.Pass, fmt.Sprintf("%d criteria ok", len(st.Incidents)-len(quiet))
+		if len(quiet) > 0 {
+			r.Evidence.Value += fmt.Sprintf("; not judged: %s; %s", strings.Join(quiet, ", "), judge)
+		}
 	}
 	return r
+}
+
+// quietJudge says what judges the write path in place of a criterion with
+// insufficient traffic, "" when nothing does and the step holds: the write
+// probe's own writes (S2 is the probe; after it, a probe passed since the
+// last mode change while writes go to Rust alone), or the environment's
+// declared low_traffic: proceed.
+func quietJudge(st State, step string, low config.LowTraffic) string {
+	h := st.History
+	switch {
+	case step == "S2":
+		return "S2's own write probe judges the write path"
+	case !h.WriteProbe.IsZero() && !h.WriteProbe.Before(h.ModeChanged) &&
+		st.Observed.WriteTarget.Evidence.Value == "rust" && st.Observed.WriteTarget.Verdict != checks.Unknown:
+		return "the write probe passed at " + h.WriteProbe.UTC().Format(time.RFC3339) + " judges the write path"
+	case low == config.LowTrafficProceed:
+		return "the environment declares low_traffic: proceed"
+	}
+	return ""
 }
 
 // summarize folds an item's checks into one Result: the worst verdict, the

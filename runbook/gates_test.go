@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 )
 
 func gateIDs(gs []checks.Result) string {
@@ -18,7 +19,7 @@ func gateIDs(gs []checks.Result) string {
 
 func TestS1IsGatedByThePreconditionsAndIncidents(t *testing.T) {
 	st := newTestEvaluator(t, false).evaluate(goodObservation(t0))
-	if got := gateIDs(gates(st, "S1")); got != "P1=PASS P2=PASS P3=PASS P4=PASS I=PASS" {
+	if got := gateIDs(gates(st, "S1", config.LowTrafficHold)); got != "P1=PASS P2=PASS P3=PASS P4=PASS rust_readiness=PASS I=PASS" {
 		t.Errorf("S1 gates = %s", got)
 	}
 
@@ -26,7 +27,7 @@ func TestS1IsGatedByThePreconditionsAndIncidents(t *testing.T) {
 	o.db = []checks.Result{{ID: "db.configured", Verdict: checks.Unknown, ObservedAt: t0,
 		Evidence: checks.Evidence{Source: "database", Reason: "no database configured (set DB_URL)"}}}
 	st = newTestEvaluator(t, false).evaluate(o)
-	gs := gates(st, "S1")
+	gs := gates(st, "S1", config.LowTrafficHold)
 	if gs[3].Verdict != checks.Unknown || !strings.Contains(gs[3].Line(t0), "set DB_URL") {
 		t.Errorf("P4 gate without a database = %v %q, want UNKNOWN naming DB_URL", gs[3].Verdict, gs[3].Line(t0))
 	}
@@ -43,13 +44,13 @@ func TestAFiringIncidentHoldsEveryForwardStepButNotRollback(t *testing.T) {
 		st = ev.evaluate(o)
 	}
 	for _, id := range []string{"S1", "S2", "S3", "S4"} {
-		gs := gates(st, id)
+		gs := gates(st, id, config.LowTrafficHold)
 		last := gs[len(gs)-1]
 		if last.Verdict != checks.Fail || !strings.Contains(last.Evidence.Value, "I2 write_error_spike") {
 			t.Errorf("%s incident gate = %v %q, want FAIL naming I2", id, last.Verdict, last.Evidence.Value)
 		}
 	}
-	if gs := gates(st, "rollback"); len(gs) != 0 {
+	if gs := gates(st, "rollback", config.LowTrafficHold); len(gs) != 0 {
 		t.Errorf("rollback gates = %s, want none: a rollback is never held", gateIDs(gs))
 	}
 	if len(st.Firing()) != 1 {
@@ -63,7 +64,7 @@ func TestGateAgeIsTheOldestCheckAndEvidenceTheDecidingOne(t *testing.T) {
 	o.legacyHealth = checks.Result{ID: "legacy_health", Verdict: checks.Unknown, ObservedAt: t0,
 		Evidence: checks.Evidence{Source: "GET http://legacy/internal/v1/health", Reason: "signature rejected"}}
 	st := newTestEvaluator(t, false).evaluate(o)
-	p3 := gates(st, "S1")[2]
+	p3 := gates(st, "S1", config.LowTrafficHold)[2]
 	if p3.Verdict != checks.Unknown || !strings.Contains(p3.Line(t0), "signature rejected") {
 		t.Errorf("P3 gate = %v %q, want UNKNOWN with the legacy reason", p3.Verdict, p3.Line(t0))
 	}
@@ -77,31 +78,31 @@ func TestS2WaitsForS1AndV1ForTheSafeProbe(t *testing.T) {
 	o.rustFreeze = checks.Frozen
 	o.rust = checks.RustHealth{Mode: "shadow_only"}
 	st := newTestEvaluator(t, false).evaluate(o)
-	if g := gates(st, "S2"); g[0].ID != "S1" || g[0].Verdict != checks.Fail {
+	if g := gates(st, "S2", config.LowTrafficHold); g[0].ID != "S1" || g[0].Verdict != checks.Fail {
 		t.Errorf("S2 gates = %s, want S1=FAIL first", gateIDs(g))
 	}
-	if g := gates(st, "V1"); len(g) != 1 || g[0].Verdict != checks.Fail {
+	if g := gates(st, "V1", config.LowTrafficHold); len(g) != 1 || g[0].Verdict != checks.Fail {
 		t.Errorf("V1 gates = %s, want the safe probe FAIL", gateIDs(g))
 	}
-	if g := gates(st, "P1"); g != nil {
+	if g := gates(st, "P1", config.LowTrafficHold); g != nil {
 		t.Errorf("P1 (a check) has gates %s", gateIDs(g))
 	}
 }
 
 func TestProductionS3IsGatedByHealthNotByS2(t *testing.T) {
 	staging := newTestEvaluator(t, false).evaluate(goodObservation(t0))
-	if got := gateIDs(gates(staging, "S3")); !strings.HasPrefix(got, "S2=") {
+	if got := gateIDs(gates(staging, "S3", config.LowTrafficHold)); !strings.HasPrefix(got, "S2=") {
 		t.Errorf("staging S3 gates = %s, want S2 first: parity runs on traffic the Rust path served", got)
 	}
 	// Production before S4: Rust is not the authority, so S2 is red there
 	// for good, and gating on it would make S4's parity gates unearnable.
 	production := newTestEvaluator(t, true).evaluate(goodObservation(t0))
-	if got := gateIDs(gates(production, "S3")); got != "P3=PASS I=PASS" {
-		t.Errorf("production S3 gates = %s, want P3=PASS I=PASS", got)
+	if got := gateIDs(gates(production, "S3", config.LowTrafficHold)); got != "P3=PASS rust_readiness=PASS I=PASS" {
+		t.Errorf("production S3 gates = %s, want P3=PASS rust_readiness=PASS I=PASS", got)
 	}
 	bad := goodObservation(t0)
-	bad.rustReady = checks.Result{ID: "rust.ready", Verdict: checks.Fail, ObservedAt: t0, Evidence: checks.Evidence{Source: "rust /readyz", Value: "503"}}
-	if got := gateIDs(gates(newTestEvaluator(t, true).evaluate(bad), "S3")); got != "P3=FAIL I=PASS" {
-		t.Errorf("production S3 gates with rust not ready = %s, want P3=FAIL", got)
+	bad.rustReady = checks.Result{ID: "rust_readiness", Verdict: checks.Fail, ObservedAt: t0, Evidence: checks.Evidence{Source: "rust /readyz", Value: "503"}}
+	if got := gateIDs(gates(newTestEvaluator(t, true).evaluate(bad), "S3", config.LowTrafficHold)); got != "P3=FAIL rust_readiness=FAIL I=PASS" {
+		t.Errorf("production S3 gates with rust not ready = %s, want P3=FAIL rust_readiness=FAIL", got)
 	}
 }

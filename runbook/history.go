@@ -40,6 +40,9 @@ type History struct {
 	ModeChanged time.Time
 	// WriteProbe is the last write probe that passed (S2 or V1).
 	WriteProbe time.Time
+	// RustAuthority and LegacyAuthority are when each runtime last gained
+	// and lost the write authority as journaled.
+	RustAuthority, LegacyAuthority AuthorityMoves
 	// RollbackStarted is the last rollback's approval.
 	RollbackStarted time.Time
 	// Open are the actions approved with no final outcome yet.
@@ -153,6 +156,38 @@ func pidAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// AuthorityMoves are when a runtime last gained and lost the write
+// authority, as journaled: the last actuator call that let it accept
+// writes or routed writes to it (Gained), or froze it or routed writes away
+// (Lost); its outcome's time when one was journaled, else its intent's. A
+// cohort change moves neither: both runtimes stay authorities through S4.
+type AuthorityMoves struct {
+	Gained, Lost time.Time
+}
+
+// authorityMoves are the times a sub-step that moves the write authority
+// sets (S1's and S4's mode, route and freeze, a rollback's "R1 …"):
+// routing writes is one runtime's gain and the other's loss. None for any
+// other sub-step.
+func (h *History) authorityMoves(subStep string) []*time.Time {
+	rust, legacy := &h.RustAuthority, &h.LegacyAuthority
+	switch subStep[strings.LastIndex(subStep, " ")+1:] {
+	case "set_rust_write_mode=rust_active":
+		return []*time.Time{&rust.Gained}
+	case "set_rust_write_mode=shadow_only", "set_rust_write_mode=read_only":
+		return []*time.Time{&rust.Lost}
+	case "set_legacy_freeze=false":
+		return []*time.Time{&legacy.Gained}
+	case "set_legacy_freeze=true":
+		return []*time.Time{&legacy.Lost}
+	case "route_writes=rust":
+		return []*time.Time{&rust.Gained, &legacy.Lost}
+	case "route_writes=legacy":
+		return []*time.Time{&legacy.Gained, &rust.Lost}
+	}
+	return nil
+}
+
 // DoneAfter says whether item finished OK at or after t.
 func (h History) DoneAfter(item string, t time.Time) bool {
 	done, ok := h.Done[item]
@@ -172,6 +207,9 @@ type historyReader struct {
 	mu      sync.Mutex
 	h       History
 	pending map[string][]string // sub-steps of open actions that passed
+	// called is the authority-gaining sub-step whose call was journaled
+	// and whose outcome was not yet.
+	called string
 }
 
 func newHistoryReader(path string) *historyReader {
@@ -207,7 +245,7 @@ func (r *historyReader) Read() History {
 }
 
 func (r *historyReader) reset() {
-	r.h, r.pending = History{}, nil
+	r.h, r.pending, r.called = History{}, nil, ""
 }
 
 // snapshot is a copy the caller may keep while later reads fold on.
@@ -254,9 +292,21 @@ func (r *historyReader) fold(rec *journal.Record) {
 		if len(rec.Argv) > 0 && strings.Contains(rec.Check, "set_rust_write_mode") {
 			h.ModeChanged = rec.Time
 		}
+		if moves := h.authorityMoves(rec.Check); moves != nil && len(rec.Argv) > 0 {
+			for _, at := range moves {
+				*at = rec.Time
+			}
+			r.called = rec.Check
+		}
 	case journal.KindOutcome:
 		ok := rec.OK != nil && *rec.OK
 		r.rStepResult(rec, ok)
+		if moves := h.authorityMoves(rec.Check); moves != nil && r.called == rec.Check {
+			for _, at := range moves {
+				*at = rec.Time
+			}
+			r.called = ""
+		}
 		switch {
 		case rec.Check == "":
 			r.finish(rec, ok)

@@ -77,7 +77,7 @@ func TestS2NeedsAWriteProbeAfterTheLastModeChange(t *testing.T) {
 	if v := verdicts(st)["S2"]; v != checks.Fail {
 		t.Fatalf("S2 with the probe before the last mode change = %v, want FAIL", v)
 	}
-	if g := gates(st, "S3"); g[0].ID != "S2" || g[0].Verdict != checks.Fail || !strings.Contains(g[0].Evidence.String(), "write probe") {
+	if g := gates(st, "S3", config.LowTrafficHold); g[0].ID != "S2" || g[0].Verdict != checks.Fail || !strings.Contains(g[0].Evidence.String(), "write probe") {
 		t.Errorf("S3's gate = %+v, want S2 FAIL naming the write probe", g[0])
 	}
 	o.history.WriteProbe = t0
@@ -116,9 +116,9 @@ func TestProductionWaitsForStagingDoneInOrder(t *testing.T) {
 	o.staging = map[string]History{"staging": early}
 	ev := newTestEvaluator(t, true)
 	ev.env.Requires = "staging"
-	gs := gates(ev.evaluate(o), "S4")
-	if g := gs[len(gs)-2]; g.ID != "staging.done" || g.Verdict != checks.Fail {
-		t.Errorf("S4's gates = %s, want staging.done FAIL before the incident gate", gateIDs(gs))
+	gs := gates(ev.evaluate(o), "S4", config.LowTrafficHold)
+	if g := gs[len(gs)-3]; g.ID != "staging.done" || g.Verdict != checks.Fail {
+		t.Errorf("S4's gates = %s, want staging.done FAIL before the readiness and incident gates", gateIDs(gs))
 	}
 }
 

@@ -67,6 +67,8 @@ type reading struct {
 	unit     string
 	at       time.Time
 	history  []metrics.Point // replayed into the timer when one signal decided
+	// insufficient: unknown only for too little traffic (why says how little).
+	insufficient bool
 }
 
 // evaluateIncidents judges every criterion. Missing, failed or stale data
@@ -134,13 +136,13 @@ func (r *round) authorityReading(rule *incidentRule, writers writerState) readin
 	judging := "authority " + strings.Join(judged, ", ") + " (" + basis + "); "
 	var worst reading
 	for i, name := range names {
-		rd := r.signalReading(rule, name)
+		rd := r.sinceAuthority(r.signalReading(rule, name), name, a)
 		rd.source = judging + authorityName(name, a) + ": " + rd.source
 		switch {
 		case i == 0:
 			worst = rd
-		case !rd.known && worst.known:
-			worst = rd // UNKNOWN beats any value: it may hide the spike
+		case !rd.known && (worst.known || (worst.insufficient && !rd.insufficient)):
+			worst = rd // UNKNOWN beats any value (it may hide the spike), blind beats quiet
 		case rd.known == worst.known && rd.hasValue && (!worst.hasValue || rd.value > worst.value):
 			worst = rd
 		}
@@ -149,6 +151,43 @@ func (r *round) authorityReading(rule *incidentRule, writers writerState) readin
 		worst.history = nil // two signals: no single history to replay
 	}
 	return worst
+}
+
+// sinceAuthority keeps a runtime's error rate to data from while it is
+// the authority. Before it first gains the authority no client write
+// reaches it (a frozen runtime's refusals are no errors: the queries leave
+// them out), but a window that reaches back past its last loss mixes in an
+// earlier authority period (S1 again soon after a rollback): such a value
+// reads insufficient traffic until its window starts after that loss, and
+// the history replayed into the timer is cut the same way.
+func (r *round) sinceAuthority(rd reading, signal string, a *config.AuthoritySignals) reading {
+	runtime, moves := "rust", r.o.history.RustAuthority
+	if signal != a.Rust {
+		runtime, moves = "legacy", r.o.history.LegacyAuthority
+	}
+	s := r.o.snapshot.Samples[signal]
+	lost := moves.Lost
+	if moves.Gained.IsZero() || lost.IsZero() || lost.After(moves.Gained) || !rd.hasValue || s.Window <= 0 {
+		return rd
+	}
+	data := s.DataAt
+	if data.IsZero() {
+		data = s.At
+	}
+	if start := data.Add(-s.Window); start.Before(lost) {
+		return reading{source: rd.source, unit: rd.unit, at: rd.at, insufficient: true,
+			why: fmt.Sprintf("insufficient traffic since %s regained the authority at %s: its %s window reaches back into the earlier authority period (ended %s) for %s more",
+				runtime, moves.Gained.UTC().Format("15:04:05Z"), checks.ShortDuration(s.Window), lost.UTC().Format("15:04:05Z"),
+				checks.ShortDuration(lost.Sub(start)))}
+	}
+	kept := rd.history[:0:0]
+	for _, p := range rd.history {
+		if !p.T.Add(-s.Window).Before(lost) {
+			kept = append(kept, p)
+		}
+	}
+	rd.history = kept
+	return rd
 }
 
 func authorityName(signal string, a *config.AuthoritySignals) string {
@@ -184,8 +223,7 @@ func (r *round) signalReading(rule *incidentRule, name string) reading {
 		rd.why = "no data"
 	case sig.MinRequests > 0 && s.HasVolume && s.Volume < sig.MinRequests:
 		// A ratio over a handful of requests says nothing about a spike.
-		rd.known, rd.why = false, fmt.Sprintf("too little traffic: %s < %s requests",
-			checks.FormatValue(s.Volume, "count"), checks.FormatValue(sig.MinRequests, "count"))
+		rd.known, rd.insufficient, rd.why = false, true, checks.InsufficientTraffic(s.Volume, sig.MinRequests)
 	default:
 		rd.value, rd.hasValue = s.Value, true
 		rd.active = rule.breached(s.Value)
@@ -210,6 +248,9 @@ func (rule *incidentRule) judge(rd reading) IncidentStatus {
 	if !rd.known {
 		st.State = IncidentUnknown
 		st.Evidence = fmt.Sprintf("%s → %s → unknown (%s)", rd.source, rule1, rd.why)
+		if rd.insufficient {
+			st.Insufficient = rd.why
+		}
 		return st
 	}
 	if rd.hasValue && len(rd.history) > 0 {

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"github.com/openagents/cockpit/config"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +106,7 @@ func TestV1NeedsTheProbeRunStillHeld(t *testing.T) {
 			t.Errorf("%s with the probe's run gone: %v, want FAIL saying probe again", id, is.Verdict)
 		}
 	}
-	if g := gates(st, "V1"); len(g) != 1 || g[0].Verdict != checks.Pass {
+	if g := gates(st, "V1", config.LowTrafficHold); len(g) != 1 || g[0].Verdict != checks.Pass {
 		t.Errorf("V1's gate with the run gone: %+v, want PASS (the probe is how V1 is proven again)", g)
 	}
 	o.probeRun.Verdict = checks.Pass

@@ -147,6 +147,11 @@ type IncidentStatus struct {
 	Evidence   string        `json:"evidence"`
 	// At is when the signal behind the verdict was evaluated (zero: never).
 	At time.Time `json:"observed_at"`
+	// Insufficient is, for an UNKNOWN criterion, why it has too little
+	// traffic to judge ("insufficient traffic (3 of 20 requests)"): a quiet
+	// write path, not a blind cockpit, so a gate may let a step go on
+	// where something else judges the write path (low_traffic).
+	Insufficient string `json:"insufficient,omitempty"`
 }
 
 // MarshalJSON writes value as null when there is none, so value and

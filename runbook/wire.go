@@ -105,6 +105,9 @@ type wireIncident struct {
 	Unit       string        `json:"unit"`
 	Evidence   string        `json:"evidence"`
 	At         time.Time     `json:"at"`
+
+	// Insufficient is IncidentStatus.Insufficient.
+	Insufficient string `json:"insufficient"`
 }
 
 // wireSnapshot is a metrics.Snapshot, its samples map as a list.
@@ -178,6 +181,9 @@ type wireHistory struct {
 
 	ProbeRun JournaledRun `json:"probe_run"`
 	RunLost  JournaledRun `json:"run_lost"`
+	// RustAuthority and LegacyAuthority are History's.
+	RustAuthority   AuthorityMoves `json:"rust_authority"`
+	LegacyAuthority AuthorityMoves `json:"legacy_authority"`
 }
 
 // wireDone, wireLast and wireSubSteps are History's map entries.

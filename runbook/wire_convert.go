@@ -81,7 +81,7 @@ func fromWire(w wireState) (State, error) {
 func incidentToWire(in IncidentStatus) wireIncident {
 	return wireIncident{ID: in.ID, Runbook: in.Runbook, Title: in.Title, State: in.State.String(), Value: optFloat(in.Value, in.HasValue),
 		HasValue: in.HasValue, Threshold: wireFloat(in.Threshold), Comparator: in.Comparator, For: in.For,
-		PendingFor: in.PendingFor, Unit: in.Unit, Evidence: in.Evidence, At: in.At}
+		PendingFor: in.PendingFor, Unit: in.Unit, Evidence: in.Evidence, Insufficient: in.Insufficient, At: in.At}
 }
 
 // incident reads the state back by name: an IncidentState out of range
@@ -98,7 +98,7 @@ func (w wireIncident) incident() (IncidentStatus, error) {
 	}
 	return IncidentStatus{ID: w.ID, Runbook: w.Runbook, Title: w.Title, State: state, Value: w.Value.float(),
 		HasValue: w.HasValue && w.Value != nil, Threshold: float64(w.Threshold), Comparator: w.Comparator, For: w.For,
-		PendingFor: w.PendingFor, Unit: w.Unit, Evidence: w.Evidence, At: w.At}, nil
+		PendingFor: w.PendingFor, Unit: w.Unit, Evidence: w.Evidence, Insufficient: w.Insufficient, At: w.At}, nil
 }
 
 func snapshotToWire(s metrics.Snapshot) wireSnapshot {
@@ -136,6 +136,7 @@ func (w wireSnapshot) snapshot() metrics.Snapshot {
 
 func historyToWire(h History) wireHistory {
 	w := wireHistory{ModeChanged: h.ModeChanged, WriteProbe: h.WriteProbe, RollbackStarted: h.RollbackStarted,
+		RustAuthority: h.RustAuthority, LegacyAuthority: h.LegacyAuthority,
 		Open: h.Open, LegacyFrozenProbe: probeToWire(h.LegacyFrozenProbe), RustFrozenProbe: probeToWire(h.RustFrozenProbe),
 		Err: errString(h.Err), ProbeRun: h.ProbeRun, RunLost: h.RunLost}
 	w.Done = entries(h.Done, func(k string, v time.Time) wireDone { return wireDone{Step: k, At: v} })
@@ -149,6 +150,7 @@ func historyToWire(h History) wireHistory {
 
 func (w wireHistory) history() History {
 	h := History{ModeChanged: w.ModeChanged, WriteProbe: w.WriteProbe, RollbackStarted: w.RollbackStarted,
+		RustAuthority: w.RustAuthority, LegacyAuthority: w.LegacyAuthority,
 		Open: w.Open, LegacyFrozenProbe: w.LegacyFrozenProbe.probe(), RustFrozenProbe: w.RustFrozenProbe.probe(),
 		Err: stringErr(w.Err), ProbeRun: w.ProbeRun, RunLost: w.RunLost}
 	h.Done = fromEntries(w.Done, func(e wireDone) (string, time.Time) { return e.Step, e.At })

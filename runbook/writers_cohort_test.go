@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"github.com/openagents/cockpit/config"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func cohortObservation(at time.Time, misrouted float64) observation {
 
 func incidentGate(t *testing.T, st State) checks.Result {
 	t.Helper()
-	for _, g := range gates(st, "S4") {
+	for _, g := range gates(st, "S4", config.LowTrafficHold) {
 		if g.ID == "I" {
 			return g
 		}
@@ -86,7 +87,7 @@ func TestMisroutedWritesFireAfterAMinuteAndHoldS4(t *testing.T) {
 	if g := incidentGate(t, st); g.Verdict != checks.Fail || !strings.Contains(g.Evidence.Value, "I2 misrouted_writes") {
 		t.Errorf("S4's incident gate while misrouted_writes fires = %v (%s), want FAIL naming it", g.Verdict, g.Evidence)
 	}
-	if v, what := soakIncidents(st); v != checks.Fail || !strings.Contains(what, MisroutedID) {
+	if v, what := soakIncidents(st, config.LowTrafficHold); v != checks.Fail || !strings.Contains(what, MisroutedID) {
 		t.Errorf("a soak while misrouted_writes fires = %v (%s), want it stopped naming the criterion", v, what)
 	}
 }

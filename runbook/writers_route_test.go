@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/metrics"
 )
 
@@ -44,7 +45,7 @@ func TestI2JudgesTheRuntimeWritesAreRoutedTo(t *testing.T) {
 	if spike.State != IncidentOK || !strings.HasPrefix(spike.Evidence, "authority legacy (writes routed to legacy); ") {
 		t.Fatalf("I2 write_error_spike with writes routed to legacy: %v (%s), want OK judging legacy alone", spike.State, spike.Evidence)
 	}
-	if g := gates(st, "S1"); !allGreen(g) {
+	if g := gates(st, "S1", config.LowTrafficHold); !allGreen(g) {
 		t.Fatalf("S1 after the kill needs an override:\n%s", gateLines(notGreen(g), t0))
 	}
 	if w := incident(t, st, WritersID); w.State != IncidentFiring {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 )
 
 func writersIncident(t *testing.T, st State) IncidentStatus {
@@ -31,10 +32,10 @@ func TestBothRuntimesAcceptingOutsideAStepFires(t *testing.T) {
 	if inc.State != IncidentFiring || !strings.Contains(inc.Evidence, "BOTH runtimes accept writes") || !strings.Contains(inc.Evidence, "roll back") {
 		t.Fatalf("both accepting, S1 dead for an hour: %v (%s), want firing with a recommendation", inc.State, inc.Evidence)
 	}
-	if g := noIncidentGate(st, false); g.Verdict != checks.Fail {
+	if g := noIncidentGate(st, "S2", config.LowTrafficHold); g.Verdict != checks.Fail {
 		t.Errorf("S2's incident gate with two writers = %v, want FAIL", g.Verdict)
 	}
-	if g := noIncidentGate(st, true); g.Verdict != checks.Pass {
+	if g := noIncidentGate(st, "S1", config.LowTrafficHold); g.Verdict != checks.Pass {
 		t.Errorf("S1's incident gate with two writers = %v (%s), want PASS: finishing S1 is a remedy", g.Verdict, g.Evidence)
 	}
 }

@@ -33,6 +33,8 @@ import (
 //   - rust_write_share reads [10s] windows instead of [2m], so the observed
 //     write target follows a route-writes within seconds; the query is
 //     otherwise the default;
+//   - staging declares low_traffic: proceed, as the example does: a quiet
+//     staging's insufficient traffic does not hold its steps;
 //   - the incidents are config.DefaultIncidents() with every `for` and
 //     `keep_firing_for` at 30s (the defaults: 2m–10m), so an injected fault
 //     fires its incident during the rehearsal. Thresholds are unchanged.
@@ -96,6 +98,11 @@ func (w *World) writeConfig() (string, error) {
 			b.WriteString("    cohorts: [5, 25, 50, 100]\n    soak: 10s\n")
 		}
 		b.WriteString("    verify_timeout: 60s\n")
+		if !e.production {
+			// A quiet staging: its error rates read insufficient traffic,
+			// and its steps go on (the example config's choice too).
+			b.WriteString("    low_traffic: proceed\n")
+		}
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return "", fmt.Errorf("writing the rehearsal config: %w", err)

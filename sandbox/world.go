@@ -44,6 +44,10 @@ type Options struct {
 	ScrapeInterval time.Duration
 	// WritesPerSecond per environment (default 40).
 	WritesPerSecond float64
+	// StagingWritesPerSecond overrides WritesPerSecond in staging: a quiet
+	// staging (`cockpit rehearse` defaults to 0.05/s, fewer writes in a 5m
+	// window than the error rates' min_requests). 0: WritesPerSecond.
+	StagingWritesPerSecond float64
 	// HarnessEvery is how often the shadow harness writes a report (default 15s).
 	HarnessEvery time.Duration
 	// Scenarios are faults switched on in every environment at start.
@@ -271,7 +275,11 @@ func (w *World) startEnv(ctx context.Context, name string) (*env, error) {
 	if e.promURL, err = w.serve(store.Handler()); err != nil {
 		return nil, err
 	}
-	e.traffic = newTraffic(e, w.opts.WritesPerSecond, w.secret)
+	rate := w.opts.WritesPerSecond
+	if name == "staging" && w.opts.StagingWritesPerSecond > 0 {
+		rate = w.opts.StagingWritesPerSecond
+	}
+	e.traffic = newTraffic(e, rate, w.secret)
 	w.goRun(func() { e.traffic.run(ctx) })
 	return e, nil
 }

@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -43,10 +45,11 @@ func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, 
 	if err := f.validOutput(); err != nil {
 		return runbook.State{}, err
 	}
-	e, err := openEngine(s, f)
+	e, closeJournal, err := openEngine(s, f)
 	if err != nil {
 		return runbook.State{}, err
 	}
+	defer closeJournal()
 	done := make(chan runbook.State, 1)
 	go func() { done <- e.Observe(ctx) }()
 	select {
@@ -60,21 +63,43 @@ func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, 
 }
 
 // openEngine loads the config and builds a read-only engine: no executor,
-// no actuator, no lock exists in a process that only reads.
-func openEngine(s *Streams, f *readFlags) (*runbook.Engine, error) {
+// no actuator, no lock exists in a process that only reads. Its safe
+// frozen probes reuse a fresh answer from the environment's journal and
+// leave theirs there (nothing else is journaled), so a script polling
+// `check` sends no refused write per frozen runtime on every call; the
+// returned func closes that journal.
+func openEngine(s *Streams, f *readFlags) (*runbook.Engine, func(), error) {
 	cfg, err := loadConfig(s, f.config)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, nil, withCode(exitUsage, err)
 	}
 	env, err := runbook.PickEnvironment(cfg, f.env)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, nil, withCode(exitUsage, err)
 	}
-	e, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{StagingShared: stagingFeeds(cfg, env, slog.Default())})
+	probes, closeJournal := probeJournal(cfg, env)
+	e, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{StagingShared: stagingFeeds(cfg, env, slog.Default()),
+		ProbeJournal: probes})
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		closeJournal()
+		return nil, nil, withCode(exitUsage, err)
 	}
-	return e, nil
+	return e, closeJournal, nil
+}
+
+// probeJournal opens env's journal for the safe probes' answers; when it
+// cannot be opened (a read-only state directory) the check still runs, it
+// only probes every time.
+func probeJournal(cfg *config.Config, env *config.Environment) (*journal.Journal, func()) {
+	j, err := journal.Open(journal.Path(cfg.StateDir, env.Name))
+	if err != nil {
+		slog.Default().Warn("the safe probes' answers will not be journaled", "err", err)
+		return nil, func() {}
+	}
+	host, _ := os.Hostname()
+	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
+	j.AddSecrets(cfg.Secrets...)
+	return j, func() { _ = j.Close() }
 }
 
 func newCheckCmd(ctx context.Context, s *Streams) *cobra.Command {

@@ -17,15 +17,16 @@ import (
 
 // rehearseFlags shape the rehearsal world.
 type rehearseFlags struct {
-	headless      bool
-	dir           string
-	scenarios     []string
-	redeployDelay time.Duration
-	writesPerSec  float64
-	env           string
-	logFile       string
-	controlAddr   string
-	notifyURL     string
+	headless            bool
+	dir                 string
+	scenarios           []string
+	redeployDelay       time.Duration
+	writesPerSec        float64
+	stagingWritesPerSec float64
+	env                 string
+	logFile             string
+	controlAddr         string
+	notifyURL           string
 
 	// The Rust service as deployed: instances, affinity, mode variable, version.
 	rustInstances int
@@ -55,6 +56,8 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 	fl.StringArrayVar(&f.scenarios, "scenario", nil, "fault to switch on at start, in every environment (repeatable)")
 	fl.DurationVar(&f.redeployDelay, "redeploy-delay", 3*time.Second, "how long each control takes, like a new revision")
 	fl.Float64Var(&f.writesPerSec, "writes-per-second", 40, "traffic per environment")
+	fl.Float64Var(&f.stagingWritesPerSec, "staging-writes-per-second", 0.05,
+		"staging's traffic: a quiet staging by default, whose error rates read insufficient traffic")
 	fl.StringVar(&f.env, "env", "staging", "environment the screen opens on")
 	fl.StringVar(&f.logFile, "log-file", "", "write logs to this file (default: none)")
 	fl.StringVar(&f.controlAddr, "control-addr", "", "address of the control API (default: a free loopback port)")
@@ -68,6 +71,11 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 }
 
 func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
+	for flag, rate := range map[string]float64{"--writes-per-second": f.writesPerSec, "--staging-writes-per-second": f.stagingWritesPerSec} {
+		if rate <= 0 {
+			return usageError("%s must be above 0 (got %g): a world with no traffic has nothing to judge", flag, rate)
+		}
+	}
 	for _, sc := range f.scenarios {
 		if err := sandbox.CheckFault(sc); err != nil {
 			return withCode(exitUsage, fmt.Errorf("--scenario: %w", err))
@@ -89,7 +97,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	defer closeLog()
 	w, err := sandbox.Start(ctx, sandbox.Options{
 		Dir: f.dir, Scenarios: f.scenarios, RedeployDelay: f.redeployDelay,
-		WritesPerSecond: f.writesPerSec, DBURLEnv: dbURLEnv(), Logger: logger, ControlAddr: f.controlAddr, NotifyURL: f.notifyURL,
+		WritesPerSecond: f.writesPerSec, StagingWritesPerSecond: f.stagingWritesPerSec, DBURLEnv: dbURLEnv(), Logger: logger, ControlAddr: f.controlAddr, NotifyURL: f.notifyURL,
 		RustInstances: f.rustInstances, RustAffinity: f.rustAffinity, RustModeUnset: f.rustModeUnset, RustVersion: f.rustVersion,
 	})
 	if err != nil {

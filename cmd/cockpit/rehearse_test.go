@@ -117,7 +117,9 @@ func runProcess(t *testing.T, bin string, args ...string) (int, string) {
 }
 
 func testHeadless(t *testing.T, bin string) {
-	p := startProcess(t, bin, "rehearse", "--headless", "--dir", t.TempDir(), "--redeploy-delay", "200ms")
+	// A busy staging: every signal answers within promtoolAnswers' budget
+	// (the default quiet staging writes once in 20s).
+	p := startProcess(t, bin, "rehearse", "--headless", "--dir", t.TempDir(), "--redeploy-delay", "200ms", "--staging-writes-per-second", "40")
 	urls := map[string]string{}
 	var configPath string
 	deadline := time.After(headlessStartBudget)
@@ -256,6 +258,7 @@ func testRehearseBadInput(t *testing.T, bin string) {
 		wantLine string
 	}{
 		{"unknown scenario", []string{"rehearse", "--headless", "--scenario", "meteor"}, exitUsage, `--scenario: unknown fault "meteor"`},
+		{"silent staging", []string{"rehearse", "--headless", "--staging-writes-per-second", "0"}, exitUsage, "--staging-writes-per-second must be above 0"},
 		{"unknown fault", ctl("fault", "meteor", "on"), exitUsage, `unknown fault "meteor"`},
 		{"set-env without =", ctl("set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE"), exitUsage, `set-env: "RUNTIME_AUTHORITY_WRITE_MODE" is not KEY=VALUE`},
 		{"missing config", []string{"rehearse", "ctl", "--config", filepath.Join(t.TempDir(), "nope.yaml"), "state"}, exitUsage, "nope.yaml"},

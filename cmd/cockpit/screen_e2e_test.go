@@ -151,7 +151,8 @@ func screenStartWorld(t *testing.T, bin, dir string) (string, *process) {
 // screenStartWorldWith is screenStartWorld with each control taking delay.
 func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration) (string, *process) {
 	t.Helper()
-	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String())
+	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String(),
+		"--staging-writes-per-second", "40") // the scenes were written on a busy staging
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
 	deadline := time.After(headlessStartBudget)
 	for {
