@@ -88,13 +88,13 @@ func incidentToWire(in IncidentStatus) wireIncident {
 // would panic where it is named.
 func (w wireIncident) incident() (IncidentStatus, error) {
 	state, ok := IncidentUnknown, false
-	for s := IncidentUnknown; s <= IncidentFiring; s++ {
+	for s := IncidentUnknown; s <= IncidentNotJudged; s++ {
 		if s.String() == w.State {
 			state, ok = s, true
 		}
 	}
 	if !ok {
-		return IncidentStatus{}, fmt.Errorf("incident %q: state %q is none of unknown, ok, pending, firing", w.ID, w.State)
+		return IncidentStatus{}, fmt.Errorf("incident %q: state %q is none of unknown, ok, pending, firing, n/a", w.ID, w.State)
 	}
 	return IncidentStatus{ID: w.ID, Runbook: w.Runbook, Title: w.Title, State: state, Value: float64(w.Value),
 		HasValue: w.HasValue, Threshold: float64(w.Threshold), Comparator: w.Comparator, For: w.For,

@@ -56,7 +56,7 @@ var progressOrder = [...]runbook.ProgressState{
 // Prometheus's alert-state words: an incident criterion that holds is
 // "inactive", not "ok".
 var incidentOrder = [...]runbook.IncidentState{
-	runbook.IncidentOK, runbook.IncidentPending, runbook.IncidentFiring, runbook.IncidentUnknown}
+	runbook.IncidentOK, runbook.IncidentPending, runbook.IncidentFiring, runbook.IncidentUnknown, runbook.IncidentNotJudged}
 
 // Option changes how New builds an Exporter.
 type Option func(*Exporter)
