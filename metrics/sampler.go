@@ -39,9 +39,9 @@ type Sampler struct {
 	fresh   map[string]freshness // parsed once: each signal's data-time query
 	// exporters are the liveness queries of first_event signals, parsed once.
 	exporters map[string]*exporterPlan
-	names   []string
-	o       SamplerOptions
-	slots   chan struct{}
+	names     []string
+	o         SamplerOptions
+	slots     chan struct{}
 
 	mu        sync.Mutex
 	seq       uint64

@@ -67,9 +67,9 @@ type reading struct {
 	// phase); why says so.
 	notJudged bool
 	why       string
-	unit     string
-	at       time.Time
-	history  []metrics.Point // replayed into the timer when one signal decided
+	unit      string
+	at        time.Time
+	history   []metrics.Point // replayed into the timer when one signal decided
 }
 
 // evaluateIncidents judges every criterion. Missing, failed, stale or
