@@ -101,6 +101,14 @@ func (w wireIncident) incident() (IncidentStatus, error) {
 		PendingFor: w.PendingFor, Unit: w.Unit, Evidence: w.Evidence, At: w.At}, nil
 }
 
+func exporterToWire(e metrics.Exporter) wireExporter {
+	return wireExporter{Up: wireFloat(e.Up), HasUp: e.HasUp, UpAt: e.UpAt, SeriesAt: e.SeriesAt, AskSeries: e.AskSeries, At: e.At, Err: errString(e.Err)}
+}
+
+func (w wireExporter) exporter() metrics.Exporter {
+	return metrics.Exporter{Up: float64(w.Up), HasUp: w.HasUp, UpAt: w.UpAt, SeriesAt: w.SeriesAt, AskSeries: w.AskSeries, At: w.At, Err: stringErr(w.Err)}
+}
+
 func snapshotToWire(s metrics.Snapshot) wireSnapshot {
 	w := wireSnapshot{Seq: s.Seq, At: s.At}
 	if s.Samples == nil {
@@ -112,7 +120,8 @@ func snapshotToWire(s metrics.Snapshot) wireSnapshot {
 		w.Samples = append(w.Samples, wireSample{Name: name, Signal: smp.Signal, Query: smp.Query, Value: wireFloat(smp.Value),
 			HasValue: smp.HasValue, Series: smp.Series, Volume: wireFloat(smp.Volume), HasVolume: smp.HasVolume,
 			History: mapList(smp.History, func(p metrics.Point) wirePoint { return wirePoint{T: p.T, V: wireFloat(p.V)} }),
-			At:      smp.At, DataAt: smp.DataAt, Window: smp.Window, Err: errString(smp.Err), Warnings: smp.Warnings})
+			At:      smp.At, DataAt: smp.DataAt, Silent: smp.Silent, Exporter: exporterToWire(smp.Exporter),
+			Window: smp.Window, Err: errString(smp.Err), Warnings: smp.Warnings})
 	}
 	return w
 }
@@ -129,7 +138,8 @@ func (w wireSnapshot) snapshot() metrics.Snapshot {
 		s.Samples[smp.Name] = metrics.Sample{Signal: smp.Signal, Query: smp.Query, Value: float64(smp.Value),
 			HasValue: smp.HasValue, Series: smp.Series, Volume: float64(smp.Volume), HasVolume: smp.HasVolume,
 			History: mapList(smp.History, func(p wirePoint) metrics.Point { return metrics.Point{T: p.T, V: float64(p.V)} }),
-			At:      smp.At, DataAt: smp.DataAt, Window: smp.Window, Err: stringErr(smp.Err), Warnings: smp.Warnings}
+			At:      smp.At, DataAt: smp.DataAt, Silent: smp.Silent, Exporter: smp.Exporter.exporter(),
+			Window: smp.Window, Err: stringErr(smp.Err), Warnings: smp.Warnings}
 	}
 	return s
 }

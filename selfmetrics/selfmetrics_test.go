@@ -212,8 +212,8 @@ func TestAnItemThatLeavesTheStateLeavesTheScrape(t *testing.T) {
 	if n := testutil.CollectAndCount(e, "cockpit_item_progress"); n != 0 {
 		t.Errorf("cockpit_item_progress has %d series after the steps left, want 0", n)
 	}
-	if n := testutil.CollectAndCount(e, "cockpit_incident_state"); n != 4 {
-		t.Errorf("cockpit_incident_state has %d series, want 4 (I1's)", n)
+	if n := testutil.CollectAndCount(e, "cockpit_incident_state"); n != 5 {
+		t.Errorf("cockpit_incident_state has %d series, want 5 (I1's: inactive, pending, firing, unknown, n/a)", n)
 	}
 	body := scrape(t, e)
 	for _, gone := range []string{`item="S1"`, `item="W"`, `incident="exactly_one_writer"`} {
@@ -354,7 +354,7 @@ func TestHostileLabelsAreCleanedAndSeriesBounded(t *testing.T) {
 	}
 	for name, want := range map[string]int{
 		"cockpit_item_verdict":                maxSeries * 5,
-		"cockpit_incident_state":              maxSeries * 4,
+		"cockpit_incident_state":              maxSeries * 5,
 		"cockpit_action_in_progress":          maxSeries,
 		"cockpit_notification_failures_total": maxSeries,
 	} {
