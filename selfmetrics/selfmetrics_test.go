@@ -164,17 +164,20 @@ cockpit_item_progress{env="staging",item="S1",progress="failed"} 0
 cockpit_item_progress{env="staging",item="S1",progress="interrupted"} 0
 cockpit_item_progress{env="staging",item="S1",progress="not run"} 0
 cockpit_item_progress{env="staging",item="S1",progress="running"} 1
-# HELP cockpit_incident_state Incident criterion state, one-hot over inactive, pending, firing and unknown.
+# HELP cockpit_incident_state Incident criterion state, one-hot over inactive, pending, firing, unknown and n/a (a source that does not apply).
 # TYPE cockpit_incident_state gauge
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="firing"} 0
+cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="n/a"} 0
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="inactive"} 1
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="pending"} 0
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="unknown"} 0
 cockpit_incident_state{env="staging",incident="write_error_spike",state="firing"} 0
+cockpit_incident_state{env="staging",incident="write_error_spike",state="n/a"} 0
 cockpit_incident_state{env="staging",incident="write_error_spike",state="inactive"} 0
 cockpit_incident_state{env="staging",incident="write_error_spike",state="pending"} 1
 cockpit_incident_state{env="staging",incident="write_error_spike",state="unknown"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="firing"} 1
+cockpit_incident_state{env="staging",incident="exactly_one_writer",state="n/a"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="inactive"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="pending"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="unknown"} 0
