@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"sync"
@@ -132,7 +133,7 @@ func (r *round) signal(name string) checks.Result {
 		r.signals[name] = res
 		return res
 	}
-	if why := r.outOfPhase(tc.Signal()); why != "" {
+	if why := cmp.Or(tc.Signal().NotJudged(), r.outOfPhase(tc.Signal())); why != "" {
 		sig := tc.Signal()
 		res := checks.Result{ID: name, Title: sig.Title, Verdict: checks.NotJudged, ObservedAt: r.o.at,
 			Evidence: checks.Evidence{Source: sig.Query, Reason: why}}
