@@ -112,11 +112,6 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 	}
 	firstEvent := sig.FirstEvent != nil && r.Kind == "query"
 	selectors := vectorSelectors(r.Query)
-	if firstEvent {
-		if !exporterScraped(ctx, seen, r, sig) {
-			return
-		}
-	}
 	for _, s := range selectors {
 		if s.name == "" {
 			continue
@@ -128,7 +123,9 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 		}
 		switch {
 		case n == 0 && firstEvent:
-			r.OK, r.Note = true, fmt.Sprintf("no series yet: appears with its first event (%s; reads 0 while %s is up and fresh)", s.name, sig.FirstEvent.Up)
+			if exporterScraped(ctx, seen, r, sig) {
+				r.OK, r.Note = true, fmt.Sprintf("no series yet: appears with its first event (%s; reads 0 while %s is up and fresh)", s.name, sig.FirstEvent.Up)
+			}
 			return
 		case n == 0:
 			r.Problem = fmt.Sprintf("metric %s has no series in the last %s: it was never exported here; the query cannot tell an incident from missing telemetry. Change signals.%s.query to the metric this deployment exports (check the name, and that its exporter is scraped), or declare the signal required: false with a reason if the deployment lacks it", s.name, lookbackText, r.Signal)
@@ -164,7 +161,9 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 	case a.err != nil:
 		r.Problem = a.err.Error()
 	case !a.has && firstEvent:
-		r.OK, r.Note = true, "no data yet: appears with its first event (reads 0 while "+sig.FirstEvent.Up+" is up and fresh)"
+		if exporterScraped(ctx, seen, r, sig) {
+			r.OK, r.Note = true, "no data yet: appears with its first event (reads 0 while "+sig.FirstEvent.Up+" is up and fresh)"
+		}
 	case !a.has:
 		r.Problem = "returns no data (check metric names and labels, or that traffic exists)"
 	case one && a.series != 1:
@@ -175,7 +174,8 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 }
 
 // exporterScraped checks that a first_event signal's exporter has an up
-// series: without one, a counter's absence can never read 0.
+// series: without one, a counter's absence can never read 0. It sets
+// r.Problem when not.
 func exporterScraped(ctx context.Context, seen *seriesCache, r *PreflightResult, sig *config.Signal) bool {
 	for _, s := range vectorSelectors(sig.FirstEvent.Up) {
 		n, err := seen.count(ctx, s.match)
