@@ -35,6 +35,9 @@ type Exporter struct {
 // says what is missing when it is not.
 func (e Exporter) Alive(now time.Time, staleAfter time.Duration) (alive bool, why string) {
 	fresh := func(t time.Time) bool { return staleAfter <= 0 || now.Sub(t) <= staleAfter }
+	old := func(t time.Time) string {
+		return fmt.Sprintf("%s old > stale_after %s (scrapes stopped?)", now.Sub(t).Round(time.Second), staleAfter)
+	}
 	switch {
 	case e.At.IsZero():
 		return false, "its exporter has not been asked about yet"
@@ -44,12 +47,14 @@ func (e Exporter) Alive(now time.Time, staleAfter time.Duration) (alive bool, wh
 		return false, "its exporter's up series does not exist (is the target scraped?)"
 	case e.Up != 1:
 		return false, fmt.Sprintf("its exporter is down (up = %g)", e.Up)
-	case e.UpAt.IsZero() || !fresh(e.UpAt):
-		return false, "its exporter's up is not fresh (scrapes stopped?)"
+	case e.UpAt.IsZero():
+		return false, "its exporter's up has no sample"
+	case !fresh(e.UpAt):
+		return false, "its exporter's up is stale: " + old(e.UpAt)
 	case e.AskSeries && e.SeriesAt.IsZero():
 		return false, "its exporter's other series have no sample"
 	case e.AskSeries && !fresh(e.SeriesAt):
-		return false, fmt.Sprintf("its exporter's other series are %s old", now.Sub(e.SeriesAt).Round(time.Second))
+		return false, "its exporter's other series are stale: " + old(e.SeriesAt)
 	}
 	return true, "its exporter is up and its other series are fresh"
 }

@@ -46,7 +46,7 @@ func TestSilenceIsNeverFreshAndFirstEventCountersNeedALiveExporter(t *testing.T)
 	for {
 		d = s.Tick(context.Background()).Samples["drift"]
 		zero, why := d.Absence(drift, time.Now(), staleAfter)
-		if !zero && strings.Contains(why, "not fresh") && strings.Contains(why, "cannot be read as 0") {
+		if !zero && strings.Contains(why, "up is stale") && strings.Contains(why, "cannot be read as 0") {
 			break
 		}
 		if time.Now().After(deadline) {

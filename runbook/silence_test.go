@@ -74,7 +74,7 @@ func TestSilenceOnADeadExporterIsUnknown(t *testing.T) {
 		t.Errorf("P3 with the exporter silent = %v, want UNKNOWN: %s", p3.Verdict, checkLines(p3.Checks, t0))
 	}
 	for _, inc := range st.Incidents {
-		if legacyProjection[inc.ID] && (inc.State != IncidentUnknown || !strings.Contains(inc.Evidence, "up is not fresh")) {
+		if legacyProjection[inc.ID] && (inc.State != IncidentUnknown || !strings.Contains(inc.Evidence, "up is stale")) {
 			t.Errorf("%s with the exporter silent = %v (%s), want unknown saying why", inc.ID, inc.State, inc.Evidence)
 		}
 	}
