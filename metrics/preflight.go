@@ -142,6 +142,7 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 		}
 		return
 	}
+	notYet := 0
 	for _, s := range selectors {
 		if len(s.matchers) == 0 {
 			continue
@@ -152,6 +153,7 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 			return
 		}
 		if n == 0 {
+			notYet++
 			r.Warnings = append(r.Warnings, fmt.Sprintf("no series match %s yet, though %s exists: nothing with those labels was recorded in the last %s (e.g. no 5xx answered yet), or a label is misspelled", s.text, or(s.name, "the metric"), lookbackText))
 		}
 	}
@@ -164,6 +166,12 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 		if exporterScraped(ctx, seen, r, sig) {
 			r.OK, r.Note = true, "no data yet: appears with its first event (reads 0 while "+sig.FirstEvent.Up+" is up and fresh)"
 		}
+	case !a.has && notYet > 0:
+		// Every metric exists; a label set has not been recorded yet
+		// (no Rust revision has answered a write before the cutover):
+		// usable, and the warning above says which.
+		r.OK = true
+		r.Warnings = append(r.Warnings, "returns no data yet: the series above appear with their first request")
 	case !a.has:
 		r.Problem = "returns no data (check metric names and labels, or that traffic exists)"
 	case one && a.series != 1:

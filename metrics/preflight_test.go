@@ -36,14 +36,16 @@ func preflightSignals() map[string]*config.Signal {
 	notJudged := signal("not_judged", `max(no_such_summary_count)`)
 	notJudged.Required, notJudged.Reason = new(false), "this deployment never observes it"
 	return map[string]*config.Signal{
-		"first":      first,
-		"unscraped":  unscraped,
-		"not_judged": notJudged,
-		"ratio":      ratio,
-		"queues":     signal("queues", "demo_queue_depth"),
-		"any":        anySeries,
-		"missing":    signal("missing", "max(no_such_metric)"),
-		"bad":        signal("bad", "max(demo_error_ratio"),
+		"first": first,
+		// No series with those labels yet, no fallback: no data yet.
+		"labels_later": signal("labels_later", `sum(demo_queue_depth{queue="c"})`),
+		"unscraped":    unscraped,
+		"not_judged":   notJudged,
+		"ratio":        ratio,
+		"queues":       signal("queues", "demo_queue_depth"),
+		"any":          anySeries,
+		"missing":      signal("missing", "max(no_such_metric)"),
+		"bad":          signal("bad", "max(demo_error_ratio"),
 		// The idiom that reads green on no telemetry at all.
 		"fallback": signal("fallback", `sum(rate(no_such_total{code="5xx"}[5m])) or vector(0)`),
 		"not_yet":  notYet,
@@ -65,6 +67,7 @@ func checkPreflight(t *testing.T, got []PreflightResult) {
 		{"bad", "query", false, "does not parse: ", "", ""},
 		{"fallback", "query", false, "metric no_such_total has no series in the last 24h: it was never exported here", "", ""},
 		{"first", "query", true, "", "", "no series yet: appears with its first event (demo_drift_total"},
+		{"labels_later", "query", true, "", "returns no data yet: the series above appear with their first request", ""},
 		{"missing", "query", false, "metric no_such_metric has no series in the last 24h", "", ""},
 		{"missing", "query", false, "Change signals.missing.query to the metric this deployment exports", "", ""},
 		{"not_judged", "query", true, "", "", "not judged: this deployment never observes it"},
@@ -80,7 +83,7 @@ func checkPreflight(t *testing.T, got []PreflightResult) {
 		t.Fatalf("%d results, want %d: %+v", len(got), len(want)-1, got)
 	}
 	for i, w := range want {
-		if i > 4 {
+		if i > 5 {
 			i--
 		}
 		g := got[i]
