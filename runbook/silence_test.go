@@ -166,3 +166,33 @@ func checkLines(rs []checks.Result, now time.Time) string {
 	}
 	return b.String()
 }
+
+// "Already in place" is decided only on fresh, present data. A write share
+// whose series all went silent (a metrics outage seen by a backend that
+// stales them) may still answer 0 from its fallback: that is no evidence
+// that writes go to legacy, so R3 is not in place and a rollback applies it.
+// The same share backed by data is in place.
+func TestASilentWriteShareIsNeverAlreadyInPlace(t *testing.T) {
+	h := newHarness(t, false)
+	r3, err := h.x.routeStep(h.world.env, "legacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		silent bool
+		want   checks.Verdict
+	}{{"silent share", true, checks.Unknown}, {"share backed by data", false, checks.Pass}} {
+		o := beforeS1(t0, liveExporter(t0))
+		share := o.snapshot.Samples["rust_write_share"]
+		share.Silent = c.silent
+		o.snapshot.Samples["rust_write_share"] = share
+		st := newTestEvaluator(t, false).evaluate(o)
+		if v, line := r3.verify(st, time.Time{}); v != c.want {
+			t.Errorf("%s: R3's in-place check %v (%s), want %v", c.name, v, line, c.want)
+		}
+		if is, _ := st.Item("R3"); is.Verdict != c.want {
+			t.Errorf("%s: R3 item %v, want %v", c.name, is.Verdict, c.want)
+		}
+	}
+}
