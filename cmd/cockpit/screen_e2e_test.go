@@ -329,7 +329,8 @@ func screenPanesLive(s string) bool {
 			return false
 		}
 	}
-	return regexp.MustCompile(`leg http +\d+(\.\d)?%`).MatchString(top) && regexp.MustCompile(`lag avg +\d`).MatchString(top) &&
+	return regexp.MustCompile(`leg http +\d+(\.\d)?%`).MatchString(top) && regexp.MustCompile(`lag avg +n/a +\(not judged`).MatchString(top) &&
+		regexp.MustCompile(`drift +0 +\(no `).MatchString(top) &&
 		strings.Contains(top, "rust health") && strings.Contains(top, "gate ALLOW")
 }
 
