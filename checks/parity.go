@@ -67,17 +67,18 @@ func (d *DiffValue) UnmarshalJSON(b []byte) error {
 // cutover's policy) — the worst report deciding each, with its file named in
 // the evidence. Path, Generated and Report describe the newest report.
 type ParityReading struct {
-	Path      string
-	Generated time.Time
-	Report    *ParityReport
-	Reports   int // reports within max_age that were judged
-	// RustRunIDs are the Rust runs the trusted reports within max_age
-	// name, newest first: the runs the harness captured from live traffic,
-	// whose projector checkpoints and drift the cockpit then watches.
-	RustRunIDs       []string
+	Path             string
+	Generated        time.Time
+	Report           *ParityReport
+	Reports          int    // reports within max_age that were judged
 	Gate             Result // P1
 	NoCritical       Result // P2, and incident I1
 	WithinThresholds Result // V3
+
+	// RustRunIDs are the Rust runs the trusted reports within max_age
+	// name, newest first: the runs the harness captured from live traffic,
+	// whose projector checkpoints and drift the cockpit then watches.
+	RustRunIDs []string
 }
 
 // ReadParity reads every report matching glob (timed by generated_at, or
