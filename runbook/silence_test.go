@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestAfterS1LegacyProjectionIsNotApplicableAndV4Passes(t *testing.T) {
 		if c.Verdict == checks.NotJudged {
 			na++
 		}
-		if slicesContains(firstEventSignals, c.ID) && !strings.Contains(c.Evidence.Reason, "n/a after S1: legacy is frozen and no longer projects") {
+		if slices.Contains(firstEventSignals, c.ID) && !strings.Contains(c.Evidence.Reason, "n/a after S1: legacy is frozen and no longer projects") {
 			t.Errorf("%s after S1: %s, want n/a saying legacy no longer projects", c.ID, c.Line(t0))
 		}
 	}
@@ -148,15 +149,6 @@ func TestAfterS1LegacyProjectionIsNotApplicableAndV4Passes(t *testing.T) {
 	if v4, _ := newTestEvaluator(t, false).evaluate(o).Item("V4"); v4.Verdict != checks.Unknown {
 		t.Errorf("V4 after S1 with the projector endpoints unreadable = %v, want UNKNOWN", v4.Verdict)
 	}
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func checkLines(rs []checks.Result, now time.Time) string {
