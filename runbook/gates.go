@@ -88,6 +88,7 @@ func noIncidentGate(st State, movesAuthority bool) checks.Result {
 	r := checks.Result{ID: "I", Title: "no incident criterion firing", ObservedAt: st.At,
 		Evidence: checks.Evidence{Source: "incident criteria I1–I3", Rule: "none firing, none unknown"}}
 	var firing, unknown []string
+	notJudged := 0
 	for _, inc := range st.Incidents {
 		if movesAuthority && inc.ID == WritersID {
 			continue
@@ -97,6 +98,8 @@ func noIncidentGate(st State, movesAuthority bool) checks.Result {
 			firing = append(firing, inc.Runbook+" "+inc.ID)
 		case IncidentUnknown:
 			unknown = append(unknown, inc.Runbook+" "+inc.ID)
+		case IncidentNotJudged:
+			notJudged++
 		}
 	}
 	switch {
@@ -106,6 +109,10 @@ func noIncidentGate(st State, movesAuthority bool) checks.Result {
 		r.Verdict, r.Evidence.Value = checks.Unknown, "unknown: "+strings.Join(unknown, ", ")
 	case len(st.Incidents) == 0:
 		r.Verdict, r.Evidence.Reason = checks.Unknown, "no incident criteria configured"
+	case notJudged > 0:
+		// A criterion whose source does not apply holds nothing, and is
+		// not counted as ok either.
+		r.Verdict, r.Evidence.Value = checks.Pass, fmt.Sprintf("%d criteria ok, %d n/a", len(st.Incidents)-notJudged, notJudged)
 	default:
 		r.Verdict, r.Evidence.Value = checks.Pass, fmt.Sprintf("%d criteria ok", len(st.Incidents))
 	}

@@ -144,6 +144,10 @@ func TestAfterS1LegacyProjectionIsNotApplicableAndV4Passes(t *testing.T) {
 	if na != len(firstEventSignals)+1 { // + projection_lag
 		t.Errorf("V4 has %d checks N/A, want %d", na, len(firstEventSignals)+1)
 	}
+	// The n/a criteria hold no gate, and are not counted as ok.
+	if g := noIncidentGate(st, false); g.Verdict != checks.Pass || !strings.Contains(g.Evidence.Value, "2 n/a") {
+		t.Errorf("incident gate after S1: %s %q, want PASS naming 2 n/a", g.Verdict, g.Evidence.Value)
+	}
 	// The same phase with the Rust projector unable to answer: V4 holds.
 	o.checkpoints.Verdict, o.drift.Verdict = checks.Unknown, checks.Unknown
 	if v4, _ := newTestEvaluator(t, false).evaluate(o).Item("V4"); v4.Verdict != checks.Unknown {
