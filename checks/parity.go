@@ -74,6 +74,11 @@ type ParityReading struct {
 	Gate             Result // P1
 	NoCritical       Result // P2, and incident I1
 	WithinThresholds Result // V3
+
+	// RustRunIDs are the Rust runs the trusted reports within max_age
+	// name, newest first: the runs the harness captured from live traffic,
+	// whose projector checkpoints and drift the cockpit then watches.
+	RustRunIDs []string
 }
 
 // ReadParity reads every report matching glob (timed by generated_at, or
@@ -160,6 +165,9 @@ func (r *ParityReader) ReadContext(ctx context.Context, glob string, maxAge time
 			}
 		} else {
 			one.judge(policy)
+			if rep.rep.RustRunID != "" {
+				pr.RustRunIDs = append(pr.RustRunIDs, rep.rep.RustRunID)
+			}
 		}
 		judged = append(judged, one)
 	}

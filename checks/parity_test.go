@@ -176,3 +176,26 @@ func TestReadParityWorstReportWithinMaxAgeDecides(t *testing.T) {
 		t.Errorf("broken report within max_age: gate %s from %s, want UNKNOWN from %s", got.Gate.Verdict, got.Gate.Evidence.Source, broken)
 	}
 }
+
+// Every trusted report within max_age names a Rust run the cockpit then
+// watches on the projector endpoints (newest first); an aged-out or broken
+// report names none.
+func TestReadParityNamesEveryRecentRustRun(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	named := func(generated time.Time, run string) string {
+		return strings.Replace(report(generated, "", `{"critical":0,"warning":0}`, allowGate), `"rust_run_id":"r1"`, `"rust_run_id":"`+run+`"`, 1)
+	}
+	write(t, dir, "a.json", named(now.Add(-time.Minute), "run-new"))
+	write(t, dir, "b.json", named(now.Add(-3*time.Minute), "run-older"))
+	write(t, dir, "c.json", named(now.Add(-time.Hour), "run-aged-out"))
+	broken := write(t, dir, "d.json", "{torn")
+	at := now.Add(-2 * time.Minute)
+	if err := os.Chtimes(broken, at, at); err != nil {
+		t.Fatal(err)
+	}
+	got := ReadParity(filepath.Join(dir, "*.json"), 15*time.Minute, cutover, now).RustRunIDs
+	if strings.Join(got, ",") != "run-new,run-older" {
+		t.Errorf("rust runs named = %v, want run-new,run-older (newest first; none from an aged-out or broken report)", got)
+	}
+}

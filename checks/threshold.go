@@ -66,6 +66,10 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 		// The result's age is the data's: now − At + (At − DataAt).
 		Evidence: Evidence{Source: t.sig.Query, Rule: t.rule(""), Age: s.DataAge()},
 	}
+	if why := t.sig.NotJudged(); why != "" {
+		r.Verdict, r.Evidence.Reason = NotJudged, why
+		return r
+	}
 	if s.HasValue {
 		r.Evidence.Value = FormatValue(s.Value, t.sig.Unit)
 	}
@@ -84,11 +88,8 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 	case t.staleAfter > 0 && s.Age(now) > t.staleAfter:
 		r.Verdict, r.Evidence.Reason = Unknown, t.staleReason(s, now)
 		return r
-	case !s.HasValue:
-		// An empty vector is a false condition, as in a Prometheus rule.
-		t.crit.Observe(false, s.At)
-		r.Verdict, r.Evidence.Reason = t.policy(t.sig.OnNoData, "no data", now)
-		return r
+	case !s.HasValue || s.Silent:
+		return t.absent(r, s, now)
 	}
 	if reason, low := t.lowVolume(s); low {
 		r.Verdict, r.Evidence.Reason = Unknown, reason
@@ -96,6 +97,28 @@ func (t *ThresholdCheck) Evaluate(s metrics.Sample, now time.Time) Result {
 	}
 	r.Verdict, r.Evidence.Rule = t.judge(s.Value, s.At, s.History)
 	t.last, t.lastAt, t.seen = r.Verdict, s.At.Add(-s.DataAge()), true
+	return r
+}
+
+// absent judges a sample with no value, or a silent one: a first_event
+// counter whose exporter is proven alive is 0; a silent sample or a
+// first_event counter without that proof is UNKNOWN; any other empty
+// answer is a false condition, as in a Prometheus rule, answered by the
+// signal's on_no_data policy.
+func (t *ThresholdCheck) absent(r Result, s metrics.Sample, now time.Time) Result {
+	zero, why := s.Absence(t.sig, now, t.staleAfter)
+	switch {
+	case zero:
+		r.Evidence.Value, r.Evidence.Reason = FormatValue(0, t.sig.Unit), why
+		r.Verdict, r.Evidence.Rule = t.judge(0, s.At, nil)
+		t.last, t.lastAt, t.seen = r.Verdict, s.At, true
+	case s.Silent || t.sig.FirstEvent != nil:
+		r.Evidence.Value = ""
+		r.Verdict, r.Evidence.Reason = Unknown, why
+	default:
+		t.crit.Observe(false, s.At)
+		r.Verdict, r.Evidence.Reason = t.policy(t.sig.OnNoData, why, now)
+	}
 	return r
 }
 
@@ -159,8 +182,6 @@ func (t *ThresholdCheck) policy(p config.Policy, why string, now time.Time) (Ver
 	switch p {
 	case config.PolicyFail:
 		return Fail, why + " (policy fail)"
-	case config.PolicyPass:
-		return Pass, why + " (policy pass)"
 	case config.PolicyKeepLast:
 		if !t.seen {
 			return Unknown, why + " (keep_last: no earlier verdict)"

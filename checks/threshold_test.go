@@ -19,6 +19,21 @@ func errorRate() *config.Signal {
 		OnNoData: config.PolicyHold, OnError: config.PolicyHold}
 }
 
+// firstEvent is errorRate read from a counter that appears with its first
+// event, on an exporter proven alive by up and its other series.
+func firstEvent() *config.Signal {
+	s := errorRate()
+	s.FirstEvent = &config.FirstEvent{Up: `up{job="legacy-runtime"}`, Series: "phoenix_endpoint_stop_duration_count"}
+	return s
+}
+
+// alive is an exporter asked at now: up 1, every series fresh.
+func alive(now time.Time) metrics.Exporter {
+	return metrics.Exporter{At: now, Up: 1, HasUp: true, UpAt: now.Add(-time.Second), SeriesAt: now.Add(-time.Second), AskSeries: true}
+}
+
+func with(e metrics.Exporter, mod func(*metrics.Exporter)) metrics.Exporter { mod(&e); return e }
+
 func TestThresholdVerdicts(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	fresh := func(v float64) metrics.Sample {
@@ -53,10 +68,30 @@ func TestThresholdVerdicts(t *testing.T) {
 			metrics.Sample{Value: 0.001, HasValue: true, At: now, DataAt: now.Add(-4 * time.Minute)}, Unknown, []string{"stale: data 4m00s old > stale_after 1m"}},
 		{"no data holds", errorRate(), metrics.Sample{At: now}, Unknown, []string{"no data (policy hold)"}},
 		{"no data fail", withSig(func(s *config.Signal) { s.OnNoData = config.PolicyFail }), metrics.Sample{At: now}, Fail, []string{"no data (policy fail)"}},
-		{"no data pass", withSig(func(s *config.Signal) { s.OnNoData = config.PolicyPass }), metrics.Sample{At: now}, Pass, []string{"no data (policy pass)"}},
+		// Silence: no series behind the query at all. A fallback value
+		// (or vector(0)) is no evidence, and the age is not 0.
+		{"silence is never fresh", errorRate(), metrics.Sample{Value: 0, HasValue: true, At: now, Silent: true}, Unknown, []string{"no sample", "silence is never fresh"}},
+		{"silence with no value", errorRate(), metrics.Sample{At: now, Silent: true}, Unknown, []string{"no sample"}},
+		{"first event, exporter alive", firstEvent(), metrics.Sample{At: now, Silent: true, Exporter: alive(now)}, Pass,
+			[]string{"→ 0%", "no series yet: appears with its first event", "exporter is up"}},
+		{"first event, exporter alive, crit 0 from a count", withSig(func(s *config.Signal) {
+			s.FirstEvent, s.Unit, s.Warn, s.Crit = &config.FirstEvent{Up: "up"}, "count", nil, f(0)
+		}), metrics.Sample{At: now, Silent: true, Exporter: alive(now)}, Pass, []string{"→ 0 →"}},
+		{"first event, exporter never asked", firstEvent(), metrics.Sample{At: now, Silent: true}, Unknown, []string{"not been asked"}},
+		{"first event, exporter down", firstEvent(), metrics.Sample{At: now, Silent: true, Exporter: with(alive(now), func(e *metrics.Exporter) { e.Up = 0 })},
+			Unknown, []string{"exporter is down (up = 0)", "cannot be read as 0"}},
+		{"first event, exporter not scraped", firstEvent(), metrics.Sample{At: now, Silent: true, Exporter: with(alive(now), func(e *metrics.Exporter) { e.HasUp = false })},
+			Unknown, []string{"up series does not exist"}},
+		{"first event, scrapes stopped", firstEvent(), metrics.Sample{At: now, Silent: true, Exporter: with(alive(now), func(e *metrics.Exporter) { e.UpAt = now.Add(-2 * time.Minute) })},
+			Unknown, []string{"up is stale: 2m0s old > stale_after 10s (scrapes stopped?)"}},
+		{"first event, other series stale", firstEvent(), metrics.Sample{At: now, Silent: true, Exporter: with(alive(now), func(e *metrics.Exporter) { e.SeriesAt = now.Add(-2 * time.Minute) })},
+			Unknown, []string{"other series are stale: 2m0s old"}},
+		{"first event, exporter query failed", firstEvent(), metrics.Sample{At: now, Silent: true, Exporter: with(alive(now), func(e *metrics.Exporter) { e.Err = errors.New("connection refused") })},
+			Unknown, []string{"connection refused"}},
+		{"first event, a value is judged as usual", firstEvent(), fresh(0.05), Fail, []string{"5%"}},
+		{"not judged", withSig(func(s *config.Signal) { s.Required, s.Reason = new(false), "the summary never fills" }), fresh(0.05), NotJudged, []string{"not judged: the summary never fills"}},
 		{"error holds", errorRate(), metrics.Sample{At: now, Err: errors.New("bad_data: parse error")}, Unknown, []string{"query error: bad_data: parse error (policy hold)"}},
 		{"error fail", withSig(func(s *config.Signal) { s.OnError = config.PolicyFail }), metrics.Sample{At: now, Err: errors.New("timeout")}, Fail, nil},
-		{"error pass", withSig(func(s *config.Signal) { s.OnError = config.PolicyPass }), metrics.Sample{At: now, Err: errors.New("timeout")}, Pass, nil},
 		{"keep_last without history", withSig(func(s *config.Signal) { s.OnError = config.PolicyKeepLast }), metrics.Sample{At: now, Err: errors.New("timeout")}, Unknown, []string{"no earlier verdict"}},
 		{"too little traffic", withSig(func(s *config.Signal) { s.VolumeQuery, s.MinRequests = "sum(total)", 20 }),
 			metrics.Sample{Value: 0.5, HasValue: true, Volume: 12, HasVolume: true, At: now}, Unknown, []string{"insufficient traffic (12 of 20 requests)"}},

@@ -7,6 +7,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,9 +22,16 @@ const (
 	Warn
 	Pending // the condition is true but its `for` has not elapsed yet
 	Fail
+	// NotJudged is a check that does not apply here and now: a signal the
+	// deployment structurally lacks (required: false, with its reason), or
+	// a source that cannot apply in the current phase (legacy projection
+	// metrics once legacy takes no writes). It is never green and holds
+	// nothing: Worst passes over it, and an item judged by nothing else is
+	// UNKNOWN.
+	NotJudged
 )
 
-var verdictNames = [...]string{"UNKNOWN", "PASS", "WARN", "PENDING", "FAIL"}
+var verdictNames = [...]string{"UNKNOWN", "PASS", "WARN", "PENDING", "FAIL", "N/A"}
 
 func (v Verdict) String() string {
 	if int(v) < len(verdictNames) {
@@ -50,8 +58,10 @@ func (v *Verdict) UnmarshalText(b []byte) error {
 func (v Verdict) Green() bool { return v == Pass }
 
 // Worst combines verdicts for a gate: FAIL beats UNKNOWN beats PENDING beats
-// WARN beats PASS. An empty list is UNKNOWN: no evidence is not a pass.
+// WARN beats PASS; NotJudged counts for nothing. An empty list, or one of
+// NotJudged only, is UNKNOWN: no evidence is not a pass.
 func Worst(vs ...Verdict) Verdict {
+	vs = slices.DeleteFunc(slices.Clone(vs), func(v Verdict) bool { return v == NotJudged })
 	if len(vs) == 0 {
 		return Unknown
 	}

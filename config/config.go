@@ -278,6 +278,46 @@ type Signal struct {
 	// explicit names the zeroIsAChoice fields the file wrote for this
 	// signal, so merging keeps an explicit zero over a default.
 	explicit map[string]bool
+	// FirstEvent marks a signal read from counters the runtime creates
+	// with their first event (drift, write failures, replay errors): no
+	// series reads 0, but only while the exporter that would carry them is
+	// proven alive; otherwise the signal is UNKNOWN.
+	FirstEvent *FirstEvent `yaml:"first_event,omitempty"`
+	// Required false declares a signal the deployment structurally lacks
+	// (Reason says why, e.g. the lag summary that never receives an
+	// observation): it is shown and journaled "not judged: <reason>" and
+	// holds no gate. Unset is true.
+	Required *bool  `yaml:"required,omitempty"`
+	Reason   string `yaml:"reason,omitempty"`
+	// AppliesWhile limits when the signal describes anything:
+	// "legacy_writes" for the legacy runtime's projection telemetry, which
+	// moves only on legacy writes. While legacy is observed accepting no
+	// writes (after S1) the signal reads n/a with why, never ok.
+	AppliesWhile string `yaml:"applies_while,omitempty"`
+}
+
+// FirstEvent is how the cockpit proves that a counter's exporter is alive,
+// so that the counter's absence means "no event yet" and not "no telemetry".
+type FirstEvent struct {
+	// Up is the exporter's scrape health, e.g. up{job="legacy-runtime"}:
+	// every series it selects must be 1, with fresh data.
+	Up string `yaml:"up"`
+	// Series selects other series of the same exporter that exist before
+	// the counter's first event (e.g. its endpoint request counter): their
+	// newest sample must be fresh too. Empty: Up alone.
+	Series string `yaml:"series"`
+}
+
+// AppliesLegacyWrites is Signal.AppliesWhile for legacy projection telemetry.
+const AppliesLegacyWrites = "legacy_writes"
+
+// NotJudged is why a signal is not judged at all ("" when it is): it is
+// declared required: false.
+func (s *Signal) NotJudged() string {
+	if s == nil || s.Required == nil || *s.Required {
+		return ""
+	}
+	return "not judged: " + s.Reason
 }
 
 // Incident is one incident criterion, made explicit: what it judges (a
@@ -335,7 +375,6 @@ type Policy string
 const (
 	PolicyHold     Policy = "hold"      // UNKNOWN: gates hold
 	PolicyFail     Policy = "fail"      // FAIL
-	PolicyPass     Policy = "pass"      // PASS (use sparingly: e.g. "no drift series" means no drift)
 	PolicyKeepLast Policy = "keep_last" // the last verdict, while its data is not stale
 )
 

@@ -21,7 +21,7 @@ var promql = parser.NewParser(parser.Options{})
 
 var units = map[string]bool{"ratio": true, "count": true, "events": true, "bool": true, "percent": true, "seconds": true}
 
-var policies = map[Policy]bool{PolicyHold: true, PolicyFail: true, PolicyPass: true, PolicyKeepLast: true}
+var policies = map[Policy]bool{PolicyHold: true, PolicyFail: true, PolicyKeepLast: true}
 
 func (c *Config) validate(e *ValidationError) {
 	if c.QueryTimeout >= c.Refresh {
@@ -347,12 +347,9 @@ func validateSignals(e *ValidationError, p string, signals map[string]*Signal) {
 		if s.Direction != "above" && s.Direction != "below" {
 			e.add(sp+".direction", "%q must be above or below", s.Direction)
 		}
-		if !policies[s.OnNoData] {
-			e.add(sp+".on_no_data", "%q must be hold, fail, pass or keep_last", s.OnNoData)
-		}
-		if !policies[s.OnError] {
-			e.add(sp+".on_error", "%q must be hold, fail, pass or keep_last", s.OnError)
-		}
+		checkPolicy(e, sp+".on_no_data", s.OnNoData)
+		checkPolicy(e, sp+".on_error", s.OnError)
+		validateAbsence(e, sp, s)
 		if s.Series != "one" && s.Series != "any" {
 			e.add(sp+".series", "%q must be one or any", s.Series)
 		}
@@ -361,6 +358,40 @@ func validateSignals(e *ValidationError, p string, signals map[string]*Signal) {
 				e.add(sp+".warn", "warn %v is past crit %v for direction %s", *s.Warn, *s.Crit, s.Direction)
 			}
 		}
+	}
+}
+
+// checkPolicy refuses an unknown policy, and "pass", which read silence
+// as green: a counter that appears with its first event says so with
+// first_event, a signal the deployment lacks with required: false.
+func checkPolicy(e *ValidationError, p string, pol Policy) {
+	switch {
+	case pol == "pass":
+		e.add(p, "pass is no longer a policy: no data is never green; for a counter created by its first event set first_event: {up: ...}, for a signal this deployment lacks set required: false with a reason")
+	case !policies[pol]:
+		e.add(p, "%q must be hold, fail or keep_last", pol)
+	}
+}
+
+// validateAbsence checks how a signal says what its absence means.
+func validateAbsence(e *ValidationError, sp string, s *Signal) {
+	if s.FirstEvent != nil {
+		if s.FirstEvent.Up == "" {
+			e.add(sp+".first_event.up", "is empty: name the exporter's scrape health, e.g. up{job=\"legacy-runtime\"}")
+		} else if _, err := promql.ParseExpr(s.FirstEvent.Up); err != nil {
+			e.add(sp+".first_event.up", "is not valid PromQL: %v", err)
+		}
+		if s.FirstEvent.Series != "" {
+			if _, err := promql.ParseExpr(s.FirstEvent.Series); err != nil {
+				e.add(sp+".first_event.series", "is not valid PromQL: %v", err)
+			}
+		}
+	}
+	if s.Required != nil && !*s.Required && strings.TrimSpace(s.Reason) == "" {
+		e.add(sp+".reason", "is empty: a signal with required: false says why it is not judged")
+	}
+	if s.AppliesWhile != "" && s.AppliesWhile != AppliesLegacyWrites {
+		e.add(sp+".applies_while", "%q must be %s or empty", s.AppliesWhile, AppliesLegacyWrites)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestASampleFromTheFutureIsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := &config.Signal{Name: "errors", Query: "max(errors_ratio)", Unit: "ratio", Crit: ptr(0.5), Direction: "above",
-		Series: "one", OnNoData: config.PolicyPass, OnError: config.PolicyPass}
+		Series: "one", OnNoData: config.PolicyFail, OnError: config.PolicyFail}
 	s := metrics.NewSampler(api, map[string]*config.Signal{"errors": sig}, metrics.SamplerOptions{})
 	smp := s.Tick(context.Background()).Samples["errors"]
 	if smp.Err != nil || !smp.HasValue || smp.DataAt.Sub(future).Abs() > time.Millisecond {

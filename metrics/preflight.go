@@ -26,6 +26,9 @@ type PreflightResult struct {
 	Problem  string   `json:"problem,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 	Series   int      `json:"series"`
+	// Note says why an OK query has no data, or is not tried: a counter
+	// that appears with its first event, a signal declared required: false.
+	Note string `json:"note,omitempty"`
 	// Unanswered is a query cut off by the run's deadline (ctx): Prometheus
 	// accepted the request and did not answer in time.
 	Unanswered bool `json:"unanswered,omitempty"`
@@ -56,10 +59,13 @@ const SeriesLookback = 24 * time.Hour
 // never existed fails, even when an `or vector(0)`-style fallback makes the
 // query itself answer. Each query must parse (the server answers without
 // bad_data), return data (or none, for a signal that reads no data as
-// pass), and return exactly one series where the signal expects one. A
-// selector that matches nothing while its metric exists is a warning: the
-// labels may be right and the event not have happened yet. Results are in
-// signal order, each query before its volume query. Bound the run with ctx.
+// a first_event counter), and return exactly one series where the signal
+// expects one. A first_event counter with no series yet passes ("no series
+// yet: appears with its first event") while its exporter's up series
+// exists; a signal declared required: false is not tried. A selector that
+// matches nothing while its metric exists is a warning: the labels may be
+// right and the event not have happened yet. Results are in signal order,
+// each query before its volume query. Bound the run with ctx.
 func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signal) []PreflightResult {
 	var out []PreflightResult
 	for _, name := range slices.Sorted(maps.Keys(signals)) {
@@ -76,7 +82,10 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 		r := &out[i]
 		sig := signals[r.Signal]
 		one := sig.Series != "any" || r.Kind == "volume_query"
-		passOnNoData := sig.OnNoData == config.PolicyPass && r.Kind == "query"
+		if why := sig.NotJudged(); why != "" {
+			r.OK, r.Note = true, why
+			continue
+		}
 		wg.Go(func() {
 			select {
 			case slots <- struct{}{}:
@@ -85,7 +94,7 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 				r.Problem, r.Unanswered = UnansweredProblem, true
 				return
 			}
-			preflightOne(ctx, api, seen, r, one, passOnNoData)
+			preflightOne(ctx, api, seen, r, sig, one)
 			if !r.OK && ctx.Err() != nil {
 				r.Problem, r.Unanswered = UnansweredProblem, true
 			}
@@ -96,11 +105,12 @@ func Preflight(ctx context.Context, api v1.API, signals map[string]*config.Signa
 }
 
 // preflightOne queries at the server's own now (no time parameter).
-func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *PreflightResult, one, passOnNoData bool) {
+func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *PreflightResult, sig *config.Signal, one bool) {
 	if r.Query == "" {
 		r.Problem = "no query configured"
 		return
 	}
+	firstEvent := sig.FirstEvent != nil && r.Kind == "query"
 	selectors := vectorSelectors(r.Query)
 	for _, s := range selectors {
 		if s.name == "" {
@@ -111,8 +121,14 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 			r.Problem = fmt.Sprintf("asking whether %s exists: %v", s.name, err)
 			return
 		}
-		if n == 0 {
-			r.Problem = fmt.Sprintf("metric %s has no series in the last %s: it was never exported here (check its name, and that its exporter is scraped); the query cannot tell an incident from missing telemetry", s.name, lookbackText)
+		switch {
+		case n == 0 && firstEvent:
+			if exporterScraped(ctx, seen, r, sig) {
+				r.OK, r.Note = true, fmt.Sprintf("no series yet: appears with its first event (%s; reads 0 while %s is up and fresh)", s.name, sig.FirstEvent.Up)
+			}
+			return
+		case n == 0:
+			r.Problem = fmt.Sprintf("metric %s has no series in the last %s: it was never exported here; the query cannot tell an incident from missing telemetry. Change signals.%s.query to the metric this deployment exports (check the name, and that its exporter is scraped), or declare the signal required: false with a reason if the deployment lacks it", s.name, lookbackText, r.Signal)
 			return
 		}
 	}
@@ -126,6 +142,7 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 		}
 		return
 	}
+	notYet := 0
 	for _, s := range selectors {
 		if len(s.matchers) == 0 {
 			continue
@@ -136,6 +153,7 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 			return
 		}
 		if n == 0 {
+			notYet++
 			r.Warnings = append(r.Warnings, fmt.Sprintf("no series match %s yet, though %s exists: nothing with those labels was recorded in the last %s (e.g. no 5xx answered yet), or a label is misspelled", s.text, or(s.name, "the metric"), lookbackText))
 		}
 	}
@@ -144,9 +162,16 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 	switch {
 	case a.err != nil:
 		r.Problem = a.err.Error()
-	case !a.has && passOnNoData:
+	case !a.has && firstEvent:
+		if exporterScraped(ctx, seen, r, sig) {
+			r.OK, r.Note = true, "no data yet: appears with its first event (reads 0 while "+sig.FirstEvent.Up+" is up and fresh)"
+		}
+	case !a.has && notYet > 0:
+		// Every metric exists; a label set has not been recorded yet
+		// (no Rust revision has answered a write before the cutover):
+		// usable, and the warning above says which.
 		r.OK = true
-		r.Warnings = append(r.Warnings, "returns no data, which this signal reads as pass (on_no_data: pass)")
+		r.Warnings = append(r.Warnings, "returns no data yet: the series above appear with their first request")
 	case !a.has:
 		r.Problem = "returns no data (check metric names and labels, or that traffic exists)"
 	case one && a.series != 1:
@@ -154,6 +179,24 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 	default:
 		r.OK = true
 	}
+}
+
+// exporterScraped checks that a first_event signal's exporter has an up
+// series: without one, a counter's absence can never read 0. It sets
+// r.Problem when not.
+func exporterScraped(ctx context.Context, seen *seriesCache, r *PreflightResult, sig *config.Signal) bool {
+	for _, s := range vectorSelectors(sig.FirstEvent.Up) {
+		n, err := seen.count(ctx, s.match)
+		if err != nil {
+			r.Problem = fmt.Sprintf("asking whether %s exists: %v", s.text, err)
+			return false
+		}
+		if n == 0 {
+			r.Problem = fmt.Sprintf("its exporter's health %s has no series in the last %s: the exporter is not scraped here, so this counter's absence can never be read as 0. Change signals.%s.first_event.up to the scrape job that carries it", sig.FirstEvent.Up, lookbackText, r.Signal)
+			return false
+		}
+	}
+	return true
 }
 
 var lookbackText = strings.TrimSuffix(strings.TrimSuffix(SeriesLookback.String(), "0s"), "0m")

@@ -24,14 +24,28 @@ func preflightSignals() map[string]*config.Signal {
 	// A label set nothing has carried yet, with a fallback that keeps the
 	// answer while the metric itself exists: usable, with a warning.
 	notYet := signal("not_yet", `sum(demo_queue_depth{queue="c"}) or sum(demo_queue_depth) * 0`)
+	// Counters that appear with their first event, on an exporter that is
+	// scraped (job demo) or is not (job nowhere).
+	scraped := &config.FirstEvent{Up: `up{job="demo"}`, Series: "demo_served_total"}
 	quiet := signal("quiet", `sum(demo_queue_depth{queue="c"})`)
-	quiet.OnNoData = config.PolicyPass
+	quiet.FirstEvent = scraped
+	first := signal("first", `sum(increase(demo_drift_total[10m]))`)
+	first.FirstEvent = scraped
+	unscraped := signal("unscraped", `sum(increase(demo_drift_total[10m]))`)
+	unscraped.FirstEvent = &config.FirstEvent{Up: `up{job="nowhere"}`}
+	notJudged := signal("not_judged", `max(no_such_summary_count)`)
+	notJudged.Required, notJudged.Reason = new(false), "this deployment never observes it"
 	return map[string]*config.Signal{
-		"ratio":   ratio,
-		"queues":  signal("queues", "demo_queue_depth"),
-		"any":     anySeries,
-		"missing": signal("missing", "max(no_such_metric)"),
-		"bad":     signal("bad", "max(demo_error_ratio"),
+		"first": first,
+		// No series with those labels yet, no fallback: no data yet.
+		"labels_later": signal("labels_later", `sum(demo_queue_depth{queue="c"})`),
+		"unscraped":    unscraped,
+		"not_judged":   notJudged,
+		"ratio":        ratio,
+		"queues":       signal("queues", "demo_queue_depth"),
+		"any":          anySeries,
+		"missing":      signal("missing", "max(no_such_metric)"),
+		"bad":          signal("bad", "max(demo_error_ratio"),
 		// The idiom that reads green on no telemetry at all.
 		"fallback": signal("fallback", `sum(rate(no_such_total{code="5xx"}[5m])) or vector(0)`),
 		"not_yet":  notYet,
@@ -47,26 +61,37 @@ func checkPreflight(t *testing.T, got []PreflightResult) {
 		ok           bool
 		problem      string
 		warning      string
+		note         string
 	}{
-		{"any", "query", true, "", ""},
-		{"bad", "query", false, "does not parse: ", ""},
-		{"fallback", "query", false, "metric no_such_total has no series in the last 24h: it was never exported here", ""},
-		{"missing", "query", false, "metric no_such_metric has no series in the last 24h", ""},
-		{"not_yet", "query", true, "", `no series match demo_queue_depth{queue="c"} yet, though demo_queue_depth exists`},
-		{"queues", "query", false, "returns 2 series where one is expected", ""},
-		{"quiet", "query", true, "", "returns no data, which this signal reads as pass"},
-		{"ratio", "query", true, "", ""},
-		{"ratio", "volume_query", false, "metric no_such_requests has no series", ""},
+		{"any", "query", true, "", "", ""},
+		{"bad", "query", false, "does not parse: ", "", ""},
+		{"fallback", "query", false, "metric no_such_total has no series in the last 24h: it was never exported here", "", ""},
+		{"first", "query", true, "", "", "no series yet: appears with its first event (demo_drift_total"},
+		{"labels_later", "query", true, "", "returns no data yet: the series above appear with their first request", ""},
+		{"missing", "query", false, "metric no_such_metric has no series in the last 24h", "", ""},
+		{"missing", "query", false, "Change signals.missing.query to the metric this deployment exports", "", ""},
+		{"not_judged", "query", true, "", "", "not judged: this deployment never observes it"},
+		{"not_yet", "query", true, "", `no series match demo_queue_depth{queue="c"} yet, though demo_queue_depth exists`, ""},
+		{"queues", "query", false, "returns 2 series where one is expected", "", ""},
+		{"quiet", "query", true, "", `no series match demo_queue_depth{queue="c"} yet`, "no data yet: appears with its first event"},
+		{"ratio", "query", true, "", "", ""},
+		{"ratio", "volume_query", false, "metric no_such_requests has no series", "", ""},
+		{"unscraped", "query", false, `its exporter's health up{job="nowhere"} has no series in the last 24h: the exporter is not scraped here`, "", ""},
 	}
-	if len(got) != len(want) {
-		t.Fatalf("%d results, want %d: %+v", len(got), len(want), got)
+	// "missing" is asserted twice (two fragments of one problem).
+	if len(got) != len(want)-1 {
+		t.Fatalf("%d results, want %d: %+v", len(got), len(want)-1, got)
 	}
 	for i, w := range want {
+		if i > 5 {
+			i--
+		}
 		g := got[i]
 		warnings := strings.Join(g.Warnings, "\n")
 		if g.Signal != w.signal || g.Kind != w.kind || g.OK != w.ok || !strings.Contains(g.Problem, w.problem) ||
-			!strings.Contains(warnings, w.warning) || (w.warning == "") != (warnings == "") {
-			t.Errorf("result %d: %+v, want %s %s ok=%t problem containing %q, warning containing %q", i, g, w.signal, w.kind, w.ok, w.problem, w.warning)
+			!strings.Contains(warnings, w.warning) || (w.warning == "") != (warnings == "") ||
+			!strings.Contains(g.Note, w.note) || (w.note == "") != (g.Note == "") {
+			t.Errorf("result %d: %+v, want %s %s ok=%t problem containing %q, warning containing %q, note containing %q", i, g, w.signal, w.kind, w.ok, w.problem, w.warning, w.note)
 		}
 	}
 }
@@ -81,6 +106,12 @@ func TestPreflightFailsEveryDefaultSignalWithoutItsTelemetry(t *testing.T) {
 		t.Fatal("no results")
 	}
 	for _, r := range results {
+		if sig := config.DefaultSignals()[r.Signal]; sig.NotJudged() != "" {
+			if !r.OK || r.Note != sig.NotJudged() {
+				t.Errorf("%s declared required: false: %+v, want OK saying it is not judged", r.Signal, r)
+			}
+			continue
+		}
 		if r.OK || !strings.Contains(r.Problem, "has no series in the last 24h") {
 			t.Errorf("%s %s: ok=%t %q, want a problem naming the missing metric", r.Signal, r.Kind, r.OK, r.Problem)
 		}

@@ -32,6 +32,15 @@ type Sample struct {
 	// do not count. Zero when unknown: the query selects no series (vector(1))
 	// or none of its selectors has any.
 	DataAt time.Time
+	// Silent is a signal whose selectors have no sample at all in what it
+	// reads (its data-time query answered nothing): the data time is then
+	// unknown and the value, if any, comes from no data (vector(0), absent).
+	// Silence is never fresh: judges read a silent sample as UNKNOWN, except
+	// a first_event counter whose Exporter is proven alive (it reads 0).
+	Silent bool
+	// Exporter is the liveness of the exporter a first_event signal's
+	// counters would appear on; zero for other signals.
+	Exporter Exporter
 	// Window is the longest span of data one evaluation reads: the largest
 	// range, with enclosing subquery ranges and offsets added. A value
 	// describes only a world that has not changed for Window.

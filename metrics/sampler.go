@@ -37,9 +37,11 @@ type Sampler struct {
 	api     v1.API
 	signals map[string]*config.Signal
 	fresh   map[string]freshness // parsed once: each signal's data-time query
-	names   []string
-	o       SamplerOptions
-	slots   chan struct{}
+	// exporters are the liveness queries of first_event signals, parsed once.
+	exporters map[string]*exporterPlan
+	names     []string
+	o         SamplerOptions
+	slots     chan struct{}
 
 	mu        sync.Mutex
 	seq       uint64
@@ -67,6 +69,7 @@ func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions)
 		api:       api,
 		signals:   signals,
 		fresh:     make(map[string]freshness, len(signals)),
+		exporters: make(map[string]*exporterPlan),
 		names:     slices.Sorted(maps.Keys(signals)),
 		o:         o,
 		slots:     make(chan struct{}, o.Concurrency),
@@ -78,6 +81,9 @@ func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions)
 	p := parser.NewParser(parser.Options{})
 	for name, sig := range signals {
 		s.fresh[name] = planFreshness(p, sig.Query, sig.VolumeQuery)
+		if plan := planExporter(p, sig.FirstEvent); plan != nil {
+			s.exporters[name] = plan
+		}
 		s.samples[name] = Sample{Signal: name, Query: sig.Query, Window: s.fresh[name].window}
 	}
 	return s

@@ -51,6 +51,11 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 	if askVolume {
 		wg.Go(func() { volume = s.instant(ctx, sig.VolumeQuery, "above", at) })
 	}
+	var exporter Exporter
+	plan := s.exporters[sig.Name]
+	if plan != nil && needSlow {
+		wg.Go(func() { exporter = s.exporter(ctx, plan, at) })
+	}
 	if needRange {
 		wg.Go(func() { history, histErr = s.history(ctx, sig.Query, sig.Direction, at) })
 	}
@@ -59,6 +64,11 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 	next = prev
 	next.Signal, next.Query, next.Window = sig.Name, sig.Query, fresh.window
 	next.Warnings = value.warnings
+	if plan != nil && needSlow {
+		// asked even when the value query failed: a later tick's value
+		// may lean on it; between asks it ages
+		next.Exporter = exporter
+	}
 	if value.err != nil {
 		next.Err = value.err
 		return next, false, false
@@ -66,14 +76,15 @@ func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshnes
 	next.Value, next.HasValue, next.Series, next.At, next.Err = value.value, value.has, value.series, at, nil
 	switch {
 	case fresh.query == "":
-		next.DataAt = time.Time{}
+		next.DataAt, next.Silent = time.Time{}, false
 	case !askFresh:
 		// asked within the last fifth of stale_after: the previous data
 		// time stands, and ages
 	case dataErr != nil:
 		next.Warnings = append(next.Warnings, "data time: "+dataErr.Error()+"; keeping the previous one")
 	default:
-		next.DataAt = dataAt
+		// No sample behind any selector is silence, never fresh data.
+		next.DataAt, next.Silent = dataAt, dataAt.IsZero()
 	}
 	if sig.Series != "any" && value.series > 1 {
 		next.Warnings = append(next.Warnings, fmt.Sprintf("%d series where one is expected; showing the worst", value.series))

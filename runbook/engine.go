@@ -312,8 +312,11 @@ func (e *Engine) Observe(ctx context.Context) State {
 	}
 	o.host = e.host
 	o.probeRun = e.probeRunHeld(ctx, o.history)
-	if o.parity.Report != nil {
-		e.watchRun(o.parity.Report.RustRunID) // a run the harness observed
+	// Every run a trusted report within max_age names (the harness
+	// captures them from live traffic: a rolling sample of recent runs),
+	// oldest first so the watch keeps the newest.
+	for _, id := range slices.Backward(o.parity.RustRunIDs) {
+		e.watchRun(id)
 	}
 	o.at = e.now()
 

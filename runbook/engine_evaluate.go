@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"sync"
@@ -124,9 +125,29 @@ func (r *round) signal(name string) checks.Result {
 		r.signals[name] = res
 		return res
 	}
+	if why := cmp.Or(tc.Signal().NotJudged(), r.outOfPhase(tc.Signal())); why != "" {
+		sig := tc.Signal()
+		res := checks.Result{ID: name, Title: sig.Title, Verdict: checks.NotJudged, ObservedAt: r.o.at,
+			Evidence: checks.Evidence{Source: sig.Query, Reason: why}}
+		r.signals[name] = res
+		return res
+	}
 	res := tc.Evaluate(r.o.snapshot.Samples[name], r.o.at)
 	r.signals[name] = res
 	return res
+}
+
+// outOfPhase is why sig cannot apply in the phase observed now, or "": the
+// legacy runtime's projection telemetry moves only on legacy writes, so
+// once the safe probe sees legacy frozen it describes nothing any more
+// (runtime-facts §8), and reading its silence as "no drift" would be green
+// from silence.
+func (r *round) outOfPhase(sig *config.Signal) string {
+	if sig.AppliesWhile != config.AppliesLegacyWrites || r.writers.legacy != checks.Frozen {
+		return ""
+	}
+	return fmt.Sprintf("n/a after %s: legacy is frozen and no longer projects (these metrics move only on legacy writes); "+
+		"drift and checkpoints are judged from the Rust projector endpoints", cutoverStep(r.ev.env))
 }
 
 // itemChecks are the checks behind one runbook item. For a step or a

@@ -68,6 +68,10 @@ func goodObservation(at time.Time) observation {
 	}
 }
 
+// legacyProjection are the default criteria read from the legacy runtime's
+// projection telemetry: n/a once legacy is frozen (after S1).
+var legacyProjection = map[string]bool{"unbounded_drift": true, "critical_drift": true}
+
 // quietSamples are every default signal at a healthy value.
 func quietSamples(at time.Time) map[string]metrics.Sample {
 	values := map[string]float64{

@@ -113,6 +113,7 @@ func noIncidentGate(st State, step string, low config.LowTraffic) checks.Result 
 	movesAuthority := step == "S1" || step == "S4"
 	judge := quietJudge(st, step, low)
 	var firing, unknown, quiet []string
+	notJudged := 0
 	for _, inc := range st.Incidents {
 		if movesAuthority && inc.ID == WritersID {
 			continue
@@ -128,6 +129,8 @@ func noIncidentGate(st State, step string, low config.LowTraffic) checks.Result 
 				": run the write probe (S2/V1), wait for traffic, or set low_traffic: proceed for this environment)")
 		case inc.State == IncidentUnknown:
 			unknown = append(unknown, name)
+		case inc.State == IncidentNotJudged:
+			notJudged++
 		}
 	}
 	switch {
@@ -138,7 +141,12 @@ func noIncidentGate(st State, step string, low config.LowTraffic) checks.Result 
 	case len(st.Incidents) == 0:
 		r.Verdict, r.Evidence.Reason = checks.Unknown, "no incident criteria configured"
 	default:
-		r.Verdict, r.Evidence.Value = checks.Pass, fmt.Sprintf("%d criteria ok", len(st.Incidents)-len(quiet))
+		r.Verdict, r.Evidence.Value = checks.Pass, fmt.Sprintf("%d criteria ok", len(st.Incidents)-len(quiet)-notJudged)
+		if notJudged > 0 {
+			// A criterion whose source does not apply holds nothing, and
+			// is not counted as ok either.
+			r.Evidence.Value += fmt.Sprintf(", %d n/a", notJudged)
+		}
 		if len(quiet) > 0 {
 			r.Evidence.Value += fmt.Sprintf("; not judged: %s; %s", strings.Join(quiet, ", "), judge)
 		}

@@ -63,17 +63,21 @@ type reading struct {
 	hasValue bool
 	active   bool
 	known    bool
-	why      string
-	unit     string
-	at       time.Time
-	history  []metrics.Point // replayed into the timer when one signal decided
+	// notJudged: the source does not apply (required: false, or out of
+	// phase); why says so.
+	notJudged bool
+	why       string
+	unit      string
+	at        time.Time
+	history   []metrics.Point // replayed into the timer when one signal decided
 	// insufficient: unknown only for too little traffic (why says how little).
 	insufficient bool
 }
 
-// evaluateIncidents judges every criterion. Missing, failed or stale data
-// is IncidentUnknown, never OK, unless the signal's own policy says what no
-// data means (pass: inactive, fail: active).
+// evaluateIncidents judges every criterion. Missing, failed, stale or
+// silent data is IncidentUnknown, never OK (a first_event counter reads 0
+// only while its exporter is proven alive; on_no_data: fail is active); a
+// source that does not apply is IncidentNotJudged, with why.
 func (r *round) evaluateIncidents(writers writerState) []IncidentStatus {
 	out := make([]IncidentStatus, 0, len(r.ev.incidents)+1)
 	for _, rule := range r.ev.incidents {
@@ -206,6 +210,10 @@ func (r *round) signalReading(rule *incidentRule, name string) reading {
 	now := r.o.at
 	staleAfter := checks.StaleAfter(sig, r.ev.staleAfter)
 	rd := reading{source: sig.Query, unit: sig.Unit, at: s.At, known: true}
+	if why := cmp.Or(sig.NotJudged(), r.outOfPhase(sig)); why != "" {
+		rd.at, rd.notJudged, rd.why = now, true, why
+		return rd
+	}
 	if err := s.Future(now, r.ev.maxSkew); err != nil {
 		rd.known, rd.why = false, err.Error()
 		return rd
@@ -218,9 +226,17 @@ func (r *round) signalReading(rule *incidentRule, name string) reading {
 		rd.known, rd.why = false, "not observed yet"
 	case staleAfter > 0 && s.Age(now) > staleAfter:
 		rd.known, rd.why = false, fmt.Sprintf("stale: data %s old > %s", checks.FormatAge(s.Age(now)), checks.FormatAge(staleAfter))
-	case !s.HasValue:
-		rd.active, rd.known = policyActive(sig.OnNoData)
-		rd.why = "no data"
+	case !s.HasValue || s.Silent:
+		zero, why := s.Absence(sig, now, staleAfter)
+		rd.why = why
+		switch {
+		case zero:
+			rd.hasValue, rd.active = true, rule.breached(0)
+		case s.Silent || sig.FirstEvent != nil:
+			rd.known = false
+		default:
+			rd.active, rd.known = policyActive(sig.OnNoData)
+		}
 	case sig.MinRequests > 0 && s.HasVolume && s.Volume < sig.MinRequests:
 		// A ratio over a handful of requests says nothing about a spike.
 		rd.known, rd.insufficient, rd.why = false, true, checks.InsufficientTraffic(s.Volume, sig.MinRequests)
@@ -244,6 +260,11 @@ func (rule *incidentRule) judge(rd reading) IncidentStatus {
 	rule1 := fmt.Sprintf("%s %s", st.Comparator, checks.FormatValue(st.Threshold, st.Unit))
 	if st.For > 0 {
 		rule1 += " for " + checks.ShortDuration(st.For)
+	}
+	if rd.notJudged {
+		st.State, st.At = IncidentNotJudged, rd.at
+		st.Evidence = fmt.Sprintf("%s → %s → %s", rd.source, rule1, rd.why)
+		return st
 	}
 	if !rd.known {
 		st.State = IncidentUnknown
@@ -288,12 +309,10 @@ func (rule *incidentRule) breached(v float64) bool {
 }
 
 // policyActive says what a signal's no-data / error policy means for an
-// incident: pass is "not happening", fail is "happening", and hold or
-// keep_last cannot tell.
+// incident: fail is "happening"; hold or keep_last cannot tell. No policy
+// reads missing data as "not happening".
 func policyActive(p config.Policy) (active, known bool) {
 	switch p {
-	case config.PolicyPass:
-		return false, true
 	case config.PolicyFail:
 		return true, true
 	default:

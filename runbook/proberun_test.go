@@ -10,10 +10,10 @@ import (
 	"github.com/openagents/cockpit/journal"
 )
 
-// beforeS1 is staging before the cutover with Rust's mode variable unset:
+// modeUnsetBeforeS1 is staging before the cutover with Rust's mode variable unset:
 // Rust rust_active (the code's default) and legacy accepting, every write
 // routed to legacy.
-func beforeS1(at time.Time, rustShare float64) observation {
+func modeUnsetBeforeS1(at time.Time, rustShare float64) observation {
 	o := goodObservation(at)
 	o.legacyFreeze = checks.Accepting
 	s := o.snapshot.Samples[shareSignal]
@@ -27,20 +27,20 @@ func beforeS1(at time.Time, rustShare float64) observation {
 // routed to is said as such and does not fire; the bad days beside it, any
 // write routed to Rust or a route that cannot be told, still fire.
 func TestRustModeUnsetBeforeS1IsNotTwoWriters(t *testing.T) {
-	inc := writersIncident(t, newTestEvaluator(t, false).evaluate(beforeS1(t0, 0)))
+	inc := writersIncident(t, newTestEvaluator(t, false).evaluate(modeUnsetBeforeS1(t0, 0)))
 	if inc.State != IncidentOK || !strings.Contains(inc.Evidence, "rust accepts writes, none routed to it") {
 		t.Fatalf("mode unset, every write to legacy: %v (%s), want ok saying rust accepts writes none is routed to", inc.State, inc.Evidence)
 	}
-	inc = writersIncident(t, newTestEvaluator(t, false).evaluate(beforeS1(t0, 0.3)))
+	inc = writersIncident(t, newTestEvaluator(t, false).evaluate(modeUnsetBeforeS1(t0, 0.3)))
 	if inc.State != IncidentFiring || !strings.Contains(inc.Evidence, "BOTH runtimes accept writes") {
 		t.Errorf("30%% of writes to rust, legacy unfrozen: %v (%s), want firing", inc.State, inc.Evidence)
 	}
-	o := beforeS1(t0, 0)
+	o := modeUnsetBeforeS1(t0, 0)
 	o.history.ModeChanged = t0.Add(-time.Minute) // S1 set it, then was killed
 	if inc := writersIncident(t, newTestEvaluator(t, false).evaluate(o)); inc.State != IncidentFiring {
 		t.Errorf("the same state after a killed S1 set the mode: %v (%s), want firing", inc.State, inc.Evidence)
 	}
-	o = beforeS1(t0, 0)
+	o = modeUnsetBeforeS1(t0, 0)
 	delete(o.snapshot.Samples, shareSignal)
 	if inc := writersIncident(t, newTestEvaluator(t, false).evaluate(o)); inc.State != IncidentFiring {
 		t.Errorf("route unknown, both accepting: %v (%s), want firing (never guessed)", inc.State, inc.Evidence)

@@ -107,10 +107,15 @@ const (
 	IncidentOK
 	IncidentPending
 	IncidentFiring
+	// IncidentNotJudged is a criterion whose source does not apply (a
+	// signal declared required: false, or legacy projection metrics once
+	// legacy takes no writes): shown grey with its reason, never ok, and it
+	// holds no gate.
+	IncidentNotJudged
 )
 
 func (s IncidentState) String() string {
-	return [...]string{"unknown", "ok", "pending", "firing"}[s]
+	return [...]string{"unknown", "ok", "pending", "firing", "n/a"}[s]
 }
 
 // Verdict puts an incident criterion on the verdict scale: a firing
@@ -123,6 +128,8 @@ func (s IncidentState) Verdict() checks.Verdict {
 		return checks.Pending
 	case IncidentFiring:
 		return checks.Fail
+	case IncidentNotJudged:
+		return checks.NotJudged
 	default:
 		return checks.Unknown
 	}

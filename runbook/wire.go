@@ -130,9 +130,22 @@ type wireSample struct {
 	History   bounded[wirePoint, pointsLimit] `json:"history"`
 	At        time.Time                       `json:"at"`
 	DataAt    time.Time                       `json:"data_at"`
+	Silent    bool                            `json:"silent"`
+	Exporter  wireExporter                    `json:"exporter"`
 	Window    time.Duration                   `json:"window"`
 	Err       *string                         `json:"err,omitempty"`
 	Warnings  bounded[string, stringsLimit]   `json:"warnings"`
+}
+
+// wireExporter is a metrics.Exporter, its error as a message.
+type wireExporter struct {
+	Up        wireFloat `json:"up"`
+	HasUp     bool      `json:"has_up"`
+	UpAt      time.Time `json:"up_at"`
+	SeriesAt  time.Time `json:"series_at"`
+	AskSeries bool      `json:"ask_series"`
+	At        time.Time `json:"at"`
+	Err       *string   `json:"err,omitempty"`
 }
 
 // wirePoint is a metrics.Point, NaN kept.

@@ -88,17 +88,25 @@ func incidentToWire(in IncidentStatus) wireIncident {
 // would panic where it is named.
 func (w wireIncident) incident() (IncidentStatus, error) {
 	state, ok := IncidentUnknown, false
-	for s := IncidentUnknown; s <= IncidentFiring; s++ {
+	for s := IncidentUnknown; s <= IncidentNotJudged; s++ {
 		if s.String() == w.State {
 			state, ok = s, true
 		}
 	}
 	if !ok {
-		return IncidentStatus{}, fmt.Errorf("incident %q: state %q is none of unknown, ok, pending, firing", w.ID, w.State)
+		return IncidentStatus{}, fmt.Errorf("incident %q: state %q is none of unknown, ok, pending, firing, n/a", w.ID, w.State)
 	}
 	return IncidentStatus{ID: w.ID, Runbook: w.Runbook, Title: w.Title, State: state, Value: w.Value.float(),
 		HasValue: w.HasValue && w.Value != nil, Threshold: float64(w.Threshold), Comparator: w.Comparator, For: w.For,
 		PendingFor: w.PendingFor, Unit: w.Unit, Evidence: w.Evidence, Insufficient: w.Insufficient, At: w.At}, nil
+}
+
+func exporterToWire(e metrics.Exporter) wireExporter {
+	return wireExporter{Up: wireFloat(e.Up), HasUp: e.HasUp, UpAt: e.UpAt, SeriesAt: e.SeriesAt, AskSeries: e.AskSeries, At: e.At, Err: errString(e.Err)}
+}
+
+func (w wireExporter) exporter() metrics.Exporter {
+	return metrics.Exporter{Up: float64(w.Up), HasUp: w.HasUp, UpAt: w.UpAt, SeriesAt: w.SeriesAt, AskSeries: w.AskSeries, At: w.At, Err: stringErr(w.Err)}
 }
 
 func snapshotToWire(s metrics.Snapshot) wireSnapshot {
@@ -112,7 +120,8 @@ func snapshotToWire(s metrics.Snapshot) wireSnapshot {
 		w.Samples = append(w.Samples, wireSample{Name: name, Signal: smp.Signal, Query: smp.Query, Value: optFloat(smp.Value, smp.HasValue),
 			HasValue: smp.HasValue, Series: smp.Series, Volume: optFloat(smp.Volume, smp.HasVolume), HasVolume: smp.HasVolume,
 			History: mapList(smp.History, func(p metrics.Point) wirePoint { return wirePoint{T: p.T, V: wireFloat(p.V)} }),
-			At:      smp.At, DataAt: smp.DataAt, Window: smp.Window, Err: errString(smp.Err), Warnings: smp.Warnings})
+			At:      smp.At, DataAt: smp.DataAt, Silent: smp.Silent, Exporter: exporterToWire(smp.Exporter),
+			Window: smp.Window, Err: errString(smp.Err), Warnings: smp.Warnings})
 	}
 	return w
 }
@@ -129,7 +138,8 @@ func (w wireSnapshot) snapshot() metrics.Snapshot {
 		s.Samples[smp.Name] = metrics.Sample{Signal: smp.Signal, Query: smp.Query, Value: smp.Value.float(),
 			HasValue: smp.HasValue && smp.Value != nil, Series: smp.Series, Volume: smp.Volume.float(), HasVolume: smp.HasVolume && smp.Volume != nil,
 			History: mapList(smp.History, func(p wirePoint) metrics.Point { return metrics.Point{T: p.T, V: float64(p.V)} }),
-			At:      smp.At, DataAt: smp.DataAt, Window: smp.Window, Err: stringErr(smp.Err), Warnings: smp.Warnings}
+			At:      smp.At, DataAt: smp.DataAt, Silent: smp.Silent, Exporter: smp.Exporter.exporter(),
+			Window: smp.Window, Err: stringErr(smp.Err), Warnings: smp.Warnings}
 	}
 	return s
 }

@@ -295,25 +295,27 @@ func (e *env) revision(service string) string {
 }
 
 // serveAs puts h behind the Cloud Run service: every request it answers is
-// counted under the serving revision, and every write it accepts (or fails
-// to persist) is a projection write in the Khala telemetry.
+// counted under the serving revision, and every write the legacy runtime
+// accepts (or fails to persist) is a projection write in the Khala
+// telemetry. Rust writes never are (runtime-facts §8: the Khala metrics
+// move only on legacy writes), so after S1 they go quiet for good.
 func (e *env) serveAs(service string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, req)
 		status := rec.answered()
 		e.platform.Count(service, e.revision(service), status)
-		if req.Method == http.MethodPost {
+		if req.Method == http.MethodPost && service == serviceLegacy {
 			e.project(req.URL.Path, status)
 		}
 	})
 }
 
-// project feeds one write's outcome to the projection telemetry: an
-// accepted write is one projected write with its lag (0–5 events, 40–200
-// and a sequence gap under the drift fault); a 500 is a failed projection
-// write (both runtimes' injected 500s are persistence failures). Refusals
-// (4xx, a frozen runtime's 410 or 503) project nothing.
+// project feeds one legacy write's outcome to the projection telemetry: an
+// accepted write is one projected write (with a sequence gap under the
+// drift fault); a 500 is a failed projection write (an injected 500 is a
+// persistence failure). Refusals (4xx, a frozen legacy's 410) project
+// nothing.
 func (e *env) project(path string, status int) {
 	projection := simmetrics.ProjectionRunSummary
 	if strings.Contains(path, "/workers") {
@@ -321,12 +323,7 @@ func (e *env) project(path string, status int) {
 	}
 	switch {
 	case status >= 200 && status < 300:
-		drift := e.faultOn(FaultDrift)
-		lag := float64(rand.IntN(6))
-		if drift {
-			lag = float64(40 + rand.IntN(161))
-		}
-		e.khala.Write(projection, lag, drift)
+		e.khala.Write(projection, e.faultOn(FaultDrift))
 	case status == http.StatusInternalServerError:
 		e.khala.Failure(projection, simmetrics.ReasonPersistenceError)
 	}

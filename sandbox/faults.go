@@ -24,7 +24,7 @@ const (
 var faultHelp = map[string]string{
 	FaultErrorSpike:           "30% of writes to either runtime answer 500 (failed projection writes)",
 	FaultCriticalParity:       "the shadow harness's legacy capture lags one event: critical diffs, gate block",
-	FaultDrift:                "the Rust projector records a sequence gap on every new event; every projected write counts a drift and lags 40–200 events",
+	FaultDrift:                "the Rust projector records a sequence gap on every new event; every legacy projected write counts a drift",
 	FaultCheckpointRegression: "the Rust projector checkpoint position goes backwards",
 	FaultReadinessDown:        "the Rust runtime's /readyz answers 503 not_ready",
 	FaultPrometheusOutage:     "the environment's Prometheus closes every connection unanswered, like a crashed server (scraping goes on)",

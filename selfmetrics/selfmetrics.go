@@ -56,7 +56,7 @@ var progressOrder = [...]runbook.ProgressState{
 // Prometheus's alert-state words: an incident criterion that holds is
 // "inactive", not "ok".
 var incidentOrder = [...]runbook.IncidentState{
-	runbook.IncidentOK, runbook.IncidentPending, runbook.IncidentFiring, runbook.IncidentUnknown}
+	runbook.IncidentOK, runbook.IncidentPending, runbook.IncidentFiring, runbook.IncidentUnknown, runbook.IncidentNotJudged}
 
 // Option changes how New builds an Exporter.
 type Option func(*Exporter)
@@ -123,7 +123,7 @@ func New(env string, opts ...Option) *Exporter {
 		"Where a step or rollback item stands in the journal, one-hot: 1 for its current progress, 0 for the others.",
 		"item", "progress")
 	e.incidentState = desc("cockpit_incident_state",
-		"Incident criterion state, one-hot over inactive, pending, firing and unknown.",
+		"Incident criterion state, one-hot over inactive, pending, firing, unknown and n/a (a source that does not apply).",
 		"incident", "state")
 	e.incidentPending = desc("cockpit_incident_pending_seconds",
 		"How long an incident criterion's condition has held, in seconds; 0 while it does not.",

@@ -166,17 +166,20 @@ cockpit_item_progress{env="staging",item="S1",progress="interrupted"} 0
 cockpit_item_progress{env="staging",item="S1",progress="not run"} 0
 cockpit_item_progress{env="staging",item="S1",progress="queued"} 0
 cockpit_item_progress{env="staging",item="S1",progress="running"} 1
-# HELP cockpit_incident_state Incident criterion state, one-hot over inactive, pending, firing and unknown.
+# HELP cockpit_incident_state Incident criterion state, one-hot over inactive, pending, firing, unknown and n/a (a source that does not apply).
 # TYPE cockpit_incident_state gauge
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="firing"} 0
+cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="n/a"} 0
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="inactive"} 1
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="pending"} 0
 cockpit_incident_state{env="staging",incident="critical_parity_diffs",state="unknown"} 0
 cockpit_incident_state{env="staging",incident="write_error_spike",state="firing"} 0
+cockpit_incident_state{env="staging",incident="write_error_spike",state="n/a"} 0
 cockpit_incident_state{env="staging",incident="write_error_spike",state="inactive"} 0
 cockpit_incident_state{env="staging",incident="write_error_spike",state="pending"} 1
 cockpit_incident_state{env="staging",incident="write_error_spike",state="unknown"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="firing"} 1
+cockpit_incident_state{env="staging",incident="exactly_one_writer",state="n/a"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="inactive"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="pending"} 0
 cockpit_incident_state{env="staging",incident="exactly_one_writer",state="unknown"} 0
@@ -214,8 +217,8 @@ func TestAnItemThatLeavesTheStateLeavesTheScrape(t *testing.T) {
 	if n := testutil.CollectAndCount(e, "cockpit_item_progress"); n != 0 {
 		t.Errorf("cockpit_item_progress has %d series after the steps left, want 0", n)
 	}
-	if n := testutil.CollectAndCount(e, "cockpit_incident_state"); n != 4 {
-		t.Errorf("cockpit_incident_state has %d series, want 4 (I1's)", n)
+	if n := testutil.CollectAndCount(e, "cockpit_incident_state"); n != 5 {
+		t.Errorf("cockpit_incident_state has %d series, want 5 (I1's: inactive, pending, firing, unknown, n/a)", n)
 	}
 	body := scrape(t, e)
 	for _, gone := range []string{`item="S1"`, `item="W"`, `incident="exactly_one_writer"`} {
@@ -356,7 +359,7 @@ func TestHostileLabelsAreCleanedAndSeriesBounded(t *testing.T) {
 	}
 	for name, want := range map[string]int{
 		"cockpit_item_verdict":                maxSeries * 5,
-		"cockpit_incident_state":              maxSeries * 4,
+		"cockpit_incident_state":              maxSeries * 5,
 		"cockpit_action_in_progress":          maxSeries,
 		"cockpit_notification_failures_total": maxSeries,
 	} {

@@ -42,6 +42,8 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 			}
 			rest = append(rest, st.OK.Render(text))
 			ok++
+		case runbook.IncidentNotJudged:
+			rest = append(rest, st.Stale.Render(in.Title+" n/a"))
 		default:
 			rest = append(rest, st.Stale.Render(in.Title+" unknown"))
 			unknown = append(unknown, in.Title)

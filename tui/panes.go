@@ -280,7 +280,7 @@ func (p *livePanes) signalLines(rows []signalRow, now time.Time) []paneLine {
 			age = s.Age(now)
 		}
 		stale := p.c.staleSignal(r.signal, age)
-		lines[i] = paneLine{text: p.signalLine(r, s, ok, age, stale), age: age, stale: stale}
+		lines[i] = paneLine{text: p.signalLine(r, s, ok, age, stale, now), age: age, stale: stale}
 	}
 	return lines
 }
@@ -288,7 +288,7 @@ func (p *livePanes) signalLines(rows []signalRow, now time.Time) []paneLine {
 // Row columns: label, value, sparkline (sparkWidth) and age.
 const labelWidth, valueWidth = 8, 8
 
-func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.Duration, stale bool) string {
+func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.Duration, stale bool, now time.Time) string {
 	st := p.c.styles
 	text := checks.FormatValue(s.Value, p.unitOf(r))
 	ageStyle := st.Muted
@@ -297,7 +297,17 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 	}
 	// note replaces the sparkline when the value is not to be judged.
 	var value, note string
+	sig := p.c.signals[r.signal]
+	absentZero, _ := s.Absence(sigOrEmpty(sig), now, checks.StaleAfter(sig, p.c.staleAfter))
 	switch {
+	case sig.NotJudged() != "":
+		value, note = st.Stale.Render("n/a"), p.widest("(not judged)", "("+sig.NotJudged()+")")
+	case sig != nil && sig.AppliesWhile == config.AppliesLegacyWrites && p.frozen["legacy"]:
+		// The legacy projection moves only on legacy writes: grey, never ok.
+		value, note = st.Stale.Render("n/a"), p.widest("(n/a)", "(n/a: legacy no longer projects)")
+	case ok && s.Err == nil && !stale && (!s.HasValue || s.Silent) && absentZero:
+		// A counter not created yet, on an exporter proven alive.
+		value, note = st.OK.Render(checks.FormatValue(0, p.unitOf(r))), p.widest("(no event yet)", "(no series yet: no event)")
 	case !ok:
 		value = st.Stale.Render("no data")
 	case s.Err != nil:
@@ -339,6 +349,15 @@ func errTail(err error) string {
 		msg = msg[i+2:]
 	}
 	return msg
+}
+
+// sigOrEmpty is sig, or an empty signal for a row whose signal is not
+// configured (its row shows "no data").
+func sigOrEmpty(sig *config.Signal) *config.Signal {
+	if sig == nil {
+		return &config.Signal{}
+	}
+	return sig
 }
 
 // widest is the longest of the texts that fits the sparkline's place.

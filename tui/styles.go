@@ -61,6 +61,8 @@ func verdictSymbol(v checks.Verdict) string {
 		return "…"
 	case checks.Fail:
 		return "✘"
+	case checks.NotJudged:
+		return "–"
 	default:
 		return "?"
 	}

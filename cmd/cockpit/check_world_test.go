@@ -98,7 +98,7 @@ signals:
   rust_write_share: {query: %q}
   frozen_write_refusals: {query: "vector(0)"}
   misrouted_writes: {query: "vector(0)"}
-  projection_lag: {query: %q}
+  projection_lag: {query: %q, required: true}
   projection_write_failure_ratio: {query: "vector(0)"}
   drift_events: {query: "vector(0)"}
   hash_mismatch_drift: {query: "vector(0)"}

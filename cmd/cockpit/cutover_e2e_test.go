@@ -58,7 +58,9 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	if code, _ := incidentLines(t, w, "staging"); code != 2 {
 		t.Errorf("check incidents during a Prometheus outage after S1: exit %d, want 2", code)
 	}
-	assertPrometheusUnknown(t, w, "staging")
+	// After S1, P3 reads no Prometheus: the legacy projection metrics are
+	// n/a (legacy no longer projects) and the Rust projector endpoints judge.
+	assertPrometheusUnknown(t, w, "staging", "V4", "I2")
 	if _, errOut, code := w.cockpit("run", "S2", "--env", "staging", "--approve", "S2"); code != 3 || !strings.Contains(errOut, "UNKNOWN") {
 		t.Errorf("run S2 during the outage: exit %d, want 3 with the UNKNOWN gates:\n%s", code, errOut)
 	}
@@ -111,6 +113,16 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	w.mustRun(exitUnknown, "check", "verify", "--env", "production")
 	w.mustRun(0, "run", "V1", "--env", "production", "--approve", "V1", "--confirm-env", "production")
 	w.mustRun(0, "check", "verify", "--env", "production")
+	// The world's metrics are the real deployment's (no counter before its
+	// first event, a lag summary that never fills, Khala quiet after S1):
+	// every gate above was earned, none overridden.
+	for _, env := range []string{"staging", "production"} {
+		for _, r := range w.timeline(env) {
+			if r.Kind == journal.KindOverride {
+				t.Errorf("%s journaled an override during the cutover: %+v", env, r)
+			}
+		}
+	}
 
 	// An error spike: pending (exit 2) until its 30s `for` has passed in the
 	// data, then firing (exit 1), never firing before.
@@ -181,7 +193,7 @@ func testGatesHold(t *testing.T, bin string) {
 	if code, _ := w.checkJSON("staging", "preconditions"); code != 2 {
 		t.Errorf("check preconditions during a Prometheus outage: exit %d, want 2", code)
 	}
-	assertPrometheusUnknown(t, w, "staging")
+	assertPrometheusUnknown(t, w, "staging", "P3", "V4", "I2")
 	_, errOut, code = w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")
 	if code != 3 || !strings.Contains(errOut, "UNKNOWN") {
 		t.Errorf("run S1 during the outage: exit %d, want 3 with the UNKNOWN gates:\n%s", code, errOut)
@@ -331,12 +343,12 @@ func testAdvisoryLock(t *testing.T, bin string) {
 	}
 }
 
-// assertPrometheusUnknown: every Prometheus-fed check is UNKNOWN and says
-// why, with its data age ("never" in a process that never got an answer).
-func assertPrometheusUnknown(t *testing.T, w *e2eWorld, env string) {
+// assertPrometheusUnknown: every Prometheus-fed check of ids is UNKNOWN and
+// says why, with its data age ("never" in a process that never got an answer).
+func assertPrometheusUnknown(t *testing.T, w *e2eWorld, env string, ids ...string) {
 	t.Helper()
 	out, _, _ := w.cockpit("check", "all", "--env", env)
-	for _, id := range []string{"P3", "V4", "I2"} {
+	for _, id := range ids {
 		var line string
 		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, id+" ") {

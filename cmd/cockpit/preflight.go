@@ -88,6 +88,8 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 			word, v := "OK", okVerdict(r.OK)
 			detail := fmt.Sprintf("%d series", r.Series)
 			switch {
+			case r.OK && r.Note != "":
+				detail = r.Note
 			case !r.OK:
 				word, detail = "PROBLEM", r.Problem
 			case len(r.Warnings) > 0:

@@ -20,7 +20,10 @@ const (
 // Khala is the projection telemetry the legacy runtime exports: the lag
 // summary (no objectives, so only _sum and _count, as the Elixir reporter
 // has no quantiles) and the write, write-failure, drift and replay counters.
-// Counter names end in _count, exactly as the telemetry names them.
+// Counter names end in _count, exactly as the telemetry names them. As in
+// the real deployment (runtime-facts §8) the lag summary never receives an
+// observation (it is bound to an event the projector does not emit), and
+// every counter series appears only with its first event.
 type Khala struct {
 	lag      *prometheus.SummaryVec
 	writes   *prometheus.CounterVec
@@ -29,9 +32,9 @@ type Khala struct {
 	replays  *prometheus.CounterVec
 }
 
-// NewKhala makes the telemetry. The failure, drift and replay series the
-// world can move are created at 0, so increase() and rate() see their first
-// rise; writes and lag appear with the first projected write.
+// NewKhala makes the telemetry. Nothing is pre-created: a series appears
+// with its first event, as the Elixir reporter creates it, so increase()
+// misses that first event as it does in production.
 func NewKhala() *Khala {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: khalaPrefix + name, Help: help}, labels)
@@ -45,11 +48,6 @@ func NewKhala() *Khala {
 		drift:    counter("drift_count", "Projection drift detected, by reason class.", "projection", "reason_class"),
 		replays:  counter("replay_count", "Projection replays, by result.", "scope", "result"),
 	}
-	for _, p := range []string{ProjectionRunSummary, ProjectionWorkerSummary} {
-		k.failures.WithLabelValues(p, ReasonPersistenceError)
-		k.drift.WithLabelValues(p, ReasonSequenceGap)
-	}
-	k.replays.WithLabelValues(ReplayScopeTopic, "error")
 	return k
 }
 
@@ -58,11 +56,11 @@ func (k *Khala) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{k.lag, k.writes, k.failures, k.drift, k.replays}
 }
 
-// Write records one projected write with the lag observed for it; drifted
-// adds a sequence-gap drift report.
-func (k *Khala) Write(projection string, lagEvents float64, drifted bool) {
+// Write records one projected write; drifted adds a sequence-gap drift
+// report. The lag summary is left alone: the real projector's event is not
+// the one it is bound to, so it never fills.
+func (k *Khala) Write(projection string, drifted bool) {
 	k.writes.WithLabelValues(projection, "ok").Inc()
-	k.lag.WithLabelValues(projection, "ok").Observe(lagEvents)
 	if drifted {
 		k.drift.WithLabelValues(projection, ReasonSequenceGap).Inc()
 	}
