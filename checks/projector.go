@@ -50,8 +50,8 @@ type ProjectorWatch struct {
 const DefaultProjectorWatchMax = 20
 
 // ProjectorNoRuns is Evidence.Value of both results while no run is
-// watched: PASS (nothing regressed) but nothing was judged either, which a
-// screen should show as such.
+// watched: NotJudged (the endpoints answer, but there is nothing to judge:
+// no green from silence), which a screen shows as such.
 const ProjectorNoRuns = "0 runs watched"
 
 // projectorNoRunsReason says what to do about ProjectorNoRuns.
@@ -185,8 +185,9 @@ func (w *ProjectorWatch) Watched() []string {
 // drift: FAIL when a run's topic has a drift report, PASS when every topic
 // answers 404 not_found (no drift), UNKNOWN on anything else.
 //
-// With no run watched, both are PASS with Evidence.Value ProjectorNoRuns
-// once the endpoints answer as for an unknown run (UNKNOWN if they do not).
+// With no run watched, both are NotJudged with Evidence.Value
+// ProjectorNoRuns once the endpoints answer as for an unknown run (UNKNOWN
+// if they do not).
 func (w *ProjectorWatch) Observe(ctx context.Context) (checkpoint, drift Result) {
 	start := w.p.now()
 	w.mu.Lock()
@@ -260,7 +261,7 @@ func (w *ProjectorWatch) observeNone(ctx context.Context, cp, dr Result) (Result
 		if !isNotFound(rep) {
 			return unexpected(r, rep)
 		}
-		r.Verdict, r.Evidence.Value, r.Evidence.Reason = Pass, ProjectorNoRuns, projectorNoRunsReason
+		r.Verdict, r.Evidence.Value, r.Evidence.Reason = NotJudged, ProjectorNoRuns, projectorNoRunsReason
 		return r
 	}
 	return judge(cp, reps[0], errs[0]), judge(dr, reps[1], errs[1])
@@ -395,7 +396,8 @@ func (w *ProjectorWatch) judgeCheckpoints(r Result, runs []watchedRun, rd readin
 		r.Evidence.Value += fmt.Sprintf(", %d never seen here (not judged)", never)
 	}
 	if len(found) == 0 {
-		r.Verdict = Pass
+		// Nothing judged is not a pass (no green from silence).
+		r.Verdict = NotJudged
 		r.Evidence.Reason = "no watched run's checkpoint has been seen on this runtime yet (recorded on another instance, or lost before it was seen)"
 		return r
 	}

@@ -138,7 +138,7 @@ func TestProjectorWatchWithNoRunSaysSo(t *testing.T) {
 	pw := w.watch()
 	cp, dr := observe(t, pw)
 	for _, r := range []Result{cp, dr} {
-		wantVerdict(t, r, Pass, ProjectorNoRuns, "S2/V1 write one")
+		wantVerdict(t, r, NotJudged, ProjectorNoRuns, "S2/V1 write one")
 		if r.Evidence.Value != ProjectorNoRuns {
 			t.Errorf("value %q, want exactly %q", r.Evidence.Value, ProjectorNoRuns)
 		}
@@ -247,7 +247,7 @@ func TestProjectorWatchIgnoresARunNeverSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp, dr := observe(t, pw)
-	wantVerdict(t, cp, Pass, "1 never seen here (not judged)")
+	wantVerdict(t, cp, NotJudged, "1 never seen here (not judged)")
 	wantVerdict(t, dr, Pass)
 	id := w.writeRun(t)
 	pw.Watch(id)
@@ -295,7 +295,7 @@ func TestProjectorWatchStartsEmptyOnACorruptStateFile(t *testing.T) {
 	pw := w.watch()
 	cp, dr := observe(t, pw)
 	for _, r := range []Result{cp, dr} {
-		wantVerdict(t, r, Pass, ProjectorNoRuns, "was corrupt (not JSON of the expected shape): started empty, the bad file kept as "+w.state+".corrupt")
+		wantVerdict(t, r, NotJudged, ProjectorNoRuns, "was corrupt (not JSON of the expected shape): started empty, the bad file kept as "+w.state+".corrupt")
 	}
 	cp, _ = observe(t, pw)
 	if strings.Contains(cp.Evidence.String(), "corrupt") {

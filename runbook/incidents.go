@@ -102,7 +102,8 @@ func (r *round) incidentReading(rule *incidentRule, writers writerState) reading
 }
 
 // resultReading turns a check's verdict into a reading: FAIL is active,
-// PASS (or WARN) is not, anything else cannot tell.
+// PASS (or WARN) is not, NotJudged does not apply, anything else cannot
+// tell.
 func resultReading(res checks.Result, what string) reading {
 	rd := reading{source: res.Evidence.Source, at: res.ObservedAt, known: true, unit: "count"}
 	if what != "" {
@@ -112,6 +113,10 @@ func resultReading(res checks.Result, what string) reading {
 	case checks.Fail:
 		rd.active = true
 	case checks.Pass, checks.Warn:
+	case checks.NotJudged:
+		// Nothing to judge yet (no run watched): n/a, never ok.
+		rd.notJudged, rd.why = true, strings.TrimSpace(res.Evidence.Value+": "+res.Evidence.Reason)
+		return rd
 	default:
 		rd.known, rd.why = false, cmp.Or(res.Evidence.Reason, "no data")
 	}

@@ -403,8 +403,10 @@ func checkpointWord(r checks.Result) string {
 		return "lost on restart"
 	case r.Verdict == checks.Warn:
 		return "warn"
-	case r.Verdict == checks.Pass && r.Evidence.Value == checks.ProjectorNoRuns:
+	case r.Verdict == checks.NotJudged && r.Evidence.Value == checks.ProjectorNoRuns:
 		return checks.ProjectorNoRuns
+	case r.Verdict == checks.NotJudged:
+		return "n/a"
 	case r.Verdict == checks.Pass:
 		return "ok"
 	case r.Verdict == checks.Pending:

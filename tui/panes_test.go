@@ -182,8 +182,8 @@ func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 	}{
 		{name: "watched runs ok", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", 4*time.Second),
 			want: "✔ ok", style: func(s Styles) lipgloss.Style { return s.OK }, ageText: "4s"},
-		{name: "no run watched yet", result: checkpoint(checks.Pass, checks.ProjectorNoRuns, 3*time.Second),
-			want: "✔ 0 runs watched", style: func(s Styles) lipgloss.Style { return s.OK }, ageText: "3s"},
+		{name: "no run watched yet", result: checkpoint(checks.NotJudged, checks.ProjectorNoRuns, 3*time.Second),
+			want: "– 0 runs watched", style: func(s Styles) lipgloss.Style { return s.Stale }, ageText: "3s"},
 		{name: "regressed", result: checkpoint(checks.Fail, "1 runs watched: 0 at or above their highest seq; run …: last_seq 3 < 9", 3*time.Second),
 			want: "✘ REGRESSED", style: func(s Styles) lipgloss.Style { return s.Crit }, ageText: "3s"},
 		{name: "endpoint unreachable", result: checkpoint(checks.Unknown, "", 3*time.Second),

@@ -119,8 +119,8 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	return e
 }
 
-// onlyInsufficient says whether staging's incident criteria all read PASS
-// or UNKNOWN for insufficient traffic.
+// onlyInsufficient says whether staging's incident criteria all read PASS,
+// N/A (nothing to judge yet) or UNKNOWN for insufficient traffic.
 func onlyInsufficient(e *e2eWorld) bool {
 	out, _, _ := e.cockpit("check", "incidents", "--env", "staging", "-o", "json")
 	var rep struct {
@@ -130,7 +130,7 @@ func onlyInsufficient(e *e2eWorld) bool {
 		return false
 	}
 	for _, c := range rep.Checks {
-		if c.Verdict != "PASS" && (c.Verdict != "UNKNOWN" || !strings.Contains(c.Evidence, "insufficient traffic")) {
+		if c.Verdict != "PASS" && c.Verdict != "N/A" && (c.Verdict != "UNKNOWN" || !strings.Contains(c.Evidence, "insufficient traffic")) {
 			return false
 		}
 	}
