@@ -162,7 +162,7 @@ func (t *ThresholdCheck) lowVolume(s metrics.Sample) (string, bool) {
 		return "", false
 	}
 	if !s.HasVolume {
-		return fmt.Sprintf("insufficient traffic (no volume data; %s requests needed)", formatNumber(t.sig.MinRequests)), true
+		return fmt.Sprintf(insufficientTraffic+" (no volume data; %s requests needed)", formatNumber(t.sig.MinRequests)), true
 	}
 	if s.Volume < t.sig.MinRequests {
 		return InsufficientTraffic(s.Volume, t.sig.MinRequests), true
@@ -174,7 +174,15 @@ func (t *ThresholdCheck) lowVolume(s metrics.Sample) (string, bool) {
 // check and in an incident criterion alike: "insufficient traffic (3 of 20
 // requests)". Never a pass: a quiet write path tells nothing either way.
 func InsufficientTraffic(volume, min float64) string {
-	return fmt.Sprintf("insufficient traffic (%s of %s requests)", formatNumber(volume), formatNumber(min))
+	return fmt.Sprintf(insufficientTraffic+" (%s of %s requests)", formatNumber(volume), formatNumber(min))
+}
+
+const insufficientTraffic = "insufficient traffic"
+
+// IsInsufficientTraffic says whether r is UNKNOWN only because its ratio
+// was computed on too little traffic (and nothing else is wrong with it).
+func IsInsufficientTraffic(r Result) bool {
+	return r.Verdict == Unknown && strings.HasPrefix(r.Evidence.Reason, insufficientTraffic)
 }
 
 // policy answers for missing data or a failed query as the signal says.

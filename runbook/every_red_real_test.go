@@ -263,3 +263,26 @@ func TestOneShotChecksReuseAFreshJournaledProbeAnswer(t *testing.T) {
 		t.Errorf("a check a probe period later sent rust %d, legacy %d POSTs in all, want 3 and 2", r, l)
 	}
 }
+
+// TestV4OnAQuietWritePathIsSaidNotHeldForGood: V4's error rate on too
+// little traffic is UNKNOWN (hold) unless the environment declares
+// low_traffic: proceed, where it reads N/A with why and V4 is judged on the
+// rest; never a PASS of the error rate itself.
+func TestV4OnAQuietWritePathIsSaidNotHeldForGood(t *testing.T) {
+	held := newTestEvaluator(t, false)
+	if v4, _ := held.evaluate(insufficientI2(t0)).Item("V4"); v4.Verdict != checks.Unknown || !strings.Contains(checkLines(v4.Checks, t0), "insufficient traffic") {
+		t.Errorf("V4 on 3 requests, low_traffic: hold = %v, want UNKNOWN for insufficient traffic: %s", v4.Verdict, checkLines(v4.Checks, t0))
+	}
+	quiet := newTestEvaluator(t, false)
+	quiet.env.LowTraffic = config.LowTrafficProceed
+	st := quiet.evaluate(insufficientI2(t0))
+	v4, _ := st.Item("V4")
+	if v4.Verdict != checks.Pass {
+		t.Fatalf("V4 on 3 requests, low_traffic: proceed = %v, want PASS on the other checks: %s", v4.Verdict, checkLines(v4.Checks, t0))
+	}
+	for _, c := range v4.Checks {
+		if c.ID == "rust_write_error_rate" && (c.Verdict != checks.NotJudged || !strings.Contains(c.Evidence.Reason, "insufficient traffic (3 of 20 requests); not judged: the environment declares low_traffic: proceed")) {
+			t.Errorf("V4's rust error rate = %s, want N/A naming the traffic and the declaration", c.Line(t0))
+		}
+	}
+}
