@@ -207,8 +207,26 @@ func (r *round) rustAuthority(obs Observed) []checks.Result {
 	return []checks.Result{
 		modeCheck(obs.RustWriteMode, "rust_active"),
 		freezeCheck("legacy.frozen", "legacy mutation routes answer 410", r.o.legacyFrozen, r.o.legacyFreeze, checks.Frozen),
-		targetCheck(obs.WriteTarget, "rust"),
+		r.quietTarget(targetCheck(obs.WriteTarget, "rust")),
 	}
+}
+
+// quietTarget is t, or N/A when the write target is unknown only because no
+// write reached the write path in the share's window (a quiet staging:
+// Prometheus answers, fresh, with no write to divide) while legacy answers
+// 410: no write can land on legacy, and none landed anywhere to say more.
+// Said, never a pass; a silent, stale or failed share stays UNKNOWN, and the
+// executor's own route verification still waits for a write on Rust.
+func (r *round) quietTarget(t checks.Result) checks.Result {
+	s, ok := r.o.snapshot.Samples[shareSignal]
+	sig := r.ev.env.Signals[shareSignal]
+	if t.Verdict != checks.Unknown || !ok || sig == nil || s.Err != nil || s.HasValue || s.Silent || s.At.IsZero() ||
+		s.Age(r.o.at) > checks.StaleAfter(sig, r.ev.staleAfter) || r.o.legacyFreeze != checks.Frozen {
+		return t
+	}
+	t.Verdict = checks.NotJudged
+	t.Evidence.Reason = "no write in the write share's window (a quiet write path); legacy answers 410, so none can land there"
+	return t
 }
 
 // progressOf reads a step's progress from the journal: running while its

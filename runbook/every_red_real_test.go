@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -283,6 +284,48 @@ func TestV4OnAQuietWritePathIsSaidNotHeldForGood(t *testing.T) {
 	for _, c := range v4.Checks {
 		if c.ID == "rust_write_error_rate" && (c.Verdict != checks.NotJudged || !strings.Contains(c.Evidence.Reason, "insufficient traffic (3 of 20 requests); not judged: the environment declares low_traffic: proceed")) {
 			t.Errorf("V4's rust error rate = %s, want N/A naming the traffic and the declaration", c.Line(t0))
+		}
+	}
+}
+
+// TestAQuietWritePathAfterS1IsSaidNotUnknownForGood: after S1, a share
+// query that answers, fresh, with no write to divide leaves S1 in place
+// with its write target N/A (said why) while legacy answers 410; a silent,
+// stale or failed share, or legacy not frozen, stays UNKNOWN.
+func TestAQuietWritePathAfterS1IsSaidNotUnknownForGood(t *testing.T) {
+	quiet := func(edit func(*observation)) observation {
+		o := goodObservation(t0)
+		s := o.snapshot.Samples[shareSignal]
+		s.Value, s.HasValue = 0, false
+		o.snapshot.Samples[shareSignal] = s
+		if edit != nil {
+			edit(&o)
+		}
+		return o
+	}
+	s1, _ := newTestEvaluator(t, false).evaluate(quiet(nil)).Item("S1")
+	if s1.Verdict != checks.Pass || !strings.Contains(checkLines(s1.Checks, t0), "no write in the write share's window") {
+		t.Errorf("S1 on a quiet write path = %v, want PASS with the target N/A: %s", s1.Verdict, checkLines(s1.Checks, t0))
+	}
+	for name, edit := range map[string]func(*observation){
+		"silent": func(o *observation) {
+			s := o.snapshot.Samples[shareSignal]
+			s.Silent = true
+			o.snapshot.Samples[shareSignal] = s
+		},
+		"stale": func(o *observation) {
+			s := o.snapshot.Samples[shareSignal]
+			s.At = t0.Add(-time.Hour)
+			o.snapshot.Samples[shareSignal] = s
+		},
+		"query failed": func(o *observation) {
+			o.snapshot.Samples[shareSignal] = metrics.Sample{Signal: shareSignal, At: t0, Err: errors.New("boom")}
+		},
+		"legacy not frozen":    func(o *observation) { o.legacyFreeze = checks.Accepting },
+		"legacy freeze unread": func(o *observation) { o.legacyFreeze = checks.FreezeUnknown },
+	} {
+		if s1, _ := newTestEvaluator(t, false).evaluate(quiet(edit)).Item("S1"); s1.Verdict == checks.Pass {
+			t.Errorf("S1 with the share %s = PASS, want not PASS: %s", name, checkLines(s1.Checks, t0))
 		}
 	}
 }
