@@ -213,20 +213,40 @@ func (r *round) rustAuthority(obs Observed) []checks.Result {
 
 // quietTarget is t, or N/A when the write target is unknown only because no
 // write reached the write path in the share's window (a quiet staging:
-// Prometheus answers, fresh, with no write to divide) while legacy answers
-// 410: no write can land on legacy, and none landed anywhere to say more.
-// Said, never a pass; a silent, stale or failed share stays UNKNOWN, and the
-// executor's own route verification still waits for a write on Rust.
+// Prometheus answers, fresh, with no write to divide), legacy answers 410
+// and no write was refused (writes routed to a frozen legacy would be): no
+// write landed anywhere to say more. Said, never a pass; a silent, stale or
+// failed share stays UNKNOWN, and the executor's own route verification
+// still waits for a write on Rust.
 func (r *round) quietTarget(t checks.Result) checks.Result {
-	s, ok := r.o.snapshot.Samples[shareSignal]
-	sig := r.ev.env.Signals[shareSignal]
-	if t.Verdict != checks.Unknown || !ok || sig == nil || s.Err != nil || s.HasValue || s.Silent || s.At.IsZero() ||
-		s.Age(r.o.at) > checks.StaleAfter(sig, r.ev.staleAfter) || r.o.legacyFreeze != checks.Frozen {
+	if t.Verdict != checks.Unknown || r.o.legacyFreeze != checks.Frozen || !r.freshAndAbsent(shareSignal) {
+		return t
+	}
+	refused, ok := r.o.snapshot.Samples[refusalSignal]
+	if !ok || !r.fresh(refusalSignal) || !refused.HasValue || refused.Value != 0 {
 		return t
 	}
 	t.Verdict = checks.NotJudged
-	t.Evidence.Reason = "no write in the write share's window (a quiet write path); legacy answers 410, so none can land there"
+	t.Evidence.Reason = "no write in the write share's window (a quiet write path): legacy answers 410 and no write was refused"
 	return t
+}
+
+// refusalSignal counts writes a frozen runtime refused.
+const refusalSignal = "frozen_write_refusals"
+
+// fresh says whether the named signal's sample answered, without error,
+// within its stale_after, and not silent.
+func (r *round) fresh(name string) bool {
+	s, ok := r.o.snapshot.Samples[name]
+	sig := r.ev.env.Signals[name]
+	return ok && sig != nil && s.Err == nil && !s.Silent && !s.At.IsZero() &&
+		s.Age(r.o.at) <= checks.StaleAfter(sig, r.ev.staleAfter)
+}
+
+// freshAndAbsent: the signal answered, fresh, with no value (nothing to
+// divide).
+func (r *round) freshAndAbsent(name string) bool {
+	return r.fresh(name) && !r.o.snapshot.Samples[name].HasValue
 }
 
 // progressOf reads a step's progress from the journal: running while its

@@ -77,6 +77,9 @@ func TestWriteTargetIsSplitOrUnknownNeverGuessed(t *testing.T) {
 
 	o = goodObservation(t0)
 	o.snapshot.Samples["rust_write_share"] = metrics.Sample{Signal: "rust_write_share", At: t0} // no data
+	// with writes refused: no accepted write, yet writes go somewhere (a
+	// quiet write path is TestAQuietWritePathAfterS1IsSaidNotUnknownForGood)
+	o.snapshot.Samples["frozen_write_refusals"] = metrics.Sample{Signal: "frozen_write_refusals", At: t0, Value: 2, HasValue: true}
 	st = newTestEvaluator(t, false).evaluate(o)
 	if st.Observed.WriteTarget.Verdict != checks.Unknown || !math.IsNaN(st.Observed.CohortPercent) {
 		t.Errorf("no share data: target %+v cohort %v, want UNKNOWN and NaN", st.Observed.WriteTarget, st.Observed.CohortPercent)

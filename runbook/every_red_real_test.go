@@ -321,7 +321,10 @@ func TestAQuietWritePathAfterS1IsSaidNotUnknownForGood(t *testing.T) {
 		"query failed": func(o *observation) {
 			o.snapshot.Samples[shareSignal] = metrics.Sample{Signal: shareSignal, At: t0, Err: errors.New("boom")}
 		},
-		"legacy not frozen":    func(o *observation) { o.legacyFreeze = checks.Accepting },
+		"legacy not frozen": func(o *observation) { o.legacyFreeze = checks.Accepting },
+		"writes refused": func(o *observation) {
+			o.snapshot.Samples["frozen_write_refusals"] = metrics.Sample{Signal: "frozen_write_refusals", At: t0, Value: 0.5, HasValue: true}
+		},
 		"legacy freeze unread": func(o *observation) { o.legacyFreeze = checks.FreezeUnknown },
 	} {
 		if s1, _ := newTestEvaluator(t, false).evaluate(quiet(edit)).Item("S1"); s1.Verdict == checks.Pass {
