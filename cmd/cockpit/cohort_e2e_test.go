@@ -119,7 +119,7 @@ func testMisroutedWithoutMetricHoldsS4(t *testing.T, bin string) {
 		wr := inc["exactly_one_writer"]
 		return code == 2 && strings.Contains(wr.Evidence, "stickiness unknown") && wr.Verdict == "UNKNOWN"
 	})
-	if !strings.Contains(last.Evidence, "no data") {
+	if !strings.Contains(last.Evidence, "no sample") {
 		t.Errorf("misrouted_writes UNKNOWN without its reason: %s", last.Evidence)
 	}
 	assertS4Refused(t, w, "unknown")

@@ -345,7 +345,7 @@ func screenPanesLive(s string) bool {
 			return false
 		}
 	}
-	return regexp.MustCompile(`leg http +\d+(\.\d)?%`).MatchString(top) && regexp.MustCompile(`lag avg +n/a +\(not judged`).MatchString(top) &&
+	return regexp.MustCompile(`leg http +\d+(\.\d+)?%`).MatchString(top) && regexp.MustCompile(`lag avg +n/a +\(not judged`).MatchString(top) &&
 		// drift: 0 before its counter's first event (on a live exporter),
 		// n/a once legacy is frozen (it no longer projects).
 		regexp.MustCompile(`drift +(0 +\(no |n/a +\(n/a)`).MatchString(top) &&

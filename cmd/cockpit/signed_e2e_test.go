@@ -168,9 +168,18 @@ func TestAFutureApprovalLeavesTwoWritersFiringOnAWatcher(t *testing.T) {
 	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
 	t.Parallel()
 	bin := cockpitBinary(t)
-	e := newE2EWorld(t, bin, func(cfg string) string { return "operator: alice\n" + cfg })
+	// alice's `run P1` is the only process that sends the safe probes; the
+	// watcher shows her journaled answers, which must still be fresh when
+	// it paints on a busy machine: stale_after 2m instead of the world's 10s.
+	e := newE2EWorld(t, bin, func(cfg string) string {
+		return "operator: alice\n" + strings.Replace(cfg, "\nstale_after: 10s\n", "\nstale_after: 2m\n", 1)
+	})
 	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
-	e.ctl("staging", "set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active") // legacy still accepts
+	// Rust takes the writes while legacy still accepts them: two writers
+	// (Rust accepting with none routed to it would be its deployment's own
+	// default, not an incident).
+	e.ctl("staging", "set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active")
+	e.ctl("staging", "route-writes", "rust")
 	year2099 := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 	approval := journal.Record{Time: year2099, Kind: journal.KindApproval, Env: "staging", Step: "S1", Operator: "alice",
 		Host: "laptop-a", PID: 4242, Message: "approved in 2099"}
