@@ -43,7 +43,7 @@ func (w readWorld) configFile(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := promstore.Open(promstore.Options{Dir: t.TempDir()})
+	store, err := promstore.Open(promstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ const (
 	errInternal  = "internal"  // 500
 	statusClosed = 499         // nginx's "client closed request", as Prometheus uses
 	appName      = "Prometheus Server"
-	// engineVersion is the Prometheus release whose tsdb and promql
+	// engineVersion is the Prometheus release whose promql and chunkenc
 	// packages go.mod pins (module v0.316.0 is Prometheus 3.16.0), so
 	// clients that gate features on buildinfo see what they will get.
 	engineVersion = "3.16.0"

@@ -64,7 +64,7 @@ func (s *Store) series(r *http.Request) apiResult {
 	if apiErr != nil {
 		return apiResult{err: apiErr}
 	}
-	q, err := s.db.Querier(mint, maxt)
+	q, err := s.mem.Querier(mint, maxt)
 	if err != nil {
 		return apiResult{err: execError(err)}
 	}
@@ -114,7 +114,7 @@ func (s *Store) labelQuery(r *http.Request, lookup func(storage.Querier, []*labe
 	if apiErr != nil {
 		return apiResult{err: apiErr}
 	}
-	q, err := s.db.Querier(mint, maxt)
+	q, err := s.mem.Querier(mint, maxt)
 	if err != nil {
 		return apiResult{err: execError(err)}
 	}

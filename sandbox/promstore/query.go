@@ -24,7 +24,7 @@ func (s *Store) query(r *http.Request) apiResult {
 	}
 	defer cancel()
 	q := r.FormValue("query")
-	qry, err := s.engine.NewInstantQuery(ctx, s.db, nil, q, ts)
+	qry, err := s.engine.NewInstantQuery(ctx, s.mem, nil, q, ts)
 	if err != nil {
 		return apiResult{err: badParam("query", err)}
 	}
@@ -60,7 +60,7 @@ func (s *Store) queryRange(r *http.Request) apiResult {
 	}
 	defer cancel()
 	q := r.FormValue("query")
-	qry, err := s.engine.NewRangeQuery(ctx, s.db, nil, q, start, end, step)
+	qry, err := s.engine.NewRangeQuery(ctx, s.mem, nil, q, start, end, step)
 	if err != nil {
 		return apiResult{err: badParam("query", err)}
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 	"github.com/prometheus/prometheus/model/value"
-	"github.com/prometheus/prometheus/storage"
 )
 
 const (
@@ -77,9 +76,9 @@ func (s *Store) scrapeTimeout() time.Duration {
 	return min(maxScrapeTimeout, s.interval*9/10)
 }
 
-// scrape fetches one target and appends its samples, stale markers and
-// the synthetic up / scrape_* series in one transaction, as Prometheus's
-// scrape loop does. A failed scrape stales every series it had exposed.
+// scrape fetches one target and commits its samples, stale markers and
+// the synthetic up / scrape_* series as one batch, as Prometheus's scrape
+// loop does. A failed scrape stales every series it had exposed.
 func (s *Store) scrape(ctx context.Context, client *http.Client, t *scrapeTarget) {
 	ts := s.now().UnixMilli()
 	started := time.Now()
@@ -88,28 +87,24 @@ func (s *Store) scrape(ctx context.Context, client *http.Client, t *scrapeTarget
 	if ctx.Err() != nil {
 		return // stopping: this is not a failed scrape
 	}
-	appendCtx := context.WithoutCancel(ctx)
-	app := s.db.Appender(appendCtx)
+	b := &batch{}
 	var stats scrapeStats
 	if scrapeErr == nil {
-		if stats, scrapeErr = t.appendSamples(app, body, contentType, ts); scrapeErr != nil {
-			_ = app.Rollback()
-			app = s.db.Appender(appendCtx)
+		if stats, scrapeErr = t.appendSamples(b, body, contentType, ts); scrapeErr != nil {
+			b = &batch{} // a scrape that does not parse stores nothing of it
 		}
 	}
 	if scrapeErr != nil {
 		s.logger.Debug("scrape failed", "url", t.url, "err", scrapeErr)
 		// An empty scrape writes stale markers for everything seen before.
-		stats.seriesAdded = 0
-		if _, err := t.appendSamples(app, nil, "", ts); err != nil {
-			s.logger.Warn("appending stale markers", "url", t.url, "err", err)
-		}
+		stats = scrapeStats{}
+		_, _ = t.appendSamples(b, nil, "", ts)
 	}
 	up := 1.0
 	if scrapeErr != nil {
 		up = 0
 	}
-	report := []struct {
+	for _, r := range []struct {
 		name  string
 		value float64
 	}{
@@ -118,15 +113,15 @@ func (s *Store) scrape(ctx context.Context, client *http.Client, t *scrapeTarget
 		{"scrape_samples_scraped", float64(stats.scraped)},
 		{"scrape_samples_post_metric_relabeling", float64(stats.scraped)},
 		{"scrape_series_added", float64(stats.seriesAdded)},
+	} {
+		b.add(t.reportLabels(r.name), ts, r.value)
 	}
-	for _, r := range report {
-		if _, err := app.Append(0, t.reportLabels(r.name), ts, r.value); err != nil {
-			s.logger.Warn("appending report sample", "url", t.url, "series", r.name, "err", err)
-		}
+	// Out-of-order or duplicate samples are dropped, as Prometheus does;
+	// the rest of the scrape still counts.
+	if err := s.mem.commit(b); err != nil {
+		s.logger.Debug("samples rejected", "url", t.url, "err", err)
 	}
-	if err := app.Commit(); err != nil {
-		s.logger.Warn("committing scrape", "url", t.url, "err", err)
-	}
+	s.mem.truncate(ts - retention.Milliseconds())
 }
 
 // fetch GETs a /metrics page the way Prometheus does: negotiated format,
@@ -160,11 +155,11 @@ func fetch(ctx context.Context, client *http.Client, target string, timeout time
 }
 
 // appendSamples parses an exposition with Prometheus's own parser and
-// appends it at ts (or at a sample's explicit timestamp). Series exposed
+// adds it to b at ts (or at a sample's explicit timestamp). Series exposed
 // last time but missing now get a stale marker, except those with explicit
 // timestamps, which Prometheus never stales. An empty body stales all.
-// On a parse error nothing is remembered and the caller must roll back.
-func (t *scrapeTarget) appendSamples(app storage.Appender, body []byte, contentType string, ts int64) (scrapeStats, error) {
+// On a parse error nothing is remembered and the caller must discard b.
+func (t *scrapeTarget) appendSamples(b *batch, body []byte, contentType string, ts int64) (scrapeStats, error) {
 	var stats scrapeStats
 	cur := make(map[string]labels.Labels, len(t.prev))
 	if len(body) > 0 {
@@ -192,9 +187,7 @@ func (t *scrapeTarget) appendSamples(app storage.Appender, body []byte, contentT
 			if explicit != nil {
 				at = *explicit
 			}
-			// Out-of-order or duplicate samples are dropped, as Prometheus
-			// does; the rest of the scrape still counts.
-			_, _ = app.Append(0, lset, at, v)
+			b.add(lset, at, v)
 			if explicit == nil {
 				key := string(raw)
 				if _, seen := t.prev[key]; !seen {
@@ -207,7 +200,7 @@ func (t *scrapeTarget) appendSamples(app storage.Appender, body []byte, contentT
 	stale := math.Float64frombits(value.StaleNaN)
 	for key, lset := range t.prev {
 		if _, ok := cur[key]; !ok {
-			_, _ = app.Append(0, lset, ts, stale)
+			b.add(lset, ts, stale)
 		}
 	}
 	t.prev = cur

@@ -1,28 +1,31 @@
-// Package promstore is the rehearsal world's Prometheus: the real Prometheus
-// TSDB and PromQL engine behind Prometheus's HTTP query API, fed by scraping
-// the simulated runtimes' /metrics. Queries therefore behave as they will in
-// production, and client_golang's api/prometheus/v1 and promtool talk to it
-// unchanged.
+// Package promstore is the rehearsal world's Prometheus: Prometheus's own
+// PromQL engine behind Prometheus's HTTP query API, over an in-memory store
+// of XOR-encoded chunks (Prometheus's chunk encoding, see memstore.go) fed
+// by scraping the simulated runtimes' /metrics with Prometheus's exposition
+// parser. Queries therefore behave as they will in production (staleness
+// markers included), and client_golang's api/prometheus/v1 and promtool talk
+// to it unchanged.
+//
+// It does not use Prometheus's tsdb package: through Prometheus's config and
+// service-discovery packages that links the AWS, Azure and Google SDKs,
+// gRPC and client-go into the operator's binary, for a world that needs
+// none of them.
 //
 // Differences from a Prometheus server, on purpose: targets are static, there
-// is no relabelling, rules, remote write or UI; only the text exposition
-// formats are scraped (not protobuf, so no native histograms); /api/v1/metadata
-// answers an empty object; no stale markers are written when Run stops.
+// is no relabelling, rules, remote write or UI; nothing is written to disk;
+// only the text exposition formats are scraped (not protobuf, so no native
+// histograms); /api/v1/metadata answers an empty object; no stale markers
+// are written when Run stops.
 package promstore
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/tsdb/chunks"
 )
 
 // Defaults that keep an idle rehearsal world small and production-like.
@@ -33,10 +36,9 @@ const (
 	// defaultMaxSamples is a tenth of Prometheus's 50M: the world must stay
 	// well under 150 MB RSS, and no rehearsal query needs more.
 	defaultMaxSamples = 5_000_000
-	// retention keeps only what a rehearsal can look at; blocks are cut
-	// every 30m so the in-memory head never spans more than ~45m.
-	retention     = 2 * time.Hour
-	blockDuration = 30 * time.Minute
+	// retention keeps only what a rehearsal can look at, so an idle
+	// world's memory stays flat.
+	retention = 2 * time.Hour
 	// subqueryStep is Prometheus's default evaluation interval, which it
 	// uses for subqueries written without a step (`[30m:]`).
 	subqueryStep = time.Minute
@@ -52,7 +54,6 @@ type Target struct {
 
 // Options configures a Store. Zero values pick the defaults noted per field.
 type Options struct {
-	Dir            string        // "" = a temp dir removed on Close
 	ScrapeInterval time.Duration // default 1s
 	// ScrapeTimeout bounds one scrape; default 9/10 of the interval (at
 	// most Prometheus's 10s), so a scrape ends before the next is due. A
@@ -66,14 +67,12 @@ type Options struct {
 	QueryTimeout  time.Duration    // default 30s; a request's `timeout` can only shorten it
 }
 
-// Store is an embedded Prometheus: a TSDB, a PromQL engine, a scraper and
-// the HTTP API. All methods are safe for concurrent use.
+// Store is an embedded Prometheus: in-memory storage, a PromQL engine, a
+// scraper and the HTTP API. All methods are safe for concurrent use.
 type Store struct {
-	db       *tsdb.DB
+	mem      *memStore
 	engine   *promql.Engine
 	parser   parser.Parser
-	dir      string
-	ownDir   bool
 	interval time.Duration
 	timeout  time.Duration
 	targets  []*scrapeTarget
@@ -81,7 +80,7 @@ type Store struct {
 	logger   *slog.Logger
 
 	// life is held shared by every scrape round and exclusively by Close,
-	// so the TSDB is never closed under an in-flight append.
+	// so no scrape round starts or runs on after Close.
 	life   sync.RWMutex
 	closed bool
 
@@ -90,7 +89,7 @@ type Store struct {
 	stopped atomic.Bool
 }
 
-// Open creates the TSDB and the engine. It does not scrape: call Run.
+// Open creates the storage and the engine. It does not scrape: call Run.
 func Open(opts Options) (*Store, error) {
 	if opts.ScrapeInterval <= 0 {
 		opts.ScrapeInterval = defaultScrapeInterval
@@ -112,19 +111,6 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 
-	dir, ownDir := opts.Dir, opts.Dir == ""
-	if ownDir {
-		if dir, err = os.MkdirTemp("", "promstore-"); err != nil {
-			return nil, fmt.Errorf("creating tsdb dir: %w", err)
-		}
-	}
-	db, err := tsdb.Open(dir, opts.Logger, nil, tsdbOptions(), nil)
-	if err != nil {
-		if ownDir {
-			_ = os.RemoveAll(dir)
-		}
-		return nil, fmt.Errorf("opening tsdb in %s: %w", dir, err)
-	}
 	pql := parser.NewParser(parser.Options{})
 	engine := promql.NewEngine(promql.EngineOpts{
 		Parser:               pql,
@@ -139,11 +125,9 @@ func Open(opts Options) (*Store, error) {
 		},
 	})
 	return &Store{
-		db:       db,
+		mem:      newMemStore(),
 		engine:   engine,
 		parser:   pql,
-		dir:      dir,
-		ownDir:   ownDir,
 		interval: opts.ScrapeInterval,
 		timeout:  opts.ScrapeTimeout,
 		targets:  targets,
@@ -152,39 +136,15 @@ func Open(opts Options) (*Store, error) {
 	}, nil
 }
 
-// tsdbOptions trades Prometheus's throughput-oriented defaults for a small
-// footprint: short retention, small blocks, a small series hash map and the
-// smallest chunk write buffer; out-of-order ingestion stays disabled.
-func tsdbOptions() *tsdb.Options {
-	o := tsdb.DefaultOptions()
-	o.RetentionDuration = retention.Milliseconds()
-	o.MinBlockDuration = blockDuration.Milliseconds()
-	o.MaxBlockDuration = blockDuration.Milliseconds()
-	o.StripeSize = 1024
-	o.HeadChunksWriteBufferSize = chunks.MinWriteBufferSize
-	o.OutOfOrderTimeWindow = 0
-	return o
-}
-
-// Close stops scraping, closes the TSDB and removes the temp dir if Open
-// made one. Cancel Run's context first to stop its ticker promptly.
+// Close stops scraping and frees the stored samples; queries after it
+// find no series. Cancel Run's context first to stop its ticker promptly.
+// It never fails; the error is there for io.Closer.
 func (s *Store) Close() error {
 	s.life.Lock()
 	defer s.life.Unlock()
-	if s.closed {
-		return nil
-	}
 	s.closed = true
-	err := s.db.Close()
-	if err != nil {
-		err = fmt.Errorf("closing tsdb: %w", err)
-	}
-	if s.ownDir {
-		if rmErr := os.RemoveAll(s.dir); rmErr != nil {
-			err = errors.Join(err, fmt.Errorf("removing tsdb dir: %w", rmErr))
-		}
-	}
-	return err
+	s.mem.clear()
+	return nil
 }
 
 // SetOutage makes the HTTP API look dead (see Handler) while scraping goes
