@@ -1,6 +1,6 @@
 // Package sandbox is the rehearsal world: simulated Rust and legacy runtimes
 // for staging and production, traffic through whichever is the write target,
-// an embedded Prometheus (the real TSDB and PromQL engine) scraping only
+// an embedded Prometheus (the real PromQL engine, in-memory storage) scraping only
 // what the real deployment exports (Cloud Run's request counts from a
 // platform target, the legacy runtime's telemetry; docs/metrics.md), a
 // shadow-harness stand-in writing parity reports, controls that "redeploy"
