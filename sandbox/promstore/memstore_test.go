@@ -42,13 +42,11 @@ type point struct {
 	v float64
 }
 
-// selectAll runs Select on [mint, maxt] and reads every series out.
+// selectAll runs Select on [mint, maxt] and reads every series out. It
+// reports failures with Errorf, so goroutines may call it.
 func selectAll(t *testing.T, m *memStore, mint, maxt int64, sorted bool, hints *storage.SelectHints, ms ...*labels.Matcher) map[string][]point {
 	t.Helper()
-	q, err := m.Querier(mint, maxt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q, _ := m.Querier(mint, maxt) // never fails
 	defer q.Close()
 	set := q.Select(context.Background(), sorted, hints, ms...)
 	out := map[string][]point{}
@@ -59,7 +57,7 @@ func selectAll(t *testing.T, m *memStore, mint, maxt int64, sorted bool, hints *
 		out[s.Labels().String()] = readPoints(t, s.Iterator(nil))
 	}
 	if err := set.Err(); err != nil {
-		t.Fatalf("select: %v", err)
+		t.Errorf("select: %v", err)
 	}
 	if sorted && !slices.IsSortedFunc(order, labels.Compare) {
 		t.Errorf("sorted select returned %v", order)
@@ -75,7 +73,7 @@ func readPoints(t *testing.T, it chunkenc.Iterator) []point {
 		ps = append(ps, point{ts, v})
 	}
 	if err := it.Err(); err != nil {
-		t.Fatalf("iterating: %v", err)
+		t.Errorf("iterating: %v", err)
 	}
 	return ps
 }
@@ -158,19 +156,22 @@ func TestEngineDropsAStaleSeriesAtOnce(t *testing.T) {
 	}
 }
 
-// instantCount evaluates q at ms with the engine the Store uses.
+// instantCount evaluates q at ms with the engine the Store uses; -1 and
+// an Errorf when it fails, so goroutines may call it.
 func instantCount(t *testing.T, m *memStore, q string, ms int64) int {
 	t.Helper()
 	engine := promql.NewEngine(promql.EngineOpts{Parser: parser.NewParser(parser.Options{}), MaxSamples: 1e6,
 		Timeout: time.Minute, LookbackDelta: defaultLookbackDelta})
 	qry, err := engine.NewInstantQuery(context.Background(), m, nil, q, time.UnixMilli(ms))
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("query %s: %v", q, err)
+		return -1
 	}
 	defer qry.Close()
 	vec, err := qry.Exec(context.Background()).Vector()
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("query %s: %v", q, err)
+		return -1
 	}
 	return len(vec)
 }
@@ -297,13 +298,14 @@ func TestSelectedHeadChunkIsACopy(t *testing.T) {
 func TestConcurrentCommitsAndQueries(t *testing.T) {
 	m := newMemStore()
 	a, b := labels.FromStrings("__name__", "pair", "s", "a"), labels.FromStrings("__name__", "pair", "s", "b")
-	const minCommits, minReads = 600, 100
-	var reads, commits atomic.Int64
+	const minCommits, minReads, readers = 600, 100, 2
+	var reads, commits, readersLeft atomic.Int64
+	readersLeft.Store(readers)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(done)
-		for i := int64(0); i < minCommits || reads.Load() < minReads; i++ {
+		for i := int64(0); i < minCommits || (reads.Load() < minReads && readersLeft.Load() > 0); i++ {
 			bt := &batch{}
 			bt.add(a, i*1000, float64(i))
 			bt.add(b, i*1000, float64(i))
@@ -315,8 +317,9 @@ func TestConcurrentCommitsAndQueries(t *testing.T) {
 			commits.Add(1)
 		}
 	})
-	for range 2 {
+	for range readers {
 		wg.Go(func() {
+			defer readersLeft.Add(-1)
 			for {
 				select {
 				case <-done:
