@@ -342,6 +342,22 @@ func TestConcurrentCommitsAndQueries(t *testing.T) {
 	}
 }
 
+func TestCloseFreesTheSamples(t *testing.T) {
+	s, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s.mem, labels.FromStrings("__name__", "x"), 0, 3)
+	if got := selectAll(t, s.mem, math.MinInt64, math.MaxInt64, false, nil); len(got) != 1 {
+		t.Fatalf("before Close: %v, want one series", got)
+	}
+	must(t, s.Close())
+	must(t, s.Close()) // twice is fine
+	if got := selectAll(t, s.mem, math.MinInt64, math.MaxInt64, false, nil); len(got) != 0 {
+		t.Errorf("after Close: %v, want nothing held", got)
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
