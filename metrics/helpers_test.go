@@ -27,11 +27,12 @@ type prom struct {
 	api     v1.API
 	ratio   prometheus.Gauge
 	queues  *prometheus.GaugeVec
-	queries atomic.Int64 // /api/v1/query, value and volume queries
-	fresh   atomic.Int64 // /api/v1/query, data-time (freshness) queries
-	// failFresh makes the proxy answer every freshness query with a
-	// Prometheus execution error: a fake, because a real server cannot be
-	// made to fail one query of a signal and answer the other.
+	queries atomic.Int64 // /api/v1/query requests, batched or not
+	fresh   atomic.Int64 // of those, the ones carrying a data-time (freshness) query
+	// failFresh makes the proxy answer every request carrying a freshness
+	// query with a Prometheus execution error: a fake, because a real
+	// server cannot be made to fail one query of a signal and answer the
+	// other.
 	failFresh atomic.Bool
 	stop      func()       // stops scraping, as a Prometheus that stopped scraping
 	ranges    atomic.Int64 // /api/v1/query_range
@@ -75,6 +76,7 @@ func startProm(t testing.TB) *prom {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/query") && isFreshness(r):
+			p.queries.Add(1)
 			p.fresh.Add(1)
 			if p.failFresh.Load() {
 				w.Header().Set("Content-Type", "application/json")
@@ -120,6 +122,7 @@ func (p *prom) waitForData(t testing.TB) {
 		if err == nil && v.String() != "" {
 			p.queries.Store(0)
 			p.fresh.Store(0)
+			p.ranges.Store(0)
 			p.maxActive.Store(0)
 			return
 		}
@@ -172,7 +175,8 @@ func (p *prom) raiseMax(n int64) {
 	}
 }
 
-// isFreshness tells a signal's data-time query from its value queries.
+// isFreshness tells a request carrying a signal's data-time query from
+// one of value queries only.
 func isFreshness(r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		return false

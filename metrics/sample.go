@@ -79,4 +79,7 @@ type Snapshot struct {
 	Seq     uint64
 	At      time.Time
 	Samples map[string]Sample
+	// Fallback says, when the round's batched request failed, why, and
+	// which signals broke it (each was then asked alone); "" otherwise.
+	Fallback string
 }
