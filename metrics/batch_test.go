@@ -66,9 +66,7 @@ func TestOneRequestARoundAnswersAsEachQueryAlone(t *testing.T) {
 		t.Fatalf("batched round fell back: %s", got.Fallback)
 	}
 	alone := NewSampler(p.api, batchSignals(), opts)
-	for name := range alone.batch {
-		alone.alone[name] = true
-	}
+	clear(alone.batch) // no plan: every signal asked alone
 	want := alone.Tick(context.Background())
 	if q := p.queries.Load(); q < 20 {
 		t.Fatalf("%d instant requests asking each query alone: the comparison did not ask alone", q-1)
