@@ -220,7 +220,7 @@ func (s *Sampler) round(ctx context.Context, jobs []*job, at time.Time) string {
 		s.askEachAlone(&wg, ctx, j, at, instErr != nil, rangeErr != nil)
 	}
 	wg.Wait()
-	return blame(batched, cmp.Or(instErr, rangeErr))
+	return blame(batched, instErr, rangeErr)
 }
 
 // askEachAlone starts, on wg, j's instant queries (when inst) and its
@@ -235,20 +235,19 @@ func (s *Sampler) askEachAlone(wg *sync.WaitGroup, ctx context.Context, j *job, 
 	}
 }
 
-// blame says which signals broke a batched request that failed with err,
-// now that each was asked alone: those whose own queries failed while
-// others' answered. When every one failed alone too, Prometheus itself
-// failed, and none is blamed.
-func blame(jobs []*job, err error) string {
+// blame says which signals broke the batched requests that failed (the
+// instant one with instErr, the range one with rangeErr), now that each
+// was asked alone: those whose own requests failed while others' answered.
+// When every one failed alone too, Prometheus itself failed, and none is
+// blamed.
+func blame(jobs []*job, instErr, rangeErr error) string {
 	var broke []string
 	for _, j := range jobs {
-		a := j.inst
-		a.histErr = j.histErr
-		if a.failed() {
+		if (instErr != nil && j.inst.failed()) || (rangeErr != nil && j.histErr != nil) {
 			broke = append(broke, j.name)
 		}
 	}
-	msg := fmt.Sprintf("the batched request failed (%v); each signal was asked alone", err)
+	msg := fmt.Sprintf("the batched request failed (%v); each signal was asked alone", cmp.Or(instErr, rangeErr))
 	switch {
 	case len(broke) == 0:
 		return msg + ", and each answered"
