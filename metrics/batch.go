@@ -196,7 +196,7 @@ func (s *Sampler) askBatch(ctx context.Context, jobs []*job, at time.Time) error
 // (silence), exactly as the same query asked alone.
 func (s *Sampler) fromBatch(j *job, parts map[string]model.Vector, warnings v1.Warnings, at time.Time) asked {
 	sig, bp, fresh := s.signals[j.name], s.batch[j.name], s.fresh[j.name]
-	a := asked{slow: j.needSlow, askFresh: fresh.query != "" && j.needSlow, askVolume: sig.VolumeQuery != "" && j.needSlow}
+	a := due(sig, fresh, j.needSlow)
 	a.value = instantAnswer(sig.Query, parts[bp.value.key], warnings, sig.Direction)
 	if a.askFresh {
 		a.dataAt, a.dataErr = dataTime(parts[bp.fresh.key])

@@ -49,12 +49,18 @@ func (a *asked) failed() bool {
 	return a.value.err != nil || a.dataErr != nil || a.volume.err != nil || a.exporter.Err != nil || a.histErr != nil
 }
 
+// due is what a round asks of sig: its value, and the slow parts it has
+// when needSlow.
+func due(sig *config.Signal, fresh freshness, needSlow bool) asked {
+	return asked{slow: needSlow, askFresh: fresh.query != "" && needSlow, askVolume: sig.VolumeQuery != "" && needSlow}
+}
+
 // askAlone sends one signal's instant queries, each its own request,
 // concurrently: its value, and the slow parts (data time, request volume,
 // exporter liveness) when needSlow.
 func (s *Sampler) askAlone(ctx context.Context, sig *config.Signal, fresh freshness, at time.Time, needSlow bool) asked {
 	var wg sync.WaitGroup
-	a := asked{slow: needSlow, askFresh: fresh.query != "" && needSlow, askVolume: sig.VolumeQuery != "" && needSlow}
+	a := due(sig, fresh, needSlow)
 	wg.Go(func() { a.value = s.instant(ctx, sig.Query, sig.Direction, at) })
 	if a.askFresh {
 		wg.Go(func() { a.dataAt, a.dataErr = s.dataTime(ctx, fresh.query, at) })
