@@ -181,6 +181,45 @@ func checkBroken(t *testing.T, snap Snapshot, said bool) {
 	}
 }
 
+// A batch that fails while every signal answers alone (a backend that
+// cannot carry one) rests 1, 2, 4 … rounds, each signal asked alone
+// meanwhile, instead of costing a failed request every round; once it
+// answers, every round is one request again.
+func TestABatchThatFailsWhileEachAnswersRests(t *testing.T) {
+	p := startProm(t)
+	s := NewSampler(p.api, map[string]*config.Signal{
+		"ratio":  signal("ratio", "max(demo_error_ratio)"),
+		"queues": signal("queues", "max(demo_queue_depth)"),
+	}, SamplerOptions{StaleAfter: time.Hour})
+	p.failBatch.Store(true)
+	var said []string
+	for round := range 20 {
+		snap := s.Tick(context.Background())
+		for name, smp := range snap.Samples {
+			if smp.Err != nil || !smp.HasValue {
+				t.Fatalf("round %d: %s %+v, want a value from its own request", round+1, name, smp)
+			}
+		}
+		said = append(said, snap.Fallback)
+	}
+	// tried at rounds 1, 3, 6, 11 and 20: resting 1, 2, 4 and 8 rounds
+	if n := p.batches.Load(); n != 5 {
+		t.Errorf("%d batched requests in 20 rounds, want 5", n)
+	}
+	if !strings.Contains(said[0], "this backend refuses batches") || !strings.HasSuffix(said[0], "each answered: it rests 1 round(s)") ||
+		!strings.HasSuffix(said[1], "is tried again in 1 round(s)") || !strings.HasSuffix(said[2], "it rests 2 round(s)") {
+		t.Errorf("fallbacks said %q", said[:3])
+	}
+	p.failBatch.Store(false)
+	for range 16 { // past the longest rest, then one batched round
+		s.Tick(context.Background())
+	}
+	before := p.queries.Load()
+	if snap := s.Tick(context.Background()); snap.Fallback != "" || p.queries.Load()-before != 1 {
+		t.Errorf("after the backend took batches again: fallback %q, %d requests, want one request", snap.Fallback, p.queries.Load()-before)
+	}
+}
+
 // A query the batch cannot carry (a range vector, a string) is asked alone
 // every round and fails as it would alone; the others stay batched.
 func TestQueriesTheBatchCannotCarryAreAskedAlone(t *testing.T) {

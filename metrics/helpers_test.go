@@ -34,6 +34,11 @@ type prom struct {
 	// server cannot be made to fail one query of a signal and answer the
 	// other.
 	failFresh atomic.Bool
+	// failBatch makes the proxy refuse every batched request, as a
+	// backend that cannot carry one would (a fake: no real server refuses
+	// label_replace).
+	failBatch atomic.Bool
+	batches   atomic.Int64 // batched requests received
 	stop      func()       // stops scraping, as a Prometheus that stopped scraping
 	ranges    atomic.Int64 // /api/v1/query_range
 	active    atomic.Int64 // requests being served now
@@ -74,6 +79,15 @@ func startProm(t testing.TB) *prom {
 	wg.Go(func() { store.Run(ctx) })
 	p := &prom{store: store, ratio: ratio, queues: queues, stop: func() { cancel(); wg.Wait() }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isBatch(r) {
+			p.batches.Add(1)
+			if p.failBatch.Load() {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"this backend refuses batches"}`))
+				return
+			}
+		}
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/query") && isFreshness(r):
 			p.queries.Add(1)
@@ -173,6 +187,11 @@ func (p *prom) raiseMax(n int64) {
 			return
 		}
 	}
+}
+
+// isBatch tells a batched request from one query's own.
+func isBatch(r *http.Request) bool {
+	return r.ParseForm() == nil && strings.Contains(r.Form.Get("query"), partLabel)
 }
 
 // isFreshness tells a request carrying a signal's data-time query from

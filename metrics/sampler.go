@@ -38,7 +38,10 @@ type SamplerOptions struct {
 // in one batched range query. A batched request that fails is asked again
 // signal by signal for that round; a signal whose own query failed while
 // others answered broke the batch, is said to have, and is asked alone
-// until its own query answers again. It never stacks queries: a signal
+// until its own query answers again. A batch that fails while every signal
+// answers alone (a backend that cannot carry it, an answer too large or too
+// slow only together) is not tried again for 1, 2, 4 … up to maxPause
+// rounds, each signal asked alone meanwhile. It never stacks queries: a signal
 // whose previous round is still running is skipped, keeping its last
 // sample, which then ages and eventually goes stale, rather than piling
 // more load onto a Prometheus that is already slow.
@@ -64,7 +67,15 @@ type Sampler struct {
 	// alone are the signals that broke a batch, asked alone until their
 	// own queries answer.
 	alone map[string]bool
+	// pause is how many rounds the batch rests after failing with every
+	// signal answering alone (doubling, at most maxPause); paused how many
+	// of them are left.
+	pause, paused int
 }
+
+// maxPause bounds the rounds a batch that fails while every signal answers
+// alone rests before it is tried again.
+const maxPause = 64
 
 // NewSampler prepares a sampler for signals; it queries nothing until Tick.
 func NewSampler(api v1.API, signals map[string]*config.Signal, o SamplerOptions) *Sampler {
@@ -133,15 +144,29 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 	s.mu.Lock()
 	s.seq++
 	seq := s.seq
-	jobs := s.claim(at)
+	resting := s.paused > 0
+	if resting {
+		s.paused--
+	}
+	jobs := s.claim(at, resting)
 	s.mu.Unlock()
 
-	fallback := s.round(ctx, jobs, at)
+	fallback, unusable := s.round(ctx, jobs, at)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, j := range jobs {
 		s.store(j, at)
+	}
+	switch {
+	case resting:
+		fallback = fmt.Sprintf("each signal asked alone: the batched request, which failed while each answered alone, is tried again in %d round(s)", s.paused+1)
+	case unusable:
+		s.pause = min(max(2*s.pause, 1), maxPause)
+		s.paused = s.pause
+		fallback += fmt.Sprintf(": it rests %d round(s)", s.pause)
+	case fallback == "":
+		s.pause = 0
 	}
 	snap := Snapshot{Seq: seq, At: at, Samples: make(map[string]Sample, len(s.samples)), Fallback: fallback}
 	maps.Copy(snap.Samples, s.samples)
@@ -151,8 +176,9 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 // claim marks every signal not in flight as in flight and says what its
 // round asks. The window's range query only when it has moved a step (an
 // absent series answers empty: asked again a step later, not every tick);
-// the data time once per fifth of stale_after. Called with s.mu held.
-func (s *Sampler) claim(at time.Time) []*job {
+// the data time once per fifth of stale_after. While the batch rests,
+// every signal is asked alone. Called with s.mu held.
+func (s *Sampler) claim(at time.Time, resting bool) []*job {
 	var jobs []*job
 	for _, name := range s.names {
 		if s.inFlight[name] {
@@ -164,7 +190,7 @@ func (s *Sampler) claim(at time.Time) []*job {
 			prev:      s.samples[name],
 			needRange: s.o.Window > 0 && at.Sub(s.lastRange[name]) >= s.o.Step,
 			needSlow:  s.lastSlow[name].IsZero() || at.Sub(s.lastSlow[name]) >= s.slowEvery(name),
-			alone:     s.batch[name] == nil || s.alone[name],
+			alone:     resting || s.batch[name] == nil || s.alone[name],
 		})
 	}
 	return jobs
@@ -196,8 +222,9 @@ func (s *Sampler) store(j *job, at time.Time) {
 // round asks what jobs need: the batched signals in one instant and one
 // range request, the others alone, all at once; then, if a batched request
 // failed, its signals alone. It returns what the fallback found ("" when
-// none was needed).
-func (s *Sampler) round(ctx context.Context, jobs []*job, at time.Time) string {
+// none was needed), and whether the batch failed while each signal
+// answered alone.
+func (s *Sampler) round(ctx context.Context, jobs []*job, at time.Time) (fallback string, unusable bool) {
 	var (
 		wg                sync.WaitGroup
 		batched           []*job
@@ -214,7 +241,7 @@ func (s *Sampler) round(ctx context.Context, jobs []*job, at time.Time) string {
 	wg.Go(func() { rangeErr = s.askRangeBatch(ctx, batched, at) })
 	wg.Wait()
 	if instErr == nil && rangeErr == nil {
-		return ""
+		return "", false
 	}
 	for _, j := range batched {
 		s.askEachAlone(&wg, ctx, j, at, instErr != nil, rangeErr != nil)
@@ -239,25 +266,25 @@ func (s *Sampler) askEachAlone(wg *sync.WaitGroup, ctx context.Context, j *job, 
 // instant one with instErr, the range one with rangeErr), now that each
 // was asked alone: those whose own requests failed while others' answered.
 // When every one failed alone too, Prometheus itself failed, and none is
-// blamed.
-func blame(jobs []*job, instErr, rangeErr error) string {
+// blamed; when each answered, the batch itself is unusable.
+func blame(jobs []*job, instErr, rangeErr error) (msg string, unusable bool) {
 	var broke []string
 	for _, j := range jobs {
 		if (instErr != nil && j.inst.failed()) || (rangeErr != nil && j.histErr != nil) {
 			broke = append(broke, j.name)
 		}
 	}
-	msg := fmt.Sprintf("the batched request failed (%v); each signal was asked alone", cmp.Or(instErr, rangeErr))
+	msg = fmt.Sprintf("the batched request failed (%v); each signal was asked alone", cmp.Or(instErr, rangeErr))
 	switch {
 	case len(broke) == 0:
-		return msg + ", and each answered"
+		return msg + ", and each answered", true
 	case len(broke) == len(jobs):
-		return msg + ", and each failed alone too"
+		return msg + ", and each failed alone too", false
 	}
 	for _, j := range jobs {
 		j.broke = slices.Contains(broke, j.name)
 	}
-	return msg + "; broken by " + strings.Join(broke, ", ")
+	return msg + "; broken by " + strings.Join(broke, ", "), false
 }
 
 // slowEvery is how often a signal's data time and volume are asked for: a
