@@ -77,6 +77,9 @@ type Config struct {
 	// explicit is every key the file wrote (explicit.go): an explicit zero
 	// is a value, not "use the default".
 	explicit explicitKeys
+	// removed are the signals the file's signals section writes null
+	// (remove.go), each with whether it removed one.
+	removed map[string]bool
 }
 
 // Environment is one target of the cutover: staging or production.
@@ -111,6 +114,8 @@ type Environment struct {
 	// change, while Rust is the only authority); proceed lets it go on,
 	// the criterion still shown UNKNOWN with its reason.
 	LowTraffic LowTraffic `yaml:"low_traffic"`
+	// removed are the signals this environment's signals write null.
+	removed map[string]bool
 }
 
 // LowTraffic is an environment's low_traffic: hold or proceed.

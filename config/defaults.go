@@ -181,7 +181,7 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 	if c.ExactlyOneWriter.NeitherFor == 0 && !c.explicit.has("exactly_one_writer", "neither_for") {
 		c.ExactlyOneWriter.NeitherFor = Duration(2 * time.Minute)
 	}
-	c.Signals = mergeSignals(DefaultSignals(), c.Signals)
+	c.Signals, c.removed = mergeSignals(DefaultSignals(), c.Signals)
 	if c.Incidents == nil {
 		c.Incidents = DefaultIncidents()
 	}
@@ -205,7 +205,7 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 		if !c.explicit.has("environments", name, "soak") && env.Soak == 0 {
 			env.Soak = Duration(10 * time.Minute)
 		}
-		env.Signals = mergeSignals(cloneSignals(c.Signals), env.Signals)
+		env.Signals, env.removed = mergeSignals(cloneSignals(c.Signals), env.Signals)
 	}
 	c.defaultRequires()
 }
@@ -333,10 +333,18 @@ func cloneSignals(in map[string]*Signal) map[string]*Signal {
 }
 
 // mergeSignals lays over on top of base, field by field: a signal named in
-// over keeps base's value for every field it leaves unset.
-func mergeSignals(base, over map[string]*Signal) map[string]*Signal {
+// over keeps base's value for every field it leaves unset. A signal written
+// null in over (`signals: {name: null}`) is removed: not sampled, shown or
+// judged. removed says, for each name written null, whether base had it
+// (false: the null removed nothing, a typo validation names).
+func mergeSignals(base, over map[string]*Signal) (merged map[string]*Signal, removed map[string]bool) {
 	for name, o := range over {
 		if o == nil {
+			if removed == nil {
+				removed = map[string]bool{}
+			}
+			_, removed[name] = base[name]
+			delete(base, name)
 			continue
 		}
 		b, ok := base[name]
@@ -408,5 +416,5 @@ func mergeSignals(base, over map[string]*Signal) map[string]*Signal {
 			s.Unit = "count"
 		}
 	}
-	return base
+	return base, removed
 }

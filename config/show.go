@@ -54,7 +54,8 @@ func (c *Config) Show(env, format string) ([]byte, error) {
 
 // effectiveView is a copy of c with what the cockpit fills in at run time
 // filled in too: each signal's stale_after (the global one where it sets
-// none) and the notify defaults. With env, only that environment.
+// none) and the notify defaults; a removed signal reads null. With env,
+// only that environment.
 func (c *Config) effectiveView(env string) (*Config, error) {
 	view := *c
 	view.Notify = c.Notify.Effective()
@@ -64,13 +65,13 @@ func (c *Config) effectiveView(env string) (*Config, error) {
 			continue
 		}
 		ev := *e
-		ev.Signals = c.effectiveSignals(e.Signals)
+		ev.Signals = withRemoved(c.effectiveSignals(e.Signals), c.removed, e.removed)
 		view.Environments[name] = &ev
 	}
 	if env != "" && len(view.Environments) == 0 {
 		return nil, fmt.Errorf("no environment %q in %s (it has %v): pass one of them to --env", env, c.Path, sortedKeys(c.Environments))
 	}
-	view.Signals = c.effectiveSignals(c.Signals)
+	view.Signals = withRemoved(c.effectiveSignals(c.Signals), c.removed)
 	return &view, nil
 }
 

@@ -49,6 +49,7 @@ func (c *Config) validate(e *ValidationError) {
 		env.validate(e, p)
 	}
 	validateSignals(e, "$.signals", c.Signals)
+	c.validateRemovals(e)
 	for _, name := range sortedKeys(c.Incidents) {
 		inc := c.Incidents[name]
 		p := "$.incidents." + name
@@ -122,6 +123,10 @@ func (c *Config) checkSignalDefined(e *ValidationError, p, name string) {
 		}
 	}
 	if len(lacking) == 0 && len(c.Environments) > 0 {
+		return
+	}
+	if removed := c.removedIn(name); len(removed) > 0 {
+		e.add(p, "%s", removedIncidentSignal(name, removed))
 		return
 	}
 	if len(lacking) < len(c.Environments) {

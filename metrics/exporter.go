@@ -79,29 +79,40 @@ func planExporter(p parser.Parser, fe *config.FirstEvent) *exporterPlan {
 	return plan
 }
 
-// exporter asks the three queries of plan concurrently.
+// exporterAnswers are the answers to an exporter plan's queries.
+type exporterAnswers struct {
+	up               answer
+	upAt, seriesAt   time.Time
+	upErr, seriesErr error
+}
+
+// exporter asks the three queries of plan concurrently, each alone.
 func (s *Sampler) exporter(ctx context.Context, plan *exporterPlan, at time.Time) Exporter {
-	e := Exporter{At: at, AskSeries: plan.askSerie}
 	var (
-		wg                sync.WaitGroup
-		up                answer
-		upErr, seriesErr  error
-		upFresh, serFresh time.Time
+		wg sync.WaitGroup
+		x  exporterAnswers
 	)
-	wg.Go(func() { up = s.instant(ctx, plan.up, "above", at) })
+	wg.Go(func() { x.up = s.instant(ctx, plan.up, "above", at) })
 	if plan.upFresh.query != "" {
-		wg.Go(func() { upFresh, upErr = s.dataTime(ctx, plan.upFresh.query, at) })
+		wg.Go(func() { x.upAt, x.upErr = s.dataTime(ctx, plan.upFresh.query, at) })
 	}
 	if plan.series.query != "" {
-		wg.Go(func() { serFresh, seriesErr = s.dataTime(ctx, plan.series.query, at) })
+		wg.Go(func() { x.seriesAt, x.seriesErr = s.dataTime(ctx, plan.series.query, at) })
 	}
 	wg.Wait()
-	for _, err := range []error{up.err, upErr, seriesErr} {
+	return x.fold(plan, at)
+}
+
+// fold is what the answers say of the exporter at at: its first failure,
+// or its up and the newest samples behind up and the other series.
+func (x exporterAnswers) fold(plan *exporterPlan, at time.Time) Exporter {
+	e := Exporter{At: at, AskSeries: plan.askSerie}
+	for _, err := range []error{x.up.err, x.upErr, x.seriesErr} {
 		if err != nil && e.Err == nil {
 			e.Err = err
 		}
 	}
-	e.Up, e.HasUp, e.UpAt, e.SeriesAt = up.value, up.has, upFresh, serFresh
+	e.Up, e.HasUp, e.UpAt, e.SeriesAt = x.up.value, x.up.has, x.upAt, x.seriesAt
 	return e
 }
 

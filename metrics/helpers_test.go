@@ -27,12 +27,18 @@ type prom struct {
 	api     v1.API
 	ratio   prometheus.Gauge
 	queues  *prometheus.GaugeVec
-	queries atomic.Int64 // /api/v1/query, value and volume queries
-	fresh   atomic.Int64 // /api/v1/query, data-time (freshness) queries
-	// failFresh makes the proxy answer every freshness query with a
-	// Prometheus execution error: a fake, because a real server cannot be
-	// made to fail one query of a signal and answer the other.
+	queries atomic.Int64 // /api/v1/query requests, batched or not
+	fresh   atomic.Int64 // of those, the ones carrying a data-time (freshness) query
+	// failFresh makes the proxy answer every request carrying a freshness
+	// query with a Prometheus execution error: a fake, because a real
+	// server cannot be made to fail one query of a signal and answer the
+	// other.
 	failFresh atomic.Bool
+	// failBatch makes the proxy refuse every batched request, as a
+	// backend that cannot carry one would (a fake: no real server refuses
+	// label_replace).
+	failBatch atomic.Bool
+	batches   atomic.Int64 // batched requests received
 	stop      func()       // stops scraping, as a Prometheus that stopped scraping
 	ranges    atomic.Int64 // /api/v1/query_range
 	active    atomic.Int64 // requests being served now
@@ -73,8 +79,18 @@ func startProm(t testing.TB) *prom {
 	wg.Go(func() { store.Run(ctx) })
 	p := &prom{store: store, ratio: ratio, queues: queues, stop: func() { cancel(); wg.Wait() }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isBatch(r) {
+			p.batches.Add(1)
+			if p.failBatch.Load() {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"this backend refuses batches"}`))
+				return
+			}
+		}
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/query") && isFreshness(r):
+			p.queries.Add(1)
 			p.fresh.Add(1)
 			if p.failFresh.Load() {
 				w.Header().Set("Content-Type", "application/json")
@@ -120,6 +136,7 @@ func (p *prom) waitForData(t testing.TB) {
 		if err == nil && v.String() != "" {
 			p.queries.Store(0)
 			p.fresh.Store(0)
+			p.ranges.Store(0)
 			p.maxActive.Store(0)
 			return
 		}
@@ -172,7 +189,13 @@ func (p *prom) raiseMax(n int64) {
 	}
 }
 
-// isFreshness tells a signal's data-time query from its value queries.
+// isBatch tells a batched request from one query's own.
+func isBatch(r *http.Request) bool {
+	return r.ParseForm() == nil && strings.Contains(r.Form.Get("query"), partLabel)
+}
+
+// isFreshness tells a request carrying a signal's data-time query from
+// one of value queries only.
 func isFreshness(r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		return false

@@ -1,7 +1,8 @@
 // Package metrics queries Prometheus for the configured signals: the client
 // (client_golang api/v1 with auth, TLS and headers from prometheus/common),
-// the sampler (poll loop, bounded concurrency, no overlapping query per
-// signal) and the samples with their ages.
+// the sampler (poll loop, one batched request a round with a per-signal
+// fallback, bounded concurrency, no overlapping query per signal) and the
+// samples with their ages.
 package metrics
 
 import "time"
@@ -79,4 +80,7 @@ type Snapshot struct {
 	Seq     uint64
 	At      time.Time
 	Samples map[string]Sample
+	// Fallback says, when the round's batched request failed, why, and
+	// which signals broke it (each was then asked alone); "" otherwise.
+	Fallback string
 }

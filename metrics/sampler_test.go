@@ -149,9 +149,11 @@ func TestHistoryIsOneRangeQueryThenInstantValuesUntilTheWindowMovesAStep(t *test
 	}
 }
 
+// The bound holds where requests multiply: a batch that one signal breaks
+// is asked again signal by signal, at most Concurrency at once.
 func TestConcurrencyIsBounded(t *testing.T) {
 	p := startProm(t)
-	signals := map[string]*config.Signal{}
+	signals := map[string]*config.Signal{"broken": signal("broken", manyToMany)}
 	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
 		signals[name] = signal(name, "max(demo_error_ratio)")
 	}
@@ -159,9 +161,12 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	p.store.SetSlow(100 * time.Millisecond)
 	snap := s.Tick(context.Background())
 	for name, smp := range snap.Samples {
-		if smp.Err != nil || !smp.HasValue {
+		if (smp.Err != nil || !smp.HasValue) != (name == "broken") {
 			t.Errorf("%s: %+v", name, smp)
 		}
+	}
+	if n := p.queries.Load(); n < 8 {
+		t.Fatalf("%d requests: the batch and each signal alone were not asked", n)
 	}
 	if got := p.maxActive.Load(); got != 2 {
 		t.Fatalf("at most %d queries at once, want exactly the bound 2", got)
@@ -171,7 +176,8 @@ func TestConcurrencyIsBounded(t *testing.T) {
 // Query economy: a signal whose series is absent asks for its window once
 // per step, not every tick; its data time and request volume are asked
 // once per fifth of stale_after, and between two asks the sample keeps
-// (and ages) the last.
+// (and ages) the last. Every round is one instant request for both
+// signals, and one range request when the window moved a step.
 func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
 	p := startProm(t)
 	c := &clock{t: time.Now()}
@@ -183,8 +189,14 @@ func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
 	}, SamplerOptions{Window: time.Minute, Step: 10 * time.Second, StaleAfter: 50 * time.Second, Now: c.Now})
 	first := s.Tick(context.Background())
 	ranges, fresh := p.ranges.Load(), p.fresh.Load()
-	if ranges != 2 || fresh != 2 {
-		t.Fatalf("first tick: %d range and %d data-time queries, want 2 and 2", ranges, fresh)
+	if ranges != 1 || fresh != 1 {
+		t.Fatalf("first tick: %d range and %d data-time requests, want 1 and 1 (both signals batched)", ranges, fresh)
+	}
+	if smp := first.Samples["ratio"]; !smp.HasVolume || smp.Volume != 3.1 || smp.DataAt.IsZero() || len(smp.History) == 0 {
+		t.Fatalf("first tick: ratio %+v, want its volume, data time and window from the batch", smp)
+	}
+	if smp := first.Samples["absent"]; smp.HasValue || !smp.Silent || smp.Err != nil {
+		t.Fatalf("first tick: absent %+v, want no value and silent, no error", smp)
 	}
 	for range 4 { // 4 ticks 2s apart: inside a step and a fifth of stale_after (10s)
 		c.Add(2 * time.Second)
@@ -197,14 +209,14 @@ func TestAbsentSeriesAndDataTimeAreNotAskedEveryTick(t *testing.T) {
 		}
 	}
 	if p.ranges.Load() != ranges || p.fresh.Load() != fresh {
-		t.Fatalf("within a step: %d range and %d data-time queries, want still %d and %d", p.ranges.Load(), p.fresh.Load(), ranges, fresh)
+		t.Fatalf("within a step: %d range and %d data-time requests, want still %d and %d", p.ranges.Load(), p.fresh.Load(), ranges, fresh)
 	}
 	c.Add(2 * time.Second) // 10s since the first: a step and a fifth of stale_after
 	s.Tick(context.Background())
-	if p.ranges.Load() != ranges+2 || p.fresh.Load() != fresh+2 {
-		t.Errorf("after a step: %d range and %d data-time queries, want %d and %d", p.ranges.Load(), p.fresh.Load(), ranges+2, fresh+2)
+	if p.ranges.Load() != ranges+1 || p.fresh.Load() != fresh+1 {
+		t.Errorf("after a step: %d range and %d data-time requests, want %d and %d", p.ranges.Load(), p.fresh.Load(), ranges+1, fresh+1)
 	}
-	if q := p.queries.Load(); q != 6*2+2 {
-		t.Errorf("%d value and volume queries for 6 ticks of 2 signals, want 14 (values every tick, the volume twice)", q)
+	if q := p.queries.Load(); q != 6 {
+		t.Errorf("%d instant requests for 6 ticks of 2 signals, want 6 (one a round)", q)
 	}
 }

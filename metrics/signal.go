@@ -25,84 +25,106 @@ type answer struct {
 	err      error
 }
 
-// sample runs one signal's queries concurrently (its value; the slow
-// parts, data time and request volume, when needSlow; its window when
-// needRange) and folds them into the next sample. A failed value query
-// keeps the previous value with its evaluation and data times, so the
-// sample ages instead of lying; a failed or skipped data-time query keeps
-// the previous data time, which then ages; a skipped volume query keeps the
-// previous volume (an increase over minutes moves slowly). It reports
-// whether the window and the slow parts were refreshed.
-func (s *Sampler) sample(ctx context.Context, sig *config.Signal, fresh freshness, prev Sample, at time.Time, needRange, needSlow bool) (next Sample, rangeOK, slowOK bool) {
-	var (
-		wg            sync.WaitGroup
-		value, volume answer
-		dataAt        time.Time
-		dataErr       error
-		history       []Point
-		histErr       error
-	)
-	wg.Go(func() { value = s.instant(ctx, sig.Query, sig.Direction, at) })
-	askFresh := fresh.query != "" && needSlow
-	if askFresh {
-		wg.Go(func() { dataAt, dataErr = s.dataTime(ctx, fresh.query, at) })
+// asked is what one signal's queries answered in a round, whether they
+// went in the round's batched request or alone: the value always, the data
+// time, volume and exporter when asked (the slow parts), the window when
+// asked.
+type asked struct {
+	slow        bool // the slow parts were due
+	value       answer
+	askFresh    bool
+	dataAt      time.Time
+	dataErr     error
+	askVolume   bool
+	volume      answer
+	askExporter bool
+	exporter    Exporter
+	askRange    bool
+	history     []Point
+	histErr     error
+}
+
+// failed says whether any query the round asked for the signal failed.
+func (a *asked) failed() bool {
+	return a.value.err != nil || a.dataErr != nil || a.volume.err != nil || a.exporter.Err != nil || a.histErr != nil
+}
+
+// due is what a round asks of sig: its value, and the slow parts it has
+// when needSlow.
+func due(sig *config.Signal, fresh freshness, needSlow bool) asked {
+	return asked{slow: needSlow, askFresh: fresh.query != "" && needSlow, askVolume: sig.VolumeQuery != "" && needSlow}
+}
+
+// askAlone sends one signal's instant queries, each its own request,
+// concurrently: its value, and the slow parts (data time, request volume,
+// exporter liveness) when needSlow.
+func (s *Sampler) askAlone(ctx context.Context, sig *config.Signal, fresh freshness, at time.Time, needSlow bool) asked {
+	var wg sync.WaitGroup
+	a := due(sig, fresh, needSlow)
+	wg.Go(func() { a.value = s.instant(ctx, sig.Query, sig.Direction, at) })
+	if a.askFresh {
+		wg.Go(func() { a.dataAt, a.dataErr = s.dataTime(ctx, fresh.query, at) })
 	}
-	askVolume := sig.VolumeQuery != "" && needSlow
-	if askVolume {
-		wg.Go(func() { volume = s.instant(ctx, sig.VolumeQuery, "above", at) })
+	if a.askVolume {
+		wg.Go(func() { a.volume = s.instant(ctx, sig.VolumeQuery, "above", at) })
 	}
-	var exporter Exporter
-	plan := s.exporters[sig.Name]
-	if plan != nil && needSlow {
-		wg.Go(func() { exporter = s.exporter(ctx, plan, at) })
-	}
-	if needRange {
-		wg.Go(func() { history, histErr = s.history(ctx, sig.Query, sig.Direction, at) })
+	if plan := s.exporters[sig.Name]; plan != nil && needSlow {
+		a.askExporter = true
+		wg.Go(func() { a.exporter = s.exporter(ctx, plan, at) })
 	}
 	wg.Wait()
+	return a
+}
 
+// fold turns what a round asked into the signal's next sample. A failed
+// value query keeps the previous value with its evaluation and data times,
+// so the sample ages instead of lying; a failed or skipped data-time query
+// keeps the previous data time, which then ages; a skipped volume query
+// keeps the previous volume (an increase over minutes moves slowly). It
+// reports whether the window and the slow parts were refreshed.
+func (s *Sampler) fold(sig *config.Signal, fresh freshness, prev Sample, at time.Time, a *asked) (next Sample, rangeOK, slowOK bool) {
 	next = prev
 	next.Signal, next.Query, next.Window = sig.Name, sig.Query, fresh.window
-	next.Warnings = value.warnings
-	if plan != nil && needSlow {
+	next.Warnings = a.value.warnings
+	if a.askExporter {
 		// asked even when the value query failed: a later tick's value
 		// may lean on it; between asks it ages
-		next.Exporter = exporter
+		next.Exporter = a.exporter
 	}
-	if value.err != nil {
-		next.Err = value.err
+	if a.value.err != nil {
+		next.Err = a.value.err
 		return next, false, false
 	}
-	next.Value, next.HasValue, next.Series, next.At, next.Err = value.value, value.has, value.series, at, nil
+	next.Value, next.HasValue, next.Series, next.At, next.Err = a.value.value, a.value.has, a.value.series, at, nil
 	switch {
 	case fresh.query == "":
 		next.DataAt, next.Silent = time.Time{}, false
-	case !askFresh:
+	case !a.askFresh:
 		// asked within the last fifth of stale_after: the previous data
 		// time stands, and ages
-	case dataErr != nil:
-		next.Warnings = append(next.Warnings, "data time: "+dataErr.Error()+"; keeping the previous one")
+	case a.dataErr != nil:
+		next.Warnings = append(next.Warnings, "data time: "+a.dataErr.Error()+"; keeping the previous one")
 	default:
 		// No sample behind any selector is silence, never fresh data.
-		next.DataAt, next.Silent = dataAt, dataAt.IsZero()
+		next.DataAt, next.Silent = a.dataAt, a.dataAt.IsZero()
 	}
-	if sig.Series != "any" && value.series > 1 {
-		next.Warnings = append(next.Warnings, fmt.Sprintf("%d series where one is expected; showing the worst", value.series))
+	if sig.Series != "any" && a.value.series > 1 {
+		next.Warnings = append(next.Warnings, fmt.Sprintf("%d series where one is expected; showing the worst", a.value.series))
 	}
-	if askVolume {
-		next.Warnings = append(next.Warnings, volume.warnings...)
-		next.Volume, next.HasVolume = volume.value, volume.has
-		if volume.err != nil {
-			next.Err = fmt.Errorf("volume query: %w", volume.err)
+	if a.askVolume {
+		next.Warnings = append(next.Warnings, a.volume.warnings...)
+		next.Volume, next.HasVolume = a.volume.value, a.volume.has
+		if a.volume.err != nil {
+			next.Err = fmt.Errorf("volume query: %w", a.volume.err)
 		}
 	}
-	slowOK = needSlow && dataErr == nil && volume.err == nil
+	slowOK = a.slow && a.dataErr == nil && a.volume.err == nil
 	switch {
-	case needRange && histErr == nil:
-		next.History = history
+	case a.askRange && a.histErr == nil:
+		next.History = a.history
 		return next, true, slowOK
-	case needRange:
-		next.Warnings = append(next.Warnings, "history: "+histErr.Error())
+	case a.askRange:
+		next.Warnings = append(next.Warnings, "history: "+a.histErr.Error())
 	}
 	if s.o.Window > 0 && next.HasValue {
 		next.History = appendPoint(prev.History, Point{T: at, V: next.Value}, at.Add(-s.o.Window))
@@ -143,6 +165,12 @@ func (s *Sampler) instant(ctx context.Context, query, direction string, at time.
 	if err != nil {
 		return answer{err: err, warnings: warnings}
 	}
+	return instantAnswer(query, v, warnings, direction)
+}
+
+// instantAnswer reduces query's answer v to the worst series, with
+// Prometheus's warnings on it.
+func instantAnswer(query string, v model.Value, warnings v1.Warnings, direction string) answer {
 	a := reduce(v, direction)
 	// Prometheus's warnings are outside text: cleaned before anyone shows them.
 	cleaned := make([]string, 0, len(warnings)+len(a.warnings))
@@ -165,8 +193,18 @@ func (s *Sampler) dataTime(ctx context.Context, query string, at time.Time) (tim
 	return dataTime(v)
 }
 
-// history runs the range query that fills the sparkline window.
+// history runs the range query that fills one signal's sparkline window.
 func (s *Sampler) history(ctx context.Context, query, direction string, at time.Time) ([]Point, error) {
+	m, err := s.rangeQuery(ctx, query, at)
+	if err != nil {
+		return nil, err
+	}
+	return worstPerStep(m, direction), nil
+}
+
+// rangeQuery runs one range query over the window ending at at, in a query
+// slot, under its own timeout.
+func (s *Sampler) rangeQuery(ctx context.Context, query string, at time.Time) (model.Matrix, error) {
 	if err := s.acquire(ctx); err != nil {
 		return nil, queryError(query, err)
 	}
@@ -182,7 +220,7 @@ func (s *Sampler) history(ctx context.Context, query, direction string, at time.
 	if !ok {
 		return nil, fmt.Errorf("range query returned %s, not a matrix", v.Type())
 	}
-	return worstPerStep(m, direction), nil
+	return m, nil
 }
 
 // reduce turns an instant query's result into one value: the worst series

@@ -307,6 +307,9 @@ func (e *Engine) Observe(ctx context.Context) State {
 		o.artifacts = rollbackArtifacts(e.cfg.StateDir, e.env.Name, start, o.history.RollbackStarted)
 	})
 	wg.Wait()
+	if o.snapshot.Fallback != "" {
+		e.logger.Warn("asking Prometheus signal by signal this round", "why", o.snapshot.Fallback)
+	}
 	if e.readOnly {
 		e.journaledFreeze(&o)
 	}

@@ -115,6 +115,8 @@ type wireSnapshot struct {
 	Seq     uint64                            `json:"seq"`
 	At      time.Time                         `json:"at"`
 	Samples bounded[wireSample, samplesLimit] `json:"samples"`
+	// Fallback is metrics.Snapshot.Fallback.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // wireSample is a metrics.Sample with its name, its error as a message.

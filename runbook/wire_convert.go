@@ -110,7 +110,7 @@ func (w wireExporter) exporter() metrics.Exporter {
 }
 
 func snapshotToWire(s metrics.Snapshot) wireSnapshot {
-	w := wireSnapshot{Seq: s.Seq, At: s.At}
+	w := wireSnapshot{Seq: s.Seq, At: s.At, Fallback: s.Fallback}
 	if s.Samples == nil {
 		return w
 	}
@@ -129,7 +129,7 @@ func snapshotToWire(s metrics.Snapshot) wireSnapshot {
 // snapshot builds the samples map from a bounded list: its size is the
 // list's, never a number the row states.
 func (w wireSnapshot) snapshot() metrics.Snapshot {
-	s := metrics.Snapshot{Seq: w.Seq, At: w.At}
+	s := metrics.Snapshot{Seq: w.Seq, At: w.At, Fallback: w.Fallback}
 	if w.Samples == nil {
 		return s
 	}
