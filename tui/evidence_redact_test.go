@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"github.com/charmbracelet/colorprofile"
+
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ import (
 func TestEvidenceHidesSecretsBeforeItWraps(t *testing.T) {
 	const password, token = "pw-0123456789abcdef0123", "tok-0123456789abcdef0123"
 	secrets := journal.NewRedactor(token)
-	c := &common{styles: NewStyles(asciiRenderer()), now: func() time.Time { return clock }, redact: secrets.Redact}
+	c := &common{styles: NewStyles(colorprofile.NoTTY, true), now: func() time.Time { return clock }, redact: secrets.Redact}
 	e := newEvidenceView(c)
 	e.SetSize(40, 30) // narrow: every long line wraps
 	e.showSources = true

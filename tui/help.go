@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 )
 
 // newHelp is the bubbles help view styled with the screen's styles (not the
@@ -20,7 +20,7 @@ func newHelp(s Styles) help.Model {
 // generated from the keymaps so it cannot drift from what the keys do. A
 // read-only screen has no confirm dialog and says where actions are.
 func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, readOnly bool, width int) []string {
-	h.Width = width
+	h.SetWidth(width)
 	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel}, {ck.NextField, ck.PageUp, ck.PageDown}}
 	lines := []string{st.Title.Render("KEYS"), ""}
 	lines = append(lines, splitLines(h.FullHelpView(k.FullHelp()))...)

@@ -1,7 +1,10 @@
 package tui
 
 import (
-	"github.com/charmbracelet/lipgloss"
+	"image/color"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/checks"
 )
@@ -13,26 +16,35 @@ import (
 type Styles struct {
 	OK, Warn, Crit, Stale, Muted, Focused lipgloss.Style
 	Title, Header, Badge, Selected        lipgloss.Style
-	Pane, Dialog                          lipgloss.Style
 }
 
-// NewStyles binds the styles to a renderer, whose colour profile (from the
-// output, NO_COLOR, or a test's ASCII pin) decides what reaches the terminal.
-func NewStyles(r *lipgloss.Renderer) Styles {
-	s := r.NewStyle()
+// NewStyles is the palette for a terminal background: dark until the
+// terminal answers the background-colour query (tea.BackgroundColorMsg),
+// so no frame ever waits for an answer a silent terminal never sends. On a
+// light background the focus colour is blue, as cyan on white is hard to
+// read. The program reduces colours to what the terminal shows (NO_COLOR,
+// 16 colours); a pinned colorprofile.NoTTY or ASCII profile (tests, a pipe)
+// gets styles that write no escape at all.
+func NewStyles(p colorprofile.Profile, dark bool) Styles {
+	focus := lipgloss.Color("6")
+	if !dark {
+		focus = lipgloss.Color("4")
+	}
+	if p != colorprofile.Unknown && p <= colorprofile.ASCII {
+		return Styles{}
+	}
+	fg := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
 	return Styles{
-		OK:       s.Foreground(lipgloss.Color("2")),
-		Warn:     s.Foreground(lipgloss.Color("3")),
-		Crit:     s.Foreground(lipgloss.Color("1")).Bold(true),
-		Stale:    s.Foreground(lipgloss.Color("5")).Bold(true),
-		Muted:    s.Foreground(lipgloss.Color("8")),
-		Focused:  s.Foreground(lipgloss.Color("6")).Bold(true),
-		Title:    s.Bold(true),
-		Header:   s.Bold(true),
-		Badge:    s.Bold(true).Reverse(true),
-		Selected: s.Reverse(true),
-		Pane:     s.Border(lipgloss.NormalBorder(), true, false, false, false).BorderForeground(lipgloss.Color("8")),
-		Dialog:   s.Border(lipgloss.RoundedBorder()).Padding(0, 1),
+		OK:       fg(lipgloss.Color("2")),
+		Warn:     fg(lipgloss.Color("3")),
+		Crit:     fg(lipgloss.Color("1")).Bold(true),
+		Stale:    fg(lipgloss.Color("5")).Bold(true),
+		Muted:    fg(lipgloss.Color("8")),
+		Focused:  fg(focus).Bold(true),
+		Title:    lipgloss.NewStyle().Bold(true),
+		Header:   lipgloss.NewStyle().Bold(true),
+		Badge:    lipgloss.NewStyle().Bold(true).Reverse(true),
+		Selected: lipgloss.NewStyle().Reverse(true),
 	}
 }
 
