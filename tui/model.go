@@ -18,6 +18,7 @@ type Model struct {
 	actor    Actor
 	operator string
 	faultsFn func(context.Context, string, bool) error
+	mask     func(string) string // Options.Mask, nil: nothing to hide
 
 	keys    KeyMap
 	confirm ConfirmKeyMap
@@ -63,7 +64,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 		mode: o.Mode, staleAfter: o.StaleAfter, signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
 	}
 	m := &Model{
-		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults,
+		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults, mask: o.Mask,
 		keys: DefaultKeyMap(o.Mode == Rehearsal), confirm: DefaultConfirmKeyMap(), menu: DefaultMenuKeyMap(),
 		help: newHelp(c.styles),
 		obs: &observer{src: o.Observer, base: ctx, timeout: o.ObserveTimeout, refresh: o.Refresh,

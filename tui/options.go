@@ -84,6 +84,13 @@ type Options struct {
 	// (the evidence view), before a secret can be cut in two; Output hides
 	// them too, but only whole. Default: journal.Redact's patterns only.
 	Redact func(string) string
+	// Mask hides the config's secrets in each whole frame, keeping every
+	// column where it is (journal.Redactor.Mask), before the renderer sees
+	// it. The renderer writes only the cells that changed, so a secret can
+	// reach the terminal in pieces that a writer masking each write would
+	// not recognise; masked in the frame, no piece of it is ever drawn.
+	// Optional.
+	Mask func(string) string
 }
 
 func (o *Options) validate() error {

@@ -74,11 +74,16 @@ func (m *Model) setSize(w, h int) {
 	m.help.SetWidth(w)
 }
 
-// View is the whole screen on the alternate screen. Bubble Tea writes only
-// the cells that changed since the last frame, so what stays the same
-// between rounds costs nothing on the wire.
+// View is the whole screen on the alternate screen, secrets masked
+// (Options.Mask). Bubble Tea writes only the cells that changed since the
+// last frame, so what stays the same between rounds costs nothing on the
+// wire.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.screen())
+	frame := m.screen()
+	if m.mask != nil {
+		frame = m.mask(frame)
+	}
+	v := tea.NewView(frame)
 	v.AltScreen = true
 	return v
 }
