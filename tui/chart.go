@@ -5,8 +5,6 @@ import (
 	"math"
 	"time"
 
-	"charm.land/lipgloss/v2"
-
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/tui/plot"
 )
@@ -14,7 +12,7 @@ import (
 // chartLine is one series of a chart with its style.
 type chartLine struct {
 	points []metrics.Point
-	style  lipgloss.Style
+	style  Paint
 }
 
 // lineChart draws series over their window with a threshold across it (the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,4 +178,54 @@ func BenchmarkSteadyFrameBytes(b *testing.B) {
 			})
 		}
 	}
+}
+
+// movingObserver is a world whose values hold still while time goes on:
+// each round is the healthy fixture moved to now, so every age stays 2 s.
+type movingObserver struct{ base runbook.State }
+
+func (o movingObserver) Observe(context.Context) runbook.State {
+	return shifted(o.base, time.Since(clock))
+}
+
+// BenchmarkSteadyScreenCPU is the screen's own CPU while watching a steady
+// world at one round a second, 160×48, through the real program (its frame
+// rate included) on a byte counter (DESIGN §9: the whole watch ≤ 0.5% of a
+// core). The measure is CPU over wall time, so it lets max(b.N, 5) seconds
+// pass, and reports the CPU share, bytes per second and the first frame.
+func BenchmarkSteadyScreenCPU(b *testing.B) {
+	o := Options{Mode: Watch, Observer: movingObserver{healthyState()}, Signals: testSignals(), Refresh: time.Second,
+		Profile: colorprofile.ANSI}
+	m, err := New(context.Background(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := newByteCounter("rust_active")
+	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(out), tea.WithWindowSize(160, 48),
+		tea.WithColorProfile(colorprofile.ANSI), tea.WithEnvironment([]string{"TERM=xterm-256color"}),
+		tea.WithoutSignalHandler(), tea.WithFPS(frameRate))
+	done := make(chan error, 1)
+	go func() { _, err := p.Run(); done <- err }()
+	waitSignal(b, out.seen, "the first frame with values")
+	before, start := cpuTime(b), time.Now()
+	first, _ := out.afterMark()
+	time.Sleep(time.Duration(max(b.N, 5)) * time.Second)
+	cpu, wall := cpuTime(b)-before, time.Since(start)
+	_, after := out.afterMark()
+	p.Quit()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "%cpu")
+	b.ReportMetric(float64(after)/wall.Seconds(), "bytes/s")
+	b.ReportMetric(float64(first), "first-frame-bytes")
+}
+
+// cpuTime is the CPU this process has used, user and system.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

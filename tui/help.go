@@ -10,8 +10,8 @@ import (
 func newHelp(s Styles) help.Model {
 	h := help.New()
 	h.Styles = help.Styles{
-		ShortKey: s.Focused, ShortDesc: s.Muted, ShortSeparator: s.Muted, Ellipsis: s.Muted,
-		FullKey: s.Focused, FullDesc: s.Muted, FullSeparator: s.Muted,
+		ShortKey: s.Focused.Style, ShortDesc: s.Muted.Style, ShortSeparator: s.Muted.Style, Ellipsis: s.Muted.Style,
+		FullKey: s.Focused.Style, FullDesc: s.Muted.Style, FullSeparator: s.Muted.Style,
 	}
 	return h
 }

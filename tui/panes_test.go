@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/checks"
@@ -173,22 +172,22 @@ func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 		result  checks.Result
 		absent  bool
 		want    string
-		style   func(Styles) lipgloss.Style
+		style   func(Styles) Paint
 		stale   bool
 		ageText string
 	}{
 		{name: "watched runs ok", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", 4*time.Second),
-			want: "✔ ok", style: func(s Styles) lipgloss.Style { return s.OK }, ageText: "4s"},
+			want: "✔ ok", style: func(s Styles) Paint { return s.OK }, ageText: "4s"},
 		{name: "no run watched yet", result: checkpoint(checks.NotJudged, checks.ProjectorNoRuns, 3*time.Second),
-			want: "– 0 runs watched", style: func(s Styles) lipgloss.Style { return s.Stale }, ageText: "3s"},
+			want: "– 0 runs watched", style: func(s Styles) Paint { return s.Stale }, ageText: "3s"},
 		{name: "regressed", result: checkpoint(checks.Fail, "1 runs watched: 0 at or above their highest seq; run …: last_seq 3 < 9", 3*time.Second),
-			want: "✘ REGRESSED", style: func(s Styles) lipgloss.Style { return s.Crit }, ageText: "3s"},
+			want: "✘ REGRESSED", style: func(s Styles) Paint { return s.Crit }, ageText: "3s"},
 		{name: "endpoint unreachable", result: checkpoint(checks.Unknown, "", 3*time.Second),
-			want: "? unknown", style: func(s Styles) lipgloss.Style { return s.Stale }, ageText: "3s"},
+			want: "? unknown", style: func(s Styles) Paint { return s.Stale }, ageText: "3s"},
 		{name: "old answer", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", time.Minute),
-			want: "✔ ok", style: func(s Styles) lipgloss.Style { return s.Stale }, stale: true, ageText: "1m"},
+			want: "✔ ok", style: func(s Styles) Paint { return s.Stale }, stale: true, ageText: "1m"},
 		{name: "never observed", absent: true,
-			want: "not observed", style: func(s Styles) lipgloss.Style { return s.Stale }, stale: true, ageText: "never"},
+			want: "not observed", style: func(s Styles) Paint { return s.Stale }, stale: true, ageText: "never"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -14,8 +15,37 @@ import (
 // sixteen so a 16-colour terminal shows the same meaning, and every state
 // also has a word or symbol so NO_COLOR loses nothing.
 type Styles struct {
-	OK, Warn, Crit, Stale, Muted, Focused lipgloss.Style
-	Title, Header, Badge, Selected        lipgloss.Style
+	OK, Warn, Crit, Stale, Muted, Focused Paint
+	Title, Header, Badge, Selected        Paint
+}
+
+// Paint is a lipgloss style reduced to the escape sequences it puts around
+// a text. The screen styles a few words at a time, hundreds of times a
+// frame, and lipgloss's Render (which measures, wraps, pads and borders
+// any block) was a third of View's time; Paint's Render is two string
+// joins. Text is made one line (oneLine) before it is styled, and Paint
+// never pads it. The lipgloss style stays for what needs one (the help
+// bubble).
+type Paint struct {
+	lipgloss.Style
+	open, close string
+}
+
+func newPaint(st lipgloss.Style) Paint {
+	const probe = "x"
+	out := st.Render(probe)
+	i := strings.Index(out, probe)
+	return Paint{Style: st, open: out[:i], close: out[i+len(probe):]}
+}
+
+// Render wraps the texts, joined by spaces as lipgloss joins them, in the
+// style's sequences; an empty text stays empty.
+func (p Paint) Render(strs ...string) string {
+	s := strings.Join(strs, " ")
+	if s == "" || p.open == "" && p.close == "" {
+		return s
+	}
+	return p.open + s + p.close
 }
 
 // NewStyles is the palette for a terminal background: dark until the
@@ -30,26 +60,28 @@ func NewStyles(p colorprofile.Profile, dark bool) Styles {
 	if !dark {
 		focus = lipgloss.Color("4")
 	}
+	plain := newPaint(lipgloss.NewStyle())
 	if p != colorprofile.Unknown && p <= colorprofile.ASCII {
-		return Styles{}
+		return Styles{plain, plain, plain, plain, plain, plain, plain, plain, plain, plain}
 	}
 	fg := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
+	bold := lipgloss.NewStyle().Bold(true)
 	return Styles{
-		OK:       fg(lipgloss.Color("2")),
-		Warn:     fg(lipgloss.Color("3")),
-		Crit:     fg(lipgloss.Color("1")).Bold(true),
-		Stale:    fg(lipgloss.Color("5")).Bold(true),
-		Muted:    fg(lipgloss.Color("8")),
-		Focused:  fg(focus).Bold(true),
-		Title:    lipgloss.NewStyle().Bold(true),
-		Header:   lipgloss.NewStyle().Bold(true),
-		Badge:    lipgloss.NewStyle().Bold(true).Reverse(true),
-		Selected: lipgloss.NewStyle().Reverse(true),
+		OK:       newPaint(fg(lipgloss.Color("2"))),
+		Warn:     newPaint(fg(lipgloss.Color("3"))),
+		Crit:     newPaint(fg(lipgloss.Color("1")).Bold(true)),
+		Stale:    newPaint(fg(lipgloss.Color("5")).Bold(true)),
+		Muted:    newPaint(fg(lipgloss.Color("8"))),
+		Focused:  newPaint(fg(focus).Bold(true)),
+		Title:    newPaint(bold),
+		Header:   newPaint(bold),
+		Badge:    newPaint(bold.Reverse(true)),
+		Selected: newPaint(lipgloss.NewStyle().Reverse(true)),
 	}
 }
 
 // Verdict picks the style that matches a verdict.
-func (s Styles) Verdict(v checks.Verdict) lipgloss.Style {
+func (s Styles) Verdict(v checks.Verdict) Paint {
 	switch v {
 	case checks.Pass:
 		return s.OK

@@ -13,9 +13,13 @@ import (
 	"math"
 	"strings"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
+
+// Style draws a run of cells (lipgloss.Style is one).
+type Style interface {
+	Render(strs ...string) string
+}
 
 // Point is one sample of a series: X (seconds, say) and Y in the chart's
 // units.
@@ -26,7 +30,7 @@ type Point struct{ X, Y float64 }
 // later one's style.
 type Series struct {
 	Points []Point
-	Style  lipgloss.Style
+	Style  Style
 }
 
 // Chart is a braille line chart: y labels and a vertical axis on the left,
@@ -40,7 +44,7 @@ type Chart struct {
 	// XLabel and YLabel format an axis value ("14:02", "25%").
 	XLabel, YLabel func(float64) string
 	// AxisStyle draws the axes and their labels.
-	AxisStyle lipgloss.Style
+	AxisStyle Style
 }
 
 // yLabelEvery is how many rows apart the y labels stand, counted up from
