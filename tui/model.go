@@ -46,6 +46,13 @@ type Model struct {
 
 	width, height int
 
+	// frame is the last frame drawn; current is false once a message may
+	// have changed what it shows. A round's tick changes nothing shown:
+	// drawn again then, every age would read a second older until the
+	// round lands a moment later, two redraws a second for nothing.
+	frame   string
+	current bool
+
 	// started and painted time the first full paint (DESIGN §9: ≤ 300 ms),
 	// logged once so operators and the bench can see it.
 	started time.Time
@@ -90,6 +97,9 @@ func (m *Model) Init() tea.Cmd {
 
 // Update routes one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, tick := msg.(tickMsg); !tick {
+		m.current = false
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)

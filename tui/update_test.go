@@ -287,3 +287,21 @@ func TestFirstFullPaintIsLoggedOnce(t *testing.T) {
 		t.Fatalf("logged %d first full paints, want 1: %s", n, log.String())
 	}
 }
+
+// A round's tick changes nothing shown, so it draws nothing: a frame drawn
+// then would read every age a second older until the round lands a moment
+// later. The round that lands draws the ages as they are.
+func TestARoundsTickRedrawsNothing(t *testing.T) {
+	m := newTestModel(t, Options{Mode: Watch}, healthyState(), 160, 48)
+	before := m.View().Content
+	later := clock.Add(time.Second)
+	m.c.now = func() time.Time { return later }
+	m.Update(tickMsg{})
+	if after := m.View().Content; after != before {
+		t.Fatalf("the tick redrew the screen:\n%s", after)
+	}
+	m.Update(StateMsg{Seq: m.obs.seq, State: healthyState()}) // no new data: a second older
+	if title := lineWith(m.View().Content, "ERROR RATE"); !strings.Contains(title, "3s") {
+		t.Errorf("the round after the tick does not show the data a second older: %q", title)
+	}
+}

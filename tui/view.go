@@ -75,15 +75,18 @@ func (m *Model) setSize(w, h int) {
 }
 
 // View is the whole screen on the alternate screen, secrets masked
-// (Options.Mask). Bubble Tea writes only the cells that changed since the
+// (Options.Mask), drawn again only after a message that may change it (see
+// Model.current). Bubble Tea writes only the cells that changed since the
 // last frame, so what stays the same between rounds costs nothing on the
 // wire.
 func (m *Model) View() tea.View {
-	frame := m.screen()
-	if m.mask != nil {
-		frame = m.mask(frame)
+	if !m.current {
+		m.frame, m.current = m.screen(), true
+		if m.mask != nil {
+			m.frame = m.mask(m.frame)
+		}
 	}
-	v := tea.NewView(frame)
+	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	return v
 }
