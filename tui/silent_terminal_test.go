@@ -10,12 +10,13 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/sys/unix"
+
+	"github.com/openagents/cockpit/internal/testsvc"
 )
 
 // openPty opens a bare pseudo-terminal of w×h: the program gets the
@@ -46,32 +47,20 @@ func openPty(t *testing.T, w, h int) (screen, term *os.File) {
 	return screen, term
 }
 
-// syncBuffer is a terminal's screen as the program writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) from(i int) []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes()[min(i, b.buf.Len()):])
+// since is what the screen got from byte i on.
+func since(out *testsvc.LockedBuffer, i int) []byte {
+	s := out.String()
+	return []byte(s[min(i, len(s)):])
 }
 
 // waitOutput polls the screen until cond holds; the deadline is far above
 // any first paint and is not what the test measures.
-func waitOutput(t *testing.T, out *syncBuffer, from int, what string, cond func([]byte) bool) {
+func waitOutput(t *testing.T, out *testsvc.LockedBuffer, from int, what string, cond func([]byte) bool) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
-	for !cond(out.from(from)) {
+	for !cond(since(out, from)) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not appear; the screen got:\n%q", what, out.from(from))
+			t.Fatalf("%s did not appear; the screen got:\n%q", what, since(out, from))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -88,7 +77,7 @@ var lightFocus = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?34(?:;[0-9;]*)?m`)
 // wait; it sits below the old 5 s stall, so a query that blocks fails.
 func TestFirstFrameNeverWaitsForTheTerminalsColours(t *testing.T) {
 	screen, term := openPty(t, 80, 24)
-	out := &syncBuffer{}
+	out := &testsvc.LockedBuffer{}
 	go func() { _, _ = io.Copy(out, screen) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -98,7 +87,7 @@ func TestFirstFrameNeverWaitsForTheTerminalsColours(t *testing.T) {
 	go func() { done <- Run(ctx, o) }()
 
 	waitOutput(t, out, 0, "a frame with values", func(b []byte) bool { return bytes.Contains(b, []byte("rust_active")) })
-	seen := out.from(0)
+	seen := since(out, 0)
 	if !bytes.Contains(seen, []byte("\x1b]11;?")) {
 		t.Errorf("the screen never asked the terminal for its background colour:\n%q", seen)
 	}
