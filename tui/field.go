@@ -5,6 +5,7 @@ import (
 	"unicode"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // field is a one-line text entry for the confirm dialog. bubbles/textinput
@@ -36,7 +37,7 @@ func (f *field) Update(msg tea.KeyPressMsg) {
 
 // insert adds typed or pasted text at the end, when the field has the
 // focus, within its limit; what a terminal cannot print (a pasted line
-// break, an escape) is left out.
+// break, an escape sequence) is left out.
 func (f *field) insert(text string) {
 	if !f.focused {
 		return
@@ -46,7 +47,7 @@ func (f *field) insert(text string) {
 			return r
 		}
 		return -1
-	}, text))
+	}, ansi.Strip(text)))
 	if f.limit == 0 || len(f.value)+len(runes) <= f.limit {
 		f.value = append(f.value, runes...)
 	}

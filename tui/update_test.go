@@ -305,3 +305,23 @@ func TestARoundsTickRedrawsNothing(t *testing.T) {
 		t.Errorf("the round after the tick does not show the data a second older: %q", title)
 	}
 }
+
+// A reason pasted into the confirm dialog (bracketed paste: one message)
+// is typed text, what a terminal cannot print left out; outside a text
+// field a paste does nothing.
+func TestAPastedReasonFillsTheConfirmField(t *testing.T) {
+	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
+	m.Update(tea.PasteMsg{Content: "q"}) // no dialog: not a quit key
+	if m.quitting {
+		t.Fatal("a paste outside a dialog acted as a key")
+	}
+	_, cmd := m.Update(keyFor(m.keys.Rollback))
+	m.Update(cmd())
+	if m.dialog == nil || !m.dialog.needReason {
+		t.Fatal("no confirm dialog asking for a reason after r")
+	}
+	m.Update(tea.PasteMsg{Content: "error spike\x1b[31m firing\r\n"})
+	if got := m.dialog.reason.Value(); got != "error spike firing" {
+		t.Errorf("the reason field holds %q", got)
+	}
+}
