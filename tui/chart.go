@@ -1,22 +1,18 @@
 package tui
 
 import (
-	"strings"
+	"fmt"
+	"math"
 	"time"
 
-	"github.com/NimbleMarkets/ntcharts/canvas/runes"
-	"github.com/NimbleMarkets/ntcharts/linechart"
-	tslc "github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
-	"github.com/charmbracelet/lipgloss"
-
 	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/tui/plot"
 )
 
 // chartLine is one series of a chart with its style.
 type chartLine struct {
-	name   string
 	points []metrics.Point
-	style  lipgloss.Style
+	style  Paint
 }
 
 // lineChart draws series over their window with a threshold across it (the
@@ -48,25 +44,42 @@ func lineChart(st Styles, w, h int, lines []chartLine, threshold float64, hasThr
 	if ceiling > 0 {
 		top = ceiling * scale
 	}
-	c := tslc.New(w, h,
-		tslc.WithTimeRange(from, to), tslc.WithYRange(0, top),
-		tslc.WithXYSteps(2, 2),
-		tslc.WithXLabelFormatter(func(_ int, v float64) string { return time.Unix(int64(v), 0).UTC().Format("15:04") }),
-		tslc.WithYLabelFormatter(func(_ int, v float64) string { return linechart.DefaultLabelFormatter()(0, v) + unit }),
-		tslc.WithAxesStyles(st.Muted, st.Muted),
-	)
+	x0, x1 := chartX(from), chartX(to)
+	var series []plot.Series
 	if hasThreshold {
-		c.SetDataSetStyle("threshold", st.Crit)
-		c.SetDataSetLineStyle("threshold", runes.ThinLineStyle)
-		c.PushDataSet("threshold", tslc.TimePoint{Time: from, Value: threshold * scale})
-		c.PushDataSet("threshold", tslc.TimePoint{Time: to, Value: threshold * scale})
+		series = append(series, plot.Series{Style: st.Crit,
+			Points: []plot.Point{{X: x0, Y: threshold * scale}, {X: x1, Y: threshold * scale}}})
 	}
 	for _, l := range lines {
-		c.SetDataSetStyle(l.name, l.style)
-		for _, p := range l.points {
-			c.PushDataSet(l.name, tslc.TimePoint{Time: p.T, Value: p.V * scale})
+		pts := make([]plot.Point, len(l.points))
+		for i, p := range l.points {
+			pts[i] = plot.Point{X: chartX(p.T), Y: p.V * scale}
 		}
+		series = append(series, plot.Series{Points: pts, Style: l.style})
 	}
-	c.DrawBrailleAll()
-	return strings.Split(c.View(), "\n")
+	c := plot.Chart{Width: w, Height: h, XMin: x0, XMax: x1, YMin: 0, YMax: top, AxisStyle: st.Muted,
+		XLabel: func(v float64) string { return time.Unix(int64(v), 0).UTC().Format("15:04") },
+		YLabel: yLabel(top, h, unit),
+	}
+	return c.Draw(series...)
+}
+
+// chartX is a time on the charts' x axis: seconds since the epoch.
+func chartX(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// yLabel formats the y labels with as many decimals as their step needs
+// ("0.7%", "1.3%" rather than "1%", "1%"), and the unit; the origin is
+// plain 0.
+func yLabel(top float64, h int, unit string) func(float64) string {
+	step := top * 2 / float64(max(h-2, 1))
+	decimals := 0
+	if step < 1 {
+		decimals = min(int(math.Ceil(-math.Log10(step))), 3)
+	}
+	return func(v float64) string {
+		if v == 0 {
+			return "0" + unit
+		}
+		return fmt.Sprintf("%.*f", decimals, v) + unit
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/charmbracelet/colorprofile"
+
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
@@ -12,7 +14,10 @@ import (
 // common is what every component shares: styles, clock, the environment and
 // its thresholds. It travels by pointer; nothing here is global.
 type common struct {
-	styles     Styles
+	styles Styles
+	// profile is Options.Profile, kept to build the styles again when the
+	// terminal says its background is light.
+	profile    colorprofile.Profile
 	now        func() time.Time
 	env        string
 	production bool

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
@@ -78,7 +78,7 @@ func (d *confirmDialog) typing() bool { return d.needTyped || d.needReason }
 
 // Update handles one key. It never runs anything itself: the root starts the
 // action only on confirmApproved.
-func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
+func (d *confirmDialog) Update(msg tea.KeyPressMsg) confirmAnswer {
 	d.problem = ""
 	switch {
 	case key.Matches(msg, d.keys.Cancel):
@@ -94,7 +94,7 @@ func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
 	case key.Matches(msg, d.keys.PageDown):
 		d.offset += 5 // clamped when drawn
 		return confirmOpen
-	case msg.Type == tea.KeyEnter || (!d.typing() && key.Matches(msg, d.keys.Confirm)):
+	case msg.Code == tea.KeyEnter || (!d.typing() && key.Matches(msg, d.keys.Confirm)):
 		if p := d.missing(); p != "" {
 			d.problem = p
 			return confirmOpen
@@ -105,12 +105,23 @@ func (d *confirmDialog) Update(msg tea.KeyMsg) confirmAnswer {
 		}
 		return confirmApproved
 	}
-	if d.focus == 0 {
-		d.typed.Update(msg)
-	} else {
-		d.reason.Update(msg)
-	}
+	d.focused().Update(msg)
 	return confirmOpen
+}
+
+// focused is the text field that has the keyboard.
+func (d *confirmDialog) focused() *field {
+	if d.focus == 0 {
+		return &d.typed
+	}
+	return &d.reason
+}
+
+// Paste puts pasted text into the focused field (a reason copied from a
+// ticket); a dialog without one ignores it.
+func (d *confirmDialog) Paste(text string) {
+	d.problem = ""
+	d.focused().insert(text)
 }
 
 func (d *confirmDialog) switchField() {

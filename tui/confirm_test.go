@@ -18,7 +18,7 @@ func TestConfirmDialogShowsALongArgvWhole(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{plan: plan}}, healthyState(), 80, 30)
 	openDialog(t, m)
 
-	view := m.View()
+	view := m.View().Content
 	_, block, _ := strings.Cut(view, "will run:")
 	block, _, _ = strings.Cut(block, "gates (live):")
 	if strings.Contains(block, "…") {
@@ -46,8 +46,8 @@ func TestRollbackDialogNamesTheAction(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{plan: plan}}, firingState(), 200, 50)
 	_, cmd := m.Update(keyFor(m.keys.Rollback))
 	m.Update(await[planMsg](t, launch(cmd)))
-	if m.dialog == nil || !strings.Contains(m.View(), "CONFIRM "+runbook.RollbackID) {
-		t.Fatalf("no dialog titled CONFIRM %s:\n%s", runbook.RollbackID, m.View())
+	if m.dialog == nil || !strings.Contains(m.View().Content, "CONFIRM "+runbook.RollbackID) {
+		t.Fatalf("no dialog titled CONFIRM %s:\n%s", runbook.RollbackID, m.View().Content)
 	}
 }
 

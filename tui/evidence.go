@@ -132,7 +132,7 @@ func humanLine(r checks.Result, now time.Time) string {
 	if ev.Rule != "" {
 		line += " · rule: " + ev.Rule
 	}
-	return fmt.Sprintf("%s · age %s", line, checks.FormatAge(r.Age(now)))
+	return fmt.Sprintf("%s · age %s", line, ageText(r.Age(now)))
 }
 
 // progressWhen is " at 14:03 by alice" for a step that ran.

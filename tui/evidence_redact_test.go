@@ -1,9 +1,13 @@
 package tui
 
 import (
+	"github.com/charmbracelet/colorprofile"
+
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/journal"
@@ -17,7 +21,7 @@ import (
 func TestEvidenceHidesSecretsBeforeItWraps(t *testing.T) {
 	const password, token = "pw-0123456789abcdef0123", "tok-0123456789abcdef0123"
 	secrets := journal.NewRedactor(token)
-	c := &common{styles: NewStyles(asciiRenderer()), now: func() time.Time { return clock }, redact: secrets.Redact}
+	c := &common{styles: NewStyles(colorprofile.NoTTY, true), now: func() time.Time { return clock }, redact: secrets.Redact}
 	e := newEvidenceView(c)
 	e.SetSize(40, 30) // narrow: every long line wraps
 	e.showSources = true
@@ -36,5 +40,27 @@ func TestEvidenceHidesSecretsBeforeItWraps(t *testing.T) {
 	}
 	if !strings.Contains(view, "ops:"+journal.Redacted) {
 		t.Errorf("the evidence lost where the source is (ops:%s):\n%s", journal.Redacted, view)
+	}
+}
+
+// TestTheFrameIsMaskedBeforeTheRenderer: the renderer writes only changed
+// cells, so a secret could reach the terminal in pieces that no writer
+// would recognise. The frame itself is masked, column for column, before
+// the renderer sees it: no piece of the secret is drawn.
+func TestTheFrameIsMaskedBeforeTheRenderer(t *testing.T) {
+	const secret = "tok-0123abcd" // fits the value column: a cut secret is the source redaction's to hide
+	s := healthyState()
+	s.Health[0].Evidence.Value = secret
+	m := newTestModel(t, Options{Mode: Watch, Mask: journal.NewRedactor(secret).Mask}, s, 200, 50)
+	frame := m.View().Content
+	if strings.Contains(frame, secret[:8]) {
+		t.Fatalf("the frame holds the secret:\n%s", frame)
+	}
+	row := lineWith(frame, "rust health")
+	if !strings.Contains(row, strings.Repeat("*", len(secret))) {
+		t.Errorf("the secret is not masked in place: %q", row)
+	}
+	if w, unmasked := ansi.StringWidth(row), ansi.StringWidth(lineWith(m.screen(), "rust health")); w != unmasked {
+		t.Errorf("masking moved the columns: the row is %d cells wide, %d unmasked", w, unmasked)
 	}
 }

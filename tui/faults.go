@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // faultMsg is the world's answer to a fault toggle.
@@ -33,7 +33,7 @@ func newFaultMenu(c *common, keys MenuKeyMap, names []string, toggle func(contex
 }
 
 // Update moves the cursor or toggles a fault; close reports the menu is done.
-func (f *faultMenu) Update(base context.Context, msg tea.KeyMsg) (closed bool, cmd tea.Cmd) {
+func (f *faultMenu) Update(base context.Context, msg tea.KeyPressMsg) (closed bool, cmd tea.Cmd) {
 	names := f.names
 	switch {
 	case key.Matches(msg, f.keys.Close):

@@ -1,6 +1,12 @@
 package tui
 
-import tea "github.com/charmbracelet/bubbletea"
+import (
+	"strings"
+	"unicode"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
 
 // field is a one-line text entry for the confirm dialog. bubbles/textinput
 // would pull in a clipboard module this build does not carry, and the dialog
@@ -16,21 +22,34 @@ type field struct {
 func (f *field) Value() string { return string(f.value) }
 
 // Update edits the field with one key, when it has the focus.
-func (f *field) Update(msg tea.KeyMsg) {
-	if !f.focused {
-		return
-	}
-	switch msg.Type {
-	case tea.KeyRunes, tea.KeySpace:
-		if f.limit == 0 || len(f.value)+len(msg.Runes) <= f.limit {
-			f.value = append(f.value, msg.Runes...)
-		}
-	case tea.KeyBackspace:
+func (f *field) Update(msg tea.KeyPressMsg) {
+	switch {
+	case msg.String() == "ctrl+u":
+		f.value = f.value[:0]
+	case msg.Code == tea.KeyBackspace:
 		if len(f.value) > 0 {
 			f.value = f.value[:len(f.value)-1]
 		}
-	case tea.KeyCtrlU:
-		f.value = f.value[:0]
+	default:
+		f.insert(msg.Text) // "" for keys that print nothing (arrows, ctrl+…)
+	}
+}
+
+// insert adds typed or pasted text at the end, when the field has the
+// focus, within its limit; what a terminal cannot print (a pasted line
+// break, an escape sequence) is left out.
+func (f *field) insert(text string) {
+	if !f.focused {
+		return
+	}
+	runes := []rune(strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, ansi.Strip(text)))
+	if f.limit == 0 || len(f.value)+len(runes) <= f.limit {
+		f.value = append(f.value, runes...)
 	}
 }
 

@@ -2,15 +2,13 @@ package tui
 
 import (
 	"context"
-	"io"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
@@ -20,12 +18,6 @@ import (
 
 // clock is the fixed "now" of every test: screens are byte-for-byte stable.
 var clock = time.Date(2026, 3, 1, 14, 3, 22, 0, time.UTC)
-
-func asciiRenderer() *lipgloss.Renderer {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return r
-}
 
 func result(id, title string, v checks.Verdict, value string, age time.Duration) checks.Result {
 	return checks.Result{ID: id, Title: title, Verdict: v, ObservedAt: clock.Add(-age),
@@ -286,7 +278,7 @@ func newFixedModel(t testing.TB, o Options, s runbook.State) *Model {
 	}
 	o.Env = orText(o.Env, "staging")
 	o.Now = func() time.Time { return clock }
-	o.Renderer = asciiRenderer()
+	o.Profile = colorprofile.NoTTY
 	o.StaleAfter = 10 * time.Second
 	o.Refresh = time.Hour
 	o.Signals = testSignals()
@@ -309,20 +301,27 @@ func newTestModel(t testing.TB, o Options, s runbook.State, w, h int) *Model {
 
 // keyFor turns a binding's first key into the message a terminal would send,
 // so tests press keys through the KeyMap rather than by hard-coded strings.
-func keyFor(b key.Binding) tea.KeyMsg {
+func keyFor(b key.Binding) tea.KeyPressMsg {
 	k := b.Keys()[0]
-	special := map[string]tea.KeyType{
-		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "ctrl+c": tea.KeyCtrlC, "ctrl+r": tea.KeyCtrlR, "up": tea.KeyUp, "down": tea.KeyDown,
+	special := map[string]tea.KeyPressMsg{
+		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "ctrl+c": {Code: 'c', Mod: tea.ModCtrl},
+		"ctrl+r": {Code: 'r', Mod: tea.ModCtrl}, "up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown},
 	}
-	if typ, ok := special[k]; ok {
-		return tea.KeyMsg{Type: typ}
+	if msg, ok := special[k]; ok {
+		return msg
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+	return typed(k)
+}
+
+// typed is the key press of one printable character.
+func typed(k string) tea.KeyPressMsg {
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
 func typeText(m *Model, s string) {
 	for _, r := range s {
-		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		m.Update(typed(string(r)))
 	}
 }
 

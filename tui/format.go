@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -101,3 +103,17 @@ func level(sig *config.Signal, v float64) checks.Verdict {
 }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// ageText is how old something is, as the screen shows it: whole seconds
+// up to a minute, then whole minutes, then hours and minutes. It changes no
+// more often than its meaning needs: a value a minute old does not need its
+// seconds redrawn every second ("1m05s", "1m06s" …), and under a renderer
+// that writes only changed cells, text that holds still costs nothing.
+// checks.FormatAge, the precise form for the CLI and the journal, gives
+// the rest.
+func ageText(d time.Duration) string {
+	if d >= time.Minute && d < time.Hour {
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return checks.FormatAge(d)
+}

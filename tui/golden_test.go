@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/openagents/cockpit/runbook"
 )
@@ -31,7 +31,7 @@ func screen(t *testing.T, o Options, s runbook.State, w, h int, act func(tm *tea
 		t.Fatal(err)
 	}
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	teatest.RequireEqualOutput(t, []byte(final.View()))
+	teatest.RequireEqualOutput(t, []byte(final.View().Content))
 }
 
 func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
@@ -40,7 +40,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
-func press(tm *teatest.TestModel, keys ...tea.KeyMsg) {
+func press(tm *teatest.TestModel, keys ...tea.KeyPressMsg) {
 	for _, k := range keys {
 		tm.Send(k)
 	}
@@ -97,7 +97,7 @@ func BenchmarkView(b *testing.B) {
 	m := newTestModel(b, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = m.View()
+		_ = m.View().Content
 	}
 }
 

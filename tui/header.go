@@ -30,6 +30,9 @@ type headerPart struct {
 
 // header is the top line: where the cutover stands, as observed, the clock
 // and the mode badge. Every value comes from the last observation round.
+// The clock shows hours and minutes: the panes' ages say how fresh each
+// value is to the second, the journal and the lock holder are in minutes,
+// and a clock that ticks every second would redraw the header as often.
 // It is made to fit by abbreviating whole words and dropping optional
 // parts, never by cutting a word in half.
 func header(c *common, s runbook.State, width int, now time.Time) string {
@@ -55,7 +58,7 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	target := observedValue(c, s.Observed.WriteTarget, shareStale)
 	share := cohort(c, s, shareStale)
 	parts = append(parts,
-		headerPart{long: now.Format("15:04:05"), optional: true},
+		headerPart{long: now.Format("15:04"), optional: true},
 		headerPart{long: "rust: " + rust, short: "rust " + rust},
 		headerPart{long: "legacy: " + legacy, short: "legacy " + legacy},
 		headerPart{long: "writes → " + target + st.Muted.Render(" · ") + "cohort " + share, short: "→ " + target + " " + share},

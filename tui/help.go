@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 )
 
 // newHelp is the bubbles help view styled with the screen's styles (not the
@@ -10,8 +10,8 @@ import (
 func newHelp(s Styles) help.Model {
 	h := help.New()
 	h.Styles = help.Styles{
-		ShortKey: s.Focused, ShortDesc: s.Muted, ShortSeparator: s.Muted, Ellipsis: s.Muted,
-		FullKey: s.Focused, FullDesc: s.Muted, FullSeparator: s.Muted,
+		ShortKey: s.Focused.Style, ShortDesc: s.Muted.Style, ShortSeparator: s.Muted.Style, Ellipsis: s.Muted.Style,
+		FullKey: s.Focused.Style, FullDesc: s.Muted.Style, FullSeparator: s.Muted.Style,
 	}
 	return h
 }
@@ -20,7 +20,7 @@ func newHelp(s Styles) help.Model {
 // generated from the keymaps so it cannot drift from what the keys do. A
 // read-only screen has no confirm dialog and says where actions are.
 func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, readOnly bool, width int) []string {
-	h.Width = width
+	h.SetWidth(width)
 	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel}, {ck.NextField, ck.PageUp, ck.PageDown}}
 	lines := []string{st.Title.Render("KEYS"), ""}
 	lines = append(lines, splitLines(h.FullHelpView(k.FullHelp()))...)

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"github.com/charmbracelet/colorprofile"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -65,7 +67,7 @@ func TestHostileTextLeavesTheScreenIntact(t *testing.T) {
 		m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, w, h)
 		m.Update(journalMsg{Records: recs})
 		m.Update(keyFor(m.keys.Evidence))
-		view := m.View()
+		view := m.View().Content
 		if strings.ContainsAny(view, "\x1b\x07\r") {
 			t.Fatalf("%dx%d: the view holds a control character:\n%q", w, h, view)
 		}
@@ -82,7 +84,7 @@ func TestHostileTextLeavesTheScreenIntact(t *testing.T) {
 			t.Errorf("%dx%d: the evidence does not show the reason as data:\n%s", w, h, view)
 		}
 		m.Update(keyFor(m.keys.Evidence)) // closed: the list (and, wide, the timeline) again
-		lines = strings.Split(m.View(), "\n")
+		lines = strings.Split(m.View().Content, "\n")
 		runbookAt, p1At := -1, -1
 		for i, l := range lines {
 			switch {
@@ -111,7 +113,7 @@ func TestHostileTextLeavesTheScreenIntact(t *testing.T) {
 // timeline show an outcome's first line ("N more lines, e to see"); the
 // evidence view shows every line, cleaned.
 func TestEvidenceShowsAnActuatorsWholeOutput(t *testing.T) {
-	c := &common{styles: NewStyles(asciiRenderer()), now: func() time.Time { return clock }}
+	c := &common{styles: NewStyles(colorprofile.NoTTY, true), now: func() time.Time { return clock }}
 	keys := DefaultKeyMap(false)
 	l := newRunbookList(c, &keys)
 	l.SetSize(100, 30)

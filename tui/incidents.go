@@ -84,7 +84,7 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 
 // pendingFor is a pending criterion's timer: "2m10s of 5m".
 func pendingFor(in runbook.IncidentStatus) string {
-	return checks.FormatAge(in.PendingFor) + " of " + checks.ShortDuration(in.For)
+	return ageText(in.PendingFor) + " of " + checks.ShortDuration(in.For)
 }
 
 // rolledBack says R1–R3 are observed: Rust frozen, legacy accepting, writes

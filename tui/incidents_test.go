@@ -10,7 +10,7 @@ import (
 
 func TestFiringIncidentRecommendsRollbackUntilItIsObserved(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
-	if v := m.View(); !strings.Contains(v, "rollback recommended: press r") {
+	if v := m.View().Content; !strings.Contains(v, "rollback recommended: press r") {
 		t.Fatalf("a firing incident does not recommend the rollback:\n%s", v)
 	}
 
@@ -22,7 +22,7 @@ func TestFiringIncidentRecommendsRollbackUntilItIsObserved(t *testing.T) {
 	}
 	s.Items = withoutUnknownR1(s.Items)
 	m.Update(StateMsg{Seq: m.obs.seq, State: s})
-	v := m.View()
+	v := m.View().Content
 	if strings.Contains(v, "rollback recommended") || !strings.Contains(v, "already rolled back") {
 		t.Fatalf("after an observed rollback the incidents line still recommends one:\n%s", v)
 	}
@@ -45,11 +45,11 @@ func withoutUnknownR1(items []runbook.ItemStatus) []runbook.ItemStatus {
 func TestTwoWritersMarkerIsRedAndVisibleAt80x24(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, twoWritersState(), 80, 24)
 	colour(m)
-	lines := strings.Split(m.View(), "\n")
+	lines := strings.Split(m.View().Content, "\n")
 	if head := lines[0]; !strings.Contains(head, m.c.styles.Crit.Render("2 WRITERS")) {
 		t.Errorf("the header has no red 2 WRITERS at 80 columns: %q", head)
 	}
-	inc := lineWith(m.View(), "INCIDENT:")
+	inc := lineWith(m.View().Content, "INCIDENT:")
 	for _, want := range []string{"INCIDENT: W 2 WRITERS", "finish the step or roll back: r"} {
 		if !strings.Contains(inc, want) {
 			t.Errorf("incidents line %q lacks %q", inc, want)
@@ -62,7 +62,7 @@ func TestNoWriterMarkerSaysWritesAreRefused(t *testing.T) {
 	s := healthyState()
 	setWriters(&s, writers(runbook.IncidentFiring, 0, "NEITHER runtime accepts writes for 2m30s"))
 	m := newTestModel(t, Options{Mode: Watch}, s, 80, 24)
-	v := m.View()
+	v := m.View().Content
 	if head := strings.Split(v, "\n")[0]; !strings.Contains(head, "NO WRITER") {
 		t.Errorf("the header has no NO WRITER at 80 columns: %q", head)
 	}
@@ -77,7 +77,7 @@ func TestNoWriterMarkerSaysWritesAreRefused(t *testing.T) {
 func TestOneWriterIsQuiet(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, healthyState(), 200, 50)
 	colour(m)
-	v := m.View()
+	v := m.View().Content
 	head := strings.Split(v, "\n")[0]
 	if strings.Contains(head, "WRITER") || !strings.HasSuffix(strings.TrimRight(head, " "), m.c.styles.Muted.Render("1 writer")) {
 		t.Errorf("one writer is not quiet in the header: %q", head)
@@ -91,13 +91,13 @@ func TestOneWriterIsQuiet(t *testing.T) {
 // again brings it back: the header follows each observation.
 func TestWritersMarkerFollowsEachRound(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, twoWritersState(), 80, 24)
-	head := func() string { return strings.Split(m.View(), "\n")[0] }
+	head := func() string { return strings.Split(m.View().Content, "\n")[0] }
 	if !strings.Contains(head(), "2 WRITERS") {
 		t.Fatalf("no marker: %q", head())
 	}
 	m.Update(StateMsg{Seq: m.obs.seq, State: healthyState()})
-	if strings.Contains(head(), "WRITERS") || strings.Contains(m.View(), "INCIDENT:") {
-		t.Errorf("the marker stays after the split is over:\n%s", m.View())
+	if strings.Contains(head(), "WRITERS") || strings.Contains(m.View().Content, "INCIDENT:") {
+		t.Errorf("the marker stays after the split is over:\n%s", m.View().Content)
 	}
 	m.Update(StateMsg{Seq: m.obs.seq, State: twoWritersState()})
 	if !strings.Contains(head(), "2 WRITERS") {
@@ -111,7 +111,7 @@ func TestTwoWritersDuringAStepAreNotAnIncident(t *testing.T) {
 	s := healthyState()
 	setWriters(&s, writers(runbook.IncidentOK, 2, "expected while running: S1 by alice since 14:01:00Z"))
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50)
-	v := m.View()
+	v := m.View().Content
 	if head := strings.Split(v, "\n")[0]; strings.Contains(head, "WRITERS") || !strings.Contains(head, "2 writers (step running)") {
 		t.Errorf("header %q", head)
 	}

@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // KeyMap holds the screen's global keys. Dispatch uses key.Matches only, and
 // the help overlay and footer are generated from these bindings.
@@ -89,7 +89,7 @@ func DefaultMenuKeyMap() MenuKeyMap {
 	return MenuKeyMap{
 		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Toggle: key.NewBinding(key.WithKeys("enter", " "), key.WithHelp("enter", "toggle")),
+		Toggle: key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("enter", "toggle")),
 		Close:  key.NewBinding(key.WithKeys("esc", "f", "q"), key.WithHelp("esc", "close")),
 		Yes:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/runbook"
 )
@@ -18,6 +18,7 @@ type Model struct {
 	actor    Actor
 	operator string
 	faultsFn func(context.Context, string, bool) error
+	mask     func(string) string // Options.Mask, nil: nothing to hide
 
 	keys    KeyMap
 	confirm ConfirmKeyMap
@@ -45,6 +46,13 @@ type Model struct {
 
 	width, height int
 
+	// frame is the last frame drawn; current is false once a message may
+	// have changed what it shows. A round's tick changes nothing shown:
+	// drawn again then, every age would read a second older until the
+	// round lands a moment later, two redraws a second for nothing.
+	frame   string
+	current bool
+
 	// started and painted time the first full paint (DESIGN §9: ≤ 300 ms),
 	// logged once so operators and the bench can see it.
 	started time.Time
@@ -59,11 +67,11 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	}
 	o.applyDefaults()
 	c := &common{
-		styles: NewStyles(o.Renderer), now: o.Now, env: o.Env, production: o.Production,
+		styles: NewStyles(o.Profile, true), profile: o.Profile, now: o.Now, env: o.Env, production: o.Production,
 		mode: o.Mode, staleAfter: o.StaleAfter, signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
 	}
 	m := &Model{
-		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults,
+		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults, mask: o.Mask,
 		keys: DefaultKeyMap(o.Mode == Rehearsal), confirm: DefaultConfirmKeyMap(), menu: DefaultMenuKeyMap(),
 		help: newHelp(c.styles),
 		obs: &observer{src: o.Observer, base: ctx, timeout: o.ObserveTimeout, refresh: o.Refresh,
@@ -80,19 +88,30 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	return m, nil
 }
 
-// Init starts the first observation round and reads the journal.
+// Init starts the first observation round, reads the journal and asks the
+// terminal for its background colour. Nothing waits for that answer: the
+// screen is drawn in the dark palette until it comes (setBackground).
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.obs.start(), m.obs.readJournal())
+	return tea.Batch(m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor)
 }
 
 // Update routes one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, tick := msg.(tickMsg); !tick {
+		m.current = false
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
 		return m, nil
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case tea.PasteMsg:
+		m.paste(msg.Content)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setBackground(msg.IsDark())
+		return m, nil
 	case StateMsg:
 		return m, m.handleState(msg)
 	case tickMsg:
@@ -134,6 +153,15 @@ func (m *Model) handleState(msg StateMsg) tea.Cmd {
 		m.dialog.refreshGates(msg.State)
 	}
 	return next
+}
+
+// setBackground redraws the screen in the palette for the terminal's
+// background, once the terminal has said what it is.
+func (m *Model) setBackground(dark bool) {
+	m.c.styles = NewStyles(m.c.profile, dark)
+	m.help = newHelp(m.c.styles)
+	m.help.SetWidth(m.width)
+	m.panes.Restyle()
 }
 
 // Running reports whether an action is in progress (for tests and the footer).

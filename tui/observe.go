@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"

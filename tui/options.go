@@ -12,7 +12,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/runbook"
@@ -75,14 +75,22 @@ type Options struct {
 	Now        func() time.Time
 	Input      io.Reader
 	Output     io.Writer
-	// Renderer pins the colour profile (tests use ASCII); by default one is
-	// made for Output, which honours NO_COLOR.
-	Renderer *lipgloss.Renderer
-	Logger   *slog.Logger
+	// Profile pins the colour profile (tests pin colorprofile.NoTTY: no
+	// escape of the screen's own); unset, the program detects it from
+	// Output and the environment, NO_COLOR included.
+	Profile colorprofile.Profile
+	Logger  *slog.Logger
 	// Redact hides the config's secrets in text drawn where it is wrapped
 	// (the evidence view), before a secret can be cut in two; Output hides
 	// them too, but only whole. Default: journal.Redact's patterns only.
 	Redact func(string) string
+	// Mask hides the config's secrets in each whole frame, keeping every
+	// column where it is (journal.Redactor.Mask), before the renderer sees
+	// it. The renderer writes only the cells that changed, so a secret can
+	// reach the terminal in pieces that a writer masking each write would
+	// not recognise; masked in the frame, no piece of it is ever drawn.
+	// Optional.
+	Mask func(string) string
 }
 
 func (o *Options) validate() error {
@@ -111,13 +119,6 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Renderer == nil {
-		w := o.Output
-		if w == nil {
-			w = io.Discard
-		}
-		o.Renderer = lipgloss.NewRenderer(w)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

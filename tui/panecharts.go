@@ -31,7 +31,7 @@ func (p *livePanes) drawCharts() {
 		legend += st.Crit.Render(fmt.Sprintf(" ── target %.0f%%", target*100))
 	}
 	p.charts[0] = append([]string{st.Muted.Render(legend)},
-		lineChart(st, p.width, h, []chartLine{{"share", share.History, st.Focused}}, target, hasTarget, 100, "%", 1)...)
+		lineChart(st, p.width, h, []chartLine{{share.History, st.Focused}}, target, hasTarget, 100, "%", 1)...)
 
 	crit, hasCrit := critOf(p.c.signals["rust_write_error_rate"])
 	legend = st.Focused.Render("rust") + " " + st.Warn.Render("legacy")
@@ -39,8 +39,8 @@ func (p *livePanes) drawCharts() {
 		legend += st.Crit.Render(fmt.Sprintf(" ── crit %s", checks.FormatValue(crit, "ratio")))
 	}
 	p.charts[2] = append([]string{legend}, lineChart(st, p.width, h, []chartLine{
-		{"rust", samples["rust_write_error_rate"].History, st.Focused},
-		{"legacy", samples["legacy_write_error_rate"].History, st.Warn},
+		{samples["rust_write_error_rate"].History, st.Focused},
+		{samples["legacy_write_error_rate"].History, st.Warn},
 	}, crit, hasCrit, 100, "%", 0)...)
 
 	lagCrit, hasLag := critOf(p.c.signals["projection_lag"])
@@ -49,7 +49,7 @@ func (p *livePanes) drawCharts() {
 		legend += st.Crit.Render(fmt.Sprintf(" ── crit %s", checks.FormatValue(lagCrit, "events")))
 	}
 	p.charts[3] = append([]string{legend}, lineChart(st, p.width, h, []chartLine{
-		{"lag", samples["projection_lag"].History, st.Focused},
+		{samples["projection_lag"].History, st.Focused},
 	}, lagCrit, hasLag, 1, "", 0)...)
 }
 

@@ -6,13 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/NimbleMarkets/ntcharts/sparkline"
-
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/tui/plot"
 )
 
 // signalRow is one line of a metric pane: a label, the signal it shows, the
@@ -87,6 +86,13 @@ func (p *livePanes) SetSize(w, h int) {
 	p.drawSparks()
 }
 
+// Restyle draws the charts and sparklines again in the current styles (the
+// terminal said its background is light).
+func (p *livePanes) Restyle() {
+	p.drawCharts()
+	p.drawSparks()
+}
+
 // SetState takes a new observation round.
 func (p *livePanes) SetState(s runbook.State) {
 	p.state = s
@@ -120,24 +126,23 @@ func (p *livePanes) drawSparks() {
 	}
 }
 
-// spark draws a sample's history scaled to its own maximum, so a 0.3% error
-// rate is visible; an all-zero history is a flat muted baseline.
+// spark draws a sample's history, newest on the right, scaled to its own
+// maximum, so a 0.3% error rate is visible; an all-zero history is a flat
+// muted baseline. The bars are one styled run.
 func (p *livePanes) spark(signal string, s metrics.Sample, w int) string {
 	pts := lastPoints(s.History, w)
+	values := make([]float64, len(pts))
 	top := 0.0
-	for _, pt := range pts {
+	for i, pt := range pts {
+		values[i] = pt.V
 		top = max(top, pt.V)
 	}
+	pad := strings.Repeat(" ", w-len(pts))
 	if top <= 0 {
-		return strings.Repeat(" ", w-len(pts)) + p.c.styles.Muted.Render(strings.Repeat("▁", len(pts)))
+		return pad + p.c.styles.Muted.Render(strings.Repeat("▁", len(pts)))
 	}
 	style := p.c.styles.Verdict(level(p.c.signals[signal], s.Value))
-	sl := sparkline.New(w, 1, sparkline.WithStyle(style), sparkline.WithNoAutoMaxValue(), sparkline.WithMaxValue(top))
-	for _, pt := range pts {
-		sl.Push(pt.V)
-	}
-	sl.Draw()
-	return sl.View()
+	return pad + style.Render(plot.Sparkline(values, top))
 }
 
 func lastPoints(h []metrics.Point, n int) []metrics.Point {
@@ -184,7 +189,7 @@ func (p *livePanes) pane(name string, rows []paneLine, chart []string) []string 
 // title renders a pane title with its data age, or STALE when too old.
 func (p *livePanes) title(name string, age time.Duration, stale bool) string {
 	st := p.c.styles
-	text, style := checks.FormatAge(age), st.Muted
+	text, style := ageText(age), st.Muted
 	if stale {
 		text, style = "STALE "+text, st.Stale
 	}
@@ -337,7 +342,7 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 	if note != "" {
 		spark = st.Muted.Render(note)
 	}
-	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(checks.FormatAge(age)))
+	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(ageText(age)))
 }
 
 // errTail is the innermost part of an error's message ("connection
@@ -389,7 +394,7 @@ func (p *livePanes) checkpointLine(now time.Time) paneLine {
 	if stale {
 		ageStyle = st.Stale
 	}
-	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(checks.FormatAge(age)))
+	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(ageText(age)))
 	return paneLine{text: text, age: age, stale: stale}
 }
 

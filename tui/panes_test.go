@@ -1,13 +1,11 @@
 package tui
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
@@ -18,9 +16,7 @@ import (
 // colour gives the model true-colour styles, so a test can tell a value
 // drawn as an alarm from one drawn muted or stale, and redraws the panes.
 func colour(m *Model) {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.TrueColor)
-	m.c.styles = NewStyles(r)
+	m.c.styles = NewStyles(colorprofile.TrueColor, true)
 	m.panes.SetState(m.state)
 }
 
@@ -134,11 +130,11 @@ func TestSampleWithTwoMinuteOldDataIsStale(t *testing.T) {
 
 	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
 	colour(m)
-	if title := lineWith(m.View(), "ERROR RATE"); !strings.Contains(title, "STALE 2m00s") {
+	if title := lineWith(m.View().Content, "ERROR RATE"); !strings.Contains(title, "STALE 2m") {
 		t.Errorf("the error rate pane does not say STALE with the data's age: %q", title)
 	}
 	row := lineWith(paneOf(m, errorRatePane), "rust ", "0.3%")
-	if !strings.Contains(row, m.c.styles.Stale.Render("0.3%")) || !strings.Contains(row, "2m00s") {
+	if !strings.Contains(row, m.c.styles.Stale.Render("0.3%")) || !strings.Contains(row, "2m") {
 		t.Errorf("a two-minute-old value is not drawn stale: %q", row)
 	}
 	if title := lineWith(paneOf(m, driftPane), "DRIFT"); strings.Contains(title, "STALE") {
@@ -162,7 +158,7 @@ func TestStaleWriteShareMarksTargetAndCohort(t *testing.T) {
 	share.DataAt = clock.Add(-2 * time.Minute)
 	s.Snapshot.Samples["rust_write_share"] = share
 	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
-	head := strings.Split(m.View(), "\n")[0]
+	head := strings.Split(m.View().Content, "\n")[0]
 	if !strings.Contains(head, "writes → rust (stale)") || !strings.Contains(head, "cohort 100% (stale)") {
 		t.Errorf("a two-minute-old share reads as current: %q", head)
 	}
@@ -176,22 +172,22 @@ func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 		result  checks.Result
 		absent  bool
 		want    string
-		style   func(Styles) lipgloss.Style
+		style   func(Styles) Paint
 		stale   bool
 		ageText string
 	}{
 		{name: "watched runs ok", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", 4*time.Second),
-			want: "✔ ok", style: func(s Styles) lipgloss.Style { return s.OK }, ageText: "4s"},
+			want: "✔ ok", style: func(s Styles) Paint { return s.OK }, ageText: "4s"},
 		{name: "no run watched yet", result: checkpoint(checks.NotJudged, checks.ProjectorNoRuns, 3*time.Second),
-			want: "– 0 runs watched", style: func(s Styles) lipgloss.Style { return s.Stale }, ageText: "3s"},
+			want: "– 0 runs watched", style: func(s Styles) Paint { return s.Stale }, ageText: "3s"},
 		{name: "regressed", result: checkpoint(checks.Fail, "1 runs watched: 0 at or above their highest seq; run …: last_seq 3 < 9", 3*time.Second),
-			want: "✘ REGRESSED", style: func(s Styles) lipgloss.Style { return s.Crit }, ageText: "3s"},
+			want: "✘ REGRESSED", style: func(s Styles) Paint { return s.Crit }, ageText: "3s"},
 		{name: "endpoint unreachable", result: checkpoint(checks.Unknown, "", 3*time.Second),
-			want: "? unknown", style: func(s Styles) lipgloss.Style { return s.Stale }, ageText: "3s"},
+			want: "? unknown", style: func(s Styles) Paint { return s.Stale }, ageText: "3s"},
 		{name: "old answer", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", time.Minute),
-			want: "✔ ok", style: func(s Styles) lipgloss.Style { return s.Stale }, stale: true, ageText: "1m00s"},
+			want: "✔ ok", style: func(s Styles) Paint { return s.Stale }, stale: true, ageText: "1m"},
 		{name: "never observed", absent: true,
-			want: "not observed", style: func(s Styles) lipgloss.Style { return s.Stale }, stale: true, ageText: "never"},
+			want: "not observed", style: func(s Styles) Paint { return s.Stale }, stale: true, ageText: "never"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,7 +198,7 @@ func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 			}
 			m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
 			colour(m)
-			if !strings.Contains(m.View(), tc.want) {
+			if !strings.Contains(m.View().Content, tc.want) {
 				t.Fatalf("the screen does not show %q", tc.want)
 			}
 			drift := paneOf(m, driftPane)
@@ -230,7 +226,7 @@ func TestCheckpointRowFollowsEachRound(t *testing.T) {
 	setCheckpoint(&s, checkpoint(checks.Fail, "1 runs watched", 2*time.Second))
 	s.Incidents[3].State = runbook.IncidentFiring
 	m.Update(StateMsg{Seq: m.obs.seq, State: s})
-	view := m.View()
+	view := m.View().Content
 	if row := lineWith(view, "ckpt"); !strings.Contains(row, "REGRESSED") {
 		t.Errorf("after a regression the row says %q", row)
 	}
@@ -268,7 +264,7 @@ func TestAwaitingItemsAreNeutral(t *testing.T) {
 	}
 	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
 	colour(m)
-	row := lineWith(m.View(), "V1 ")
+	row := lineWith(m.View().Content, "V1 ")
 	if !strings.Contains(row, "AWAITS") || !strings.Contains(row, "awaits S1") || strings.Contains(row, "FAIL") {
 		t.Errorf("awaiting V1 row %q, want neutral AWAITS naming S1", row)
 	}
@@ -294,7 +290,7 @@ func TestStepsShowTheirProgressNotRedWhenNotRun(t *testing.T) {
 	}
 	m := newTestModel(t, Options{Mode: Watch}, s, 200, 50)
 	colour(m)
-	view := m.View()
+	view := m.View().Content
 	if row := lineWith(view, "S1 "); !strings.Contains(row, "NOT RUN") || strings.Contains(row, "FAIL") ||
 		strings.Contains(row, m.c.styles.Crit.Render("✘")) {
 		t.Errorf("S1 not run: %q, want a neutral NOT RUN", row)

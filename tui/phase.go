@@ -18,7 +18,7 @@ func phase(c *common, s runbook.State, a *runningAction, now time.Time) string {
 	st := c.styles
 	at := func(t time.Time) string { return t.In(now.Location()).Format("15:04") }
 	if a != nil {
-		return st.Warn.Render(fmt.Sprintf("%s running %s", a.id, checks.FormatAge(now.Sub(a.started))))
+		return st.Warn.Render(fmt.Sprintf("%s running %s", a.id, ageText(now.Sub(a.started))))
 	}
 	if s.At.IsZero() {
 		return st.Stale.Render("waiting for the first observation")

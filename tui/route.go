@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/runbook"
 )
@@ -16,16 +16,9 @@ const readOnlyMessage = "read-only: use cockpit operate to act"
 
 // handleKey routes a key to whatever has the keyboard: the abandon question,
 // the confirm dialog, the fault menu, the help overlay, then the screen.
-// Letters that arrived in one read ("jjjj") are handled one by one, except
-// where a text field takes them as text.
-func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !m.typing() {
-		var cmds []tea.Cmd
-		for _, r := range msg.Runes {
-			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
-		}
-		return tea.Batch(cmds...)
-	}
+// Bubble Tea v2 delivers letters that arrived in one read ("jjjj") one key
+// at a time, and pasted text as one tea.PasteMsg (paste).
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case m.askAbandon:
 		return m.answerAbandon(msg)
@@ -80,11 +73,16 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// typing reports whether a text field has the keyboard.
-func (m *Model) typing() bool { return m.dialog != nil && m.dialog.typing() }
+// paste hands pasted text to the confirm dialog's field, the one place
+// that takes text; elsewhere a paste is not a string of key presses.
+func (m *Model) paste(text string) {
+	if m.dialog != nil && !m.askAbandon {
+		m.dialog.Paste(text)
+	}
+}
 
 // scrollTimeline moves the full timeline by a line or a page.
-func (m *Model) scrollTimeline(msg tea.KeyMsg) {
+func (m *Model) scrollTimeline(msg tea.KeyPressMsg) {
 	k := m.keys
 	page := max(m.bodyHeight()-2, 1)
 	switch {
@@ -136,7 +134,7 @@ func (m *Model) handlePlan(msg planMsg) tea.Cmd {
 	return confirmReadyCmd()
 }
 
-func (m *Model) updateDialog(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) updateDialog(msg tea.KeyPressMsg) tea.Cmd {
 	switch m.dialog.Update(msg) {
 	case confirmCancelled:
 		m.status = "cancelled: " + m.dialog.id + " not run"
@@ -196,7 +194,7 @@ func (m *Model) quit() tea.Cmd {
 
 // answerAbandon cancels the executor's context on "y"; the executor journals
 // the abandoned outcome, and the program quits when that outcome arrives.
-func (m *Model) answerAbandon(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) answerAbandon(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.menu.Yes):
 		m.askAbandon = false

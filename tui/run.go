@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 
-	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/colorprofile"
+
+	tea "charm.land/bubbletea/v2"
 )
 
-// frameRate caps redraws. The data changes once a second; bubbletea's
-// default 60 wake-ups a second alone cost half the watch CPU budget
-// (DESIGN §9: ≤ 1% of a core; 1.5% at 60, 0.8% at 15), and 15 still echoes
-// a key within 70 ms.
-const frameRate = 15
+// frameRate caps redraws. The data changes once a second, but every frame
+// is a wake-up even when nothing changed: on a steady world at 160×48 the
+// screen costs 0.47% of a core at 15 frames a second, 0.30% at 10 and
+// 0.20% at 5 (BenchmarkSteadyScreenCPU; DESIGN §9: ≤ 0.5% for the whole
+// watch). 10 still echoes a key within 100 ms, where a response stops
+// feeling instant.
+const frameRate = 10
 
 // Run shows the screen until the operator quits or ctx ends. The terminal
 // is restored on the way out (alt screen), whatever happened.
@@ -21,7 +25,10 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithFPS(frameRate)}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(frameRate)}
+	if o.Profile != colorprofile.Unknown {
+		opts = append(opts, tea.WithColorProfile(o.Profile))
+	}
 	if o.Input != nil {
 		opts = append(opts, tea.WithInput(o.Input))
 	}

@@ -3,8 +3,8 @@ package tui
 import (
 	"fmt"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/runbook"
 )
@@ -52,7 +52,7 @@ func (l *runbookList) SelectedStatus() runbook.ItemStatus {
 }
 
 // Update moves the cursor.
-func (l *runbookList) Update(msg tea.KeyMsg) tea.Cmd {
+func (l *runbookList) Update(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, l.keys.Up):
 		l.cursor = max(l.cursor-1, 0)

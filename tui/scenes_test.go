@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -175,7 +175,7 @@ func TestGoldenScenes(t *testing.T) {
 				if sc.act != nil {
 					sc.act(t, m)
 				}
-				view := m.View()
+				view := m.View().Content
 				checkGuarantees(t, view, w, h)
 				for _, want := range sc.want {
 					if !strings.Contains(view, want) {
@@ -254,7 +254,7 @@ func startRollback(t *testing.T, m *Model) {
 	}
 	m.c.now = func() time.Time { return clock.Add(time.Second) }
 	typeText(m, "error spike firing")
-	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
 	if m.action == nil {
 		t.Fatalf("the rollback did not start: %s", m.status)
 	}
@@ -278,7 +278,7 @@ func TestTheEvidenceOfAStepNotRunIsNotRed(t *testing.T) {
 	colour(m)
 	selectItem(t, m, "S1")
 	m.Update(keyFor(m.keys.Evidence))
-	view := m.View()
+	view := m.View().Content
 	if !strings.Contains(view, "the step has not run") || strings.Contains(view, m.c.styles.Crit.Render("✘ FAIL")) {
 		t.Errorf("S1 not run: its evidence is red or unexplained:\n%s", view)
 	}
@@ -298,11 +298,11 @@ func TestTheHeaderSaysWhoHoldsTheLock(t *testing.T) {
 		}
 	}
 	o := Options{Mode: Operate, Actor: &fakeActor{}} // an operator's screen on another machine
-	wide := newTestModel(t, o, s, 200, 50).View()
+	wide := newTestModel(t, o, s, 200, 50).View().Content
 	if head := strings.Split(wide, "\n")[0]; !strings.Contains(head, "lock: S1 by alice since 14:02") {
 		t.Errorf("200 columns: the header does not say who holds the lock: %q", head)
 	}
-	narrow := newTestModel(t, o, s, 80, 24).View()
+	narrow := newTestModel(t, o, s, 80, 24).View().Content
 	checkGuarantees(t, narrow, 80, 24)
 	if !strings.Contains(narrow, "S1 running since 14:02 by alice · route_writes=rust") {
 		t.Errorf("80 columns: the runbook title does not say who runs S1:\n%s", narrow)

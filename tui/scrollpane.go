@@ -3,7 +3,7 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/viewport"
+	"charm.land/bubbles/v2/viewport"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -17,7 +17,7 @@ type scrollPane struct {
 }
 
 func newScrollPane() scrollPane {
-	vp := viewport.New(0, 0)
+	vp := viewport.New()
 	vp.KeyMap = viewport.KeyMap{} // the screen's keymap scrolls it, not the viewport's defaults (f, d, u…)
 	return scrollPane{vp: vp}
 }
@@ -25,7 +25,8 @@ func newScrollPane() scrollPane {
 // SetSize sets the box, title included.
 func (p *scrollPane) SetSize(w, h int) {
 	p.width, p.height = w, h
-	p.vp.Width, p.vp.Height = w, max(h-1, 1)
+	p.vp.SetWidth(w)
+	p.vp.SetHeight(max(h-1, 1))
 }
 
 // SetLines replaces the body, wrapping every line to the box's width. The
@@ -35,7 +36,7 @@ func (p *scrollPane) SetLines(lines []string) {
 	for _, l := range lines {
 		wrapped = append(wrapped, strings.Split(ansi.Wrap(oneLine(l), max(p.width, 1), ",/"), "\n")...)
 	}
-	off := p.vp.YOffset
+	off := p.vp.YOffset()
 	p.vp.SetContent(strings.Join(wrapped, "\n"))
 	p.vp.SetYOffset(off)
 }
@@ -50,12 +51,12 @@ func (p *scrollPane) Scroll(n int) {
 }
 
 // Page moves the body by a page (negative: up).
-func (p *scrollPane) Page(dir int) { p.Scroll(dir * max(p.vp.Height-1, 1)) }
+func (p *scrollPane) Page(dir int) { p.Scroll(dir * max(p.vp.Height()-1, 1)) }
 
 // View is the title line (with where the body is scrolled to when it does
 // not fit) and the visible body, exactly the box's size.
 func (p *scrollPane) View(title string, st Styles) []string {
-	if p.vp.TotalLineCount() > p.vp.Height {
+	if p.vp.TotalLineCount() > p.vp.Height() {
 		title += st.Muted.Render(scrollHint(p.vp))
 	}
 	lines := append([]string{title}, strings.Split(p.vp.View(), "\n")...)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/openagents/cockpit/checks"
@@ -110,7 +110,7 @@ func midS1() runbook.State {
 func quitDuringS1(t *testing.T, m *Model) {
 	openS1Confirm(t, m)
 	typeText(m, "P4 read by hand")
-	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
 	if m.action == nil {
 		t.Fatalf("S1 did not start: %s", m.status)
 	}
@@ -157,7 +157,7 @@ func TestGoldenStepStates(t *testing.T) {
 				if sc.act != nil {
 					sc.act(t, m)
 				}
-				view := m.View()
+				view := m.View().Content
 				checkGuarantees(t, view, w, h)
 				for _, want := range sc.want {
 					if !strings.Contains(view, want) {
@@ -195,7 +195,7 @@ func TestAScreenOffersOnlyTheKeysItCanActOn(t *testing.T) {
 	w := newTestModel(t, Options{Mode: Watch}, healthyState(), 200, 50)
 	footer := w.footer()
 	w.Update(keyFor(w.keys.Help))
-	help := w.View()
+	help := w.View().Content
 	for _, k := range actionKeys {
 		if strings.Contains(footer, k) || strings.Contains(help, strings.SplitN(k, " ", 2)[1]) {
 			t.Errorf("the read-only screen offers %q:\nfooter %q\n%s", k, footer, help)
@@ -241,7 +241,7 @@ func TestAVerdictFoldEndsOnWhatTheScreenSaid(t *testing.T) {
 		{Time: at(0), Kind: journal.KindVerdict, Check: "S1", Verdict: "NOT RUN"},
 	}})
 	m.Update(keyFor(m.keys.Timeline))
-	view := m.View()
+	view := m.View().Content
 	if !strings.Contains(view, "I2 write_error_spike pending → firing 14:03:12 (3 changes)") {
 		t.Errorf("the fold does not end on firing:\n%s", view)
 	}
@@ -257,7 +257,7 @@ func TestTheDialogShowsItsConfirmKeysWhenTheyWork(t *testing.T) {
 	selectItem(t, m, "S1")
 	_, cmd := m.Update(keyFor(m.keys.Run))
 	_, ready := m.Update(await[planMsg](t, launch(cmd)))
-	if view := m.View(); !strings.Contains(view, "confirming opens in a moment") || strings.Contains(view, "y/enter confirm") {
+	if view := m.View().Content; !strings.Contains(view, "confirming opens in a moment") || strings.Contains(view, "y/enter confirm") {
 		t.Errorf("a fresh dialog offers confirming before it accepts it:\n%s", view)
 	}
 	if ready == nil {
@@ -266,7 +266,7 @@ func TestTheDialogShowsItsConfirmKeysWhenTheyWork(t *testing.T) {
 	msg := await[confirmReadyMsg](t, launch(ready))
 	m.c.now = func() time.Time { return clock.Add(confirmGrace) }
 	m.Update(msg)
-	if view := m.View(); !strings.Contains(view, "y/enter confirm") {
+	if view := m.View().Content; !strings.Contains(view, "y/enter confirm") {
 		t.Errorf("past the grace the dialog does not offer confirming:\n%s", view)
 	}
 }

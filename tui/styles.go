@@ -1,7 +1,11 @@
 package tui
 
 import (
-	"github.com/charmbracelet/lipgloss"
+	"image/color"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/checks"
 )
@@ -11,33 +15,73 @@ import (
 // sixteen so a 16-colour terminal shows the same meaning, and every state
 // also has a word or symbol so NO_COLOR loses nothing.
 type Styles struct {
-	OK, Warn, Crit, Stale, Muted, Focused lipgloss.Style
-	Title, Header, Badge, Selected        lipgloss.Style
-	Pane, Dialog                          lipgloss.Style
+	OK, Warn, Crit, Stale, Muted, Focused Paint
+	Title, Header, Badge, Selected        Paint
 }
 
-// NewStyles binds the styles to a renderer, whose colour profile (from the
-// output, NO_COLOR, or a test's ASCII pin) decides what reaches the terminal.
-func NewStyles(r *lipgloss.Renderer) Styles {
-	s := r.NewStyle()
+// Paint is a lipgloss style reduced to the escape sequences it puts around
+// a text. The screen styles a few words at a time, hundreds of times a
+// frame, and lipgloss's Render (which measures, wraps, pads and borders
+// any block) was a third of View's time; Paint's Render is two string
+// joins. Text is made one line (oneLine) before it is styled, and Paint
+// never pads it. The lipgloss style stays for what needs one (the help
+// bubble).
+type Paint struct {
+	lipgloss.Style
+	open, close string
+}
+
+func newPaint(st lipgloss.Style) Paint {
+	const probe = "x"
+	out := st.Render(probe)
+	i := strings.Index(out, probe)
+	return Paint{Style: st, open: out[:i], close: out[i+len(probe):]}
+}
+
+// Render wraps the texts, joined by spaces as lipgloss joins them, in the
+// style's sequences; an empty text stays empty.
+func (p Paint) Render(strs ...string) string {
+	s := strings.Join(strs, " ")
+	if s == "" || p.open == "" && p.close == "" {
+		return s
+	}
+	return p.open + s + p.close
+}
+
+// NewStyles is the palette for a terminal background: dark until the
+// terminal answers the background-colour query (tea.BackgroundColorMsg),
+// so no frame ever waits for an answer a silent terminal never sends. On a
+// light background the focus colour is blue, as cyan on white is hard to
+// read. The program reduces colours to what the terminal shows (NO_COLOR,
+// 16 colours); a pinned colorprofile.NoTTY or ASCII profile (tests, a pipe)
+// gets styles that write no escape at all.
+func NewStyles(p colorprofile.Profile, dark bool) Styles {
+	focus := lipgloss.Color("6")
+	if !dark {
+		focus = lipgloss.Color("4")
+	}
+	plain := newPaint(lipgloss.NewStyle())
+	if p != colorprofile.Unknown && p <= colorprofile.ASCII {
+		return Styles{plain, plain, plain, plain, plain, plain, plain, plain, plain, plain}
+	}
+	fg := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
+	bold := lipgloss.NewStyle().Bold(true)
 	return Styles{
-		OK:       s.Foreground(lipgloss.Color("2")),
-		Warn:     s.Foreground(lipgloss.Color("3")),
-		Crit:     s.Foreground(lipgloss.Color("1")).Bold(true),
-		Stale:    s.Foreground(lipgloss.Color("5")).Bold(true),
-		Muted:    s.Foreground(lipgloss.Color("8")),
-		Focused:  s.Foreground(lipgloss.Color("6")).Bold(true),
-		Title:    s.Bold(true),
-		Header:   s.Bold(true),
-		Badge:    s.Bold(true).Reverse(true),
-		Selected: s.Reverse(true),
-		Pane:     s.Border(lipgloss.NormalBorder(), true, false, false, false).BorderForeground(lipgloss.Color("8")),
-		Dialog:   s.Border(lipgloss.RoundedBorder()).Padding(0, 1),
+		OK:       newPaint(fg(lipgloss.Color("2"))),
+		Warn:     newPaint(fg(lipgloss.Color("3"))),
+		Crit:     newPaint(fg(lipgloss.Color("1")).Bold(true)),
+		Stale:    newPaint(fg(lipgloss.Color("5")).Bold(true)),
+		Muted:    newPaint(fg(lipgloss.Color("8"))),
+		Focused:  newPaint(fg(focus).Bold(true)),
+		Title:    newPaint(bold),
+		Header:   newPaint(bold),
+		Badge:    newPaint(bold.Reverse(true)),
+		Selected: newPaint(lipgloss.NewStyle().Reverse(true)),
 	}
 }
 
 // Verdict picks the style that matches a verdict.
-func (s Styles) Verdict(v checks.Verdict) lipgloss.Style {
+func (s Styles) Verdict(v checks.Verdict) Paint {
 	switch v {
 	case checks.Pass:
 		return s.OK

@@ -19,7 +19,7 @@ func TestTimelineNamesTheOperatorOnlyForDecisions(t *testing.T) {
 		{Time: clock, Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via tui"},
 	}})
 	var verdict, approval string
-	for _, l := range strings.Split(m.View(), "\n") {
+	for _, l := range strings.Split(m.View().Content, "\n") {
 		switch {
 		case strings.Contains(l, "P1 UNKNOWN → PASS 14:03:22"):
 			verdict = l

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/runbook"
 )
@@ -42,20 +42,20 @@ func TestADoubleTappedEnterDoesNotConfirm(t *testing.T) {
 	if m.dialog == nil {
 		t.Fatal("no confirm dialog after the plan arrived")
 	}
-	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	_, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
 	actor.mu.Lock()
 	ran := len(actor.executed)
 	actor.mu.Unlock()
 	if m.dialog == nil || cmd != nil || ran != 0 {
 		t.Fatal("the second Enter ran the step before the plan could be read")
 	}
-	if !strings.Contains(m.View(), "read the plan first") {
-		t.Errorf("the dialog does not say why Enter did nothing:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "read the plan first") {
+		t.Errorf("the dialog does not say why Enter did nothing:\n%s", m.View().Content)
 	}
 }
 
 func TestNoOrEscapeCancelsAndNothingRuns(t *testing.T) {
-	for name, cancel := range map[string]tea.KeyMsg{
+	for name, cancel := range map[string]tea.KeyPressMsg{
 		"n":   keyFor(DefaultConfirmKeyMap().CancelLetter),
 		"esc": keyFor(DefaultConfirmKeyMap().Cancel),
 	} {
@@ -73,8 +73,8 @@ func TestNoOrEscapeCancelsAndNothingRuns(t *testing.T) {
 			if _, executed := actor.counts(); executed != 0 {
 				t.Fatalf("Execute called %d times after cancel", executed)
 			}
-			if !strings.Contains(m.View(), "cancelled: S1 not run") {
-				t.Fatalf("screen does not say the step was not run:\n%s", m.View())
+			if !strings.Contains(m.View().Content, "cancelled: S1 not run") {
+				t.Fatalf("screen does not say the step was not run:\n%s", m.View().Content)
 			}
 		})
 	}
@@ -91,12 +91,12 @@ func TestProductionNeedsTheEnvironmentNameTyped(t *testing.T) {
 	if m.dialog == nil || m.action != nil {
 		t.Fatal("a wrong environment name started the action")
 	}
-	if !strings.Contains(m.View(), `type the environment name "production" to confirm`) {
-		t.Fatalf("no hint to type the name:\n%s", m.View())
+	if !strings.Contains(m.View().Content, `type the environment name "production" to confirm`) {
+		t.Fatalf("no hint to type the name:\n%s", m.View().Content)
 	}
 	// "n" is text here (it is in "production"), not a cancel.
 	for range "staging" {
-		m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+		m.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
 	}
 	typeText(m, "production")
 	_, cmd := m.Update(keyFor(m.confirm.Confirm))
@@ -120,8 +120,8 @@ func TestGatesNotGreenNeedAnOverrideReason(t *testing.T) {
 	openDialog(t, m)
 
 	m.Update(keyFor(m.confirm.Confirm))
-	if m.action != nil || !strings.Contains(m.View(), "type an override reason") {
-		t.Fatalf("confirmed without a reason:\n%s", m.View())
+	if m.action != nil || !strings.Contains(m.View().Content, "type an override reason") {
+		t.Fatalf("confirmed without a reason:\n%s", m.View().Content)
 	}
 	typeText(m, "parity report is from the previous build")
 	_, cmd := m.Update(keyFor(m.confirm.Confirm))
@@ -141,11 +141,11 @@ func TestSecondActionIsRefusedWhileOneRuns(t *testing.T) {
 	_, cmd := m.Update(keyFor(m.confirm.Confirm))
 	m.Update(await[progressMsg](t, launch(cmd)))
 
-	view := m.View()
+	view := m.View().Content
 	if !strings.Contains(view, "RUNNING S1 › set_rust_write_mode: gcloud run services update (12s ago)") {
 		t.Fatalf("no live progress:\n%s", view)
 	}
-	for _, k := range []tea.KeyMsg{keyFor(m.keys.Rollback), keyFor(m.keys.WriteProbe), keyFor(m.keys.Run)} {
+	for _, k := range []tea.KeyPressMsg{keyFor(m.keys.Rollback), keyFor(m.keys.WriteProbe), keyFor(m.keys.Run)} {
 		if _, cmd := m.Update(k); cmd != nil {
 			t.Fatalf("%s started something while S1 runs", k)
 		}
@@ -194,7 +194,7 @@ func TestCtrlCDuringAnActionAsksThenCancelsTheExecutor(t *testing.T) {
 func TestWatchModeActionKeysOnlySayReadOnly(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Watch}, firingState(), 200, 50)
 	for _, tt := range []struct {
-		key    tea.KeyMsg
+		key    tea.KeyPressMsg
 		action string
 	}{
 		{keyFor(m.keys.Run), m.list.Selected().ID},
@@ -228,19 +228,19 @@ func TestOlderObservationIsDroppedAndRoundsNeverOverlap(t *testing.T) {
 		t.Fatal("refresh started a second round while one is in flight")
 	}
 	m.Update(StateMsg{Seq: first, State: firingState()})
-	if strings.Contains(m.View(), "FIRING") {
+	if strings.Contains(m.View().Content, "FIRING") {
 		t.Fatal("a reply from an older round replaced the newer state")
 	}
 	m.Update(StateMsg{Seq: m.obs.seq, State: firingState()})
-	if !strings.Contains(m.View(), "FIRING") {
+	if !strings.Contains(m.View().Content, "FIRING") {
 		t.Fatal("the current round's reply was not shown")
 	}
 }
 
 func TestPendingIncidentShowsItsTimer(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Watch}, firingState(), 200, 50)
-	if !strings.Contains(m.View(), "drift: pending 2m10s of 5m") {
-		t.Fatalf("no pending timer:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "drift: pending 2m of 5m") {
+		t.Fatalf("no pending timer:\n%s", m.View().Content)
 	}
 }
 
@@ -259,15 +259,15 @@ func TestInstructorMenuTogglesAFault(t *testing.T) {
 	if got := <-calls; got != (call{"critical-parity", true}) {
 		t.Fatalf("toggled %+v", got)
 	}
-	if !strings.Contains(m.View(), "[ ON  ] critical-parity") {
-		t.Fatalf("menu does not show the fault on:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "[ ON  ] critical-parity") {
+		t.Fatalf("menu does not show the fault on:\n%s", m.View().Content)
 	}
 }
 
 func TestFaultKeyDoesNothingOutsideRehearsal(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, healthyState(), 200, 50)
 	m.Update(keyFor(DefaultKeyMap(true).Faults))
-	if m.faultsVisible || strings.Contains(m.View(), "INSTRUCTOR") {
+	if m.faultsVisible || strings.Contains(m.View().Content, "INSTRUCTOR") {
 		t.Fatal("the fault menu opened outside rehearsal")
 	}
 }
@@ -285,5 +285,43 @@ func TestFirstFullPaintIsLoggedOnce(t *testing.T) {
 	m.View()
 	if n := strings.Count(log.String(), "first full paint after 0ms"); n != 1 {
 		t.Fatalf("logged %d first full paints, want 1: %s", n, log.String())
+	}
+}
+
+// A round's tick changes nothing shown, so it draws nothing: a frame drawn
+// then would read every age a second older until the round lands a moment
+// later. The round that lands draws the ages as they are.
+func TestARoundsTickRedrawsNothing(t *testing.T) {
+	m := newTestModel(t, Options{Mode: Watch}, healthyState(), 160, 48)
+	before := m.View().Content
+	later := clock.Add(time.Second)
+	m.c.now = func() time.Time { return later }
+	m.Update(tickMsg{})
+	if after := m.View().Content; after != before {
+		t.Fatalf("the tick redrew the screen:\n%s", after)
+	}
+	m.Update(StateMsg{Seq: m.obs.seq, State: healthyState()}) // no new data: a second older
+	if title := lineWith(m.View().Content, "ERROR RATE"); !strings.Contains(title, "3s") {
+		t.Errorf("the round after the tick does not show the data a second older: %q", title)
+	}
+}
+
+// A reason pasted into the confirm dialog (bracketed paste: one message)
+// is typed text, what a terminal cannot print left out; outside a text
+// field a paste does nothing.
+func TestAPastedReasonFillsTheConfirmField(t *testing.T) {
+	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
+	m.Update(tea.PasteMsg{Content: "q"}) // no dialog: not a quit key
+	if m.quitting {
+		t.Fatal("a paste outside a dialog acted as a key")
+	}
+	_, cmd := m.Update(keyFor(m.keys.Rollback))
+	m.Update(cmd())
+	if m.dialog == nil || !m.dialog.needReason {
+		t.Fatal("no confirm dialog asking for a reason after r")
+	}
+	m.Update(tea.PasteMsg{Content: "error spike\x1b[31m firing\r\n"})
+	if got := m.dialog.reason.Value(); got != "error spike firing" {
+		t.Errorf("the reason field holds %q", got)
 	}
 }

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/openagents/cockpit/checks"
 )
 
 // Terminal sizes the layout knows: below min it refuses to draw; below wide
@@ -72,11 +71,28 @@ func (m *Model) setSize(w, h int) {
 	m.timeline.SetSize(side, body)
 	m.evidence.SetSize(side, body)
 	m.timeline.SetFullSize(w, body)
-	m.help.Width = w
+	m.help.SetWidth(w)
 }
 
-// View draws the whole screen from the model; it reads the clock once.
-func (m *Model) View() string {
+// View is the whole screen on the alternate screen, secrets masked
+// (Options.Mask), drawn again only after a message that may change it (see
+// Model.current). Bubble Tea writes only the cells that changed since the
+// last frame, so what stays the same between rounds costs nothing on the
+// wire.
+func (m *Model) View() tea.View {
+	if !m.current {
+		m.frame, m.current = m.screen(), true
+		if m.mask != nil {
+			m.frame = m.mask(m.frame)
+		}
+	}
+	v := tea.NewView(m.frame)
+	v.AltScreen = true
+	return v
+}
+
+// screen draws the whole screen from the model; it reads the clock once.
+func (m *Model) screen() string {
 	switch {
 	case m.quitting:
 		return ""
@@ -173,10 +189,10 @@ func (m *Model) statusLine(now time.Time) string {
 			// How long ago the executor last said something: a step that
 			// went quiet (a hung actuator) shows it without the journal.
 			if !a.last.At.IsZero() {
-				step += fmt.Sprintf(" (%s ago)", checks.FormatAge(max(now.Sub(a.last.At), 0)))
+				step += fmt.Sprintf(" (%s ago)", ageText(max(now.Sub(a.last.At), 0)))
 			}
 		}
-		line := fmt.Sprintf("▶ RUNNING %s · elapsed %s · ctrl+c abandons", step, checks.FormatAge(now.Sub(a.started)))
+		line := fmt.Sprintf("▶ RUNNING %s · elapsed %s · ctrl+c abandons", step, ageText(now.Sub(a.started)))
 		if a.abandoning {
 			line = "ABANDONING " + step + " · waiting for the executor to record it"
 		}
@@ -218,7 +234,7 @@ func (m *Model) footer() string {
 		prefix = m.c.styles.Muted.Render("read-only · ")
 	}
 	h := m.help
-	h.Width = 0 // measured here, never cut with an ellipsis
+	h.SetWidth(0) // measured here, never cut with an ellipsis
 	bindings := k.ShortHelp()
 	for _, drop := range []key.Binding{k.Faults, k.WriteProbe, k.Timeline, k.Evidence, k.Run, k.Rollback} {
 		if ansi.StringWidth(prefix+h.ShortHelpView(bindings)) <= m.width {

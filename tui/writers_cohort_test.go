@@ -37,12 +37,12 @@ func cohortState(misrouted runbook.IncidentState) runbook.State {
 func TestTheCohortPhaseShowsTheCohortNotTwoWriters(t *testing.T) {
 	opts := Options{Env: "production", Production: true, Mode: Operate, Actor: &fakeActor{}}
 	m := newTestModel(t, opts, cohortState(runbook.IncidentOK), 200, 50)
-	head := strings.Split(m.View(), "\n")[0]
+	head := strings.Split(m.View().Content, "\n")[0]
 	if !strings.Contains(head, "cohort 25%: rust 25 / legacy 75, sticky") || strings.Contains(head, "WRITERS") || strings.Contains(head, "step running") {
 		t.Errorf("sticky cohort header %q", head)
 	}
 	m = newTestModel(t, opts, cohortState(runbook.IncidentFiring), 200, 50)
-	v := m.View()
+	v := m.View().Content
 	head = strings.Split(v, "\n")[0]
 	if !strings.Contains(head, "NOT sticky (misrouted writes)") {
 		t.Errorf("misrouted cohort header %q", head)
@@ -54,7 +54,7 @@ func TestTheCohortPhaseShowsTheCohortNotTwoWriters(t *testing.T) {
 	s := cohortState(runbook.IncidentOK)
 	s.Production = false
 	m = newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50)
-	if head := strings.Split(m.View(), "\n")[0]; strings.Contains(head, "cohort 25%:") {
+	if head := strings.Split(m.View().Content, "\n")[0]; strings.Contains(head, "cohort 25%:") {
 		t.Errorf("a staging split shown as a cohort: %q", head)
 	}
 }
@@ -68,7 +68,7 @@ func TestMisroutedWritesShowInTheHeader(t *testing.T) {
 		HasValue: true, Comparator: ">", Unit: "count", For: time.Minute}
 	s.Incidents = append(s.Incidents, misrouted)
 	head := func(s runbook.State) string {
-		return strings.Split(newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50).View(), "\n")[0]
+		return strings.Split(newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 200, 50).View().Content, "\n")[0]
 	}
 	if h := head(s); strings.Contains(strings.ToLower(h), "misrouted") {
 		t.Errorf("an ok misrouted_writes in the header: %q", h)
@@ -82,7 +82,7 @@ func TestMisroutedWritesShowInTheHeader(t *testing.T) {
 		t.Errorf("firing misrouted_writes header %q", h)
 	}
 	// At 80 columns it stays.
-	if h := strings.Split(newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 80, 30).View(), "\n")[0]; !strings.Contains(h, "MISROUTED WRITES") {
+	if h := strings.Split(newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, s, 80, 30).View().Content, "\n")[0]; !strings.Contains(h, "MISROUTED WRITES") {
 		t.Errorf("80 columns lose the marker: %q", h)
 	}
 }

@@ -49,8 +49,10 @@ func redactingOutput(w io.Writer, r *journal.Redactor) io.Writer {
 }
 
 // redactingWriter hides secrets in each write. A secret split across two
-// writes would pass: every writer of the program formats a whole line, a
-// whole JSON document or a whole frame in one write.
+// writes would pass: every writer of the program formats a whole line or a
+// whole JSON document in one write, and the screen, whose renderer writes
+// only the cells that changed, masks secrets in each whole frame before
+// (tui.Options.Mask).
 type redactingWriter struct {
 	w    io.Writer
 	hide func(string) string
