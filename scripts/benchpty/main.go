@@ -57,7 +57,7 @@ func main() {
 	flag.StringVar(&f.ignore, "ignore", defaultIgnore, "regexp on the screen's text that is not a value although -marker matches it")
 	flag.DurationVar(&f.duration, "duration", 60*time.Second, "how long each watch size is measured after its first paint")
 	flag.DurationVar(&f.paintTimeout, "paint-timeout", 20*time.Second, "give up on a first paint after this")
-	flag.IntVar(&f.paintRuns, "paint-runs", 5, "first paints measured per case (the median is printed)")
+	flag.IntVar(&f.paintRuns, "paint-runs", 5, "first paints measured per case (the median is printed); 0 measures only watch's two windows")
 	flag.BoolVar(&f.answer, "answer", true, "also measure first paint on a pty that answers the colour query (OSC 11)")
 	flag.BoolVar(&f.verbose, "v", false, "print the screen's text at each first paint (to check the marker)")
 	flag.StringVar(&f.logFile, "log-file", "", "pass --log-file to every screen (its own account of the first paint)")
@@ -111,12 +111,28 @@ func bench(f flags) error {
 		}
 		t.steady(s, res)
 	}
+	if err := paints(base, f, t); err != nil {
+		return err
+	}
+	t.print(os.Stdout)
+	if t.missed {
+		os.Exit(1)
+	}
+	return nil
+}
+
+// paints adds first paint for watch and operate at 160×48, on a bare pty
+// and, with -answer, on one that answers; none with -paint-runs 0.
+func paints(base runSpec, f flags, t *table) error {
 	answers := []bool{false}
 	if f.answer {
 		answers = append(answers, true)
 	}
 	for _, verb := range []string{"watch", "operate"} {
 		for _, answer := range answers {
+			if f.paintRuns < 1 {
+				return nil
+			}
 			s := base
 			s.verb, s.cols, s.rows, s.answer = verb, 160, 48, answer
 			fmt.Fprintf(os.Stderr, "benchpty: %s first paint, %d runs, answering queries: %v\n", verb, f.paintRuns, answer)
@@ -127,17 +143,13 @@ func bench(f flags) error {
 			t.paint(s, paint)
 		}
 	}
-	t.print(os.Stdout)
-	if t.missed {
-		os.Exit(1)
-	}
 	return nil
 }
 
 // medianPaint is the median first paint of n runs.
 func medianPaint(s runSpec, n int) (time.Duration, error) {
 	var all []time.Duration
-	for range max(n, 1) {
+	for range n {
 		res, err := measure(s)
 		if err != nil {
 			return 0, err
