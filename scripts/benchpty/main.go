@@ -55,7 +55,7 @@ func main() {
 	flag.StringVar(&f.prometheus, "prometheus", "", "the environment's Prometheus URL (rehearse --headless prints it)")
 	flag.StringVar(&f.marker, "marker", defaultMarker, "regexp on the screen's text that says a value is on it")
 	flag.StringVar(&f.ignore, "ignore", defaultIgnore, "regexp on the screen's text that is not a value although -marker matches it")
-	flag.DurationVar(&f.duration, "duration", 60*time.Second, "how long each watch size is measured after its first paint")
+	flag.DurationVar(&f.duration, "duration", 60*time.Second, "how long each watch size is measured after its first paint; 0 measures only first paints")
 	flag.DurationVar(&f.paintTimeout, "paint-timeout", 20*time.Second, "give up on a first paint after this")
 	flag.IntVar(&f.paintRuns, "paint-runs", 5, "first paints measured per case (the median is printed); 0 measures only watch's two windows")
 	flag.BoolVar(&f.answer, "answer", true, "also measure first paint on a pty that answers the colour query (OSC 11)")
@@ -101,7 +101,7 @@ func bench(f flags) error {
 		base.dump = d
 	}
 	t := &table{}
-	for _, size := range [][2]int{{160, 48}, {80, 24}} {
+	for _, size := range [][2]int{{160, 48}, {80, 24}}[:windows(f.duration)] {
 		s := base
 		s.cols, s.rows, s.window = size[0], size[1], f.duration
 		fmt.Fprintf(os.Stderr, "benchpty: watch at %dx%d for %s\n", s.cols, s.rows, s.window)
@@ -119,6 +119,14 @@ func bench(f flags) error {
 		os.Exit(1)
 	}
 	return nil
+}
+
+// windows is how many watch sizes are measured: none for a 0 duration.
+func windows(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return 2
 }
 
 // paints adds first paint for watch and operate at 160×48, on a bare pty
