@@ -44,25 +44,38 @@ const maxLine = 16 << 20
 // from the top of the current file). err is a *CorruptError naming the
 // lines skipped in this read, or a read problem; recs are still good.
 func (t *Tail) Next() (recs []Record, restart bool, err error) {
+	restart, err = t.Each(func(r Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	return recs, restart, err
+}
+
+// Each is Next handing the records to fn one at a time instead of
+// gathering them: a reader that keeps only what it prints (the timeline)
+// holds one line of a journal of any length. An error from fn ends the
+// read there and is returned (the next call goes on after that record).
+// fn runs under the tail's lock and must not call it.
+func (t *Tail) Each(fn func(Record) error) (restart bool, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// One stat answers the common case, nothing new, without opening.
 	if st, err := os.Stat(t.path); err == nil && t.file != nil && os.SameFile(t.file, st) && st.Size() == t.offset {
-		return nil, false, nil
+		return false, nil
 	}
 	f, err := os.Open(t.path)
 	if errors.Is(err, os.ErrNotExist) {
 		restart = t.file != nil
 		t.reset()
-		return nil, restart, nil
+		return restart, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("opening journal: %w", err)
+		return false, fmt.Errorf("opening journal: %w", err)
 	}
 	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, false, fmt.Errorf("reading journal: %w", err)
+		return false, fmt.Errorf("reading journal: %w", err)
 	}
 	if t.file != nil && (!os.SameFile(t.file, st) || st.Size() < t.offset) {
 		restart = true
@@ -70,17 +83,23 @@ func (t *Tail) Next() (recs []Record, restart bool, err error) {
 	}
 	t.file = st
 	if st.Size() == t.offset {
-		return nil, restart, nil
+		return restart, nil
 	}
 	if _, err := f.Seek(t.offset, io.SeekStart); err != nil {
-		return nil, restart, fmt.Errorf("reading journal: %w", err)
+		return restart, fmt.Errorf("reading journal: %w", err)
 	}
+	return restart, t.lines(io.LimitReader(f, st.Size()-t.offset), fn)
+}
+
+// lines decodes the complete lines of r, from the tail's offset on, into
+// fn; a last line not yet ended is held back in partial.
+func (t *Tail) lines(r io.Reader, fn func(Record) error) (err error) {
 	var bad []int
 	if t.br == nil {
 		t.br = bufio.NewReaderSize(nil, 64<<10)
 	}
 	br := t.br
-	br.Reset(io.LimitReader(f, st.Size()-t.offset))
+	br.Reset(r)
 	defer br.Reset(nil) // drop the file, keep the buffer
 	for {
 		chunk, rerr := br.ReadSlice('\n')
@@ -111,12 +130,14 @@ func (t *Tail) Next() (recs []Record, restart bool, err error) {
 			bad = append(bad, t.line)
 			continue
 		}
-		recs = append(recs, r)
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
 	if len(bad) > 0 && err == nil {
 		err = &CorruptError{Path: t.path, Lines: bad}
 	}
-	return recs, restart, err
+	return err
 }
 
 // Pending is how many bytes of an unfinished last line are held back: a

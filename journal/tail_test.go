@@ -214,3 +214,32 @@ func benchJournal(b *testing.B, n int) string {
 	}
 	return path
 }
+
+// Each hands records over one at a time; an error from the reader stops
+// the read at that record, and the next call goes on after it, never
+// handing a record twice or skipping one.
+func TestTailEachStopsWhereTheReaderStopsAndGoesOnFromThere(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	appendRaw(t, path, line("a")+line("b")+"torn\n"+line("c"))
+	tl := NewTail(path)
+	stop := errors.New("enough")
+	var got []string
+	_, err := tl.Each(func(r Record) error {
+		got = append(got, r.Step)
+		if r.Step == "a" {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || fmt.Sprint(got) != "[a]" {
+		t.Fatalf("stopped read: %v, err %v; want [a] and the reader's error", got, err)
+	}
+	_, err = tl.Each(func(r Record) error { got = append(got, r.Step); return nil })
+	var corrupt *CorruptError
+	if !errors.As(err, &corrupt) || fmt.Sprint(corrupt.Lines) != "[3]" {
+		t.Errorf("err %v, want line 3 named as corrupt", err)
+	}
+	if fmt.Sprint(got) != "[a b c]" {
+		t.Errorf("records %v, want [a b c]: each once, in order", got)
+	}
+}

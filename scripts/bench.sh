@@ -1,91 +1,74 @@
 #!/usr/bin/env bash
-# Measures the screen's budgets (DESIGN §9) against the rehearsal world:
-#   - View() of the full screen at 200×50           ≤ 0.25 ms (Go benchmark)
-#   - first full paint after start                  ≤ 100 ms  (tmux, from exec to a frame with values)
-#   - watch at a 1 s refresh: CPU of one core       ≤ 0.5 %   (/proc/PID/stat utime+stime)
-#   - watch RSS                                     ≤ 20 MB   (/proc/PID/status VmRSS, and the peak VmHWM)
-# Only the watch process is measured; the world runs separately. Needs tmux.
-# Usage: scripts/bench.sh [seconds to watch, default 60]
+# Measures the screen against DESIGN §9's budgets and issue 16's, on the
+# rehearsal world, the way an operator meets it: bin/cockpit on a real pty.
+#
+#   - View() of the full screen at 200x50                 ≤ 0.25 ms (Go benchmark, tui)
+#   - watch at 160x48 and 80x24, each for SECONDS after its first paint:
+#       terminal bytes/s (read from the pty master)        ≤ grafterm's (220, 52)
+#       peak RSS (/proc/PID/status VmHWM)                  ≤ 20 MB
+#       CPU, % of one core (/proc/PID/stat utime+stime)    ≤ 0.5
+#       Prometheus requests/s at a counting proxy          ≤ 1.5
+#   - first paint, exec → the first value on screen (a digit before '%' or
+#     "/s"; the charts' "crit 2%" threshold does not count), median of 5,
+#     for watch and operate: on a bare pty that never answers a terminal
+#     query (≤ 1 s) and on one answering the colour query like a terminal
+#     (≤ 100 ms).
+#
+# The world runs in its own process (rehearse --headless); only the screen
+# is measured. The work is done by scripts/benchpty (go run it with -h for
+# its flags); its table is the one to quote. grafterm is not run: the Go
+# module proxy refuses github.com/slok/grafterm here, so its column quotes
+# issue 16's measured figures.
+#
+# Usage: scripts/bench.sh [SECONDS, default 60] [benchpty flags, e.g. -paint-runs 9 -answer=false]
+# Exit: 0 all within budget, 1 a miss, 2 the bench itself failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-watch_seconds=${1:-60}
-command -v tmux >/dev/null || { echo "bench: tmux is needed (apt-get install -y tmux)" >&2; exit 1; }
+seconds=${1:-60}
+shift || true
+[[ $seconds =~ ^[0-9]+$ ]] || { echo "bench: SECONDS must be a whole number (got '$seconds')" >&2; exit 2; }
 
 work=$(mktemp -d)
-sock="cockpit-bench-$$"
 world_pid=""
 cleanup() {
-  tmux -L "$sock" kill-server 2>/dev/null || true
   if [ -n "$world_pid" ]; then kill -INT "$world_pid" 2>/dev/null || true; wait "$world_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-fail=0
-verdict() { # name value budget unit: prints one line, remembers a miss
-  if awk -v v="$2" -v b="$3" 'BEGIN { exit !(v <= b) }'; then
-    printf '%-28s %10s %-3s budget %s %s  PASS\n' "$1" "$2" "$4" "$3" "$4"
-  else
-    printf '%-28s %10s %-3s budget %s %s  MISS\n' "$1" "$2" "$4" "$3" "$4"; fail=1
-  fi
-}
+echo "== building bin/cockpit and scripts/benchpty" >&2
+mkdir -p bin
+go build -o bin/cockpit ./cmd/cockpit
+go build -o "$work/benchpty" ./scripts/benchpty
 
-echo "== building"
-go build -o "$work/cockpit" ./cmd/cockpit
+echo "== View() at 200x50 (tui benchmark)" >&2
+view_ns=$(go test ./tui -run '^$' -bench '^BenchmarkView$' -benchtime 2000x -count 1 2>/dev/null | awk '/^BenchmarkView/ { print $3 }' || true)
 
-echo "== View() at 200x50"
-view_ns=$(go test ./tui -run '^$' -bench '^BenchmarkView$' -benchtime 2000x -count 1 | awk '/^BenchmarkView/ { print $3 }')
-
-echo "== starting the world"
-env -u DB_URL "$work/cockpit" rehearse --headless --dir "$work/world" >"$work/world.out" 2>"$work/world.err" &
+echo "== starting the rehearsal world" >&2
+env -u DB_URL bin/cockpit rehearse --headless --dir "$work/world" >"$work/world.out" 2>"$work/world.err" &
 world_pid=$!
-for _ in $(seq 100); do grep -q '^config: ' "$work/world.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^staging prometheus: ' "$work/world.out" 2>/dev/null && break; sleep 0.1; done
 config=$(sed -n 's/^config: //p' "$work/world.out")
-[ -n "$config" ] || { echo "bench: the world printed no config" >&2; cat "$work/world.err" >&2; exit 1; }
-# Let Prometheus scrape a few times, so the first paint is of a world with data.
-sleep 5
-
-# full_frame: the four panes are drawn from an observation (nothing STALE).
-# "no data" can be a true answer (no Rust writes yet in a fresh world).
-full_frame() {
-  local top
-  top=$(tmux -L "$sock" capture-pane -p -t bench 2>/dev/null | head -5) || return 1
-  for title in HEALTH PARITY 'ERROR RATE' DRIFT 'rust health' 'gate ALLOW'; do
-    [[ $top == *"$title"* ]] || return 1
-  done
-  [[ $top != *STALE* && $top =~ leg\ http\ +[0-9]+(\.[0-9])?% && $top =~ lag\ avg\ +[0-9] ]]
-}
-
-echo "== first full paint (watch in tmux 200x50)"
-tmux -L "$sock" -f /dev/null new-session -d -x 200 -y 50 -s bench \
-  "date +%s%N > '$work/t0'; exec '$work/cockpit' watch --config '$config' --env staging --log-file '$work/watch.log'"
-painted=""
-for _ in $(seq 1000); do
-  if [ -s "$work/t0" ] && full_frame; then painted=$(date +%s%N); break; fi
-  sleep 0.01
+prom=$(sed -n 's/^staging prometheus: //p' "$work/world.out")
+if [ -z "$config" ] || [ -z "$prom" ]; then
+  echo "bench: the world printed no config or Prometheus URL within 30s:" >&2; cat "$work/world.err" >&2; exit 2
+fi
+# A first paint is of a world with data: wait until its Prometheus has scraped.
+for _ in $(seq 300); do
+  curl -fsS "$prom/api/v1/query?query=up" 2>/dev/null | grep -q '"value"' && break
+  sleep 0.1
 done
-[ -n "$painted" ] || { echo "bench: no full frame within 10s" >&2; tmux -L "$sock" capture-pane -p -t bench >&2; exit 1; }
-paint_ms=$(( (painted - $(cat "$work/t0")) / 1000000 ))
-logged_ms=$(sed -n 's/.*first full paint after \([0-9]*\)ms.*/\1/p' "$work/watch.log" | head -1)
 
-echo "== watch for ${watch_seconds}s at a 1s refresh"
-pid=$(tmux -L "$sock" list-panes -t bench -F '#{pane_pid}')
-sleep 5 # past start-up: steady state only
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
-hz=$(getconf CLK_TCK)
-t_start=$(date +%s%N); c_start=$(ticks)
-sleep "$watch_seconds"
-t_end=$(date +%s%N); c_end=$(ticks)
-cpu_pct=$(awk -v c="$((c_end - c_start))" -v hz="$hz" -v ns="$((t_end - t_start))" 'BEGIN { printf "%.2f", 100 * (c / hz) / (ns / 1e9) }')
-rss_mb=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
-hwm_mb=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
-
-echo
-verdict "View() 200x50" "$(awk -v ns="$view_ns" 'BEGIN { printf "%.3f", ns / 1e6 }')" 0.25 ms
-verdict "first full paint (exec→frame)" "$paint_ms" 100 ms
-[ -n "$logged_ms" ] && printf '%-28s %10s ms  (logged by the screen, from its start)\n' "first full paint (tui log)" "$logged_ms"
-verdict "watch CPU, one core" "$cpu_pct" 0.5 %
-verdict "watch RSS" "$rss_mb" 20 MB
-verdict "watch RSS peak (VmHWM)" "$hwm_mb" 20 MB
-exit "$fail"
+echo "== measuring (watch: ${seconds}s at each size)" >&2
+set +e
+"$work/benchpty" -bin bin/cockpit -config "$config" -env staging -prometheus "$prom" -duration "${seconds}s" "$@"
+code=$?
+set -e
+if [ -n "$view_ns" ]; then
+  awk -v ns="$view_ns" 'BEGIN { v = ns / 1e6; printf "%-38s %9.3f ms %11s %14s  %s\n", "View() 200x50 (tui benchmark)", v, "≤ 0.25 ms", "—", (v <= 0.25 ? "PASS" : "MISS") }'
+  if awk -v ns="$view_ns" 'BEGIN { exit !(ns / 1e6 > 0.25) }' && [ "$code" = 0 ]; then code=1; fi
+else
+  echo "View() 200x50: tui has no BenchmarkView (not measured)"
+fi
+exit "$code"

@@ -53,10 +53,13 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 		return nil
 	}
 	tail := journal.NewTail(j.Path())
-	history, _, _ := tail.Next() // what was journaled before this process is not news
-	for _, r := range history {
-		n.Prime(r) // but an incident already pending is not new when journaled again
-	}
+	// What was journaled before this process is not news, but an incident
+	// already pending is not new when journaled again: the history primes
+	// the notifier record by record, never held whole.
+	_, _ = tail.Each(func(r journal.Record) error {
+		n.Prime(r)
+		return nil
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	grace := time.Duration(0)
 	for _, t := range cfg.Targets {

@@ -17,7 +17,7 @@ type actingWorld struct {
 	dir, config, calls string
 }
 
-func newActingWorld(t *testing.T, production bool) *actingWorld {
+func newActingWorld(t testing.TB, production bool) *actingWorld {
 	t.Helper()
 	dir := t.TempDir()
 	w := &actingWorld{dir: dir, config: filepath.Join(dir, "cockpit.yaml"), calls: filepath.Join(dir, "calls.log")}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -35,25 +36,7 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// The same incremental reader the screen uses: a torn or
-			// corrupt line is named on stderr and skipped, never fatal.
-			tail := journal.NewTail(journal.Path(cfg.StateDir, name))
-			all, _, err := tail.Next()
-			var corrupt *journal.CorruptError
-			if errors.As(err, &corrupt) {
-				fmt.Fprintln(s.ErrOut, "cockpit:", err)
-			} else if err != nil {
-				return withCode(exitUsage, err)
-			}
-			if n := tail.Pending(); n > 0 {
-				fmt.Fprintf(s.ErrOut, "cockpit: %s: last line unfinished (%d bytes, a process killed mid-write?): skipped\n", tail.Path(), n)
-			}
-			if shared, ok := sharedTimeline(ctx, s, cfg, name); ok {
-				// Every machine's records, and this machine's not yet
-				// published (the database was away when they were written).
-				all = mergeTimelines(shared, all)
-			}
-			return runbook.RenderTimeline(s.Out, name, dropProbeRepeats(all), output)
+			return printTimeline(ctx, s, cfg, name, output)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
@@ -61,6 +44,61 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
 	c.AddCommand(newTimelineMigrateCmd(s))
 	return c
+}
+
+// printTimeline writes the environment's timeline. This machine's journal
+// alone is streamed: each record is printed as it is read, so a journal of
+// any length costs one line of memory. With a shared timeline the two are
+// merged in time order, which needs both in hand.
+func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, output string) error {
+	out := bufio.NewWriterSize(s.Out, 64<<10)
+	tw, err := runbook.NewTimelineWriter(out, name, output)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var (
+		repeats runbook.ProbeRepeats // probe answers journaled again unchanged are left out
+		werr    error
+	)
+	emit := func(r journal.Record) error {
+		if !repeats.Repeat(r) {
+			werr = tw.Write(r)
+		}
+		return werr
+	}
+	// The same incremental reader the screen uses: a torn or corrupt line
+	// is named on stderr and skipped, never fatal.
+	tail := journal.NewTail(journal.Path(cfg.StateDir, name))
+	if shared, ok := sharedTimeline(ctx, s, cfg, name); ok {
+		local, _, rerr := tail.Next()
+		err = rerr
+		// Every machine's records, and this machine's not yet published
+		// (the database was away when they were written).
+		for _, r := range mergeTimelines(shared, local) {
+			if emit(r) != nil {
+				break
+			}
+		}
+	} else {
+		_, err = tail.Each(emit)
+	}
+	if werr != nil {
+		return fmt.Errorf("writing the timeline: %w", werr)
+	}
+	var corrupt *journal.CorruptError
+	switch {
+	case errors.As(err, &corrupt):
+		fmt.Fprintln(s.ErrOut, "cockpit:", err)
+	case err != nil:
+		return withCode(exitUsage, err)
+	}
+	if n := tail.Pending(); n > 0 {
+		fmt.Fprintf(s.ErrOut, "cockpit: %s: last line unfinished (%d bytes, a process killed mid-write?): skipped\n", tail.Path(), n)
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing the timeline: %w", err)
+	}
+	return nil
 }
 
 // mergeTimelines is the shared timeline with the local records it lacks,
@@ -81,18 +119,6 @@ func mergeTimelines(shared, local []journal.Record) []journal.Record {
 	}
 	slices.SortStableFunc(out, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
 	return out
-}
-
-// dropProbeRepeats leaves out probe answers journaled again unchanged.
-func dropProbeRepeats(all []journal.Record) []journal.Record {
-	var repeats runbook.ProbeRepeats
-	recs := all[:0]
-	for _, r := range all {
-		if !repeats.Repeat(r) {
-			recs = append(recs, r)
-		}
-	}
-	return recs
 }
 
 // sharedTimelineTimeout bounds reading the shared timeline; past it the

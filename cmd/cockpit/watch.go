@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -156,6 +157,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	if bound != "" {
 		sc.logger.Info("serving the cockpit's metrics", "url", "http://"+bound+"/metrics")
 	}
+	obs = primeObserver(ctx, obs, observeTimeout(sc.cfg))
 	err = tui.Run(ctx, tui.Options{
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: sc.cfg.Operator,
 		Observer: obs, Actor: actor,
@@ -168,6 +170,40 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 		return nil // interrupted: the terminal is restored, nothing to report
 	}
 	return err
+}
+
+// primedObserver starts the first observation round at once, while the
+// screen is still taking the terminal (raw mode, alternate screen, colour
+// detection), and hands that round to the screen's first Observe: the
+// first values reach the screen that much sooner (DESIGN §9, first paint).
+// Every later round is the screen's own.
+type primedObserver struct {
+	tui.Observer
+	first chan runbook.State // the primed round, taken once
+	taken atomic.Bool
+}
+
+func primeObserver(ctx context.Context, obs tui.Observer, timeout time.Duration) *primedObserver {
+	p := &primedObserver{Observer: obs, first: make(chan runbook.State, 1)}
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		p.first <- obs.Observe(ctx)
+	}()
+	return p
+}
+
+// Observe is the primed round the first time (as long as ctx allows
+// waiting for it), a fresh round after.
+func (p *primedObserver) Observe(ctx context.Context) runbook.State {
+	if p.taken.CompareAndSwap(false, true) {
+		select {
+		case st := <-p.first:
+			return st
+		case <-ctx.Done():
+		}
+	}
+	return p.Observer.Observe(ctx)
 }
 
 // observeTimeout gives one round the refresh period, and never less than
