@@ -148,11 +148,13 @@ func screenStartWorld(t *testing.T, bin, dir string) (string, *process) {
 	return screenStartWorldWith(t, bin, dir, screenRedeployDelay)
 }
 
-// screenStartWorldWith is screenStartWorld with each control taking delay.
-func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration) (string, *process) {
+// screenStartWorldWith is screenStartWorld with each control taking delay,
+// and env ("K=V") added to the world's environment.
+func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration, env ...string) (string, *process) {
 	t.Helper()
-	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String(),
+	argv := append(append([]string{"-u", "DB_URL"}, env...), bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String(),
 		"--staging-writes-per-second", "40") // the scenes were written on a busy staging
+	p := startProcess(t, "env", argv...)
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
 	deadline := time.After(headlessStartBudget)
 	for {
