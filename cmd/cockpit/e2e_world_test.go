@@ -152,6 +152,27 @@ func exampleTimeouts(t *testing.T) func(cfg string) string {
 	}
 }
 
+// worldCohorts is the world's production ladder, as configgen writes it.
+const worldCohorts = "\n    cohorts: [5, 25, 50, 100]\n    soak: 10s\n"
+
+// shortS4 is a config edit for a test that needs production's S4 done,
+// not its ladder judged (the cutover tests judge every cohort): two
+// cohorts with a 2s soak instead of four with 10s, each cohort still
+// observed on the world's own 10s write-share window. About 30s of S4
+// instead of 90s. then, when set, edits the config further.
+func shortS4(t testing.TB, then func(cfg string) string) func(cfg string) string {
+	return func(cfg string) string {
+		if !strings.Contains(cfg, worldCohorts) {
+			t.Fatalf("no %q in the world's config:\n%s", worldCohorts, cfg)
+		}
+		cfg = strings.Replace(cfg, worldCohorts, "\n    cohorts: [50, 100]\n    soak: 2s\n", 1)
+		if then != nil {
+			cfg = then(cfg)
+		}
+		return cfg
+	}
+}
+
 // cockpit runs the binary with --config and DB_URL pointing at this world.
 func (e *e2eWorld) cockpit(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()

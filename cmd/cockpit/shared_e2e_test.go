@@ -352,7 +352,7 @@ func TestStagingDoneOnAnotherMachineOpensProductionsS4(t *testing.T) {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
+	e := newE2EWorld(t, cockpitBinary(t), shortS4(t, func(cfg string) string { return "operator: alice\n" + cfg }))
 	for _, item := range []string{"S1", "S2", "S3", "V2", "V3", "V4"} {
 		e.mustRun(exitOK, "run", item, "--env", "staging", "--approve", item)
 	}

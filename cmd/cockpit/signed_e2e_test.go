@@ -73,7 +73,7 @@ func TestForgedRowsNeverOpenProductionsS4(t *testing.T) {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
+	e := newE2EWorld(t, cockpitBinary(t), shortS4(t, func(cfg string) string { return "operator: alice\n" + cfg }))
 	aliceKey, _, code := e.cockpit("key")
 	if code != 0 || !strings.HasPrefix(aliceKey, "ed25519:") {
 		t.Fatalf("cockpit key: exit %d: %q", code, aliceKey)
