@@ -31,6 +31,10 @@ type e2eWorld struct {
 	w      *sandbox.World
 	config string
 	dbURL  string
+	// env is added to every verb's environment: the values of the ${VAR}s
+	// a test's config expands, given to its processes and never set in
+	// the test process, so tests that need different values run in parallel.
+	env map[string]string
 }
 
 // newE2EWorld starts a world whose actuators call bin. edit, when set,
@@ -201,6 +205,9 @@ func (e *e2eWorld) command(env map[string]string, args ...string) *exec.Cmd {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Stdin = strings.NewReader("")
 	cmd.Env = os.Environ()
+	for k, v := range e.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
