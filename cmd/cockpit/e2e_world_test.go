@@ -177,6 +177,21 @@ func shortS4(t testing.TB, then func(cfg string) string) func(cfg string) string
 	}
 }
 
+// incidentFor rewrites one incident's `for` in a world's config from the
+// world's 30s to d: for a test that needs the incident pending, then
+// firing, not the duration itself judged. Long enough (10s and more) for a
+// poll to see it pending on a busy machine.
+func incidentFor(t testing.TB, cfg, name string, d time.Duration) string {
+	t.Helper()
+	line := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `: \{.*, for: 30s[,}].*$`)
+	at := line.FindStringIndex(cfg)
+	if at == nil {
+		t.Fatalf("no incident %s with for: 30s in the world's config:\n%s", name, cfg)
+	}
+	edited := strings.Replace(cfg[at[0]:at[1]], ", for: 30s", ", for: "+d.String(), 1)
+	return cfg[:at[0]] + edited + cfg[at[1]:]
+}
+
 // cockpit runs the binary with --config and DB_URL pointing at this world.
 func (e *e2eWorld) cockpit(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()

@@ -34,6 +34,12 @@ func TestScreenEndToEnd(t *testing.T) {
 	bin := cockpitBinary(t)
 	dir := t.TempDir()
 	cfg, worldProc := screenStartWorld(t, bin, dir)
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The spike need only go pending, then fire: 10s, not the world's 30s.
+	must(t, os.WriteFile(cfg, []byte(incidentFor(t, string(raw), "write_error_spike", 10*time.Second)), 0o644))
 	world := func() sandbox.EnvState {
 		t.Helper()
 		return screenCtlState(t, bin, cfg, worldProc)
@@ -77,7 +83,7 @@ func TestScreenEndToEnd(t *testing.T) {
 	}
 	op.waitFor("S1's outcome on the status line", 30*time.Second, func(s string) bool { return strings.Contains(s, "S1 done") })
 
-	// An error spike is pending, then fires once its 30s `for` has elapsed.
+	// An error spike is pending, then fires once its `for` has elapsed.
 	// First the incidents must be quiet, so "pending" is the fault's doing.
 	op.waitFor("quiet incidents before the fault", 60*time.Second, func(s string) bool {
 		in := screenIncidents(s)
