@@ -150,7 +150,7 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	if st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" {
 		t.Errorf("after rollback production is %+v, want shadow_only, legacy unfrozen, writes → legacy", st)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(w.w.Dir(), "state", "production", "artifacts", "rollback-*"))
+	dirs, _ := filepath.Glob(filepath.Join(w.dir, "state", "production", "artifacts", "rollback-*"))
 	var dir string
 	for _, d := range dirs {
 		if !strings.HasSuffix(d, ".tar.gz") {
@@ -208,7 +208,7 @@ func testGatesHold(t *testing.T, bin string) {
 	})
 
 	// A garbage report as the newest parity file: P1 is UNKNOWN, never PASS.
-	garbage := filepath.Join(w.w.Dir(), "reports", "staging", "parity-99991231T235959Z-garbage.json")
+	garbage := filepath.Join(w.dir, "reports", "staging", "parity-99991231T235959Z-garbage.json")
 	must(t, os.WriteFile(garbage, []byte(`{"schema":"openagents.runtime.shadow_parity.v1","gate":{"decision":`), 0o644))
 	code, checks := w.checkJSON("staging", "preconditions")
 	if checks["P1"].Verdict != "UNKNOWN" || !strings.Contains(checks["P1"].Evidence, "garbage") || code != 2 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,18 +19,22 @@ import (
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
+	"github.com/openagents/cockpit/sandbox/rustsim"
 	"github.com/openagents/cockpit/sharedlog"
 )
 
-// e2eWorld is one rehearsal world started in the test process, driven only
-// through the built binary, as an operator or a pipeline drives it. Its
+// e2eWorld is one rehearsal world, `rehearse --headless` of the built
+// binary in a process of its own (not this -race test process: a world
+// slowed by the race detector would miss the rehearsal's 800ms query
+// timeout on a busy machine, and cost the suite several times the CPU),
+// driven only through the binary, as an operator or a pipeline drives it. Its
 // database is a fresh PostgreSQL database with the DB role isolation
 // fixtures applied under role names unique to the test (roles are
 // cluster-wide, parallel tests must not share them).
 type e2eWorld struct {
 	t      testing.TB
 	bin    string
-	w      *sandbox.World
+	dir    string // the world's directory: its config, reports and state
 	config string
 	dbURL  string
 	// env is added to every verb's environment: the values of the ${VAR}s
@@ -64,16 +70,13 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	t.Helper()
 	dbURL := testsvc.Postgres(t)
 	prefix := testsvc.UniqueRolePrefix(t)
-	o.Dir, o.Executable, o.DBURLEnv = t.TempDir(), bin, "DB_URL"
-	w, err := sandbox.Start(t.Context(), o)
-	if err != nil {
-		t.Fatalf("starting the world: %v", err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	e := &e2eWorld{t: t, bin: bin, w: w, config: w.ConfigPath, dbURL: dbURL}
+	dir := t.TempDir()
+	// DB_URL set: the world's config points P4 at it (url_env: DB_URL).
+	path := headlessConfig(t, startProcess(t, "env", append([]string{"DB_URL=" + dbURL, bin}, worldFlags(t, dir, o)...)...))
+	e := &e2eWorld{t: t, bin: bin, dir: dir, config: path, dbURL: dbURL}
 
 	roles := map[string]string{"owner": prefix + "owner", "runtime_rw": prefix + "rw", "khala_ro": prefix + "khala", "control_rw": prefix + "control"}
-	raw, err := os.ReadFile(w.ConfigPath)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +87,7 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	if edit != nil {
 		cfg = edit(cfg)
 	}
-	if err := os.WriteFile(w.ConfigPath, []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -121,6 +124,29 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 		}
 	}
 	return e
+}
+
+// worldFlags are the `rehearse --headless` flags for a world in dir with
+// o's options, sandbox.Options' defaults where o leaves one unset (staging
+// as busy as production: rehearse's own default is a quiet staging).
+func worldFlags(t testing.TB, dir string, o sandbox.Options) []string {
+	t.Helper()
+	if o.Dir != "" || o.Executable != "" || o.DBURLEnv != "" || o.ScrapeInterval != 0 || o.HarnessEvery != 0 ||
+		o.ControlAddr != "" || o.NotifyURL != "" || len(o.Scenarios) > 0 || o.Logger != nil {
+		t.Fatalf("world options %+v: only the redeploy delay, traffic and the Rust service's shape are the test's", o)
+	}
+	rate := func(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) }
+	writes := cmp.Or(o.WritesPerSecond, 40)
+	flags := []string{"rehearse", "--headless", "--dir", dir, "--redeploy-delay", cmp.Or(o.RedeployDelay, 3*time.Second).String(),
+		"--writes-per-second", rate(writes), "--staging-writes-per-second", rate(cmp.Or(o.StagingWritesPerSecond, writes)),
+		"--rust-instances", strconv.Itoa(max(o.RustInstances, 1)), "--rust-version", cmp.Or(o.RustVersion, rustsim.VersionS)}
+	if o.RustAffinity {
+		flags = append(flags, "--rust-affinity")
+	}
+	if o.RustModeUnset {
+		flags = append(flags, "--rust-mode-unset")
+	}
+	return flags
 }
 
 // onlyInsufficient says whether staging's incident criteria all read PASS,

@@ -78,7 +78,7 @@ func testPreemptionRace(t *testing.T, bin string, remote bool, rounds int) {
 	w, dir := raceWorld(t, bin)
 	forward := w // the machine S1 runs on
 	if remote {
-		forward = &e2eWorld{t: t, bin: w.bin, w: w.w, config: machineBConfig(t, w), dbURL: w.dbURL}
+		forward = &e2eWorld{t: t, bin: w.bin, dir: w.dir, config: machineBConfig(t, w), dbURL: w.dbURL}
 	}
 	lateChanges := 0
 	for i := range rounds {
@@ -226,7 +226,7 @@ func testSuspendedRollbackTakenOver(t *testing.T, bin string) {
 	slow := writeScript(t, t.TempDir(), "slow-freeze", `case "$*" in *shadow_only*) sleep 8;; esac; exec "$@"`)
 	w := newE2EWorld(t, bin, func(cfg string) string { return wrapActuator(cfg, "set_rust_write_mode", slow) })
 	w.mustRun(0, "run", "S1", "--env", "staging", "--approve", "S1")
-	laptop := &e2eWorld{t: t, bin: w.bin, w: w.w, config: machineBConfig(t, w), dbURL: w.dbURL}
+	laptop := &e2eWorld{t: t, bin: w.bin, dir: w.dir, config: machineBConfig(t, w), dbURL: w.dbURL}
 	first := laptop.command(map[string]string{"DB_URL": w.dbURL}, "rollback", "--env", "staging", "--approve", "rollback")
 	must(t, first.Start())
 	eventually(t, 60*time.Second, 100*time.Millisecond, "the first rollback acting on R1", func() bool {

@@ -161,6 +161,14 @@ func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration, en
 	argv := append(append([]string{"-u", "DB_URL"}, env...), bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String(),
 		"--staging-writes-per-second", "40") // the scenes were written on a busy staging
 	p := startProcess(t, "env", argv...)
+	return headlessConfig(t, p), p
+}
+
+// headlessConfig waits for `rehearse --headless` (started by startProcess)
+// to print its config's path, stops it when the test ends, and keeps
+// reading its output so the world never blocks on stdout.
+func headlessConfig(t testing.TB, p *process) string {
+	t.Helper()
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
 	deadline := time.After(headlessStartBudget)
 	for {
@@ -174,7 +182,7 @@ func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration, en
 					for range p.lines {
 					}
 				}()
-				return path, p
+				return path
 			}
 		case <-deadline:
 			t.Fatalf("no `config: PATH` line within %s; stderr: %s", headlessStartBudget, p.stderr)

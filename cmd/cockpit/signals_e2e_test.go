@@ -39,7 +39,7 @@ func wrapActuator(cfg, key, wrapper string) string {
 // lockHolderPID reads who holds staging's lock file, waiting until it is held.
 func lockHolderPID(t *testing.T, w *e2eWorld) int {
 	t.Helper()
-	path := filepath.Join(w.w.Dir(), "state", "staging.lock")
+	path := filepath.Join(w.dir, "state", "staging.lock")
 	var h lock.Holder
 	eventually(t, 30*time.Second, 100*time.Millisecond, "the lock file naming its holder", func() bool {
 		b, err := os.ReadFile(path)
