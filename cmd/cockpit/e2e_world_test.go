@@ -203,6 +203,19 @@ func shortS4(t testing.TB, then func(cfg string) string) func(cfg string) string
 	}
 }
 
+// verifyTimeout rewrites every environment's verify_timeout from the
+// world's 60s to d. It also bounds a rollback's watch after it took the
+// lock over from a forward step (min(verify_timeout, 1m)), which a test
+// of a takeover waits out.
+func verifyTimeout(t testing.TB, cfg string, d time.Duration) string {
+	t.Helper()
+	const world = "verify_timeout: 60s"
+	if !strings.Contains(cfg, world) {
+		t.Fatalf("no %q in the world's config:\n%s", world, cfg)
+	}
+	return strings.ReplaceAll(cfg, world, "verify_timeout: "+d.String())
+}
+
 // incidentFor rewrites one incident's `for` in a world's config from the
 // world's 30s to d: for a test that needs the incident pending, then
 // firing, not the duration itself judged. Long enough (10s and more) for a
