@@ -126,9 +126,17 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	return e
 }
 
+// e2eWritesPerSecond is each environment's traffic in a test's world
+// unless the test sets its own: a quarter of the rehearsal's 40/s, which
+// costs a quarter of the CPU (the traffic is most of a world's), with
+// still 100 writes in the write share's 10s window and far more than the
+// error rates' min_requests in theirs. Dozens of worlds run at once.
+const e2eWritesPerSecond = 10
+
 // worldFlags are the `rehearse --headless` flags for a world in dir with
-// o's options, sandbox.Options' defaults where o leaves one unset (staging
-// as busy as production: rehearse's own default is a quiet staging).
+// o's options, sandbox.Options' defaults where o leaves one unset, and
+// e2eWritesPerSecond (staging as busy as production: rehearse's own
+// default is a quiet staging).
 func worldFlags(t testing.TB, dir string, o sandbox.Options) []string {
 	t.Helper()
 	if o.Dir != "" || o.Executable != "" || o.DBURLEnv != "" || o.ScrapeInterval != 0 || o.HarnessEvery != 0 ||
@@ -136,7 +144,7 @@ func worldFlags(t testing.TB, dir string, o sandbox.Options) []string {
 		t.Fatalf("world options %+v: only the redeploy delay, traffic and the Rust service's shape are the test's", o)
 	}
 	rate := func(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) }
-	writes := cmp.Or(o.WritesPerSecond, 40)
+	writes := cmp.Or(o.WritesPerSecond, e2eWritesPerSecond)
 	flags := []string{"rehearse", "--headless", "--dir", dir, "--redeploy-delay", cmp.Or(o.RedeployDelay, 3*time.Second).String(),
 		"--writes-per-second", rate(writes), "--staging-writes-per-second", rate(cmp.Or(o.StagingWritesPerSecond, writes)),
 		"--rust-instances", strconv.Itoa(max(o.RustInstances, 1)), "--rust-version", cmp.Or(o.RustVersion, rustsim.VersionS)}
