@@ -342,7 +342,7 @@ func TestALocalPreemptionStopsTheStepNotTheScreen(t *testing.T) {
 	op.waitFor("the panes", 40*time.Second, screenPanesLive)
 	op.selectItem("S1")
 	op.keys("Enter")
-	op.waitFor("S1's confirm dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM S1") })
+	op.waitFor("S1's confirm dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM S1") })
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("local preemption test")
 	}

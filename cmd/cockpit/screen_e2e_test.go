@@ -47,7 +47,7 @@ func TestScreenEndToEnd(t *testing.T) {
 
 	op := newTmuxScreen(t, tmux, bin, "operate", "--config", cfg, "--env", "staging", "--log-file", filepath.Join(dir, "operate.log"))
 
-	op.waitFor("the four panes show live values", 20*time.Second, screenPanesLive)
+	op.waitFor("the four panes show live values", 30*time.Second, screenPanesLive)
 
 	// Enter on S1 shows the exact argv; n changes nothing. A dialog opens
 	// once its plan has read the gates live: a whole observation round.
@@ -58,7 +58,7 @@ func TestScreenEndToEnd(t *testing.T) {
 		return strings.Contains(s, "CONFIRM S1") && strings.Contains(screenCalls(s), "$ "+argv)
 	})
 	op.keys("Escape")
-	op.waitFor("the dialog closed, nothing run", 5*time.Second, func(s string) bool {
+	op.waitFor("the dialog closed, nothing run", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "cancelled: S1 not run") && !strings.Contains(s, "CONFIRM")
 	})
 	if st := world(); len(st.Controls) != 0 || st.RustWriteMode != "shadow_only" {
@@ -90,7 +90,7 @@ func TestScreenEndToEnd(t *testing.T) {
 		return strings.HasPrefix(in, "INCIDENTS: none firing") && !strings.Contains(in, "pending")
 	})
 	screenCtl(t, bin, cfg, worldProc, "fault", sandbox.FaultErrorSpike, "on")
-	op.waitFor("the error spike pending", 20*time.Second, func(s string) bool {
+	op.waitFor("the error spike pending", 30*time.Second, func(s string) bool {
 		return strings.Contains(screenIncidents(s), "pending")
 	})
 	op.waitFor("the error spike firing with its advice", 45*time.Second, func(s string) bool {
@@ -136,7 +136,7 @@ func TestScreenEndToEnd(t *testing.T) {
 	w.waitFor("the watch screen's panes", 40*time.Second, screenPanesLive)
 	for _, press := range []struct{ key, action string }{{"Enter", "P1"}, {"r", "rollback"}, {"p", "write-probe"}} {
 		w.keys(press.key)
-		w.waitFor("read-only after "+press.key, 5*time.Second, func(s string) bool {
+		w.waitFor("read-only after "+press.key, 30*time.Second, func(s string) bool {
 			return strings.Contains(s, "read-only: use cockpit operate to act ("+press.action+" not run)") && !strings.Contains(s, "CONFIRM")
 		})
 	}
@@ -322,7 +322,7 @@ func (s *tmuxScreen) selectItem(id string) {
 		default:
 			s.keys("k")
 		}
-		s.waitFor("the cursor to move", 5*time.Second, func(next string) bool {
+		s.waitFor("the cursor to move", 30*time.Second, func(next string) bool {
 			c, _ := items(next)
 			return c != cursor
 		})
@@ -334,7 +334,7 @@ func (s *tmuxScreen) selectItem(id string) {
 // keys: it draws them only once they work (confirmGrace).
 func (s *tmuxScreen) waitConfirmable() {
 	s.t.Helper()
-	s.waitFor("the dialog to accept confirming", 10*time.Second, func(screen string) bool {
+	s.waitFor("the dialog to accept confirming", 30*time.Second, func(screen string) bool {
 		return strings.Contains(screen, "CONFIRM") && strings.Contains(screen, "enter confirm ·")
 	})
 }
@@ -343,7 +343,7 @@ func (s *tmuxScreen) waitConfirmable() {
 // pane then shows the shell's own output again.
 func (s *tmuxScreen) waitExit() {
 	s.t.Helper()
-	s.waitFor("the screen to exit 0 and give the terminal back", 10*time.Second, func(screen string) bool {
+	s.waitFor("the screen to exit 0 and give the terminal back", 30*time.Second, func(screen string) bool {
 		return strings.Contains(screen, screenExitedLine) && !strings.Contains(screen, "HEALTH")
 	})
 }

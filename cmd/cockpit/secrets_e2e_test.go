@@ -256,7 +256,7 @@ func (s *secretWorld) evidenceView(t *testing.T) {
 	})
 	w.selectItem("P3")
 	w.keys("e")
-	w.waitFor("P3's evidence", 10*time.Second, func(screen string) bool { return strings.Contains(screen, "EVIDENCE P3") })
+	w.waitFor("P3's evidence", 30*time.Second, func(screen string) bool { return strings.Contains(screen, "EVIDENCE P3") })
 	w.keys("s")
 	var screen string
 	w.waitFor("P3's sources and the Prometheus error", 30*time.Second, func(sc string) bool {

@@ -77,7 +77,7 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 		"--log-file", logFile)
 	op.waitFor("the panes", 40*time.Second, screenPanesLive)
 	op.keys("r")
-	op.waitFor("the rollback confirm dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM rollback") })
+	op.waitFor("the rollback confirm dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM rollback") })
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("signal test")
 	}
