@@ -329,7 +329,9 @@ func TestALocalPreemptionStopsTheStepNotTheScreen(t *testing.T) {
 	stuck := writeScript(t, t.TempDir(), "stuck-route", `case "$*" in *" rust"*) exit 0;; esac; exec "$@"`)
 	// S1 sits verifying the route to Rust until the rollback; the
 	// rollback then watches raceVerifyTimeout, not a minute, after its takeover.
-	w := newE2EWorld(t, bin, func(cfg string) string { return verifyTimeout(t, wrapActuator(cfg, "route_writes", stuck), raceVerifyTimeout) })
+	w := newE2EWorld(t, bin, func(cfg string) string {
+		return verifyTimeout(t, wrapActuator(cfg, "route_writes", stuck), raceVerifyTimeout)
+	})
 	logFile := filepath.Join(t.TempDir(), "operate.log")
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+w.dbURL, bin, "operate", "--config", w.config, "--env", "staging",
 		"--log-file", logFile)

@@ -117,7 +117,9 @@ func testRollbackPreemptsAForwardStep(t *testing.T, bin string) {
 	// to raceVerifyTimeout, which also bounds the rollback's watch after
 	// its takeover).
 	stuck := writeScript(t, t.TempDir(), "stuck-route", `case "$*" in *" rust"*) exit 0;; esac; exec "$@"`)
-	w := newE2EWorld(t, bin, func(cfg string) string { return verifyTimeout(t, wrapActuator(cfg, "route_writes", stuck), raceVerifyTimeout) })
+	w := newE2EWorld(t, bin, func(cfg string) string {
+		return verifyTimeout(t, wrapActuator(cfg, "route_writes", stuck), raceVerifyTimeout)
+	})
 	s1 := w.command(map[string]string{"DB_URL": w.dbURL}, "run", "S1", "--env", "staging", "--approve", "S1")
 	must(t, s1.Start())
 	eventually(t, 30*time.Second, 200*time.Millisecond, "S1 verifying its route", func() bool {
