@@ -37,7 +37,7 @@ func TestPreflightAgainstAPrometheusThatNeverAnswers(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	path := withPrometheus(t, healthy().configFile(t), srv.URL)
+	path := withQueryTimeout(t, withPrometheus(t, healthy().configFile(t), srv.URL), "1s")
 	start := time.Now()
 	out, _, code := runCLI(t, false, "preflight", "--config", path)
 	took := time.Since(start)
