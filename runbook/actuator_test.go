@@ -126,7 +126,7 @@ func TestActuatorKillsAHungProcessGroupAtItsTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("grandchild pid: %q", b)
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // SIGKILL is at once; a busy machine reaps late
 	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("grandchild %d survived the timeout", pid)

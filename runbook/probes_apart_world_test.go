@@ -123,8 +123,15 @@ func TestTheCockpitsOwnProbesStayOutOfTheWriteShare(t *testing.T) {
 			t.Fatalf("round %d of probing: write share %v (has value %t), want exactly 1: the probes count in it", rounds, v, ok)
 		}
 	}
-	time.Sleep(3 * time.Second) // two scrapes of the world's 1s interval
-	refused := promScalar(t, w, "staging", legacyRefusals) - refusedBefore
+	// The refusals reach Prometheus with the world's next scrapes: wait for
+	// them, then the write path has had as long to count a probe.
+	refused := 0.0
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		refused = promScalar(t, w, "staging", legacyRefusals) - refusedBefore
+		if refused >= float64(rounds) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if refused < float64(rounds) {
 		t.Errorf("runtime-legacy counted %v 410s over %d rounds of probing: the probes are not where the bad day needs them", refused, rounds)
 	}

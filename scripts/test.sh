@@ -45,4 +45,13 @@ if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; 
 echo "== go build"
 go build -o bin/cockpit ./cmd/cockpit
 echo "== go test -race"
-COCKPIT_BIN="$PWD/bin/cockpit" go test -race -count=1 -timeout 60m ./...
+# -parallel 8: go test's default is GOMAXPROCS (2 on a 2-core machine), and
+# cmd/cockpit's end-to-end tests each own their world (a `rehearse
+# --headless` process, its ports, a database, a tmux server) and spend
+# their time waiting on the world's clocks (windows, soaks, an incident's
+# `for`), not on a core: two at a time they took 28 minutes. A world costs
+# about 3% of a core (10 writes/s), but its checks, screens and the -race
+# test process cost more: at 24 a 2-core machine ran at a load of 60-70
+# and answers missed their deadlines; 8 leaves room for a second copy of
+# this command beside it.
+COCKPIT_BIN="$PWD/bin/cockpit" go test -race -count=1 -parallel 8 -timeout 30m ./...

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -16,14 +13,7 @@ import (
 //
 //	go test ./cmd/cockpit -run '^$' -bench CheckAll -benchtime 20x
 func BenchmarkCheckAll(b *testing.B) {
-	bin := os.Getenv("COCKPIT_BIN")
-	if bin == "" {
-		bin = filepath.Join(b.TempDir(), "cockpit")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			b.Fatalf("building the cockpit: %v\n%s", err, out)
-		}
-	}
-	w := newE2EWorld(b, bin, nil)
+	w := newE2EWorld(b, cockpitBinary(b), nil)
 	timed := func(what string) time.Duration {
 		start := time.Now()
 		w.cockpit("check", what, "--env", "staging")

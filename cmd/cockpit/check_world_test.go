@@ -80,9 +80,11 @@ func (w readWorld) configFile(t *testing.T) string {
 	// The signals are constant vectors, so their history shows them held
 	// for the whole sparkline window: 1m keeps the 5m incident timers
 	// provably pending, as a breach that started a minute ago would be.
+	// query_timeout 5s: this world answers from the -race test process,
+	// which a busy machine slows; a test of the deadline sets its own.
 	cfg := fmt.Sprintf(`state_dir: %s
-refresh: 2s
-query_timeout: 1s
+refresh: 6s
+query_timeout: 5s
 sparkline_window: 1m
 environments:
   staging:

@@ -19,9 +19,10 @@ import (
 // the world says) and `timeline -o json` (what the journal says) count.
 //
 // The world's production soak is 10s per cohort; the cutover subtest
-// rewrites it to 2s so the whole file stays within a few minutes. Every
-// other timing (incident `for: 30s`, the 10s write-share window, the 300ms
-// redeploy) is the world's own.
+// rewrites it to 2s, and the error spike's `for` to spikeFor, so the whole
+// file stays within a few minutes. Every other timing (the other
+// incidents' `for: 30s`, the 10s write-share window, the 300ms redeploy)
+// is the world's own.
 func TestCutoverEndToEnd(t *testing.T) {
 	t.Parallel()
 	runBinarySubtests(t, []binarySubtest{
@@ -33,8 +34,14 @@ func TestCutoverEndToEnd(t *testing.T) {
 	})
 }
 
+// spikeFor is the error spike's `for` in the cutover subtest: long enough
+// for a poll every 2s to see it pending first.
+const spikeFor = 10 * time.Second
+
 func testCutoverIncidentRollback(t *testing.T, bin string) {
-	w := newE2EWorld(t, bin, func(cfg string) string { return strings.ReplaceAll(cfg, "soak: 10s", "soak: 2s") })
+	w := newE2EWorld(t, bin, func(cfg string) string {
+		return incidentFor(t, strings.ReplaceAll(cfg, "soak: 10s", "soak: 2s"), "write_error_spike", spikeFor)
+	})
 
 	// Preconditions, then S1 on staging.
 	w.mustRun(0, "check", "preconditions", "--env", "staging")
@@ -124,8 +131,8 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 		}
 	}
 
-	// An error spike: pending (exit 2) until its 30s `for` has passed in the
-	// data, then firing (exit 1), never firing before.
+	// An error spike: pending (exit 2) until its `for` (spikeFor) has
+	// passed in the data, then firing (exit 1), never firing before.
 	w.mustRun(0, "check", "incidents", "--env", "production")
 	// Taken before the request, so it is never later than the fault: the
 	// "not before 30s" bound below cannot fail on a slow control call.
@@ -134,8 +141,8 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	var codes []int
 	eventually(t, 90*time.Second, 2*time.Second, "the error spike firing", func() bool {
 		_, _, code := w.cockpit("check", "incidents", "--env", "production")
-		if code == 1 && time.Since(faultOn) < 30*time.Second {
-			t.Fatalf("check incidents fired %s after the fault, before its for: 30s", time.Since(faultOn))
+		if code == 1 && time.Since(faultOn) < spikeFor {
+			t.Fatalf("check incidents fired %s after the fault, before its for: %s", time.Since(faultOn), spikeFor)
 		}
 		codes = append(codes, code)
 		return code == 1
@@ -150,7 +157,7 @@ func testCutoverIncidentRollback(t *testing.T, bin string) {
 	if st.RustWriteMode != "shadow_only" || st.LegacyWriteFreeze || st.WriteTarget != "legacy" {
 		t.Errorf("after rollback production is %+v, want shadow_only, legacy unfrozen, writes → legacy", st)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(w.w.Dir(), "state", "production", "artifacts", "rollback-*"))
+	dirs, _ := filepath.Glob(filepath.Join(w.dir, "state", "production", "artifacts", "rollback-*"))
 	var dir string
 	for _, d := range dirs {
 		if !strings.HasSuffix(d, ".tar.gz") {
@@ -208,7 +215,7 @@ func testGatesHold(t *testing.T, bin string) {
 	})
 
 	// A garbage report as the newest parity file: P1 is UNKNOWN, never PASS.
-	garbage := filepath.Join(w.w.Dir(), "reports", "staging", "parity-99991231T235959Z-garbage.json")
+	garbage := filepath.Join(w.dir, "reports", "staging", "parity-99991231T235959Z-garbage.json")
 	must(t, os.WriteFile(garbage, []byte(`{"schema":"openagents.runtime.shadow_parity.v1","gate":{"decision":`), 0o644))
 	code, checks := w.checkJSON("staging", "preconditions")
 	if checks["P1"].Verdict != "UNKNOWN" || !strings.Contains(checks["P1"].Evidence, "garbage") || code != 2 {
@@ -254,7 +261,7 @@ func testHungActuator(t *testing.T, bin string) {
 				break
 			}
 		}
-		return strings.ReplaceAll(strings.Join(lines, "\n"), "verify_timeout: 60s", "verify_timeout: 3s")
+		return verifyTimeout(t, strings.Join(lines, "\n"), 3*time.Second)
 	})
 	start := time.Now()
 	_, _, code := w.cockpit("run", "S1", "--env", "staging", "--approve", "S1")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,20 +19,28 @@ import (
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
+	"github.com/openagents/cockpit/sandbox/rustsim"
 	"github.com/openagents/cockpit/sharedlog"
 )
 
-// e2eWorld is one rehearsal world started in the test process, driven only
-// through the built binary, as an operator or a pipeline drives it. Its
+// e2eWorld is one rehearsal world, `rehearse --headless` of the built
+// binary in a process of its own (not this -race test process: a world
+// slowed by the race detector would miss the rehearsal's 800ms query
+// timeout on a busy machine, and cost the suite several times the CPU),
+// driven only through the binary, as an operator or a pipeline drives it. Its
 // database is a fresh PostgreSQL database with the DB role isolation
 // fixtures applied under role names unique to the test (roles are
 // cluster-wide, parallel tests must not share them).
 type e2eWorld struct {
 	t      testing.TB
 	bin    string
-	w      *sandbox.World
+	dir    string // the world's directory: its config, reports and state
 	config string
 	dbURL  string
+	// env is added to every verb's environment: the values of the ${VAR}s
+	// a test's config expands, given to its processes and never set in
+	// the test process, so tests that need different values run in parallel.
+	env map[string]string
 }
 
 // newE2EWorld starts a world whose actuators call bin. edit, when set,
@@ -60,16 +70,13 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	t.Helper()
 	dbURL := testsvc.Postgres(t)
 	prefix := testsvc.UniqueRolePrefix(t)
-	o.Dir, o.Executable, o.DBURLEnv = t.TempDir(), bin, "DB_URL"
-	w, err := sandbox.Start(t.Context(), o)
-	if err != nil {
-		t.Fatalf("starting the world: %v", err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	e := &e2eWorld{t: t, bin: bin, w: w, config: w.ConfigPath, dbURL: dbURL}
+	dir := t.TempDir()
+	// DB_URL set: the world's config points P4 at it (url_env: DB_URL).
+	path := headlessConfig(t, startProcess(t, "env", append([]string{"DB_URL=" + dbURL, bin}, worldFlags(t, dir, o)...)...))
+	e := &e2eWorld{t: t, bin: bin, dir: dir, config: path, dbURL: dbURL}
 
 	roles := map[string]string{"owner": prefix + "owner", "runtime_rw": prefix + "rw", "khala_ro": prefix + "khala", "control_rw": prefix + "control"}
-	raw, err := os.ReadFile(w.ConfigPath)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +87,7 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	if edit != nil {
 		cfg = edit(cfg)
 	}
-	if err := os.WriteFile(w.ConfigPath, []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,6 +126,37 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	return e
 }
 
+// e2eWritesPerSecond is each environment's traffic in a test's world
+// unless the test sets its own: a quarter of the rehearsal's 40/s, which
+// costs a quarter of the CPU (the traffic is most of a world's), with
+// still 100 writes in the write share's 10s window and far more than the
+// error rates' min_requests in theirs. Dozens of worlds run at once.
+const e2eWritesPerSecond = 10
+
+// worldFlags are the `rehearse --headless` flags for a world in dir with
+// o's options, sandbox.Options' defaults where o leaves one unset, and
+// e2eWritesPerSecond (staging as busy as production: rehearse's own
+// default is a quiet staging).
+func worldFlags(t testing.TB, dir string, o sandbox.Options) []string {
+	t.Helper()
+	if o.Dir != "" || o.Executable != "" || o.DBURLEnv != "" || o.ScrapeInterval != 0 || o.HarnessEvery != 0 ||
+		o.ControlAddr != "" || o.NotifyURL != "" || len(o.Scenarios) > 0 || o.Logger != nil {
+		t.Fatalf("world options %+v: only the redeploy delay, traffic and the Rust service's shape are the test's", o)
+	}
+	rate := func(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) }
+	writes := cmp.Or(o.WritesPerSecond, e2eWritesPerSecond)
+	flags := []string{"rehearse", "--headless", "--dir", dir, "--redeploy-delay", cmp.Or(o.RedeployDelay, 3*time.Second).String(),
+		"--writes-per-second", rate(writes), "--staging-writes-per-second", rate(cmp.Or(o.StagingWritesPerSecond, writes)),
+		"--rust-instances", strconv.Itoa(max(o.RustInstances, 1)), "--rust-version", cmp.Or(o.RustVersion, rustsim.VersionS)}
+	if o.RustAffinity {
+		flags = append(flags, "--rust-affinity")
+	}
+	if o.RustModeUnset {
+		flags = append(flags, "--rust-mode-unset")
+	}
+	return flags
+}
+
 // onlyInsufficient says whether staging's incident criteria all read PASS,
 // N/A (nothing to judge yet) or UNKNOWN for insufficient traffic.
 func onlyInsufficient(e *e2eWorld) bool {
@@ -152,6 +190,55 @@ func exampleTimeouts(t *testing.T) func(cfg string) string {
 	}
 }
 
+// worldCohorts is the world's production ladder, as configgen writes it.
+const worldCohorts = "\n    cohorts: [5, 25, 50, 100]\n    soak: 10s\n"
+
+// shortS4 is a config edit for a test that needs production's S4 done,
+// not its ladder judged (the cutover tests judge every cohort): two
+// cohorts with a 2s soak instead of four with 10s, each cohort still
+// observed on the world's own 10s write-share window. About 30s of S4
+// instead of 90s. then, when set, edits the config further.
+func shortS4(t testing.TB, then func(cfg string) string) func(cfg string) string {
+	return func(cfg string) string {
+		if !strings.Contains(cfg, worldCohorts) {
+			t.Fatalf("no %q in the world's config:\n%s", worldCohorts, cfg)
+		}
+		cfg = strings.Replace(cfg, worldCohorts, "\n    cohorts: [50, 100]\n    soak: 2s\n", 1)
+		if then != nil {
+			cfg = then(cfg)
+		}
+		return cfg
+	}
+}
+
+// verifyTimeout rewrites every environment's verify_timeout from the
+// world's 60s to d. It also bounds a rollback's watch after it took the
+// lock over from a forward step (min(verify_timeout, 1m)), which a test
+// of a takeover waits out.
+func verifyTimeout(t testing.TB, cfg string, d time.Duration) string {
+	t.Helper()
+	const world = "verify_timeout: 60s"
+	if !strings.Contains(cfg, world) {
+		t.Fatalf("no %q in the world's config:\n%s", world, cfg)
+	}
+	return strings.ReplaceAll(cfg, world, "verify_timeout: "+d.String())
+}
+
+// incidentFor rewrites one incident's `for` in a world's config from the
+// world's 30s to d: for a test that needs the incident pending, then
+// firing, not the duration itself judged. Long enough (10s and more) for a
+// poll to see it pending on a busy machine.
+func incidentFor(t testing.TB, cfg, name string, d time.Duration) string {
+	t.Helper()
+	line := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `: \{.*, for: 30s[,}].*$`)
+	at := line.FindStringIndex(cfg)
+	if at == nil {
+		t.Fatalf("no incident %s with for: 30s in the world's config:\n%s", name, cfg)
+	}
+	edited := strings.Replace(cfg[at[0]:at[1]], ", for: 30s", ", for: "+d.String(), 1)
+	return cfg[:at[0]] + edited + cfg[at[1]:]
+}
+
 // cockpit runs the binary with --config and DB_URL pointing at this world.
 func (e *e2eWorld) cockpit(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()
@@ -180,6 +267,9 @@ func (e *e2eWorld) command(env map[string]string, args ...string) *exec.Cmd {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Stdin = strings.NewReader("")
 	cmd.Env = os.Environ()
+	for k, v := range e.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -24,7 +24,7 @@ func TestEveryRedIsReal(t *testing.T) {
 
 // errorWindow scales the default write error rates' [5m] to this, in the
 // default queries' shape, so a test observes a whole window in seconds.
-const errorWindow = "[90s]"
+const errorWindow = "[60s]"
 
 // scaledErrorRates adds the default write error-rate queries with every
 // [5m] window scaled to errorWindow, nothing else changed, to the world's
@@ -66,7 +66,7 @@ func spikeStates(t *testing.T, w *e2eWorld, d time.Duration) []checkLine {
 // its write path answers 503 write_path_frozen, and S1 again right after
 // judges Rust on a window that holds them and the earlier period. Neither
 // is an error of the new authority period: no pending, no firing for a
-// whole window and the incident's `for` (90s and 30s here, 5m and 10m by
+// whole window and the incident's `for` (60s and 30s here, 5m and 10m by
 // default). Bad day beside: a real spike after that fires. Then, with
 // Rust not ready, S3 is refused on rust_readiness; ready, it runs.
 func testS1RollbackS1(t *testing.T, bin string) {
@@ -78,7 +78,7 @@ func testS1RollbackS1(t *testing.T, bin string) {
 		t.Fatalf("after S1 again the world says %+v", st)
 	}
 	clipped := false
-	for _, c := range spikeStates(t, w, 2*time.Minute) {
+	for _, c := range spikeStates(t, w, 90*time.Second) { // errorWindow and the rehearsal's for: 30s
 		if c.Verdict == "PENDING" || c.Verdict == "FAIL" {
 			t.Fatalf("write_error_spike %s after S1 again: %s", c.Verdict, c.Evidence)
 		}

@@ -22,25 +22,41 @@ import (
 // TestFencingAndARollbackAlwaysWins drives the built binary through issue
 // 14's defects 4 and 8 and item 12's local preemption: the preemption race
 // (a forward step's actuator mid-flight, its change landing after the step
-// stopped) run 20 times, a stray advisory-lock holder, a suspended rollback,
+// stopped) run 20 times in worlds of their own, a stray advisory-lock holder, a suspended rollback,
 // a failing R-step, and a rollback preempting the operator's own screen.
 func TestFencingAndARollbackAlwaysWins(t *testing.T) {
 	t.Parallel()
-	runBinarySubtests(t, []binarySubtest{
-		{"preemption race x10 on this machine: never two writers", func(t *testing.T, bin string) { testPreemptionRace(t, bin, false, 10) }},
-		{"preemption race x10 from another machine: never two writers", func(t *testing.T, bin string) { testPreemptionRace(t, bin, true, 10) }},
+	subtests := []binarySubtest{
 		{"a stray advisory-lock holder does not block a rollback", testStrayAdvisoryHolder},
 		{"a suspended rollback is taken over", testSuspendedRollbackTakenOver},
 		{"a failing R-step does not hold the next", testFailingRStepDoesNotHoldTheNext},
-	})
+	}
+	// Ten rounds on each machine, raceRoundsPerWorld to a world: each round
+	// waits out a rollback's watch, and worlds of their own run at once.
+	for _, remote := range []bool{false, true} {
+		where := map[bool]string{false: "on this machine", true: "from another machine"}[remote]
+		for from := 0; from < raceRounds; from += raceRoundsPerWorld {
+			to := min(from+raceRoundsPerWorld, raceRounds)
+			subtests = append(subtests, binarySubtest{fmt.Sprintf("preemption race rounds %d-%d %s: never two writers", from, to-1, where),
+				func(t *testing.T, bin string) { testPreemptionRace(t, bin, remote, from, to) }})
+		}
+	}
+	runBinarySubtests(t, subtests)
 }
+
+// raceRounds is how many preemption races run on each machine, each round
+// with its own target sub-step and landing delay.
+const raceRounds = 10
+
+// raceRoundsPerWorld is how many of them share one world, one after another.
+const raceRoundsPerWorld = 2
 
 // raceVerifyTimeout keeps the rollback's watch after a takeover short (it
 // is min(verify_timeout, 1m)) while leaving the write share's 10s window
 // room to show a route, and a loaded machine's Prometheus room to answer
 // (a final observation that cannot read the write target is, rightly, no
 // rollback).
-const raceVerifyTimeout = "30s"
+const raceVerifyTimeout = 30 * time.Second
 
 // raceWorld wraps staging's three actuators in front of a script that, for
 // the one S1 sub-step named in dir/target, behaves like a deploy whose CLI
@@ -63,7 +79,7 @@ exec "$@"`, dir, lander))
 		for _, key := range []string{"set_rust_write_mode", "route_writes", "set_legacy_freeze"} {
 			cfg = wrapActuator(cfg, key, wrapper)
 		}
-		return strings.ReplaceAll(cfg, "verify_timeout: 60s", "verify_timeout: "+raceVerifyTimeout)
+		return verifyTimeout(t, cfg, raceVerifyTimeout)
 	})
 	return w, dir
 }
@@ -71,17 +87,17 @@ exec "$@"`, dir, lander))
 // raceTargets are S1's sub-steps, by what their argv holds.
 var raceTargets = []string{"WRITE_MODE=rust_active", "route-writes rust", "WRITE_FREEZE=true"}
 
-// testPreemptionRace runs rounds of the race; the preempted change lands
-// 0.2s to 8s after the call, before, during and after the rollback's
-// R-steps looked (its watch after a takeover is raceVerifyTimeout).
-func testPreemptionRace(t *testing.T, bin string, remote bool, rounds int) {
+// testPreemptionRace runs rounds [from, to) of the race; the preempted
+// change lands 0.2s to 8s after the call, before, during and after the
+// rollback's R-steps looked (its watch after a takeover is raceVerifyTimeout).
+func testPreemptionRace(t *testing.T, bin string, remote bool, from, to int) {
 	w, dir := raceWorld(t, bin)
 	forward := w // the machine S1 runs on
 	if remote {
-		forward = &e2eWorld{t: t, bin: w.bin, w: w.w, config: machineBConfig(t, w), dbURL: w.dbURL}
+		forward = &e2eWorld{t: t, bin: w.bin, dir: w.dir, config: machineBConfig(t, w), dbURL: w.dbURL}
 	}
 	lateChanges := 0
-	for i := range rounds {
+	for i := from; i < to; i++ {
 		delay := []string{"0.2", "2", "5", "8"}[i%4]
 		must(t, os.WriteFile(filepath.Join(dir, "iter"), []byte(fmt.Sprint(i)), 0o600))
 		must(t, os.WriteFile(filepath.Join(dir, "delay"), []byte(delay), 0o600))
@@ -91,7 +107,7 @@ func testPreemptionRace(t *testing.T, bin string, remote bool, rounds int) {
 		lateChanges += countMessages(w, "rollback", "a late change undid", start)
 		t.Logf("round %d (S1 preempted mid %q, its change landing %ss later): %s", i, raceTargets[i%3], delay, time.Since(start).Round(time.Second))
 	}
-	t.Logf("%d rounds, %d late changes caught and re-applied, never two writers", rounds, lateChanges)
+	t.Logf("%d rounds, %d late changes caught and re-applied, never two writers", to-from, lateChanges)
 }
 
 // raceRound is one race: S1 runs until the chosen sub-step's actuator is in
@@ -226,7 +242,7 @@ func testSuspendedRollbackTakenOver(t *testing.T, bin string) {
 	slow := writeScript(t, t.TempDir(), "slow-freeze", `case "$*" in *shadow_only*) sleep 8;; esac; exec "$@"`)
 	w := newE2EWorld(t, bin, func(cfg string) string { return wrapActuator(cfg, "set_rust_write_mode", slow) })
 	w.mustRun(0, "run", "S1", "--env", "staging", "--approve", "S1")
-	laptop := &e2eWorld{t: t, bin: w.bin, w: w.w, config: machineBConfig(t, w), dbURL: w.dbURL}
+	laptop := &e2eWorld{t: t, bin: w.bin, dir: w.dir, config: machineBConfig(t, w), dbURL: w.dbURL}
 	first := laptop.command(map[string]string{"DB_URL": w.dbURL}, "rollback", "--env", "staging", "--approve", "rollback")
 	must(t, first.Start())
 	eventually(t, 60*time.Second, 100*time.Millisecond, "the first rollback acting on R1", func() bool {
@@ -266,7 +282,7 @@ func testSuspendedRollbackTakenOver(t *testing.T, bin string) {
 func testFailingRStepDoesNotHoldTheNext(t *testing.T, bin string) {
 	failing := writeScript(t, t.TempDir(), "failing-freeze", `case "$*" in *shadow_only*) echo "deployment failed" >&2; exit 1;; esac; exec "$@"`)
 	w := newE2EWorld(t, bin, func(cfg string) string {
-		return strings.ReplaceAll(wrapActuator(cfg, "set_rust_write_mode", failing), "verify_timeout: 60s", "verify_timeout: 20s")
+		return verifyTimeout(t, wrapActuator(cfg, "set_rust_write_mode", failing), 20*time.Second)
 	})
 	w.mustRun(0, "run", "S1", "--env", "staging", "--approve", "S1")
 	start := time.Now()
@@ -311,7 +327,11 @@ func TestALocalPreemptionStopsTheStepNotTheScreen(t *testing.T) {
 	t.Parallel()
 	bin := cockpitBinary(t)
 	stuck := writeScript(t, t.TempDir(), "stuck-route", `case "$*" in *" rust"*) exit 0;; esac; exec "$@"`)
-	w := newE2EWorld(t, bin, func(cfg string) string { return wrapActuator(cfg, "route_writes", stuck) })
+	// S1 sits verifying the route to Rust until the rollback; the
+	// rollback then watches raceVerifyTimeout, not a minute, after its takeover.
+	w := newE2EWorld(t, bin, func(cfg string) string {
+		return verifyTimeout(t, wrapActuator(cfg, "route_writes", stuck), raceVerifyTimeout)
+	})
 	logFile := filepath.Join(t.TempDir(), "operate.log")
 	op := newTmuxScreen(t, tmux, "env", "DB_URL="+w.dbURL, bin, "operate", "--config", w.config, "--env", "staging",
 		"--log-file", logFile)
@@ -324,7 +344,7 @@ func TestALocalPreemptionStopsTheStepNotTheScreen(t *testing.T) {
 	op.waitFor("the panes", 40*time.Second, screenPanesLive)
 	op.selectItem("S1")
 	op.keys("Enter")
-	op.waitFor("S1's confirm dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM S1") })
+	op.waitFor("S1's confirm dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM S1") })
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("local preemption test")
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -38,20 +40,91 @@ func runInProcess(ctx context.Context, tty bool, args []string) (stdout, stderr 
 	return out.String(), errOut.String(), exitCode(err)
 }
 
-// cockpitBinary builds the binary once for the calling test's subtests (a
-// TestMain would be shared with every other test of the package), or takes
-// it from $COCKPIT_BIN, which scripts/test.sh sets.
-func cockpitBinary(t *testing.T) string {
+// TestMain runs the package's tests, then removes the binaries they built:
+// every test shares one build of the cockpit (and the race test one -race
+// build), so no test pays for a `go build` of its own.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	// builtDir holds the binaries built for this package's tests.
+	builtDir string
+	// builds are the binaries built so far, by their `go build` flags.
+	builds   = map[string]*binaryBuild{}
+	buildsMu sync.Mutex
+)
+
+// binaryBuild is one `go build` of the cockpit, shared by every test that
+// asks for it: the first builds, the others wait for it.
+type binaryBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// cockpitBinary is the binary the end-to-end tests drive: $COCKPIT_BIN
+// (scripts/test.sh builds it once for every package), or one build shared
+// by the package's tests.
+func cockpitBinary(t testing.TB) string {
 	t.Helper()
 	if bin := os.Getenv("COCKPIT_BIN"); bin != "" {
 		return bin
 	}
-	bin := filepath.Join(t.TempDir(), "cockpit")
-	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building the cockpit: %v\n%s", err, out)
+	return sharedBuild(t, "cockpit")
+}
+
+// raceCockpitBinary is the cockpit built with -race, once for the package:
+// the end-to-end binary's own goroutines (the screen's, the sampler's, the
+// executor's) raced under real processes, which the other tests' plain
+// build never checks.
+func raceCockpitBinary(t testing.TB) string {
+	t.Helper()
+	return sharedBuild(t, "cockpit-race", "-race")
+}
+
+// sharedBuild builds the package's binary into builtDir/name with flags,
+// once for every test asking for the same name.
+func sharedBuild(t testing.TB, name string, flags ...string) string {
+	t.Helper()
+	buildsMu.Lock()
+	b := builds[name]
+	if b == nil {
+		b = &binaryBuild{}
+		builds[name] = b
 	}
-	return bin
+	buildsMu.Unlock()
+	b.once.Do(func() { b.path, b.err = goBuild(name, flags) })
+	if b.err != nil {
+		t.Fatalf("building the cockpit: %v", b.err)
+	}
+	return b.path
+}
+
+// goBuild builds this package into builtDir/name; it runs outside any one
+// test, so a test that ends first does not cancel the build the others
+// wait for.
+func goBuild(name string, flags []string) (string, error) {
+	buildsMu.Lock()
+	if builtDir == "" {
+		dir, err := os.MkdirTemp("", "cockpit-tests-")
+		if err != nil {
+			buildsMu.Unlock()
+			return "", err
+		}
+		builtDir = dir
+	}
+	bin := filepath.Join(builtDir, name)
+	buildsMu.Unlock()
+	args := append(append([]string{"build"}, flags...), "-o", bin, ".")
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin, nil
 }
 
 // binarySubtest is one parallel subtest of the built binary.
@@ -60,8 +133,8 @@ type binarySubtest struct {
 	run  func(t *testing.T, bin string)
 }
 
-// runBinarySubtests builds the binary once and runs every subtest against
-// it in parallel.
+// runBinarySubtests runs every subtest against the package's binary in
+// parallel.
 func runBinarySubtests(t *testing.T, subtests []binarySubtest) {
 	t.Helper()
 	bin := cockpitBinary(t)

@@ -31,7 +31,7 @@ func TestAScriptedCutoverNotifiesTheTeam(t *testing.T) {
 	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
 	e.mustRun(exitRolledBack, "rollback", "--env", "staging", "--approve", "rollback")
 	want := "action.started S1\naction.done S1\nrollback.started rollback\nrollback.done rollback"
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // far above a notification's timeout
 	for {
 		have := strings.Join(received(), "\n")
 		if have == want {
@@ -64,11 +64,12 @@ func TestNotificationsOfACutoverWithAnOverrideAndASpike(t *testing.T) {
 	}))
 	t.Cleanup(func() { close(hung); hanging.Close() })
 	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string {
-		return cfg + "\nnotify:\n  targets:\n" +
+		cfg += "\nnotify:\n  targets:\n" +
 			"    - name: team\n      url: " + receiver.URL + "/hook\n      format: json\n" +
 			"      events: [lock.taken, lock.released, override, incident.pending, incident.firing, rollback.started, rollback.done]\n" +
 			"    - name: stuck\n      url: " + hanging.URL + "/hook\n      format: slack\n      timeout: 1s\n" +
 			"      events: [lock.taken, lock.released, override, rollback.started, rollback.done]\n"
+		return incidentFor(t, cfg, "write_error_spike", 10*time.Second)
 	})
 	noDB := map[string]string{}
 	start := time.Now()
@@ -96,7 +97,7 @@ func TestNotificationsOfACutoverWithAnOverrideAndASpike(t *testing.T) {
 		"lock.taken rollback", "rollback.started rollback", "rollback.done rollback", "lock.released rollback"}
 	wantSpike := []string{"incident.pending I2 write_error_spike", "incident.firing I2 write_error_spike"}
 	var actions, spike []string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // far above a notification's 1s timeout
 	for {
 		have := received()
 		actions, spike = nil, nil

@@ -24,8 +24,7 @@ const quietStepBudget = 4 * time.Minute
 func TestAQuietStagingCutsOverWithoutOneOverride(t *testing.T) {
 	t.Parallel()
 	bin := cockpitBinary(t)
-	w := newE2EWorldOpts(t, bin, sandbox.Options{StagingWritesPerSecond: 0.05},
-		func(cfg string) string { return strings.ReplaceAll(cfg, "soak: 10s", "soak: 2s") })
+	w := newE2EWorldOpts(t, bin, sandbox.Options{StagingWritesPerSecond: 0.05}, shortS4(t, nil))
 
 	for _, step := range []string{"S1", "S2", "S3", "V1", "V2", "V3", "V4"} {
 		runUntilDone(t, w, step, "staging")

@@ -44,7 +44,7 @@ func TestQuittingDuringS1SaysWhatItLeavesAndExitsNonZero(t *testing.T) {
 		return strings.Contains(s, "RUNNING S1 › route_writes=rust") && strings.Contains(screenLine(s, 0), "rust: rust_active")
 	})
 	op.keys("q")
-	op.waitFor("the quit question saying what S1 leaves", 10*time.Second, func(s string) bool {
+	op.waitFor("the quit question saying what S1 leaves", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "quit while S1 runs?") && strings.Contains(s, "S1 is mid-way (route_writes=rust)") &&
 			strings.Contains(s, "both runtimes accept writes") && strings.Contains(s, "exits non-zero")
 	})

@@ -45,7 +45,7 @@ type process struct {
 	err    error // valid once done is closed
 }
 
-func startProcess(t *testing.T, bin string, args ...string) *process {
+func startProcess(t testing.TB, bin string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -80,7 +80,7 @@ func startProcess(t *testing.T, bin string, args ...string) *process {
 }
 
 // wait returns the exit code, failing the test if the process outlives d.
-func (p *process) wait(t *testing.T, d time.Duration) int {
+func (p *process) wait(t testing.TB, d time.Duration) int {
 	t.Helper()
 	for range p.lines { // drain what is left so Wait can finish
 	}

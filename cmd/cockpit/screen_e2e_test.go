@@ -34,6 +34,12 @@ func TestScreenEndToEnd(t *testing.T) {
 	bin := cockpitBinary(t)
 	dir := t.TempDir()
 	cfg, worldProc := screenStartWorld(t, bin, dir)
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The spike need only go pending, then fire: 10s, not the world's 30s.
+	must(t, os.WriteFile(cfg, []byte(incidentFor(t, string(raw), "write_error_spike", 10*time.Second)), 0o644))
 	world := func() sandbox.EnvState {
 		t.Helper()
 		return screenCtlState(t, bin, cfg, worldProc)
@@ -41,7 +47,7 @@ func TestScreenEndToEnd(t *testing.T) {
 
 	op := newTmuxScreen(t, tmux, bin, "operate", "--config", cfg, "--env", "staging", "--log-file", filepath.Join(dir, "operate.log"))
 
-	op.waitFor("the four panes show live values", 20*time.Second, screenPanesLive)
+	op.waitFor("the four panes show live values", 30*time.Second, screenPanesLive)
 
 	// Enter on S1 shows the exact argv; n changes nothing. A dialog opens
 	// once its plan has read the gates live: a whole observation round.
@@ -52,7 +58,7 @@ func TestScreenEndToEnd(t *testing.T) {
 		return strings.Contains(s, "CONFIRM S1") && strings.Contains(screenCalls(s), "$ "+argv)
 	})
 	op.keys("Escape")
-	op.waitFor("the dialog closed, nothing run", 5*time.Second, func(s string) bool {
+	op.waitFor("the dialog closed, nothing run", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "cancelled: S1 not run") && !strings.Contains(s, "CONFIRM")
 	})
 	if st := world(); len(st.Controls) != 0 || st.RustWriteMode != "shadow_only" {
@@ -77,14 +83,14 @@ func TestScreenEndToEnd(t *testing.T) {
 	}
 	op.waitFor("S1's outcome on the status line", 30*time.Second, func(s string) bool { return strings.Contains(s, "S1 done") })
 
-	// An error spike is pending, then fires once its 30s `for` has elapsed.
+	// An error spike is pending, then fires once its `for` has elapsed.
 	// First the incidents must be quiet, so "pending" is the fault's doing.
 	op.waitFor("quiet incidents before the fault", 60*time.Second, func(s string) bool {
 		in := screenIncidents(s)
 		return strings.HasPrefix(in, "INCIDENTS: none firing") && !strings.Contains(in, "pending")
 	})
 	screenCtl(t, bin, cfg, worldProc, "fault", sandbox.FaultErrorSpike, "on")
-	op.waitFor("the error spike pending", 20*time.Second, func(s string) bool {
+	op.waitFor("the error spike pending", 30*time.Second, func(s string) bool {
 		return strings.Contains(screenIncidents(s), "pending")
 	})
 	op.waitFor("the error spike firing with its advice", 45*time.Second, func(s string) bool {
@@ -130,7 +136,7 @@ func TestScreenEndToEnd(t *testing.T) {
 	w.waitFor("the watch screen's panes", 40*time.Second, screenPanesLive)
 	for _, press := range []struct{ key, action string }{{"Enter", "P1"}, {"r", "rollback"}, {"p", "write-probe"}} {
 		w.keys(press.key)
-		w.waitFor("read-only after "+press.key, 5*time.Second, func(s string) bool {
+		w.waitFor("read-only after "+press.key, 30*time.Second, func(s string) bool {
 			return strings.Contains(s, "read-only: use cockpit operate to act ("+press.action+" not run)") && !strings.Contains(s, "CONFIRM")
 		})
 	}
@@ -148,11 +154,21 @@ func screenStartWorld(t *testing.T, bin, dir string) (string, *process) {
 	return screenStartWorldWith(t, bin, dir, screenRedeployDelay)
 }
 
-// screenStartWorldWith is screenStartWorld with each control taking delay.
-func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration) (string, *process) {
+// screenStartWorldWith is screenStartWorld with each control taking delay,
+// and env ("K=V") added to the world's environment.
+func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration, env ...string) (string, *process) {
 	t.Helper()
-	p := startProcess(t, "env", "-u", "DB_URL", bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String(),
+	argv := append(append([]string{"-u", "DB_URL"}, env...), bin, "rehearse", "--headless", "--dir", dir, "--redeploy-delay", delay.String(),
 		"--staging-writes-per-second", "40") // the scenes were written on a busy staging
+	p := startProcess(t, "env", argv...)
+	return headlessConfig(t, p), p
+}
+
+// headlessConfig waits for `rehearse --headless` (started by startProcess)
+// to print its config's path, stops it when the test ends, and keeps
+// reading its output so the world never blocks on stdout.
+func headlessConfig(t testing.TB, p *process) string {
+	t.Helper()
 	t.Cleanup(func() { _ = p.cmd.Process.Signal(os.Interrupt); p.wait(t, 10*time.Second) })
 	deadline := time.After(headlessStartBudget)
 	for {
@@ -166,7 +182,7 @@ func screenStartWorldWith(t *testing.T, bin, dir string, delay time.Duration) (s
 					for range p.lines {
 					}
 				}()
-				return path, p
+				return path
 			}
 		case <-deadline:
 			t.Fatalf("no `config: PATH` line within %s; stderr: %s", headlessStartBudget, p.stderr)
@@ -306,7 +322,7 @@ func (s *tmuxScreen) selectItem(id string) {
 		default:
 			s.keys("k")
 		}
-		s.waitFor("the cursor to move", 5*time.Second, func(next string) bool {
+		s.waitFor("the cursor to move", 30*time.Second, func(next string) bool {
 			c, _ := items(next)
 			return c != cursor
 		})
@@ -318,7 +334,7 @@ func (s *tmuxScreen) selectItem(id string) {
 // keys: it draws them only once they work (confirmGrace).
 func (s *tmuxScreen) waitConfirmable() {
 	s.t.Helper()
-	s.waitFor("the dialog to accept confirming", 10*time.Second, func(screen string) bool {
+	s.waitFor("the dialog to accept confirming", 30*time.Second, func(screen string) bool {
 		return strings.Contains(screen, "CONFIRM") && strings.Contains(screen, "enter confirm ·")
 	})
 }
@@ -327,7 +343,7 @@ func (s *tmuxScreen) waitConfirmable() {
 // pane then shows the shell's own output again.
 func (s *tmuxScreen) waitExit() {
 	s.t.Helper()
-	s.waitFor("the screen to exit 0 and give the terminal back", 10*time.Second, func(screen string) bool {
+	s.waitFor("the screen to exit 0 and give the terminal back", 30*time.Second, func(screen string) bool {
 		return strings.Contains(screen, screenExitedLine) && !strings.Contains(screen, "HEALTH")
 	})
 }

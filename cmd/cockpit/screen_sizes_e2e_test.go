@@ -45,7 +45,7 @@ func TestScreenDoubleEnterAndResize(t *testing.T) {
 	// Keys are handled in order: Escape cancelling the dialog proves the
 	// second Enter left it open, whatever the machine's speed.
 	op.keys("Escape")
-	op.waitFor("the dialog the double Enter left open cancelled", 10*time.Second, func(s string) bool {
+	op.waitFor("the dialog the double Enter left open cancelled", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, "cancelled: S1 not run") && !strings.Contains(s, "CONFIRM")
 	})
 	if recs := e.timeline("staging"); hasApproval(recs, "S1") {
@@ -57,13 +57,13 @@ func TestScreenDoubleEnterAndResize(t *testing.T) {
 
 	for _, size := range [][2]string{{"80", "24"}, {"200", "50"}, {"80", "24"}} {
 		op.run("resize-window", "-t", "cockpit", "-x", size[0], "-y", size[1])
-		op.waitFor("P1 at the top of the list at "+size[0]+"×"+size[1], 10*time.Second, firstItemOnTop)
+		op.waitFor("P1 at the top of the list at "+size[0]+"×"+size[1], 30*time.Second, firstItemOnTop)
 	}
 	// Right after a resize tmux shows the old frame cut to 80×24, and the
 	// cockpit's renderer may flush the old view once before the new one:
 	// neither is the 80×24 screen, so wait for the one with P1 on top, a
 	// whole header and the footer's keys rather than judge whatever is up.
-	op.waitFor("at 80×24 P1 on top, a whole header (staging, legacy, no …) and a footer with ? help and q quit", 10*time.Second,
+	op.waitFor("at 80×24 P1 on top, a whole header (staging, legacy, no …) and a footer with ? help and q quit", 30*time.Second,
 		func(s string) bool {
 			lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 			head, foot := lines[0], lines[len(lines)-1]

@@ -41,13 +41,13 @@ func randomSecret(t *testing.T, kind string) string {
 }
 
 // newSecretWorld starts the world with its config rewritten to carry the
-// three secrets. Not parallel: the ${VAR} is set in the test process
-// (t.Setenv), which the binary and its actuators inherit.
+// three secrets. The ${VAR} is in the environment of the verbs the test
+// runs (e2eWorld.env), which their actuators inherit; the actuator's env
+// refers to it once the world is ready (the readiness checks run without it).
 func newSecretWorld(t *testing.T, bin string) *secretWorld {
 	t.Helper()
 	s := &secretWorld{rustPassword: randomSecret(t, "rustpw"), promToken: randomSecret(t, "promtok"),
 		actuatorSecret: randomSecret(t, "actsecret"), recordDir: t.TempDir()}
-	t.Setenv(secretEnvVar, s.actuatorSecret)
 	s.recorder = writeScript(t, s.recordDir, "recorder.sh",
 		`echo $$ > "$COCKPIT_RECORD_DIR/pid.tmp" && mv "$COCKPIT_RECORD_DIR/pid.tmp" "$COCKPIT_RECORD_DIR/pid"
 while [ ! -e "$COCKPIT_RECORD_DIR/go" ]; do sleep 0.05; done
@@ -55,12 +55,21 @@ exec "$@"`)
 	s.e2eWorld = newE2EWorld(t, bin, func(cfg string) string {
 		cfg = regexp.MustCompile(`rust_runtime: \{url: "http://`).ReplaceAllString(cfg,
 			`rust_runtime: {url: "http://cockpit:`+s.rustPassword+`@`)
-		cfg = regexp.MustCompile(`prometheus: \{url: "([^"]*)"\}`).ReplaceAllString(cfg,
+		return regexp.MustCompile(`prometheus: \{url: "([^"]*)"\}`).ReplaceAllString(cfg,
 			`prometheus: {url: "${1}/?token=`+s.promToken+`"}`)
-		return strings.ReplaceAll(cfg, `set_rust_write_mode: {argv: [`,
-			`set_rust_write_mode: {env: {COCKPIT_ACTUATOR_SECRET: "${`+secretEnvVar+`}", COCKPIT_RECORD_DIR: "`+
-				s.recordDir+`"}, argv: ["`+s.recorder+`", `)
 	})
+	s.env = map[string]string{secretEnvVar: s.actuatorSecret}
+	raw, err := os.ReadFile(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.ReplaceAll(string(raw), `set_rust_write_mode: {argv: [`,
+		`set_rust_write_mode: {env: {COCKPIT_ACTUATOR_SECRET: "${`+secretEnvVar+`}", COCKPIT_RECORD_DIR: "`+
+			s.recordDir+`"}, argv: ["`+s.recorder+`", `)
+	if cfg == string(raw) {
+		t.Fatalf("no set_rust_write_mode actuator to record in %s", s.config)
+	}
+	must(t, os.WriteFile(s.config, []byte(cfg), 0o644))
 	return s
 }
 
@@ -90,6 +99,7 @@ func (s *secretWorld) assertClean(t *testing.T, args ...string) (stdout, stderr 
 // URL, the journal, or the running actuator's argv (what `ps` shows every
 // user), while the actuator's environment does carry it.
 func TestSecretsAbsentFromEveryOutput(t *testing.T) {
+	t.Parallel()
 	bin := cockpitBinary(t)
 	s := newSecretWorld(t, bin)
 	redactedURL := "cockpit:" + journal.Redacted + "@"
@@ -240,13 +250,13 @@ func (s *secretWorld) deadPrometheus(t *testing.T) {
 func (s *secretWorld) evidenceView(t *testing.T) {
 	t.Helper()
 	tmux := toolBinary(t, "tmux", "secrets screen", "apt-get install -y tmux")
-	w := newTmuxScreen(t, tmux, s.bin, "watch", "--config", s.config, "--env", "staging")
+	w := newTmuxScreen(t, tmux, "env", secretEnvVar+"="+s.actuatorSecret, s.bin, "watch", "--config", s.config, "--env", "staging")
 	w.waitFor("the watch screen's runbook", 30*time.Second, func(screen string) bool {
 		return strings.Contains(screen, "P3 health/readiness/projector")
 	})
 	w.selectItem("P3")
 	w.keys("e")
-	w.waitFor("P3's evidence", 10*time.Second, func(screen string) bool { return strings.Contains(screen, "EVIDENCE P3") })
+	w.waitFor("P3's evidence", 30*time.Second, func(screen string) bool { return strings.Contains(screen, "EVIDENCE P3") })
 	w.keys("s")
 	var screen string
 	w.waitFor("P3's sources and the Prometheus error", 30*time.Second, func(sc string) bool {

@@ -35,7 +35,7 @@ func TestTheTimelineIsSharedThroughTheDatabase(t *testing.T) {
 
 	// Machine B lists alice's key: her records are believed, whole.
 	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
-	machineB := &e2eWorld{t: t, bin: e.bin, w: e.w, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
+	machineB := &e2eWorld{t: t, bin: e.bin, dir: e.dir, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
 	recs := machineB.timeline("staging")
 	if _, err := os.Stat(journal.Path(filepath.Join(filepath.Dir(machineB.config), "state"), "staging")); err == nil {
 		t.Fatal("machine B has a journal of its own: the test proves nothing")
@@ -278,7 +278,7 @@ func TestATimelineOutageNeverStopsAStep(t *testing.T) {
 
 	setConnections(t, admin, name, true) // back: the next cockpit publishes the backlog
 	e.mustRunEnv(env, exitOK, "run", "P1", "--env", "staging", "--approve", "P1")
-	local, err := journal.Read(journal.Path(filepath.Join(e.w.Dir(), "state"), "staging")) // every record, repeats too
+	local, err := journal.Read(journal.Path(filepath.Join(e.dir, "state"), "staging")) // every record, repeats too
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,16 +353,16 @@ func TestStagingDoneOnAnotherMachineOpensProductionsS4(t *testing.T) {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
+	e := newE2EWorld(t, cockpitBinary(t), shortS4(t, func(cfg string) string { return "operator: alice\n" + cfg }))
 	for _, item := range []string{"S1", "S2", "S3", "V2", "V3", "V4"} {
 		e.mustRun(exitOK, "run", item, "--env", "staging", "--approve", item)
 	}
 	// Machine B lists alice's key (as `cockpit key` printed it on A).
 	aliceKey := strings.TrimSpace(e.mustRun(exitOK, "key"))
-	b := &e2eWorld{t: t, bin: e.bin, w: e.w, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
+	b := &e2eWorld{t: t, bin: e.bin, dir: e.dir, config: teamConfig(t, machineBConfig(t, e), aliceKey), dbURL: e.dbURL}
 	s4 := []string{"run", "S4", "--env", "production", "--approve", "S4", "--confirm-env", "production"}
 
-	blind := &e2eWorld{t: t, bin: e.bin, w: e.w, dbURL: e.dbURL, config: editedConfig(t, b.config, func(cfg string) string {
+	blind := &e2eWorld{t: t, bin: e.bin, dir: e.dir, dbURL: e.dbURL, config: editedConfig(t, b.config, func(cfg string) string {
 		return strings.Replace(cfg, "\n  staging:\n", "\n  staging:\n    shared_timeline: {url_env: COCKPIT_E2E_NO_TIMELINE}\n", 1)
 	})}
 	if _, errOut, code := blind.cockpit(s4...); code != exitNeedsApproval || !strings.Contains(errOut, "staging.done") {

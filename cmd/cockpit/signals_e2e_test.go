@@ -39,7 +39,7 @@ func wrapActuator(cfg, key, wrapper string) string {
 // lockHolderPID reads who holds staging's lock file, waiting until it is held.
 func lockHolderPID(t *testing.T, w *e2eWorld) int {
 	t.Helper()
-	path := filepath.Join(w.w.Dir(), "state", "staging.lock")
+	path := filepath.Join(w.dir, "state", "staging.lock")
 	var h lock.Holder
 	eventually(t, 30*time.Second, 100*time.Millisecond, "the lock file naming its holder", func() bool {
 		b, err := os.ReadFile(path)
@@ -77,7 +77,7 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 		"--log-file", logFile)
 	op.waitFor("the panes", 40*time.Second, screenPanesLive)
 	op.keys("r")
-	op.waitFor("the rollback confirm dialog", 10*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM rollback") })
+	op.waitFor("the rollback confirm dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM rollback") })
 	if strings.Contains(op.capture(), "override reason") {
 		op.literal("signal test")
 	}
@@ -113,9 +113,13 @@ func testOperateSignalMidRollback(t *testing.T, bin string, sig syscall.Signal) 
 }
 
 func testRollbackPreemptsAForwardStep(t *testing.T, bin string) {
-	// S1's route to Rust never takes effect, so S1 sits verifying it.
+	// S1's route to Rust never takes effect, so S1 sits verifying it (up
+	// to raceVerifyTimeout, which also bounds the rollback's watch after
+	// its takeover).
 	stuck := writeScript(t, t.TempDir(), "stuck-route", `case "$*" in *" rust"*) exit 0;; esac; exec "$@"`)
-	w := newE2EWorld(t, bin, func(cfg string) string { return wrapActuator(cfg, "route_writes", stuck) })
+	w := newE2EWorld(t, bin, func(cfg string) string {
+		return verifyTimeout(t, wrapActuator(cfg, "route_writes", stuck), raceVerifyTimeout)
+	})
 	s1 := w.command(map[string]string{"DB_URL": w.dbURL}, "run", "S1", "--env", "staging", "--approve", "S1")
 	must(t, s1.Start())
 	eventually(t, 30*time.Second, 200*time.Millisecond, "S1 verifying its route", func() bool {

@@ -73,12 +73,12 @@ func TestForgedRowsNeverOpenProductionsS4(t *testing.T) {
 		t.Skip("runs staging's runbook and production's S4 on a rehearsal world")
 	}
 	t.Parallel()
-	e := newE2EWorld(t, cockpitBinary(t), func(cfg string) string { return "operator: alice\n" + cfg })
+	e := newE2EWorld(t, cockpitBinary(t), shortS4(t, func(cfg string) string { return "operator: alice\n" + cfg }))
 	aliceKey, _, code := e.cockpit("key")
 	if code != 0 || !strings.HasPrefix(aliceKey, "ed25519:") {
 		t.Fatalf("cockpit key: exit %d: %q", code, aliceKey)
 	}
-	b := &e2eWorld{t: t, bin: e.bin, w: e.w, dbURL: e.dbURL, config: teamConfig(t, machineBConfig(t, e), strings.TrimSpace(aliceKey))}
+	b := &e2eWorld{t: t, bin: e.bin, dir: e.dir, dbURL: e.dbURL, config: teamConfig(t, machineBConfig(t, e), strings.TrimSpace(aliceKey))}
 	if err := sharedlog.Migrate(t.Context(), e.dbURL); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestForgedRowsNeverOpenProductionsS4(t *testing.T) {
 		}
 	}
 	// Mallory's machine calls itself alice: its key is not the listed one.
-	mallory := &e2eWorld{t: t, bin: e.bin, w: e.w, dbURL: e.dbURL, config: machineBConfig(t, e)}
+	mallory := &e2eWorld{t: t, bin: e.bin, dir: e.dir, dbURL: e.dbURL, config: machineBConfig(t, e)}
 	malloryJournal := journal.Path(filepath.Join(filepath.Dir(mallory.config), "state"), "staging")
 	appendForged(t, malloryJournal, forged)
 	mallory.mustRun(exitOK, "run", "P1", "--env", "staging", "--approve", "P1") // publishes its journal, signed
@@ -183,7 +183,7 @@ func TestAFutureApprovalLeavesTwoWritersFiringOnAWatcher(t *testing.T) {
 	year2099 := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 	approval := journal.Record{Time: year2099, Kind: journal.KindApproval, Env: "staging", Step: "S1", Operator: "alice",
 		Host: "laptop-a", PID: 4242, Message: "approved in 2099"}
-	appendForged(t, journal.Path(filepath.Join(e.w.Dir(), "state"), "staging"), []journal.Record{approval})
+	appendForged(t, journal.Path(filepath.Join(e.dir, "state"), "staging"), []journal.Record{approval})
 	_, _, _ = e.cockpit("run", "P1", "--env", "staging", "--approve", "P1") // publishes alice's journal, signed
 	raw, _ := json.Marshal(approval)
 	conn, err := pgx.Connect(t.Context(), e.dbURL)

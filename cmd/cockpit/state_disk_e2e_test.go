@@ -25,6 +25,7 @@ import (
 // binary: a full or read-only state disk (a real tmpfs, filled or remounted
 // read-only) and a named pipe among the parity reports.
 func TestStateDiskAndReportFilesEndToEnd(t *testing.T) {
+	t.Parallel() // each subtest owns its world, disk and fallback directory
 	runBinarySubtests(t, []binarySubtest{
 		{"a full, then read-only state disk: checks are not OK, the rollback restores the world", testStateDiskFailures},
 		{"a named pipe among the parity reports: check all returns, the rollback restores the world", testFIFOReport},

@@ -90,7 +90,7 @@ func TestTheGrantsRolesMigratePublishAndFollow(t *testing.T) {
 	g := newGrantsWorld(t)
 	// A watcher's screen started before the owner migrates says so, and
 	// follows on its own once the owner has migrated and granted.
-	machineB := &e2eWorld{t: t, bin: g.bin, w: g.w, config: machineBConfig(t, g.e2eWorld), dbURL: g.dbURL}
+	machineB := &e2eWorld{t: t, bin: g.bin, dir: g.dir, config: machineBConfig(t, g.e2eWorld), dbURL: g.dbURL}
 	watch := newTmuxScreen(t, tmux, "env", "DB_URL="+g.dbURL, "TIMELINE_URL="+g.roles["watcher"], g.bin, "watch", "--config", machineB.config, "--env", "staging")
 	watch.waitFor("the watcher's header saying the timeline is not followed", 30*time.Second, func(s string) bool {
 		return strings.Contains(screenLine(s, 0), "timeline: not followed: schema missing or too old")
