@@ -39,14 +39,13 @@ func (k explicitKeys) zero(path ...string) bool {
 	return err == nil && f == 0
 }
 
-// explicitKeysOf walks the expanded source's mappings and records every key
-// path, through anchors, aliases and merge keys (an environment written
-// `staging: *env` or `<<: *env` has the keys of env). A source that does
-// not parse records nothing (decoding has already refused it).
-func explicitKeysOf(src []byte) explicitKeys {
+// explicitKeysOf walks the parsed expanded source's mappings and records
+// every key path, through anchors, aliases and merge keys (an environment
+// written `staging: *env` or `<<: *env` has the keys of env). A source that
+// does not parse (nil) records nothing (decoding has already refused it).
+func explicitKeysOf(file *ast.File) explicitKeys {
 	keys := explicitKeys{}
-	file, err := yamlParse(src)
-	if err != nil || len(file.Docs) == 0 {
+	if file == nil || len(file.Docs) == 0 {
 		return keys
 	}
 	keys.walk(file.Docs[0].Body, nil, map[string]ast.Node{})

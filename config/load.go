@@ -59,13 +59,17 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 	verr := &ValidationError{File: path}
 
 	expanded, secrets := expandEnv(raw, lookupEnv, verr)
+	// The expanded source is parsed once: decoding, the explicit keys and
+	// the problems' lines all read this tree (a watch's first paint waits
+	// for the config).
+	file, _ := yamlParse(expanded)
 	var cfg Config
-	if err := decodeAll(path, expanded, &cfg, verr); err != nil {
+	if err := decodeAll(path, expanded, file, &cfg, verr); err != nil {
 		return nil, redactErr(err, secrets)
 	}
 	cfg.Path = path
 	cfg.Hash = hex.EncodeToString(sum[:])
-	cfg.explicit = explicitKeysOf(expanded)
+	cfg.explicit = explicitKeysOf(file)
 	cfg.applyDefaults(lookupEnv)
 	set := newSecretSet(secrets...)
 	cfg.collectSecrets(set, lookupEnv)
@@ -73,10 +77,10 @@ func Parse(path string, raw []byte, lookupEnv func(string) (string, bool)) (*Con
 	cfg.validate(verr)
 	validateArgvRefs(raw, verr)
 	if len(verr.Problems) > 0 {
-		verr.locate(expanded)
+		verr.locate(file)
 		return nil, redactErr(verr, cfg.Secrets)
 	}
-	cfg.Warnings = cfg.warn(expanded)
+	cfg.Warnings = cfg.warn(file)
 	return &cfg, nil
 }
 
@@ -142,13 +146,19 @@ const maxDecodeProblems = 50
 // blanked out and decoding runs again: one run names every decode problem
 // (unknown fields, bad durations, wrong types), each at its own line. A
 // file with decode problems is not validated further, since what was
-// blanked out would only produce misleading follow-on problems.
-func decodeAll(path string, src []byte, cfg *Config, verr *ValidationError) error {
+// blanked out would only produce misleading follow-on problems. The first
+// run decodes file, src already parsed (nil when src does not parse).
+func decodeAll(path string, src []byte, file *ast.File, cfg *Config, verr *ValidationError) error {
 	lines := strings.Split(string(src), "\n")
 	found := 0
 	for range maxDecodeProblems {
 		*cfg = Config{}
-		err := yaml.UnmarshalWithOptions([]byte(strings.Join(lines, "\n")), cfg, yaml.DisallowUnknownField())
+		var err error
+		if found == 0 && file != nil {
+			err = decodeFile(file, cfg)
+		} else {
+			err = yaml.UnmarshalWithOptions([]byte(strings.Join(lines, "\n")), cfg, yaml.DisallowUnknownField())
+		}
 		if err == nil {
 			break
 		}
@@ -167,6 +177,15 @@ func decodeAll(path string, src []byte, cfg *Config, verr *ValidationError) erro
 		return verr
 	}
 	return nil
+}
+
+// decodeFile decodes file's first document into cfg, as yaml.Unmarshal
+// would its source: an empty file leaves cfg zero.
+func decodeFile(file *ast.File, cfg *Config) error {
+	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
+		return nil
+	}
+	return yaml.NodeToValue(file.Docs[0].Body, cfg, yaml.DisallowUnknownField())
 }
 
 // decodeProblem turns a YAML decode error into a located problem.
@@ -253,10 +272,10 @@ func (e *ValidationError) add(path, format string, args ...any) {
 	e.Problems = append(e.Problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// locate finds each problem's line by walking its path, then its parents, in the AST.
-func (e *ValidationError) locate(src []byte) {
-	file, err := yamlParse(src)
-	if err != nil {
+// locate finds each problem's line by walking its path, then its parents,
+// in file, the parsed source (nil: the lines stay unknown).
+func (e *ValidationError) locate(file *ast.File) {
+	if file == nil {
 		return
 	}
 	for i := range e.Problems {

@@ -207,6 +207,9 @@ type argvOnly struct {
 // again with each reference replaced by a marker, so each argv element
 // that held one is found exactly, whatever the value it expands to.
 func validateArgvRefs(raw []byte, e *ValidationError) {
+	if !envRef.Match(raw) {
+		return // no ${VAR} anywhere: no second decode
+	}
 	marked := replaceRefs(raw, func(name string, _ int) string { return "cockpit-secret-ref-" + name + "-" })
 	var doc argvOnly
 	if yaml.Unmarshal(marked, &doc) != nil {

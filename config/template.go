@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sync"
 	"text/template"
 )
 
@@ -44,7 +45,9 @@ type (
 // WriteModes are the Rust runtime's accepted RUNTIME_AUTHORITY_WRITE_MODE values.
 var WriteModes = []string{"rust_active", "shadow_only", "read_only"}
 
-var envName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+// envName is what an environment may be called. Compiled on first use:
+// its bounded repeat compiles to 63 copies, a millisecond at every start.
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`) })
 
 // Check refuses values outside their closed sets before anything is rendered.
 func (v WriteModeValues) Check() error {

@@ -43,7 +43,7 @@ func (c *Config) validate(e *ValidationError) {
 			e.add(p, "is empty")
 			continue
 		}
-		if !envName.MatchString(name) {
+		if !envName().MatchString(name) {
 			e.add(p, "environment name %q must be lowercase letters, digits, - or _", name)
 		}
 		env.validate(e, p)

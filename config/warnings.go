@@ -1,11 +1,15 @@
 package config
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/goccy/go-yaml/ast"
+)
 
 // warn lists what is valid but will hold a gate for good, each at its
 // line: a config that validates must not wait for the day of the cutover
 // to say so.
-func (c *Config) warn(src []byte) []Problem {
+func (c *Config) warn(file *ast.File) []Problem {
 	w := &ValidationError{File: c.Path}
 	for _, name := range sortedKeys(c.Environments) {
 		env := c.Environments[name]
@@ -24,7 +28,7 @@ func (c *Config) warn(src []byte) []Problem {
 				" max_age (%s); give it a harness and a capture, as staging has", env.Parity.MaxAge)
 		}
 	}
-	w.locate(src)
+	w.locate(file)
 	return slices.Clone(w.Problems)
 }
 

@@ -5,14 +5,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/openagents/cockpit/internal/safetext"
 )
 
 // defaultTexts are the messages of a target without a template, one
-// template per kind; renderText puts the environment in front.
-var defaultTexts = template.Must(template.New("").Parse(`
+// template per kind; renderText puts the environment in front. Parsed on
+// first use, not at the start of every cockpit process (most send nothing).
+var defaultTexts = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Parse(defaultTextsSrc))
+})
+
+const defaultTextsSrc = `
 {{- define "action.started"}}{{.Step}} started by {{.Operator}}{{end}}
 {{- define "action.done"}}{{.Step}} done by {{.Operator}}{{with .Message}} — {{.}}{{end}}{{end}}
 {{- define "action.failed"}}{{.Step}} FAILED ({{.Operator}}){{with .Message}} — {{.}}{{end}}{{end}}
@@ -24,7 +30,7 @@ var defaultTexts = template.Must(template.New("").Parse(`
 {{- define "incident.resolved"}}incident {{.Check}} resolved{{with .Message}} — {{.}}{{end}}{{end}}
 {{- define "lock.taken"}}lock taken by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}
 {{- define "lock.released"}}{{if eq .Verdict "LOST"}}lock LOST ({{.Operator}}{{with .Step}}, {{.}}{{end}}){{with .Message}} — {{.}}{{end}}{{else}}lock released by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}{{end}}
-`))
+`
 
 // maxText bounds a rendered message: a template that loops cannot flood a
 // channel or the memory.
@@ -62,7 +68,7 @@ func (t text) render(e Event) (string, error) {
 		if e.Env != "" {
 			_, _ = io.WriteString(w, "["+e.Env+"] ")
 		}
-		err = defaultTexts.ExecuteTemplate(w, e.Kind, e)
+		err = defaultTexts().ExecuteTemplate(w, e.Kind, e)
 	}
 	if err != nil {
 		return "", fmt.Errorf("rendering the %s message: %w", e.Kind, err)

@@ -39,7 +39,8 @@ trap cleanup EXIT
 
 echo "== building bin/cockpit and scripts/benchpty" >&2
 mkdir -p bin
-go build -o bin/cockpit ./cmd/cockpit
+# Static, as released (.goreleaser.yaml): libc's pages are not in the RSS.
+CGO_ENABLED=0 go build -o bin/cockpit ./cmd/cockpit
 go build -o "$work/benchpty" ./scripts/benchpty
 
 echo "== View() at 200x50 (tui benchmark)" >&2

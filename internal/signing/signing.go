@@ -15,18 +15,22 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Prefix starts every public key as the config writes it.
 const Prefix = "ed25519:"
 
 // operatorName is what an operator may be called where a key is concerned:
-// the name is a file name under the state dir.
-var operatorName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+// the name is a file name under the state dir. Compiled on first use: its
+// bounded repeat compiles to 64 copies, a millisecond at every start.
+var operatorName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+})
 
 // ValidOperator refuses a name that cannot name a key file.
 func ValidOperator(name string) error {
-	if !operatorName.MatchString(name) {
+	if !operatorName().MatchString(name) {
 		return fmt.Errorf("operator %q cannot hold a key: use letters, digits, '.', '_', '@' or '-' (at most 64, not starting with a symbol)", name)
 	}
 	return nil
