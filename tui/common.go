@@ -23,6 +23,9 @@ type common struct {
 	production bool
 	mode       Mode
 	staleAfter time.Duration
+	// refresh is Options.Refresh: how far apart rounds are, which sets
+	// how old data can be while it is as new as the screen can show.
+	refresh time.Duration
 	signals    map[string]*config.Signal
 	logger     *slog.Logger
 	// timeline is Options.Timeline (nil: nothing to say).
@@ -44,6 +47,28 @@ func (c *common) hide(s string) string {
 // observed (age < 0) is stale too: no data is not fresh data.
 func (c *common) stale(age time.Duration) bool {
 	return age < 0 || age > c.staleAfter
+}
+
+// liveWord is what a reading's age shows while it is within the normal
+// jitter of scrape and refresh (liveWithin): "live", a steady word rather
+// than an age that flaps 0s/1s/2s with the phase of the scrape against the
+// round, which says nothing to the operator and redraws every second.
+const liveWord = "live"
+
+// liveWithin is the age below which a reading is as new as the screen can
+// show: up to one refresh for the round's phase, one for the scrape (a
+// dashboard is refreshed no faster than its data is scraped), and a second
+// for the query and the frame. Older data shows its age.
+func (c *common) liveWithin() time.Duration { return 2*c.refresh + time.Second }
+
+// readingAge is a reading's age as the screen shows it: liveWord within
+// liveWithin, else ageText. A stale reading always shows its age, however
+// short its stale_after, so "STALE live" never appears.
+func (c *common) readingAge(age time.Duration, stale bool) string {
+	if !stale && age >= 0 && age < c.liveWithin() {
+		return liveWord
+	}
+	return ageText(age)
 }
 
 // staleSignal is stale for a Prometheus signal's value: past the signal's

@@ -182,14 +182,15 @@ func (p *livePanes) pane(name string, rows []paneLine, chart []string) []string 
 		ages[i] = r.age
 		stale = stale || r.stale
 	}
-	lines[0] = p.title(name, oldest(ages...), stale)
+	age := oldest(ages...)
+	lines[0] = p.title(name, p.c.readingAge(age, stale), stale)
 	return block(append(lines, chart...), p.width, p.height)
 }
 
-// title renders a pane title with its data age, or STALE when too old.
-func (p *livePanes) title(name string, age time.Duration, stale bool) string {
+// title renders a pane title with its data age (text), or STALE when too old.
+func (p *livePanes) title(name, text string, stale bool) string {
 	st := p.c.styles
-	text, style := ageText(age), st.Muted
+	style := st.Muted
 	if stale {
 		text, style = "STALE "+text, st.Stale
 	}
@@ -256,7 +257,7 @@ func (p *livePanes) parity(now time.Time) []string {
 	// A report is written once per harness run, so its age is not a reading's
 	// age: the parity check (max_age) decides, and UNKNOWN shows as STALE.
 	stale := ps.Result.Verdict == checks.Unknown
-	return block([]string{p.title("PARITY", age, stale), gate, counts, report}, p.width, p.height)
+	return block([]string{p.title("PARITY", ageText(age), stale), gate, counts, report}, p.width, p.height)
 }
 
 func countVerdict(n int) checks.Verdict {
@@ -342,7 +343,7 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 	if note != "" {
 		spark = st.Muted.Render(note)
 	}
-	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(ageText(age)))
+	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(p.c.readingAge(age, stale)))
 }
 
 // errTail is the innermost part of an error's message ("connection
@@ -394,7 +395,7 @@ func (p *livePanes) checkpointLine(now time.Time) paneLine {
 	if stale {
 		ageStyle = st.Stale
 	}
-	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(ageText(age)))
+	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(p.c.readingAge(age, stale)))
 	return paneLine{text: text, age: age, stale: stale}
 }
 
