@@ -26,8 +26,8 @@ type common struct {
 	// refresh is Options.Refresh: how far apart rounds are, which sets
 	// how old data can be while it is as new as the screen can show.
 	refresh time.Duration
-	signals    map[string]*config.Signal
-	logger     *slog.Logger
+	signals map[string]*config.Signal
+	logger  *slog.Logger
 	// timeline is Options.Timeline (nil: nothing to say).
 	timeline func() string
 	// redact is Options.Redact (nil: journal.Redact's patterns only).
