@@ -26,8 +26,11 @@ type common struct {
 	// refresh is Options.Refresh: how far apart rounds are, which sets
 	// how old data can be while it is as new as the screen can show.
 	refresh time.Duration
-	signals map[string]*config.Signal
-	logger  *slog.Logger
+	// probeEvery is runbook.ProbeEvery: how often a round reads the
+	// projector endpoints, whose results age in between by design.
+	probeEvery time.Duration
+	signals    map[string]*config.Signal
+	logger     *slog.Logger
 	// timeline is Options.Timeline (nil: nothing to say).
 	timeline func() string
 	// redact is Options.Redact (nil: journal.Redact's patterns only).
@@ -61,11 +64,18 @@ const liveWord = "live"
 // for the query and the frame. Older data shows its age.
 func (c *common) liveWithin() time.Duration { return 2*c.refresh + time.Second }
 
-// readingAge is a reading's age as the screen shows it: liveWord within
-// liveWithin, else ageText. A stale reading always shows its age, however
-// short its stale_after, so "STALE live" never appears.
-func (c *common) readingAge(age time.Duration, stale bool) string {
-	if !stale && age >= 0 && age < c.liveWithin() {
+// live says whether a reading of this age, from a source read every
+// `every` (0: every round), is as new as it gets: within liveWithin of its
+// last read. A stale reading never is, however short its stale_after, so
+// "STALE live" never appears; a reading never observed (age < 0) neither.
+func (c *common) live(age, every time.Duration, stale bool) bool {
+	return !stale && age >= 0 && age < c.liveWithin()+every
+}
+
+// readingAge is a reading's age as the screen shows it: liveWord while
+// live, else ageText.
+func (c *common) readingAge(age, every time.Duration, stale bool) string {
+	if c.live(age, every, stale) {
 		return liveWord
 	}
 	return ageText(age)

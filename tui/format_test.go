@@ -40,11 +40,19 @@ func TestReadingAgeIsLiveWithinTheJitter(t *testing.T) {
 		{-1, false, "never"},
 	}
 	for _, tc := range cases {
-		if got := c.readingAge(tc.age, tc.stale); got != tc.want {
+		if got := c.readingAge(tc.age, 0, tc.stale); got != tc.want {
 			t.Errorf("readingAge(%v, stale %v) = %q, want %q", tc.age, tc.stale, got, tc.want)
 		}
 	}
-	if got := (&common{refresh: 5 * time.Second}).readingAge(8*time.Second, false); got != liveWord {
+	if got := (&common{refresh: 5 * time.Second}).readingAge(8*time.Second, 0, false); got != liveWord {
 		t.Errorf("at a 5s refresh, 8s old data shows %q, want %q (two refreshes and a second)", got, liveWord)
+	}
+	// A source read every 5s (the projector endpoints) is live until 5s
+	// past the jitter, then shows its age.
+	if got := c.readingAge(7*time.Second, 5*time.Second, false); got != liveWord {
+		t.Errorf("a 7s old reading of a source read every 5s shows %q, want %q", got, liveWord)
+	}
+	if got := c.readingAge(8*time.Second, 5*time.Second, false); got != "8s" {
+		t.Errorf("an 8s old reading of a source read every 5s shows %q, want 8s", got)
 	}
 }
