@@ -152,7 +152,7 @@ func batchError(query string, err error) *QueryError {
 	return &QueryError{Query: query, Msg: err.Error(), Err: err}
 }
 
-// askBatch asks every instant query of jobs (values; data times, volumes
+// askBatch asks every instant query of jobs (values and data times; volumes
 // and exporters of those whose slow parts are due) in one request, and
 // hands each job its answers. It fails as a whole: the caller then asks
 // each signal alone.
@@ -165,8 +165,9 @@ func (s *Sampler) askBatch(ctx context.Context, jobs []*job, at time.Time) error
 	for _, j := range jobs {
 		bp := s.batch[j.name]
 		b.add(bp.value)
+		b.add(bp.fresh)
 		if j.needSlow {
-			for _, pt := range []part{bp.fresh, bp.volume, bp.up, bp.upFresh, bp.series} {
+			for _, pt := range []part{bp.volume, bp.up, bp.upFresh, bp.series} {
 				b.add(pt)
 			}
 		}

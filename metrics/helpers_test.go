@@ -39,6 +39,7 @@ type prom struct {
 	// label_replace).
 	failBatch atomic.Bool
 	batches   atomic.Int64 // batched requests received
+	volumes   atomic.Int64 // requests carrying a volume query (volumeMark)
 	stop      func()       // stops scraping, as a Prometheus that stopped scraping
 	ranges    atomic.Int64 // /api/v1/query_range
 	active    atomic.Int64 // requests being served now
@@ -79,6 +80,9 @@ func startProm(t testing.TB) *prom {
 	wg.Go(func() { store.Run(ctx) })
 	p := &prom{store: store, ratio: ratio, queues: queues, stop: func() { cancel(); wg.Wait() }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ParseForm() == nil && strings.Contains(r.Form.Get("query"), volumeMark) {
+			p.volumes.Add(1)
+		}
 		if isBatch(r) {
 			p.batches.Add(1)
 			if p.failBatch.Load() {
@@ -190,6 +194,10 @@ func (p *prom) raiseMax(n int64) {
 }
 
 // isBatch tells a batched request from one query's own.
+// volumeMark is what the tests' volume queries carry, for the proxy to
+// count them.
+const volumeMark = "* 1000"
+
 func isBatch(r *http.Request) bool {
 	return r.ParseForm() == nil && strings.Contains(r.Form.Get("query"), partLabel)
 }

@@ -24,16 +24,17 @@ type SamplerOptions struct {
 	Step         time.Duration    // history resolution; default Window/60
 	Now          func() time.Time // default time.Now
 	// StaleAfter is the data age past which a value is stale (a signal's
-	// own stale_after wins). A signal's data time and request volume are
-	// asked for once per fifth of it, not every tick: between two asks the
-	// data's age only grows, so staleness is never missed, at most seen a
-	// fifth early; the volume is an increase over minutes. 0 asks every
-	// tick.
+	// own stale_after wins). A signal's request volume and exporter
+	// liveness are asked for once per fifth of it, not every tick: the
+	// volume is an increase over minutes, and between two asks the
+	// exporter's age only grows, so its silence is never missed, at most
+	// seen a fifth early. The data time is asked every round (it rides in
+	// the round's one request). 0 asks everything every tick.
 	StaleAfter time.Duration
 }
 
 // Sampler polls Prometheus for every signal, in one request a round: every
-// signal's value, and the data times, volumes and exporter liveness that
+// signal's value and data time, and the volumes and exporter liveness that
 // are due, go in one batched instant query, the windows that moved a step
 // in one batched range query. A batched request that fails is asked again
 // signal by signal for that round; a signal whose own query failed while
@@ -63,7 +64,7 @@ type Sampler struct {
 	samples   map[string]Sample
 	inFlight  map[string]bool
 	lastRange map[string]time.Time
-	lastSlow  map[string]time.Time // the data time and volume last asked
+	lastSlow  map[string]time.Time // the volume and exporter last asked
 	// alone are the signals that broke a batch, asked alone until their
 	// own queries answer.
 	alone map[string]bool
@@ -176,7 +177,7 @@ func (s *Sampler) Tick(ctx context.Context) Snapshot {
 // claim marks every signal not in flight as in flight and says what its
 // round asks. The window's range query only when it has moved a step (an
 // absent series answers empty: asked again a step later, not every tick);
-// the data time once per fifth of stale_after. While the batch rests,
+// the volume and exporter once per fifth of stale_after. While the batch rests,
 // every signal is asked alone. Called with s.mu held.
 func (s *Sampler) claim(at time.Time, resting bool) []*job {
 	var jobs []*job
@@ -287,8 +288,8 @@ func blame(jobs []*job, instErr, rangeErr error) (msg string, unusable bool) {
 	return msg + "; broken by " + strings.Join(broke, ", "), false
 }
 
-// slowEvery is how often a signal's data time and volume are asked for: a
-// fifth of its stale_after.
+// slowEvery is how often a signal's volume and exporter liveness are
+// asked for: a fifth of its stale_after.
 func (s *Sampler) slowEvery(name string) time.Duration {
 	stale := s.o.StaleAfter
 	if sig := s.signals[name]; sig != nil && sig.StaleAfter > 0 {

@@ -26,9 +26,9 @@ type answer struct {
 }
 
 // asked is what one signal's queries answered in a round, whether they
-// went in the round's batched request or alone: the value always, the data
-// time, volume and exporter when asked (the slow parts), the window when
-// asked.
+// went in the round's batched request or alone: the value and the data time
+// always, the volume and exporter when asked (the slow parts), the window
+// when asked.
 type asked struct {
 	slow        bool // the slow parts were due
 	value       answer
@@ -49,15 +49,17 @@ func (a *asked) failed() bool {
 	return a.value.err != nil || a.dataErr != nil || a.volume.err != nil || a.exporter.Err != nil || a.histErr != nil
 }
 
-// due is what a round asks of sig: its value, and the slow parts it has
-// when needSlow.
+// due is what a round asks of sig: its value and its data time, and the
+// slow parts it has when needSlow. The data time is asked every round, in
+// the same request as the value: the age shown is then the data's own at
+// the round's time, not one read fifths of stale_after ago and grown since.
 func due(sig *config.Signal, fresh freshness, needSlow bool) asked {
-	return asked{slow: needSlow, askFresh: fresh.query != "" && needSlow, askVolume: sig.VolumeQuery != "" && needSlow}
+	return asked{slow: needSlow, askFresh: fresh.query != "", askVolume: sig.VolumeQuery != "" && needSlow}
 }
 
 // askAlone sends one signal's instant queries, each its own request,
-// concurrently: its value, and the slow parts (data time, request volume,
-// exporter liveness) when needSlow.
+// concurrently: its value and data time, and the slow parts (request
+// volume, exporter liveness) when needSlow.
 func (s *Sampler) askAlone(ctx context.Context, sig *config.Signal, fresh freshness, at time.Time, needSlow bool) asked {
 	var wg sync.WaitGroup
 	a := due(sig, fresh, needSlow)
@@ -78,8 +80,8 @@ func (s *Sampler) askAlone(ctx context.Context, sig *config.Signal, fresh freshn
 
 // fold turns what a round asked into the signal's next sample. A failed
 // value query keeps the previous value with its evaluation and data times,
-// so the sample ages instead of lying; a failed or skipped data-time query
-// keeps the previous data time, which then ages; a skipped volume query
+// so the sample ages instead of lying; a failed data-time query keeps the
+// previous data time, which then ages; a skipped volume query
 // keeps the previous volume (an increase over minutes moves slowly). It
 // reports whether the window and the slow parts were refreshed.
 func (s *Sampler) fold(sig *config.Signal, fresh freshness, prev Sample, at time.Time, a *asked) (next Sample, rangeOK, slowOK bool) {
@@ -99,9 +101,6 @@ func (s *Sampler) fold(sig *config.Signal, fresh freshness, prev Sample, at time
 	switch {
 	case fresh.query == "":
 		next.DataAt, next.Silent = time.Time{}, false
-	case !a.askFresh:
-		// asked within the last fifth of stale_after: the previous data
-		// time stands, and ages
 	case a.dataErr != nil:
 		next.Warnings = append(next.Warnings, "data time: "+a.dataErr.Error()+"; keeping the previous one")
 	default:
@@ -118,7 +117,7 @@ func (s *Sampler) fold(sig *config.Signal, fresh freshness, prev Sample, at time
 			next.Err = fmt.Errorf("volume query: %w", a.volume.err)
 		}
 	}
-	slowOK = a.slow && a.dataErr == nil && a.volume.err == nil
+	slowOK = a.slow && a.volume.err == nil
 	switch {
 	case a.askRange && a.histErr == nil:
 		next.History = a.history

@@ -27,6 +27,14 @@ func freezeProbeEvery(refresh, staleAfter time.Duration) time.Duration {
 	return min(max(staleAfter/2, refresh), maxFreezeProbeEvery)
 }
 
+// ProbeEvery is how often a round reads the sources it does not read every
+// round (the projector endpoints, the safe freeze probes) for a config's
+// refresh and stale_after: between two reads their results age by design,
+// which the screen shows as no news rather than as a count.
+func ProbeEvery(refresh, staleAfter time.Duration) time.Duration {
+	return freezeProbeEvery(refresh, staleAfter)
+}
+
 // probeSide is one safe frozen probe's last answer, with its own time, and
 // what of it was last journaled.
 type probeSide struct {

@@ -23,6 +23,12 @@ type common struct {
 	production bool
 	mode       Mode
 	staleAfter time.Duration
+	// refresh is Options.Refresh: how far apart rounds are, which sets
+	// how old data can be while it is as new as the screen can show.
+	refresh time.Duration
+	// probeEvery is runbook.ProbeEvery: how often a round reads the
+	// projector endpoints, whose results age in between by design.
+	probeEvery time.Duration
 	signals    map[string]*config.Signal
 	logger     *slog.Logger
 	// timeline is Options.Timeline (nil: nothing to say).
@@ -44,6 +50,35 @@ func (c *common) hide(s string) string {
 // observed (age < 0) is stale too: no data is not fresh data.
 func (c *common) stale(age time.Duration) bool {
 	return age < 0 || age > c.staleAfter
+}
+
+// liveWord is what a reading's age shows while it is within the normal
+// jitter of scrape and refresh (liveWithin): "live", a steady word rather
+// than an age that flaps 0s/1s/2s with the phase of the scrape against the
+// round, which says nothing to the operator and redraws every second.
+const liveWord = "live"
+
+// liveWithin is the age below which a reading is as new as the screen can
+// show: up to one refresh for the round's phase, one for the scrape (a
+// dashboard is refreshed no faster than its data is scraped), and a second
+// for the query and the frame. Older data shows its age.
+func (c *common) liveWithin() time.Duration { return 2*c.refresh + time.Second }
+
+// live says whether a reading of this age, from a source read every
+// `every` (0: every round), is as new as it gets: within liveWithin of its
+// last read. A stale reading never is, however short its stale_after, so
+// "STALE live" never appears; a reading never observed (age < 0) neither.
+func (c *common) live(age, every time.Duration, stale bool) bool {
+	return !stale && age >= 0 && age < c.liveWithin()+every
+}
+
+// readingAge is a reading's age as the screen shows it: liveWord while
+// live, else ageText.
+func (c *common) readingAge(age, every time.Duration, stale bool) string {
+	if c.live(age, every, stale) {
+		return liveWord
+	}
+	return ageText(age)
 }
 
 // staleSignal is stale for a Prometheus signal's value: past the signal's

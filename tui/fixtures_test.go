@@ -280,7 +280,7 @@ func newFixedModel(t testing.TB, o Options, s runbook.State) *Model {
 	o.Now = func() time.Time { return clock }
 	o.Profile = colorprofile.NoTTY
 	o.StaleAfter = 10 * time.Second
-	o.Refresh = time.Hour
+	o.Refresh = time.Second // rounds are delivered by hand (StateMsg); the live cutoff is 3s
 	o.Signals = testSignals()
 	m, err := New(context.Background(), o)
 	if err != nil {

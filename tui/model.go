@@ -68,7 +68,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	o.applyDefaults()
 	c := &common{
 		styles: NewStyles(o.Profile, true), profile: o.Profile, now: o.Now, env: o.Env, production: o.Production,
-		mode: o.Mode, staleAfter: o.StaleAfter, signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
+		mode: o.Mode, staleAfter: o.StaleAfter, refresh: o.Refresh, probeEvery: runbook.ProbeEvery(o.Refresh, o.StaleAfter), signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
 	}
 	m := &Model{
 		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults, mask: o.Mask,

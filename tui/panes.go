@@ -162,12 +162,13 @@ func (p *livePanes) views(now time.Time) [4][]string {
 	}
 }
 
-// paneLine is one row of a pane with the age of its data and whether that
-// age makes it stale (each source has its own limit).
+// paneLine is one row of a pane with the age of its data, whether that
+// age makes it stale (each source has its own limit) and whether it is
+// live (common.live: as new as its source gets).
 type paneLine struct {
-	text  string
-	age   time.Duration
-	stale bool
+	text        string
+	age         time.Duration
+	stale, live bool
 }
 
 // pane is the one shape of HEALTH, ERROR RATE and DRIFT: a title with the
@@ -176,20 +177,25 @@ type paneLine struct {
 func (p *livePanes) pane(name string, rows []paneLine, chart []string) []string {
 	lines := make([]string, 1, len(rows)+1)
 	ages := make([]time.Duration, len(rows))
-	stale := len(rows) == 0
+	stale, live := len(rows) == 0, len(rows) > 0
 	for i, r := range rows {
 		lines = append(lines, r.text)
 		ages[i] = r.age
 		stale = stale || r.stale
+		live = live && r.live
 	}
-	lines[0] = p.title(name, oldest(ages...), stale)
+	text := ageText(oldest(ages...))
+	if live {
+		text = liveWord
+	}
+	lines[0] = p.title(name, text, stale)
 	return block(append(lines, chart...), p.width, p.height)
 }
 
-// title renders a pane title with its data age, or STALE when too old.
-func (p *livePanes) title(name string, age time.Duration, stale bool) string {
+// title renders a pane title with its data age (text), or STALE when too old.
+func (p *livePanes) title(name, text string, stale bool) string {
 	st := p.c.styles
-	text, style := ageText(age), st.Muted
+	style := st.Muted
 	if stale {
 		text, style = "STALE "+text, st.Stale
 	}
@@ -222,7 +228,8 @@ func (p *livePanes) health(now time.Time) []paneLine {
 		age := r.Age(now)
 		v := st.Verdict(r.Verdict).Render(fmt.Sprintf("%s %s", verdictSymbol(r.Verdict), r.Verdict))
 		text := fmt.Sprintf("%s %s %s", fit(r.Title, 16), fit(v, 10), fit(valueOf(r), max(p.width-34, 0)))
-		lines = append(lines, paneLine{text: text, age: age, stale: p.c.stale(age)})
+		stale := p.c.stale(age)
+		lines = append(lines, paneLine{text: text, age: age, stale: stale, live: p.c.live(age, 0, stale)})
 	}
 	return lines
 }
@@ -256,7 +263,7 @@ func (p *livePanes) parity(now time.Time) []string {
 	// A report is written once per harness run, so its age is not a reading's
 	// age: the parity check (max_age) decides, and UNKNOWN shows as STALE.
 	stale := ps.Result.Verdict == checks.Unknown
-	return block([]string{p.title("PARITY", age, stale), gate, counts, report}, p.width, p.height)
+	return block([]string{p.title("PARITY", ageText(age), stale), gate, counts, report}, p.width, p.height)
 }
 
 func countVerdict(n int) checks.Verdict {
@@ -285,7 +292,7 @@ func (p *livePanes) signalLines(rows []signalRow, now time.Time) []paneLine {
 			age = s.Age(now)
 		}
 		stale := p.c.staleSignal(r.signal, age)
-		lines[i] = paneLine{text: p.signalLine(r, s, ok, age, stale, now), age: age, stale: stale}
+		lines[i] = paneLine{text: p.signalLine(r, s, ok, age, stale, now), age: age, stale: stale, live: p.c.live(age, 0, stale)}
 	}
 	return lines
 }
@@ -342,7 +349,7 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 	if note != "" {
 		spark = st.Muted.Render(note)
 	}
-	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(ageText(age)))
+	return fmt.Sprintf("%s %s %s %s", fit(r.label, labelWidth), fit(value, valueWidth), fit(spark, p.sparkWidth()), ageStyle.Render(p.c.readingAge(age, 0, stale)))
 }
 
 // errTail is the innermost part of an error's message ("connection
@@ -394,8 +401,8 @@ func (p *livePanes) checkpointLine(now time.Time) paneLine {
 	if stale {
 		ageStyle = st.Stale
 	}
-	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(ageText(age)))
-	return paneLine{text: text, age: age, stale: stale}
+	text := fmt.Sprintf("%s %s %s", fit("ckpt", labelWidth), fit(value, valueWidth+1+p.sparkWidth()), ageStyle.Render(p.c.readingAge(age, p.c.probeEvery, stale)))
+	return paneLine{text: text, age: age, stale: stale, live: p.c.live(age, p.c.probeEvery, stale)}
 }
 
 // checkpointWord says the checkpoint verdict in a word or two; the whole

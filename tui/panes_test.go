@@ -166,6 +166,8 @@ func TestStaleWriteShareMarksTargetAndCohort(t *testing.T) {
 
 // The checkpoint row is the projector watch's verdict (P3/V4's
 // projector.checkpoint_regression): a short word, its age, no sparkline.
+// The endpoints are read every runbook.ProbeEvery (5s here), so the row is
+// "live" until that period past the round's jitter (3s), then shows its age.
 func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -177,13 +179,15 @@ func TestCheckpointRowShowsTheProjectorVerdict(t *testing.T) {
 		ageText string
 	}{
 		{name: "watched runs ok", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", 4*time.Second),
-			want: "✔ ok", style: func(s Styles) Paint { return s.OK }, ageText: "4s"},
+			want: "✔ ok", style: func(s Styles) Paint { return s.OK }, ageText: liveWord},
+		{name: "a read a period late", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", 8*time.Second),
+			want: "✔ ok", style: func(s Styles) Paint { return s.OK }, ageText: "8s"},
 		{name: "no run watched yet", result: checkpoint(checks.NotJudged, checks.ProjectorNoRuns, 3*time.Second),
-			want: "– 0 runs watched", style: func(s Styles) Paint { return s.Stale }, ageText: "3s"},
+			want: "– 0 runs watched", style: func(s Styles) Paint { return s.Stale }, ageText: liveWord},
 		{name: "regressed", result: checkpoint(checks.Fail, "1 runs watched: 0 at or above their highest seq; run …: last_seq 3 < 9", 3*time.Second),
-			want: "✘ REGRESSED", style: func(s Styles) Paint { return s.Crit }, ageText: "3s"},
+			want: "✘ REGRESSED", style: func(s Styles) Paint { return s.Crit }, ageText: liveWord},
 		{name: "endpoint unreachable", result: checkpoint(checks.Unknown, "", 3*time.Second),
-			want: "? unknown", style: func(s Styles) Paint { return s.Stale }, ageText: "3s"},
+			want: "? unknown", style: func(s Styles) Paint { return s.Stale }, ageText: liveWord},
 		{name: "old answer", result: checkpoint(checks.Pass, "2 runs watched: 2 at or above their highest seq", time.Minute),
 			want: "✔ ok", style: func(s Styles) Paint { return s.Stale }, stale: true, ageText: "1m"},
 		{name: "never observed", absent: true,
