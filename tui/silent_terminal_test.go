@@ -15,6 +15,7 @@ import (
 
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/sys/unix"
+	xterm "golang.org/x/term"
 
 	"github.com/openagents/cockpit/internal/testsvc"
 )
@@ -82,7 +83,13 @@ func TestFirstFrameNeverWaitsForTheTerminalsColours(t *testing.T) {
 	go func() { _, _ = io.Copy(out, screen) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	o := Options{Mode: Watch, Observer: &fakeObserver{state: healthyState()}, Input: term, Output: term,
+	// The input is the pty, raw as a screen makes it, behind a plain reader:
+	// given the *os.File, the program's input goroutine reads its descriptor
+	// directly and outlives Run, racing the test's Close of the pty.
+	if _, err := xterm.MakeRaw(int(term.Fd())); err != nil {
+		t.Fatalf("making the pty raw: %v", err)
+	}
+	o := Options{Mode: Watch, Observer: &fakeObserver{state: healthyState()}, Input: struct{ io.Reader }{term}, Output: term,
 		Now: func() time.Time { return clock }, Refresh: time.Hour, Signals: testSignals(), Profile: colorprofile.ANSI}
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, o) }()
