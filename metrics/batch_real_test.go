@@ -23,7 +23,12 @@ import (
 // evaluation (many-to-many matching) breaks the batch, the round is asked
 // signal by signal, the healthy signals answer and the broken one carries
 // its own error; the next round batches the healthy ones again.
+//
+// The scrape interval is a second, not less: a scrape that outlives its
+// timeout on a loaded machine makes Prometheus mark every series of the
+// target stale, and a fallback round asked in that moment finds nothing.
 func TestRealPrometheusAnswersTheBatchAndItsFallback(t *testing.T) {
+	const scrapeEvery = time.Second
 	reg := prometheus.NewRegistry()
 	ratio := prometheus.NewGauge(prometheus.GaugeOpts{Name: "demo_error_ratio", Help: "Error ratio."})
 	queues := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "demo_queue_depth", Help: "Queue depth."}, []string{"queue"})
@@ -34,7 +39,7 @@ func TestRealPrometheusAnswersTheBatchAndItsFallback(t *testing.T) {
 	target := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	t.Cleanup(target.Close)
 	u, _ := url.Parse(target.URL)
-	base := testsvc.Prometheus(t, []testsvc.ScrapeTarget{{Job: "demo", HostPort: net.JoinHostPort(u.Hostname(), u.Port())}}, 100*time.Millisecond)
+	base := testsvc.Prometheus(t, []testsvc.ScrapeTarget{{Job: "demo", HostPort: net.JoinHostPort(u.Hostname(), u.Port())}}, scrapeEvery)
 	proxy := startCountingProxy(t, base)
 	api, err := metrics.NewAPI(config.Prometheus{URL: proxy.url})
 	if err != nil {
