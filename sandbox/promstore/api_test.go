@@ -103,7 +103,7 @@ func TestBadRangeParametersAreBadData(t *testing.T) {
 func TestOutageLooksDeadThenRecoversWithData(t *testing.T) {
 	t.Parallel()
 	d := newDemoTarget(t)
-	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, Targets: []Target{d.target("demo")}})
+	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, ScrapeTimeout: loadedScrapeTimeout, Targets: []Target{d.target("demo")}})
 	d.waitRequests(t, 2)
 
 	r.store.SetOutage(true)
@@ -134,7 +134,7 @@ func TestOutageLooksDeadThenRecoversWithData(t *testing.T) {
 func TestScrapesStoppedFreezesTheDataNotTheAPI(t *testing.T) {
 	t.Parallel()
 	d := newDemoTarget(t)
-	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, Targets: []Target{d.target("demo")}})
+	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, ScrapeTimeout: loadedScrapeTimeout, Targets: []Target{d.target("demo")}})
 	d.waitRequests(t, 2)
 	newest := func() float64 {
 		t.Helper()
@@ -150,7 +150,10 @@ func TestScrapesStoppedFreezesTheDataNotTheAPI(t *testing.T) {
 	}
 
 	r.store.SetScrapesStopped(true)
-	time.Sleep(150 * time.Millisecond) // a round in flight when stopped may land
+	// A round in flight when stopped lands before Close's exclusive hold
+	// of the store's life can be had: take it once, and it has landed.
+	r.store.life.Lock()
+	r.store.life.Unlock() //nolint:staticcheck // an empty section on purpose: waits out the in-flight round
 	requests, frozen := d.requests.Load(), newest()
 	time.Sleep(500 * time.Millisecond)
 	if got := d.requests.Load(); got != requests {
@@ -212,7 +215,7 @@ func TestPromtoolQueriesTheStore(t *testing.T) {
 		t.Skip("promtool not found (apt-get install -y prometheus)")
 	}
 	d := newDemoTarget(t)
-	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, Targets: []Target{d.target("demo")}})
+	r := startStore(t, Options{ScrapeInterval: 100 * time.Millisecond, ScrapeTimeout: loadedScrapeTimeout, Targets: []Target{d.target("demo")}})
 	d.waitRequests(t, 2)
 	waitFor(t, 10*time.Second, func() bool {
 		v, _, _, err := r.api.Query(queryCtx(t), "up", time.Now())

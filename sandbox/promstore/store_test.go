@@ -14,10 +14,16 @@ import (
 // scrapedStore runs a store with the stepping clock against a demo target
 // until it has been scraped at least n times, then stops scraping, so the
 // data is fixed: the scrape stamped base+k s saw demo_requests_total=10(k+1).
+// loadedScrapeTimeout lets a scrape of the local demo target outlive its
+// interval on a loaded machine: with the default (9/10 of the interval) a
+// slow scrape fails, its series are marked stale, and a test counting
+// samples finds a hole the machine made, not the store.
+const loadedScrapeTimeout = 30 * time.Second
+
 func scrapedStore(t *testing.T, d *demoTarget, n int64, during func()) (*running, *steppingClock) {
 	t.Helper()
 	clock := &steppingClock{}
-	r := startStore(t, Options{ScrapeInterval: 250 * time.Millisecond, Targets: []Target{d.target("demo")}, Now: clock.Now})
+	r := startStore(t, Options{ScrapeInterval: 250 * time.Millisecond, ScrapeTimeout: loadedScrapeTimeout, Targets: []Target{d.target("demo")}, Now: clock.Now})
 	d.waitRequests(t, n)
 	if during != nil {
 		during()
