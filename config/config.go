@@ -260,9 +260,9 @@ type Signal struct {
 	// Unit formats values: ratio (shown as %), count, events, bool, percent.
 	Unit string `yaml:"unit"`
 	// Warn and Crit are thresholds; Direction says which side is bad.
-	Warn      *float64 `yaml:"warn"`
-	Crit      *float64 `yaml:"crit"`
-	Direction string   `yaml:"direction"` // above (default) | below
+	Warn      *float64  `yaml:"warn"`
+	Crit      *float64  `yaml:"crit"`
+	Direction Direction `yaml:"direction"` // above (default) | below
 	// For is how long Crit must hold before the check fails (PENDING before).
 	For           Duration `yaml:"for"`
 	KeepFiringFor Duration `yaml:"keep_firing_for"`

@@ -357,7 +357,7 @@ func validateSignals(e *ValidationError, p string, signals map[string]*Signal) {
 		if !units[s.Unit] {
 			e.add(sp+".unit", "%q is not a unit (ratio, count, events, bool, percent, seconds)", s.Unit)
 		}
-		if s.Direction != "above" && s.Direction != "below" {
+		if !s.Direction.Valid() {
 			e.add(sp+".direction", "%q must be above or below", s.Direction)
 		}
 		checkPolicy(e, sp+".on_no_data", s.OnNoData)
@@ -367,7 +367,7 @@ func validateSignals(e *ValidationError, p string, signals map[string]*Signal) {
 			e.add(sp+".series", "%q must be one or any", s.Series)
 		}
 		if s.Warn != nil && s.Crit != nil {
-			if (s.Direction == "above" && *s.Warn > *s.Crit) || (s.Direction == "below" && *s.Warn < *s.Crit) {
+			if s.Direction.Valid() && s.Direction.Worse(*s.Warn, *s.Crit) {
 				e.add(sp+".warn", "warn %v is past crit %v for direction %s", *s.Warn, *s.Crit, s.Direction)
 			}
 		}
