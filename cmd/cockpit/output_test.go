@@ -98,3 +98,38 @@ func withoutColourEnv(environ []string) []string {
 	}
 	return out
 }
+
+// TestConfigValidateNamesNotifyProblemsWithTheirLine: the notify: section
+// is plain data in config and notify checks it (config.RegisterCheck); the
+// binary links notify, so `config validate` still names its problems with
+// their file:line, beside config's own.
+func TestConfigValidateNamesNotifyProblemsWithTheirLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	must(t, os.WriteFile(path, []byte(`environments:
+  staging:
+    prometheus: {url: "http://127.0.0.1:9090"}
+    rust_runtime: {url: http://127.0.0.1:4100}
+    legacy_runtime: {url: http://127.0.0.1:4000}
+    actuators:
+      set_rust_write_mode: {argv: [tool, "{{.Mode}}"]}
+notify:
+  queue_size: -1
+  targets:
+    - name: ops
+      url: https://hooks.example/services/T0/B0/secretpath
+      format: teams
+      events: [override]
+      template: "{{.Stepp}}"
+`), 0o600))
+	_, errOut, code := runCLI(t, false, "config", "validate", "--config", path)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want 4\n%s", code, errOut)
+	}
+	for _, want := range []string{path + ":9: notify.queue_size: -1 is negative", path + `:13: notify.targets[0].format: "teams" is not a format`,
+		path + ":15: notify.targets[0].template: ", "can't evaluate field Stepp"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
