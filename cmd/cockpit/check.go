@@ -29,7 +29,7 @@ func (f *readFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json")
 }
 
-// observeOnce is what every read-only verb starts with (its -o checked):
+// observeOnce is what every read-only verb starts with: check its flags,
 // build the engine and observe one round. A signal (the program's context
 // cancelled) ends it at once with a message and exit 2, whatever the round
 // is still waiting on: a round cut short verified nothing, so no report

@@ -1,5 +1,5 @@
 // Package importrules_test guards the import rules of the design's
-// architecture (docs: DESIGN §3), so that the next wrong arrow fails CI in
+// architecture (docs/design.md §3, Import rules), so that the next wrong arrow fails CI in
 // seconds instead of being found in a review:
 //
 //   - the layers run one way: cmd → tui → executor → runbook → checks →
@@ -64,7 +64,7 @@ func TestImportRules(t *testing.T) {
 	}
 	for _, r := range rules {
 		if bad := r.check(graph); len(bad) > 0 {
-			t.Errorf("import rule broken: %s (DESIGN §3):\n  %s", r.name, strings.Join(bad, "\n  "))
+			t.Errorf("import rule broken: %s (docs/design.md §3):\n  %s", r.name, strings.Join(bad, "\n  "))
 		}
 	}
 }
