@@ -99,7 +99,7 @@ func TestTheCockpitsOwnProbesStayOutOfTheWriteShare(t *testing.T) {
 		return e.Observe(ctx)
 	}
 	share := func(st State) (float64, bool) {
-		s := st.Snapshot.Samples[shareSignal]
+		s := st.Snapshot.Samples[ShareSignal]
 		return s.Value, s.HasValue && s.Err == nil
 	}
 	// Until the share's window (10s here) lies wholly after the route.

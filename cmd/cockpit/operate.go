@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/tui"
@@ -55,7 +56,7 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 		forward:  envLocker(lc, sc.eng, j, false),
 		rollback: envLocker(lc, sc.eng, j, true),
 	}
-	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
+	x := executor.New(sc.eng, j, l, executor.Options{Config: sc.cfg, Host: host, Logger: sc.logger})
 	actor := newInflight(ctx, x, sc.logger, sc.eng.Observe)
 	screen := make(chan error, 1)
 	go func() { screen <- sc.run(ctx, s, mode, actor, faults) }()
