@@ -48,6 +48,7 @@ type echoWorld struct{ env *config.Environment }
 
 func (w echoWorld) Env() *config.Environment                    { return w.env }
 func (w echoWorld) Gates(runbook.State, string) []checks.Result { return nil }
+func (w echoWorld) NoteProbeRun(checks.WriteProbeReport)        {}
 func (w echoWorld) Observe(context.Context) runbook.State {
 	leak := w.env.Prometheus.URL + " " + w.env.Prometheus.Headers["Authorization"]
 	return runbook.State{Env: w.env.Name, At: time.Now(), Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{

@@ -32,6 +32,15 @@ type World interface {
 	Env() *config.Environment
 	// Gates are the live gate values for action id in a state.
 	Gates(st runbook.State, id string) []checks.Result
+	// NoteProbeRun takes in the run the write probe wrote, which the
+	// engine's judgement of V1, S2, P3, I3 and V4 rests on.
+	NoteProbeRun(rep checks.WriteProbeReport)
+}
+
+// WriteProber is the explicit write probe (*checks.WriteProber in the
+// program): the one probe that WRITES a run.
+type WriteProber interface {
+	WriteProbe(ctx context.Context) (checks.WriteProbeReport, []checks.Result)
 }
 
 // Options are the executor's collaborators and clock.
@@ -42,10 +51,10 @@ type Options struct {
 	Host       string
 	// Logger receives what cannot go elsewhere (a journal write that failed).
 	Logger *slog.Logger
-	// WriteProbe runs the explicit, labelled write probe (S2, V1); it
-	// WRITES. When nil, the world's own probes are used (the engine's), and
-	// without those the steps fail with a clear message.
-	WriteProbe func(ctx context.Context) []checks.Result
+	// WriteProbe is the explicit, labelled write probe (S2, V1); it WRITES.
+	// Only the acting path builds one (NewWriteProbe): the engine holds
+	// none. When nil, the probe's steps fail with a clear message.
+	WriteProbe WriteProber
 	// PollInterval spaces post-verification observations (default 1 s).
 	PollInterval time.Duration
 	// CohortTolerance is how many percentage points the observed rust share
@@ -81,13 +90,6 @@ func New(w World, j *journal.Journal, l lock.Locker, o Options) *Executor {
 	}
 	if o.Host == "" {
 		o.Host, _ = os.Hostname()
-	}
-	if o.WriteProbe == nil {
-		if p, ok := w.(interface {
-			WriteProbe(context.Context) []checks.Result
-		}); ok {
-			o.WriteProbe = p.WriteProbe
-		}
 	}
 	// HTTP actuators read bounded answers; each call's own timeout (its
 	// context) ends it, the client's only backs that up.

@@ -37,9 +37,17 @@ type fileWorld struct {
 	gates []checks.Result
 	// incidents returns the incident states for each observation.
 	incidents func() []runbook.IncidentStatus
+	// noted are the write probe runs handed to the world.
+	noted []checks.WriteProbeReport
 }
 
 func (w *fileWorld) Env() *config.Environment { return w.env }
+
+func (w *fileWorld) NoteProbeRun(rep checks.WriteProbeReport) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.noted = append(w.noted, rep)
+}
 
 func (w *fileWorld) Gates(_ runbook.State, id string) []checks.Result {
 	w.mu.Lock()

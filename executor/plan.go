@@ -232,7 +232,8 @@ func (x *Executor) writeProbeStep(env *config.Environment) subStep {
 		if x.opts.WriteProbe == nil {
 			return false, "the write probe is not available in this process"
 		}
-		results := x.opts.WriteProbe(ctx)
+		rep, results := x.opts.WriteProbe.WriteProbe(ctx)
+		x.world.NoteProbeRun(rep)
 		// The failing checks first: a failed step's summary is its first
 		// line, and it must name what failed, not what passed before it.
 		slices.SortStableFunc(results, func(a, b checks.Result) int {

@@ -197,8 +197,14 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 		_ = j.Close()
 		return nil, withCode(exitUsage, err)
 	}
+	// The write probe exists only here and in operate: the engine holds none.
+	probe, err := executor.NewWriteProbe(cfg, env)
+	if err != nil {
+		_ = j.Close()
+		return nil, withCode(exitUsage, err)
+	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
-	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host})
+	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host, WriteProbe: probe})
 	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
