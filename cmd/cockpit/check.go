@@ -36,11 +36,12 @@ func (f *readFlags) validOutput() error {
 	return nil
 }
 
-// observeOnce is what every read-only verb starts with: check its flags,
-// build the engine and observe one round. A signal (the program's context
+// observeOnce is how check starts: check its flags, build the engine and
+// observe one round (status builds its engine itself, to ask about the
+// shared timeline beside the round). A signal (the program's context
 // cancelled) ends it at once with a message and exit 2, whatever the round
-// is still waiting on: a round cut short verified nothing, so no report
-// of it is printed.
+// is still waiting on: a round cut short verified nothing, so no report of
+// it is printed.
 func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, error) {
 	if err := f.validOutput(); err != nil {
 		return runbook.State{}, err
