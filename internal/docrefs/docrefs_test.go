@@ -30,6 +30,8 @@ var (
 	section = regexp.MustCompile(`§(\d+)`)
 	// heading is a numbered section of a docs page: "## 9. Budgets".
 	heading = regexp.MustCompile(`(?m)^#{2,6} (\d+)\. `)
+	// codePath is a path in backticks: `runbook/items.go`, `sandbox/`.
+	codePath = regexp.MustCompile("`([A-Za-z0-9_.-]+/[A-Za-z0-9_./-]*)`")
 	// mdLink is a relative Markdown link target.
 	mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	// outside are citations of files a clone does not have.
@@ -78,11 +80,21 @@ func moduleRoot(t *testing.T) string {
 type repo struct {
 	root     string
 	sections map[string][]string // page name → its section numbers
+	topDirs  map[string]bool     // the repository's top-level directories
 }
 
 func loadRepo(t *testing.T, root string) repo {
 	t.Helper()
-	r := repo{root: root, sections: map[string][]string{}}
+	r := repo{root: root, sections: map[string][]string{}, topDirs: map[string]bool{}}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			r.topDirs[e.Name()] = true
+		}
+	}
 	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +145,7 @@ func (r repo) problems(rel, text string) []string {
 	}
 	if filepath.Ext(rel) == ".md" {
 		out = append(out, r.brokenLinks(rel, text)...)
+		out = append(out, r.missingPaths(rel, text)...)
 	}
 	return out
 }
@@ -150,6 +163,26 @@ func (r repo) brokenLinks(rel, text string) []string {
 		path := filepath.Join(r.root, filepath.Dir(filepath.FromSlash(rel)), filepath.FromSlash(target))
 		if _, err := os.Stat(path); err != nil {
 			out = append(out, fmt.Sprintf("%s:%d: links %q, which a clone does not have", rel, strings.Count(text[:m[0]], "\n")+1, target))
+		}
+	}
+	return out
+}
+
+// missingPaths lists the repository paths a page names in backticks that
+// do not exist: a page that says where something lives must stay true when
+// it moves. Paths in other repositories (the runtime's `apps/runtime/…`)
+// start with a directory this repository lacks and are left alone.
+func (r repo) missingPaths(rel, text string) []string {
+	var out []string
+	for _, m := range codePath.FindAllStringSubmatchIndex(text, -1) {
+		path := text[m[2]:m[3]]
+		top, _, _ := strings.Cut(path, "/")
+		if !r.topDirs[top] {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.root, filepath.FromSlash(path))); err != nil {
+			out = append(out, fmt.Sprintf("%s:%d: names %s, which the repository does not have (moved? say where it lives now)",
+				rel, strings.Count(text[:m[0]], "\n")+1, path))
 		}
 	}
 	return out
@@ -202,7 +235,7 @@ func TestTheCheckerCatchesEveryKindOfBadCitation(t *testing.T) {
 	root := moduleRoot(t)
 	r := repo{root: root, sections: map[string][]string{
 		"design.md": {"1", "2", "3", "9"}, "runtime-facts.md": {"1", "6", "8"}, "runbook.md": {"1"},
-	}}
+	}, topDirs: map[string]bool{"runbook": true, "docs": true}}
 	bad := map[string]string{
 		"the shared design":          "// budget (DESIGN" + " §9)",
 		"the shared design by file":  "// see DESIGN" + ".md §3",
@@ -234,6 +267,9 @@ func TestTheCheckerCatchesEveryKindOfBadCitation(t *testing.T) {
 		if got := r.problems("x.go", text); len(got) != 0 {
 			t.Errorf("%q: %v", text, got)
 		}
+	}
+	if got := r.problems("x.md", "`runbook/items.go`, `runbook/`, `apps/runtime/src/config.rs`, `<state_dir>/x`"); len(got) != 0 {
+		t.Errorf("good paths: %v", got)
 	}
 	if got := r.problems("README.md", "[design](docs/design.md), [web](https://example.com/x), [top](#tests)"); len(got) != 0 {
 		t.Errorf("good links: %v", got)
