@@ -104,6 +104,22 @@ func BenchmarkView(b *testing.B) {
 	}
 }
 
+// BenchmarkViewEvidence is BenchmarkView with the evidence pane open
+// beside the list (e): the pane's lines are wrapped when its content or
+// width changes, not on every frame.
+func BenchmarkViewEvidence(b *testing.B) {
+	m := newTestModel(b, Options{Mode: Operate, Actor: &fakeActor{}}, firingState(), 200, 50)
+	m.Update(keyFor(m.keys.Evidence))
+	if !m.showEvidence {
+		b.Fatal("the evidence pane did not open")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.current = false // each frame built anew, not the kept one
+		_ = m.View().Content
+	}
+}
+
 func TestGoldenTwoWriters80x24(t *testing.T) {
 	screen(t, Options{Mode: Operate, Actor: &fakeActor{}}, twoWritersState(), 80, 24, nil, "")
 }
