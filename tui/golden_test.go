@@ -18,7 +18,9 @@ func screen(t *testing.T, o Options, s runbook.State, w, h int, act func(tm *tea
 	t.Helper()
 	m := newFixedModel(t, o, s)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
-	first := "INCIDENT"
+	// The list's cursor is drawn only once a round has landed ("INCIDENT"
+	// would match "INCIDENTS: not observed yet" of the frame before it).
+	first := "▶"
 	if w < minWidth || h < minHeight {
 		first = "terminal too small"
 	}
