@@ -54,7 +54,7 @@ const confirmGrace = 600 * time.Millisecond
 
 func newConfirmDialog(c *common, keys ConfirmKeyMap, id string, p runbook.Plan) *confirmDialog {
 	p.Gates = slices.Clone(p.Gates) // refreshed in place; the caller's plan stays as it was
-	d := &confirmDialog{c: c, keys: keys, id: id, plan: p, opened: c.now()}
+	d := &confirmDialog{c: c, keys: keys, id: id, plan: p, opened: c.at}
 	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
 	d.needReason = !p.GatesGreen
 	d.typed = field{hint: d.env(), limit: 64}
@@ -147,7 +147,7 @@ func (d *confirmDialog) key(msg tea.KeyPressMsg) confirmAnswer {
 			d.problem = p
 			return confirmOpen
 		}
-		if !d.ready(d.c.now()) {
+		if !d.ready(d.c.at) {
 			d.problem = "read the plan first, then confirm"
 			return confirmOpen
 		}

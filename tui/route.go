@@ -127,7 +127,7 @@ func (m *Model) updateDialog(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case confirmApproved:
 		m.dialog = nil
-		ra, run := startAction(m.base, m.actor, d.Plan(), d.approval(m.operator), d.ID(), m.c.now())
+		ra, run := startAction(m.base, m.actor, d.Plan(), d.approval(m.operator), d.ID(), m.c.at)
 		m.action = ra
 		m.status = ""
 		return run
