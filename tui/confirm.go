@@ -79,9 +79,8 @@ func (d *confirmDialog) env() string {
 // typing reports whether a text field has the keyboard, so letters are text.
 func (d *confirmDialog) typing() bool { return d.needTyped || d.needReason }
 
-// Init starts nothing: the root wakes the screen when the grace ends
-// (confirmReadyCmd).
-func (d *confirmDialog) Init() tea.Cmd { return nil }
+// Init wakes the screen when the dialog's grace ends (confirmReadyCmd).
+func (d *confirmDialog) Init() tea.Cmd { return confirmReadyCmd() }
 
 // Update takes a key (the answer is then Answer's), pasted text for the
 // focused field, or a round whose gate values replace the plan's. It never

@@ -50,13 +50,13 @@ func (f *faultMenu) Visible() bool { return f.open }
 // SetSize sets the menu's width; it is as tall as its faults.
 func (f *faultMenu) SetSize(w, _ int) { f.width = w }
 
-// ShortHelp is the menu's keys.
-func (f *faultMenu) ShortHelp() []key.Binding {
-	return []key.Binding{f.keys.Up, f.keys.Down, f.keys.Toggle, f.keys.Close}
-}
+// ShortHelp is the menu's keys line: toggle and close.
+func (f *faultMenu) ShortHelp() []key.Binding { return []key.Binding{f.keys.Toggle, f.keys.Close} }
 
-// FullHelp is the menu's keys.
-func (f *faultMenu) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
+// FullHelp is every key the menu takes.
+func (f *faultMenu) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{f.keys.Up, f.keys.Down}, f.ShortHelp()}
+}
 
 // Update moves the cursor, toggles a fault (the world answers with a
 // faultMsg, recorded here) or closes the menu.

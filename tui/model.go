@@ -91,11 +91,17 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	return m, nil
 }
 
-// Init starts the first observation round, reads the journal and asks the
-// terminal for its background colour. Nothing waits for that answer: the
-// screen is drawn in the dark palette until it comes (setBackground).
+// Init starts the first observation round, reads the journal, asks the
+// terminal for its background colour and starts the parts. Nothing waits
+// for that answer: the screen is drawn in the dark palette until it comes
+// (setBackground).
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor)
+	cmds := []tea.Cmd{m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor,
+		m.panes.Init(), m.list.Init(), m.evidence.Init(), m.timeline.Init()}
+	if m.faults != nil {
+		cmds = append(cmds, m.faults.Init())
+	}
+	return tea.Batch(cmds...)
 }
 
 // Update routes one message, then draws the frame it leaves (but for a

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -251,5 +252,33 @@ func TestTheRootNeverReachesInsideAPart(t *testing.T) {
 	}
 	if len(found) > 0 {
 		t.Errorf("the root reaches inside its parts:\n%s", strings.Join(found, "\n"))
+	}
+}
+
+// Every key a part takes (its help.KeyMap) is offered where the operator
+// reads keys: the help overlay, or, for the fault menu, its own keys line
+// (its ShortHelp).
+func TestEveryPartsKeysAreOffered(t *testing.T) {
+	noFault := func(context.Context, string, bool) error { return nil }
+	m := newTestModel(t, Options{Mode: Rehearsal, Actor: &fakeActor{plan: greenPlan(false)}, Faults: noFault, FaultNames: []string{"drift"}}, healthyState(), 200, 50)
+	selectItem(t, m, "S1")
+	_, cmd := m.Update(keyFor(m.keys.Run))
+	m.Update(cmd())
+	overlay := strings.Join(helpOverlay(m.help, m.c.styles, m.offeredKeys(), m.confirm, false, m.width), "\n")
+	parts := map[string]help.KeyMap{"panes": m.panes, "list": m.list, "evidence": m.evidence, "timeline": m.timeline, "dialog": m.dialog}
+	for name, part := range parts {
+		for _, group := range part.FullHelp() {
+			for _, b := range group {
+				if want := b.Help().Key + " " + b.Help().Desc; !strings.Contains(overlay, b.Help().Key) || !strings.Contains(overlay, b.Help().Desc) {
+					t.Errorf("the %s takes %q, which the help overlay does not offer:\n%s", name, want, overlay)
+				}
+			}
+		}
+	}
+	menu := m.faults.View()
+	for _, b := range m.faults.ShortHelp() {
+		if !strings.Contains(menu, b.Help().Key) {
+			t.Errorf("the fault menu takes %q, which it does not offer:\n%s", b.Help().Key, menu)
+		}
 	}
 }

@@ -115,7 +115,7 @@ func (m *Model) handlePlan(msg planMsg) tea.Cmd {
 	m.status = ""
 	m.dialog = newConfirmDialog(m.c, m.confirm, msg.ID, msg.Plan)
 	m.dialog.SetSize(m.width, m.overlayHeight())
-	return confirmReadyCmd()
+	return m.dialog.Init()
 }
 
 func (m *Model) updateDialog(msg tea.KeyPressMsg) tea.Cmd {
