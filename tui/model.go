@@ -32,6 +32,7 @@ type Model struct {
 	list     *runbookList
 	evidence *evidenceView
 	timeline *timeline
+	replay   *replayer // nil outside a replay
 
 	dialog       *confirmDialog
 	faults       *faultMenu // nil outside rehearsal
@@ -88,6 +89,9 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	if o.Mode == Rehearsal {
 		m.faults = newFaultMenu(c, m.menu, ctx, o)
 	}
+	if o.Mode == Replay {
+		m.replay = newReplayer(c, &m.keys, o.Playback)
+	}
 	m.frame = m.screen()
 	return m, nil
 }
@@ -97,7 +101,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 // for that answer: the screen is drawn in the dark palette until it comes
 // (setBackground).
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor,
+	cmds := []tea.Cmd{m.firstRound(), tea.RequestBackgroundColor,
 		m.panes.Init(), m.list.Init(), m.evidence.Init(), m.timeline.Init()}
 	if m.faults != nil {
 		cmds = append(cmds, m.faults.Init())
@@ -112,7 +116,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, tick := msg.(tickMsg); tick {
 		return m, m.obs.start()
 	}
-	m.c.at = m.c.now()
+	m.c.at = m.clock()
 	cmd := m.route(msg)
 	if m.showEvidence {
 		m.evidence.Update(evidenceMsg{Item: m.list.SelectedStatus()})
@@ -148,6 +152,13 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case faultMsg:
 		if m.faults != nil {
 			m.faults.Update(msg)
+		}
+	case replayRoundMsg:
+		return m.handleReplayRound(msg)
+	case replayTickMsg, replayMarksMsg:
+		if m.replay != nil {
+			_, cmd := m.replay.Update(msg)
+			return cmd
 		}
 	case forceQuitMsg:
 		m.quitting = true

@@ -30,6 +30,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case m.showHelp:
 		m.showHelp = false
 		return nil
+	case m.replay != nil && m.replay.Takes(msg):
+		m.status = ""
+		_, cmd := m.replay.Update(msg)
+		return cmd
 	}
 	k := m.keys
 	switch {
