@@ -32,6 +32,7 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newConfigCmd(s),
 		newOperateCmd(ctx, s),
 		newWatchCmd(ctx, s),
+		newReplayCmd(ctx, s),
 		newKeyCmd(s),
 	)
 	return root

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/recording"
+	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/tui"
+)
+
+// replayFlags are replay's flags: the screen verbs' config and env, and
+// which part of the recording to play how fast.
+type replayFlags struct {
+	config, env, logFile string
+	from, to             string
+	speed                float64
+}
+
+func newReplayCmd(ctx context.Context, s *Streams) *cobra.Command {
+	var f replayFlags
+	c := &cobra.Command{
+		Use:   "replay --env E [--from T] [--to T] [--speed N]",
+		Short: "Replay a recorded session on the same screen, read-only: what the cockpit observed, judged and showed, round by round",
+		Long: "replay plays the environment's recording (<state_dir>/<env>/recording) on the screen, with the journal as it stood\n" +
+			"at each round: REPLAY and the recorded time in the header; space pauses, ←/→ step a round, [/] jump to the\n" +
+			"previous/next action, override or incident change, g goes to a time. No action key works.\n" +
+			"Times are 13:42, 13:42:10 (today), 2026-12-07 13:42:10 (local time) or RFC 3339.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return replay(ctx, s, &f) },
+	}
+	c.Flags().StringVar(&f.config, "config", config.DefaultPath(), "config file")
+	c.Flags().StringVar(&f.env, "env", "", "environment (may be left out when the config has one)")
+	c.Flags().StringVar(&f.logFile, "log-file", "", "write logs here (the screen never shows them)")
+	c.Flags().StringVar(&f.from, "from", "", "start at the first round at or after this time (default: the recording's start)")
+	c.Flags().StringVar(&f.to, "to", "", "stop at the last round at or before this time (default: the recording's end)")
+	c.Flags().Float64Var(&f.speed, "speed", 1, "play at N times the recorded pace")
+	return c
+}
+
+// replay reads the recording and the journal, then shows them; it changes
+// nothing anywhere and takes no lock.
+func replay(ctx context.Context, s *Streams, f *replayFlags) error {
+	if !s.IsTTY {
+		return usageError("replay needs a terminal; for a post-mortem on file use cockpit report")
+	}
+	q, err := f.query(time.Now())
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(s, f.config)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	env, err := runbook.PickEnvironment(cfg, f.env)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	logger, closeLog, err := openLog(f.logFile, s.secrets)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	defer closeLog()
+	dir := recording.Dir(cfg.StateDir, env.Name)
+	rec, notes, err := readRecording(dir, q)
+	if err != nil {
+		return err
+	}
+	recs, jerr := journal.Read(journal.Path(cfg.StateDir, env.Name))
+	err = tui.Run(ctx, tui.Options{
+		Env: env.Name, Production: env.Production, Mode: tui.Replay, Operator: cfg.Operator,
+		Playback: &tui.Playback{Rounds: rec, Journal: recs, JournalErr: jerr, Notes: notes, Speed: f.speed},
+		Refresh:  cfg.Refresh.D(), StaleAfter: cfg.StaleAfter.D(), Signals: env.Signals,
+		Input: s.In, Output: s.Out, Logger: logger, Redact: s.secrets.Redact, Mask: s.secrets.Mask,
+	})
+	for _, n := range notes { // still there once the screen is gone
+		fmt.Fprintln(s.ErrOut, "cockpit replay: recording:", n)
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// query is the part of the recording the flags ask for.
+func (f *replayFlags) query(now time.Time) (recording.Query, error) {
+	var q recording.Query
+	var err error
+	if f.speed <= 0 {
+		return q, usageError("--speed %g: give a pace above 0 (1 is as recorded, 10 ten times faster)", f.speed)
+	}
+	if f.from != "" {
+		if q.From, err = tui.ParseReplayTime(f.from, now); err != nil {
+			return q, usageError("--from: %v", err)
+		}
+	}
+	if f.to != "" {
+		if q.To, err = tui.ParseReplayTime(f.to, now); err != nil {
+			return q, usageError("--to: %v", err)
+		}
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		return q, usageError("--to %s is before --from %s", f.to, f.from)
+	}
+	return q, nil
+}
+
+// recorded is a recording read for the screen: each round's time, where
+// it came from, and its JSON, decoded only when the screen shows it.
+type recorded struct{ rounds []recording.Round }
+
+func (r *recorded) Len() int             { return len(r.rounds) }
+func (r *recorded) Time(i int) time.Time { return r.rounds[i].At }
+
+// State is round i as the screen showed it, saying which process
+// recorded it on which host.
+func (r *recorded) State(i int) (runbook.State, error) {
+	st, err := r.rounds[i].State()
+	h := r.rounds[i].Header
+	st.Source = fmt.Sprintf("recorded by %s on %s", h.Process, h.Host)
+	if d := r.rounds[i].Dropped; d > 0 {
+		st.Source += fmt.Sprintf(" (%d round(s) not recorded before it)", d)
+	}
+	return st, err
+}
+
+// readRecording reads the rounds q asks for, with what could not be read.
+// None is an error that says why: no recording at all, or none in the
+// time asked, with the times the recording has.
+func readRecording(dir string, q recording.Query) (*recorded, []string, error) {
+	rec := &recorded{}
+	notes, err := recording.Read(dir, q, func(r recording.Round) error {
+		rec.rounds = append(rec.rounds, r)
+		return nil
+	})
+	if err != nil {
+		return nil, notes, withCode(exitUsage, fmt.Errorf("reading the recording %s: %w", dir, err))
+	}
+	if len(rec.rounds) > 0 {
+		return rec, notes, nil
+	}
+	return nil, notes, noRounds(dir, q, notes)
+}
+
+// noRounds says why nothing can be replayed: nothing was recorded, or
+// nothing in the time asked (and when the recording is).
+func noRounds(dir string, q recording.Query, notes []string) error {
+	var first, last time.Time
+	_, _ = recording.Read(dir, recording.Query{}, func(r recording.Round) error {
+		if first.IsZero() {
+			first = r.At
+		}
+		last = r.At
+		return nil
+	})
+	why := ""
+	if len(notes) > 0 {
+		why = fmt.Sprintf(" (%s)", notes[0])
+	}
+	if first.IsZero() {
+		return usageError("nothing to replay: no recorded round in %s%s; a recording is made by operate, watch, guard and the scripted checks while they observe", dir, why)
+	}
+	span := first.Local().Format("2006-01-02 15:04:05") + " to " + last.Local().Format("2006-01-02 15:04:05")
+	return usageError("nothing to replay between %s and %s: the recording in %s runs from %s; give --from and --to within it",
+		orOpen(q.From, "the start"), orOpen(q.To, "the end"), dir, span)
+}
+
+// orOpen is a bound of the time asked, or what an open one means.
+func orOpen(t time.Time, open string) string {
+	if t.IsZero() {
+		return open
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
