@@ -64,6 +64,9 @@ type Config struct {
 	// incidents: webhook targets, each with the events it wants.
 	Notify Notify `yaml:"notify"`
 
+	// Recording bounds the flight recorder (or turns it off).
+	Recording Recording `yaml:"recording"`
+
 	// TeamKeys are the team's public keys by operator (as `cockpit key`
 	// prints them): a shared timeline record is believed only when one of
 	// these signed it, for the operator it names.

@@ -21,6 +21,9 @@ const (
 	KindOutcome  = "outcome"  // an action finished, OK or not
 	KindArtifact = "artifact" // a file was collected (parity report, timeline)
 	KindNotify   = "notify"   // a notification could not be delivered
+	// KindRecording is the flight recorder stopping (its disk failed): the
+	// rounds after it are not in the recording.
+	KindRecording = "recording"
 )
 
 // Record is one line of the journal. Every field but Time and Kind is

@@ -63,29 +63,40 @@ func TestAFullDiskStopsTheRecordingNotTheRounds(t *testing.T) {
 
 // hungDisk is a disk whose writes never return (a hung NFS mount): a fake,
 // because no real disk hangs on demand.
-type hungDisk struct{ release chan struct{} }
+type hungDisk struct{ hung, release chan struct{} }
 
-func (h hungDisk) Write(p []byte) (int, error) { <-h.release; return len(p), nil }
-func (h hungDisk) Close() error                { return nil }
+func (h hungDisk) Write(p []byte) (int, error) {
+	select {
+	case h.hung <- struct{}{}:
+	default:
+	}
+	<-h.release
+	return len(p), nil
+}
+
+func (h hungDisk) Close() error { return nil }
 
 // A disk that hangs never holds a round: Record returns at once, the
 // queue fills, and the rounds past it are dropped and counted.
 func TestAHungDiskNeverHoldsARound(t *testing.T) {
-	h := hungDisk{release: make(chan struct{})}
+	h := hungDisk{hung: make(chan struct{}, 1), release: make(chan struct{})}
 	r, err := Start(Options{Dir: t.TempDir(), Process: "operate",
 		create: func(string) (io.WriteCloser, error) { return h, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Record(round(0))
+	<-h.hung // the writer is stuck in its first write
+	st := round(1)
 	start := time.Now()
-	for i := range 200 {
-		r.Record(round(i))
+	for range 200 {
+		r.Record(st)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("200 rounds took %v to hand over to a hung disk", d)
 	}
-	if n := r.dropped.Load(); n < 200-queueRounds-1 {
-		t.Fatalf("%d rounds counted as dropped, want the %d past the queue", n, 200-queueRounds-1)
+	if n := r.dropped.Load(); n != 200-queueRounds {
+		t.Fatalf("%d rounds counted as dropped, want the %d past the queue", n, 200-queueRounds)
 	}
 	close(h.release)
 	if err := r.Close(); err != nil {

@@ -11,6 +11,13 @@
 // oldest can be deleted. The writer flushes the stream after every frame:
 // a process killed mid-write loses at most its last round, and the reader
 // keeps everything before a torn tail.
+//
+// Writing: Open (or Start) a Recorder per observing process and hand it
+// each round (Record never blocks; Stopped says when the disk failed);
+// a one-shot verb calls RecordOnce. Reading: Read(Dir(state_dir, env),
+// Query{From, To, Session}, fn) calls fn with every round in time order,
+// Round.State() decodes it as the screen showed it, and what could not be
+// read (a torn tail, a segment of another version) comes back as notes.
 package recording
 
 import (

@@ -75,7 +75,7 @@ func sameRound(t *testing.T, got Round, want runbook.State) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(a, w) {
-		t.Fatalf("the round at %s differs from what was recorded:\n got %s\nwant %s", got.At, got.JSON(), b)
+		t.Fatalf("the round at %s differs from what was recorded:\n got %.300s…\nwant %.300s…", got.At, got.JSON(), b)
 	}
 	if _, err := got.State(); err != nil {
 		t.Fatalf("the round at %s does not decode: %v", got.At, err)

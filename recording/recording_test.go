@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,7 +83,7 @@ func TestTwoProcessesRecordSideBySide(t *testing.T) {
 func TestTheOldestSegmentsAreDroppedPastTheBound(t *testing.T) {
 	dir := t.TempDir()
 	const maxBytes = 8 * minSegmentBytes
-	record(t, Options{Dir: dir, Process: "watch", MaxBytes: maxBytes, SegmentEvery: 20 * time.Second}, 1200)
+	record(t, Options{Dir: dir, Process: "watch", MaxBytes: maxBytes, SegmentEvery: 10 * time.Second}, 700)
 	files, err := listFiles(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -95,11 +96,11 @@ func TestTheOldestSegmentsAreDroppedPastTheBound(t *testing.T) {
 		t.Fatalf("the recording holds %d bytes in %d segments, over its bound %d", total, len(files), maxBytes)
 	}
 	rounds, notes := readAll(t, dir, Query{})
-	if len(notes) > 0 || len(rounds) == 0 || len(rounds) >= 1200 {
+	if len(notes) > 0 || len(rounds) == 0 || len(rounds) >= 700 {
 		t.Fatalf("%d rounds (notes %v): the oldest were not dropped, or nothing stayed", len(rounds), notes)
 	}
 	first := int(rounds[0].At.Sub(t0) / time.Second)
-	if first%20 != 0 || len(rounds) != 1200-first {
+	if first%10 != 0 || len(rounds) != 700-first {
 		t.Fatalf("kept rounds %d… (%d): not whole segments up to the newest", first, len(rounds))
 	}
 	sameRound(t, rounds[0], round(first))
@@ -236,5 +237,38 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A scripted check's rounds, however many processes append them at once,
+// go to one file a day and read back whole, each with its own header.
+func TestOneShotRoundsShareADaysSegment(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{Dir: dir, Env: "staging", Process: "check", Version: "v1"}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			if err := RecordOnce(o, round(i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	files, err := listFiles(dir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("segments %v (%v), want one for the day", files, err)
+	}
+	rounds, notes := readAll(t, dir, Query{})
+	if len(rounds) != 12 || len(notes) > 0 {
+		t.Fatalf("%d rounds, notes %v; want 12", len(rounds), notes)
+	}
+	seen := map[int]bool{}
+	for _, r := range rounds { // concurrent appends land in any order
+		i := int(r.At.Sub(t0) / time.Second)
+		sameRound(t, r, round(i))
+		if r.Header.Process != "check" || seen[i] {
+			t.Fatalf("round %d twice, or header %+v", i, r.Header)
+		}
+		seen[i] = true
 	}
 }

@@ -108,7 +108,6 @@ func openSegmentReader(path string) (*segmentReader, error) {
 		}
 		return nil, fmt.Errorf("segment %s: not a cockpit recording segment (%v)", filepath.Base(path), err)
 	}
-	s.gz.Multistream(false)
 	s.br = bufio.NewReaderSize(s.gz, 64<<10)
 	line, err := s.line()
 	if err == nil {
@@ -146,17 +145,51 @@ func (s *segmentReader) line() ([]byte, error) {
 }
 
 // next is the segment's next frame; false at its end, with end saying
-// why when it is not a clean one.
+// why when it is not a clean one. A header met on the way starts a new
+// member (RecordOnce's rounds, one gzip member each): it is the header
+// of the rounds after it.
 func (s *segmentReader) next() (frame, bool) {
-	line, err := s.line()
-	var f frame
-	if err == nil {
-		err = json.Unmarshal(line, &f)
+	for {
+		f, header, err := s.decode()
+		switch {
+		case err == nil && header:
+			continue
+		case err == nil:
+			s.frames++
+			return f, true
+		}
+		s.ended(err)
+		return frame{}, false
 	}
+}
+
+// decode reads one line: a frame, or a header (true) it takes in.
+func (s *segmentReader) decode() (frame, bool, error) {
+	line, err := s.line()
+	if err != nil {
+		return frame{}, false, err
+	}
+	var l struct {
+		Format string `json:"format"`
+		frame
+	}
+	if err := json.Unmarshal(line, &l); err != nil {
+		return frame{}, false, err
+	}
+	if l.Format == "" {
+		return l.frame, false, nil
+	}
+	h, err := decodeHeader(line)
+	if err != nil {
+		return frame{}, false, err
+	}
+	s.header = h
+	return frame{}, true, nil
+}
+
+// ended notes why the segment ended, when it is not a clean end.
+func (s *segmentReader) ended(err error) {
 	switch {
-	case err == nil:
-		s.frames++
-		return f, true
 	case errors.Is(err, io.EOF):
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		s.end = fmt.Sprintf("segment %s ends after %d round(s) without its end mark: still being written, or its process stopped mid-write (a torn tail: at most its last round is lost)",
@@ -165,7 +198,6 @@ func (s *segmentReader) next() (frame, bool) {
 		s.end = fmt.Sprintf("segment %s: unreadable after %d round(s) (%s): the rest of it is skipped",
 			filepath.Base(s.path), s.frames, cleanErr(err))
 	}
-	return frame{}, false
 }
 
 func (s *segmentReader) close() error {

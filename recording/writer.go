@@ -27,6 +27,8 @@ const (
 	// queueRounds is how many rounds may wait for the writer: past it a
 	// round is dropped (and counted), never waited for.
 	queueRounds = 16
+	// closeWait bounds how long Close waits for the disk.
+	closeWait = 2 * time.Second
 	// minSegmentBytes is the smallest segment the size bound cuts.
 	minSegmentBytes = 64 << 10
 )
@@ -103,6 +105,9 @@ func createFile(path string) (io.WriteCloser, error) {
 // or once recording stopped, the round is dropped (and the next frame
 // says how many were).
 func (r *Recorder) Record(st runbook.State) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed || r.stopped.Load() != nil {
@@ -129,15 +134,24 @@ func (r *Recorder) Stopped() string {
 	return ""
 }
 
-// Close writes what is queued, ends the segment and stops the writer.
+// Close writes what is queued, ends the segment and stops the writer. It
+// waits at most closeWait: a process never hangs at its exit on a disk
+// that hangs (the rounds still queued are then lost, and it says so).
 func (r *Recorder) Close() error {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
 		close(r.queue)
 	}
 	r.mu.Unlock()
-	<-r.done
+	select {
+	case <-r.done:
+	case <-time.After(closeWait):
+		return fmt.Errorf("recording: the disk took more than %s to take the last rounds: they are lost", closeWait)
+	}
 	if r.seg == nil {
 		return nil
 	}

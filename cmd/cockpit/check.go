@@ -45,6 +45,7 @@ func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, 
 	select {
 	case st := <-done:
 		if ctx.Err() == nil {
+			recordOnce(e.Config(), e.Env().Name, "check", st.Redacted(s.secrets.Redact))
 			return st, nil
 		}
 	case <-ctx.Done():

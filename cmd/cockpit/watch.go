@@ -13,6 +13,7 @@ import (
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sandbox"
 	"github.com/openagents/cockpit/tui"
@@ -76,6 +77,8 @@ type screen struct {
 	follow *following
 	// metricsAddr serves the cockpit's own verdicts (--metrics-addr).
 	metricsAddr string
+	// rec records every round the screen shows (recording.go).
+	rec *recording.Recorder
 	// followFeed renders from the shared observation feed (watch --follow).
 	followFeed bool
 	logger     *slog.Logger
@@ -118,6 +121,7 @@ func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
 		sc.close()
 		return nil, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", envCfg.Name)
 	}
+	sc.rec = startRecording(cfg, envCfg.Name, map[bool]string{true: "operate", false: "watch"}[withJournal], sc.journal, logger)
 	if sc.journal != nil {
 		sc.share = startSharing(cfg, runbook.SharedTimelineURL(envCfg), envCfg.Name, sc.journal.Path(), logger)
 		sc.notify = startNotifying(cfg.Notify, sc.journal, logger)
@@ -126,6 +130,9 @@ func openScreen(s *Streams, f *screenFlags, withJournal bool) (*screen, error) {
 }
 
 func (sc *screen) close() {
+	if err := sc.rec.Close(); err != nil {
+		sc.logger.Warn("closing the recording", "err", err)
+	}
 	sc.follow.close()
 	sc.notify.close()
 	sc.share.close()
@@ -154,6 +161,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 	case sc.share != nil:
 		obs = publishingObserver{Observer: own, share: sc.share}
 	}
+	obs = recordingObserver{Observer: obs, rec: sc.rec}
 	obs, actor, bound, err := serveSelfMetrics(ctx, sc.metricsAddr, env.Name, obs, actor, sc.notify)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("--metrics-addr: %w", err))
