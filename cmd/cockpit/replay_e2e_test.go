@@ -49,7 +49,7 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 		in := screenIncidents(s)
 		return screenPanesLive(s) && strings.HasPrefix(in, "INCIDENTS: none firing") && !strings.Contains(in, "pending")
 	})
-	waitRounds(t, recDir, start, 15) // some 15 s of a quiet world on the record
+	waitRounds(t, recDir, time.Now(), 20) // some 20 s of a quiet world on the record
 	spikeAt := time.Now()
 	screenCtl(t, bin, cfg, world, "fault", sandbox.FaultErrorSpike, "on")
 	op.waitFor("the spike firing", 60*time.Second, func(s string) bool { return strings.Contains(screenIncidents(s), "FIRING") })
@@ -58,6 +58,7 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 	op.waitExit()
 
 	rounds := recordedRounds(t, recDir, start)
+	replayFigures(t, recDir, start)
 	fired := slices.IndexFunc(rounds, func(r recordedI2) bool { return r.state == runbook.IncidentFiring })
 	before := slices.IndexFunc(rounds, func(r recordedI2) bool { return !r.at.Before(spikeAt.Add(-2 * time.Second)) }) - 1
 	if fired < 1 || before < 0 || rounds[before].state != runbook.IncidentOK {
@@ -83,6 +84,10 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 		return replayClock(s) == shown.at.Local().Format("15:04:05") && strings.HasPrefix(in, "INCIDENTS: none firing") &&
 			!strings.Contains(in, "pending")
 	})
+	if s := rp.capture(); !regexp.MustCompile(`I2 write_error_spike [^\n]*\bok \d\d:\d\d:\d\d`).MatchString(s) ||
+		strings.Contains(s, "write_error_spike pending") || strings.Contains(s, "write_error_spike firing") {
+		t.Fatalf("before the spike the timeline does not read I2 ok, or reads what came after:\n%s", s)
+	}
 	if shown.state != runbook.IncidentOK {
 		t.Fatalf("the round shown before the spike recorded I2 %s", shown.state)
 	}
@@ -103,6 +108,9 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 	s := rp.capture()
 	if got, want := replayClock(s), rounds[fired].at.Local().Format("15:04:05"); got != want || !strings.Contains(screenIncidents(s), "I2 write error spike FIRING") {
 		t.Fatalf("] stopped at %s, want the spike firing at %s; the screen:\n%s", got, want, s)
+	}
+	if !strings.Contains(s, "verdict I2 write_error_spike firing") {
+		t.Fatalf("at the spike's firing round the timeline does not show it firing:\n%s", s)
 	}
 	rp.keys("Left")
 	rp.waitFor("the round before it, not firing", 30*time.Second, func(s string) bool {
@@ -140,7 +148,9 @@ func replayBadDays(t *testing.T, tmux, bin, cfg, recDir string, last time.Time) 
 	torn.waitFor("the torn tail named in the help overlay", 30*time.Second, func(s string) bool {
 		return strings.Contains(s, filepath.Base(newest)) && strings.Contains(s, "torn")
 	})
-	torn.keys("Escape", "q")
+	torn.keys("Escape") // alone: Escape and q in one write read as alt+q
+	torn.waitFor("the help overlay closed", 30*time.Second, func(s string) bool { return !strings.Contains(s, "KEYS") })
+	torn.keys("q")
 	torn.waitExit()
 
 	after := last.Add(time.Minute).Format(time.RFC3339)
@@ -201,4 +211,25 @@ func replayClock(s string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// replayFigures logs what the replay holds and spends per round: the
+// rounds' JSON (kept in memory) and the time to decode one.
+func replayFigures(t *testing.T, dir string, from time.Time) {
+	t.Helper()
+	rec, _, err := readRecording(dir, recording.Query{From: from})
+	must(t, err)
+	held := 0
+	for _, r := range rec.rounds {
+		held += len(r.JSON())
+	}
+	began := time.Now()
+	for i := range rec.Len() {
+		if _, err := rec.State(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	per := time.Since(began) / time.Duration(rec.Len())
+	t.Logf("replay holds %d rounds in %d KB of JSON (%.1f KB a round, %.0f MB an hour of 1 s rounds); decoding a round takes %s (%s for an hour's marks)",
+		rec.Len(), held/1024, float64(held)/1024/float64(rec.Len()), float64(held)/float64(rec.Len())*3600/1e6, per, per*3600)
 }
