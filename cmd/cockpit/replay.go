@@ -130,17 +130,31 @@ func (r *recorded) State(i int) (runbook.State, error) {
 	return st, err
 }
 
+// maxReplayRounds bounds the rounds one replay holds: an hour of 1 s
+// rounds. A rehearsal round is about 36 KB of JSON, so an hour holds
+// about 130 MB (TestReplayShowsTheRecordedSpike logs the figure); a
+// longer recording is replayed an hour at a time (--from).
+const maxReplayRounds = 3600
+
 // readRecording reads the rounds q asks for, with what could not be read.
 // None is an error that says why: no recording at all, or none in the
 // time asked, with the times the recording has.
 func readRecording(dir string, q recording.Query) (*recorded, []string, error) {
-	rec := &recorded{}
+	rec, more := &recorded{}, false
 	notes, err := recording.Read(dir, q, func(r recording.Round) error {
+		if len(rec.rounds) == maxReplayRounds {
+			more = true
+			return recording.ErrStop
+		}
 		rec.rounds = append(rec.rounds, r)
 		return nil
 	})
 	if err != nil {
 		return nil, notes, withCode(exitUsage, fmt.Errorf("reading the recording %s: %w", dir, err))
+	}
+	if n := len(rec.rounds); more {
+		notes = append(notes, fmt.Sprintf("only its first %d rounds, to %s, are replayed: give --from %s for what follows",
+			n, rec.rounds[n-1].At.Local().Format("15:04:05"), rec.rounds[n-1].At.Local().Format("2006-01-02T15:04:05")))
 	}
 	if len(rec.rounds) > 0 {
 		return rec, notes, nil
