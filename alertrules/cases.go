@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,20 +48,19 @@ type exprCheck struct {
 // does not fire within the threshold, does not fire on no data. Every
 // expectation is computed with Prometheus's engine on the same inputs.
 func casesFor(ev *evaluator, r Rule, p plan) ([]testCase, error) {
-	s0, err := activeSince(ev, r.Expr, p.breach)
+	s0, holds, err := activeSince(ev, r.Expr, p.breach)
 	if err != nil {
 		return nil, err
 	}
 	fire := s0 + ceilStep(r.For) + step
-	end := time.Duration(p.breach.steps) * step
-	if fire > end {
-		return nil, fmt.Errorf("the condition first holds at %s, too late to fire by %s", promDuration(s0), promDuration(end))
+	if end := time.Duration(p.breach.steps) * step; !holds || fire > end {
+		return nil, fmt.Errorf("its condition does not hold from %s to %s", promDuration(s0), promDuration(end))
 	}
 	vec, err := ev.eval(r.Expr, p.breach, fire)
 	if err != nil {
 		return nil, err
 	}
-	fires := testCase{name: fmt.Sprintf("%s fires once its condition held for %s", r.Alert, promDuration(r.For)), in: p.breach,
+	fires := testCase{name: fmt.Sprintf("%s fires at %s (no for)", r.Alert, values(vec)), in: p.breach,
 		alerts: []alertCheck{{at: fire, alert: r.Alert, exp: alertLabels(vec, r.Labels), notes: r.Annotations}}}
 	if r.For > 0 {
 		pre := fire - 2*step
@@ -68,7 +68,7 @@ func casesFor(ev *evaluator, r Rule, p plan) ([]testCase, error) {
 		if err != nil {
 			return nil, err
 		}
-		fires.name = fmt.Sprintf("%s fires after its for %s, not before", r.Alert, promDuration(r.For))
+		fires.name = fmt.Sprintf("%s fires at %s after its for %s, not before", r.Alert, values(vec), promDuration(r.For))
 		fires.alerts = append(fires.alerts, alertCheck{at: pre, alert: r.Alert})
 		fires.exprs = append(fires.exprs, exprCheck{expr: "count(" + r.Expr + ")", at: pre, count: len(v)})
 	}
@@ -77,7 +77,7 @@ func casesFor(ev *evaluator, r Rule, p plan) ([]testCase, error) {
 	if err != nil {
 		return nil, err
 	}
-	below := testCase{name: r.Alert + " does not fire while its data is within the threshold", in: p.below,
+	below := testCase{name: fmt.Sprintf("%s does not fire at %s, within the threshold", r.Alert, values(w)), in: p.below,
 		alerts: []alertCheck{{at: bend, alert: r.Alert}}, exprs: []exprCheck{{expr: "count(" + p.within + ")", at: bend, count: len(w)}}}
 	none := testCase{name: r.Alert + " does not fire on no data", in: inputs{steps: p.breach.steps},
 		alerts: []alertCheck{{at: fire, alert: r.Alert}}}
@@ -85,15 +85,15 @@ func casesFor(ev *evaluator, r Rule, p plan) ([]testCase, error) {
 }
 
 // activeSince is when expr last became true on in and stayed true to the
-// inputs' end, scanning every evaluation step; an error when it does not
-// hold at the end.
-func activeSince(ev *evaluator, expr string, in inputs) (time.Duration, error) {
-	since := time.Duration(-1)
+// inputs' end, scanning every evaluation step; holds is false when it
+// does not hold at the end.
+func activeSince(ev *evaluator, expr string, in inputs) (since time.Duration, holds bool, err error) {
+	since = -1
 	for j := 0; j <= in.steps; j++ {
 		t := time.Duration(j) * step
 		v, err := ev.eval(expr, in, t)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		switch {
 		case len(v) == 0:
@@ -102,10 +102,7 @@ func activeSince(ev *evaluator, expr string, in inputs) (time.Duration, error) {
 			since = t
 		}
 	}
-	if since < 0 {
-		return 0, fmt.Errorf("the condition does not hold at the inputs' end")
-	}
-	return since, nil
+	return since, since >= 0, nil
 }
 
 // neverActive says whether expr holds at no evaluation step of in.
@@ -121,7 +118,8 @@ func neverActive(ev *evaluator, expr string, in inputs) (bool, error) {
 
 // thresholdPlan searches the levels of the series synthesized from the
 // rule's expression for inputs on which it fires and inputs within every
-// threshold, trying Prometheus's engine on each.
+// threshold, trying Prometheus's engine on each; then it moves both close
+// to the threshold, so the cases fire just above it and not just below.
 func thresholdPlan(ev *evaluator, r Rule) (plan, error) {
 	series, longest, err := synthesize(r.Expr)
 	if err != nil {
@@ -132,55 +130,164 @@ func thresholdPlan(ev *evaluator, r Rule) (plan, error) {
 	}
 	steps := int((2*max(longest, lookback) + ceilStep(r.For) + 8*step) / step)
 	p := plan{within: allWithin(r.parts)}
-	var found [2]bool
+	breaches, withins, err := p.classify(ev, r, series, steps)
+	if err != nil {
+		return plan{}, err
+	}
+	switch {
+	case len(breaches) == 0:
+		return plan{}, fmt.Errorf("no synthesized input makes it fire")
+	case len(withins) == 0:
+		return plan{}, fmt.Errorf("no synthesized input keeps its data within the threshold")
+	}
+	tries := 0
+	for _, w := range withins {
+		for _, b := range breaches {
+			if !samePresence(w, b) || tries >= maxRefine {
+				continue
+			}
+			tries++
+			if near, ok, err := p.nearThreshold(ev, r, w, b); err != nil || ok {
+				return near, err
+			}
+		}
+	}
+	return p.firstUsable(ev, r, breaches, withins)
+}
+
+// maxRefine bounds the pairs nearThreshold tries.
+const maxRefine = 8
+
+// classify evaluates every assignment of levels at the inputs' end: those
+// on which the rule fires, those on which every part is within.
+func (p plan) classify(ev *evaluator, r Rule, series []synthSeries, steps int) (breaches, withins []inputs, err error) {
+	end := time.Duration(steps) * step
 	combo := make([]int, len(series))
 	for {
 		in := inputs{series: series, level: make([]float64, len(series)), steps: steps}
 		for i, c := range combo {
 			in.level[i] = levels[c]
 		}
-		if err := p.try(ev, r, in, &found); err != nil {
-			return plan{}, err
+		v, err := ev.eval(r.Expr, in, end)
+		if err != nil {
+			return nil, nil, err
 		}
-		if found[0] && found[1] {
-			return p, nil
+		if len(v) > 0 {
+			breaches = append(breaches, in)
+		} else if w, err := ev.eval(p.within, in, end); err != nil {
+			return nil, nil, err
+		} else if len(w) > 0 {
+			withins = append(withins, in)
 		}
 		if !next(combo, len(levels)) {
+			return breaches, withins, nil
+		}
+	}
+}
+
+// nearThreshold bisects between within inputs w and breach inputs b (the
+// same series present) for where the rule starts to fire, and takes inputs
+// a little either side: a tenth of the way and at least 0.01 of it past
+// the boundary, a tenth short of it. ok is false when the two do not
+// both hold as cases (the boundary is not one threshold, or timing).
+func (p plan) nearThreshold(ev *evaluator, r Rule, w, b inputs) (plan, bool, error) {
+	end := time.Duration(w.steps) * step
+	lo, hi := 0.0, 1.0
+	for range 40 {
+		mid := (lo + hi) / 2
+		in := between(w, b, mid)
+		v, err := ev.eval(r.Expr, in, end)
+		if err != nil {
+			return plan{}, false, err
+		}
+		if len(v) > 0 {
+			hi = mid
+			continue
+		}
+		if wv, err := ev.eval(p.within, in, end); err != nil || len(wv) == 0 {
+			return plan{}, false, err
+		}
+		lo = mid
+	}
+	p.breach, p.below = between(w, b, min(1, max(hi*1.1, hi+0.01))), between(w, b, lo*0.9)
+	ok, err := p.usable(ev, r)
+	return p, ok, err
+}
+
+// usable says whether the breach inputs fire in time and the below inputs
+// keep every part within and never fire.
+func (p plan) usable(ev *evaluator, r Rule) (bool, error) {
+	if ok, err := firesInTime(ev, r, p.breach); !ok || err != nil {
+		return false, err
+	}
+	end := time.Duration(p.below.steps) * step
+	if w, err := ev.eval(p.within, p.below, end); err != nil || len(w) == 0 {
+		return false, err
+	}
+	return neverActive(ev, r.Expr, p.below)
+}
+
+// firstUsable is the first breach that fires in time and the first within
+// that never fires, when no pair could be moved near the threshold.
+func (p plan) firstUsable(ev *evaluator, r Rule, breaches, withins []inputs) (plan, error) {
+	var found [2]bool
+	for _, b := range breaches {
+		if ok, err := firesInTime(ev, r, b); err != nil {
+			return plan{}, err
+		} else if ok {
+			p.breach, found[0] = b, true
 			break
 		}
 	}
-	if !found[0] {
-		return plan{}, fmt.Errorf("no synthesized input makes it fire")
+	for _, w := range withins {
+		if ok, err := neverActive(ev, r.Expr, w); err != nil {
+			return plan{}, err
+		} else if ok {
+			p.below, found[1] = w, true
+			break
+		}
 	}
-	return plan{}, fmt.Errorf("no synthesized input keeps its data within the threshold")
+	if !found[0] || !found[1] {
+		return plan{}, fmt.Errorf("no synthesized input fires after its for, or none stays quiet within the threshold")
+	}
+	return p, nil
 }
 
-// try keeps in as the breach or the below inputs when it is one.
-func (p *plan) try(ev *evaluator, r Rule, in inputs, found *[2]bool) error {
-	end := time.Duration(in.steps) * step
-	v, err := ev.eval(r.Expr, in, end)
-	if err != nil {
-		return err
-	}
-	if len(v) > 0 && !found[0] {
-		if s0, err := activeSince(ev, r.Expr, in); err == nil && s0+ceilStep(r.For)+step <= end {
-			p.breach, found[0] = in, true
+// firesInTime says whether the rule's expression holds on in from a step
+// early enough to fire, `for` later, before the inputs end.
+func firesInTime(ev *evaluator, r Rule, in inputs) (bool, error) {
+	s0, holds, err := activeSince(ev, r.Expr, in)
+	return holds && s0+ceilStep(r.For)+step <= time.Duration(in.steps)*step, err
+}
+
+// samePresence says whether the same series are present in a and b.
+func samePresence(a, b inputs) bool {
+	for i := range a.level {
+		if (a.level[i] == absent) != (b.level[i] == absent) {
+			return false
 		}
-		return nil
 	}
-	if len(v) > 0 || found[1] {
-		return nil
+	return true
+}
+
+// between is w moved the fraction f of the way to b, each level rounded
+// to four significant digits (what promtool is given is what the engine
+// was).
+func between(w, b inputs, f float64) inputs {
+	in := inputs{series: w.series, level: make([]float64, len(w.level)), steps: w.steps}
+	for i := range w.level {
+		if w.level[i] == absent {
+			in.level[i] = absent
+			continue
+		}
+		in.level[i] = round4(w.level[i] + f*(b.level[i]-w.level[i]))
 	}
-	w, err := ev.eval(p.within, in, end)
-	if err != nil || len(w) == 0 {
-		return err
-	}
-	if ok, err := neverActive(ev, r.Expr, in); ok {
-		p.below, found[1] = in, true
-	} else if err != nil {
-		return err
-	}
-	return nil
+	return in
+}
+
+func round4(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
+	return r
 }
 
 // next advances combo as a number in base n; false after the last.
@@ -241,4 +348,13 @@ func seriesNotation(lset labels.Labels) string {
 		}
 	})
 	return lset.Get(labels.MetricName) + "{" + strings.Join(parts, ", ") + "}"
+}
+
+// values are a vector's values, three significant digits each.
+func values(vec promql.Vector) string {
+	vs := make([]string, len(vec))
+	for i, s := range vec {
+		vs[i] = strconv.FormatFloat(s.F, 'g', 3, 64)
+	}
+	return strings.Join(vs, ", ")
 }

@@ -28,7 +28,7 @@ const lookback = 5 * time.Minute
 
 // levels are the per-step increments (counters) or values (gauges) a
 // synthesized series is tried with; absent leaves the series out.
-var levels = []float64{absent, 0, 1, 10}
+var levels = []float64{absent, 0, 10, 1}
 
 const absent = -1
 

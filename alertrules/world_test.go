@@ -78,8 +78,9 @@ func runPromtool(t *testing.T, bin string, args ...string) (string, error) {
 // TestRehearsalRulesPassPromtool runs the real `promtool check rules` and
 // `promtool test rules` on both environments' export of the rehearsal
 // world's generated config, then proves the generated cases can fail: a
-// rule whose `for` is lengthened, or whose threshold is raised out of
-// reach, fails them.
+// write_error_spike whose `for` is lengthened, or whose 2% threshold is
+// moved to 3.5% or to 1.5%, fails them (the cases fire at 3% and stay
+// quiet at 1.8%).
 func TestRehearsalRulesPassPromtool(t *testing.T) {
 	bin := promtool(t)
 	w := startWorld(t)
@@ -108,7 +109,10 @@ func TestRehearsalRulesPassPromtool(t *testing.T) {
 			at := strings.Index(s, "- alert: write_error_spike\n")
 			return s[:at] + strings.Replace(s[at:], "for: 30s\n", "for: 1h\n", 1)
 		},
-		"an unreachable threshold": func(s string) string { return strings.ReplaceAll(s, ") > 0.02 and on() (", ") > 2 and on() (") },
+		"a threshold raised to 0.035": func(s string) string { return strings.ReplaceAll(s, ") > 0.02 and on() (", ") > 0.035 and on() (") },
+		"a threshold lowered to 0.015": func(s string) string {
+			return strings.ReplaceAll(s, ") > 0.02 and on() (", ") > 0.015 and on() (")
+		},
 	} {
 		mutated := mutate(string(rules))
 		if mutated == string(rules) {
