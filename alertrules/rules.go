@@ -13,6 +13,7 @@ package alertrules
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -86,7 +87,7 @@ func Build(cfg *config.Config, envName string) (*Export, error) {
 		path = abs
 	}
 	b := builder{cfg: cfg, env: env, configPath: path}
-	ex := &Export{Env: envName, ConfigPath: path, Prometheus: env.Prometheus.URL}
+	ex := &Export{Env: envName, ConfigPath: path, Prometheus: hostAndPath(env.Prometheus.URL)}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Incidents)) {
 		r, err := b.incident(cfg.Incidents[name])
 		if err != nil {
@@ -273,6 +274,16 @@ func (b builder) annotations(summary, words, description, command string) [][2]s
 func (b builder) command(verb string, args ...string) string {
 	parts := append([]string{"cockpit", verb, "--config", shellQuote(b.configPath), "--env", shellQuote(b.env.Name)}, args...)
 	return strings.Join(parts, " ")
+}
+
+// hostAndPath is a URL without its user, password and query, which may
+// hold secrets: what a rules file may name.
+func hostAndPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(the environment's prometheus.url)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func shellQuote(s string) string {
