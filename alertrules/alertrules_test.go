@@ -208,3 +208,54 @@ func TestAlertNamesAreSnakeCase(t *testing.T) {
 		}
 	}
 }
+
+// absentConfig has a criterion whose query fires on no data (absent()): no
+// input keeps it within its threshold, so it cannot be fed synthetically.
+const absentConfig = defaultsConfig + `
+signals:
+  legacy_exporter_down:
+    title: "legacy exporter gone"
+    query: 'absent(up{job="legacy-runtime"})'
+    crit: 0
+incidents:
+  exporter_gone: {title: "legacy exporter gone", runbook: I3, signal: legacy_exporter_down, above: 0, for: 1m}
+  write_error_spike: {title: "write error spike", runbook: I2, authority: {rust: rust_write_error_rate, legacy: legacy_write_error_rate}, above: 0.02, for: 10m, keep_firing_for: 5m}
+`
+
+// TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries: the
+// rule stays (it is what pages), the tests file says why it has no cases,
+// and the criterion gets a companion on cockpit_incident_state that is
+// tested; promtool agrees with both files.
+func TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries(t *testing.T) {
+	ex, err := alertrules.Build(load(t, absentConfig), "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := alertrules.Write(ex, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _ := os.ReadFile(out.RulesPath)
+	tests, _ := os.ReadFile(out.TestsPath)
+	for _, want := range []string{"- alert: exporter_gone\n", "- alert: exporter_gone_from_cockpit\n",
+		`incident=\"exporter_gone\", state=\"firing\"`, "# exporter_gone's query cannot be fed synthetically"} {
+		if !strings.Contains(string(rules), want) {
+			t.Errorf("rules.yml lacks %q", want)
+		}
+	}
+	for _, want := range []string{"# Not tested here: exporter_gone: its query cannot be fed synthetically (no synthesized input keeps its data within the threshold)",
+		`name: "exporter_gone_from_cockpit fires at 1 (no for)"`, `name: "write_error_spike fires at `} {
+		if !strings.Contains(string(tests), want) {
+			t.Errorf("rules_test.yml lacks %q", want)
+		}
+	}
+	if strings.Contains(string(tests), "alertname: exporter_gone\n") {
+		t.Error("rules_test.yml has a case for exporter_gone, which it cannot feed")
+	}
+	bin := promtool(t)
+	for _, args := range [][]string{{"check", "rules", out.RulesPath}, {"test", "rules", out.TestsPath}} {
+		if got, err := runPromtool(t, bin, args...); err != nil {
+			t.Errorf("promtool %v: %v\n%s", args, err, got)
+		}
+	}
+}

@@ -26,10 +26,7 @@ type Written struct {
 // Write renders ex into dir (created if missing) as RulesFile and
 // TestsFile. Each file is written whole or not at all: a temp file renamed.
 func Write(ex *Export, dir string) (Written, error) {
-	tests, cases, err := renderTests(ex)
-	if err != nil {
-		return Written{}, err
-	}
+	tests, cases := renderTests(ex)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Written{}, fmt.Errorf("creating --out %s: %w", dir, err)
 	}

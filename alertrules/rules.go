@@ -53,6 +53,9 @@ type Rule struct {
 	parts []part
 	// self is the incident a selfmetrics rule reads; "" otherwise.
 	self string
+	// incident is the criterion a rule judges, and its title; "" for a
+	// signal's rule.
+	incident, title string
 }
 
 // part is one configured query compared with a threshold, guarded by the
@@ -72,6 +75,11 @@ type Export struct {
 	Rules      []Rule
 	// Skipped says, for each signal that gets no rule, why.
 	Skipped []string
+	// Untested names the rules no synthesized input can feed, and why.
+	Untested []string
+
+	// cases are each rule's promtool cases (nil: untested).
+	cases [][]testCase
 }
 
 // Build makes the rules for environment envName of cfg. A criterion whose
@@ -106,6 +114,9 @@ func Build(cfg *config.Config, envName string) (*Export, error) {
 			ex.Skipped = append(ex.Skipped, skipped)
 		}
 	}
+	if err := ex.planCases(); err != nil {
+		return nil, err
+	}
 	return ex, nil
 }
 
@@ -119,13 +130,13 @@ type builder struct {
 // authority's signal, either firing), or on the cockpit's own series when
 // its source is not Prometheus.
 func (b builder) incident(inc *config.Incident) (Rule, error) {
-	r := Rule{Alert: AlertName(inc.Name), For: inc.For.D(), KeepFiringFor: inc.KeepFiringFor.D()}
+	r := Rule{Alert: AlertName(inc.Name), For: inc.For.D(), KeepFiringFor: inc.KeepFiringFor.D(), incident: inc.Name, title: inc.Title}
 	r.Labels = b.labels([2]string{"runbook_item", inc.Runbook}, [2]string{"incident", inc.Name}, [2]string{"severity", SeverityIncident})
 	words := runbookWords(inc.Runbook, inc.Title)
 	var judged string
 	switch {
 	case inc.Source != "":
-		r = b.selfRule(r, inc.Name, inc.Title)
+		r = selfRule(r, b.env.Name)
 		judged = "the cockpit's own verdict (source " + inc.Source + "), exported on its --metrics-addr"
 	default:
 		names := []string{inc.Signal}
@@ -175,9 +186,9 @@ func (b builder) incidentPart(inc *config.Incident, signal string) ([]part, erro
 // writers is the exactly-one-writer check (runbook W): read from the safe
 // probes, so only the cockpit's own series carry it.
 func (b builder) writers() Rule {
-	r := Rule{Alert: AlertName(runbook.WritersID)}
+	r := Rule{Alert: AlertName(runbook.WritersID), incident: runbook.WritersID, title: "exactly one writer"}
 	r.Labels = b.labels([2]string{"runbook_item", "W"}, [2]string{"incident", runbook.WritersID}, [2]string{"severity", SeverityIncident})
-	r = b.selfRule(r, runbook.WritersID, "exactly one writer")
+	r = selfRule(r, b.env.Name)
 	r.Annotations = b.annotations(
 		"W exactly one writer in "+b.env.Name,
 		"Exactly one runtime accepts writes (observed by the cockpit's safe write probes).",
@@ -190,14 +201,26 @@ func (b builder) writers() Rule {
 // selfRule reads the cockpit's own cockpit_incident_state: the cockpit has
 // already applied the criterion's for and keep_firing_for, so the rule adds
 // none; several cockpits scraped at once make one alert.
-func (b builder) selfRule(r Rule, incident, title string) Rule {
-	r.self = incident
+func selfRule(r Rule, env string) Rule {
+	r.self = r.incident
 	r.For, r.KeepFiringFor = 0, 0
-	r.Expr = selfExpr(b.env.Name, incident, "firing") + " == 1"
+	r.Expr = selfExpr(env, r.incident, "firing") + " == 1"
 	r.Comment = fmt.Sprintf("%s is judged from what PromQL cannot read (report files, projector endpoints or the\n"+
 		"cockpit's own probes): this rule reads the cockpit's --metrics-addr series (docs/metrics.md) and fires\n"+
-		"only while a cockpit runs for %s and is scraped.", title, b.env.Name)
+		"only while a cockpit runs for %s and is scraped.", r.title, env)
 	return r
+}
+
+// companion is the selfmetrics form of an incident rule whose query no
+// synthesized input can feed: the same criterion as the cockpit judges it,
+// so it is tested at least there.
+func companion(r Rule, env, why string) Rule {
+	c := Rule{Alert: r.Alert + "_from_cockpit", incident: r.incident, title: r.title, Labels: r.Labels, Annotations: r.Annotations}
+	c = selfRule(c, env)
+	c.Comment = fmt.Sprintf("%s's query cannot be fed synthetically (%s), so rules_test.yml cannot test it:\n"+
+		"this companion reads the cockpit's own verdict of the same criterion (cockpit_incident_state, --metrics-addr),\n"+
+		"tested there, and fires only while a cockpit runs for %s and is scraped.", r.Alert, why, env)
+	return c
 }
 
 // selfExpr selects one state of an incident in the cockpit's exposition.
