@@ -18,6 +18,12 @@ import (
 type plan struct {
 	breach, below inputs
 	within        string
+	// low are inputs on which a guarded part breaches its threshold on
+	// too little traffic, and the rule never fires (lowOK); unguarded is
+	// that breach.
+	low       inputs
+	lowOK     bool
+	unguarded string
 }
 
 // testCase is one promtool test: its inputs, the alerts expected at given
@@ -81,7 +87,17 @@ func casesFor(ev *evaluator, r Rule, p plan) ([]testCase, error) {
 		alerts: []alertCheck{{at: bend, alert: r.Alert}}, exprs: []exprCheck{{expr: "count(" + p.within + ")", at: bend, count: len(w)}}}
 	none := testCase{name: r.Alert + " does not fire on no data", in: inputs{steps: p.breach.steps},
 		alerts: []alertCheck{{at: fire, alert: r.Alert}}}
-	return []testCase{fires, below, none}, nil
+	cases := []testCase{fires, below, none}
+	if p.lowOK {
+		lend := time.Duration(p.low.steps) * step
+		u, err := ev.eval(p.unguarded, p.low, lend)
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, testCase{name: fmt.Sprintf("%s does not fire at %s on too little traffic (min_requests)", r.Alert, values(u)),
+			in: p.low, alerts: []alertCheck{{at: lend, alert: r.Alert}}, exprs: []exprCheck{{expr: "count(" + p.unguarded + ")", at: lend, count: len(u)}}})
+	}
+	return cases, nil
 }
 
 // activeSince is when expr last became true on in and stayed true to the
@@ -129,10 +145,18 @@ func thresholdPlan(ev *evaluator, r Rule) (plan, error) {
 		return plan{}, fmt.Errorf("%d distinct selectors: too many to search inputs for", len(series))
 	}
 	steps := int((2*max(longest, lookback) + ceilStep(r.For) + 8*step) / step)
-	p := plan{within: allWithin(r.parts)}
-	breaches, withins, err := p.classify(ev, r, series, steps)
+	p := plan{within: allWithin(r.parts), unguarded: unguarded(r.parts)}
+	breaches, withins, lows, err := p.classify(ev, r, series, steps)
 	if err != nil {
 		return plan{}, err
+	}
+	for _, l := range lows {
+		if ok, err := neverActive(ev, r.Expr, l); err != nil {
+			return plan{}, err
+		} else if ok {
+			p.low, p.lowOK = l, true
+			break
+		}
 	}
 	switch {
 	case len(breaches) == 0:
@@ -159,8 +183,9 @@ func thresholdPlan(ev *evaluator, r Rule) (plan, error) {
 const maxRefine = 8
 
 // classify evaluates every assignment of levels at the inputs' end: those
-// on which the rule fires, those on which every part is within.
-func (p plan) classify(ev *evaluator, r Rule, series []synthSeries, steps int) (breaches, withins []inputs, err error) {
+// on which the rule fires, those on which every part is within, those on
+// which a guarded part breaches on too little traffic.
+func (p plan) classify(ev *evaluator, r Rule, series []synthSeries, steps int) (breaches, withins, lows []inputs, err error) {
 	end := time.Duration(steps) * step
 	combo := make([]int, len(series))
 	for {
@@ -168,21 +193,48 @@ func (p plan) classify(ev *evaluator, r Rule, series []synthSeries, steps int) (
 		for i, c := range combo {
 			in.level[i] = levels[c]
 		}
-		v, err := ev.eval(r.Expr, in, end)
+		kind, err := p.kind(ev, r, in, end)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		if len(v) > 0 {
+		switch kind {
+		case kindBreach:
 			breaches = append(breaches, in)
-		} else if w, err := ev.eval(p.within, in, end); err != nil {
-			return nil, nil, err
-		} else if len(w) > 0 {
+		case kindWithin:
 			withins = append(withins, in)
+		case kindLow:
+			lows = append(lows, in)
 		}
 		if !next(combo, len(levels)) {
-			return breaches, withins, nil
+			return breaches, withins, lows, nil
 		}
 	}
+}
+
+// The kinds of inputs classify sorts.
+const (
+	kindNone = iota
+	kindBreach
+	kindWithin
+	kindLow
+)
+
+// kind is what in is at t: the rule fires, every part is within, or a
+// guarded part breaches on too little traffic.
+func (p plan) kind(ev *evaluator, r Rule, in inputs, t time.Duration) (int, error) {
+	for _, k := range []struct {
+		expr string
+		kind int
+	}{{r.Expr, kindBreach}, {p.within, kindWithin}, {p.unguarded, kindLow}} {
+		if k.expr == "" {
+			continue
+		}
+		v, err := ev.eval(k.expr, in, t)
+		if err != nil || len(v) > 0 {
+			return k.kind, err
+		}
+	}
+	return kindNone, nil
 }
 
 // nearThreshold bisects between within inputs w and breach inputs b (the

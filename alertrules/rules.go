@@ -354,6 +354,23 @@ func (p part) cond(cmp string) string {
 	return c
 }
 
+// bare is the part's condition without its volume guard.
+func (p part) bare() string {
+	return fmt.Sprintf("(%s) %s %s", p.query, p.cmp, formatFloat(p.threshold))
+}
+
+// unguarded holds when a volume-guarded part breaches its threshold,
+// whatever its volume; "" when no part has a guard.
+func unguarded(parts []part) string {
+	var cs []string
+	for _, p := range parts {
+		if p.volume != "" {
+			cs = append(cs, "("+p.bare()+")")
+		}
+	}
+	return strings.Join(cs, " or ")
+}
+
 // negated is the comparator that holds when cmp does not.
 func negated(cmp string) string {
 	if cmp == "<" {

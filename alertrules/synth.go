@@ -28,12 +28,12 @@ const lookback = 5 * time.Minute
 
 // levels are the per-step increments (counters) or values (gauges) a
 // synthesized series is tried with; absent leaves the series out.
-var levels = []float64{absent, 0, 10, 1}
+var levels = []float64{absent, 0, 10, 1, 0.1}
 
 const absent = -1
 
 // maxSearch bounds the assignments tried for one rule.
-const maxSearch = 4096
+const maxSearch = 5 * 5 * 5 * 5 * 5
 
 // synthSeries is one input series made to match a selector of the query.
 type synthSeries struct {
