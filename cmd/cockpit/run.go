@@ -15,7 +15,9 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -63,8 +65,8 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if !isRunnable(id) {
 		return usageError("%q is not a runbook item to run (S1–S4, V1–V4, P1–P4; rollback has its own verb)", step)
 	}
-	if f.output != "text" && f.output != "json" {
-		return usageError("-o %q: want text or json", f.output)
+	if _, err := formatter(eventFormats, f.output); err != nil {
+		return err
 	}
 	if !approved(f.approve, id) {
 		return withCode(exitNeedsApproval, fmt.Errorf("%s needs --approve %s: nothing changed", id, id))
@@ -87,17 +89,20 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
-func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
+func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (executor.Plan, executor.Outcome, error) {
+	out, err := newEventWriter(s.Out, f.output)
+	if err != nil {
+		return executor.Plan{}, executor.Outcome{}, err
+	}
 	a, err := openActing(s, f, rollback)
 	if err != nil {
-		return runbook.Plan{}, runbook.Outcome{}, err
+		return executor.Plan{}, executor.Outcome{}, err
 	}
 	defer a.close()
 	plan, err := a.x.Plan(ctx, id)
 	if err != nil {
-		return plan, runbook.Outcome{}, withCode(exitUsage, err)
+		return plan, executor.Outcome{}, withCode(exitUsage, err)
 	}
-	out := newEventWriter(s.Out, f.output)
 	out.plan(plan)
 	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
 	if err != nil {
@@ -113,7 +118,7 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 // it observed (exit 5, the file and errno named): its history has a hole
 // nobody would know of. A rollback is never failed by its journal; its
 // outcome names the fallback that took what the state disk refused.
-func (a *acting) journalOutcome(o *runbook.Outcome, rollback bool) error {
+func (a *acting) journalOutcome(o *executor.Outcome, rollback bool) error {
 	if rollback {
 		if u := a.j.Fallback(); u.Records > 0 {
 			o.Message += "; " + u.String()
@@ -149,7 +154,7 @@ func approved(list []string, id string) bool {
 // approval or override is 3, a busy lock or anything else that kept the
 // action from starting is 5.
 func actingError(err error) error {
-	var refused *runbook.RefusedError
+	var refused *executor.RefusedError
 	if errors.As(err, &refused) {
 		return withCode(exitNeedsApproval, err)
 	}
@@ -161,7 +166,7 @@ func actingError(err error) error {
 type acting struct {
 	cfg    *config.Config
 	j      *journal.Journal
-	x      *runbook.Executor
+	x      *executor.Executor
 	share  *sharing
 	notify *notifying
 }
@@ -196,8 +201,14 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 		_ = j.Close()
 		return nil, withCode(exitUsage, err)
 	}
+	// The write probe exists only here and in operate: the engine holds none.
+	probe, err := executor.NewWriteProbe(cfg, env)
+	if err != nil {
+		_ = j.Close()
+		return nil, withCode(exitUsage, err)
+	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
-	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
+	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host, WriteProbe: probe})
 	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
@@ -235,8 +246,8 @@ func lockConfigOf(cfg *config.Config) lockConfig {
 	return lockConfig{stateDir: cfg.StateDir, timeout: cfg.LockTimeout.D()}
 }
 
-func (a *acting) approval(f *actingFlags) runbook.Approval {
-	return runbook.Approval{Operator: a.cfg.Operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
+func (a *acting) approval(f *actingFlags) executor.Approval {
+	return executor.Approval{Operator: a.cfg.Operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
 }
 
@@ -246,27 +257,31 @@ func (a *acting) close() {
 	_ = a.j.Close()
 }
 
-// eventWriter prints the plan, progress and outcome as plain lines or as
-// one JSON object per line.
+// eventWriter prints the plan, progress and outcome in the -o format.
 type eventWriter struct {
 	w    io.Writer
-	json bool
+	emit func(w io.Writer, kind string, v any, text string)
 }
 
-func newEventWriter(w io.Writer, format string) *eventWriter {
-	return &eventWriter{w: w, json: format == "json"}
-}
-
-func (e *eventWriter) emit(kind string, v any, text string) {
-	if e.json {
+// eventFormats are how run and rollback print each event, by -o: its text
+// line, or one JSON object per line ({"type": kind, kind: event}).
+var eventFormats = output.Registry[func(w io.Writer, kind string, v any, text string)]{
+	output.Text: func(w io.Writer, _ string, _ any, text string) { fmt.Fprintln(w, text) },
+	output.JSON: func(w io.Writer, kind string, v any, _ string) {
 		b, _ := json.Marshal(map[string]any{"type": kind, kind: v})
-		fmt.Fprintln(e.w, string(b))
-		return
-	}
-	fmt.Fprintln(e.w, text)
+		fmt.Fprintln(w, string(b))
+	},
 }
 
-func (e *eventWriter) plan(p runbook.Plan) {
+func newEventWriter(w io.Writer, format string) (*eventWriter, error) {
+	emit, err := formatter(eventFormats, format)
+	if err != nil {
+		return nil, err
+	}
+	return &eventWriter{w: w, emit: emit}, nil
+}
+
+func (e *eventWriter) plan(p executor.Plan) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s on %s", p.ID, p.Env)
 	for _, c := range p.Calls {
@@ -278,25 +293,25 @@ func (e *eventWriter) plan(p runbook.Plan) {
 	type planJSON struct {
 		ID         string          `json:"id"`
 		Env        string          `json:"env"`
-		Calls      []runbook.Call  `json:"calls"`
+		Calls      []executor.Call `json:"calls"`
 		Gates      []checks.Result `json:"gates"`
 		GatesGreen bool            `json:"gates_green"`
 	}
-	e.emit("plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
+	e.emit(e.w, "plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
 }
 
-func (e *eventWriter) progress(p runbook.Progress) {
+func (e *eventWriter) progress(p executor.Progress) {
 	at := p.At
 	if at.IsZero() {
 		at = p.Started
 	}
-	e.emit("progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
+	e.emit(e.w, "progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
 }
 
-func (e *eventWriter) outcome(o runbook.Outcome) {
+func (e *eventWriter) outcome(o executor.Outcome) {
 	state := "OK"
 	if !o.OK {
 		state = "FAILED"
 	}
-	e.emit("outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
+	e.emit(e.w, "outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
 }

@@ -12,11 +12,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
 )
+
+// timelineFormats are runbook's timeline formats, by -o.
+var timelineFormats = output.Registry[string]{
+	output.Text: executor.TimelineText, output.Markdown: executor.TimelineMarkdown, output.JSON: executor.TimelineJSON,
+}
 
 func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 	var cfgPath, env, output string
@@ -25,8 +32,9 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 		Short: "Print the environment's journal as a timeline",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if !slices.Contains([]string{runbook.TimelineText, runbook.TimelineMarkdown, runbook.TimelineJSON}, output) {
-				return usageError("-o %q: want text, markdown or json", output)
+			format, err := formatter(timelineFormats, output)
+			if err != nil {
+				return err
 			}
 			cfg, err := loadConfig(s, cfgPath)
 			if err != nil {
@@ -36,12 +44,12 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printTimeline(ctx, s, cfg, name, output)
+			return printTimeline(ctx, s, cfg, name, format)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
-	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
+	c.Flags().StringVarP(&output, "output", "o", executor.TimelineText, "output: text, markdown or json")
 	c.AddCommand(newTimelineMigrateCmd(s))
 	return c
 }
@@ -52,7 +60,7 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 // merged in time order, which needs both in hand.
 func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, output string) error {
 	out := bufio.NewWriterSize(s.Out, 64<<10)
-	tw, err := runbook.NewTimelineWriter(out, name, output)
+	tw, err := executor.NewTimelineWriter(out, name, output)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
