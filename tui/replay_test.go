@@ -62,8 +62,9 @@ func (r *fixedRecording) State(i int) (runbook.State, error) {
 func fixedJournal(r *fixedRecording) []journal.Record {
 	ok := true
 	return []journal.Record{
-		{Time: r.times[approvalAt], Kind: journal.KindApproval, Step: "S1", Operator: "alice"},
-		{Time: r.times[approvalAt], Kind: journal.KindOverride, Step: "S1", Check: "P4", Reason: "rehearsal without a database"},
+		{Time: r.times[approvalAt], Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via dialog",
+			Evidence: "P1.gate PASS parity gate allow\nP4.gate UNKNOWN DB role isolation: no database"},
+		{Time: r.times[approvalAt], Kind: journal.KindOverride, Step: "S1", Operator: "alice", Reason: "rehearsal without a database"},
 		{Time: r.times[outcomeAt], Kind: journal.KindOutcome, Step: "S1", OK: &ok, Message: "S1 done: verified"},
 		{Time: r.times[firingRound], Kind: journal.KindVerdict, Check: "I2 write_error_spike", Verdict: "firing"},
 	}
@@ -352,5 +353,27 @@ func TestParseReplayTime(t *testing.T) {
 	}
 	if _, err := ParseReplayTime("25:99", day); err == nil {
 		t.Error("25:99 was taken")
+	}
+}
+
+// The evidence of a step shows the gates its confirm dialog showed, who
+// approved and the override's reason, from the round of the approval on,
+// never before it.
+func TestReplayShowsTheGatesAtConfirmTime(t *testing.T) {
+	rec := newFixedRecording()
+	d := newReplay(t, &Playback{Rounds: rec, Journal: fixedJournal(rec)})
+	d.press("space")
+	selectItem(t, d.m, "S1")
+	d.send(keyFor(d.m.keys.Evidence))
+	if strings.Contains(d.screen(), "GATES AT CONFIRM") {
+		t.Fatalf("round 1 shows a confirm still to come:\n%s", d.screen())
+	}
+	d.press("]")
+	d.at(approvalAt)
+	for _, want := range []string{"GATES AT CONFIRM", "approved by alice", "P4.gate UNKNOWN DB role isolation: no database",
+		"overridden: rehearsal without a database"} {
+		if !strings.Contains(d.screen(), want) {
+			t.Fatalf("at the approval the evidence lacks %q:\n%s", want, d.screen())
+		}
 	}
 }
