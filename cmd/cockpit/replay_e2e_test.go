@@ -102,7 +102,8 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 		clock := replayClock(s)
 		rp.keys("]")
 		rp.waitFor("] to move on", 30*time.Second, func(next string) bool {
-			return replayClock(next) != clock || strings.Contains(next, "no action, override or incident change after")
+			return replayClock(next) != clock || strings.Contains(next, "no action, override or incident change after") ||
+				strings.Contains(next, "still finding the actions")
 		})
 	}
 	s := rp.capture()
