@@ -159,6 +159,7 @@ func (r *replayer) Takes(msg tea.KeyPressMsg) bool {
 	return r.inputOn || key.Matches(msg, k.Pause, k.Back, k.Forward, k.PrevMark, k.NextMark, k.GoTo, r.root.Refresh)
 }
 
+// key answers one of the replay's keys; each says anew what it did.
 func (r *replayer) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := r.keys
 	r.message = ""
@@ -183,6 +184,7 @@ func (r *replayer) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// togglePlay pauses, or plays on from the round shown.
 func (r *replayer) togglePlay() tea.Cmd {
 	if r.playing {
 		r.pause()
@@ -203,6 +205,7 @@ func (r *replayer) pause() {
 	r.tickSeq++
 }
 
+// step moves d rounds from the round asked for last, within the recording.
 func (r *replayer) step(d int) tea.Cmd {
 	i := r.want + d
 	switch {
@@ -306,6 +309,7 @@ func (r *replayer) At() time.Time {
 	return r.rec.Time(max(r.want, 0)).In(r.c.now().Location())
 }
 
+// clockText is round i's time as the header shows it.
 func (r *replayer) clockText(i int) string {
 	return r.rec.Time(i).In(r.c.now().Location()).Format("15:04:05")
 }
@@ -374,6 +378,7 @@ func isMarked(kind string) bool {
 	return false
 }
 
+// firstOf is how many rounds could not be read, naming the first.
 func firstOf(errs []error) error {
 	if len(errs) == 0 {
 		return nil
