@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +24,7 @@ type replayFlags struct {
 	config, env, logFile string
 	from, to             string
 	speed                float64
+	process              string // only this process's rounds ("": every one's)
 }
 
 func newReplayCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -41,6 +45,7 @@ func newReplayCmd(ctx context.Context, s *Streams) *cobra.Command {
 	c.Flags().StringVar(&f.from, "from", "", "start at the first round at or after this time (default: the recording's start)")
 	c.Flags().StringVar(&f.to, "to", "", "stop at the last round at or before this time (default: the recording's end)")
 	c.Flags().Float64Var(&f.speed, "speed", 1, "play at N times the recorded pace")
+	c.Flags().StringVar(&f.process, "process", "", "only the rounds this process recorded (operate, watch, guard, check): what its screen showed, when several observed at once")
 	return c
 }
 
@@ -68,7 +73,7 @@ func replay(ctx context.Context, s *Streams, f *replayFlags) error {
 	}
 	defer closeLog()
 	dir := recording.Dir(cfg.StateDir, env.Name)
-	rec, notes, err := readRecording(dir, q)
+	rec, notes, err := readRecording(dir, q, f.process)
 	if err != nil {
 		return err
 	}
@@ -139,9 +144,14 @@ const maxReplayRounds = 3600
 // readRecording reads the rounds q asks for, with what could not be read.
 // None is an error that says why: no recording at all, or none in the
 // time asked, with the times the recording has.
-func readRecording(dir string, q recording.Query) (*recorded, []string, error) {
+func readRecording(dir string, q recording.Query, process string) (*recorded, []string, error) {
 	rec, more := &recorded{}, false
+	sessions := map[string]string{} // session → "watch on host"
 	notes, err := recording.Read(dir, q, func(r recording.Round) error {
+		if process != "" && r.Header.Process != process {
+			return nil
+		}
+		sessions[r.Header.Session] = r.Header.Process + " on " + r.Header.Host
 		if len(rec.rounds) == maxReplayRounds {
 			more = true
 			return recording.ErrStop
@@ -156,33 +166,45 @@ func readRecording(dir string, q recording.Query) (*recorded, []string, error) {
 		notes = append(notes, fmt.Sprintf("only its first %d rounds, to %s, are replayed: give --from %s for what follows",
 			n, rec.rounds[n-1].At.Local().Format("15:04:05"), rec.rounds[n-1].At.Local().Format("2006-01-02T15:04:05")))
 	}
+	if len(sessions) > 1 {
+		notes = append(notes, fmt.Sprintf("the rounds of %d processes interleave (%s): --process replays one's",
+			len(sessions), strings.Join(slices.Sorted(maps.Values(sessions)), ", ")))
+	}
 	if len(rec.rounds) > 0 {
 		return rec, notes, nil
 	}
-	return nil, notes, noRounds(dir, q, notes)
+	return nil, notes, noRounds(dir, q, process, notes)
 }
 
-// noRounds says why nothing can be replayed: nothing was recorded, or
-// nothing in the time asked (and when the recording is).
-func noRounds(dir string, q recording.Query, notes []string) error {
+// noRounds says why nothing can be replayed: nothing was recorded (by
+// the process asked for), or nothing in the time asked (and when the
+// recording is).
+func noRounds(dir string, q recording.Query, process string, notes []string) error {
 	var first, last time.Time
 	_, _ = recording.Read(dir, recording.Query{}, func(r recording.Round) error {
+		if process != "" && r.Header.Process != process {
+			return nil
+		}
 		if first.IsZero() {
 			first = r.At
 		}
 		last = r.At
 		return nil
 	})
-	why := ""
-	if len(notes) > 0 {
-		why = fmt.Sprintf(" (%s)", notes[0])
+	by := ""
+	if process != "" {
+		by = " by " + process
 	}
 	if first.IsZero() {
-		return usageError("nothing to replay: no recorded round in %s%s; a recording is made by operate, watch, guard and the scripted checks while they observe", dir, why)
+		why := ""
+		if len(notes) > 0 {
+			why = fmt.Sprintf(" (%s)", notes[0])
+		}
+		return usageError("nothing to replay: no round recorded%s in %s%s; operate, watch, guard and the scripted checks record the rounds they observe", by, dir, why)
 	}
 	span := first.Local().Format("2006-01-02 15:04:05") + " to " + last.Local().Format("2006-01-02 15:04:05")
-	return usageError("nothing to replay between %s and %s: the recording in %s runs from %s; give --from and --to within it",
-		orOpen(q.From, "the start"), orOpen(q.To, "the end"), dir, span)
+	return usageError("nothing to replay between %s and %s: the rounds recorded%s in %s run from %s; give --from and --to within it",
+		orOpen(q.From, "the start"), orOpen(q.To, "the end"), by, dir, span)
 }
 
 // orOpen is a bound of the time asked, or what an open one means.

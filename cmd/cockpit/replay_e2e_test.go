@@ -65,7 +65,7 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 		t.Fatalf("the recording has no ok round before the spike and firing one after it: before %d, fired %d of %d", before, fired, len(rounds))
 	}
 
-	rp := newTmuxScreen(t, tmux, bin, "replay", "--config", cfg, "--env", "staging", "--from", start.Format(time.RFC3339))
+	rp := newTmuxScreen(t, tmux, bin, "replay", "--config", cfg, "--env", "staging", "--from", start.Format(time.RFC3339), "--process", "operate")
 	rp.run("resize-window", "-t", "cockpit", "-x", "120", "-y", "40")
 	rp.waitFor("the replay paused at 120×40", 30*time.Second, func(s string) bool {
 		return strings.Contains(screenLine(s, 0), " REPLAY ") && len(strings.Split(strings.TrimRight(s, "\n"), "\n")) == 40
@@ -156,12 +156,16 @@ func replayBadDays(t *testing.T, tmux, bin, cfg, recDir string, last time.Time) 
 
 	after := last.Add(time.Minute).Format(time.RFC3339)
 	_, stderr, code := runCLI(t, true, "replay", "--config", cfg, "--env", "staging", "--from", after)
-	if code != exitUsage || !strings.Contains(stderr, "nothing to replay between") || !strings.Contains(stderr, "runs from") {
+	if code != exitUsage || !strings.Contains(stderr, "nothing to replay between") || !strings.Contains(stderr, "run from "+time.Now().Format("2006-01-02")) {
 		t.Errorf("--from after the recording: exit %d, %q; want %d naming the recording's span", code, stderr, exitUsage)
 	}
 	_, stderr, code = runCLI(t, true, "replay", "--config", cfg, "--env", "production")
-	if code != exitUsage || !strings.Contains(stderr, "nothing to replay: no recorded round in") {
+	if code != exitUsage || !strings.Contains(stderr, "nothing to replay: no round recorded in") {
 		t.Errorf("an environment never recorded: exit %d, %q; want %d", code, stderr, exitUsage)
+	}
+	_, stderr, code = runCLI(t, true, "replay", "--config", cfg, "--env", "staging", "--process", "guard")
+	if code != exitUsage || !strings.Contains(stderr, "nothing to replay: no round recorded by guard in") {
+		t.Errorf("a process that never recorded: exit %d, %q; want %d", code, stderr, exitUsage)
 	}
 }
 
@@ -218,7 +222,7 @@ func replayClock(s string) string {
 // rounds' JSON (kept in memory) and the time to decode one.
 func replayFigures(t *testing.T, dir string, from time.Time) {
 	t.Helper()
-	rec, _, err := readRecording(dir, recording.Query{From: from})
+	rec, _, err := readRecording(dir, recording.Query{From: from}, "")
 	must(t, err)
 	held := 0
 	for _, r := range rec.rounds {
