@@ -253,22 +253,12 @@ func EncodeState(s State) ([]byte, error) {
 // it is decoded, and every string is cleaned for the screen before it is
 // returned. A row that breaks any rule is an error, never a partial state.
 func DecodeState(b []byte) (State, error) {
-	if err := checkBounds(b, MaxWireBytes); err != nil {
-		return State{}, fmt.Errorf("decoding the observation: %w", err)
-	}
-	var env struct {
-		Format string          `json:"format"`
-		State  json.RawMessage `json:"state"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return State{}, decodeError(err)
-	}
-	if env.Format != stateFormat {
-		return State{}, fmt.Errorf("decoding the observation: format %q, want %q (a cockpit of another version published it)",
-			safetext.CleanN(env.Format, 64), stateFormat)
+	state, err := openEnvelope(b)
+	if err != nil {
+		return State{}, err
 	}
 	var w wireState
-	if err := strictUnmarshal(env.State, &w); err != nil {
+	if err := strictUnmarshal(state, &w); err != nil {
 		return State{}, decodeError(err)
 	}
 	safetext.Strings(&w)
@@ -277,6 +267,51 @@ func DecodeState(b []byte) (State, error) {
 		return State{}, fmt.Errorf("decoding the observation: %w", err)
 	}
 	return s, nil
+}
+
+// openEnvelope is a published observation's state, unread, once its
+// size, values and format are checked.
+func openEnvelope(b []byte) (json.RawMessage, error) {
+	if err := checkBounds(b, MaxWireBytes); err != nil {
+		return nil, fmt.Errorf("decoding the observation: %w", err)
+	}
+	var env struct {
+		Format string          `json:"format"`
+		State  json.RawMessage `json:"state"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, decodeError(err)
+	}
+	if env.Format != stateFormat {
+		return nil, fmt.Errorf("decoding the observation: format %q, want %q (a cockpit of another version published it)",
+			safetext.CleanN(env.Format, 64), stateFormat)
+	}
+	return env.State, nil
+}
+
+// DecodeIncidents reads only a published observation's incidents, under
+// DecodeState's bounds and cleaning: for a reader that needs no more
+// (replay finding the rounds where an incident changed), about a tenth of
+// the work of the whole state.
+func DecodeIncidents(b []byte) ([]IncidentStatus, error) {
+	state, err := openEnvelope(b)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Incidents bounded[wireIncident, incidentLimit] `json:"incidents"`
+	}
+	if err := json.Unmarshal(state, &w); err != nil {
+		return nil, decodeError(err)
+	}
+	safetext.Strings(&w)
+	out := make([]IncidentStatus, len(w.Incidents))
+	for i, in := range w.Incidents {
+		if out[i], err = in.incident(); err != nil {
+			return nil, fmt.Errorf("decoding the observation: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // decodeError is a refusal on one short line: the JSON decoder quotes

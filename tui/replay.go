@@ -19,10 +19,13 @@ import (
 // order, each the state the screen received that round. Time is cheap and
 // is called in Update; State may decode and is called in commands, from
 // more than one goroutine at once, so it must not change the recording.
+// Incidents is a round's incidents alone, as its State has them, read
+// once for every round to find where they changed: cheaper than State.
 type Recording interface {
 	Len() int
 	Time(i int) time.Time
 	State(i int) (runbook.State, error)
+	Incidents(i int) ([]runbook.IncidentStatus, error)
 }
 
 // Playback is what cockpit replay plays back: the recording, the
@@ -332,15 +335,15 @@ func (r *replayer) findMarks() tea.Cmd {
 		var errs []error
 		prev := ""
 		for i := range rec.Len() {
-			st, err := rec.State(i)
+			incs, err := rec.Incidents(i)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			if sig := incidentStates(st); i > 0 && sig != prev {
+			if sig := incidentStates(incs); i > 0 && sig != prev {
 				seen[i] = true
 			}
-			prev = incidentStates(st)
+			prev = incidentStates(incs)
 		}
 		for _, j := range recs {
 			if !isMarked(j.Kind) {
@@ -360,9 +363,9 @@ func (r *replayer) findMarks() tea.Cmd {
 }
 
 // incidentStates is every incident's state in one comparable string.
-func incidentStates(s runbook.State) string {
+func incidentStates(incs []runbook.IncidentStatus) string {
 	var b strings.Builder
-	for _, in := range s.Incidents {
+	for _, in := range incs {
 		b.WriteString(in.Runbook + " " + in.ID + "=" + in.State.String() + ";")
 	}
 	return b.String()

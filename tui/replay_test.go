@@ -50,6 +50,11 @@ func newFixedRecording() *fixedRecording {
 
 func (r *fixedRecording) Len() int             { return len(r.times) }
 func (r *fixedRecording) Time(i int) time.Time { return r.times[i] }
+func (r *fixedRecording) Incidents(i int) ([]runbook.IncidentStatus, error) {
+	st, err := r.State(i)
+	return st.Incidents, err
+}
+
 func (r *fixedRecording) State(i int) (runbook.State, error) {
 	if r.bad[i] {
 		return runbook.State{}, errors.New("decoding the observation: corrupt")

@@ -141,6 +141,11 @@ func (r *recorded) State(i int) (runbook.State, error) {
 // longer recording is replayed an hour at a time (--from).
 const maxReplayRounds = 3600
 
+// Incidents is round i's incidents alone (runbook.DecodeIncidents).
+func (r *recorded) Incidents(i int) ([]runbook.IncidentStatus, error) {
+	return runbook.DecodeIncidents(r.rounds[i].JSON())
+}
+
 // readRecording reads the rounds q asks for, with what could not be read.
 // None is an error that says why: no recording at all, or none in the
 // time asked, with the times the recording has.
