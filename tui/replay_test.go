@@ -382,3 +382,19 @@ func TestReplayShowsTheGatesAtConfirmTime(t *testing.T) {
 		}
 	}
 }
+
+// At 80×24 the replay's clock, its keys, help and quit all still show.
+func TestReplayFitsEightyColumns(t *testing.T) {
+	d := newReplay(t, &Playback{Rounds: newFixedRecording()})
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	lines := strings.Split(d.screen(), "\n")
+	head, foot := lines[0], lines[len(lines)-1]
+	if !strings.Contains(head, " REPLAY 14:02:23 ") {
+		t.Errorf("the header at 80 columns: %q", head)
+	}
+	for _, want := range []string{"space pause", "[/] jump", "g go to time", "? help", "q quit"} {
+		if !strings.Contains(foot, want) {
+			t.Errorf("the footer at 80 columns lacks %q: %q", want, foot)
+		}
+	}
+}
