@@ -62,7 +62,8 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	x := executor.New(sc.eng, j, l, executor.Options{Config: sc.cfg, Host: host, Logger: sc.logger, WriteProbe: probe})
+	x := executor.New(sc.eng, j, l, executor.Options{Config: sc.cfg, Host: host, Logger: sc.logger, WriteProbe: probe,
+		PostMortem: postMortem(sc.cfg, sc.eng.Env())})
 	actor := newInflight(ctx, x, sc.logger, sc.eng.Observe)
 	screen := make(chan error, 1)
 	go func() { screen <- sc.run(ctx, s, mode, actor, faults) }()

@@ -208,7 +208,7 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 		return nil, withCode(exitUsage, err)
 	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
-	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host, WriteProbe: probe})
+	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host, WriteProbe: probe, PostMortem: postMortem(cfg, env)})
 	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
