@@ -37,7 +37,7 @@ func appendRound(o Options, st runbook.State) error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	doc, err := runbook.EncodeState(st)
+	doc, err := runbook.MarshalState(st)
 	var parts tree
 	if err == nil {
 		parts, err = cut(doc)

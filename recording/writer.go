@@ -194,7 +194,7 @@ func (r *Recorder) stop(err error) {
 // write records one round: a full frame in a new segment when one is due,
 // else the parts that changed.
 func (r *Recorder) write(st runbook.State) error {
-	doc, err := runbook.EncodeState(st)
+	doc, err := runbook.MarshalState(st)
 	var parts tree
 	if err == nil {
 		parts, err = cut(doc)

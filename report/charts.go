@@ -73,12 +73,13 @@ func writeChartFiles(dir string, d *data, signals map[string]*config.Signal) ([]
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	ms := marks(d.records)
+	span := d.span()
 	var names []string
 	for _, name := range slices.Sorted(maps.Keys(d.series)) {
 		if len(d.series[name]) == 0 {
 			continue
 		}
-		p, err := chart(name, d.series[name], signals[name], ms)
+		p, err := chart(name, d.series[name], signals[name], ms, span)
 		if err != nil {
 			return names, fmt.Errorf("charting %s: %w", name, err)
 		}
@@ -90,9 +91,10 @@ func writeChartFiles(dir string, d *data, signals map[string]*config.Signal) ([]
 	return names, nil
 }
 
-// chart is one signal over the window: its values, its warn and crit
-// lines across it, a vertical line and a label at every action.
-func chart(name string, pts []Point, sig *config.Signal, ms []mark) (*plot.Plot, error) {
+// chart is one signal over the window (every chart has the same time
+// axis): its values, its warn and crit lines across it, a vertical line
+// and a label at every action.
+func chart(name string, pts []Point, sig *config.Signal, ms []mark, span [2]time.Time) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = name
 	if sig != nil && sig.Title != "" {
@@ -109,7 +111,7 @@ func chart(name string, pts []Point, sig *config.Signal, ms []mark) (*plot.Plot,
 		xys[i] = plotter.XY{X: unix(pt.T), Y: pt.V}
 		lo, hi = min(lo, pt.V), max(hi, pt.V)
 	}
-	first, last := xys[0].X, xys[len(xys)-1].X
+	first, last := unix(span[0]), unix(span[1])
 	var thresholds []threshold
 	if sig != nil {
 		thresholds = []threshold{{"warn", sig.Warn, WarnColor}, {"crit", sig.Crit, CritColor}}

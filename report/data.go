@@ -98,6 +98,29 @@ func gather(ctx context.Context, journalPath, recordingDir string, from, to time
 	return d, nil
 }
 
+// span is the charts' time axis: the window, or where it is open, the
+// first and last thing the journal and the recording hold in it.
+func (d *data) span() [2]time.Time {
+	lo, hi := d.from, d.to
+	widen := func(t time.Time) {
+		if d.from.IsZero() && (lo.IsZero() || t.Before(lo)) {
+			lo = t
+		}
+		if d.to.IsZero() && t.After(hi) {
+			hi = t
+		}
+	}
+	for _, r := range d.records {
+		widen(r.Time)
+	}
+	for _, pts := range d.series {
+		for _, p := range pts {
+			widen(p.T)
+		}
+	}
+	return [2]time.Time{lo, hi}
+}
+
 func in(t, from, to time.Time) bool {
 	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || !t.After(to))
 }

@@ -69,7 +69,8 @@ func actions(recs []journal.Record) (acts []*action, refused []journal.Record) {
 func writeMarkdown(w io.Writer, d *data, charts []string, now time.Time) error {
 	b := &strings.Builder{}
 	acts, refused := actions(d.records)
-	fmt.Fprintf(b, "# Post-mortem: %s, %s to %s (UTC)\n\n", cmp.Or(d.env, "?"), stamp(d.from), stamp(d.to))
+	span := d.span()
+	fmt.Fprintf(b, "# Post-mortem: %s, %s to %s (UTC)\n\n", cmp.Or(d.env, "?"), stamp(span[0]), stamp(span[1]))
 	fmt.Fprintf(b, "Written %s from the journal (%d records in the window) and the recording (%d rounds%s).\n\n",
 		stamp(now), len(d.records), d.rounds, sessionList(d.sessions))
 	writeSummary(b, acts, refused, d.firings)
@@ -84,7 +85,7 @@ func writeMarkdown(w io.Writer, d *data, charts []string, now time.Time) error {
 
 func stamp(t time.Time) string {
 	if t.IsZero() {
-		return "the start"
+		return "?"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05")
 }
