@@ -10,6 +10,7 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -39,9 +40,11 @@ func TestAFullStateDiskStopsTheRecordingOnTheScreen(t *testing.T) {
 	defer func() { _ = rec.Close() }()
 	n := 0
 	obs := recordingObserver{Observer: roundsObserver{&n}, rec: rec}
-	if st := obs.Observe(t.Context()); st.Source != "" {
-		t.Fatalf("a recording round says %q", st.Source)
+	first := obs.Observe(t.Context())
+	if first.Source != "" {
+		t.Fatalf("a recording round says %q", first.Source)
 	}
+	waitRecorded(t, recording.Dir(disk, "staging"), first.At)
 	free := testsvc.FillDisk(t, disk)
 	defer free()
 	deadline := time.Now().Add(30 * time.Second)
@@ -83,4 +86,24 @@ type sourceObserver struct{ source string }
 
 func (o sourceObserver) Observe(context.Context) runbook.State {
 	return runbook.State{Env: "staging", Source: o.source}
+}
+
+// waitRecorded waits until the recording in dir holds a round at at.
+func waitRecorded(t *testing.T, dir string, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		found := false
+		_, err := recording.Read(dir, recording.Query{}, func(r recording.Round) error {
+			found = found || r.At.Equal(at)
+			return nil
+		})
+		if found && err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the round at %s never reached the recording (%v)", at, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
