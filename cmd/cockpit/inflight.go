@@ -32,8 +32,10 @@ type inflight struct {
 	mu      sync.Mutex
 	running string // the action in flight, "" when none
 	lastID  string
-	last    runbook.Outcome // the last action's outcome
-	lastErr error
+	// lastWrites says the last action writes (a step), not only checks.
+	lastWrites bool
+	last       runbook.Outcome // the last action's outcome
+	lastErr    error
 	// stopped says the last action's context was cancelled under it: the
 	// screen quit (or was signalled) while it ran, so nobody saw its end.
 	stopped bool
@@ -62,16 +64,17 @@ func (a *inflight) Execute(ctx context.Context, p runbook.Plan, ap runbook.Appro
 		report(pr)
 	})
 	a.mu.Lock()
-	a.running, a.lastID, a.last, a.lastErr, a.stopped = "", p.ID, out, err, ctx.Err() != nil
+	a.running, a.lastID, a.lastWrites, a.last, a.lastErr, a.stopped = "", p.ID, p.Writes, out, err, ctx.Err() != nil
 	a.mu.Unlock()
 	return out, err
 }
 
 // finish waits, once the screen is gone, for the action it left in flight
 // and says how that action ended; an action the screen stopped (q then y)
-// is said too. A step that finished OK exits 0 saying so; one that stopped
-// mid-way exits non-zero saying what it left; a rollback exits 6 when it
-// rolled back. Nothing in flight or stopped: nil.
+// is said too. A step that finished exits by its outcome, as `run` would
+// (a check by its verdict), saying so; a writing step that stopped mid-way
+// exits 5 saying what it left; a rollback exits 6 when it rolled back.
+// Nothing in flight or stopped: nil.
 func (a *inflight) finish(errOut io.Writer) error {
 	a.mu.Lock()
 	running, stopped := a.running, a.stopped
@@ -86,7 +89,7 @@ func (a *inflight) finish(errOut io.Writer) error {
 	}
 	a.wg.Wait()
 	a.mu.Lock()
-	id, out, err := a.lastID, a.last, a.lastErr
+	id, writes, out, err := a.lastID, a.lastWrites, a.last, a.lastErr
 	a.mu.Unlock()
 	switch {
 	case id == runbook.RollbackID && err == nil && out.OK:
@@ -96,9 +99,9 @@ func (a *inflight) finish(errOut io.Writer) error {
 		return actingError(err)
 	case id == runbook.RollbackID:
 		return withCode(exitActionFailed, fmt.Errorf("%s", out.Message))
-	case err == nil && out.OK:
+	case err == nil && (out.OK || !writes):
 		fmt.Fprintf(errOut, "cockpit: %s finished after the screen closed: %s\n", id, firstLineOf(out.Message))
-		return nil
+		return stepExit(writes, out)
 	}
 	return a.stoppedMidway(id, out, err)
 }

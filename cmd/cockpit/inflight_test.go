@@ -25,6 +25,7 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		id      string
+		writes  bool
 		out     runbook.Outcome
 		err     error
 		stopped bool
@@ -33,13 +34,19 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 		saysErr string // in the exit error
 	}{
 		{name: "nothing stopped", id: "S1", out: runbook.Outcome{Message: "S1 failed: seen on screen"}, code: exitOK},
-		{name: "step finished OK after the screen closed", id: "S1", out: runbook.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
+		{name: "step finished OK after the screen closed", id: "S1", writes: true, out: runbook.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
 			stopped: true, code: exitOK, saysOut: "S1 finished after the screen closed: S1 done"},
-		{name: "step stopped mid-way", id: "S1", out: runbook.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
+		{name: "check finished FAIL after the screen closed", id: "P1", out: runbook.Outcome{Verdict: checks.Fail, Message: "P1 FAIL:\nparity blocks"},
+			stopped: true, code: exitCheckFailed, saysOut: "P1 finished after the screen closed: P1 FAIL"},
+		{name: "check finished PASS after the screen closed", id: "P2", out: runbook.Outcome{OK: true, Verdict: checks.Pass, Message: "P2 PASS"},
+			stopped: true, code: exitOK, saysOut: "P2 finished after the screen closed: P2 PASS"},
+		{name: "check finished UNKNOWN after the screen closed", id: "P3", out: runbook.Outcome{Verdict: checks.Unknown, Message: "P3 UNKNOWN"},
+			stopped: true, code: exitUnknown, saysOut: "P3 finished after the screen closed"},
+		{name: "step stopped mid-way", id: "S1", writes: true, out: runbook.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
 			stopped: true, code: exitActionFailed,
 			saysErr: "S1 stopped mid-way when the screen closed (S1 interrupted at route_writes=rust (context canceled)); it leaves: rust accepts writes while they still go to legacy: both runtimes accept writes"},
-		{name: "step refused", id: "S1", err: &runbook.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
-		{name: "step errored", id: "S1", err: errors.New("journal: disk full"), stopped: true, code: exitActionFailed, saysErr: "journal: disk full"},
+		{name: "step refused", id: "S1", writes: true, err: &runbook.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
+		{name: "step errored", id: "S1", writes: true, err: errors.New("journal: disk full"), stopped: true, code: exitActionFailed, saysErr: "journal: disk full"},
 		{name: "rollback done", id: runbook.RollbackID, out: runbook.Outcome{OK: true, Message: "rollback ran to the end"}, stopped: true,
 			code: exitRolledBack, saysOut: "rollback ran to the end"},
 		{name: "rollback failed", id: runbook.RollbackID, out: runbook.Outcome{Message: "rollback ran to the end: R3 FAILED"}, stopped: true,
@@ -47,7 +54,7 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &inflight{rollback: context.Background(), observe: bothWriters,
-				lastID: tc.id, last: tc.out, lastErr: tc.err, stopped: tc.stopped}
+				lastID: tc.id, lastWrites: tc.writes, last: tc.out, lastErr: tc.err, stopped: tc.stopped}
 			var errOut bytes.Buffer
 			err := a.finish(&errOut)
 			if got := exitCode(err); got != tc.code {

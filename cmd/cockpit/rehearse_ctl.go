@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/sandbox"
 )
 
@@ -37,7 +38,7 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if configPath == "" {
 				return usageError("--config is required (the path `rehearse --headless` printed)")
 			}
-			cfg, err := loadConfig(s, configPath)
+			cfg, err := factory.New(s, configPath, "", factory.Read).Config()
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -50,6 +51,7 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&configPath, "config", "", "the rehearsal world's config")
 	cmd.PersistentFlags().StringVar(&env, "env", "", "environment: staging or production")
+	completeConfigFlags(cmd)
 
 	needEnv := func(f func(args []string) error) func(*cobra.Command, []string) error {
 		return func(_ *cobra.Command, args []string) error {
@@ -61,23 +63,23 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 	}
 	cmd.AddCommand(
 		&cobra.Command{Use: "set-env rust|legacy KEY=VALUE", Short: "Redeploy one runtime with one variable changed",
-			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(2), ValidArgsFunction: completeRuntime, RunE: needEnv(func(a []string) error {
 				if !strings.Contains(a[1], "=") || strings.HasPrefix(a[1], "=") {
 					return usageError("set-env: %q is not KEY=VALUE", a[1])
 				}
 				return c.call(ctx, "set-env", map[string]any{"runtime": a[0], "assignment": a[1]})
 			})},
 		&cobra.Command{Use: "redeploy rust|legacy", Short: "Deploy a new revision of one runtime with the same variables (every Rust run in memory is lost)",
-			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(1), ValidArgsFunction: completeRuntime, RunE: needEnv(func(a []string) error {
 				return c.call(ctx, "redeploy", map[string]any{"runtime": a[0]})
 			})},
 		&cobra.Command{Use: "route-writes rust|legacy", Short: "Send every write to one runtime",
-			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(1), ValidArgsFunction: completeRuntime, RunE: needEnv(func(a []string) error {
 				return c.call(ctx, "route-writes", map[string]any{"target": a[0]})
 			})},
 		cohortCmd(ctx, c, needEnv),
 		&cobra.Command{Use: "fault NAME on|off", Short: "Inject or clear a fault: " + strings.Join(sandbox.FaultNames(), ", "),
-			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(2), ValidArgsFunction: completeFault, RunE: needEnv(func(a []string) error {
 				if err := sandbox.CheckFault(a[0]); err != nil {
 					return withCode(exitUsage, err)
 				}

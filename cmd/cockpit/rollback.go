@@ -30,6 +30,7 @@ func newRollbackCmd(ctx context.Context, s *Streams) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return runRollback(ctx, s, &f) },
 	}
 	f.register(c)
+	_ = c.RegisterFlagCompletionFunc("approve", completeApprove(runbook.RollbackID))
 	return c
 }
 

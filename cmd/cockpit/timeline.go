@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
@@ -28,7 +29,8 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if !slices.Contains([]string{runbook.TimelineText, runbook.TimelineMarkdown, runbook.TimelineJSON}, output) {
 				return usageError("-o %q: want text, markdown or json", output)
 			}
-			cfg, err := loadConfig(s, cfgPath)
+			fac := factory.New(s, cfgPath, env, factory.Read)
+			cfg, err := fac.Config()
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -36,12 +38,14 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printTimeline(ctx, s, cfg, name, output)
+			trust, _ := fac.Trust()
+			return printTimeline(ctx, s, cfg, trust, name, output)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
+	completeConfigFlags(c)
 	c.AddCommand(newTimelineMigrateCmd(s))
 	return c
 }
@@ -50,7 +54,7 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 // alone is streamed: each record is printed as it is read, so a journal of
 // any length costs one line of memory. With a shared timeline the two are
 // merged in time order, which needs both in hand.
-func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, output string) error {
+func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, trust sharedlog.Trust, name, output string) error {
 	out := bufio.NewWriterSize(s.Out, 64<<10)
 	tw, err := runbook.NewTimelineWriter(out, name, output)
 	if err != nil {
@@ -69,7 +73,7 @@ func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, ou
 	// The same incremental reader the screen uses: a torn or corrupt line
 	// is named on stderr and skipped, never fatal.
 	tail := journal.NewTail(journal.Path(cfg.StateDir, name))
-	if shared, ok := sharedTimeline(ctx, s, cfg, name); ok {
+	if shared, ok := sharedTimeline(ctx, s, cfg, trust, name); ok {
 		local, _, rerr := tail.Next()
 		err = rerr
 		// Every machine's records, and this machine's not yet published
@@ -129,7 +133,7 @@ const sharedTimelineTimeout = 5 * time.Second
 // records) when it has a database that answers; false sends the caller to
 // this machine's journal, with the reason on stderr. A signal ends the
 // read at once (ctx is the program's).
-func sharedTimeline(ctx context.Context, s *Streams, cfg *config.Config, env string) ([]journal.Record, bool) {
+func sharedTimeline(ctx context.Context, s *Streams, cfg *config.Config, trust sharedlog.Trust, env string) ([]journal.Record, bool) {
 	url := runbook.SharedTimelineURL(cfg.Environments[env])
 	if url == "" {
 		return nil, false
@@ -137,10 +141,10 @@ func sharedTimeline(ctx context.Context, s *Streams, cfg *config.Config, env str
 	ctx, cancel := context.WithTimeout(ctx, sharedTimelineTimeout)
 	defer cancel()
 	// A watcher checks the schema through what it is granted, never migrating.
-	err := checkTimeline(ctx, url, sharedlog.Follow)
+	err := sharedlog.CheckAccessAt(ctx, url, sharedlog.Follow)
 	var recs []journal.Record
 	if err == nil {
-		recs, err = sharedlog.ReadOthers(ctx, url, env, journal.Path(cfg.StateDir, env), sharedTrust(cfg))
+		recs, err = sharedlog.ReadOthers(ctx, url, env, journal.Path(cfg.StateDir, env), trust)
 	}
 	switch {
 	case err != nil:
