@@ -2,6 +2,7 @@ package factory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -198,4 +199,36 @@ func (f *Factory) Executor() (*runbook.Executor, error) {
 // String names the mode in errors.
 func (m Mode) String() string {
 	return [...]string{"read", "act", "rollback", "watch", "operate"}[m]
+}
+
+// sharedTimelineTimeout bounds reading the shared timeline; past it the
+// caller prints the local journal instead, saying so.
+const sharedTimelineTimeout = 5 * time.Second
+
+// SharedTimeline is env's shared timeline, every machine's records but
+// this machine's own (read from its journal): none when env has no
+// database; an error, with the URL's secrets redacted, when it does not
+// answer or its schema or grants do not serve a watcher (checked, never
+// migrated).
+func (f *Factory) SharedTimeline(ctx context.Context, env string) ([]journal.Record, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	url := runbook.SharedTimelineURL(cfg.Environments[env])
+	if url == "" {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, sharedTimelineTimeout)
+	defer cancel()
+	err = sharedlog.CheckAccessAt(ctx, url, sharedlog.Follow)
+	var recs []journal.Record
+	if err == nil {
+		trust, _ := f.Trust()
+		recs, err = sharedlog.ReadOthers(ctx, url, env, journal.Path(cfg.StateDir, env), trust)
+	}
+	if err != nil {
+		return nil, errors.New(safetext.Clean(journal.Redact(err.Error(), url)))
+	}
+	return recs, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -42,7 +43,7 @@ type inflight struct {
 }
 
 func newInflight(ctx context.Context, x *runbook.Executor, logger *slog.Logger, observe func(context.Context) runbook.State) *inflight {
-	return &inflight{x: x, logger: logger, rollback: rollbackContext(ctx), observe: observe}
+	return &inflight{x: x, logger: logger, rollback: factory.RollbackContext(ctx), observe: observe}
 }
 
 func (a *inflight) Plan(ctx context.Context, id string) (runbook.Plan, error) {

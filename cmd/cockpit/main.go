@@ -13,7 +13,7 @@ import (
 
 func main() {
 	streams := factory.System()
-	ctx, stop := withSignals(context.Background(), streams.ErrOut)
+	ctx, stop := factory.WithSignals(context.Background(), streams.ErrOut)
 	err := run(ctx, os.Args[1:], streams)
 	stop()
 	code := exitCode(err)
