@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -18,6 +19,13 @@ func bothWriters(context.Context) runbook.State {
 	st.Observed.WriteTarget.Evidence.Value = "legacy"
 	return st
 }
+
+// leftAction is an action the screen left, already ended.
+type leftAction struct{ ended factory.Ended }
+
+func (a leftAction) Running() (string, bool) { return "", a.ended.Stopped }
+func (a leftAction) Wait() factory.Ended     { return a.ended }
+func (a leftAction) Left() string            { return bothWriters(context.Background()).WritersNow() }
 
 // How the process ends after the screen stopped (or left) an action: every
 // path says what happened; only a step that finished OK exits 0.
@@ -53,10 +61,9 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 			code: exitActionFailed, saysErr: "R3 FAILED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &inflight{rollback: context.Background(), observe: bothWriters,
-				lastID: tc.id, lastWrites: tc.writes, last: tc.out, lastErr: tc.err, stopped: tc.stopped}
+			a := leftAction{factory.Ended{ID: tc.id, Writes: tc.writes, Outcome: tc.out, Err: tc.err, Stopped: tc.stopped}}
 			var errOut bytes.Buffer
-			err := a.finish(&errOut)
+			err := finish(&errOut, a)
 			if got := exitCode(err); got != tc.code {
 				t.Errorf("exit %d (%v), want %d", got, err, tc.code)
 			}

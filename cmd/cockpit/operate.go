@@ -39,13 +39,11 @@ func operate(ctx context.Context, s *Streams, f *screenFlags) error {
 func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mode, faults func(context.Context, string, bool) error) error {
 	fac := screenFactory(s, f, factory.Operate)
 	defer fac.Close()
-	x, err := fac.Executor()
+	actor, err := fac.Inflight(ctx)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	eng, _ := fac.Engine()
 	logger, _ := fac.Logger()
-	actor := newInflight(ctx, x, logger, eng.Observe)
 	opts, err := screenOptions(ctx, fac, f, mode, actor, faults)
 	if err != nil {
 		return err
@@ -63,7 +61,7 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 			logger.Warn("the screen did not close after the signal; carrying on without it")
 		}
 	}
-	if done := actor.finish(s.ErrOut); done != nil {
+	if done := finish(s.ErrOut, actor); done != nil {
 		return done
 	}
 	return err
