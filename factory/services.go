@@ -146,12 +146,12 @@ func (f *Factory) Notifier() (*notify.Journaled, error) {
 // by the step. What a rollback does about a holder is journaled and, on the
 // command line, said on stderr (the screen shows the journal instead).
 func (f *Factory) Locker() (lock.Locker, error) {
+	if f.Mode != Act && f.Mode != Rollback && f.Mode != Operate {
+		return nil, fmt.Errorf("no lock in %v mode: this process only reads", f.Mode)
+	}
 	j, err := f.Journal()
 	if err != nil {
 		return nil, err
-	}
-	if j == nil {
-		return nil, fmt.Errorf("no lock in %v mode: this process only reads", f.Mode)
 	}
 	eng, err := f.Engine()
 	if err != nil {
