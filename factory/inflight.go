@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -18,7 +19,7 @@ import (
 // process can say how the action ended (Wait), and what a step stopped
 // mid-way left (Left).
 type Inflight struct {
-	x        *runbook.Executor
+	x        *executor.Executor
 	logger   *slog.Logger
 	rollback context.Context // cancelled only by a second signal
 	// observe reads the world once more when a step stopped mid-way.
@@ -35,7 +36,7 @@ type Ended struct {
 	ID string
 	// Writes says the action writes (a step), not only checks.
 	Writes  bool
-	Outcome runbook.Outcome
+	Outcome executor.Outcome
 	Err     error
 	// Stopped says its context was cancelled under it: the screen quit (or
 	// was signalled) while it ran, so nobody saw its end.
@@ -53,13 +54,13 @@ func (f *Factory) Inflight(ctx context.Context) (*Inflight, error) {
 }
 
 // Plan plans id through the executor.
-func (a *Inflight) Plan(ctx context.Context, id string) (runbook.Plan, error) {
+func (a *Inflight) Plan(ctx context.Context, id string) (executor.Plan, error) {
 	return a.x.Plan(ctx, id)
 }
 
 // Execute runs p through the executor, a rollback on the context only a
 // second signal cancels, its progress logged too.
-func (a *Inflight) Execute(ctx context.Context, p runbook.Plan, ap runbook.Approval, report func(runbook.Progress)) (runbook.Outcome, error) {
+func (a *Inflight) Execute(ctx context.Context, p executor.Plan, ap executor.Approval, report func(executor.Progress)) (executor.Outcome, error) {
 	a.wg.Add(1)
 	defer a.wg.Done()
 	a.mu.Lock()
@@ -69,7 +70,7 @@ func (a *Inflight) Execute(ctx context.Context, p runbook.Plan, ap runbook.Appro
 	if p.ID == runbook.RollbackID {
 		run = a.rollback
 	}
-	out, err := a.x.Execute(run, p, ap, func(pr runbook.Progress) {
+	out, err := a.x.Execute(run, p, ap, func(pr executor.Progress) {
 		a.logger.Info("progress", "step", pr.Step, "sub_step", pr.SubStep, "message", pr.Message)
 		report(pr)
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/internal/skew"
 	"github.com/openagents/cockpit/runbook"
@@ -26,8 +27,8 @@ type Observer interface {
 
 // Actor is the screen's door to the executor (tui.Actor).
 type Actor interface {
-	Plan(ctx context.Context, id string) (runbook.Plan, error)
-	Execute(ctx context.Context, p runbook.Plan, a runbook.Approval, progress func(runbook.Progress)) (runbook.Outcome, error)
+	Plan(ctx context.Context, id string) (executor.Plan, error)
+	Execute(ctx context.Context, p executor.Plan, a executor.Approval, progress func(executor.Progress)) (executor.Outcome, error)
 }
 
 // ScreenObserver is what the screen observes: the engine's rounds with the
@@ -219,7 +220,7 @@ type exportedActor struct {
 	x *selfmetrics.Exporter
 }
 
-func (a exportedActor) Execute(ctx context.Context, p runbook.Plan, ap runbook.Approval, report func(runbook.Progress)) (runbook.Outcome, error) {
+func (a exportedActor) Execute(ctx context.Context, p executor.Plan, ap executor.Approval, report func(executor.Progress)) (executor.Outcome, error) {
 	a.x.ActionStarted(p.ID, time.Now())
 	defer a.x.ActionEnded(p.ID)
 	return a.Actor.Execute(ctx, p, ap, report)

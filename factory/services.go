@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/internal/signing"
 	"github.com/openagents/cockpit/journal"
@@ -23,7 +24,7 @@ type services struct {
 	sharing   *sharedlog.Sharing
 	following *sharedlog.Following
 	notifier  *notify.Journaled
-	executor  *runbook.Executor
+	executor  *executor.Executor
 }
 
 // Trust is what this cockpit believes of the shared timeline and feed: the
@@ -175,18 +176,24 @@ func (f *Factory) Locker() (lock.Locker, error) {
 // Executor is the one door to mutation: engine, journal and lock, and
 // with them the shared timeline's publisher and the notifier. Only run,
 // rollback and the acting screen build it.
-func (f *Factory) Executor() (*runbook.Executor, error) {
+func (f *Factory) Executor() (*executor.Executor, error) {
 	err := f.once("executor", func() error {
 		l, err := f.Locker()
 		if err != nil {
 			return err
 		}
+		// The write probe exists only here, in what the acting modes build:
+		// the engine holds none, and a read-only process never gets here.
+		probe, err := executor.NewWriteProbe(f.config, f.env)
+		if err != nil {
+			return err
+		}
 		host, _ := os.Hostname()
-		opts := runbook.ExecutorOptions{Config: f.config, Host: host}
+		opts := executor.Options{Config: f.config, Host: host, WriteProbe: probe}
 		if f.Mode == Operate {
 			opts.Logger = f.logger
 		}
-		f.services.executor = runbook.NewExecutor(f.engine, f.journal, l, opts)
+		f.services.executor = executor.New(f.engine, f.journal, l, opts)
 		if _, err := f.Sharing(); err != nil {
 			return err
 		}

@@ -1,5 +1,15 @@
 package runbook
 
+// ID used for the whole rollback (R1–R4) and the alias of V1.
+const (
+	RollbackID   = "rollback"
+	WriteProbeID = "write-probe"
+)
+
+// WriteProbeStep names the write probe's sub-step in the journal: the
+// executor writes it, the history reads it.
+const WriteProbeStep = "write_probe"
+
 // RunbookItems returns every numbered item of
 // rust-runtime-authority-cutover.md, in the runbook's order, with the
 // runbook's own words. This is the only place those words are typed: the

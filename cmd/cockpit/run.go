@@ -13,10 +13,10 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output"
-	"github.com/openagents/cockpit/runbook"
 )
 
 // actingFlags are the flags every acting verb shares.
@@ -82,7 +82,7 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 // stepExit is how a step that ran to its end exits: a writing step by
 // whether it was done (0) or not (5), a check by its verdict (0 PASS or
 // WARN, 1 FAIL, 2 anything else: hold).
-func stepExit(writes bool, outcome runbook.Outcome) error {
+func stepExit(writes bool, outcome executor.Outcome) error {
 	switch {
 	case writes && !outcome.OK:
 		return silentExit(exitActionFailed)
@@ -97,10 +97,10 @@ func stepExit(writes bool, outcome runbook.Outcome) error {
 
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
-func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
+func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (executor.Plan, executor.Outcome, error) {
 	out, err := newEventWriter(s.Out, f.output)
 	if err != nil {
-		return runbook.Plan{}, runbook.Outcome{}, err
+		return executor.Plan{}, executor.Outcome{}, err
 	}
 	mode := factory.Act
 	if rollback {
@@ -110,11 +110,11 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	defer fac.Close()
 	x, j, err := openActing(fac)
 	if err != nil {
-		return runbook.Plan{}, runbook.Outcome{}, err
+		return executor.Plan{}, executor.Outcome{}, err
 	}
 	plan, err := x.Plan(ctx, id)
 	if err != nil {
-		return plan, runbook.Outcome{}, withCode(exitUsage, err)
+		return plan, executor.Outcome{}, withCode(exitUsage, err)
 	}
 	out.plan(plan)
 	cfg, _ := fac.Config()
@@ -131,7 +131,7 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 // or environment that does not serve is a usage error, a journal a
 // forward step cannot open an action that failed (a rollback's never
 // fails to open: its records then go to stderr and a fallback file, named).
-func openActing(fac *factory.Factory) (*runbook.Executor, *journal.Journal, error) {
+func openActing(fac *factory.Factory) (*executor.Executor, *journal.Journal, error) {
 	if _, err := fac.Environment(); err != nil {
 		return nil, nil, withCode(exitUsage, err)
 	}
@@ -151,7 +151,7 @@ func openActing(fac *factory.Factory) (*runbook.Executor, *journal.Journal, erro
 // it observed (exit 5, the file and errno named): its history has a hole
 // nobody would know of. A rollback is never failed by its journal; its
 // outcome names the fallback that took what the state disk refused.
-func journalOutcome(j *journal.Journal, o *runbook.Outcome, rollback bool) error {
+func journalOutcome(j *journal.Journal, o *executor.Outcome, rollback bool) error {
 	if rollback {
 		if u := j.Fallback(); u.Records > 0 {
 			o.Message += "; " + u.String()
@@ -187,7 +187,7 @@ func approved(list []string, id string) bool {
 // approval or override is 3, a busy lock or anything else that kept the
 // action from starting is 5.
 func actingError(err error) error {
-	var refused *runbook.RefusedError
+	var refused *executor.RefusedError
 	if errors.As(err, &refused) {
 		return withCode(exitNeedsApproval, err)
 	}
@@ -195,8 +195,8 @@ func actingError(err error) error {
 }
 
 // approval is what the command line approved, and who.
-func approval(operator string, f *actingFlags) runbook.Approval {
-	return runbook.Approval{Operator: operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
+func approval(operator string, f *actingFlags) executor.Approval {
+	return executor.Approval{Operator: operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
 }
 
@@ -224,7 +224,7 @@ func newEventWriter(w io.Writer, format string) (*eventWriter, error) {
 	return &eventWriter{w: w, emit: emit}, nil
 }
 
-func (e *eventWriter) plan(p runbook.Plan) {
+func (e *eventWriter) plan(p executor.Plan) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s on %s", p.ID, p.Env)
 	for _, c := range p.Calls {
@@ -236,14 +236,14 @@ func (e *eventWriter) plan(p runbook.Plan) {
 	type planJSON struct {
 		ID         string          `json:"id"`
 		Env        string          `json:"env"`
-		Calls      []runbook.Call  `json:"calls"`
+		Calls      []executor.Call `json:"calls"`
 		Gates      []checks.Result `json:"gates"`
 		GatesGreen bool            `json:"gates_green"`
 	}
 	e.emit(e.w, "plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
 }
 
-func (e *eventWriter) progress(p runbook.Progress) {
+func (e *eventWriter) progress(p executor.Progress) {
 	at := p.At
 	if at.IsZero() {
 		at = p.Started
@@ -251,7 +251,7 @@ func (e *eventWriter) progress(p runbook.Progress) {
 	e.emit(e.w, "progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
 }
 
-func (e *eventWriter) outcome(o runbook.Outcome) {
+func (e *eventWriter) outcome(o executor.Outcome) {
 	state := "OK"
 	if !o.OK {
 		state = "FAILED"
