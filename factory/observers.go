@@ -221,7 +221,7 @@ type exportedActor struct {
 }
 
 func (a exportedActor) Execute(ctx context.Context, p executor.Plan, ap executor.Approval, report func(executor.Progress)) (executor.Outcome, error) {
-	a.x.ActionStarted(p.ID, time.Now())
+	a.x.ActionStarted(p.ID, time.Time{}) // since the exporter's own clock (selfmetrics.WithClock), not a second one
 	defer a.x.ActionEnded(p.ID)
 	return a.Actor.Execute(ctx, p, ap, report)
 }
