@@ -15,7 +15,9 @@ import (
 // scriptedActor runs every action by calling during, once.
 type scriptedActor struct{ during func() }
 
-func (scriptedActor) Plan(context.Context, string) (executor.Plan, error) { return executor.Plan{}, nil }
+func (scriptedActor) Plan(context.Context, string) (executor.Plan, error) {
+	return executor.Plan{}, nil
+}
 func (a scriptedActor) Execute(context.Context, executor.Plan, executor.Approval, func(executor.Progress)) (executor.Outcome, error) {
 	a.during()
 	return executor.Outcome{OK: true}, nil
