@@ -81,12 +81,8 @@ func (f *Factory) stagingFeeds(logger *slog.Logger) map[string]*runbook.SharedFe
 // when it has none, or the mode journals nothing of its own).
 func (f *Factory) Sharing() (*sharedlog.Sharing, error) {
 	err := f.once("sharing", func() error {
-		j, err := f.Journal()
-		if err != nil || j == nil || f.Mode == Read {
-			return err
-		}
-		logger, err := f.Logger()
-		if err != nil {
+		j, logger, err := f.ownJournal()
+		if err != nil || j == nil {
 			return err
 		}
 		cfg := f.config
@@ -97,6 +93,21 @@ func (f *Factory) Sharing() (*sharedlog.Sharing, error) {
 		return nil
 	})
 	return f.services.sharing, err
+}
+
+// ownJournal is the journal this process writes its own records to, and
+// its logger; nil for the read-only modes (a check's journal holds only the
+// safe probes' answers: nothing to publish or tell).
+func (f *Factory) ownJournal() (*journal.Journal, *slog.Logger, error) {
+	if f.Mode == Read || f.Mode == Watch {
+		return nil, nil, nil
+	}
+	j, err := f.Journal()
+	if err != nil {
+		return nil, nil, err
+	}
+	logger, err := f.Logger()
+	return j, logger, err
 }
 
 // Following feeds other machines' records into Shared (the screens only;
@@ -127,12 +138,8 @@ func (f *Factory) Following() (*sharedlog.Following, error) {
 // without targets, or when the mode journals nothing of its own).
 func (f *Factory) Notifier() (*notify.Journaled, error) {
 	err := f.once("notifier", func() error {
-		j, err := f.Journal()
-		if err != nil || j == nil || f.Mode == Read {
-			return err
-		}
-		logger, err := f.Logger()
-		if err != nil {
+		j, logger, err := f.ownJournal()
+		if err != nil || j == nil {
 			return err
 		}
 		f.services.notifier = notify.FromJournal(f.config.Notify, j, logger)

@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/openagents/cockpit/internal/testsvc"
 )
 
 // The client prints the world's answer, says a refused request (400) as
@@ -48,24 +49,6 @@ func TestControlClientSaysRefusedFailedAndAbsent(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer the receiver's handler and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The receiver prints a message's text, cleaned, on one line, and a body
 // that is not JSON as it came (cleaned too); it returns once ctx ends.
 func TestReceivePrintsEachMessageOnOneCleanLine(t *testing.T) {
@@ -74,7 +57,7 @@ func TestReceivePrintsEachMessageOnOneCleanLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out testsvc.LockedBuffer
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- Receive(ctx, ln, &out) }()
