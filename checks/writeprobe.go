@@ -325,7 +325,7 @@ func (w *writeProbe) compare(r Result, what string, got map[string]int) Result {
 }
 
 // replayEventMarkers tag a replay's RuntimeEvent lines: `"type":…` at
-// e5c63cf1, `"event":…` in the newest runtime (runtime-facts §8).
+// e5c63cf1, `"event":…` in the newest runtime (docs/runtime-facts.md §8).
 var replayEventMarkers = [][]byte{[]byte(`"type":"RuntimeEvent"`), []byte(`"event":"RuntimeEvent"`)}
 
 // replayEventLines counts as the parity harness does: the lines containing

@@ -162,7 +162,7 @@ func (o followObserver) feed(ctx context.Context) (runbook.State, sharedlog.Obse
 // primedObserver starts the first observation round at once, while the
 // screen is still taking the terminal (raw mode, alternate screen, colour
 // detection), and hands that round to the screen's first Observe: the
-// first values reach the screen that much sooner (the first-paint budget).
+// first values reach the screen that much sooner (docs/design.md §9, first paint).
 // Every later round is the screen's own.
 type primedObserver struct {
 	Observer

@@ -140,7 +140,7 @@ func (r *round) signal(name string) checks.Result {
 // outOfPhase is why sig cannot apply in the phase observed now, or "": the
 // legacy runtime's projection telemetry moves only on legacy writes, so
 // once the safe probe sees legacy frozen it describes nothing any more
-// (runtime-facts §8), and reading its silence as "no drift" would be green
+// (docs/runtime-facts.md §8), and reading its silence as "no drift" would be green
 // from silence.
 func (r *round) outOfPhase(sig *config.Signal) string {
 	if sig.AppliesWhile != config.AppliesLegacyWrites || r.writers.legacy != checks.Frozen {

@@ -11,7 +11,7 @@ const (
 const WriteProbeStep = "write_probe"
 
 // RunbookItems returns every numbered item of
-// rust-runtime-authority-cutover.md, in the runbook's order, with the
+// docs/runbook.md, in the runbook's order, with the
 // runbook's own words. This is the only place those words are typed: the
 // screen, scripted mode, the executor and the journal all name items through
 // it. Each call returns fresh items, so a caller cannot change another's.

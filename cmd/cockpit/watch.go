@@ -98,8 +98,12 @@ func screenOptions(ctx context.Context, fac *factory.Factory, f *screenFlags, mo
 	}
 	sharing, _ := fac.Sharing()
 	var faultNames []string
+	faultHelp := map[string]string{} // the instructor's menu says what each fault does
 	if faults != nil {
 		faultNames = sandbox.FaultNames()
+		for _, n := range faultNames {
+			faultHelp[n] = sandbox.FaultHelp(n)
+		}
 	}
 	return tui.Options{
 		Env: env.Name, Production: env.Production, Mode: mode, Operator: cfg.Operator,
@@ -107,7 +111,7 @@ func screenOptions(ctx context.Context, fac *factory.Factory, f *screenFlags, mo
 		Refresh: cfg.Refresh.D(), ObserveTimeout: factory.ObserveTimeout(cfg), StaleAfter: cfg.StaleAfter.D(),
 		JournalPath: journal.Path(cfg.StateDir, env.Name), Shared: fac.Shared(), Signals: env.Signals,
 		Timeline: func() string { return cmp.Or(sharing.Problem(), following.Problem()) },
-		Faults:   faults, FaultNames: faultNames, Input: fac.Streams.In, Output: fac.Streams.Out, Logger: logger, Redact: fac.Streams.Redact,
+		Faults:   faults, FaultNames: faultNames, FaultHelp: faultHelp, Input: fac.Streams.In, Output: fac.Streams.Out, Logger: logger, Redact: fac.Streams.Redact,
 		Mask: fac.Streams.Mask,
 	}, nil
 }
