@@ -34,6 +34,7 @@ func RecordOnce(o Options, st runbook.State) error {
 
 func appendRound(o Options, st runbook.State) error {
 	o.MaxBytes = cmp.Or(o.MaxBytes, DefaultMaxBytes)
+	o.Version = cmp.Or(o.Version, buildVersion())
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

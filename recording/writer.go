@@ -39,7 +39,7 @@ type Options struct {
 	Env string
 	// Process is the observing verb: operate, watch, guard, check.
 	Process string
-	Version string // the cockpit's version
+	Version string // the cockpit's version; its build's when empty
 	// MaxBytes bounds the whole directory: past it the oldest segments,
 	// whoever wrote them, are deleted. DefaultMaxBytes when 0.
 	MaxBytes int64
@@ -82,6 +82,7 @@ type Recorder struct {
 func Start(o Options) (*Recorder, error) {
 	o.MaxBytes = cmp.Or(o.MaxBytes, DefaultMaxBytes)
 	o.SegmentEvery = cmp.Or(o.SegmentEvery, DefaultSegmentEvery)
+	o.Version = cmp.Or(o.Version, buildVersion())
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/report"
-	"github.com/openagents/cockpit/runbook"
 )
 
 // reportFlags are the flags of cockpit report.
@@ -43,11 +43,13 @@ func writeReport(ctx context.Context, s *Streams, f *reportFlags) error {
 	if f.out == "" {
 		return usageError("report needs --out DIR: where report.md and charts/ go")
 	}
-	cfg, err := loadConfig(s, f.config)
+	fac := factory.New(s, f.config, f.env, factory.Read)
+	defer fac.Close()
+	cfg, err := fac.Config()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	env, err := runbook.PickEnvironment(cfg, f.env)
+	env, err := fac.Environment()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -76,25 +78,4 @@ func writeReport(ctx context.Context, s *Streams, f *reportFlags) error {
 		fmt.Fprintf(s.ErrOut, "report: %s\n", n)
 	}
 	return nil
-}
-
-// postMortemWindow is how far back R4's report reaches: the hour before
-// the rollback, read in seconds (an hour of rounds); a longer window is
-// cockpit report --from, the morning after.
-const postMortemWindow = time.Hour
-
-// postMortemBudget bounds R4's report: an hour of one process's rounds
-// reads in about 12 s (3.4 ms a round on 2 cores); past the budget R4 says
-// so and goes on, the evidence collected without it.
-const postMortemBudget = 45 * time.Second
-
-// postMortem is R4's report of env (executor.Options.PostMortem).
-func postMortem(cfg *config.Config, env *config.Environment) func(context.Context, string) error {
-	return func(ctx context.Context, dir string) error {
-		ctx, cancel := context.WithTimeout(ctx, postMortemBudget)
-		defer cancel()
-		now := time.Now()
-		_, err := report.Write(ctx, report.Options{Config: cfg, Env: env, Out: dir, From: now.Add(-postMortemWindow), To: now})
-		return err
-	}
 }
