@@ -217,7 +217,7 @@ func (r *Recorder) write(st runbook.State) error {
 	if r.prev != nil {
 		f.Parts = changed(r.prev, parts)
 	}
-	if err := r.seg.append(f); err != nil {
+	if err := r.seg.line(f); err != nil {
 		return err
 	}
 	r.prev, r.lost = parts, 0
@@ -291,8 +291,6 @@ func openSegment(create func(string) (io.WriteCloser, error), path string, h Hea
 func (s *segment) due(at time.Time, every time.Duration, bytes int64) bool {
 	return at.Sub(s.started) >= every || s.count.n >= bytes
 }
-
-func (s *segment) append(f frame) error { return s.line(f) }
 
 // line writes v as one JSON line and flushes the stream to the file.
 func (s *segment) line(v any) error {
