@@ -60,6 +60,11 @@ type Options struct {
 	// CohortTolerance is how many percentage points the observed rust share
 	// may differ from the cohort set (default 5).
 	CohortTolerance float64
+	// PostMortem, when set, writes the post-mortem report into a directory
+	// (report.md, charts/); R4 collects it with the rest of the evidence. A
+	// report that fails is said, never R4's failure: the raw evidence is
+	// collected either way.
+	PostMortem func(ctx context.Context, dir string) error
 }
 
 // Executor is the one door for every mutation: lock, journal, actuators,

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -107,4 +108,22 @@ func decodeHeader(line []byte) (Header, error) {
 	}
 	safetext.Strings(&h)
 	return h, nil
+}
+
+// buildVersion names the cockpit writing a segment when the caller does
+// not: its module version, else the commit it was built from.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return "dev " + s.Value
+		}
+	}
+	return "dev"
 }

@@ -34,10 +34,11 @@ func RecordOnce(o Options, st runbook.State) error {
 
 func appendRound(o Options, st runbook.State) error {
 	o.MaxBytes = cmp.Or(o.MaxBytes, DefaultMaxBytes)
+	o.Version = cmp.Or(o.Version, buildVersion())
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	doc, err := runbook.EncodeState(st)
+	doc, err := runbook.MarshalState(st)
 	var parts tree
 	if err == nil {
 		parts, err = cut(doc)

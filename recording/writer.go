@@ -39,7 +39,7 @@ type Options struct {
 	Env string
 	// Process is the observing verb: operate, watch, guard, check.
 	Process string
-	Version string // the cockpit's version
+	Version string // the cockpit's version; its build's when empty
 	// MaxBytes bounds the whole directory: past it the oldest segments,
 	// whoever wrote them, are deleted. DefaultMaxBytes when 0.
 	MaxBytes int64
@@ -82,6 +82,7 @@ type Recorder struct {
 func Start(o Options) (*Recorder, error) {
 	o.MaxBytes = cmp.Or(o.MaxBytes, DefaultMaxBytes)
 	o.SegmentEvery = cmp.Or(o.SegmentEvery, DefaultSegmentEvery)
+	o.Version = cmp.Or(o.Version, buildVersion())
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -194,7 +195,7 @@ func (r *Recorder) stop(err error) {
 // write records one round: a full frame in a new segment when one is due,
 // else the parts that changed.
 func (r *Recorder) write(st runbook.State) error {
-	doc, err := runbook.EncodeState(st)
+	doc, err := runbook.MarshalState(st)
 	var parts tree
 	if err == nil {
 		parts, err = cut(doc)
@@ -216,7 +217,7 @@ func (r *Recorder) write(st runbook.State) error {
 	if r.prev != nil {
 		f.Parts = changed(r.prev, parts)
 	}
-	if err := r.seg.append(f); err != nil {
+	if err := r.seg.line(f); err != nil {
 		return err
 	}
 	r.prev, r.lost = parts, 0
@@ -290,8 +291,6 @@ func openSegment(create func(string) (io.WriteCloser, error), path string, h Hea
 func (s *segment) due(at time.Time, every time.Duration, bytes int64) bool {
 	return at.Sub(s.started) >= every || s.count.n >= bytes
 }
-
-func (s *segment) append(f frame) error { return s.line(f) }
 
 // line writes v as one JSON line and flushes the stream to the file.
 func (s *segment) line(v any) error {

@@ -229,13 +229,9 @@ type wireSubSteps struct {
 // its followers would refuse (a list past its limit: more signals than the
 // feed carries) is refused here, so the publisher's log says why.
 func EncodeState(s State) ([]byte, error) {
-	w, err := toWire(s)
+	b, err := MarshalState(s)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the observation: %w", err)
-	}
-	b, err := json.Marshal(wireEnvelope{Format: stateFormat, State: w})
-	if err != nil {
-		return nil, fmt.Errorf("encoding the observation: %w", err)
+		return nil, err
 	}
 	// Half the size cap: the database stores jsonb and gives back its text
 	// form, a space after every ':' and ',', which followers must still read.
@@ -244,6 +240,22 @@ func EncodeState(s State) ([]byte, error) {
 	}
 	if _, err := DecodeState(b); err != nil {
 		return nil, fmt.Errorf("encoding the observation: its followers would refuse it: %w", err)
+	}
+	return b, nil
+}
+
+// MarshalState is s in the wire form without EncodeState's checks (the
+// feed's size bound, its followers' decoding, which cost more than the
+// encoding): the flight recorder's, every round, whose reader decodes
+// with DecodeState and refuses, by name, a round that breaks a bound.
+func MarshalState(s State) ([]byte, error) {
+	w, err := toWire(s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the observation: %w", err)
+	}
+	b, err := json.Marshal(wireEnvelope{Format: stateFormat, State: w})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the observation: %w", err)
 	}
 	return b, nil
 }

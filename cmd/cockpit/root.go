@@ -35,6 +35,7 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newReplayCmd(ctx, s),
 		newKeyCmd(s),
 		newExportCmd(s),
+		newReportCmd(ctx, s),
 	)
 	return root
 }
