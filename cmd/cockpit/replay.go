@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,9 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/sharedlog"
 	"github.com/openagents/cockpit/tui"
 )
 
@@ -46,11 +47,15 @@ func newReplayCmd(ctx context.Context, s *Streams) *cobra.Command {
 	c.Flags().StringVar(&f.to, "to", "", "stop at the last round at or before this time (default: the recording's end)")
 	c.Flags().Float64Var(&f.speed, "speed", 1, "play at N times the recorded pace")
 	c.Flags().StringVar(&f.process, "process", "", "only the rounds this process recorded (operate, watch, guard, check): what its screen showed, when several observed at once")
+	completeConfigFlags(c)
+	_ = c.RegisterFlagCompletionFunc("process", cobra.FixedCompletions([]string{"operate", "watch", "guard", "check"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 // replay reads the recording and the journal, then shows them; it changes
-// nothing anywhere and takes no lock.
+// nothing anywhere and takes no lock. The factory is asked only for the
+// config, the environment, the logger and the shared timeline: no engine,
+// recorder, journal writer or executor exists in this process.
 func replay(ctx context.Context, s *Streams, f *replayFlags) error {
 	if !s.IsTTY {
 		return usageError("replay needs a terminal; for a post-mortem on file use cockpit report")
@@ -59,38 +64,49 @@ func replay(ctx context.Context, s *Streams, f *replayFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(s, f.config)
+	fac := factory.New(s, f.config, f.env, factory.Watch)
+	fac.LogFile = f.logFile
+	defer fac.Close()
+	env, err := fac.Environment()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	env, err := runbook.PickEnvironment(cfg, f.env)
+	cfg, _ := fac.Config()
+	logger, err := fac.Logger()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	logger, closeLog, err := openLog(f.logFile, s.secrets)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	defer closeLog()
-	dir := recording.Dir(cfg.StateDir, env.Name)
-	rec, notes, err := readRecording(dir, q, f.process)
+	rec, notes, err := readRecording(recording.Dir(cfg.StateDir, env.Name), q, f.process)
 	if err != nil {
 		return err
 	}
-	recs, jerr := journal.Read(journal.Path(cfg.StateDir, env.Name))
-	err = tui.Run(ctx, tui.Options{
+	recs, note, jerr := replayJournal(ctx, fac, journal.Path(cfg.StateDir, env.Name), env.Name)
+	if note != "" {
+		notes = append(notes, note)
+	}
+	err = runScreen(ctx, tui.Options{
 		Env: env.Name, Production: env.Production, Mode: tui.Replay, Operator: cfg.Operator,
 		Playback: &tui.Playback{Rounds: rec, Journal: recs, JournalErr: jerr, Notes: notes, Speed: f.speed},
 		Refresh:  cfg.Refresh.D(), StaleAfter: cfg.StaleAfter.D(), Signals: env.Signals,
-		Input: s.In, Output: s.Out, Logger: logger, Redact: s.secrets.Redact, Mask: s.secrets.Mask,
+		Input: s.In, Output: s.Out, Logger: logger, Redact: s.Redact, Mask: s.Mask,
 	})
 	for _, n := range notes { // still there once the screen is gone
 		fmt.Fprintln(s.ErrOut, "cockpit replay: recording:", n)
 	}
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
 	return err
+}
+
+// replayJournal is the environment's timeline for the replay: this
+// machine's journal with, when the environment's database answers, every
+// other machine's records (the team's actions, as the screen showed
+// them); otherwise this machine's alone, and a note that says why.
+func replayJournal(ctx context.Context, fac *factory.Factory, path, env string) (recs []journal.Record, note string, err error) {
+	local, err := journal.Read(path) // a corrupt line is named, the rest read
+	shared, serr := fac.SharedTimeline(ctx, env)
+	if serr != nil {
+		return local, "shared timeline: " + serr.Error() + ": this machine's journal only", err
+	}
+	return sharedlog.Merge(shared, local), "", err
 }
 
 // query is the part of the recording the flags ask for.
