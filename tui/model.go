@@ -68,6 +68,9 @@ func New(ctx context.Context, o Options) (*Model, error) {
 		return nil, err
 	}
 	o.applyDefaults()
+	if o.Mode == Replay {
+		o.Now = utc(o.Now)
+	}
 	c := &common{
 		styles: NewStyles(o.Profile, true), profile: o.Profile, now: o.Now, env: o.Env, production: o.Production,
 		mode: o.Mode, staleAfter: o.StaleAfter, refresh: o.Refresh, probeEvery: runbook.ProbeEvery(o.Refresh, o.StaleAfter), signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,

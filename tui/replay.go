@@ -10,8 +10,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -307,15 +307,15 @@ func (r *replayer) tick() tea.Cmd {
 }
 
 // At is the replay's clock: the time of the round being shown, or being
-// read, in the screen's time zone.
-func (r *replayer) At() time.Time {
-	return r.rec.Time(max(r.want, 0)).In(r.c.now().Location())
-}
+// read, in UTC, as the report and --from, --to and g read times
+// (recording.ParseTime).
+func (r *replayer) At() time.Time { return r.rec.Time(max(r.want, 0)).UTC() }
 
 // clockText is round i's time as the header shows it.
-func (r *replayer) clockText(i int) string {
-	return r.rec.Time(i).In(r.c.now().Location()).Format("15:04:05")
-}
+func (r *replayer) clockText(i int) string { return r.rec.Time(i).UTC().Format("15:04:05") }
+
+// utc is a clock that reads UTC: a replay shows every time in UTC.
+func utc(now func() time.Time) func() time.Time { return func() time.Time { return now().UTC() } }
 
 // JournalAt is the journal as it stood at the replay's clock: the
 // timeline and the evidence show no record from after it.
@@ -409,9 +409,10 @@ func (r *replayer) typeTime(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// goTo shows the round on screen at a time: the last one at or before it.
+// goTo shows the round on screen at a time (recording.ParseTime, with the
+// replay's clock as now): the last one at or before it.
 func (r *replayer) goTo(text string) tea.Cmd {
-	t, err := ParseReplayTime(text, r.At())
+	t, err := recording.ParseTime(strings.TrimSpace(text), r.At())
 	if err != nil {
 		r.message = err.Error()
 		return nil
@@ -428,36 +429,13 @@ func (r *replayer) goTo(text string) tea.Cmd {
 	return r.moveTo(i)
 }
 
-// replayTimeLayouts are the times --from, --to and g read: a clock time
-// on the day given, or a date and time (RFC 3339, or with a space).
-var replayTimeLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04"}
-
-// ParseReplayTime reads a time as cockpit replay takes it: 13:42,
-// 13:42:10 (on day's date, in day's time zone), 2026-12-07 13:42:10 (in
-// day's time zone) or RFC 3339.
-func ParseReplayTime(s string, day time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"15:04:05", "15:04"} {
-		if c, err := time.ParseInLocation(layout, s, day.Location()); err == nil {
-			y, mo, d := day.Date()
-			return time.Date(y, mo, d, c.Hour(), c.Minute(), c.Second(), 0, day.Location()), nil
-		}
-	}
-	for _, layout := range replayTimeLayouts {
-		if t, err := time.ParseInLocation(layout, s, day.Location()); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a time: %q: give 13:42, 13:42:10, 2006-01-02 13:42:10 or RFC 3339", safetext.CleanN(s, maxGoToInput))
-}
-
 // View is the replay's status line: playing or paused, where in the
 // recording, its last word, and what could not be read; or the open
 // go-to-time field.
 func (r *replayer) View() string {
 	st := r.c.styles
 	if r.inputOn {
-		return st.Focused.Render("go to time: "+string(r.input)+"█") + st.Muted.Render("  13:42:10 or 2006-01-02 13:42 · enter go · esc cancel")
+		return st.Focused.Render("go to time: "+string(r.input)+"█") + st.Muted.Render("  13:42:10 or 2026-12-07 13:42 (UTC), or 10m back · enter go · esc cancel")
 	}
 	state := "▶ playing"
 	if !r.playing {
@@ -474,7 +452,7 @@ func (r *replayer) View() string {
 	if len(r.notes) > 0 {
 		parts = append(parts, st.Warn.Render(fmt.Sprintf("⚠ recording: %d problem(s), ? shows them: %s", len(r.notes), r.notes[0])))
 	}
-	parts = append(parts, "recorded "+r.clockText(0)+"–"+r.clockText(n-1))
+	parts = append(parts, "recorded "+r.clockText(0)+"–"+r.clockText(n-1)+" UTC")
 	return strings.Join(parts, st.Muted.Render(" · "))
 }
 

@@ -36,7 +36,7 @@ func newReplayCmd(ctx context.Context, s *Streams) *cobra.Command {
 		Long: "replay plays the environment's recording (<state_dir>/<env>/recording) on the screen, with the journal as it stood\n" +
 			"at each round: REPLAY and the recorded time in the header; space pauses, ←/→ step a round, [/] jump to the\n" +
 			"previous/next action, override or incident change, g goes to a time. No action key works.\n" +
-			"Times are 13:42, 13:42:10 (today), 2026-12-07 13:42:10 (local time) or RFC 3339.",
+			"Times are UTC, as the screen shows them: 13:42, 13:42:10 (today), 2026-12-07 13:42:10, RFC 3339, or an age (2h: two hours ago).",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return replay(ctx, s, &f) },
 	}
@@ -117,12 +117,12 @@ func (f *replayFlags) query(now time.Time) (recording.Query, error) {
 		return q, usageError("--speed %g: give a pace above 0 (1 is as recorded, 10 ten times faster)", f.speed)
 	}
 	if f.from != "" {
-		if q.From, err = tui.ParseReplayTime(f.from, now); err != nil {
+		if q.From, err = recording.ParseTime(f.from, now); err != nil {
 			return q, usageError("--from: %v", err)
 		}
 	}
 	if f.to != "" {
-		if q.To, err = tui.ParseReplayTime(f.to, now); err != nil {
+		if q.To, err = recording.ParseTime(f.to, now); err != nil {
 			return q, usageError("--to: %v", err)
 		}
 	}
@@ -185,7 +185,7 @@ func readRecording(dir string, q recording.Query, process string) (*recorded, []
 	}
 	if n := len(rec.rounds); more {
 		notes = append(notes, fmt.Sprintf("only its first %d rounds, to %s, are replayed: give --from %s for what follows",
-			n, rec.rounds[n-1].At.Local().Format("15:04:05"), rec.rounds[n-1].At.Local().Format("2006-01-02T15:04:05")))
+			n, rec.rounds[n-1].At.UTC().Format("15:04:05"), rec.rounds[n-1].At.UTC().Format("2006-01-02T15:04:05")))
 	}
 	if len(sessions) > 1 {
 		notes = append(notes, fmt.Sprintf("the rounds of %d processes interleave (%s): --process replays one's",
@@ -223,7 +223,7 @@ func noRounds(dir string, q recording.Query, process string, notes []string) err
 		}
 		return usageError("nothing to replay: no round recorded%s in %s%s; operate, watch, guard and the scripted checks record the rounds they observe", by, dir, why)
 	}
-	span := first.Local().Format("2006-01-02 15:04:05") + " to " + last.Local().Format("2006-01-02 15:04:05")
+	span := first.UTC().Format("2006-01-02 15:04:05") + " to " + last.UTC().Format("2006-01-02 15:04:05")
 	return usageError("nothing to replay between %s and %s: the rounds recorded%s in %s run from %s; give --from and --to within it",
 		orOpen(q.From, "the start"), orOpen(q.To, "the end"), by, dir, span)
 }
@@ -233,5 +233,5 @@ func orOpen(t time.Time, open string) string {
 	if t.IsZero() {
 		return open
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	return t.UTC().Format("2006-01-02 15:04:05")
 }

@@ -77,11 +77,11 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 	target := rounds[before].at.Truncate(time.Second)
 	shown := rounds[slices.IndexFunc(rounds, func(r recordedI2) bool { return r.at.After(target) })-1]
 	rp.keys("g")
-	rp.literal(target.Local().Format("15:04:05"))
+	rp.literal(target.UTC().Format("15:04:05"))
 	rp.keys("Enter")
 	rp.waitFor("the round before the spike, none firing", 30*time.Second, func(s string) bool {
 		in := screenIncidents(s)
-		return replayClock(s) == shown.at.Local().Format("15:04:05") && strings.HasPrefix(in, "INCIDENTS: none firing") &&
+		return replayClock(s) == shown.at.UTC().Format("15:04:05") && strings.HasPrefix(in, "INCIDENTS: none firing") &&
 			!strings.Contains(in, "pending")
 	})
 	if s := rp.capture(); !regexp.MustCompile(`I2 write_error_spike [^\n]*\bok \d\d:\d\d:\d\d`).MatchString(s) ||
@@ -107,7 +107,7 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 		})
 	}
 	s := rp.capture()
-	if got, want := replayClock(s), rounds[fired].at.Local().Format("15:04:05"); got != want || !strings.Contains(screenIncidents(s), "I2 write error spike FIRING") {
+	if got, want := replayClock(s), rounds[fired].at.UTC().Format("15:04:05"); got != want || !strings.Contains(screenIncidents(s), "I2 write error spike FIRING") {
 		t.Fatalf("] stopped at %s, want the spike firing at %s; the screen:\n%s", got, want, s)
 	}
 	if !strings.Contains(s, "verdict I2 write_error_spike firing") {
@@ -115,7 +115,7 @@ func TestReplayShowsTheRecordedSpike(t *testing.T) {
 	}
 	rp.keys("Left")
 	rp.waitFor("the round before it, not firing", 30*time.Second, func(s string) bool {
-		return replayClock(s) == rounds[fired-1].at.Local().Format("15:04:05") && !strings.Contains(screenIncidents(s), "FIRING")
+		return replayClock(s) == rounds[fired-1].at.UTC().Format("15:04:05") && !strings.Contains(screenIncidents(s), "FIRING")
 	})
 	rp.keys("r")
 	rp.waitFor("r refused in a replay", 30*time.Second, func(s string) bool {
@@ -156,7 +156,7 @@ func replayBadDays(t *testing.T, tmux, bin, cfg, recDir string, last time.Time) 
 
 	after := last.Add(time.Minute).Format(time.RFC3339)
 	_, stderr, code := runCLI(t, true, "replay", "--config", cfg, "--env", "staging", "--from", after)
-	if code != exitUsage || !strings.Contains(stderr, "nothing to replay between") || !strings.Contains(stderr, "run from "+time.Now().Format("2006-01-02")) {
+	if code != exitUsage || !strings.Contains(stderr, "nothing to replay between") || !strings.Contains(stderr, "run from "+time.Now().UTC().Format("2006-01-02")) {
 		t.Errorf("--from after the recording: exit %d, %q; want %d naming the recording's span", code, stderr, exitUsage)
 	}
 	_, stderr, code = runCLI(t, true, "replay", "--config", cfg, "--env", "production")

@@ -14,8 +14,8 @@ func TestReplayRefusesBadFlags(t *testing.T) {
 		want string
 	}{
 		{true, []string{"--speed", "0"}, "--speed 0: give a pace above 0"},
-		{true, []string{"--from", "half past"}, `--from: not a time: "half past"`},
-		{true, []string{"--to", "25:99"}, `--to: not a time: "25:99"`},
+		{true, []string{"--from", "half past"}, `--from: "half past" is not a time`},
+		{true, []string{"--to", "25:99"}, `--to: "25:99" is not a time`},
 		{true, []string{"--from", "13:42", "--to", "13:41"}, "--to 13:41 is before --from 13:42"},
 		{false, nil, "replay needs a terminal"},
 	} {
