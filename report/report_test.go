@@ -40,7 +40,8 @@ func world(t *testing.T) (*config.Config, *config.Environment) {
 	ok := true
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	for _, r := range []journal.Record{
-		{Time: at(10), Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via screen"},
+		{Time: at(10), Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via screen",
+			Evidence: "P1 PASS parity allow\nP3 WARN projection_lag 12s"},
 		{Time: at(10), Kind: journal.KindOverride, Step: "S1", Operator: "alice", Reason: "P3 lag is the known | replica"},
 		{Time: at(11), Kind: journal.KindIntent, Step: "S1", Check: "set_legacy_freeze", Argv: []string{"true"}},
 		{Time: at(20), Kind: journal.KindOutcome, Step: "S1", OK: &ok, Message: "S1 done"},
@@ -115,6 +116,7 @@ func TestTheReportTellsTheNight(t *testing.T) {
 		"rust: sum(rate(errors)) → 8.0%",
 		"![rust_write_error_rate](charts/rust_write_error_rate.svg)",
 		"| 2026-12-07T03:00:10Z | S1 | override | alice |",
+		"### S1, approved by alice at 03:00:10\n\n```\nP1 PASS parity allow\nP3 WARN projection_lag 12s\n```",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md does not say %q:\n%s", want, md)
