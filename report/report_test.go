@@ -221,3 +221,32 @@ func chartLines(t *testing.T, path string) map[color.RGBA]int {
 	}
 	return got
 }
+
+// An operating and a watching cockpit judged the same incident at their
+// own instants: the report tells one firing, from the first that saw it
+// fire to the last, its worst value either's; a later, separate firing
+// stays apart.
+func TestTwoProcessesSeeingOneFiringTellOne(t *testing.T) {
+	f := newFiringTracker()
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	inc := func(state runbook.IncidentState, v float64) []runbook.IncidentStatus {
+		return []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state, Value: v, HasValue: true, Comparator: ">"}}
+	}
+	for _, r := range []struct {
+		session string
+		s       int
+		state   runbook.IncidentState
+		v       float64
+	}{
+		{"operate", 65, runbook.IncidentFiring, 0.05}, {"watch", 66, runbook.IncidentFiring, 0.09},
+		{"operate", 100, runbook.IncidentOK, 0.01}, {"watch", 101, runbook.IncidentOK, 0.01},
+		{"watch", 200, runbook.IncidentFiring, 0.03},
+	} {
+		f.add(r.session, at(r.s), inc(r.state, r.v))
+	}
+	got := f.done()
+	if len(got) != 2 || !got[0].Start.Equal(at(65)) || !got[0].End.Equal(at(101)) || got[0].Peak != 0.09 ||
+		!got[1].Start.Equal(at(200)) || !got[1].End.IsZero() {
+		t.Fatalf("firings %+v, want 03:01:05–03:01:41 (worst 0.09) and one from 03:03:20 still firing", got)
+	}
+}
