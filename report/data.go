@@ -8,12 +8,14 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openagents/cockpit/journal"
@@ -91,9 +93,9 @@ func gather(ctx context.Context, journalPath, recordingDir string, from, to time
 	if err != nil {
 		return nil, fmt.Errorf("reading the recording: %w", err)
 	}
-	d.firings = fire.done(to)
+	d.firings = fire.done()
 	if d.rounds == 0 {
-		d.firings = firingsFromJournal(d.records, to)
+		d.firings = firingsFromJournal(d.records)
 	}
 	return d, nil
 }
@@ -146,10 +148,12 @@ func (d *data) add(r recording.Round, st runbook.State, fire *firingTracker) {
 		}
 		d.series[name] = append(pts, Point{T: s.At, V: s.Value})
 	}
-	fire.add(r.At, st.Incidents)
+	fire.add(r.Header.Session, r.At, st.Incidents)
 }
 
-// firingTracker follows each criterion's state round by round.
+// firingTracker follows each criterion's state round by round, in each
+// recording process apart (an operating and a watching cockpit judge at
+// their own instants); done merges what they saw.
 type firingTracker struct {
 	open   map[string]*Firing
 	closed []Firing
@@ -157,22 +161,22 @@ type firingTracker struct {
 
 func newFiringTracker() *firingTracker { return &firingTracker{open: map[string]*Firing{}} }
 
-func (f *firingTracker) add(at time.Time, incidents []runbook.IncidentStatus) {
+func (f *firingTracker) add(session string, at time.Time, incidents []runbook.IncidentStatus) {
 	for _, inc := range incidents {
 		key := inc.Runbook + " " + inc.ID
-		cur := f.open[key]
+		cur := f.open[session+"\x00"+key]
 		if inc.State != runbook.IncidentFiring {
 			if cur != nil {
 				cur.End = at
 				f.closed = append(f.closed, *cur)
-				delete(f.open, key)
+				delete(f.open, session+"\x00"+key)
 			}
 			continue
 		}
 		if cur == nil {
 			cur = &Firing{Key: key, Title: inc.Title, Start: at, First: inc.Evidence,
 				Rule: fmt.Sprintf("%s %g for %s", inc.Comparator, inc.Threshold, inc.For)}
-			f.open[key] = cur
+			f.open[session+"\x00"+key] = cur
 		}
 		cur.Last = inc.Evidence
 		if inc.HasValue && (!cur.HasPeak || worse(inc.Comparator, inc.Value, cur.Peak)) {
@@ -188,20 +192,55 @@ func worse(comparator string, v, than float64) bool {
 	return v > than
 }
 
-// done closes what still fires (End zero: it fired to the window's end).
-func (f *firingTracker) done(to time.Time) []Firing {
-	out := f.closed
+// done closes what still fires (End zero: it fired to the window's end)
+// and merges the spans of one criterion that overlap, whichever process
+// saw them: one firing, from the first that saw it to the last.
+func (f *firingTracker) done() []Firing {
+	all := f.closed
 	for _, cur := range f.open {
-		out = append(out, *cur)
+		all = append(all, *cur)
 	}
-	slices.SortFunc(out, func(a, b Firing) int { return a.Start.Compare(b.Start) })
+	slices.SortFunc(all, func(a, b Firing) int { return cmp.Or(strings.Compare(a.Key, b.Key), a.Start.Compare(b.Start)) })
+	var out []Firing
+	for _, x := range all {
+		n := len(out)
+		if n == 0 || out[n-1].Key != x.Key || !overlaps(out[n-1], x) {
+			out = append(out, x)
+			continue
+		}
+		merge(&out[n-1], x)
+	}
+	slices.SortStableFunc(out, func(a, b Firing) int { return a.Start.Compare(b.Start) })
 	return out
+}
+
+// overlaps is whether b (starting no earlier than a) starts before a ends.
+func overlaps(a, b Firing) bool { return a.End.IsZero() || !b.Start.After(a.End) }
+
+// merge widens a to cover b, its last evidence and worst value too.
+func merge(a *Firing, b Firing) {
+	switch {
+	case a.End.IsZero():
+	case b.End.IsZero() || b.End.After(a.End):
+		a.End, a.Last = b.End, b.Last
+	}
+	if b.HasPeak && (!a.HasPeak || worse(ruleComparator(a.Rule), b.Peak, a.Peak)) {
+		a.Peak, a.HasPeak = b.Peak, true
+	}
+}
+
+// ruleComparator is the comparator a Firing's rule starts with.
+func ruleComparator(rule string) string {
+	if strings.HasPrefix(rule, "<") {
+		return "<"
+	}
+	return ">"
 }
 
 // firingsFromJournal is the incidents as the journal's verdict records
 // tell them (an operating cockpit journals each change), for a window the
 // recording does not cover.
-func firingsFromJournal(recs []journal.Record, to time.Time) []Firing {
+func firingsFromJournal(recs []journal.Record) []Firing {
 	f := newFiringTracker()
 	for _, r := range recs {
 		if r.Kind != journal.KindVerdict || len(r.Check) < 3 || r.Check[0] != 'I' || r.Step != "" {
@@ -215,9 +254,9 @@ func firingsFromJournal(recs []journal.Record, to time.Time) []Firing {
 		if r.Verdict == runbook.IncidentFiring.String() {
 			state = runbook.IncidentFiring
 		}
-		f.add(r.Time, []runbook.IncidentStatus{{Runbook: id, ID: name, Title: name, State: state, Evidence: r.Evidence}})
+		f.add("journal", r.Time, []runbook.IncidentStatus{{Runbook: id, ID: name, Title: name, State: state, Evidence: r.Evidence}})
 	}
-	out := f.done(to)
+	out := f.done()
 	for i := range out {
 		out[i].Rule = "" // the journal's verdict records carry no threshold
 	}

@@ -74,6 +74,7 @@ func writeMarkdown(w io.Writer, d *data, charts []string, now time.Time) error {
 	fmt.Fprintf(b, "Written %s from the journal (%d records in the window) and the recording (%d rounds%s).\n\n",
 		stamp(now), len(d.records), d.rounds, sessionList(d.sessions))
 	writeSummary(b, acts, refused, d.firings)
+	writeGates(b, acts)
 	writeIncidents(b, d.firings)
 	writeCharts(b, charts)
 	writeNotes(b, d.notes)
@@ -161,6 +162,24 @@ func writeRollback(b *strings.Builder, acts []*action) {
 	}
 	if n == 0 {
 		b.WriteString("No rollback ran in the window.\n")
+	}
+}
+
+// writeGates shows each approval with the gates the operator saw when
+// they confirmed: what was green, what was not and was overridden.
+func writeGates(b *strings.Builder, acts []*action) {
+	var shown bool
+	for _, a := range acts {
+		for _, ap := range a.approvals {
+			if ap.Evidence == "" {
+				continue
+			}
+			if !shown {
+				b.WriteString("## The gates each approval saw\n\n")
+				shown = true
+			}
+			fmt.Fprintf(b, "### %s, approved by %s at %s\n\n%s\n", a.step, cmp.Or(ap.Operator, "?"), clock(ap.Time), fence(ap.Evidence))
+		}
 	}
 }
 

@@ -40,7 +40,8 @@ func world(t *testing.T) (*config.Config, *config.Environment) {
 	ok := true
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	for _, r := range []journal.Record{
-		{Time: at(10), Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via screen"},
+		{Time: at(10), Kind: journal.KindApproval, Step: "S1", Operator: "alice", Message: "approved via screen",
+			Evidence: "P1 PASS parity allow\nP3 WARN projection_lag 12s"},
 		{Time: at(10), Kind: journal.KindOverride, Step: "S1", Operator: "alice", Reason: "P3 lag is the known | replica"},
 		{Time: at(11), Kind: journal.KindIntent, Step: "S1", Check: "set_legacy_freeze", Argv: []string{"true"}},
 		{Time: at(20), Kind: journal.KindOutcome, Step: "S1", OK: &ok, Message: "S1 done"},
@@ -115,6 +116,7 @@ func TestTheReportTellsTheNight(t *testing.T) {
 		"rust: sum(rate(errors)) → 8.0%",
 		"![rust_write_error_rate](charts/rust_write_error_rate.svg)",
 		"| 2026-12-07T03:00:10Z | S1 | override | alice |",
+		"### S1, approved by alice at 03:00:10\n\n```\nP1 PASS parity allow\nP3 WARN projection_lag 12s\n```",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md does not say %q:\n%s", want, md)
@@ -218,4 +220,33 @@ func chartLines(t *testing.T, path string) map[color.RGBA]int {
 		}
 	}
 	return got
+}
+
+// An operating and a watching cockpit judged the same incident at their
+// own instants: the report tells one firing, from the first that saw it
+// fire to the last, its worst value either's; a later, separate firing
+// stays apart.
+func TestTwoProcessesSeeingOneFiringTellOne(t *testing.T) {
+	f := newFiringTracker()
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	inc := func(state runbook.IncidentState, v float64) []runbook.IncidentStatus {
+		return []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state, Value: v, HasValue: true, Comparator: ">"}}
+	}
+	for _, r := range []struct {
+		session string
+		s       int
+		state   runbook.IncidentState
+		v       float64
+	}{
+		{"operate", 65, runbook.IncidentFiring, 0.05}, {"watch", 66, runbook.IncidentFiring, 0.09},
+		{"operate", 100, runbook.IncidentOK, 0.01}, {"watch", 101, runbook.IncidentOK, 0.01},
+		{"watch", 200, runbook.IncidentFiring, 0.03},
+	} {
+		f.add(r.session, at(r.s), inc(r.state, r.v))
+	}
+	got := f.done()
+	if len(got) != 2 || !got[0].Start.Equal(at(65)) || !got[0].End.Equal(at(101)) || got[0].Peak != 0.09 ||
+		!got[1].Start.Equal(at(200)) || !got[1].End.IsZero() {
+		t.Fatalf("firings %+v, want 03:01:05–03:01:41 (worst 0.09) and one from 03:03:20 still firing", got)
+	}
 }

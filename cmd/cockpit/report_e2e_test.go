@@ -52,7 +52,7 @@ func TestTheReportOfACutoverAndItsRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"- **S1** OK by ", "reason: “P4 read by the DBA”", "- **rollback** OK",
-		"the rollback started at ", "**I2 write_error_spike** fired from ", "### I2 write_error_spike", "# Cutover timeline: staging"} {
+		"the rollback started at ", "**I2 write_error_spike** fired from ", "### S1, approved by ", "### I2 write_error_spike", "# Cutover timeline: staging"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md does not say %q:\n%s", want, md)
 		}
