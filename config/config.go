@@ -114,6 +114,9 @@ type Environment struct {
 	// change, while Rust is the only authority); proceed lets it go on,
 	// the criterion still shown UNKNOWN with its reason.
 	LowTraffic LowTraffic `yaml:"low_traffic"`
+	// Guard is what a firing incident criterion does on its own: advise,
+	// count down then roll back, or roll back at once (guard.go).
+	Guard Guard `yaml:"guard"`
 	// removed are the signals this environment's signals write null.
 	removed map[string]bool
 }
