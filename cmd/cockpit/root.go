@@ -33,6 +33,7 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newOperateCmd(ctx, s),
 		newWatchCmd(ctx, s),
 		newKeyCmd(s),
+		newGuardCmd(ctx, s),
 	)
 	return root
 }

@@ -161,6 +161,7 @@ func actingError(err error) error {
 type acting struct {
 	cfg    *config.Config
 	j      *journal.Journal
+	eng    *runbook.Engine // the guard observes through it
 	x      *runbook.Executor
 	share  *sharing
 	notify *notifying
@@ -199,7 +200,7 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
 	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
 	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
-	return &acting{cfg: cfg, j: j, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
+	return &acting{cfg: cfg, j: j, eng: eng, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
 
 // openJournal is the acting verb's journal: a forward step or a check

@@ -36,6 +36,8 @@ type statusReport struct {
 	// Timeline is whether this config's role can publish to the shared
 	// timeline: a cockpit that cannot says so before anyone relies on it.
 	Timeline timelineReport `json:"timeline"`
+	// Guard is the environment's automatic rollback (cockpit guard).
+	Guard guardStatus `json:"guard"`
 }
 
 func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
@@ -53,7 +55,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	o := st.Observed
 	rep := statusReport{Env: st.Env, RustWriteMode: orUnknown(o.RustWriteMode.Evidence.Value),
 		LegacyFreeze: orUnknown(o.LegacyFreeze.Evidence.Value), WriteTarget: orUnknown(o.WriteTarget.Evidence.Value),
-		Incidents: st.Incidents, Timeline: <-timeline}
+		Incidents: st.Incidents, Timeline: <-timeline, Guard: guardStatusOf(e.Config(), e.Env(), st.At)}
 	// Automation must not read an unknown position as a known one: exit 2
 	// (hold) after printing, as check does for unknown data.
 	var result error
