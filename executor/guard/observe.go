@@ -30,7 +30,9 @@ func (g *Guard) Observe(r Round) Decision {
 		if d.Act {
 			acting = true
 		}
-		if d.Act || urgency[d.Phase] > urgency[best.Phase] {
+		// Among equals, the criterion firing longest: a hold on a firing
+		// incident says more than a blind one's.
+		if d.Act || urgency[d.Phase] > urgency[best.Phase] || (d.Phase == best.Phase && d.FiringFor > best.FiringFor) {
 			best = d
 		}
 	}
