@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/openagents/cockpit/journal"
 )
@@ -308,4 +312,106 @@ func TestTwoGuardsActOnce(t *testing.T) {
 			t.Errorf("guard stopped: exit %d", code)
 		}
 	}
+}
+
+// TestGuardSignalMidCountdownAndMidRollback: SIGTERM during a countdown
+// ends the guard with no rollback; SIGTERM to a second guard whose
+// rollback is running lets that rollback finish, verified, before it ends.
+func TestGuardSignalMidCountdownAndMidRollback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs S1, an error spike and two signalled guards on a rehearsal world")
+	}
+	t.Parallel()
+	// Controls take 3s each, like a new revision: a rollback runs long
+	// enough to be signalled half-way.
+	e := newE2EWorldDelay(t, cockpitBinary(t), 3*time.Second, guardEdit(t, "{mode: countdown, countdown: 15s, criteria: [I2]}", ""))
+	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
+	first := e.startGuard()
+	e.ctl("staging", "fault", "error-spike", "on")
+	awaitGuard(t, e, first, 3*time.Minute, "countdown", "rollback in")
+	if code := first.stop(t, 30*time.Second); code != exitOK {
+		t.Errorf("guard stopped mid-countdown: exit %d, want 0", code)
+	}
+	guards, approvals := guardRecords(e.timeline("staging"))
+	if len(approvals) != 0 || guards[len(guards)-1].Verdict != "stopped" {
+		t.Fatalf("after SIGTERM mid-countdown: approvals %+v, last guard record %+v; want none and stopped", approvals, guards[len(guards)-1])
+	}
+	if st := e.state("staging"); st.WriteTarget != "rust" {
+		t.Fatalf("writes moved to %s after the guard was stopped mid-countdown", st.WriteTarget)
+	}
+
+	second := e.startGuard()
+	eventually(t, 3*time.Minute, 500*time.Millisecond, "the second guard's rollback starting", func() bool {
+		_, approvals := guardRecords(e.timeline("staging"))
+		return len(approvals) == 1
+	})
+	if code := second.stop(t, 3*time.Minute); code != exitOK {
+		t.Errorf("guard stopped mid-rollback: exit %d, want 0", code)
+	}
+	var outcome *journal.Record
+	recs := e.timeline("staging")
+	for i, r := range recs {
+		if r.Kind == journal.KindOutcome && r.Step == "rollback" && r.Check == "" {
+			outcome = &recs[i]
+		}
+	}
+	if outcome == nil || outcome.OK == nil || !*outcome.OK {
+		t.Fatalf("the rollback signalled mid-way did not finish OK: %+v\nguard output:\n%s", outcome, second.output())
+	}
+	if st := e.state("staging"); st.WriteTarget != "legacy" || st.RustWriteMode == "rust_active" {
+		t.Errorf("after the signalled rollback the world is %+v, want writes on legacy", st)
+	}
+}
+
+// TestGuardWhoseDatabaseDiesMidCountdown: the environment's database
+// (the advisory lock's, P4's) stops taking connections during the
+// countdown: the guard goes on observing through Prometheus and the
+// runtimes and rolls back at zero under the file lock, saying so.
+func TestGuardWhoseDatabaseDiesMidCountdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs S1, an error spike and a database outage on a rehearsal world")
+	}
+	t.Parallel()
+	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 15s, criteria: [I2]}", ""))
+	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
+	g := e.startGuard()
+	e.ctl("staging", "fault", "error-spike", "on")
+	awaitGuard(t, e, g, 3*time.Minute, "countdown", "rollback in")
+	killDatabase(t, e.dbURL)
+	recs := awaitGuard(t, e, g, 3*time.Minute, "acted", "rolled back by this guard")
+	if _, approvals := guardRecords(recs); len(approvals) != 1 {
+		t.Fatalf("%d rollbacks with the database down, want 1", len(approvals))
+	}
+	if st := e.state("staging"); st.WriteTarget != "legacy" {
+		t.Errorf("after the guard's rollback with the database down, writes go to %s", st.WriteTarget)
+	}
+	if !strings.Contains(g.p.stderr.String(), "rolling back under the file lock") {
+		t.Errorf("the guard does not say which lock it rolled back under:\n%s\n%s", g.output(), g.p.stderr)
+	}
+	t.Logf("guard output:\n%s\nstderr:\n%s", g.output(), g.p.stderr)
+}
+
+// killDatabase makes the test's database refuse new connections and ends
+// the open ones, as an outage does; the cleanup lets it be dropped.
+func killDatabase(t *testing.T, dbURL string) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	must(t, err)
+	name := strings.TrimPrefix(u.Path, "/")
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err := pgx.Connect(t.Context(), admin.String())
+	must(t, err)
+	defer func() { _ = conn.Close(context.Background()) }()
+	_, err = conn.Exec(t.Context(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" ALLOW_CONNECTIONS false")
+	must(t, err)
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin.String())
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" ALLOW_CONNECTIONS true")
+			_ = c.Close(context.Background())
+		}
+	})
+	_, err = conn.Exec(t.Context(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+	must(t, err)
 }
