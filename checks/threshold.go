@@ -135,10 +135,10 @@ func (t *ThresholdCheck) staleReason(s metrics.Sample, now time.Time) string {
 // judge compares a fresh value with the thresholds and advances the timer,
 // first replaying the history into a timer that has seen nothing yet.
 func (t *ThresholdCheck) judge(v float64, at time.Time, history []metrics.Point) (Verdict, string) {
-	critBreached := t.sig.Crit != nil && t.breached(v, *t.sig.Crit)
+	critBreached := t.sig.Direction.Breaches(v, t.sig.Crit)
 	state := Inactive
 	if t.sig.Crit != nil {
-		t.crit.Replay(history, at, func(h float64) bool { return t.breached(h, *t.sig.Crit) })
+		t.crit.Replay(history, at, func(h float64) bool { return t.sig.Direction.Breaches(h, t.sig.Crit) })
 		state = t.crit.Observe(critBreached, at)
 	}
 	switch {
@@ -149,7 +149,7 @@ func (t *ThresholdCheck) judge(v float64, at time.Time, history []metrics.Point)
 		return Fail, t.rule(fmt.Sprintf("cleared %s ago, keeps firing for %s", ShortDuration(cleared), ShortDuration(t.crit.KeepFiringFor)))
 	case state == PendingState:
 		return Pending, t.rule(fmt.Sprintf("breached %s", ShortDuration(t.crit.HeldFor(at))))
-	case t.sig.Warn != nil && t.breached(v, *t.sig.Warn):
+	case t.sig.Direction.Breaches(v, t.sig.Warn):
 		return Warn, t.rule("")
 	default:
 		return Pass, t.rule("")
@@ -204,19 +204,26 @@ func (t *ThresholdCheck) policy(p config.Policy, why string, now time.Time) (Ver
 	}
 }
 
-func (t *ThresholdCheck) breached(v, threshold float64) bool {
-	if t.sig.Direction == "below" {
-		return v < threshold
+// Level judges one value against sig's thresholds, without for: (FAIL
+// past crit, WARN past warn, else PASS; a nil signal is PASS): what the
+// screen colours a value with. The verdicts that hold gates come from a
+// ThresholdCheck, which times the crit breach.
+func Level(sig *config.Signal, v float64) Verdict {
+	switch {
+	case sig == nil:
+		return Pass
+	case sig.Direction.Breaches(v, sig.Crit):
+		return Fail
+	case sig.Direction.Breaches(v, sig.Warn):
+		return Warn
+	default:
+		return Pass
 	}
-	return v > threshold
 }
 
 // rule renders "warn > 1%, crit > 2% for 5m (breached 1m10s)".
 func (t *ThresholdCheck) rule(state string) string {
-	cmp := ">"
-	if t.sig.Direction == "below" {
-		cmp = "<"
-	}
+	cmp := t.sig.Direction.Operator()
 	var parts []string
 	if t.sig.Warn != nil {
 		parts = append(parts, fmt.Sprintf("warn %s %s", cmp, FormatValue(*t.sig.Warn, t.sig.Unit)))

@@ -221,3 +221,23 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// TestLevelIsTheCheckWithoutFor: the screen's colour of a value and the
+// verdict of a check without for: are one rule, on both sides, at the
+// thresholds themselves (equal is no breach) and between them.
+func TestLevelIsTheCheckWithoutFor(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	below := errorRate()
+	below.Warn, below.Crit, below.Direction = f(0.99), f(0.95), config.Below
+	for _, sig := range []*config.Signal{errorRate(), below} {
+		for _, v := range []float64{0, 0.005, 0.01, 0.015, 0.02, 0.5, 0.95, 0.97, 0.99, 1} {
+			want := NewThresholdCheck(sig, time.Minute).Evaluate(metrics.Sample{Value: v, HasValue: true, Series: 1, At: now}, now).Verdict
+			if got := Level(sig, v); got != want {
+				t.Errorf("%s %v: Level = %s, the check says %s", sig.Direction, v, got, want)
+			}
+		}
+	}
+	if got := Level(nil, 1e9); got != Pass {
+		t.Errorf("Level of no signal = %s, want PASS", got)
+	}
+}

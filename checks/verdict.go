@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/openagents/cockpit/internal/age"
 )
 
 // Verdict is the answer of one check.
@@ -146,16 +148,6 @@ func (r Result) Age(now time.Time) time.Duration {
 	return 0
 }
 
-// FormatAge renders an age compactly: "2s", "1m05s", "never".
-func FormatAge(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "never"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	default:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-}
+// FormatAge renders an age compactly: "2s", "1m05s", "never" (age.Format,
+// the one rule the lock and the screen share).
+func FormatAge(d time.Duration) string { return age.Format(d) }

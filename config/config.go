@@ -9,8 +9,6 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-
-	"github.com/openagents/cockpit/notify"
 )
 
 // Config is the whole file.
@@ -23,7 +21,7 @@ type Config struct {
 	// first: the values ${VAR} references expanded, URL passwords and
 	// query values, header values, webhook paths, what the secret files
 	// hold (the list and why: secrets.go). The journal, the artifacts, the
-	// errors, every verb's output and the screen hide them (journal.Redact).
+	// errors, every verb's output and the screen hide them (redact.Redact).
 	Secrets []string `yaml:"-"`
 	// Warnings are what is valid but will hold a gate for good (e.g. a
 	// production environment with no parity source); `config validate`
@@ -64,7 +62,7 @@ type Config struct {
 
 	// Notify is where the team hears of actions, overrides, rollbacks and
 	// incidents: webhook targets, each with the events it wants.
-	Notify notify.Config `yaml:"notify"`
+	Notify Notify `yaml:"notify"`
 
 	// TeamKeys are the team's public keys by operator (as `cockpit key`
 	// prints them): a shared timeline record is believed only when one of
@@ -265,9 +263,9 @@ type Signal struct {
 	// Unit formats values: ratio (shown as %), count, events, bool, percent.
 	Unit string `yaml:"unit"`
 	// Warn and Crit are thresholds; Direction says which side is bad.
-	Warn      *float64 `yaml:"warn"`
-	Crit      *float64 `yaml:"crit"`
-	Direction string   `yaml:"direction"` // above (default) | below
+	Warn      *float64  `yaml:"warn"`
+	Crit      *float64  `yaml:"crit"`
+	Direction Direction `yaml:"direction"` // above (default) | below
 	// For is how long Crit must hold before the check fails (PENDING before).
 	For           Duration `yaml:"for"`
 	KeepFiringFor Duration `yaml:"keep_firing_for"`

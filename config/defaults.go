@@ -408,7 +408,7 @@ func mergeSignals(base, over map[string]*Signal) (merged map[string]*Signal, rem
 			s.OnError = PolicyHold
 		}
 		if s.Direction == "" {
-			s.Direction = "above"
+			s.Direction = Above
 		}
 		if s.Series == "" {
 			s.Series = "one"

@@ -17,7 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
 
-	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/internal/redact"
 )
 
 // DefaultPath is $XDG_CONFIG_HOME/cockpit/config.yaml (or ~/.config/…).
@@ -122,16 +122,16 @@ func replaceRefs(raw []byte, repl func(name string, line int) string) []byte {
 
 // redactErr keeps secrets out of a load error: a decode error quotes the
 // offending YAML, which may be a token's line, and a validation message
-// may quote a URL with its password (journal.Redact).
+// may quote a URL with its password (redact.Redact).
 func redactErr(err error, secrets []string) error {
 	var verr *ValidationError
 	if errors.As(err, &verr) {
 		for i := range verr.Problems {
-			verr.Problems[i].Msg = journal.Redact(verr.Problems[i].Msg, secrets...)
+			verr.Problems[i].Msg = redact.Redact(verr.Problems[i].Msg, secrets...)
 		}
 		return err
 	}
-	msg := journal.Redact(err.Error(), secrets...)
+	msg := redact.Redact(err.Error(), secrets...)
 	if msg == err.Error() {
 		return err
 	}

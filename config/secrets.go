@@ -11,7 +11,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/openagents/cockpit/internal/boundedfile"
-	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/internal/redact"
 )
 
 // What counts as a secret (Config.Secrets), decided once here so the
@@ -39,10 +39,10 @@ import (
 const minSecretLen = 8
 
 // secretSet collects secrets in their printed forms, each once.
-type secretSet struct{ r *journal.Redactor }
+type secretSet struct{ r *redact.Redactor }
 
 func newSecretSet(values ...string) secretSet {
-	s := secretSet{r: journal.NewRedactor()}
+	s := secretSet{r: redact.NewRedactor()}
 	s.add(values...)
 	return s
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/internal/redact"
 )
 
 // Show renders the effective config (`cockpit config show`): what the
@@ -16,7 +16,7 @@ import (
 // is merged, so an operator sees `for: 0s` where the file wrote it and 10m
 // where it did not. With env, only that environment (and its merged
 // signals, not the global ones, which it has absorbed). Every string passes
-// through journal.Redact with the config's secrets: it is safe to paste.
+// through redact.Redact with the config's secrets: it is safe to paste.
 // format is "yaml" or "json".
 func (c *Config) Show(env, format string) ([]byte, error) {
 	if format != "yaml" && format != "json" {
@@ -105,7 +105,7 @@ func redactTree(v any, secrets []string) any {
 		}
 		return out
 	case string:
-		return journal.Redact(t, secrets...)
+		return redact.Redact(t, secrets...)
 	}
 	return v
 }

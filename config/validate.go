@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -12,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
-
-	"github.com/openagents/cockpit/notify"
 )
 
 // promql parses queries with the options Prometheus servers use by default.
@@ -23,6 +20,20 @@ var units = map[string]bool{"ratio": true, "count": true, "events": true, "bool"
 
 var policies = map[Policy]bool{PolicyHold: true, PolicyFail: true, PolicyKeepLast: true}
 
+// A Check validates one feature's block of a parsed config (notify's
+// templates render, its events exist), returning problems at YAML paths
+// ($.notify.targets[0].template) that Parse locates like its own.
+type Check func(*Config) []Problem
+
+// blockChecks are the feature packages' checks, in registration order.
+var blockChecks []Check
+
+// RegisterCheck adds a feature's check to every Parse and Load. A feature
+// package registers from its init (as image formats and sql drivers do),
+// so that config, the leaf, imports no feature: a program that links the
+// feature validates its block.
+func RegisterCheck(c Check) { blockChecks = append(blockChecks, c) }
+
 func (c *Config) validate(e *ValidationError) {
 	if c.QueryTimeout >= c.Refresh {
 		e.add("$.query_timeout", "%s must be below refresh (%s), or queries overlap", c.QueryTimeout, c.Refresh)
@@ -30,11 +41,8 @@ func (c *Config) validate(e *ValidationError) {
 	if len(c.Environments) == 0 {
 		e.add("$.environments", "no environments: add at least one (e.g. staging)")
 	}
-	var nerr *notify.ValidationError
-	if errors.As(c.Notify.Validate(), &nerr) {
-		for _, p := range nerr.Problems {
-			e.add("$.notify."+p.Path, "%s", p.Msg)
-		}
+	for _, check := range blockChecks {
+		e.Problems = append(e.Problems, check(c)...)
 	}
 	for _, name := range sortedKeys(c.Environments) {
 		env := c.Environments[name]
@@ -350,7 +358,7 @@ func validateSignals(e *ValidationError, p string, signals map[string]*Signal) {
 		if !units[s.Unit] {
 			e.add(sp+".unit", "%q is not a unit (ratio, count, events, bool, percent, seconds)", s.Unit)
 		}
-		if s.Direction != "above" && s.Direction != "below" {
+		if !s.Direction.Valid() {
 			e.add(sp+".direction", "%q must be above or below", s.Direction)
 		}
 		checkPolicy(e, sp+".on_no_data", s.OnNoData)
@@ -360,7 +368,7 @@ func validateSignals(e *ValidationError, p string, signals map[string]*Signal) {
 			e.add(sp+".series", "%q must be one or any", s.Series)
 		}
 		if s.Warn != nil && s.Crit != nil {
-			if (s.Direction == "above" && *s.Warn > *s.Crit) || (s.Direction == "below" && *s.Warn < *s.Crit) {
+			if s.Direction.Valid() && s.Direction.Worse(*s.Warn, *s.Crit) {
 				e.add(sp+".warn", "warn %v is past crit %v for direction %s", *s.Warn, *s.Crit, s.Direction)
 			}
 		}

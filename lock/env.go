@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/age"
 )
 
 // Env is an environment's lock, and the rule that a rollback always wins.
@@ -181,7 +181,7 @@ func AbandonedNote(prev Holder, now time.Time) string {
 		msg += " took it for " + prev.Step
 	}
 	if !prev.Since.IsZero() {
-		msg += fmt.Sprintf(" at %s (%s ago)", prev.Since.Local().Format(time.TimeOnly), checks.FormatAge(now.Sub(prev.Since)))
+		msg += fmt.Sprintf(" at %s (%s ago)", prev.Since.Local().Format(time.TimeOnly), age.Format(now.Sub(prev.Since)))
 	}
 	return msg + " and ended without releasing it (killed or crashed): check where its step stopped"
 }

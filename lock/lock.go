@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/internal/age"
 )
 
 // Locker grants one holder at a time per environment. Release is safe to
@@ -59,7 +59,7 @@ func (e *BusyError) Error() string {
 	}
 	msg := fmt.Sprintf("lock held by %s@%s pid %d", h.Operator, h.Host, h.PID)
 	if !h.Since.IsZero() {
-		msg += fmt.Sprintf(" since %s (%s ago)", h.Since.Local().Format(time.TimeOnly), checks.FormatAge(e.At.Sub(h.Since)))
+		msg += fmt.Sprintf(" since %s (%s ago)", h.Since.Local().Format(time.TimeOnly), age.Format(e.At.Sub(h.Since)))
 	}
 	if h.Step != "" {
 		msg += " running " + h.Step

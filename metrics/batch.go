@@ -203,11 +203,11 @@ func (s *Sampler) fromBatch(j *job, parts map[string]model.Vector, warnings v1.W
 		a.dataAt, a.dataErr = dataTime(parts[bp.fresh.key])
 	}
 	if a.askVolume {
-		a.volume = instantAnswer(sig.VolumeQuery, parts[bp.volume.key], nil, "above")
+		a.volume = instantAnswer(sig.VolumeQuery, parts[bp.volume.key], nil, config.Above)
 	}
 	if plan := s.exporters[j.name]; plan != nil && j.needSlow {
 		a.askExporter = true
-		x := exporterAnswers{up: instantAnswer(plan.up, parts[bp.up.key], nil, "above")}
+		x := exporterAnswers{up: instantAnswer(plan.up, parts[bp.up.key], nil, config.Above)}
 		if plan.upFresh.query != "" {
 			x.upAt, x.upErr = dataTime(parts[bp.upFresh.key])
 		}

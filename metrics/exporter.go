@@ -92,7 +92,7 @@ func (s *Sampler) exporter(ctx context.Context, plan *exporterPlan, at time.Time
 		wg sync.WaitGroup
 		x  exporterAnswers
 	)
-	wg.Go(func() { x.up = s.instant(ctx, plan.up, "above", at) })
+	wg.Go(func() { x.up = s.instant(ctx, plan.up, config.Above, at) })
 	if plan.upFresh.query != "" {
 		wg.Go(func() { x.upAt, x.upErr = s.dataTime(ctx, plan.upFresh.query, at) })
 	}

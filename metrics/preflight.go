@@ -157,7 +157,7 @@ func preflightOne(ctx context.Context, api v1.API, seen *seriesCache, r *Preflig
 			r.Warnings = append(r.Warnings, fmt.Sprintf("no series match %s yet, though %s exists: nothing with those labels was recorded in the last %s (e.g. no 5xx answered yet), or a label is misspelled", s.text, or(s.name, "the metric"), lookbackText))
 		}
 	}
-	a := reduce(v, "above")
+	a := reduce(v, config.Above)
 	r.Series = a.series
 	switch {
 	case a.err != nil:

@@ -68,7 +68,7 @@ func (s *Sampler) askAlone(ctx context.Context, sig *config.Signal, fresh freshn
 		wg.Go(func() { a.dataAt, a.dataErr = s.dataTime(ctx, fresh.query, at) })
 	}
 	if a.askVolume {
-		wg.Go(func() { a.volume = s.instant(ctx, sig.VolumeQuery, "above", at) })
+		wg.Go(func() { a.volume = s.instant(ctx, sig.VolumeQuery, config.Above, at) })
 	}
 	if plan := s.exporters[sig.Name]; plan != nil && needSlow {
 		a.askExporter = true
@@ -159,7 +159,7 @@ func (s *Sampler) query(ctx context.Context, query string, at time.Time) (model.
 }
 
 // instant runs a value query and reduces it to the worst series.
-func (s *Sampler) instant(ctx context.Context, query, direction string, at time.Time) answer {
+func (s *Sampler) instant(ctx context.Context, query string, direction config.Direction, at time.Time) answer {
 	v, warnings, err := s.query(ctx, query, at)
 	if err != nil {
 		return answer{err: err, warnings: warnings}
@@ -169,7 +169,7 @@ func (s *Sampler) instant(ctx context.Context, query, direction string, at time.
 
 // instantAnswer reduces query's answer v to the worst series, with
 // Prometheus's warnings on it.
-func instantAnswer(query string, v model.Value, warnings v1.Warnings, direction string) answer {
+func instantAnswer(query string, v model.Value, warnings v1.Warnings, direction config.Direction) answer {
 	a := reduce(v, direction)
 	// Prometheus's warnings are outside text: cleaned before anyone shows them.
 	cleaned := make([]string, 0, len(warnings)+len(a.warnings))
@@ -193,7 +193,7 @@ func (s *Sampler) dataTime(ctx context.Context, query string, at time.Time) (tim
 }
 
 // history runs the range query that fills one signal's sparkline window.
-func (s *Sampler) history(ctx context.Context, query, direction string, at time.Time) ([]Point, error) {
+func (s *Sampler) history(ctx context.Context, query string, direction config.Direction, at time.Time) ([]Point, error) {
 	m, err := s.rangeQuery(ctx, query, at)
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (s *Sampler) rangeQuery(ctx context.Context, query string, at time.Time) (m
 
 // reduce turns an instant query's result into one value: the worst series
 // for the signal's direction, so that one bad shard is never averaged away.
-func reduce(v model.Value, direction string) answer {
+func reduce(v model.Value, direction config.Direction) answer {
 	var vals []float64
 	switch r := v.(type) {
 	case model.Vector:
@@ -245,7 +245,7 @@ func reduce(v model.Value, direction string) answer {
 			nan++
 			continue
 		}
-		if !a.has || worse(x, a.value, direction) {
+		if !a.has || direction.Worse(x, a.value) {
 			a.value, a.has = x, true
 		}
 	}
@@ -255,15 +255,8 @@ func reduce(v model.Value, direction string) answer {
 	return a
 }
 
-func worse(x, than float64, direction string) bool {
-	if direction == "below" {
-		return x < than
-	}
-	return x > than
-}
-
 // worstPerStep folds a matrix into one series, the worst value per timestamp.
-func worstPerStep(m model.Matrix, direction string) []Point {
+func worstPerStep(m model.Matrix, direction config.Direction) []Point {
 	byT := map[model.Time]float64{}
 	var order []model.Time
 	for _, ss := range m {
@@ -276,7 +269,7 @@ func worstPerStep(m model.Matrix, direction string) []Point {
 			if !seen {
 				order = append(order, p.Timestamp)
 			}
-			if !seen || worse(x, old, direction) {
+			if !seen || direction.Worse(x, old) {
 				byT[p.Timestamp] = x
 			}
 		}

@@ -1,12 +1,14 @@
 package notify
 
 import (
-	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/internal/redact"
 )
 
 // Formats a target can post.
@@ -19,57 +21,34 @@ const (
 	FormatJSON = "json"
 )
 
-// Defaults for what a config leaves out.
+// Defaults for what a config leaves out (config holds them: `config show`
+// prints them).
 const (
-	DefaultTimeout   = 5 * time.Second
-	DefaultQueueSize = 100
+	DefaultTimeout   = config.DefaultNotifyTimeout
+	DefaultQueueSize = config.DefaultNotifyQueueSize
 )
 
-// Config is the notify: section of the cockpit's config, e.g.
-//
-//	notify:
-//	  targets:
-//	    - name: ops-slack
-//	      url: ${SLACK_WEBHOOK_URL}
-//	      format: slack
-//	      events: [action.failed, override, rollback.started, rollback.done, incident.firing]
-//	      timeout: 5s
-//	    - name: audit
-//	      url: https://audit.example/cutover
-//	      format: json
-//	      events: [action.started, action.done, action.failed, override]
-//	      template: "{{.Step}} {{.Kind}} by {{.Operator}}"
-//
-// No targets, no notifications.
-type Config struct {
-	Targets []Target `yaml:"targets"`
-	// QueueSize bounds each target's queue (default 100): past it, the
-	// oldest message waiting is dropped and counted as a failure.
-	QueueSize int `yaml:"queue_size"`
-}
+// Config is the notify: section of the cockpit's config: plain data in
+// config (config imports no feature package); what it means is here.
+type Config = config.Notify
 
 // Target is one webhook and the events it is told.
-type Target struct {
-	// Name identifies the target in failures and counters.
-	Name string `yaml:"name"`
-	// URL is where messages are posted. Its path and query are treated as
-	// secrets (a Slack webhook's path is its token): String, errors and logs
-	// show only the scheme and host.
-	URL    string `yaml:"url"`
-	Format string `yaml:"format"` // slack or json
-	// Events are the kinds this target is told (see Kinds).
-	Events []string `yaml:"events"`
-	// Timeout bounds each delivery attempt, answer included (default 5s).
-	Timeout time.Duration `yaml:"timeout"`
-	// Template, when set, is the message text: a text/template over Event
-	// ({{.Env}}, {{.Step}}, {{.Message}}…), rendered with the event's
-	// values already cleaned of control characters.
-	Template string `yaml:"template"`
-}
+type Target = config.NotifyTarget
 
-// String names the target without its URL's secrets.
-func (t Target) String() string {
-	return fmt.Sprintf("%s (%s to %s)", t.Name, t.Format, redactURL(t.URL))
+func init() { config.RegisterCheck(checkConfig) }
+
+// checkConfig is Validate as config's check of the notify: section, so
+// that `cockpit config validate` names each problem with its file:line.
+func checkConfig(c *config.Config) []config.Problem {
+	var nerr *ValidationError
+	if !errors.As(Validate(c.Notify), &nerr) {
+		return nil
+	}
+	out := make([]config.Problem, len(nerr.Problems))
+	for i, p := range nerr.Problems {
+		out[i] = config.Problem{Path: "$.notify." + p.Path, Msg: p.Msg}
+	}
+	return out
 }
 
 // Problem is one thing wrong in a Config, at a YAML path relative to the
@@ -96,8 +75,8 @@ func (e *ValidationError) add(path, format string, args ...any) {
 	e.Problems = append(e.Problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Validate returns a *ValidationError naming every problem, or nil.
-func (c Config) Validate() error {
+// Validate returns a *ValidationError naming every problem of c, or nil.
+func Validate(c Config) error {
 	var e ValidationError
 	if c.QueueSize < 0 {
 		e.add("queue_size", "%d is negative (leave it out for %d)", c.QueueSize, DefaultQueueSize)
@@ -109,7 +88,7 @@ func (c Config) Validate() error {
 			e.add(p+".name", "%q is already the name of targets[%d]", t.Name, first)
 		}
 		names[t.Name] = i
-		t.validate(&e, p)
+		validateTarget(&e, p, t)
 	}
 	if len(e.Problems) > 0 {
 		return &e
@@ -117,7 +96,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (t Target) validate(e *ValidationError, p string) {
+func validateTarget(e *ValidationError, p string, t Target) {
 	if t.Name == "" {
 		e.add(p+".name", "missing: name the target (it names its failures)")
 	}
@@ -155,31 +134,13 @@ func checkURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%s is not a URL", redactURL(raw))
+		return fmt.Errorf("%s is not a URL", redact.URL(raw))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%s is not http or https", redactURL(raw))
+		return fmt.Errorf("%s is not http or https", redact.URL(raw))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%s has no host", redactURL(raw))
+		return fmt.Errorf("%s has no host", redact.URL(raw))
 	}
 	return nil
-}
-
-// timeout is t's timeout or the default.
-func (t Target) timeout() time.Duration {
-	if t.Timeout > 0 {
-		return t.Timeout
-	}
-	return DefaultTimeout
-}
-
-// Effective is c with its defaults filled in (queue size, each target's
-// timeout), as the notifier will use them: what `cockpit config show` prints.
-func (c Config) Effective() Config {
-	out := Config{Targets: slices.Clone(c.Targets), QueueSize: cmp.Or(c.QueueSize, DefaultQueueSize)}
-	for i := range out.Targets {
-		out.Targets[i].Timeout = out.Targets[i].timeout()
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/notify"
 )
 
@@ -42,7 +43,7 @@ queue_size: 10
 	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Validate(); err != nil {
+	if err := notify.Validate(c); err != nil {
 		t.Fatal(err)
 	}
 	got := c.Targets[0]
@@ -89,7 +90,7 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			target := good
 			c.edit(&target)
-			err := notify.Config{Targets: []notify.Target{target}}.Validate()
+			err := notify.Validate(notify.Config{Targets: []notify.Target{target}})
 			var verr *notify.ValidationError
 			if !errors.As(err, &verr) || len(verr.Problems) != 1 {
 				t.Fatalf("Validate() = %v, want one problem", err)
@@ -113,7 +114,7 @@ func TestValidateListsAllProblemsAtOnce(t *testing.T) {
 		{Name: "a", URL: "https://h.example/x", Format: "json", Events: []string{"override"}},
 		{Name: "a", URL: "mailto:ops@example.com", Format: "xml"},
 	}}
-	err := c.Validate()
+	err := notify.Validate(c)
 	var verr *notify.ValidationError
 	if !errors.As(err, &verr) {
 		t.Fatalf("Validate() = %v", err)
@@ -126,7 +127,37 @@ func TestValidateListsAllProblemsAtOnce(t *testing.T) {
 	if got := strings.Join(paths, " "); got != want {
 		t.Errorf("problems at %s, want %s\n%v", got, want, err)
 	}
-	if err := (notify.Config{}).Validate(); err != nil {
+	if err := notify.Validate(notify.Config{}); err != nil {
 		t.Errorf("an empty config (no targets) is refused: %v", err)
 	}
+}
+
+// TestConfigParseNamesNotifyProblemsWithTheirLine: the notify: section is
+// plain data in config, and its check registered from here still reaches
+// `cockpit config validate` with the file:line of the bad key, secrets kept out.
+func TestConfigParseNamesNotifyProblemsWithTheirLine(t *testing.T) {
+	src := `environments:
+  staging:
+    prometheus: {url: "http://127.0.0.1:9090"}
+    rust_runtime: {url: "http://127.0.0.1:4100"}
+    legacy_runtime: {url: "http://127.0.0.1:4000"}
+    actuators:
+      set_rust_write_mode: {argv: [tool, "{{.Mode}}"]}
+notify:
+  targets:
+    - name: ops
+      url: https://hooks.example` + secretPath + `
+      format: slack
+      events: [override]
+      template: "{{.Stepp}}"
+`
+	_, err := config.Parse("c.yaml", []byte(src), func(string) (string, bool) { return "", false })
+	var verr *config.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Parse = %v, want a ValidationError", err)
+	}
+	if !strings.Contains(err.Error(), "c.yaml:14: notify.targets[0].template: ") || !strings.Contains(err.Error(), "can't evaluate field Stepp") {
+		t.Errorf("error %q does not name the template's line and problem", err)
+	}
+	assertNoSecret(t, "config error", err.Error())
 }

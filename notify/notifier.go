@@ -68,7 +68,7 @@ type Notifier struct {
 
 // New validates cfg and starts one goroutine per target; Close stops them.
 func New(cfg Config, opts Options) (*Notifier, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := Validate(cfg); err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()

@@ -5,24 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/internal/redact"
 )
-
-// redactURL shows where a URL points and nothing it carries: scheme and
-// host, with any user info, path, query or fragment replaced, e.g.
-// https://hooks.slack.com/[REDACTED]. A URL that does not parse is
-// redacted whole.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return journal.Redacted
-	}
-	shown := u.Scheme + "://" + u.Host
-	if len(u.EscapedPath()) > 1 || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		shown += "/" + journal.Redacted
-	}
-	return shown
-}
 
 // secretURL knows what may leak a target's URL into text: the URL as
 // written and as Go re-encodes it (which become the redacted URL), and its
@@ -34,7 +18,7 @@ type secretURL struct {
 }
 
 func newSecretURL(raw string) secretURL {
-	s := secretURL{shown: redactURL(raw), forms: []string{raw}}
+	s := secretURL{shown: redact.URL(raw), forms: []string{raw}}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return s
@@ -55,7 +39,7 @@ func (s secretURL) redact(text string) string {
 	for _, f := range s.forms {
 		text = strings.ReplaceAll(text, f, s.shown)
 	}
-	return journal.Redact(text, s.parts...)
+	return redact.Redact(text, s.parts...)
 }
 
 // error is err with no secret of the URL in its text. A transport error

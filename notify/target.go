@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+
+	"github.com/openagents/cockpit/internal/redact"
 )
 
 // target is one webhook's queue and the goroutine that empties it.
@@ -47,13 +49,13 @@ func newTarget(tc Target, size int, opts Options) (*target, error) {
 	// second post of the message somewhere else.
 	client := &http.Client{
 		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
-		Timeout:       tc.timeout(),
+		Timeout:       tc.EffectiveTimeout(),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &target{
 		name: tc.Name, url: tc.URL, secret: newSecretURL(tc.URL), format: tc.Format,
 		events: tc.Events, text: txt, client: client, retry: opts.Retry,
-		onFailure: opts.OnFailure, logger: opts.Logger.With("target", tc.Name, "url", redactURL(tc.URL)),
+		onFailure: opts.OnFailure, logger: opts.Logger.With("target", tc.Name, "url", redact.URL(tc.URL)),
 		size: size, wake: make(chan struct{}, 1),
 	}, nil
 }

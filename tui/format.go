@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
-	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
 )
 
@@ -75,31 +74,6 @@ func joinColumns(cols ...[]string) []string {
 		out[i] = b.String()
 	}
 	return out
-}
-
-// level judges a value against a signal's thresholds, only to colour it:
-// the verdicts that hold gates come from the checks, not from here.
-func level(sig *config.Signal, v float64) checks.Verdict {
-	if sig == nil {
-		return checks.Pass
-	}
-	bad := func(t *float64) bool {
-		if t == nil {
-			return false
-		}
-		if sig.Direction == "below" {
-			return v < *t
-		}
-		return v > *t
-	}
-	switch {
-	case bad(sig.Crit):
-		return checks.Fail
-	case bad(sig.Warn):
-		return checks.Warn
-	default:
-		return checks.Pass
-	}
 }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }

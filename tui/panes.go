@@ -141,7 +141,7 @@ func (p *livePanes) spark(signal string, s metrics.Sample, w int) string {
 	if top <= 0 {
 		return pad + p.c.styles.Muted.Render(strings.Repeat("▁", len(pts)))
 	}
-	style := p.c.styles.Verdict(level(p.c.signals[signal], s.Value))
+	style := p.c.styles.Verdict(checks.Level(p.c.signals[signal], s.Value))
 	return pad + style.Render(plot.Sparkline(values, top))
 }
 
@@ -343,7 +343,7 @@ func (p *livePanes) signalLine(r signalRow, s metrics.Sample, ok bool, age time.
 		// probes, say) is not an alarm: dimmed, and said so.
 		value, note = st.Muted.Render(text), "(low traffic)"
 	default:
-		value = st.Verdict(level(p.c.signals[r.signal], s.Value)).Render(text)
+		value = st.Verdict(checks.Level(p.c.signals[r.signal], s.Value)).Render(text)
 	}
 	spark := p.sparks[r.signal]
 	if note != "" {

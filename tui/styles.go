@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/output"
 )
 
 // Styles are the screen's semantic styles, defined once. Panes never write a
@@ -67,10 +68,10 @@ func NewStyles(p colorprofile.Profile, dark bool) Styles {
 	fg := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
 	bold := lipgloss.NewStyle().Bold(true)
 	return Styles{
-		OK:       newPaint(fg(lipgloss.Color("2"))),
-		Warn:     newPaint(fg(lipgloss.Color("3"))),
-		Crit:     newPaint(fg(lipgloss.Color("1")).Bold(true)),
-		Stale:    newPaint(fg(lipgloss.Color("5")).Bold(true)),
+		OK:       newPaint(output.ToneOK.Style()),
+		Warn:     newPaint(output.ToneWarn.Style()),
+		Crit:     newPaint(output.ToneCrit.Style()),
+		Stale:    newPaint(output.ToneStale.Style()),
 		Muted:    newPaint(fg(lipgloss.Color("8"))),
 		Focused:  newPaint(fg(focus).Bold(true)),
 		Title:    newPaint(bold),
@@ -80,14 +81,15 @@ func NewStyles(p colorprofile.Profile, dark bool) Styles {
 	}
 }
 
-// Verdict picks the style that matches a verdict.
+// Verdict picks the style that matches a verdict (output.ToneOf: the one
+// verdict→colour map, the scripted output's too).
 func (s Styles) Verdict(v checks.Verdict) Paint {
-	switch v {
-	case checks.Pass:
+	switch output.ToneOf(v) {
+	case output.ToneOK:
 		return s.OK
-	case checks.Warn, checks.Pending:
+	case output.ToneWarn:
 		return s.Warn
-	case checks.Fail:
+	case output.ToneCrit:
 		return s.Crit
 	default:
 		return s.Stale

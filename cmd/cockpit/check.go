@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -29,22 +29,12 @@ func (f *readFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json")
 }
 
-func (f *readFlags) validOutput() error {
-	if f.output != "text" && f.output != "json" {
-		return usageError("-o %q: want text or json", f.output)
-	}
-	return nil
-}
-
 // observeOnce is what every read-only verb starts with: check its flags,
 // build the engine and observe one round. A signal (the program's context
 // cancelled) ends it at once with a message and exit 2, whatever the round
 // is still waiting on: a round cut short verified nothing, so no report
 // of it is printed.
 func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, error) {
-	if err := f.validOutput(); err != nil {
-		return runbook.State{}, err
-	}
 	e, closeJournal, err := openEngine(s, f)
 	if err != nil {
 		return runbook.State{}, err
@@ -166,6 +156,10 @@ func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	default:
 		return usageError("check %q: want preconditions, verify, incidents or all", set)
 	}
+	write, err := formatter(checkFormats, f.output)
+	if err != nil {
+		return err
+	}
 	st, err := observeOnce(ctx, s, f)
 	if err != nil {
 		return err
@@ -180,7 +174,7 @@ func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	}
 	overall := checks.Worst(vs...)
 	rep.Verdict = overall.String()
-	if err := writeCheckReport(s, f.output, rep, overall); err != nil {
+	if err := write(s, rep, overall); err != nil {
 		return err
 	}
 	return exitFor(vs)
@@ -262,15 +256,25 @@ func exitFor(vs []checks.Verdict) error {
 	return nil
 }
 
-func writeCheckReport(s *Streams, output string, rep checkReport, overall checks.Verdict) error {
-	if output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		return nil
+// checkFormats are what check prints, by -o.
+var checkFormats = output.Registry[func(s *Streams, rep checkReport, overall checks.Verdict) error]{
+	output.Text: writeCheckText,
+	output.JSON: func(s *Streams, rep checkReport, _ checks.Verdict) error { return output.WriteJSON(s.Out, rep) },
+}
+
+// formatter is the verb's formatter for -o name; a name that is no format
+// (or one this verb does not print) is a usage error, exit 4, its line the
+// same in every verb (output.Registry.Get).
+func formatter[F any](r output.Registry[F], name string) (F, error) {
+	f, err := r.Get(name)
+	if err != nil {
+		return f, withCode(exitUsage, err)
 	}
+	return f, nil
+}
+
+// writeCheckText prints one line per check, then the overall verdict.
+func writeCheckText(s *Streams, rep checkReport, overall checks.Verdict) error {
 	for _, l := range rep.Checks {
 		writeCheckLine(s.Out, s.IsTTY, l)
 	}
@@ -287,16 +291,10 @@ func writeCheckLine(w io.Writer, tty bool, l checkLine) {
 	fmt.Fprintf(w, "%-3s %s %s — %s (%s)\n", l.ID, paint(tty, fmt.Sprintf("%-7s", l.Verdict), l.verdict), l.Title, l.Evidence, age)
 }
 
-// paint colours text by verdict for a terminal; pipes get plain text.
+// paint colours text by verdict for a terminal, in the screen's colours
+// (output.ToneOf); pipes, NO_COLOR and TERM=dumb get plain text.
 func paint(tty bool, text string, v checks.Verdict) string {
-	if !tty {
-		return text
-	}
-	code := map[checks.Verdict]string{checks.Pass: "32", checks.Warn: "33", checks.Pending: "33", checks.Fail: "31"}[v]
-	if code == "" {
-		code = "35" // UNKNOWN: magenta, never green
-	}
-	return "\x1b[" + code + "m" + text + "\x1b[0m"
+	return output.NewPainter(tty, os.Getenv).Verdict(v, text)
 }
 
 func okVerdict(ok bool) checks.Verdict {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -30,8 +30,25 @@ func newPreflightCmd(ctx context.Context, s *Streams) *cobra.Command {
 	return c
 }
 
+// preflightReport is what preflight found: -o json prints it as it is.
+type preflightReport struct {
+	Env     string                    `json:"env"`
+	OK      bool                      `json:"ok"`
+	Error   string                    `json:"error,omitempty"`
+	Queries []metrics.PreflightResult `json:"queries"`
+
+	problems, warnings int
+}
+
+// preflightFormats are what preflight prints, by -o.
+var preflightFormats = output.Registry[func(*Streams, preflightReport) error]{
+	output.Text: writePreflightText,
+	output.JSON: func(s *Streams, rep preflightReport) error { return output.WriteJSON(s.Out, rep) },
+}
+
 func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
-	if err := f.validOutput(); err != nil {
+	write, err := formatter(preflightFormats, f.output)
+	if err != nil {
 		return err
 	}
 	cfg, err := loadConfig(s, f.config)
@@ -51,64 +68,60 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 	deadline := metrics.PreflightDeadline(cfg.QueryTimeout.D(), countQueries(env.Signals))
 	runCtx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	results := metrics.Preflight(runCtx, api, env.Signals)
-	problems, warnings, unanswered := 0, 0, 0
-	for _, r := range results {
+	rep := preflightReport{Env: env.Name, Queries: metrics.Preflight(runCtx, api, env.Signals)}
+	unanswered := 0
+	for _, r := range rep.Queries {
 		switch {
 		case r.Unanswered:
 			unanswered++
-			problems++
+			rep.problems++
 		case !r.OK:
-			problems++
+			rep.problems++
 		case len(r.Warnings) > 0:
-			warnings++
+			rep.warnings++
 		}
 	}
-	var noAnswer string
 	if unanswered > 0 {
-		noAnswer = fmt.Sprintf("Prometheus at %s did not answer %d of %d queries within %s (the preflight deadline): is it up and reachable, and is prometheus.url its API's base URL?",
-			env.Prometheus.URL, unanswered, len(results), deadline)
+		rep.Error = fmt.Sprintf("Prometheus at %s did not answer %d of %d queries within %s (the preflight deadline): is it up and reachable, and is prometheus.url its API's base URL?",
+			env.Prometheus.URL, unanswered, len(rep.Queries), deadline)
 	}
-	if f.output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Env     string                    `json:"env"`
-			OK      bool                      `json:"ok"`
-			Error   string                    `json:"error,omitempty"`
-			Queries []metrics.PreflightResult `json:"queries"`
-		}{env.Name, problems == 0, noAnswer, results}); err != nil {
-			return fmt.Errorf("writing preflight: %w", err)
-		}
-	} else {
-		for _, r := range results {
-			if r.Unanswered {
-				continue // said once, below
-			}
-			word, v := "OK", okVerdict(r.OK)
-			detail := fmt.Sprintf("%d series", r.Series)
-			switch {
-			case r.OK && r.Note != "":
-				detail = r.Note
-			case !r.OK:
-				word, detail = "PROBLEM", r.Problem
-			case len(r.Warnings) > 0:
-				word, v, detail = "WARN", checks.Warn, detail+"; "+strings.Join(r.Warnings, "; ")
-			}
-			name := r.Signal
-			if r.Kind == "volume_query" {
-				name += " (volume)"
-			}
-			fmt.Fprintf(s.Out, "%s %s — %s — %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", word), v), name, detail, r.Query)
-		}
-		if noAnswer != "" {
-			fmt.Fprintf(s.Out, "%s %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", "PROBLEM"), checks.Unknown), noAnswer)
-		}
-		fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem, %d with a warning\n", env.Name, len(results), problems, warnings)
+	rep.OK = rep.problems == 0
+	if err := write(s, rep); err != nil {
+		return err
 	}
-	if problems > 0 {
+	if rep.problems > 0 {
 		return silentExit(exitCheckFailed)
 	}
+	return nil
+}
+
+// writePreflightText prints one line per query (an unanswered one is said
+// once, at the end), then the counts.
+func writePreflightText(s *Streams, rep preflightReport) error {
+	for _, r := range rep.Queries {
+		if r.Unanswered {
+			continue // said once, below
+		}
+		word, v := "OK", okVerdict(r.OK)
+		detail := fmt.Sprintf("%d series", r.Series)
+		switch {
+		case r.OK && r.Note != "":
+			detail = r.Note
+		case !r.OK:
+			word, detail = "PROBLEM", r.Problem
+		case len(r.Warnings) > 0:
+			word, v, detail = "WARN", checks.Warn, detail+"; "+strings.Join(r.Warnings, "; ")
+		}
+		name := r.Signal
+		if r.Kind == "volume_query" {
+			name += " (volume)"
+		}
+		fmt.Fprintf(s.Out, "%s %s — %s — %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", word), v), name, detail, r.Query)
+	}
+	if rep.Error != "" {
+		fmt.Fprintf(s.Out, "%s %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", "PROBLEM"), checks.Unknown), rep.Error)
+	}
+	fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem, %d with a warning\n", rep.Env, len(rep.Queries), rep.problems, rep.warnings)
 	return nil
 }
 

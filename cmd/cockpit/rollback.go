@@ -34,8 +34,8 @@ func newRollbackCmd(ctx context.Context, s *Streams) *cobra.Command {
 }
 
 func runRollback(ctx context.Context, s *Streams, f *actingFlags) error {
-	if f.output != "text" && f.output != "json" {
-		return usageError("-o %q: want text or json", f.output)
+	if _, err := formatter(eventFormats, f.output); err != nil {
+		return err
 	}
 	if !approved(f.approve, runbook.RollbackID) {
 		return withCode(exitNeedsApproval, fmt.Errorf("rollback needs --approve rollback: nothing changed"))

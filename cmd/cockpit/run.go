@@ -16,6 +16,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -63,8 +64,8 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if !isRunnable(id) {
 		return usageError("%q is not a runbook item to run (S1–S4, V1–V4, P1–P4; rollback has its own verb)", step)
 	}
-	if f.output != "text" && f.output != "json" {
-		return usageError("-o %q: want text or json", f.output)
+	if _, err := formatter(eventFormats, f.output); err != nil {
+		return err
 	}
 	if !approved(f.approve, id) {
 		return withCode(exitNeedsApproval, fmt.Errorf("%s needs --approve %s: nothing changed", id, id))
@@ -88,6 +89,10 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
 func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
+	out, err := newEventWriter(s.Out, f.output)
+	if err != nil {
+		return runbook.Plan{}, runbook.Outcome{}, err
+	}
 	a, err := openActing(s, f, rollback)
 	if err != nil {
 		return runbook.Plan{}, runbook.Outcome{}, err
@@ -97,7 +102,6 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return plan, runbook.Outcome{}, withCode(exitUsage, err)
 	}
-	out := newEventWriter(s.Out, f.output)
 	out.plan(plan)
 	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
 	if err != nil {
@@ -247,24 +251,28 @@ func (a *acting) close() {
 	_ = a.j.Close()
 }
 
-// eventWriter prints the plan, progress and outcome as plain lines or as
-// one JSON object per line.
+// eventWriter prints the plan, progress and outcome in the -o format.
 type eventWriter struct {
 	w    io.Writer
-	json bool
+	emit func(w io.Writer, kind string, v any, text string)
 }
 
-func newEventWriter(w io.Writer, format string) *eventWriter {
-	return &eventWriter{w: w, json: format == "json"}
-}
-
-func (e *eventWriter) emit(kind string, v any, text string) {
-	if e.json {
+// eventFormats are how run and rollback print each event, by -o: its text
+// line, or one JSON object per line ({"type": kind, kind: event}).
+var eventFormats = output.Registry[func(w io.Writer, kind string, v any, text string)]{
+	output.Text: func(w io.Writer, _ string, _ any, text string) { fmt.Fprintln(w, text) },
+	output.JSON: func(w io.Writer, kind string, v any, _ string) {
 		b, _ := json.Marshal(map[string]any{"type": kind, kind: v})
-		fmt.Fprintln(e.w, string(b))
-		return
+		fmt.Fprintln(w, string(b))
+	},
+}
+
+func newEventWriter(w io.Writer, format string) (*eventWriter, error) {
+	emit, err := formatter(eventFormats, format)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintln(e.w, text)
+	return &eventWriter{w: w, emit: emit}, nil
 }
 
 func (e *eventWriter) plan(p runbook.Plan) {
@@ -283,7 +291,7 @@ func (e *eventWriter) plan(p runbook.Plan) {
 		Gates      []checks.Result `json:"gates"`
 		GatesGreen bool            `json:"gates_green"`
 	}
-	e.emit("plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
+	e.emit(e.w, "plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
 }
 
 func (e *eventWriter) progress(p runbook.Progress) {
@@ -291,7 +299,7 @@ func (e *eventWriter) progress(p runbook.Progress) {
 	if at.IsZero() {
 		at = p.Started
 	}
-	e.emit("progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
+	e.emit(e.w, "progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
 }
 
 func (e *eventWriter) outcome(o runbook.Outcome) {
@@ -299,5 +307,5 @@ func (e *eventWriter) outcome(o runbook.Outcome) {
 	if !o.OK {
 		state = "FAILED"
 	}
-	e.emit("outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
+	e.emit(e.w, "outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
 }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -40,8 +40,15 @@ type statusReport struct {
 	Guard guardStatus `json:"guard"`
 }
 
+// statusFormats are what status prints, by -o.
+var statusFormats = output.Registry[func(s *Streams, rep statusReport, st runbook.State) error]{
+	output.Text: writeStatusText,
+	output.JSON: func(s *Streams, rep statusReport, _ runbook.State) error { return output.WriteJSON(s.Out, rep) },
+}
+
 func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
-	if err := f.validOutput(); err != nil {
+	write, err := formatter(statusFormats, f.output)
+	if err != nil {
 		return err
 	}
 	e, closeJournal, err := openEngine(s, f)
@@ -66,14 +73,16 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 		p := o.CohortPercent
 		rep.CohortPercent = &p
 	}
-	if f.output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("writing status: %w", err)
-		}
-		return result
+	if err := write(s, rep, st); err != nil {
+		return err
 	}
+	return result
+}
+
+// writeStatusText prints the position one fact a line, with its evidence,
+// then the incidents.
+func writeStatusText(s *Streams, rep statusReport, st runbook.State) error {
+	o := st.Observed
 	cohort := "unknown"
 	if rep.CohortPercent != nil {
 		cohort = fmt.Sprintf("%.1f%% on rust", *rep.CohortPercent)
@@ -86,7 +95,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	for _, inc := range st.Incidents {
 		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), inc.State.Verdict()), inc.Title, inc.Evidence)
 	}
-	return result
+	return nil
 }
 
 func orUnknown(s string) string {

@@ -14,9 +14,15 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
 )
+
+// timelineFormats are runbook's timeline formats, by -o.
+var timelineFormats = output.Registry[string]{
+	output.Text: runbook.TimelineText, output.Markdown: runbook.TimelineMarkdown, output.JSON: runbook.TimelineJSON,
+}
 
 func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 	var cfgPath, env, output string
@@ -25,8 +31,9 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 		Short: "Print the environment's journal as a timeline",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if !slices.Contains([]string{runbook.TimelineText, runbook.TimelineMarkdown, runbook.TimelineJSON}, output) {
-				return usageError("-o %q: want text, markdown or json", output)
+			format, err := formatter(timelineFormats, output)
+			if err != nil {
+				return err
 			}
 			cfg, err := loadConfig(s, cfgPath)
 			if err != nil {
@@ -36,7 +43,7 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printTimeline(ctx, s, cfg, name, output)
+			return printTimeline(ctx, s, cfg, name, format)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")

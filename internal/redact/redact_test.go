@@ -1,4 +1,4 @@
-package journal
+package redact
 
 import (
 	"strings"
@@ -76,5 +76,23 @@ func BenchmarkRedactorRedactFrame(b *testing.B) {
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
 		_ = r.Mask(frame)
+	}
+}
+
+// TestURLShowsOnlyWhereItPoints: scheme and host stay, whatever the URL
+// carries (user, path, query, fragment) goes, and what does not parse goes whole.
+func TestURLShowsOnlyWhereItPoints(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"https://hooks.slack.com/services/T0/B0/tok", "https://hooks.slack.com/" + Redacted},
+		{"https://audit.example", "https://audit.example"},
+		{"https://audit.example/", "https://audit.example"},
+		{"https://audit.example?sig=abc", "https://audit.example/" + Redacted},
+		{"https://u:pw@audit.example", "https://audit.example/" + Redacted},
+		{"/services/T0/tok", Redacted},
+		{"http://[::1", Redacted},
+	} {
+		if got := URL(c.in); got != c.want {
+			t.Errorf("URL(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
