@@ -73,8 +73,9 @@ type guardRun struct {
 }
 
 func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
-	if f.output != "text" && f.output != "json" {
-		return usageError("-o %q: want text or json", f.output)
+	out, err := newEventWriter(s.Out, f.output)
+	if err != nil {
+		return err
 	}
 	a, err := openActing(s, &actingFlags{config: f.config, env: f.env}, true)
 	if err != nil {
@@ -82,7 +83,7 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	}
 	defer a.close()
 	env := a.eng.Env()
-	g := &guardRun{a: a, env: env, core: guard.New(guard.PolicyOf(env.Guard)), out: newEventWriter(s.Out, f.output),
+	g := &guardRun{a: a, env: env, core: guard.New(guard.PolicyOf(env.Guard)), out: out,
 		cancels: journal.NewTail(a.j.Path()), told: map[string]guard.Phase{}}
 	if _, err := g.cancels.Each(func(journal.Record) error { return nil }); err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("reading the journal for cancels: %w", err))
@@ -182,7 +183,7 @@ func (g *guardRun) journal(d guard.Decision, verdict, line string) {
 		Remaining int    `json:"remaining_seconds,omitempty"`
 	}
 	now := time.Now().UTC().Format("15:04:05")
-	g.out.emit("guard", guardJSON{verdict, d.Criterion, line, d.Reason, d.RemainingSeconds()}, now+" guard "+verdict+": "+line)
+	g.out.emit(g.out.w, "guard", guardJSON{verdict, d.Criterion, line, d.Reason, d.RemainingSeconds()}, now+" guard "+verdict+": "+line)
 }
 
 // act runs the rollback the core decided on, unless a signal came first:

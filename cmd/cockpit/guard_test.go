@@ -31,7 +31,7 @@ func TestGuardRefusesBadUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"guard", "--config", path, "-o", "yaml"}, `-o "yaml": want text or json`},
+		{[]string{"guard", "--config", path, "-o", "yaml"}, `-o "yaml" is not an output format`},
 		{[]string{"guard", "cancel", "--config", path}, "guard cancel needs --reason"},
 		{[]string{"guard", "cancel", "--config", path, "--reason", "  "}, "guard cancel needs --reason"},
 	} {
