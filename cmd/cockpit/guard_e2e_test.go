@@ -116,6 +116,18 @@ func awaitGuard(t *testing.T, e *e2eWorld, g *guardProcess, d time.Duration, ver
 	}
 }
 
+// spikeUnderGuard runs S1, starts a guard, turns the faults on (with the
+// error spike) and returns the guard.
+func spikeUnderGuard(t *testing.T, e *e2eWorld, faults ...string) *guardProcess {
+	t.Helper()
+	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
+	g := e.startGuard()
+	for _, f := range append(faults, "error-spike") {
+		e.ctl("staging", "fault", f, "on")
+	}
+	return g
+}
+
 // TestGuardCountsDownThenRollsBack: after S1, an error spike fires I2
 // (for: 30s); the guard in countdown mode (10s) advises, counts down and
 // then runs the rollback with approval guard and the incident's evidence;
@@ -129,9 +141,7 @@ func TestGuardCountsDownThenRollsBack(t *testing.T) {
 	receiver, received := jsonReceiver(t)
 	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 10s, criteria: [I2]}", receiver.URL,
 		"guard.advised", "guard.countdown", "rollback.started", "rollback.done"))
-	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
-	g := e.startGuard()
-	e.ctl("staging", "fault", "error-spike", "on")
+	g := spikeUnderGuard(t, e)
 	recs := awaitGuard(t, e, g, 4*time.Minute, "acted", "rolled back by this guard: OK")
 
 	var pending, countdown time.Time
@@ -188,10 +198,7 @@ func TestGuardHoldsOnStaleData(t *testing.T) {
 	}
 	t.Parallel()
 	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 10s, criteria: [I2]}", ""))
-	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
-	g := e.startGuard()
-	e.ctl("staging", "fault", "scrapes-stopped", "on")
-	e.ctl("staging", "fault", "error-spike", "on")
+	g := spikeUnderGuard(t, e, "scrapes-stopped")
 	awaitGuard(t, e, g, 2*time.Minute, "holding", "stale for")
 	until := time.Now().Add(guardHoldWindow)
 	for time.Now().Before(until) {
@@ -232,9 +239,7 @@ func TestGuardCancelStopsTheCountdown(t *testing.T) {
 	}
 	t.Parallel()
 	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 20s, criteria: [I2]}", ""))
-	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
-	g := e.startGuard()
-	e.ctl("staging", "fault", "error-spike", "on")
+	g := spikeUnderGuard(t, e)
 	recs := awaitGuard(t, e, g, 3*time.Minute, "countdown", "rollback in")
 	started, _ := firstGuard(recs, "countdown", "")
 	out := e.mustRun(exitOK, "guard", "cancel", "--env", "staging", "--reason", "load test, not users")
@@ -325,9 +330,7 @@ func TestGuardSignalMidCountdownAndMidRollback(t *testing.T) {
 	// Controls take 3s each, like a new revision: a rollback runs long
 	// enough to be signalled half-way.
 	e := newE2EWorldDelay(t, cockpitBinary(t), 3*time.Second, guardEdit(t, "{mode: countdown, countdown: 15s, criteria: [I2]}", ""))
-	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
-	first := e.startGuard()
-	e.ctl("staging", "fault", "error-spike", "on")
+	first := spikeUnderGuard(t, e)
 	awaitGuard(t, e, first, 3*time.Minute, "countdown", "rollback in")
 	if code := first.stop(t, 30*time.Second); code != exitOK {
 		t.Errorf("guard stopped mid-countdown: exit %d, want 0", code)
@@ -373,9 +376,7 @@ func TestGuardWhoseDatabaseDiesMidCountdown(t *testing.T) {
 	}
 	t.Parallel()
 	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 15s, criteria: [I2]}", ""))
-	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
-	g := e.startGuard()
-	e.ctl("staging", "fault", "error-spike", "on")
+	g := spikeUnderGuard(t, e)
 	awaitGuard(t, e, g, 3*time.Minute, "countdown", "rollback in")
 	killDatabase(t, e.dbURL)
 	recs := awaitGuard(t, e, g, 3*time.Minute, "acted", "rolled back by this guard")
