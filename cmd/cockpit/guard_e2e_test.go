@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 )
 
@@ -239,9 +241,16 @@ func TestGuardCancelStopsTheCountdown(t *testing.T) {
 	}
 	t.Parallel()
 	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 20s, criteria: [I2]}", ""))
-	g := spikeUnderGuard(t, e)
+	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
+	g := e.startGuard("--metrics-addr", metricsAddr)
+	e.ctl("staging", "fault", "error-spike", "on")
 	recs := awaitGuard(t, e, g, 3*time.Minute, "countdown", "rollback in")
 	started, _ := firstGuard(recs, "countdown", "")
+	body := scrape(t, "http://"+metricsAddr+"/metrics")
+	if !strings.Contains(body, `cockpit_guard_state{env="staging",state="countdown"} 1`) || !strings.Contains(body, "cockpit_guard_countdown_seconds") {
+		t.Errorf("the guard's /metrics during its countdown:\n%s", body)
+	}
 	out := e.mustRun(exitOK, "guard", "cancel", "--env", "staging", "--reason", "load test, not users")
 	if !strings.Contains(out, "countdown cancelled by") || !strings.Contains(out, "load test, not users") {
 		t.Errorf("guard cancel printed:\n%s\nwant the guard's answer with who and why", out)
@@ -271,6 +280,9 @@ func TestGuardCancelStopsTheCountdown(t *testing.T) {
 	}
 	if st := e.state("staging"); st.WriteTarget != "rust" {
 		t.Errorf("writes moved to %s after the cancel", st.WriteTarget)
+	}
+	if out, _, _ := e.cockpit("status", "--env", "staging"); !strings.Contains(out, "guard    cancelled (countdown) — I2 write error spike") {
+		t.Errorf("status does not show the cancelled countdown:\n%s", out)
 	}
 }
 

@@ -92,6 +92,7 @@ func writeStatusText(s *Streams, rep statusReport, st runbook.State) error {
 	fmt.Fprintf(s.Out, "legacy   %s — %s\n", rep.LegacyFreeze, o.LegacyFreeze.Evidence)
 	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", rep.WriteTarget, cohort, o.WriteTarget.Evidence)
 	fmt.Fprintf(s.Out, "timeline: %s%s\n", rep.Timeline.Status, orNothing(" — ", rep.Timeline.Detail))
+	fmt.Fprintf(s.Out, "guard    %s (%s)%s\n", rep.Guard.State, rep.Guard.Mode, orNothing(" — ", rep.Guard.Line))
 	for _, inc := range st.Incidents {
 		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), inc.State.Verdict()), inc.Title, inc.Evidence)
 	}
