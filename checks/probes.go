@@ -46,7 +46,8 @@ func (f FreezeState) MarshalText() ([]byte, error) { return []byte(f.String()), 
 
 // Probes asks the two runtimes where they stand over HTTP. Every probe runs
 // under its own timeout and returns a Result that explains itself; none
-// writes anything except WriteProbe, which exists to write.
+// writes a run (the safe frozen probes send POSTs a frozen runtime
+// refuses). The write probe is WriteProber, a type apart.
 type Probes struct {
 	env    *config.Environment
 	client *http.Client

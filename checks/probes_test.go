@@ -283,7 +283,7 @@ func TestEveryProbeCarriesItsRuntimesHeadersAndIDToken(t *testing.T) {
 	if state, r := p.RustFrozen(ctx); state != Accepting {
 		t.Fatalf("rust freeze probe behind the gateway: %s", r.Line(time.Now()))
 	}
-	if rep, results := p.WriteProbe(ctx); !rep.OK {
+	if rep, results := writer(p).WriteProbe(ctx); !rep.OK {
 		t.Fatalf("write probe behind the gateway: %+v %v", rep, results)
 	}
 	if r := p.LegacyHealth(ctx); r.Verdict != Pass {

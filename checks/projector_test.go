@@ -82,7 +82,7 @@ func (w *projectorWorld) watch() *ProjectorWatch {
 // writeRun writes a run the way S2/V1 do (the write probe) and returns its id.
 func (w *projectorWorld) writeRun(t *testing.T) string {
 	t.Helper()
-	rep, _ := w.probes().WriteProbe(context.Background())
+	rep, _ := writer(w.probes()).WriteProbe(context.Background())
 	if rep.RunID == "" {
 		t.Fatalf("write probe wrote no run: %+v", rep)
 	}

@@ -13,7 +13,7 @@ import (
 
 // RunLoss is what the write probe found when the run it had just written
 // answered 404 not_found. The Rust runtime keeps runs in one process's
-// memory (runtime-facts §8), so there are two explanations: the runtime
+// memory (docs/runtime-facts.md §8), so there are two explanations: the runtime
 // restarted since the write, or another instance without shared state
 // answered. The probe re-reads the run and /healthz to tell them apart.
 type RunLoss struct {

@@ -47,7 +47,7 @@ func twoInstances(t *testing.T, version string) string {
 func TestWriteProbeNamesSeveralInstancesWithoutSharedState(t *testing.T) {
 	w := newWorld(t, "rust_active", true)
 	w.env.RustRuntime.URL = twoInstances(t, "")
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	if rep.OK || rep.Loss == nil || !rep.Loss.SeveralInstances() || !rep.Loss.SeenAgain || len(rep.Loss.Instances) != 2 {
 		t.Fatalf("report %+v loss %+v, want a loss showing two instances", rep, rep.Loss)
 	}
@@ -85,7 +85,7 @@ func TestWriteProbeLossAfterARestartIsNotSeveralInstances(t *testing.T) {
 	t.Cleanup(srv.Close)
 	w := newWorld(t, "rust_active", true)
 	w.env.RustRuntime.URL = srv.URL
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	if rep.Loss == nil || rep.Loss.SeveralInstances() || rep.Loss.SeenAgain {
 		t.Fatalf("loss %+v, want a restart, not several instances", rep.Loss)
 	}
@@ -115,7 +115,7 @@ func TestWriteProbeMissingArtifactIsNotALostRun(t *testing.T) {
 	t.Cleanup(srv.Close)
 	w := newWorld(t, "rust_active", true)
 	w.env.RustRuntime.URL = srv.URL
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	if rep.Loss == nil || rep.Loss.SeveralInstances() || !rep.Loss.SeenAgain || rep.Loss.Missed {
 		t.Fatalf("loss %+v, want the run found on every re-read", rep.Loss)
 	}
@@ -136,7 +136,7 @@ func TestWriteProbePassesOnTheNewestRuntime(t *testing.T) {
 		t.Cleanup(srv.Close)
 		w := newWorld(t, "rust_active", true)
 		w.env.RustRuntime.URL = srv.URL
-		rep, results := w.probes(testSecret).WriteProbe(context.Background())
+		rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 		if !rep.OK || rep.ReadBack != 6 || rep.Loss != nil {
 			t.Errorf("version %s: report %+v", version, rep)
 		}
@@ -169,7 +169,7 @@ func TestReplayEventLinesCountsLinesNotMarkers(t *testing.T) {
 func TestRunHeldSaysProbeAgainAfterARestart(t *testing.T) {
 	w := newWorld(t, "rust_active", true)
 	p := w.probes(testSecret)
-	rep, _ := p.WriteProbe(context.Background())
+	rep, _ := writer(p).WriteProbe(context.Background())
 	probedAt := time.Now()
 	if r := p.RunHeld(context.Background(), rep.RunID, probedAt); r.Verdict != Pass {
 		t.Fatalf("held: %s", r.Line(time.Now()))

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/openagents/cockpit/config"
 )
 
 // WriteProbeReport is what the explicit write probe did and saw.
@@ -49,12 +51,29 @@ type runBody struct {
 	} `json:"run"`
 }
 
+// WriteProber is the explicit write probe, a type apart from Probes: Probes
+// cannot write a run, so the engine, which holds only Probes, cannot either.
+// Only the acting path builds a WriteProber and hands it to the executor;
+// a watching process holds none.
+type WriteProber struct{ p *Probes }
+
+// NewWriteProber prepares the write probe for env, from the same parts as
+// NewProbes (client, the legacy secret, clock) and the per-request timeout.
+func NewWriteProber(env *config.Environment, client *http.Client, secret []byte, now func() time.Time, timeout time.Duration) *WriteProber {
+	p := NewProbes(env, client, secret, now)
+	p.Timeout = timeout
+	return &WriteProber{p: p}
+}
+
 // WriteProbe WRITES: it creates one run labelled with write_probe.source,
 // appends one event with an idempotency key, appends it again (which must
 // append nothing), then reads back receipt, replay, run summary, checkpoint
-// and drift to confirm the artifacts moved. Only the executor may call it;
-// never a watcher.
-func (p *Probes) WriteProbe(ctx context.Context) (WriteProbeReport, []Result) {
+// and drift to confirm the artifacts moved. Only the executor calls it.
+func (wp *WriteProber) WriteProbe(ctx context.Context) (WriteProbeReport, []Result) {
+	return wp.p.writeProbe(ctx)
+}
+
+func (p *Probes) writeProbe(ctx context.Context) (WriteProbeReport, []Result) {
 	wp := &writeProbe{p: p, ctx: ctx, report: WriteProbeReport{IdempotencyKey: "cockpit-probe-" + newUUID()}}
 	wp.run()
 	wp.report.OK = len(wp.results) == len(writeProbeSteps)
@@ -306,7 +325,7 @@ func (w *writeProbe) compare(r Result, what string, got map[string]int) Result {
 }
 
 // replayEventMarkers tag a replay's RuntimeEvent lines: `"type":…` at
-// e5c63cf1, `"event":…` in the newest runtime (runtime-facts §8).
+// e5c63cf1, `"event":…` in the newest runtime (docs/runtime-facts.md §8).
 var replayEventMarkers = [][]byte{[]byte(`"type":"RuntimeEvent"`), []byte(`"event":"RuntimeEvent"`)}
 
 // replayEventLines counts as the parity harness does: the lines containing

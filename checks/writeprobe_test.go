@@ -16,7 +16,7 @@ import (
 
 func TestWriteProbeWritesOneLabelledRunAndSeesTheArtifactsMove(t *testing.T) {
 	w := newWorld(t, "rust_active", true)
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	if !rep.OK || rep.RunID == "" || rep.EventCount != 2 {
 		t.Fatalf("report %+v, want OK with a run of 2 events", rep)
 	}
@@ -60,7 +60,7 @@ func TestWriteProbeWritesOneLabelledRunAndSeesTheArtifactsMove(t *testing.T) {
 
 func TestWriteProbeOnAFrozenRuntimeFailsAndStops(t *testing.T) {
 	w := newWorld(t, "shadow_only", true)
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	if rep.OK || rep.RunID != "" {
 		t.Fatalf("report %+v on a frozen runtime", rep)
 	}
@@ -77,7 +77,7 @@ func TestWriteProbeOnAFrozenRuntimeFailsAndStops(t *testing.T) {
 func TestWriteProbeSeesDrift(t *testing.T) {
 	w := newWorld(t, "rust_active", true)
 	w.rust.SetFaults(rustsim.Faults{Drift: true})
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	last := results[len(results)-1]
 	if rep.OK || last.Verdict != Fail || !strings.HasPrefix(last.Evidence.Value, "drift reported") {
 		t.Fatalf("drift: ok=%t %s", rep.OK, last.Line(time.Now()))
@@ -101,8 +101,12 @@ func TestWriteProbeCatchesAnIgnoredIdempotencyKey(t *testing.T) {
 	}))
 	t.Cleanup(strip.Close)
 	w.env.RustRuntime.URL = strip.URL
-	rep, results := w.probes(testSecret).WriteProbe(context.Background())
+	rep, results := writer(w.probes(testSecret)).WriteProbe(context.Background())
 	if rep.OK || results[2].Verdict != Fail || !strings.Contains(results[2].Evidence.Reason, "appended again") {
 		t.Fatalf("ignored idempotency key: ok=%t %s", rep.OK, results[2].Line(time.Now()))
 	}
 }
+
+// writer is the write probe over the test's probes: their client, secret
+// and clock.
+func writer(p *Probes) *WriteProber { return &WriteProber{p: p} }

@@ -200,7 +200,8 @@ type Roles struct {
 
 // Parity locates the shadow harness's reports and how to run it.
 type Parity struct {
-	// Reports is a glob; the newest matching file is the current report.
+	// Reports is a glob; every matching report within MaxAge is judged,
+	// the worst deciding (checks.ReadParity).
 	Reports string `yaml:"reports"`
 	// MaxAge past which a report no longer vouches for anything.
 	MaxAge Duration `yaml:"max_age"`
@@ -377,7 +378,8 @@ type Rehearsal struct {
 // Policy is what a check answers when its data is missing or its query fails.
 type Policy string
 
-// The policies of DESIGN.md §2.
+// The policies of docs/design.md §2 (principle 2). There is no "pass":
+// missing data is never green.
 const (
 	PolicyHold     Policy = "hold"      // UNKNOWN: gates hold
 	PolicyFail     Policy = "fail"      // FAIL

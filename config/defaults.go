@@ -11,7 +11,7 @@ import (
 
 func ptr(f float64) *float64 { return &f }
 
-// The production telemetry the defaults read (reference/runtime-facts.md §6,
+// The production telemetry the defaults read (docs/runtime-facts.md §6,
 // docs/metrics.md): Cloud Run's request counts in Managed Prometheus, and the
 // legacy runtime's telemetry under the names the repo's alert rules use.
 // Neither runtime exports a parity or checkpoint metric: those verdicts come
@@ -82,7 +82,7 @@ func DefaultSignals() map[string]*Signal {
 			Query: `sum(increase(` + requestCount + `{` + writesService + `,response_code="404"}[5m])) or sum(increase(` + requestCount + `{` + writesService + `}[5m])) * 0`,
 			Crit:  ptr(0)},
 		// The lag summary never receives an observation in the real code
-		// (runtime-facts §8: it is bound to [:khala, :projection], the
+		// (docs/runtime-facts.md §8: it is bound to [:khala, :projection], the
 		// projector emits [:khala, :projection, :write]), so the deployment
 		// structurally lacks it: not judged, and P3/V4 read lag from the
 		// Rust projector endpoints (checkpoints of the watched runs). A
@@ -114,7 +114,7 @@ func DefaultSignals() map[string]*Signal {
 // target is up and its endpoint counter (which every answered request,
 // the cockpit's own signed health probe included, moves) is fresh. The
 // drift, write-failure and replay counters appear only with their first
-// event (runtime-facts §8): while this holds, their absence reads 0. A
+// event (docs/runtime-facts.md §8): while this holds, their absence reads 0. A
 // deployment whose scrape job has another name overrides first_event.
 func legacyExporter() *FirstEvent {
 	return &FirstEvent{Up: `up{job="legacy-runtime"}`, Series: phoenixStop}
@@ -122,7 +122,7 @@ func legacyExporter() *FirstEvent {
 
 // DefaultIncidents make the runbook's incident criteria explicit. The
 // runbook gives no numbers; these come from the repo's alert rules
-// (reference/runtime-facts.md §6).
+// (docs/runtime-facts.md §6).
 func DefaultIncidents() map[string]*Incident {
 	return map[string]*Incident{
 		"critical_parity": {Title: "critical parity diffs", Runbook: "I1", Source: SourceParityReports, Above: ptr(0)},
@@ -244,7 +244,7 @@ func (e *Environment) applyDefaults() {
 	}
 	// The Rust runtime's own paths. Cloud Run reserves some paths ending in
 	// z: a deployment behind it points these at a route that reaches the
-	// container (runtime-facts §7).
+	// container (docs/runtime-facts.md §7).
 	e.RustRuntime.HealthPath = or(e.RustRuntime.HealthPath, "/healthz")
 	e.RustRuntime.ReadyPath = or(e.RustRuntime.ReadyPath, "/readyz")
 	e.LegacyRuntime.HealthPath = or(e.LegacyRuntime.HealthPath, "/internal/v1/health")

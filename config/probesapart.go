@@ -38,7 +38,7 @@ func runService(rawURL, service string) bool {
 
 // checkProbesApart refuses a runtime URL on a Cloud Run service that a
 // client-write signal counts: the request metrics carry only the service,
-// revision and code (runtime-facts §6), so the service the probes reach is
+// revision and code (docs/runtime-facts.md §6), so the service the probes reach is
 // what keeps them out of the signals the cockpit judges.
 func (env *Environment) checkProbesApart(e *ValidationError, p string) {
 	for _, side := range []struct{ field, url string }{

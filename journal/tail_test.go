@@ -146,7 +146,7 @@ func TestTailSkipsAnOverlongLine(t *testing.T) {
 
 // BenchmarkJournalTick is what one screen tick costs the journal reader,
 // with 0, 1k and 100k records already read: one record appended, then read.
-// The cost must not grow with the journal (DESIGN §9).
+// The cost must not grow with the journal (docs/design.md §9).
 func BenchmarkJournalTick(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(n.name, func(b *testing.B) {
@@ -193,7 +193,8 @@ func BenchmarkJournalReadAll(b *testing.B) {
 	}
 }
 
-// benchSizes are the journal lengths the budget names: 0, 1k and 100k.
+// benchSizes are the journal lengths the budget spans (0 → 100k records,
+// docs/design.md §9), with 1k between.
 var benchSizes = []struct {
 	name  string
 	count int

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/notify"
-	"github.com/openagents/cockpit/runbook"
 )
 
 // The executor and the locker journal the lock changing hands in their own
@@ -22,10 +22,10 @@ func TestTheExecutorsLockRecordsAreLockEvents(t *testing.T) {
 	for _, tc := range []struct {
 		msg, want, verdict string
 	}{
-		{runbook.LockTakenMessage + " for S1", notify.KindLockTaken, ""},
-		{runbook.LockReleasedMessage, notify.KindLockReleased, ""},
-		{runbook.LockLostMessage + ": releasing it failed: connection reset", notify.KindLockReleased, notify.VerdictLockLost},
-		{runbook.LockLostMessage + ": the advisory lock's database session was lost: EOF: stopping at the next safe point", notify.KindLockReleased, notify.VerdictLockLost},
+		{executor.LockTakenMessage + " for S1", notify.KindLockTaken, ""},
+		{executor.LockReleasedMessage, notify.KindLockReleased, ""},
+		{executor.LockLostMessage + ": releasing it failed: connection reset", notify.KindLockReleased, notify.VerdictLockLost},
+		{executor.LockLostMessage + ": the advisory lock's database session was lost: EOF: stopping at the next safe point", notify.KindLockReleased, notify.VerdictLockLost},
 		{lock.AbandonedNote(killed, time.Now()), notify.KindLockReleased, notify.VerdictLockLost},
 		{"took the lock over from carol@ops1 pid 4242 (S1)", "", ""},
 	} {
@@ -47,7 +47,7 @@ func TestALostLockIsToldLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := lock.Holder{Operator: "carol", Host: "ops1", PID: 4242, Step: "S1"}
-	for _, msg := range []string{lock.AbandonedNote(killed, time.Now()), runbook.LockTakenMessage + " for rollback", runbook.LockReleasedMessage} {
+	for _, msg := range []string{lock.AbandonedNote(killed, time.Now()), executor.LockTakenMessage + " for rollback", executor.LockReleasedMessage} {
 		n.Record(journal.Record{Kind: journal.KindProgress, Env: "prod", Step: "rollback", Check: "lock", Operator: "bob", Message: msg})
 	}
 	closeWithin(t, n, 5*time.Second)

@@ -15,9 +15,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/checks/dbroles"
 	"github.com/openagents/cockpit/config"
-	"github.com/openagents/cockpit/internal/boundedhttp"
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/legacyauth"
 	"github.com/openagents/cockpit/metrics"
 )
 
@@ -37,7 +35,8 @@ type EngineOptions struct {
 	// Tests inject it so they never touch the process environment.
 	LookupEnv func(string) (string, bool)
 	// ReadOnly is watch's engine: it sends no request to a mutation route
-	// of either runtime. The safe frozen probes (refused POSTs) are never
+	// of either runtime (no engine holds the write probe: see
+	// checks.WriteProber). The safe frozen probes (refused POSTs) are never
 	// sent; their answers come from what operating processes journaled,
 	// shown with their age (stale after stale_after: UNKNOWN). The Rust
 	// write mode and writer flag still come from GET /healthz.
@@ -120,7 +119,7 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", environment.Name, err)
 	}
-	secret, err := legacySecret(environment, o.LookupEnv)
+	access, err := NewRuntimeAccess(cfg, environment, o)
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", environment.Name, err)
 	}
@@ -131,12 +130,10 @@ func NewEngine(cfg *config.Config, env string, o EngineOptions) (*Engine, error)
 		}
 	}
 	if o.Journal != nil {
-		o.Journal.AddSecrets(string(secret), dbURL)
+		o.Journal.AddSecrets(string(access.Secret), dbURL)
 	}
 
-	client := boundedhttp.Wrap(o.HTTPClient, boundedhttp.Options{MaxBytes: cfg.MaxResponseBytes, NoRedirectHeader: legacyauth.Header})
-	probes := checks.NewProbes(environment, client, secret, o.Now)
-	probes.Timeout = cfg.QueryTimeout.D()
+	probes := access.Probes()
 	items := RunbookItems()
 	r := environment.Database.Roles
 	host, _ := os.Hostname()
@@ -210,22 +207,13 @@ func (e *Engine) Env() *config.Environment { return e.env }
 // Config is the configuration the engine was built from.
 func (e *Engine) Config() *config.Config { return e.cfg }
 
-// Probes are the engine's runtime probes; the executor's write probe uses
-// them so both see the runtimes through the same client and secret.
-func (e *Engine) Probes() *checks.Probes { return e.probes }
-
-// WriteProbe runs the explicit write probe (it WRITES: only the executor
-// calls it) and hands the run it wrote to the projector watch, whose
-// checkpoint and drift then vouch for I3 and V4.
-func (e *Engine) WriteProbe(ctx context.Context) []checks.Result {
-	if e.readOnly {
-		return []checks.Result{{ID: "write_probe", Title: "write probe", Verdict: checks.Fail, ObservedAt: e.now(),
-			Evidence: checks.Evidence{Source: "engine", Reason: "a read-only engine (watch) never writes"}}}
-	}
-	rep, rs := e.probes.WriteProbe(ctx)
+// NoteProbeRun takes in a write probe's run, which the executor's probe
+// wrote: the projector watch follows its checkpoint and drift (they then
+// vouch for I3 and V4), and the journal gets what the run says (V1, S2 and
+// P3 rest on it). The engine itself holds no write probe.
+func (e *Engine) NoteProbeRun(rep checks.WriteProbeReport) {
 	e.watchRun(rep.RunID)
 	e.journalProbeRun(rep)
-	return rs
 }
 
 // watchRun adds a run to the projector watch once.

@@ -40,9 +40,9 @@ func cutoverStep(env *config.Environment) string {
 	return "S1"
 }
 
-// actionQuiet is how long an action may go without journaling while it is
+// ActionQuiet is how long an action may go without journaling while it is
 // still running: its longest actuator call, then its post-verification.
-func actionQuiet(env *config.Environment) time.Duration {
+func ActionQuiet(env *config.Environment) time.Duration {
 	longest := env.Parity.Harness.Timeout.D()
 	for _, a := range []*config.Action{env.Actuators.SetRustWriteMode, env.Actuators.SetLegacyFreeze,
 		env.Actuators.RouteWrites, env.Actuators.SetCohort, env.Parity.Capture} {
@@ -62,7 +62,7 @@ func newEvaluator(cfg *config.Config, env *config.Environment, items []*Item) *e
 		thresholds:  make(map[string]*checks.ThresholdCheck, len(env.Signals)),
 		incidents:   newIncidentRules(cfg.Incidents, env.Signals),
 		writers:     writersRule{neitherFor: cfg.ExactlyOneWriter.NeitherFor.D()},
-		actionQuiet: actionQuiet(env),
+		actionQuiet: ActionQuiet(env),
 	}
 	for name, sig := range env.Signals {
 		ev.thresholds[name] = checks.NewThresholdCheck(sig, ev.staleAfter).AllowClockSkew(ev.maxSkew)
@@ -86,7 +86,7 @@ func (ev *evaluator) evaluate(o observation) State {
 		Env:        ev.env.Name,
 		Production: ev.env.Production,
 		Snapshot:   o.snapshot,
-		Parity:     parityStatus(o.parity),
+		Parity:     ParityOf(o.parity),
 		Health:     []checks.Result{o.rustHealth, o.rustReady, o.legacyHealth},
 		Staging:    stagingGate(ev.env, o.staging, o.required, o.at),
 		History:    o.history,
@@ -140,7 +140,7 @@ func (r *round) signal(name string) checks.Result {
 // outOfPhase is why sig cannot apply in the phase observed now, or "": the
 // legacy runtime's projection telemetry moves only on legacy writes, so
 // once the safe probe sees legacy frozen it describes nothing any more
-// (runtime-facts §8), and reading its silence as "no drift" would be green
+// (docs/runtime-facts.md §8), and reading its silence as "no drift" would be green
 // from silence.
 func (r *round) outOfPhase(sig *config.Signal) string {
 	if sig.AppliesWhile != config.AppliesLegacyWrites || r.writers.legacy != checks.Frozen {
@@ -188,7 +188,7 @@ func (r *round) itemChecks(it *Item, obs Observed) []checks.Result {
 		return r.rustAuthority(obs)
 	case "R1":
 		return []checks.Result{
-			modeCheck(obs.RustWriteMode, "shadow_only", "read_only", modeFrozen),
+			modeCheck(obs.RustWriteMode, "shadow_only", "read_only", ModeFrozen),
 			freezeCheck("rust.frozen", "rust write endpoints answer 503", o.rustFrozen, o.rustFreeze, checks.Frozen),
 		}
 	case "R2":
@@ -219,7 +219,7 @@ func (r *round) rustAuthority(obs Observed) []checks.Result {
 // failed share stays UNKNOWN, and the executor's own route verification
 // still waits for a write on Rust.
 func (r *round) quietTarget(t checks.Result) checks.Result {
-	if t.Verdict != checks.Unknown || r.o.legacyFreeze != checks.Frozen || !r.freshAndAbsent(shareSignal) {
+	if t.Verdict != checks.Unknown || r.o.legacyFreeze != checks.Frozen || !r.freshAndAbsent(ShareSignal) {
 		return t
 	}
 	refused, ok := r.o.snapshot.Samples[refusalSignal]

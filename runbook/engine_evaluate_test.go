@@ -263,8 +263,8 @@ func TestRustModeFromTheSafeProbeWhenHealthzIsUnreachable(t *testing.T) {
 	}
 	o.rustFreeze = checks.Frozen
 	st = newTestEvaluator(t, false).evaluate(o)
-	if m := st.Observed.RustWriteMode; m.Evidence.Value != modeFrozen {
-		t.Fatalf("frozen probe, no healthz: mode %q, want %q", m.Evidence.Value, modeFrozen)
+	if m := st.Observed.RustWriteMode; m.Evidence.Value != ModeFrozen {
+		t.Fatalf("frozen probe, no healthz: mode %q, want %q", m.Evidence.Value, ModeFrozen)
 	}
 	if v := verdicts(st)["R1"]; v != checks.Pass {
 		t.Errorf("R1 = %v with Rust frozen per the probe, want PASS", v)

@@ -3,6 +3,7 @@ package runbook
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/boundedfile"
+	"github.com/openagents/cockpit/internal/boundedhttp"
+	"github.com/openagents/cockpit/legacyauth"
 )
 
 // maxSecretFile bounds a secret file: a signature secret or a database URL
@@ -46,6 +49,44 @@ func legacySecret(env *config.Environment, lookupEnv func(string) (string, bool)
 		return nil, fmt.Errorf("reading the legacy signature secret: %w", err)
 	}
 	return []byte(v), nil
+}
+
+// RuntimeAccess is how a process reaches env's runtimes: the client, whose
+// answers are capped at max_response_bytes and whose signed (legacy)
+// requests never follow a redirect, the legacy signature secret and the
+// per-request timeout. The engine builds its read-only Probes from it, the
+// acting path its write probe, so both see the runtimes alike.
+type RuntimeAccess struct {
+	Env     *config.Environment
+	Client  *http.Client
+	Secret  []byte
+	Timeout time.Duration
+	Now     func() time.Time
+}
+
+// NewRuntimeAccess reads env's legacy secret (through o.LookupEnv,
+// os.LookupEnv when nil) and wraps o.HTTPClient (a new client when nil).
+// Of o it reads only HTTPClient, LookupEnv and Now.
+func NewRuntimeAccess(cfg *config.Config, env *config.Environment, o EngineOptions) (RuntimeAccess, error) {
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	secret, err := legacySecret(env, o.LookupEnv)
+	if err != nil {
+		return RuntimeAccess{}, err
+	}
+	client := boundedhttp.Wrap(o.HTTPClient, boundedhttp.Options{MaxBytes: cfg.MaxResponseBytes, NoRedirectHeader: legacyauth.Header})
+	return RuntimeAccess{Env: env, Client: client, Secret: secret, Timeout: cfg.QueryTimeout.D(), Now: o.Now}, nil
+}
+
+// Probes are the read-only probes of the runtimes; they cannot write a run.
+func (a RuntimeAccess) Probes() *checks.Probes {
+	p := checks.NewProbes(a.Env, a.Client, a.Secret, a.Now)
+	p.Timeout = a.Timeout
+	return p
 }
 
 // databaseURL is the DB role isolation URL of env and where it came from.

@@ -138,7 +138,7 @@ func TestInsufficientTrafficHoldsOnlyWhereNothingElseJudges(t *testing.T) {
 // (its parity would judge a runtime that cannot serve); ready, S3 opens.
 func TestRustNotReadyHoldsEveryForwardStep(t *testing.T) {
 	o := goodObservation(t0)
-	if gs := gates(newTestEvaluator(t, false).evaluate(o), "S3", config.LowTrafficHold); !allGreen(gs) {
+	if gs := gates(newTestEvaluator(t, false).evaluate(o), "S3", config.LowTrafficHold); !AllGreen(gs) {
 		t.Fatalf("S3 with Rust ready after S2: %s, want every gate green", gateIDs(gs))
 	}
 	o.rustReady = checks.Result{ID: "rust_readiness", Title: "rust readiness", Verdict: checks.Fail, ObservedAt: t0,
@@ -295,9 +295,9 @@ func TestV4OnAQuietWritePathIsSaidNotHeldForGood(t *testing.T) {
 func TestAQuietWritePathAfterS1IsSaidNotUnknownForGood(t *testing.T) {
 	quiet := func(edit func(*observation)) observation {
 		o := goodObservation(t0)
-		s := o.snapshot.Samples[shareSignal]
+		s := o.snapshot.Samples[ShareSignal]
 		s.Value, s.HasValue = 0, false
-		o.snapshot.Samples[shareSignal] = s
+		o.snapshot.Samples[ShareSignal] = s
 		if edit != nil {
 			edit(&o)
 		}
@@ -309,17 +309,17 @@ func TestAQuietWritePathAfterS1IsSaidNotUnknownForGood(t *testing.T) {
 	}
 	for name, edit := range map[string]func(*observation){
 		"silent": func(o *observation) {
-			s := o.snapshot.Samples[shareSignal]
+			s := o.snapshot.Samples[ShareSignal]
 			s.Silent = true
-			o.snapshot.Samples[shareSignal] = s
+			o.snapshot.Samples[ShareSignal] = s
 		},
 		"stale": func(o *observation) {
-			s := o.snapshot.Samples[shareSignal]
+			s := o.snapshot.Samples[ShareSignal]
 			s.At = t0.Add(-time.Hour)
-			o.snapshot.Samples[shareSignal] = s
+			o.snapshot.Samples[ShareSignal] = s
 		},
 		"query failed": func(o *observation) {
-			o.snapshot.Samples[shareSignal] = metrics.Sample{Signal: shareSignal, At: t0, Err: errors.New("boom")}
+			o.snapshot.Samples[ShareSignal] = metrics.Sample{Signal: ShareSignal, At: t0, Err: errors.New("boom")}
 		},
 		"legacy not frozen": func(o *observation) { o.legacyFreeze = checks.Accepting },
 		"writes refused": func(o *observation) {

@@ -212,6 +212,10 @@ type historyReader struct {
 	called string
 }
 
+// ReadHistory folds the journal at path once, for a caller that reads it
+// a single time (the executor closing an interrupted run).
+func ReadHistory(path string) History { return newHistoryReader(path).Read() }
+
 func newHistoryReader(path string) *historyReader {
 	return &historyReader{tail: journal.NewTail(path)}
 }
@@ -312,7 +316,7 @@ func (r *historyReader) fold(rec *journal.Record) {
 			r.finish(rec, ok)
 		case ok:
 			r.pending[rec.Step] = append(r.pending[rec.Step], rec.Check)
-			if rec.Check == writeProbeStepName {
+			if rec.Check == WriteProbeStep {
 				h.WriteProbe = rec.Time
 			}
 		}

@@ -53,7 +53,7 @@ func TestHistoryFoldsTheJournalIncrementally(t *testing.T) {
 	if h := r.Read(); len(h.Open) != 1 || h.Open[0].Step != "S2" || h.Open[0].PID != 42 {
 		t.Fatalf("S2 approved: open = %+v", h.Open)
 	}
-	appendAll(t, path, journal.Record{Time: t0.Add(2 * time.Minute), Kind: journal.KindOutcome, Step: "S2", Check: writeProbeStepName, OK: ok()},
+	appendAll(t, path, journal.Record{Time: t0.Add(2 * time.Minute), Kind: journal.KindOutcome, Step: "S2", Check: WriteProbeStep, OK: ok()},
 		journal.Record{Time: t0.Add(2 * time.Minute), Kind: journal.KindOutcome, Step: "S2", OK: ok()})
 	h = r.Read()
 	if len(h.Open) != 0 || !h.WriteProbe.Equal(t0.Add(2*time.Minute)) || !h.DoneAfter("S2", h.Done["S1"]) {

@@ -83,7 +83,7 @@ func (r *round) evaluateIncidents(writers writerState) []IncidentStatus {
 	for _, rule := range r.ev.incidents {
 		out = append(out, rule.judge(r.incidentReading(rule, writers)))
 	}
-	_, percent := writeTarget(r.signal(shareSignal), r.o.snapshot.Samples[shareSignal].Value)
+	_, percent := writeTarget(r.signal(ShareSignal), r.o.snapshot.Samples[ShareSignal].Value)
 	writers.cohort, writers.inCohort = cohortPhaseOf(r.ev.env.Production, writers.routed, writers.rust, writers.legacy, percent, out)
 	return append(out, r.ev.writers.judge(writers, r.o.at))
 }

@@ -1,7 +1,10 @@
-// Package runbook is the cutover runbook as data: every numbered item with
-// its own words, its checks, its actions and its confirm level; gate and
-// incident evaluation; the executor (the one door for every mutation) and
-// the journal. The screen and scripted mode both drive this one model.
+// Package runbook evaluates the cutover: the runbook as data (every
+// numbered item with its own words, its checks and its confirm level), the
+// engine that observes one environment and judges it (phase, gates,
+// incidents, history folded from the journal) and the state's wire form.
+// It changes nothing: the executor package, which imports this one, is the
+// only door for a mutation. The screen and scripted mode both read this
+// one model.
 package runbook
 
 // Kind groups runbook items the way the runbook's sections do.

@@ -1,7 +1,17 @@
 package runbook
 
+// ID used for the whole rollback (R1–R4) and the alias of V1.
+const (
+	RollbackID   = "rollback"
+	WriteProbeID = "write-probe"
+)
+
+// WriteProbeStep names the write probe's sub-step in the journal: the
+// executor writes it, the history reads it.
+const WriteProbeStep = "write_probe"
+
 // RunbookItems returns every numbered item of
-// rust-runtime-authority-cutover.md, in the runbook's order, with the
+// docs/runbook.md, in the runbook's order, with the
 // runbook's own words. This is the only place those words are typed: the
 // screen, scripted mode, the executor and the journal all name items through
 // it. Each call returns fresh items, so a caller cannot change another's.

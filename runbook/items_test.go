@@ -1,22 +1,17 @@
 package runbook
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// runbookRel is where the runbook the items are copied from lives, relative
-// to the module root (the directory holding go.mod). The repository keeps a
-// copy (testdata/) so the words are checked on any clone; where the shared
-// runbook sits beside the checkout, the copy must equal it, so neither the
-// items nor the copy can drift from the runbook unseen.
-const (
-	runbookRel  = "../shared/runbook/rust-runtime-authority-cutover.md"
-	runbookCopy = "testdata/rust-runtime-authority-cutover.md"
-)
+// runbookDoc is where the repository keeps the runbook the items are
+// copied from, relative to the module root (the directory holding go.mod):
+// its §1 is the runbook word for word, so the items cannot drift from it
+// unseen on any clone.
+const runbookDoc = "docs/runbook.md"
 
 // moduleRoot walks up from the test's working directory (its package's
 // directory) to the one holding go.mod.
@@ -39,36 +34,16 @@ func moduleRoot(t *testing.T) string {
 }
 
 func TestItemsAreTheRunbooksOwnWords(t *testing.T) {
-	raw, err := os.ReadFile(runbookCopy)
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), filepath.FromSlash(runbookDoc)))
 	if err != nil {
-		t.Fatalf("the runbook's copy: %v", err)
+		t.Fatalf("the runbook: %v", err)
 	}
 	doc := string(raw)
 	for _, it := range RunbookItems() {
 		num := it.ID[1:]
 		if !strings.Contains(doc, num+". "+it.Text+"\n") {
-			t.Errorf("%s text is not the runbook's item %s verbatim:\n%s", it.ID, num, it.Text)
+			t.Errorf("%s text is not the runbook's item %s verbatim (%s §1):\n%s", it.ID, num, runbookDoc, it.Text)
 		}
-	}
-}
-
-func TestTheRunbooksCopyIsTheSharedRunbook(t *testing.T) {
-	path := filepath.Join(moduleRoot(t), filepath.FromSlash(runbookRel))
-	shared, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		// A clone without the shared folder beside it (a CI runner) still
-		// checks the items against the copy above.
-		t.Skipf("no shared runbook at %s (%s from the module root): the items were checked against %s", path, runbookRel, runbookCopy)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept, err := os.ReadFile(runbookCopy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(kept) != string(shared) {
-		t.Errorf("%s differs from %s: copy the runbook again and check the items", runbookCopy, path)
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 // TestJSONValuesAgreeWithHasValue: a firing I1 is judged from a report,
 // not a number, so its JSON reads value null beside has_value false, never a
 // 0 that looks measured; a signal with no data likewise; a measured value
-// carries has_value true. Checked in every JSON a state is written as: the
-// incidents (status -o json), the shared feed's wire form, the artifacts'
-// signal snapshot.
+// carries has_value true. Checked in every JSON a state is written as here:
+// the incidents (status -o json) and the shared feed's wire form (the
+// executor's test checks the artifacts' signal snapshot).
 func TestJSONValuesAgreeWithHasValue(t *testing.T) {
 	o := goodObservation(t0)
 	o.parity.NoCritical = checks.Result{ID: "parity_no_critical", Verdict: checks.Fail, ObservedAt: t0,
@@ -31,10 +31,15 @@ func TestJSONValuesAgreeWithHasValue(t *testing.T) {
 		t.Fatalf("critical_parity = %+v, want firing with no value", i1)
 	}
 
-	incidents := must(json.Marshal(st.Incidents))
-	wire := must(EncodeState(st))
-	artifact := must(json.Marshal(snapshotOf(st)))
-	for name, doc := range map[string][]byte{"incidents": incidents, "wire": wire, "artifact": artifact} {
+	incidents, err := json.Marshal(st.Incidents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, err := EncodeState(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string][]byte{"incidents": incidents, "wire": wire} {
 		var v any
 		if err := json.Unmarshal(doc, &v); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -46,7 +51,10 @@ func TestJSONValuesAgreeWithHasValue(t *testing.T) {
 		}
 	}
 	// Read back from the wire, the value is still absent.
-	back := must(DecodeState(wire))
+	back, err := DecodeState(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, inc := range back.Incidents {
 		if inc.ID == "critical_parity" && (inc.HasValue || inc.State != IncidentFiring) {
 			t.Errorf("critical_parity read back from the wire = %+v", inc)

@@ -15,13 +15,13 @@ const (
 	rustShareNone = 0.01
 )
 
-// shareSignal is the signal that tells where writes go.
-const shareSignal = "rust_write_share"
+// ShareSignal is the signal that tells where writes go.
+const ShareSignal = "rust_write_share"
 
-// modeFrozen is the Rust write mode as the safe write probe tells it when
+// ModeFrozen is the Rust write mode as the safe write probe tells it when
 // /healthz cannot be reached (Cloud Run reserves some paths ending in z):
 // shadow_only and read_only both answer 503 write_path_frozen.
-const modeFrozen = "frozen"
+const ModeFrozen = "frozen"
 
 // observed reads where the cutover stands from this round's observations:
 // the Rust mode from /healthz, the legacy freeze from the safe probe, and the
@@ -41,7 +41,7 @@ func (r *round) observed() Observed {
 		freeze.Evidence.Value, freeze.Verdict = "", checks.Unknown
 	}
 
-	target, percent := writeTarget(r.signal(shareSignal), o.snapshot.Samples[shareSignal].Value)
+	target, percent := writeTarget(r.signal(ShareSignal), o.snapshot.Samples[ShareSignal].Value)
 	return Observed{RustWriteMode: mode, LegacyFreeze: freeze, WriteTarget: target, CohortPercent: percent}
 }
 
@@ -63,7 +63,7 @@ func (r *round) rustMode() checks.Result {
 	case checks.Accepting:
 		probe.Verdict, probe.Evidence.Value = checks.Pass, "rust_active"
 	case checks.Frozen:
-		probe.Verdict, probe.Evidence.Value = checks.Pass, modeFrozen
+		probe.Verdict, probe.Evidence.Value = checks.Pass, ModeFrozen
 	default:
 		probe.Verdict, probe.Evidence.Value = checks.Unknown, ""
 	}

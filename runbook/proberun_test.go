@@ -16,9 +16,9 @@ import (
 func modeUnsetBeforeS1(at time.Time, rustShare float64) observation {
 	o := goodObservation(at)
 	o.legacyFreeze = checks.Accepting
-	s := o.snapshot.Samples[shareSignal]
+	s := o.snapshot.Samples[ShareSignal]
 	s.Value = rustShare
-	o.snapshot.Samples[shareSignal] = s
+	o.snapshot.Samples[ShareSignal] = s
 	o.history = History{}
 	return o
 }
@@ -41,7 +41,7 @@ func TestRustModeUnsetBeforeS1IsNotTwoWriters(t *testing.T) {
 		t.Errorf("the same state after a killed S1 set the mode: %v (%s), want firing", inc.State, inc.Evidence)
 	}
 	o = modeUnsetBeforeS1(t0, 0)
-	delete(o.snapshot.Samples, shareSignal)
+	delete(o.snapshot.Samples, ShareSignal)
 	if inc := writersIncident(t, newTestEvaluator(t, false).evaluate(o)); inc.State != IncidentFiring {
 		t.Errorf("route unknown, both accepting: %v (%s), want firing (never guessed)", inc.State, inc.Evidence)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
@@ -93,13 +94,20 @@ func TestTheCockpitsOwnProbesStayOutOfTheWriteShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The write probe as the acting path builds it (executor.NewWriteProbe):
+	// the engine holds none.
+	access, err := NewRuntimeAccess(cfg, e.Env(), EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prober := checks.NewWriteProber(access.Env, access.Client, access.Secret, access.Now, access.Timeout)
 	observe := func() State {
 		ctx, cancel := context.WithTimeout(withFreshProbes(t.Context()), 5*time.Second)
 		defer cancel()
 		return e.Observe(ctx)
 	}
 	share := func(st State) (float64, bool) {
-		s := st.Snapshot.Samples[shareSignal]
+		s := st.Snapshot.Samples[ShareSignal]
 		return s.Value, s.HasValue && s.Err == nil
 	}
 	// Until the share's window (10s here) lies wholly after the route.
@@ -117,7 +125,8 @@ func TestTheCockpitsOwnProbesStayOutOfTheWriteShare(t *testing.T) {
 
 	rounds := 0
 	for ; rounds < 40; rounds++ {
-		e.WriteProbe(t.Context())
+		rep, _ := prober.WriteProbe(t.Context())
+		e.NoteProbeRun(rep)
 		st := observe()
 		if v, ok := share(st); !ok || v != 1 {
 			t.Fatalf("round %d of probing: write share %v (has value %t), want exactly 1: the probes count in it", rounds, v, ok)

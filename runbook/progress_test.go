@@ -92,7 +92,7 @@ func TestV1AwaitsS2AfterAGoodS1(t *testing.T) {
 
 	// S2 passed: V1 passes.
 	recs = append(s1Journal(t0.Add(-time.Minute)), approval(t0.Add(-30*time.Second), "S2"),
-		outcome(t0.Add(-20*time.Second), "S2", writeProbeStepName, true, "probe ok"),
+		outcome(t0.Add(-20*time.Second), "S2", WriteProbeStep, true, "probe ok"),
 		outcome(t0.Add(-20*time.Second), "S2", "", true, "S2 done"))
 	if v1, _ := evaluateWith(t, o, recs...).Item("V1"); v1.Shown() != "PASS" {
 		t.Errorf("V1 after a passing S2 shows %q, want PASS", v1.Shown())

@@ -105,7 +105,8 @@ func stagingNowMissing(st *State) []string {
 		why := ""
 		for _, c := range is.Checks {
 			if c.Verdict != checks.Pass {
-				why = " (" + c.ID + " " + c.Verdict.String() + ": " + firstLine(cmp.Or(c.Evidence.Value, c.Evidence.Reason)) + ")"
+				first, _, _ := strings.Cut(strings.TrimSpace(cmp.Or(c.Evidence.Value, c.Evidence.Reason)), "\n")
+				why = " (" + c.ID + " " + c.Verdict.String() + ": " + first + ")"
 				break
 			}
 		}

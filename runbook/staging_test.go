@@ -18,7 +18,7 @@ import (
 // own final outcome.
 func stagingRunbook(at time.Time) []journal.Record {
 	recs := step("S1", at, stagingValues...)
-	recs = append(recs, step("S2", at.Add(time.Minute), writeProbeStepName)...)
+	recs = append(recs, step("S2", at.Add(time.Minute), WriteProbeStep)...)
 	for i, id := range []string{"S3", "V2", "V3", "V4"} {
 		recs = append(recs, step(id, at.Add(time.Duration(2+i)*time.Minute))...)
 	}

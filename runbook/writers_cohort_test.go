@@ -87,7 +87,7 @@ func TestMisroutedWritesFireAfterAMinuteAndHoldS4(t *testing.T) {
 	if g := incidentGate(t, st); g.Verdict != checks.Fail || !strings.Contains(g.Evidence.Value, "I2 misrouted_writes") {
 		t.Errorf("S4's incident gate while misrouted_writes fires = %v (%s), want FAIL naming it", g.Verdict, g.Evidence)
 	}
-	if v, what := soakIncidents(st, config.LowTrafficHold); v != checks.Fail || !strings.Contains(what, MisroutedID) {
+	if v, what := SoakIncidents(st, config.LowTrafficHold); v != checks.Fail || !strings.Contains(what, MisroutedID) {
 		t.Errorf("a soak while misrouted_writes fires = %v (%s), want it stopped naming the criterion", v, what)
 	}
 }

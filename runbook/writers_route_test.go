@@ -45,8 +45,8 @@ func TestI2JudgesTheRuntimeWritesAreRoutedTo(t *testing.T) {
 	if spike.State != IncidentOK || !strings.HasPrefix(spike.Evidence, "authority legacy (writes routed to legacy); ") {
 		t.Fatalf("I2 write_error_spike with writes routed to legacy: %v (%s), want OK judging legacy alone", spike.State, spike.Evidence)
 	}
-	if g := gates(st, "S1", config.LowTrafficHold); !allGreen(g) {
-		t.Fatalf("S1 after the kill needs an override:\n%s", gateLines(notGreen(g), t0))
+	if g := gates(st, "S1", config.LowTrafficHold); !AllGreen(g) {
+		t.Fatalf("S1 after the kill needs an override:\n%s", GateLines(NotGreen(g), t0))
 	}
 	if w := incident(t, st, WritersID); w.State != IncidentFiring {
 		t.Errorf("two writers with no live step: %v (%s), want firing (S1's gate skips it: finishing S1 is its remedy)", w.State, w.Evidence)

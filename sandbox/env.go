@@ -297,7 +297,7 @@ func (e *env) revision(service string) string {
 // serveAs puts h behind the Cloud Run service: every request it answers is
 // counted under the serving revision, and every write the legacy runtime
 // accepts (or fails to persist) is a projection write in the Khala
-// telemetry. Rust writes never are (runtime-facts §8: the Khala metrics
+// telemetry. Rust writes never are (docs/runtime-facts.md §8: the Khala metrics
 // move only on legacy writes), so after S1 they go quiet for good.
 func (e *env) serveAs(service string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

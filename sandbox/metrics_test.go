@@ -18,7 +18,7 @@ import (
 )
 
 // productionNames are the only metric names the real deployment has
-// (reference/runtime-facts.md §6): Cloud Run's request count in Managed
+// (docs/runtime-facts.md §6): Cloud Run's request count in Managed
 // Prometheus and the legacy runtime's telemetry, summaries as their
 // _sum/_count series.
 var productionNames = []string{
@@ -45,9 +45,9 @@ var scrapeNames = []string{"up", "scrape_duration_seconds", "scrape_samples_scra
 var adjacentSelector = regexp.MustCompile(`([A-Za-z_:][A-Za-z0-9_:]*)[{\[]`)
 
 // TestGeneratedConfigNamesOnlyProductionMetrics reads the rehearsal's
-// cockpit.yaml as written and fails on any metric name outside
-// runtime-facts' list: every identifier right before `{` or `[` in the
-// file, and every selector PromQL finds in its queries (bare ones too).
+// cockpit.yaml as written and fails on any metric name outside the list
+// of docs/runtime-facts.md §6: every identifier right before `{` or `[` in
+// the file, and every selector PromQL finds in its queries (bare ones too).
 func TestGeneratedConfigNamesOnlyProductionMetrics(t *testing.T) {
 	t.Parallel()
 	w, raw := generatedConfig(t)
@@ -70,7 +70,7 @@ func TestGeneratedConfigNamesOnlyProductionMetrics(t *testing.T) {
 	}
 	for name := range seen {
 		if !slices.Contains(productionNames, name) {
-			t.Errorf("the generated config names %q, which is not a production metric (runtime-facts §6)", name)
+			t.Errorf("the generated config names %q, which is not a production metric (docs/runtime-facts.md §6)", name)
 		}
 	}
 }
@@ -209,7 +209,7 @@ func TestWorldExportsOnlyProductionSeries(t *testing.T) {
 	})
 	for _, n := range names {
 		if !slices.Contains(productionNames, n) && !slices.Contains(scrapeNames, n) {
-			t.Errorf("the world exports %q, which the real deployment does not (runtime-facts §6)", n)
+			t.Errorf("the world exports %q, which the real deployment does not (docs/runtime-facts.md §6)", n)
 		}
 	}
 	vec, err := instant(t.Context(), prom, `count by (job) (up)`, time.Now())

@@ -97,7 +97,7 @@ func (p *parityLoop) kick() {
 	}
 }
 
-// scenarios are the staged scenarios of runtime-facts §4, run in turn.
+// scenarios are the staged scenarios of docs/runtime-facts.md §4, run in turn.
 var scenarios = []struct {
 	name   string
 	events []map[string]any

@@ -16,7 +16,7 @@ import (
 
 // rustPool is one environment's Rust service as the platform runs it: one
 // or more instances of the runtime, each with its own memory (runs and
-// projector state, runtime-facts §8), behind a load balancer. Without
+// projector state, docs/runtime-facts.md §8), behind a load balancer. Without
 // affinity the balancer spreads every request over the instances, as Cloud
 // Run and a Kubernetes Service do, so a run written on one instance is
 // 404 not_found on another. With affinity a run's later requests reach the

@@ -17,7 +17,7 @@ import (
 	"github.com/openagents/cockpit/sandbox"
 )
 
-// The exact bodies of runtime-facts §1 and §2: the cockpit's probes match
+// The exact bodies of docs/runtime-facts.md §1 and §2: the cockpit's probes match
 // on them, so the world must answer them byte for byte.
 const (
 	rustFrozenShadowBody = `{"error":"write_path_frozen","message":"runtime authority writes are disabled in mode shadow_only"}`

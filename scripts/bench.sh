@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures the screen against DESIGN §9's budgets and issue 16's, on the
+# Measures the screen against docs/design.md §9's budgets and issue 16's, on the
 # rehearsal world, the way an operator meets it: bin/cockpit on a real pty.
 #
 #   - View() of the full screen at 200x50                 ≤ 0.25 ms (Go benchmark, tui)

@@ -6,25 +6,25 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/executor"
 )
 
 // planMsg is the executor's plan for an action, to be confirmed.
 type planMsg struct {
 	ID   string
-	Plan runbook.Plan
+	Plan executor.Plan
 	Err  error
 }
 
 // progressMsg is one progress report from the running action.
-type progressMsg struct{ Progress runbook.Progress }
+type progressMsg struct{ Progress executor.Progress }
 
 // progressClosedMsg says the action will report no more progress.
 type progressClosedMsg struct{}
 
 // outcomeMsg is how the running action ended.
 type outcomeMsg struct {
-	Outcome runbook.Outcome
+	Outcome executor.Outcome
 	Err     error
 }
 
@@ -41,8 +41,8 @@ type runningAction struct {
 	id         string
 	started    time.Time
 	cancel     context.CancelFunc
-	progress   chan runbook.Progress
-	last       runbook.Progress
+	progress   chan executor.Progress
+	last       executor.Progress
 	seen       bool
 	abandoning bool
 }
@@ -59,13 +59,13 @@ func planCmd(base context.Context, actor Actor, id string, timeout time.Duration
 
 // startAction runs the approved plan. The executor's progress callback
 // writes to a channel; waitProgress turns each value into a message.
-func startAction(base context.Context, actor Actor, p runbook.Plan, a runbook.Approval, id string, now time.Time) (*runningAction, tea.Cmd) {
+func startAction(base context.Context, actor Actor, p executor.Plan, a executor.Approval, id string, now time.Time) (*runningAction, tea.Cmd) {
 	ctx, cancel := context.WithCancel(base)
-	ra := &runningAction{id: id, started: now, cancel: cancel, progress: make(chan runbook.Progress, 16)}
+	ra := &runningAction{id: id, started: now, cancel: cancel, progress: make(chan executor.Progress, 16)}
 	ch := ra.progress
 	run := func() tea.Msg {
 		defer cancel()
-		report := func(pr runbook.Progress) {
+		report := func(pr executor.Progress) {
 			select {
 			case ch <- pr:
 			case <-ctx.Done():
@@ -79,7 +79,7 @@ func startAction(base context.Context, actor Actor, p runbook.Plan, a runbook.Ap
 }
 
 // waitProgress reads the next progress report, or notes the channel closed.
-func waitProgress(ch <-chan runbook.Progress) tea.Cmd {
+func waitProgress(ch <-chan executor.Progress) tea.Cmd {
 	return func() tea.Msg {
 		pr, ok := <-ch
 		if !ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -31,7 +32,7 @@ const (
 type confirmDialog struct {
 	c          *common
 	keys       ConfirmKeyMap
-	plan       runbook.Plan
+	plan       executor.Plan
 	id         string // what was asked for: an item ID, rollback or write-probe
 	needTyped  bool
 	needReason bool
@@ -49,7 +50,7 @@ type confirmDialog struct {
 // confirmGrace is how long a fresh dialog ignores confirm keys.
 const confirmGrace = 600 * time.Millisecond
 
-func newConfirmDialog(c *common, keys ConfirmKeyMap, p runbook.Plan) *confirmDialog {
+func newConfirmDialog(c *common, keys ConfirmKeyMap, p executor.Plan) *confirmDialog {
 	p.Gates = slices.Clone(p.Gates) // refreshed in place; the caller's plan stays as it was
 	d := &confirmDialog{c: c, keys: keys, plan: p, opened: c.now()}
 	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
@@ -142,8 +143,8 @@ func (d *confirmDialog) missing() string {
 }
 
 // approval is what the operator agreed to, for the executor and the journal.
-func (d *confirmDialog) approval(operator string) runbook.Approval {
-	a := runbook.Approval{Operator: operator, Via: "tui"}
+func (d *confirmDialog) approval(operator string) executor.Approval {
+	a := executor.Approval{Operator: operator, Via: "tui"}
 	if d.needTyped {
 		a.TypedEnv = strings.TrimSpace(d.typed.Value())
 	}
@@ -315,7 +316,7 @@ func (d *confirmDialog) fieldLines(now time.Time) []string {
 // callLines show an actuator call exactly: quoted argv, or the HTTP line,
 // wrapped between arguments (never cut) so the operator reads every
 // argument before saying yes; the description follows on its own line.
-func callLines(c runbook.Call, width int, st Styles) []string {
+func callLines(c executor.Call, width int, st Styles) []string {
 	// The argv and URL come from the config (and typed values checked by
 	// ResolveCall): trusted more than a runtime, but a pasted escape
 	// sequence must still not reach the terminal, so each word goes through

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -14,7 +15,7 @@ func TestConfirmDialogShowsALongArgvWhole(t *testing.T) {
 	argv := []string{"/opt/deploy/tools/bin/cockpit", "rehearse", "ctl", "--config",
 		"/var/lib/cockpit/rehearsals/2026-11-27/game-day/cockpit.yaml", "--env", "staging",
 		"set-env", "rust", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active"}
-	plan.Calls = []runbook.Call{{Actuator: "set_rust_write_mode", Argv: argv, Description: "a new revision"}}
+	plan.Calls = []executor.Call{{Actuator: "set_rust_write_mode", Argv: argv, Description: "a new revision"}}
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{plan: plan}}, healthyState(), 80, 30)
 	openDialog(t, m)
 
@@ -59,7 +60,7 @@ func TestOutcomeIsReportedOnce(t *testing.T) {
 		{"verified", "S1 done: verified"},
 	} {
 		m.action = &runningAction{id: "S1", cancel: func() {}}
-		m.Update(outcomeMsg{Outcome: runbook.Outcome{Step: "S1", OK: true, Message: tt.message}})
+		m.Update(outcomeMsg{Outcome: executor.Outcome{Step: "S1", OK: true, Message: tt.message}})
 		if m.status != tt.want {
 			t.Errorf("outcome %q: status %q, want %q", tt.message, m.status, tt.want)
 		}

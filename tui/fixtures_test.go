@@ -12,6 +12,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -206,15 +207,15 @@ func (f *fakeObserver) Observe(context.Context) runbook.State {
 // when release is set, holds Execute until the test lets it finish.
 type fakeActor struct {
 	mu        sync.Mutex
-	plan      runbook.Plan
+	plan      executor.Plan
 	planned   []string
-	executed  []runbook.Approval
-	progress  []runbook.Progress
+	executed  []executor.Approval
+	progress  []executor.Progress
 	release   chan struct{}
 	cancelled chan struct{}
 }
 
-func (f *fakeActor) Plan(_ context.Context, id string) (runbook.Plan, error) {
+func (f *fakeActor) Plan(_ context.Context, id string) (executor.Plan, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.planned = append(f.planned, id)
@@ -223,7 +224,7 @@ func (f *fakeActor) Plan(_ context.Context, id string) (runbook.Plan, error) {
 	return p, nil
 }
 
-func (f *fakeActor) Execute(ctx context.Context, p runbook.Plan, a runbook.Approval, report func(runbook.Progress)) (runbook.Outcome, error) {
+func (f *fakeActor) Execute(ctx context.Context, p executor.Plan, a executor.Approval, report func(executor.Progress)) (executor.Outcome, error) {
 	f.mu.Lock()
 	f.executed = append(f.executed, a)
 	steps := f.progress
@@ -239,10 +240,10 @@ func (f *fakeActor) Execute(ctx context.Context, p runbook.Plan, a runbook.Appro
 			if f.cancelled != nil {
 				close(f.cancelled)
 			}
-			return runbook.Outcome{Step: p.ID, Message: "abandoned"}, ctx.Err()
+			return executor.Outcome{Step: p.ID, Message: "abandoned"}, ctx.Err()
 		}
 	}
-	return runbook.Outcome{Step: p.ID, OK: true, Message: "verified"}, nil
+	return executor.Outcome{Step: p.ID, OK: true, Message: "verified"}, nil
 }
 
 func (f *fakeActor) counts() (planned, executed int) {
@@ -251,15 +252,15 @@ func (f *fakeActor) counts() (planned, executed int) {
 	return len(f.planned), len(f.executed)
 }
 
-func greenPlan(production bool) runbook.Plan {
+func greenPlan(production bool) executor.Plan {
 	env := "staging"
 	if production {
 		env = "production"
 	}
-	return runbook.Plan{
+	return executor.Plan{
 		Item: &runbook.Item{ID: "S1", Title: "rust shadow_only, legacy active", Writes: true, Confirm: runbook.ConfirmYesNo},
 		Env:  env, Production: production, Writes: true, GatesGreen: true, At: clock,
-		Calls: []runbook.Call{{Actuator: "set_rust_write_mode",
+		Calls: []executor.Call{{Actuator: "set_rust_write_mode",
 			Argv:        []string{"gcloud", "run", "services", "update", "runtime", "--update-env-vars", "RUNTIME_AUTHORITY_WRITE_MODE=shadow_only"},
 			Description: "rust write mode → shadow_only"}},
 		Gates: []checks.Result{result("P1.gate", "parity gate allow", checks.Pass, "allow", 5*time.Second)},

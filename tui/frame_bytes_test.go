@@ -151,7 +151,7 @@ func waitSignal[T any](tb testing.TB, ch <-chan T, what string) {
 }
 
 // BenchmarkSteadyFrameBytes is what the screen sends the terminal for a
-// round that changes nothing (DESIGN §9: at most grafterm's 220 bytes/s at
+// round that changes nothing (docs/design.md §9: at most grafterm's 220 bytes/s at
 // 160×48 and 52 at 80×24; one round a second, so bytes/frame is bytes/s).
 // "fresh" is a new round with the same values and data as fresh as before:
 // nothing on screen changes. "aging" is a round whose data did not move:
@@ -190,7 +190,7 @@ func (o movingObserver) Observe(context.Context) runbook.State {
 
 // BenchmarkSteadyScreenCPU is the screen's own CPU while watching a steady
 // world at one round a second, 160×48, through the real program (its frame
-// rate included) on a byte counter (DESIGN §9: the whole watch ≤ 0.5% of a
+// rate included) on a byte counter (docs/design.md §9: the whole watch ≤ 0.5% of a
 // core). The measure is CPU over wall time, so it lets max(b.N, 5) seconds
 // pass, and reports the CPU share, bytes per second and the first frame.
 func BenchmarkSteadyScreenCPU(b *testing.B) {

@@ -53,8 +53,9 @@ type Model struct {
 	frame   string
 	current bool
 
-	// started and painted time the first full paint (DESIGN §9: ≤ 300 ms),
-	// logged once so operators and the bench can see it.
+	// started and painted time the first full paint (docs/design.md §9:
+	// ≤ 100 ms, ≤ 1 s on a terminal that never answers a query), logged
+	// once so operators and the bench can see it.
 	started time.Time
 	painted bool
 }

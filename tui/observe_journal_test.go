@@ -101,7 +101,7 @@ func TestJournalWindowShowsProbeAnswersOnlyWhenTheyChange(t *testing.T) {
 
 // BenchmarkJournalTick is the screen's journal read per tick with 0, 1k
 // and 100k records already in the journal: one record appended, then read.
-// Its cost must not grow with the journal (DESIGN §9).
+// Its cost must not grow with the journal (docs/design.md §9).
 func BenchmarkJournalTick(b *testing.B) {
 	for _, n := range []struct {
 		name  string

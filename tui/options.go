@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -26,8 +27,8 @@ type Observer interface {
 // Actor is the one door for mutations; the runbook executor implements it.
 // It is nil in watch mode: no executor exists in that process.
 type Actor interface {
-	Plan(ctx context.Context, id string) (runbook.Plan, error)
-	Execute(ctx context.Context, p runbook.Plan, a runbook.Approval, progress func(runbook.Progress)) (runbook.Outcome, error)
+	Plan(ctx context.Context, id string) (executor.Plan, error)
+	Execute(ctx context.Context, p executor.Plan, a executor.Approval, progress func(executor.Progress)) (executor.Outcome, error)
 }
 
 // Mode is what the screen may do.

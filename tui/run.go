@@ -13,7 +13,7 @@ import (
 // frameRate caps redraws. The data changes once a second, but every frame
 // is a wake-up even when nothing changed: on a steady world at 160×48 the
 // screen costs 0.47% of a core at 15 frames a second, 0.30% at 10 and
-// 0.20% at 5 (BenchmarkSteadyScreenCPU; DESIGN §9: ≤ 0.5% for the whole
+// 0.20% at 5 (BenchmarkSteadyScreenCPU; docs/design.md §9: ≤ 0.5% for the whole
 // watch). 10 still echoes a key within 100 ms, where a response stops
 // feeling instant.
 const frameRate = 10

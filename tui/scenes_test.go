@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -93,13 +94,13 @@ func firingAfterS1() runbook.State {
 }
 
 // failingGatePlan is S1's plan while P4 cannot be read.
-func failingGatePlan() runbook.Plan {
+func failingGatePlan() executor.Plan {
 	p := greenPlan(false)
 	p.Item = runbook.FindItem(runbook.RunbookItems(), "S1")
 	p.GatesGreen = false
 	p.Calls[0].Argv = []string{"gcloud", "run", "services", "update", "runtime", "--project", "openagents-staging",
 		"--region", "us-central1", "--update-env-vars", "RUNTIME_AUTHORITY_WRITE_MODE=rust_active"}
-	p.Calls = append(p.Calls, runbook.Call{Actuator: "set_legacy_freeze",
+	p.Calls = append(p.Calls, executor.Call{Actuator: "set_legacy_freeze",
 		Argv:        []string{"gcloud", "run", "services", "update", "runtime-legacy", "--project", "openagents-staging", "--update-env-vars", "RUNTIME_SYNC_REVOKE_ENABLED=false"},
 		Description: "legacy write freeze → frozen"})
 	p.Gates = []checks.Result{
@@ -260,7 +261,7 @@ func startRollback(t *testing.T, m *Model) {
 	}
 	m.action.started = clock.Add(-71 * time.Second)
 	m.c.now = func() time.Time { return clock }
-	m.Update(progressMsg{Progress: runbook.Progress{Step: "rollback", SubStep: "R2", Message: "set legacy write freeze → not frozen: waiting for /healthz",
+	m.Update(progressMsg{Progress: executor.Progress{Step: "rollback", SubStep: "R2", Message: "set legacy write freeze → not frozen: waiting for /healthz",
 		At: clock.Add(-2 * time.Second)}})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/runbook"
@@ -114,7 +115,7 @@ func quitDuringS1(t *testing.T, m *Model) {
 	if m.action == nil {
 		t.Fatalf("S1 did not start: %s", m.status)
 	}
-	m.Update(progressMsg{Progress: runbook.Progress{Step: "S1", SubStep: "route_writes=rust", Message: "verified: write target rust",
+	m.Update(progressMsg{Progress: executor.Progress{Step: "S1", SubStep: "route_writes=rust", Message: "verified: write target rust",
 		At: clock.Add(-time.Second)}})
 	m.Update(keyFor(m.keys.Quit))
 }

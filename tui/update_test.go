@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -134,7 +135,7 @@ func TestGatesNotGreenNeedAnOverrideReason(t *testing.T) {
 
 func TestSecondActionIsRefusedWhileOneRuns(t *testing.T) {
 	actor := &fakeActor{plan: greenPlan(false), release: make(chan struct{}),
-		progress: []runbook.Progress{{Step: "S1", SubStep: "set_rust_write_mode", Message: "gcloud run services update", Started: clock, At: clock.Add(-12 * time.Second)}}}
+		progress: []executor.Progress{{Step: "S1", SubStep: "set_rust_write_mode", Message: "gcloud run services update", Started: clock, At: clock.Add(-12 * time.Second)}}}
 	defer close(actor.release)
 	m := newTestModel(t, Options{Mode: Operate, Actor: actor}, healthyState(), 200, 50)
 	openDialog(t, m)

@@ -7,9 +7,10 @@ import (
 
 // BenchmarkCheckAll measures `cockpit check all` against a rehearsal world
 // next to the slowest of its single parts (preconditions, verify,
-// incidents), each a whole process as a pipeline runs it. DESIGN §9's budget
-// is all ≤ slowest single + 50 ms: everything is observed concurrently, so
-// asking for more must not cost the sum. Reported, not asserted:
+// incidents), each a whole process as a pipeline runs it. The budget
+// (docs/design.md §9) is all ≤ slowest single + 10 ms: everything is
+// observed concurrently, so asking for more must not cost the sum.
+// Reported, not asserted:
 //
 //	go test ./cmd/cockpit -run '^$' -bench CheckAll -benchtime 20x
 func BenchmarkCheckAll(b *testing.B) {

@@ -29,11 +29,11 @@ func (f *readFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json")
 }
 
-// observeOnce is what every read-only verb starts with: check its flags,
-// build the engine and observe one round. A signal (the program's context
-// cancelled) ends it at once with a message and exit 2, whatever the round
-// is still waiting on: a round cut short verified nothing, so no report
-// of it is printed.
+// observeOnce is how check starts: build the engine and observe one round
+// (status builds its engine itself, to ask about the shared timeline beside
+// the round). A signal (the program's context cancelled) ends it at once
+// with a message and exit 2, whatever the round is still waiting on: a
+// round cut short verified nothing, so no report of it is printed.
 func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, error) {
 	e, closeJournal, err := openEngine(s, f)
 	if err != nil {

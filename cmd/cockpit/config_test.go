@@ -76,14 +76,14 @@ func TestConfigExampleNamesTheProjectOfEveryGcloudCall(t *testing.T) {
 		}
 	}
 	if projects["production"] != "openagentsgemini" {
-		t.Errorf("production acts on project %q, want openagentsgemini (runtime-facts §7)", projects["production"])
+		t.Errorf("production acts on project %q, want openagentsgemini (docs/runtime-facts.md §7)", projects["production"])
 	}
 	if projects["staging"] == "" || projects["staging"] == projects["production"] {
 		t.Errorf("staging acts on project %q, production on %q", projects["staging"], projects["production"])
 	}
 }
 
-// The metrics runtime-facts §6 lists; nothing else exists to be queried.
+// The metrics docs/runtime-facts.md §6 lists; nothing else exists to be queried.
 var knownMetric = []string{
 	"run_googleapis_com:request_count",
 	"phoenix_endpoint_stop_duration_count",
@@ -120,7 +120,7 @@ func TestConfigExampleQueriesOnlyMetricsThatExist(t *testing.T) {
 					if vs, ok := n.(*parser.VectorSelector); ok {
 						for _, m := range vs.LabelMatchers {
 							if m.Name == labels.MetricName && !slices.Contains(knownMetric, m.Value) {
-								t.Errorf("%s %s queries %s, which runtime-facts §6 does not list", env.Name, name, m.Value)
+								t.Errorf("%s %s queries %s, which docs/runtime-facts.md §6 does not list", env.Name, name, m.Value)
 							}
 						}
 					}

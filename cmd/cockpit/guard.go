@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/executor/guard"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
@@ -199,7 +200,7 @@ func (g *guardRun) act(ctx context.Context, d guard.Decision) {
 		return
 	}
 	g.out.plan(plan)
-	approval := runbook.Approval{Operator: g.a.cfg.Operator, Via: "guard: " + d.Evidence}
+	approval := executor.Approval{Operator: g.a.cfg.Operator, Via: "guard", Evidence: d.Evidence}
 	outcome, err := g.a.x.Execute(rollbackContext(ctx), plan, approval, g.out.progress)
 	if err != nil {
 		g.finish(d, "rollback not started: "+err.Error())

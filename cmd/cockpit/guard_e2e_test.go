@@ -162,8 +162,8 @@ func TestGuardCountsDownThenRollsBack(t *testing.T) {
 		t.Fatalf("%d rollback approvals, want 1: %+v", len(approvals), approvals)
 	}
 	a := approvals[0]
-	if !strings.Contains(a.Message, "approved via guard: I2 write_error_spike firing") || !strings.Contains(a.Message, "rust_write_error_rate data") {
-		t.Errorf("the approval does not carry the guard and the incident's evidence: %q", a.Message)
+	if a.Message != "approved via guard" || !strings.Contains(a.Evidence, "I2 write_error_spike firing") || !strings.Contains(a.Evidence, "rust_write_error_rate data") {
+		t.Errorf("the approval does not carry the guard and the incident's evidence: %q, evidence %q", a.Message, a.Evidence)
 	}
 	if pending.IsZero() || a.Time.Sub(pending) < 40*time.Second || a.Time.Sub(countdown) < 10*time.Second {
 		t.Errorf("rollback approved at %s: pending at %s, countdown from %s; want after for (30s) + countdown (10s)",

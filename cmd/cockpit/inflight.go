@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -21,7 +22,7 @@ import (
 // without the terminal, its progress going to the log. Either way the
 // process says how the action ended, and what a step stopped mid-way left.
 type inflight struct {
-	x        *runbook.Executor
+	x        *executor.Executor
 	logger   *slog.Logger
 	rollback context.Context // cancelled only by a second signal
 	// observe reads the world once more when a step stopped mid-way, so
@@ -32,22 +33,22 @@ type inflight struct {
 	mu      sync.Mutex
 	running string // the action in flight, "" when none
 	lastID  string
-	last    runbook.Outcome // the last action's outcome
+	last    executor.Outcome // the last action's outcome
 	lastErr error
 	// stopped says the last action's context was cancelled under it: the
 	// screen quit (or was signalled) while it ran, so nobody saw its end.
 	stopped bool
 }
 
-func newInflight(ctx context.Context, x *runbook.Executor, logger *slog.Logger, observe func(context.Context) runbook.State) *inflight {
+func newInflight(ctx context.Context, x *executor.Executor, logger *slog.Logger, observe func(context.Context) runbook.State) *inflight {
 	return &inflight{x: x, logger: logger, rollback: rollbackContext(ctx), observe: observe}
 }
 
-func (a *inflight) Plan(ctx context.Context, id string) (runbook.Plan, error) {
+func (a *inflight) Plan(ctx context.Context, id string) (executor.Plan, error) {
 	return a.x.Plan(ctx, id)
 }
 
-func (a *inflight) Execute(ctx context.Context, p runbook.Plan, ap runbook.Approval, report func(runbook.Progress)) (runbook.Outcome, error) {
+func (a *inflight) Execute(ctx context.Context, p executor.Plan, ap executor.Approval, report func(executor.Progress)) (executor.Outcome, error) {
 	a.wg.Add(1)
 	defer a.wg.Done()
 	a.mu.Lock()
@@ -57,7 +58,7 @@ func (a *inflight) Execute(ctx context.Context, p runbook.Plan, ap runbook.Appro
 	if p.ID == runbook.RollbackID {
 		run = a.rollback
 	}
-	out, err := a.x.Execute(run, p, ap, func(pr runbook.Progress) {
+	out, err := a.x.Execute(run, p, ap, func(pr executor.Progress) {
 		a.logger.Info("progress", "step", pr.Step, "sub_step", pr.SubStep, "message", pr.Message)
 		report(pr)
 	})
@@ -108,7 +109,7 @@ const leftTimeout = 15 * time.Second
 
 // stoppedMidway is the exit error of a forward action the screen stopped:
 // how it ended and what the world shows now, with what to do.
-func (a *inflight) stoppedMidway(id string, out runbook.Outcome, err error) error {
+func (a *inflight) stoppedMidway(id string, out executor.Outcome, err error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.rollback), leftTimeout)
 	defer cancel()
 	left := a.observe(runbook.WithFreshProbes(ctx)).WritersNow()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -25,24 +26,24 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		id      string
-		out     runbook.Outcome
+		out     executor.Outcome
 		err     error
 		stopped bool
 		code    int
 		saysOut string // on stderr before the exit
 		saysErr string // in the exit error
 	}{
-		{name: "nothing stopped", id: "S1", out: runbook.Outcome{Message: "S1 failed: seen on screen"}, code: exitOK},
-		{name: "step finished OK after the screen closed", id: "S1", out: runbook.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
+		{name: "nothing stopped", id: "S1", out: executor.Outcome{Message: "S1 failed: seen on screen"}, code: exitOK},
+		{name: "step finished OK after the screen closed", id: "S1", out: executor.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
 			stopped: true, code: exitOK, saysOut: "S1 finished after the screen closed: S1 done"},
-		{name: "step stopped mid-way", id: "S1", out: runbook.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
+		{name: "step stopped mid-way", id: "S1", out: executor.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
 			stopped: true, code: exitActionFailed,
 			saysErr: "S1 stopped mid-way when the screen closed (S1 interrupted at route_writes=rust (context canceled)); it leaves: rust accepts writes while they still go to legacy: both runtimes accept writes"},
-		{name: "step refused", id: "S1", err: &runbook.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
+		{name: "step refused", id: "S1", err: &executor.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
 		{name: "step errored", id: "S1", err: errors.New("journal: disk full"), stopped: true, code: exitActionFailed, saysErr: "journal: disk full"},
-		{name: "rollback done", id: runbook.RollbackID, out: runbook.Outcome{OK: true, Message: "rollback ran to the end"}, stopped: true,
+		{name: "rollback done", id: runbook.RollbackID, out: executor.Outcome{OK: true, Message: "rollback ran to the end"}, stopped: true,
 			code: exitRolledBack, saysOut: "rollback ran to the end"},
-		{name: "rollback failed", id: runbook.RollbackID, out: runbook.Outcome{Message: "rollback ran to the end: R3 FAILED"}, stopped: true,
+		{name: "rollback failed", id: runbook.RollbackID, out: executor.Outcome{Message: "rollback ran to the end: R3 FAILED"}, stopped: true,
 			code: exitActionFailed, saysErr: "R3 FAILED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/tui"
@@ -55,7 +56,13 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 		forward:  envLocker(lc, sc.eng, j, false),
 		rollback: envLocker(lc, sc.eng, j, true),
 	}
-	x := runbook.NewExecutor(sc.eng, j, l, runbook.ExecutorOptions{Config: sc.cfg, Host: host, Logger: sc.logger})
+	// The write probe exists only in the acting paths: the screen's engine
+	// holds none.
+	probe, err := executor.NewWriteProbe(sc.cfg, sc.eng.Env())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	x := executor.New(sc.eng, j, l, executor.Options{Config: sc.cfg, Host: host, Logger: sc.logger, WriteProbe: probe})
 	actor := newInflight(ctx, x, sc.logger, sc.eng.Observe)
 	screen := make(chan error, 1)
 	go func() { screen <- sc.run(ctx, s, mode, actor, faults) }()

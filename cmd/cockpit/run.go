@@ -15,6 +15,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
@@ -88,19 +89,19 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
-func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (runbook.Plan, runbook.Outcome, error) {
+func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (executor.Plan, executor.Outcome, error) {
 	out, err := newEventWriter(s.Out, f.output)
 	if err != nil {
-		return runbook.Plan{}, runbook.Outcome{}, err
+		return executor.Plan{}, executor.Outcome{}, err
 	}
 	a, err := openActing(s, f, rollback)
 	if err != nil {
-		return runbook.Plan{}, runbook.Outcome{}, err
+		return executor.Plan{}, executor.Outcome{}, err
 	}
 	defer a.close()
 	plan, err := a.x.Plan(ctx, id)
 	if err != nil {
-		return plan, runbook.Outcome{}, withCode(exitUsage, err)
+		return plan, executor.Outcome{}, withCode(exitUsage, err)
 	}
 	out.plan(plan)
 	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
@@ -117,7 +118,7 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 // it observed (exit 5, the file and errno named): its history has a hole
 // nobody would know of. A rollback is never failed by its journal; its
 // outcome names the fallback that took what the state disk refused.
-func (a *acting) journalOutcome(o *runbook.Outcome, rollback bool) error {
+func (a *acting) journalOutcome(o *executor.Outcome, rollback bool) error {
 	if rollback {
 		if u := a.j.Fallback(); u.Records > 0 {
 			o.Message += "; " + u.String()
@@ -153,7 +154,7 @@ func approved(list []string, id string) bool {
 // approval or override is 3, a busy lock or anything else that kept the
 // action from starting is 5.
 func actingError(err error) error {
-	var refused *runbook.RefusedError
+	var refused *executor.RefusedError
 	if errors.As(err, &refused) {
 		return withCode(exitNeedsApproval, err)
 	}
@@ -166,7 +167,7 @@ type acting struct {
 	cfg    *config.Config
 	j      *journal.Journal
 	eng    *runbook.Engine // the guard observes through it
-	x      *runbook.Executor
+	x      *executor.Executor
 	share  *sharing
 	notify *notifying
 }
@@ -201,8 +202,14 @@ func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
 		_ = j.Close()
 		return nil, withCode(exitUsage, err)
 	}
+	// The write probe exists only here and in operate: the engine holds none.
+	probe, err := executor.NewWriteProbe(cfg, env)
+	if err != nil {
+		_ = j.Close()
+		return nil, withCode(exitUsage, err)
+	}
 	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
-	x := runbook.NewExecutor(eng, j, l, runbook.ExecutorOptions{Config: cfg, Host: host})
+	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host, WriteProbe: probe})
 	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
 	return &acting{cfg: cfg, j: j, eng: eng, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
 }
@@ -240,8 +247,8 @@ func lockConfigOf(cfg *config.Config) lockConfig {
 	return lockConfig{stateDir: cfg.StateDir, timeout: cfg.LockTimeout.D()}
 }
 
-func (a *acting) approval(f *actingFlags) runbook.Approval {
-	return runbook.Approval{Operator: a.cfg.Operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
+func (a *acting) approval(f *actingFlags) executor.Approval {
+	return executor.Approval{Operator: a.cfg.Operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
 }
 
@@ -275,7 +282,7 @@ func newEventWriter(w io.Writer, format string) (*eventWriter, error) {
 	return &eventWriter{w: w, emit: emit}, nil
 }
 
-func (e *eventWriter) plan(p runbook.Plan) {
+func (e *eventWriter) plan(p executor.Plan) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s on %s", p.ID, p.Env)
 	for _, c := range p.Calls {
@@ -287,14 +294,14 @@ func (e *eventWriter) plan(p runbook.Plan) {
 	type planJSON struct {
 		ID         string          `json:"id"`
 		Env        string          `json:"env"`
-		Calls      []runbook.Call  `json:"calls"`
+		Calls      []executor.Call `json:"calls"`
 		Gates      []checks.Result `json:"gates"`
 		GatesGreen bool            `json:"gates_green"`
 	}
 	e.emit(e.w, "plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
 }
 
-func (e *eventWriter) progress(p runbook.Progress) {
+func (e *eventWriter) progress(p executor.Progress) {
 	at := p.At
 	if at.IsZero() {
 		at = p.Started
@@ -302,7 +309,7 @@ func (e *eventWriter) progress(p runbook.Progress) {
 	e.emit(e.w, "progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
 }
 
-func (e *eventWriter) outcome(o runbook.Outcome) {
+func (e *eventWriter) outcome(o executor.Outcome) {
 	state := "OK"
 	if !o.OK {
 		state = "FAILED"

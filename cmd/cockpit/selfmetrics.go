@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/selfmetrics"
 	"github.com/openagents/cockpit/tui"
@@ -29,7 +30,7 @@ type exportedActor struct {
 	x *selfmetrics.Exporter
 }
 
-func (a exportedActor) Execute(ctx context.Context, p runbook.Plan, ap runbook.Approval, report func(runbook.Progress)) (runbook.Outcome, error) {
+func (a exportedActor) Execute(ctx context.Context, p executor.Plan, ap executor.Approval, report func(executor.Progress)) (executor.Outcome, error) {
 	a.x.ActionStarted(p.ID, time.Now())
 	defer a.x.ActionEnded(p.ID)
 	return a.Actor.Execute(ctx, p, ap, report)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/internal/safetext"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output"
@@ -21,7 +22,7 @@ import (
 
 // timelineFormats are runbook's timeline formats, by -o.
 var timelineFormats = output.Registry[string]{
-	output.Text: runbook.TimelineText, output.Markdown: runbook.TimelineMarkdown, output.JSON: runbook.TimelineJSON,
+	output.Text: executor.TimelineText, output.Markdown: executor.TimelineMarkdown, output.JSON: executor.TimelineJSON,
 }
 
 func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -48,7 +49,7 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
-	c.Flags().StringVarP(&output, "output", "o", runbook.TimelineText, "output: text, markdown or json")
+	c.Flags().StringVarP(&output, "output", "o", executor.TimelineText, "output: text, markdown or json")
 	c.AddCommand(newTimelineMigrateCmd(s))
 	return c
 }
@@ -59,7 +60,7 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 // merged in time order, which needs both in hand.
 func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, output string) error {
 	out := bufio.NewWriterSize(s.Out, 64<<10)
-	tw, err := runbook.NewTimelineWriter(out, name, output)
+	tw, err := executor.NewTimelineWriter(out, name, output)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

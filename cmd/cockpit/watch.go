@@ -175,7 +175,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 // primedObserver starts the first observation round at once, while the
 // screen is still taking the terminal (raw mode, alternate screen, colour
 // detection), and hands that round to the screen's first Observe: the
-// first values reach the screen that much sooner (DESIGN §9, first paint).
+// first values reach the screen that much sooner (docs/design.md §9, first paint).
 // Every later round is the screen's own.
 type primedObserver struct {
 	tui.Observer

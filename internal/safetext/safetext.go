@@ -1,6 +1,7 @@
 // Package safetext is the one place that turns outside text (a runtime's
 // body, a parity report, Prometheus, an actuator, the journal) into text that
-// is safe to put on a terminal: data, never commands (DESIGN §2, principle 10).
+// is safe to put on a terminal: data, never commands (docs/design.md §2,
+// principle 10).
 //
 // Clean is for one line of evidence; CleanLines keeps line breaks for output
 // that is read as a whole (an actuator's). Both drop every escape sequence

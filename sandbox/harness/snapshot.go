@@ -51,8 +51,9 @@ type checkpointDoc struct {
 
 // runtimeEventMarkers are what the real harness looks for, line by line, in
 // the raw replay: `"type":"RuntimeEvent"` at e5c63cf1, `"event":"RuntimeEvent"`
-// in the newest runtime (runtime-facts §8). It counts lines containing one,
-// not occurrences; the stand-in accepts both so it reads either runtime.
+// in the newest runtime (docs/runtime-facts.md §8). It counts lines
+// containing one, not occurrences; the stand-in accepts both so it reads
+// either runtime.
 var runtimeEventMarkers = []string{`"type":"RuntimeEvent"`, `"event":"RuntimeEvent"`}
 
 // loadSnapshot reads one side's capture in the real harness's order:

@@ -11,7 +11,7 @@ import (
 )
 
 // metrics is the node's Prometheus surface, the legacy telemetry under the
-// names the repo's alert rules use (runtime-facts §6):
+// names the repo's alert rules use (docs/runtime-facts.md §6):
 // phoenix_endpoint_stop_duration, a summary without quantiles (so only
 // _count and _sum) in milliseconds, tagged status_class alone: which runtime
 // answered comes from the scrape target's labels. Other telemetry of the

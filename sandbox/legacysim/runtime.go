@@ -1,5 +1,5 @@
 // Package legacysim simulates the legacy (Elixir/Phoenix) runtime of the
-// cutover as runtime-facts.md §2 describes it: Phoenix's pipeline order
+// cutover as docs/runtime-facts.md §2 describes it: Phoenix's pipeline order
 // (body parser, router, accepts, internal HMAC auth, write freeze,
 // controller), its error shapes, and a freeze variable read per request.
 package legacysim

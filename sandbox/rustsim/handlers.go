@@ -6,7 +6,7 @@ import (
 
 // routes wires the API like the runtime's build_router, /healthz and
 // /readyz included. There is no /metrics: the runtime exports no Prometheus
-// metrics (runtime-facts §6), so that path is an unknown path, 404.
+// metrics (docs/runtime-facts.md §6), so that path is an unknown path, 404.
 func (r *Runtime) routes() http.Handler {
 	api := &router{}
 	api.add(http.MethodGet, "/healthz", r.health)

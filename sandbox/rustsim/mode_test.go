@@ -129,7 +129,7 @@ func TestReadsRejectBadQueriesAsPlainText(t *testing.T) {
 }
 
 // TestNoPrometheusMetrics: the runtime exports no Prometheus metrics
-// (runtime-facts §6). /metrics is an unknown path (axum's empty 404), and
+// (docs/runtime-facts.md §6). /metrics is an unknown path (axum's empty 404), and
 // the only numeric telemetry, the fanout metrics, is JSON.
 func TestNoPrometheusMetrics(t *testing.T) {
 	r, _ := newRuntime(t, nil)

@@ -1,6 +1,6 @@
 // Package rustsim simulates the Rust runtime (axum) of the cutover: the
 // same endpoints, status codes and bodies as the real one (see
-// reference/runtime-facts.md §1), so an operator rehearses against what
+// docs/runtime-facts.md §1), so an operator rehearses against what
 // production will answer. Runs live in memory and die with a (simulated)
 // restart; projector state survives it, as the projection-state file does.
 package rustsim
@@ -36,7 +36,7 @@ type Options struct {
 	Booted time.Time
 }
 
-// The runtime versions the simulation can be (runtime-facts §8).
+// The runtime versions the simulation can be (docs/runtime-facts.md §8).
 const (
 	// VersionS is the runtime at e5c63cf1 (≡ 71334249), beside legacy:
 	// replay lines tagged "type":"RuntimeEvent", /healthz with fanout_driver.

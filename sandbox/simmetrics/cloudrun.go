@@ -1,6 +1,6 @@
 // Package simmetrics holds the Prometheus series the rehearsal world
 // exports, under the names and types the real deployment has
-// (reference/runtime-facts.md §6, docs/metrics.md): Cloud Run's request
+// (docs/runtime-facts.md §6, docs/metrics.md): Cloud Run's request
 // count as Managed Prometheus shows it, and the legacy runtime's Khala
 // projection telemetry. The Rust runtime exports none.
 package simmetrics

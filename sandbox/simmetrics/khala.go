@@ -21,7 +21,7 @@ const (
 // summary (no objectives, so only _sum and _count, as the Elixir reporter
 // has no quantiles) and the write, write-failure, drift and replay counters.
 // Counter names end in _count, exactly as the telemetry names them. As in
-// the real deployment (runtime-facts §8) the lag summary never receives an
+// the real deployment (docs/runtime-facts.md §8) the lag summary never receives an
 // observation (it is bound to an event the projector does not emit), and
 // every counter series appears only with its first event.
 type Khala struct {

@@ -1,4 +1,4 @@
-// Command benchpty measures the cockpit's screen against DESIGN §9's
+// Command benchpty measures the cockpit's screen against docs/design.md §9's
 // budgets the way an operator meets it: the real binary on a real pty
 // (github.com/creack/pty), in front of a running rehearsal world whose
 // Prometheus sits behind a counting proxy. scripts/bench.sh starts the

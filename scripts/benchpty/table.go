@@ -7,7 +7,7 @@ import (
 )
 
 // grafterm is issue 16's side-by-side figure for grafterm (same six panes,
-// same Prometheus, 1 s refresh): the budget where DESIGN §9 says
+// same Prometheus, 1 s refresh): the budget where docs/design.md §9 says
 // "≤ grafterm". grafterm itself cannot be built here (the module proxy
 // refuses github.com/slok/grafterm), so its figures are quoted, not measured.
 var grafterm = map[string]float64{

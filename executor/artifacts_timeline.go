@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // Timeline formats.
@@ -96,7 +97,7 @@ func TimelineSummary(r journal.Record) string {
 	default:
 		s = firstLine(r.Message)
 	}
-	if u := Unverified(r); u != "" {
+	if u := runbook.Unverified(r); u != "" {
 		s = u + ": " + r.Shared.Problem + ": " + s
 	}
 	return firstLine(s)

@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // fencedLock hands out a lease whose fence passes `passes` times, then
@@ -63,7 +64,7 @@ func TestARollbackIsNotFenced(t *testing.T) {
 	h := newHarness(t, false)
 	var checks atomic.Int32
 	h.x.locker = fencedLock{passes: 0, checks: &checks}
-	p, err := h.x.Plan(t.Context(), RollbackID)
+	p, err := h.x.Plan(t.Context(), runbook.RollbackID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestARollbackIsNotFenced(t *testing.T) {
 func TestARollbackActsOnTheNextRStepWhileAFailedOneIsObserved(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, false, "set_rust_write_mode")
-	p, err := h.x.Plan(t.Context(), RollbackID)
+	p, err := h.x.Plan(t.Context(), runbook.RollbackID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestARollbackActsOnTheNextRStepWhileAFailedOneIsObserved(t *testing.T) {
 	at := map[string]int{}
 	for i, r := range h.records(t) {
 		id, _, _ := strings.Cut(r.Check, " ")
-		if _, ok := at[r.Kind+id]; !ok && r.Step == RollbackID {
+		if _, ok := at[r.Kind+id]; !ok && r.Step == runbook.RollbackID {
 			at[r.Kind+id] = i
 		}
 	}
@@ -110,7 +111,7 @@ func TestARollbackActsOnTheNextRStepWhileAFailedOneIsObserved(t *testing.T) {
 func TestTheFinalObservationReappliesAnRStepALateChangeUndid(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, false)
-	p, err := h.x.Plan(t.Context(), RollbackID)
+	p, err := h.x.Plan(t.Context(), runbook.RollbackID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestTheFinalObservationReappliesAnRStepALateChangeUndid(t *testing.T) {
 func TestTheFinalObservationReappliesAnRStepWhoseTargetStaysUnreadable(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, false)
-	p, err := h.x.Plan(t.Context(), RollbackID)
+	p, err := h.x.Plan(t.Context(), runbook.RollbackID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // fenceTimeout bounds the fence check: a lock database that does not
@@ -32,7 +33,7 @@ func withFence(ctx context.Context, lease *lock.Lease, stop context.CancelCauseF
 // cause. A rollback is never fenced: it must reach its end.
 func (x *Executor) fenced(ctx context.Context, step string) error {
 	f, ok := ctx.Value(fenceKey{}).(fence)
-	if step == RollbackID || !ok {
+	if step == runbook.RollbackID || !ok {
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, fenceTimeout)

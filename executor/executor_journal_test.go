@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"os"
@@ -35,8 +35,8 @@ dd if=/dev/zero of="` + filepath.Join(disk, "filler") + `" bs=4096 2>/dev/null
 dd if=/dev/zero of="` + filepath.Join(disk, "filler2") + `" bs=1 2>/dev/null
 exit 0`
 	h.world.env.Actuators.SetRustWriteMode = action(script(t, t.TempDir(), "fill", fill), "{{.Mode}}")
-	x := NewExecutor(h.world, j, lock.FileLock(filepath.Join(t.TempDir(), "staging.lock")),
-		ExecutorOptions{Config: &config.Config{StateDir: disk}, PollInterval: 10 * time.Millisecond, Host: "testhost"})
+	x := New(h.world, j, lock.FileLock(filepath.Join(t.TempDir(), "staging.lock")),
+		Options{Config: &config.Config{StateDir: disk}, PollInterval: 10 * time.Millisecond, Host: "testhost"})
 
 	p, err := x.Plan(t.Context(), "S1")
 	if err != nil {

@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"cmp"
@@ -11,6 +11,7 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // artifactTimeout bounds R4 once the rollback's own context is gone: the
@@ -60,19 +61,19 @@ func (x *Executor) runRollback(ctx context.Context, p Plan, a Approval, progress
 	}
 
 	started := x.opts.Now()
-	progress(Progress{Step: RollbackID, SubStep: "R4 collect artifacts", Message: "started", Started: started})
+	progress(Progress{Step: runbook.RollbackID, SubStep: "R4 collect artifacts", Message: "started", Started: started})
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), artifactTimeout)
 	defer cancel()
 	dir, err := x.collectArtifacts(actx, a.Operator, func(msg string) {
-		progress(Progress{Step: RollbackID, SubStep: "R4 collect artifacts", Message: msg, Started: started, At: x.opts.Now()})
+		progress(Progress{Step: runbook.RollbackID, SubStep: "R4 collect artifacts", Message: msg, Started: started, At: x.opts.Now()})
 	})
 	r4ok := err == nil
-	x.record(journal.Record{Kind: journal.KindOutcome, Step: RollbackID, Check: "R4 collect artifacts", Operator: a.Operator,
+	x.record(journal.Record{Kind: journal.KindOutcome, Step: runbook.RollbackID, Check: "R4 collect artifacts", Operator: a.Operator,
 		OK: &r4ok, Message: dir})
-	progress(Progress{Step: RollbackID, SubStep: "R4 collect artifacts", Message: "artifacts in " + dir, Started: started})
+	progress(Progress{Step: runbook.RollbackID, SubStep: "R4 collect artifacts", Message: "artifacts in " + dir, Started: started})
 
 	final := x.settle(ctx, obs, a.Operator, acted, tookOver, progress)
-	out := Outcome{Step: RollbackID, ArtifactDir: dir}
+	out := Outcome{Step: runbook.RollbackID, ArtifactDir: dir}
 	var parts []string
 	for _, r := range acted {
 		out.Steps = append(out.Steps, StepResult{ID: r.id, Verified: r.ok, Message: firstLine(r.msg)})
@@ -96,7 +97,7 @@ func (x *Executor) runRollback(ctx context.Context, p Plan, a Approval, progress
 		out.Message += "; artifacts in " + dir
 	}
 	ok := out.OK
-	x.record(journal.Record{Kind: journal.KindOutcome, Step: RollbackID, Operator: a.Operator, OK: &ok, Message: out.Message})
+	x.record(journal.Record{Kind: journal.KindOutcome, Step: runbook.RollbackID, Operator: a.Operator, OK: &ok, Message: out.Message})
 	return out, nil
 }
 
@@ -128,15 +129,15 @@ func (x *Executor) actRStep(ctx context.Context, obs *serialWorld, operator stri
 	r := &rStep{id: id, s: s, done: make(chan struct{})}
 	started := x.opts.Now()
 	report := func(msg string) {
-		progress(Progress{Step: RollbackID, SubStep: s.name, Message: msg, Started: started, At: x.opts.Now()})
+		progress(Progress{Step: runbook.RollbackID, SubStep: s.name, Message: msg, Started: started, At: x.opts.Now()})
 	}
-	if ok, msg := x.inPlace(ctx, obs.Observe, RollbackID, operator, s, report); ok {
+	if ok, msg := x.inPlace(ctx, obs.Observe, runbook.RollbackID, operator, s, report); ok {
 		r.finish(true, msg)
 		return r
 	}
-	ok, msg, callFailed := x.callStep(ctx, RollbackID, operator, s, report)
+	ok, msg, callFailed := x.callStep(ctx, runbook.RollbackID, operator, s, report)
 	go func() {
-		r.finish(x.observeStep(ctx, obs.Observe, RollbackID, operator, s, started, stepCall{ok, msg, callFailed}, report))
+		r.finish(x.observeStep(ctx, obs.Observe, runbook.RollbackID, operator, s, started, stepCall{ok, msg, callFailed}, report))
 	}()
 	if !ok {
 		return r // observed in the background while the next R-step acts
@@ -159,7 +160,7 @@ type serialWorld struct {
 	w  World
 }
 
-func (o *serialWorld) Observe(ctx context.Context) State {
+func (o *serialWorld) Observe(ctx context.Context) runbook.State {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.w.Observe(ctx)

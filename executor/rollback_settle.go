@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // lateChangeWatch caps how long a rollback that took the lock over from a
@@ -38,7 +39,7 @@ const finalSubStep = "final observation"
 func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string, acted []*rStep, tookOver []lock.Holder, progress func(Progress)) string {
 	start := x.opts.Now()
 	report := func(msg string) {
-		progress(Progress{Step: RollbackID, SubStep: finalSubStep, Message: msg, Started: start, At: x.opts.Now()})
+		progress(Progress{Step: runbook.RollbackID, SubStep: finalSubStep, Message: msg, Started: start, At: x.opts.Now()})
 	}
 	verifyTimeout := x.world.Env().VerifyTimeout.D()
 	watch := time.Duration(0)
@@ -53,7 +54,7 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 	var reapplied []string
 	unread := map[*rStep]time.Time{} // since when an OK R-step's target cannot be read
 	for rounds := 0; ; {
-		late, unknown := x.judgeFinal(obs.Observe(withFreshProbes(ctx)), acted)
+		late, unknown := x.judgeFinal(obs.Observe(runbook.WithFreshProbes(ctx)), acted)
 		redo := append(late, unreadFor(unknown, unread, x.opts.Now(), min(unreadGrace, verifyTimeout/4))...)
 		if len(redo) > 0 && rounds < maxReapply {
 			rounds++
@@ -86,7 +87,7 @@ func (x *Executor) settle(ctx context.Context, obs *serialWorld, operator string
 	}
 	for _, r := range acted {
 		if r.ok != journaled[r] { // the final observation decided otherwise: the journal says so
-			x.recordOutcome(RollbackID, r.s.name, operator, r.ok, finalSubStep+": "+r.msg)
+			x.recordOutcome(runbook.RollbackID, r.s.name, operator, r.ok, finalSubStep+": "+r.msg)
 		}
 	}
 	return x.finalLine(operator, report, acted, reapplied)
@@ -125,7 +126,7 @@ func unreadFor(unknown []*rStep, since map[*rStep]time.Time, now time.Time, grac
 // was OK and cannot be read now is unknown (waited for). An R-step that
 // failed stays failed unless its target shows. msg is updated with the
 // evidence.
-func (x *Executor) judgeFinal(st State, acted []*rStep) (late, unknown []*rStep) {
+func (x *Executor) judgeFinal(st runbook.State, acted []*rStep) (late, unknown []*rStep) {
 	for _, r := range acted {
 		if r.s.verify == nil {
 			continue
@@ -152,10 +153,10 @@ func (x *Executor) judgeFinal(st State, acted []*rStep) (late, unknown []*rStep)
 func (x *Executor) reapply(ctx context.Context, obs *serialWorld, operator string, r *rStep, progress func(Progress)) {
 	started := x.opts.Now()
 	report := func(msg string) {
-		progress(Progress{Step: RollbackID, SubStep: r.s.name, Message: msg, Started: started, At: x.opts.Now()})
+		progress(Progress{Step: runbook.RollbackID, SubStep: r.s.name, Message: msg, Started: started, At: x.opts.Now()})
 	}
-	ok, msg, callFailed := x.callStep(ctx, RollbackID, operator, r.s, report)
-	r.ok, r.msg = x.observeStep(ctx, obs.Observe, RollbackID, operator, r.s, started, stepCall{ok, msg, callFailed}, report)
+	ok, msg, callFailed := x.callStep(ctx, runbook.RollbackID, operator, r.s, report)
+	r.ok, r.msg = x.observeStep(ctx, obs.Observe, runbook.RollbackID, operator, r.s, started, stepCall{ok, msg, callFailed}, report)
 	r.msg = "re-applied after a late change: " + r.msg
 }
 
@@ -180,6 +181,6 @@ func (x *Executor) finalLine(operator string, report func(string), acted []*rSte
 
 // note journals and shows one line of the final observation.
 func (x *Executor) note(operator string, report func(string), msg string) {
-	x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: finalSubStep, Operator: operator, Message: msg})
+	x.record(journal.Record{Kind: journal.KindProgress, Step: runbook.RollbackID, Check: finalSubStep, Operator: operator, Message: msg})
 	report(msg)
 }

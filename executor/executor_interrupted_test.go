@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
 )
 
 func TestAnActionKilledMidwayIsClosedInTheJournalBeforeTheNextOne(t *testing.T) {
@@ -45,7 +46,7 @@ func TestAnActionKilledMidwayIsClosedInTheJournalBeforeTheNextOne(t *testing.T) 
 	if len(told) == 0 || !strings.Contains(told[0], "interrupted: S1") {
 		t.Errorf("the operator was not told about the interrupted S1: %q", told)
 	}
-	if got := newHistoryReader(h.x.journal.Path()).Read().Open; len(got) != 0 {
+	if got := runbook.ReadHistory(h.x.journal.Path()).Open; len(got) != 0 {
 		t.Errorf("still unfinished after the new S1 ran: %+v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // Re-running a step must not re-apply it: every mode change is a new
@@ -77,10 +78,10 @@ func TestATimedOutActuatorWhoseChangeLandsIsApplied(t *testing.T) {
 // routing: the share passes only once its whole window is after it.
 func TestShareIsVerifiedOnlyOnDataAfterTheChange(t *testing.T) {
 	change := t0
-	check := shareAfter(func(State, time.Time) (checks.Verdict, string) { return checks.Pass, "writes → rust" })
-	st := func(dataAt time.Time) State {
-		return State{At: dataAt, Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
-			shareSignal: {At: dataAt, DataAt: dataAt, Window: 2 * time.Minute}}}}
+	check := shareAfter(func(runbook.State, time.Time) (checks.Verdict, string) { return checks.Pass, "writes → rust" })
+	st := func(dataAt time.Time) runbook.State {
+		return runbook.State{At: dataAt, Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+			runbook.ShareSignal: {At: dataAt, DataAt: dataAt, Window: 2 * time.Minute}}}}
 	}
 	if v, line := check(st(change.Add(30*time.Second)), change); v != checks.Pending || !strings.Contains(line, "1m30s to go") {
 		t.Errorf("30s after the change with a 2m window: %v %q, want PENDING, 1m30s to go", v, line)
@@ -135,19 +136,19 @@ func TestASoakGoesOnWhileACriterionCannotTell(t *testing.T) {
 	h := newHarness(t, true)
 	h.world.env.Soak = config.Duration(100 * time.Millisecond)
 	start := time.Now()
-	h.world.incidents = func() []IncidentStatus {
-		state := IncidentUnknown // too little traffic at first
+	h.world.incidents = func() []runbook.IncidentStatus {
+		state := runbook.IncidentUnknown // too little traffic at first
 		if time.Since(start) > 600*time.Millisecond {
-			state = IncidentOK
+			state = runbook.IncidentOK
 		}
-		return []IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state}}
+		return []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state}}
 	}
 	ok, msg := h.x.soak(h.world.env.Soak.D())(t.Context())
 	if !ok || !strings.HasPrefix(msg, "soaked") {
 		t.Fatalf("soak: %v %q, want it to pass once the criterion could tell", ok, msg)
 	}
-	h.world.incidents = func() []IncidentStatus {
-		return []IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: IncidentUnknown}}
+	h.world.incidents = func() []runbook.IncidentStatus {
+		return []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: runbook.IncidentUnknown}}
 	}
 	h.world.env.VerifyTimeout = config.Duration(300 * time.Millisecond)
 	if ok, msg := h.x.soak(h.world.env.Soak.D())(t.Context()); ok || !strings.Contains(msg, "holding") {

@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"archive/tar"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/openagents/cockpit/internal/boundedfile"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // collectArtifacts is R4: <state_dir>/<env>/artifacts/rollback-<UTC>/ with
@@ -80,7 +81,7 @@ func privateDir(dir string) error {
 
 // noteR4 journals an R4 event and shows it as the rollback's progress.
 func (x *Executor) noteR4(operator string, report func(string), msg string) {
-	x.record(journal.Record{Kind: journal.KindProgress, Step: RollbackID, Check: "R4", Operator: operator, Message: msg})
+	x.record(journal.Record{Kind: journal.KindProgress, Step: runbook.RollbackID, Check: "R4", Operator: operator, Message: msg})
 	report(msg)
 }
 
@@ -96,12 +97,12 @@ func (x *Executor) collectInto(ctx context.Context, dir, operator string, report
 		return fmt.Errorf("creating artifact directory: %w", err)
 	}
 	note := func(path string) {
-		x.record(journal.Record{Kind: journal.KindArtifact, Step: RollbackID, Check: "R4", Operator: operator, Message: path})
+		x.record(journal.Record{Kind: journal.KindArtifact, Step: runbook.RollbackID, Check: "R4", Operator: operator, Message: path})
 	}
 	errs := x.copyReports(ctx, dir, func(msg string) { x.noteR4(operator, report, msg) }, note)
 
 	signals := filepath.Join(dir, "signals.json")
-	if err := writeJSON(signals, snapshotOf(x.world.Observe(withFreshProbes(ctx))), x.secrets()...); err != nil {
+	if err := writeJSON(signals, snapshotOf(x.world.Observe(runbook.WithFreshProbes(ctx))), x.secrets()...); err != nil {
 		errs = append(errs, fmt.Errorf("writing signals snapshot: %w", err))
 	} else {
 		note(signals)
@@ -191,7 +192,7 @@ type signalsSnapshot struct {
 	Env       string                    `json:"env"`
 	Observed  map[string]string         `json:"observed"`
 	Signals   map[string]signalSnapshot `json:"signals"`
-	Incidents []IncidentStatus          `json:"incidents"`
+	Incidents []runbook.IncidentStatus  `json:"incidents"`
 }
 
 type signalSnapshot struct {
@@ -204,7 +205,7 @@ type signalSnapshot struct {
 	Warnings []string  `json:"warnings,omitempty"`
 }
 
-func snapshotOf(s State) signalsSnapshot {
+func snapshotOf(s runbook.State) signalsSnapshot {
 	out := signalsSnapshot{At: s.At, Env: s.Env, Incidents: s.Incidents, Signals: map[string]signalSnapshot{},
 		Observed: map[string]string{
 			"rust_write_mode": s.Observed.RustWriteMode.Evidence.String(),

@@ -1,8 +1,9 @@
-package runbook
+package executor
 
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -20,6 +21,7 @@ import (
 	"github.com/openagents/cockpit/internal/testsvc"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // Values a hostile or careless environment puts behind ${TOKEN} and ${KEY}.
@@ -44,11 +46,12 @@ environments:
 // Prometheus error quoting its URL or a runtime echoing a header would.
 type echoWorld struct{ env *config.Environment }
 
-func (w echoWorld) Env() *config.Environment            { return w.env }
-func (w echoWorld) Gates(State, string) []checks.Result { return nil }
-func (w echoWorld) Observe(context.Context) State {
+func (w echoWorld) Env() *config.Environment                    { return w.env }
+func (w echoWorld) Gates(runbook.State, string) []checks.Result { return nil }
+func (w echoWorld) NoteProbeRun(checks.WriteProbeReport)        {}
+func (w echoWorld) Observe(context.Context) runbook.State {
 	leak := w.env.Prometheus.URL + " " + w.env.Prometheus.Headers["Authorization"]
-	return State{Env: w.env.Name, At: time.Now(), Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+	return runbook.State{Env: w.env.Name, At: time.Now(), Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
 		"write_error_rate": {Signal: "write_error_rate", Query: `sum(rate(x{key="` + artifactKey + `"}[1m]))`, At: time.Now(),
 			Err: errors.New("querying prometheus at " + leak + ": 401 Unauthorized"), Warnings: []string{"echo: " + leak}},
 	}}}
@@ -80,7 +83,7 @@ func artifactExecutor(t *testing.T) (*Executor, *config.Environment, string) {
 	t.Cleanup(func() { _ = j.Close() })
 	j.AddSecrets(cfg.Secrets...)
 	x := &Executor{world: echoWorld{env: e}, journal: j,
-		opts: ExecutorOptions{Config: cfg, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}}
+		opts: Options{Config: cfg, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}}
 	return x, e, filepath.Join(dir, "reports")
 }
 
@@ -259,5 +262,36 @@ func TestArtifactsOnAFullStateDiskGoToTheFallbackDirectory(t *testing.T) {
 	}
 	if got := strings.Join(shown, "\n"); !strings.Contains(got, "no space left on device") || !strings.Contains(got, dir) {
 		t.Errorf("the rollback's progress does not say why and where: %q", shown)
+	}
+}
+
+// TestArtifactValuesAgreeWithHasValue: signals.json writes a signal with no
+// data as value null beside has_value false, never a 0 that looks
+// measured, and a measured value (a true 0 among them) as a number beside
+// has_value true. The incidents in it are the runbook's own JSON, which
+// runbook's TestJSONValuesAgreeWithHasValue checks.
+func TestArtifactValuesAgreeWithHasValue(t *testing.T) {
+	st := runbook.State{At: t0, Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+		"projection_lag":   {Signal: "projection_lag", At: t0},
+		"rust_write_share": {Signal: "rust_write_share", At: t0, Value: 0, HasValue: true},
+	}}}
+	var doc struct {
+		Signals map[string]map[string]any `json:"signals"`
+	}
+	if err := json.Unmarshal(must(json.Marshal(snapshotOf(st))), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"projection_lag": false, "rust_write_share": true} {
+		sig, ok := doc.Signals[name]
+		if !ok {
+			t.Fatalf("signals.json has no %s: %v", name, doc.Signals)
+		}
+		value, isNumber := sig["value"].(float64)
+		if sig["has_value"] != want || isNumber != want || (!want && sig["value"] != nil) {
+			t.Errorf("%s: value %v (%T) beside has_value %v, want has_value %t", name, sig["value"], sig["value"], sig["has_value"], want)
+		}
+		if want && value != 0 {
+			t.Errorf("%s: value %v, want the measured 0", name, value)
+		}
 	}
 }

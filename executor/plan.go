@@ -1,7 +1,6 @@
-package runbook
+package executor
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -13,14 +12,15 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // Plan is what an action will do, resolved before anyone confirms it: the
 // exact calls, the target environment and the live gate values with their
 // age. Execute runs exactly these calls, nothing re-rendered.
 type Plan struct {
-	ID         string // S1…S4, V1…V4, P1…P4 or "rollback"
-	Item       *Item  // nil for "rollback" (R1–R4 run as one)
+	ID         string        // S1…S4, V1…V4, P1…P4 or "rollback"
+	Item       *runbook.Item // nil for "rollback" (R1–R4 run as one)
 	Env        string
 	Production bool
 	Calls      []Call
@@ -43,29 +43,20 @@ type subStep struct {
 	// once, anything else keeps polling until verify_timeout. It is also
 	// asked before the call, with a zero since: PASS then means the target
 	// is already in place and the call is skipped.
-	verify func(s State, since time.Time) (checks.Verdict, string)
+	verify func(s runbook.State, since time.Time) (checks.Verdict, string)
 	// always runs the call even when verify already passes: the harness
 	// must write a fresh report.
 	always bool
 }
-
-// ID used for the whole rollback (R1–R4) and the alias of V1.
-const (
-	RollbackID   = "rollback"
-	WriteProbeID = "write-probe"
-)
-
-// writeProbeStepName names the write probe's sub-step in the journal.
-const writeProbeStepName = "write_probe"
 
 // Plan resolves the calls of the action id and reads its gates live.
 func (x *Executor) Plan(ctx context.Context, id string) (Plan, error) {
 	id = normalizeID(id)
 	env := x.world.Env()
 	p := Plan{ID: id, Env: env.Name, Production: env.Production}
-	if id != RollbackID {
-		p.Item = FindItem(RunbookItems(), id)
-		if p.Item == nil || p.Item.Kind == Rollback || p.Item.Kind == Incident {
+	if id != runbook.RollbackID {
+		p.Item = runbook.FindItem(runbook.RunbookItems(), id)
+		if p.Item == nil || p.Item.Kind == runbook.Rollback || p.Item.Kind == runbook.Incident {
 			return Plan{}, fmt.Errorf("unknown action %q (want S1…S4, V1…V4, P1…P4 or rollback)", id)
 		}
 		p.Writes = p.Item.Writes
@@ -82,7 +73,7 @@ func (x *Executor) Plan(ctx context.Context, id string) (Plan, error) {
 			p.Calls = append(p.Calls, *s.call)
 		}
 	}
-	if id == RollbackID {
+	if id == runbook.RollbackID {
 		// A rollback has no gate: nothing to observe before it runs.
 		p.At, p.GatesGreen = x.now(), true
 		return p, nil
@@ -90,16 +81,16 @@ func (x *Executor) Plan(ctx context.Context, id string) (Plan, error) {
 	st := x.world.Observe(ctx)
 	p.At = st.At
 	p.Gates = x.world.Gates(st, id)
-	p.GatesGreen = allGreen(p.Gates)
+	p.GatesGreen = runbook.AllGreen(p.Gates)
 	return p, nil
 }
 
 func normalizeID(id string) string {
 	id = strings.TrimSpace(id)
 	switch strings.ToLower(id) {
-	case RollbackID:
-		return RollbackID
-	case WriteProbeID:
+	case runbook.RollbackID:
+		return runbook.RollbackID
+	case runbook.WriteProbeID:
 		return "V1"
 	}
 	return strings.ToUpper(id)
@@ -121,7 +112,7 @@ func (x *Executor) stepsFor(id string, env *config.Environment) ([]subStep, erro
 			return nil, fmt.Errorf("S4 promotes production; %s is not marked production: true", env.Name)
 		}
 		return x.cohortSteps(env)
-	case RollbackID:
+	case runbook.RollbackID:
 		return x.rollbackSteps(env)
 	default:
 		return nil, nil // P1–P4, V2–V4: checks only
@@ -160,10 +151,10 @@ func (x *Executor) writeModeStep(env *config.Environment, mode string) (subStep,
 	if mode != "rust_active" {
 		// Without /healthz the safe probe tells frozen from accepting, not
 		// which frozen mode: frozen is what a freeze must achieve.
-		want = append(want, modeFrozen)
+		want = append(want, runbook.ModeFrozen)
 	}
 	return subStep{name: "set_rust_write_mode=" + mode, call: &call,
-		verify: observedEquals(func(o Observed) checks.Result { return o.RustWriteMode }, "rust write mode", want...)}, nil
+		verify: observedEquals(func(o runbook.Observed) checks.Result { return o.RustWriteMode }, "rust write mode", want...)}, nil
 }
 
 func (x *Executor) routeStep(env *config.Environment, target string) (subStep, error) {
@@ -173,7 +164,7 @@ func (x *Executor) routeStep(env *config.Environment, target string) (subStep, e
 		return subStep{}, err
 	}
 	return subStep{name: "route_writes=" + target, call: &call,
-		verify: shareAfter(observedEquals(func(o Observed) checks.Result { return o.WriteTarget }, "write target", target))}, nil
+		verify: shareAfter(observedEquals(func(o runbook.Observed) checks.Result { return o.WriteTarget }, "write target", target))}, nil
 }
 
 func (x *Executor) freezeStep(env *config.Environment, freeze bool) (subStep, error) {
@@ -187,14 +178,14 @@ func (x *Executor) freezeStep(env *config.Environment, freeze bool) (subStep, er
 		want = "frozen"
 	}
 	return subStep{name: "set_legacy_freeze=" + strconv.FormatBool(freeze), call: &call,
-		verify: observedEquals(func(o Observed) checks.Result { return o.LegacyFreeze }, "legacy", want)}, nil
+		verify: observedEquals(func(o runbook.Observed) checks.Result { return o.LegacyFreeze }, "legacy", want)}, nil
 }
 
 // observedEquals passes when a fresh observation (made after the action)
 // shows one of want. A stale or unknown reading keeps polling: it proves
 // nothing.
-func observedEquals(pick func(Observed) checks.Result, what string, want ...string) func(State, time.Time) (checks.Verdict, string) {
-	return func(s State, since time.Time) (checks.Verdict, string) {
+func observedEquals(pick func(runbook.Observed) checks.Result, what string, want ...string) func(runbook.State, time.Time) (checks.Verdict, string) {
+	return func(s runbook.State, since time.Time) (checks.Verdict, string) {
 		r := pick(s.Observed)
 		line := fmt.Sprintf("%s: %s → want %s", what, r.Evidence, strings.Join(want, " or "))
 		switch {
@@ -214,13 +205,13 @@ func observedEquals(pick func(Observed) checks.Result, what string, want ...stri
 // wholly after the change: a rate over a window that began before it still
 // mixes in the old routing (a 5% cohort "observed" at 0.9% just after the
 // call, or 100% before a rollback's route took effect).
-func shareAfter(check func(State, time.Time) (checks.Verdict, string)) func(State, time.Time) (checks.Verdict, string) {
-	return func(s State, since time.Time) (checks.Verdict, string) {
+func shareAfter(check func(runbook.State, time.Time) (checks.Verdict, string)) func(runbook.State, time.Time) (checks.Verdict, string) {
+	return func(s runbook.State, since time.Time) (checks.Verdict, string) {
 		v, line := check(s, since)
 		if v != checks.Pass || since.IsZero() {
 			return v, line
 		}
-		sample := s.Snapshot.Samples[shareSignal]
+		sample := s.Snapshot.Samples[runbook.ShareSignal]
 		data := sample.DataAt
 		if data.IsZero() {
 			data = sample.At
@@ -237,15 +228,23 @@ func (x *Executor) writeProbeStep(env *config.Environment) subStep {
 	call := Call{Actuator: "write_probe", HTTP: "POST " + strings.TrimRight(env.RustRuntime.URL, "/") + "/internal/v1/runs",
 		Description: fmt.Sprintf("WRITES a labelled run (metadata.source=%s, worker_id=%s), then reads back receipt, replay, run summary, checkpoint and drift",
 			env.WriteProbe.Source, env.WriteProbe.WorkerID)}
-	return subStep{name: writeProbeStepName, call: &call, always: true, act: func(ctx context.Context) (bool, string) {
+	return subStep{name: runbook.WriteProbeStep, call: &call, always: true, act: func(ctx context.Context) (bool, string) {
 		if x.opts.WriteProbe == nil {
 			return false, "the write probe is not available in this process"
 		}
-		results := x.opts.WriteProbe(ctx)
+		rep, results := x.opts.WriteProbe.WriteProbe(ctx)
+		x.world.NoteProbeRun(rep)
 		// The failing checks first: a failed step's summary is its first
 		// line, and it must name what failed, not what passed before it.
 		slices.SortStableFunc(results, func(a, b checks.Result) int {
-			return cmp.Compare(boolInt(a.Verdict.Green()), boolInt(b.Verdict.Green()))
+			ag, bg := a.Verdict.Green(), b.Verdict.Green()
+			switch {
+			case ag == bg:
+				return 0
+			case bg:
+				return -1
+			}
+			return 1
 		})
 		lines := make([]string, len(results))
 		vs := make([]checks.Verdict, len(results))
@@ -300,20 +299,20 @@ func namesReport(a config.Action) bool {
 
 // reportAllows judges the one report this run wrote: a block fails at once
 // (the harness exits 1 on block; only the report says why).
-func (x *Executor) reportAllows(path string) func(State, time.Time) (checks.Verdict, string) {
-	return func(s State, _ time.Time) (checks.Verdict, string) {
+func (x *Executor) reportAllows(path string) func(runbook.State, time.Time) (checks.Verdict, string) {
+	return func(s runbook.State, _ time.Time) (checks.Verdict, string) {
 		env := x.world.Env()
 		policy := config.ParityPolicy{BlockOnCritical: true}
 		if x.opts.Config != nil {
 			policy = x.opts.Config.Parity
 		}
 		pr := checks.ReadParity(path, env.Parity.MaxAge.D(), policy, s.At)
-		return reportVerdict(parityStatus(pr), pr.WithinThresholds.Evidence.Reason)
+		return reportVerdict(runbook.ParityOf(pr), pr.WithinThresholds.Evidence.Reason)
 	}
 }
 
 // newestReportAllows judges the newest report, once it is newer than the run.
-func (x *Executor) newestReportAllows(s State, since time.Time) (checks.Verdict, string) {
+func (x *Executor) newestReportAllows(s runbook.State, since time.Time) (checks.Verdict, string) {
 	p := s.Parity
 	if p.Path == "" || p.Generated.Before(since.Truncate(time.Second)) {
 		v, line := reportVerdict(p, "")
@@ -325,7 +324,7 @@ func (x *Executor) newestReportAllows(s State, since time.Time) (checks.Verdict,
 	return reportVerdict(p, "")
 }
 
-func reportVerdict(p ParityStatus, reason string) (checks.Verdict, string) {
+func reportVerdict(p runbook.ParityStatus, reason string) (checks.Verdict, string) {
 	line := fmt.Sprintf("%s → decision %q, critical %d, warning %d, generated %s",
 		p.Path, p.Decision, p.Critical, p.Warning, p.Generated.UTC().Format(time.RFC3339))
 	if reason != "" {
@@ -369,8 +368,8 @@ func (x *Executor) cohortSteps(env *config.Environment) ([]subStep, error) {
 	return append(steps, final...), nil
 }
 
-func (x *Executor) cohortShare(pct int) func(State, time.Time) (checks.Verdict, string) {
-	return func(s State, since time.Time) (checks.Verdict, string) {
+func (x *Executor) cohortShare(pct int) func(runbook.State, time.Time) (checks.Verdict, string) {
+	return func(s runbook.State, since time.Time) (checks.Verdict, string) {
 		got := s.Observed.CohortPercent
 		line := fmt.Sprintf("observed rust share %.1f%% → want %d%% ± %.0f", got, pct, x.opts.CohortTolerance)
 		switch {

@@ -1,4 +1,4 @@
-package runbook
+package executor
 
 import (
 	"archive/tar"
@@ -20,7 +20,11 @@ import (
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/metrics"
+	"github.com/openagents/cockpit/runbook"
 )
+
+// t0 is the tests' fixed "now".
+var t0 = time.Date(2026, 3, 1, 14, 0, 0, 0, time.UTC)
 
 // fileWorld stands in for the engine: the actuator scripts write the
 // world's state into files and Observe reads it back, so post-verification
@@ -32,15 +36,23 @@ type fileWorld struct {
 	mu    sync.Mutex
 	gates []checks.Result
 	// incidents returns the incident states for each observation.
-	incidents func() []IncidentStatus
+	incidents func() []runbook.IncidentStatus
+	// noted are the write probe runs handed to the world.
+	noted []checks.WriteProbeReport
 }
 
 func (w *fileWorld) Env() *config.Environment { return w.env }
 
-func (w *fileWorld) Gates(_ State, id string) []checks.Result {
+func (w *fileWorld) NoteProbeRun(rep checks.WriteProbeReport) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if id == RollbackID || id == "P1" {
+	w.noted = append(w.noted, rep)
+}
+
+func (w *fileWorld) Gates(_ runbook.State, id string) []checks.Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if id == runbook.RollbackID || id == "P1" {
 		return nil
 	}
 	return w.gates
@@ -56,21 +68,21 @@ func (w *fileWorld) read(name string) checks.Result {
 	return r
 }
 
-func (w *fileWorld) Observe(context.Context) State {
-	s := State{Env: w.env.Name, Production: w.env.Production, At: time.Now(),
+func (w *fileWorld) Observe(context.Context) runbook.State {
+	s := runbook.State{Env: w.env.Name, Production: w.env.Production, At: time.Now(),
 		Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
-			"write_error_rate": {Signal: "write_error_rate", Query: "sum(rate(x[1m]))", Value: 0.004, HasValue: true, At: time.Now()},
-			shareSignal:        {Signal: shareSignal, Query: "sum(rate(y[1s]))", HasValue: true, At: time.Now(), DataAt: time.Now()}}}}
-	s.Observed = Observed{RustWriteMode: w.read("mode"), LegacyFreeze: w.read("freeze"), WriteTarget: w.read("target"),
+			"write_error_rate":  {Signal: "write_error_rate", Query: "sum(rate(x[1m]))", Value: 0.004, HasValue: true, At: time.Now()},
+			runbook.ShareSignal: {Signal: runbook.ShareSignal, Query: "sum(rate(y[1s]))", HasValue: true, At: time.Now(), DataAt: time.Now()}}}}
+	s.Observed = runbook.Observed{RustWriteMode: w.read("mode"), LegacyFreeze: w.read("freeze"), WriteTarget: w.read("target"),
 		CohortPercent: math.NaN()}
 	if c := w.read("cohort"); c.Verdict == checks.Pass {
 		s.Observed.CohortPercent, _ = strconv.ParseFloat(c.Evidence.Value, 64)
 	}
-	s.Incidents = []IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: IncidentOK}}
+	s.Incidents = []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: runbook.IncidentOK}}
 	if w.incidents != nil {
 		s.Incidents = w.incidents()
 	}
-	s.Items = []ItemStatus{{Item: FindItem(RunbookItems(), "P1"), Verdict: checks.Fail, Checks: []checks.Result{
+	s.Items = []runbook.ItemStatus{{Item: runbook.FindItem(runbook.RunbookItems(), "P1"), Verdict: checks.Fail, Checks: []checks.Result{
 		{ID: "parity.gate", Verdict: checks.Fail, ObservedAt: time.Now(), Evidence: checks.Evidence{Source: "report.json", Value: "block"}}}}}
 	return s
 }
@@ -140,7 +152,7 @@ func newHarness(t *testing.T, production bool, failing ...string) *harness {
 	t.Cleanup(func() { _ = j.Close() })
 	fw := &fileWorld{dir: world, env: env, gates: green("P1", "P2", "P3", "P4")}
 	l := lock.FileLock(filepath.Join(cfg.StateDir, env.Name+".lock"))
-	x := NewExecutor(fw, j, l, ExecutorOptions{Config: cfg, PollInterval: 10 * time.Millisecond, Host: "testhost"})
+	x := New(fw, j, l, Options{Config: cfg, PollInterval: 10 * time.Millisecond, Host: "testhost"})
 	return &harness{world: fw, x: x, journal: jpath, cfg: cfg, lock: l}
 }
 
@@ -301,12 +313,12 @@ func TestExecuteS4AbortsTheSoakWhenAnIncidentFires(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, true)
 	h.world.env.Soak = config.Duration(10 * time.Minute) // never reached: the incident cuts it short
-	h.world.incidents = func() []IncidentStatus {
-		state := IncidentOK
+	h.world.incidents = func() []runbook.IncidentStatus {
+		state := runbook.IncidentOK
 		if h.file("cohort") == "25" {
-			state = IncidentFiring
+			state = runbook.IncidentFiring
 		}
-		return []IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state, Evidence: "5xx 4% > 2%"}}
+		return []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", State: state, Evidence: "5xx 4% > 2%"}}
 	}
 	p, err := h.x.Plan(t.Context(), "S4")
 	if err != nil {
@@ -468,14 +480,14 @@ func TestCheckOnlyRunReportsTheItemVerdictWithoutTheLock(t *testing.T) {
 // A 5% cohort is within tolerance of 0%: the share the world showed before
 // the call proves nothing, so verification keeps polling.
 func TestCohortVerificationNeedsTheShareToMove(t *testing.T) {
-	x := &Executor{opts: ExecutorOptions{CohortTolerance: 5}}
+	x := &Executor{opts: Options{CohortTolerance: 5}}
 	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		pct  int
 		got  float64
 		want checks.Verdict
 	}{{5, 0, checks.Pending}, {5, 3.5, checks.Pass}, {0, 0, checks.Pass}, {50, 100, checks.Pending}, {100, 100, checks.Pass}, {25, 5, checks.Pending}} {
-		st := State{At: since.Add(time.Second), Observed: Observed{CohortPercent: c.got}}
+		st := runbook.State{At: since.Add(time.Second), Observed: runbook.Observed{CohortPercent: c.got}}
 		if v, line := x.cohortShare(c.pct)(st, since); v != c.want {
 			t.Errorf("cohort %d%% observed %.1f%%: %v, want %v (%s)", c.pct, c.got, v, c.want, line)
 		}

@@ -1,4 +1,10 @@
-package runbook
+// Package executor acts on the cutover: it is the one door for every
+// mutation. It plans a runbook step (its actuator calls and gates), takes
+// the environment's lock, journals intent and outcome, runs the actuators
+// and the write probe, verifies each change on a fresh observation from the
+// engine (package runbook, which it imports and which never imports it), and
+// runs the rollback with its artifacts. Read-only processes never build one.
+package executor
 
 import (
 	"context"
@@ -15,30 +21,40 @@ import (
 	"github.com/openagents/cockpit/internal/boundedhttp"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/lock"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // World is what the executor needs from the engine: one fresh round of
 // observations on demand, and the environment it observes. *Engine is the
 // World in the program; post-verification reads it, never the journal.
 type World interface {
-	Observe(ctx context.Context) State
+	Observe(ctx context.Context) runbook.State
 	Env() *config.Environment
 	// Gates are the live gate values for action id in a state.
-	Gates(st State, id string) []checks.Result
+	Gates(st runbook.State, id string) []checks.Result
+	// NoteProbeRun takes in the run the write probe wrote, which the
+	// engine's judgement of V1, S2, P3, I3 and V4 rests on.
+	NoteProbeRun(rep checks.WriteProbeReport)
 }
 
-// ExecutorOptions are the executor's collaborators and clock.
-type ExecutorOptions struct {
+// WriteProber is the explicit write probe (*checks.WriteProber in the
+// program): the one probe that WRITES a run.
+type WriteProber interface {
+	WriteProbe(ctx context.Context) (checks.WriteProbeReport, []checks.Result)
+}
+
+// Options are the executor's collaborators and clock.
+type Options struct {
 	Config     *config.Config // state dir and parity glob for rollback artifacts
 	HTTPClient *http.Client   // for HTTP actuators
 	Now        func() time.Time
 	Host       string
 	// Logger receives what cannot go elsewhere (a journal write that failed).
 	Logger *slog.Logger
-	// WriteProbe runs the explicit, labelled write probe (S2, V1); it
-	// WRITES. When nil, the world's own probes are used (the engine's), and
-	// without those the steps fail with a clear message.
-	WriteProbe func(ctx context.Context) []checks.Result
+	// WriteProbe is the explicit, labelled write probe (S2, V1); it WRITES.
+	// Only the acting path builds one (NewWriteProbe): the engine holds
+	// none. When nil, the probe's steps fail with a clear message.
+	WriteProbe WriteProber
 	// PollInterval spaces post-verification observations (default 1 s).
 	PollInterval time.Duration
 	// CohortTolerance is how many percentage points the observed rust share
@@ -52,14 +68,14 @@ type Executor struct {
 	world   World
 	journal *journal.Journal
 	locker  lock.Locker
-	opts    ExecutorOptions
+	opts    Options
 	act     Actuator
 }
 
-// NewExecutor wires the executor. The journal and the locker are required:
+// New wires the executor. The journal and the locker are required:
 // an action nobody can audit or that two operators can run at once is not
 // offered.
-func NewExecutor(w World, j *journal.Journal, l lock.Locker, o ExecutorOptions) *Executor {
+func New(w World, j *journal.Journal, l lock.Locker, o Options) *Executor {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -75,20 +91,13 @@ func NewExecutor(w World, j *journal.Journal, l lock.Locker, o ExecutorOptions) 
 	if o.Host == "" {
 		o.Host, _ = os.Hostname()
 	}
-	if o.WriteProbe == nil {
-		if p, ok := w.(interface {
-			WriteProbe(context.Context) []checks.Result
-		}); ok {
-			o.WriteProbe = p.WriteProbe
-		}
-	}
 	// HTTP actuators read bounded answers; each call's own timeout (its
 	// context) ends it, the client's only backs that up.
 	var maxBytes int64
 	if o.Config != nil {
 		maxBytes = o.Config.MaxResponseBytes
 	}
-	client := boundedhttp.Wrap(o.HTTPClient, boundedhttp.Options{MaxBytes: maxBytes, Timeout: actionQuiet(w.Env())})
+	client := boundedhttp.Wrap(o.HTTPClient, boundedhttp.Options{MaxBytes: maxBytes, Timeout: runbook.ActionQuiet(w.Env())})
 	return &Executor{world: w, journal: j, locker: l, opts: o, act: Actuator{HTTPClient: client, Now: o.Now}}
 }
 
@@ -97,7 +106,11 @@ type Approval struct {
 	Operator       string
 	TypedEnv       string // production needs its name typed
 	OverrideReason string // needed when gates are not green; journaled
-	Via            string // "cli --approve", "tui confirm"
+	Via            string // "cli --approve", "tui confirm", "guard"
+	// Evidence is what moved an approver that is not a person (the guard:
+	// the incident's evidence and its inputs' ages), journaled on the
+	// approval before the gates' evidence.
+	Evidence string
 }
 
 // Progress is reported at every sub-step so the screen and scripted mode
@@ -187,7 +200,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 	// The dialog may have been open for a while: the gates that count are
 	// the ones read now, under the lock. A rollback has none.
 	var gates []checks.Result
-	if p.ID != RollbackID {
+	if p.ID != runbook.RollbackID {
 		gates = x.world.Gates(x.world.Observe(ctx), p.ID)
 	}
 	if err := x.approve(p, a, gates); err != nil {
@@ -196,7 +209,7 @@ func (x *Executor) Execute(ctx context.Context, p Plan, a Approval, progress fun
 	if err := x.journalApproval(p, a, gates); err != nil {
 		return Outcome{}, err
 	}
-	if p.ID == RollbackID {
+	if p.ID == runbook.RollbackID {
 		return x.runRollback(ctx, p, a, progress, lease.TookOver())
 	}
 	out := Outcome{Step: p.ID, OK: true}
@@ -233,7 +246,7 @@ func (x *Executor) watchLease(ctx context.Context, lease *lock.Lease, step, oper
 		select {
 		case err := <-lease.Lost():
 			msg := LockLostMessage + ": " + err.Error() + ": stopping at the next safe point"
-			if step == RollbackID {
+			if step == runbook.RollbackID {
 				msg = LockLostMessage + ": " + err.Error() + ": the rollback carries on"
 			} else {
 				cancel(fmt.Errorf("lock lost: %w", err))
@@ -251,9 +264,9 @@ func (x *Executor) approve(p Plan, a Approval, gates []checks.Result) error {
 	switch {
 	case p.Production && a.TypedEnv != p.Env:
 		reason = fmt.Sprintf("%s is production: type its name to confirm (--confirm-env %s on the command line; got %q)", p.Env, p.Env, a.TypedEnv)
-	case !allGreen(gates) && strings.TrimSpace(a.OverrideReason) == "":
+	case !runbook.AllGreen(gates) && strings.TrimSpace(a.OverrideReason) == "":
 		reason = "gates are not green (give an override reason to proceed anyway; it is journaled):\n" +
-			gateLines(notGreen(gates), x.opts.Now())
+			runbook.GateLines(runbook.NotGreen(gates), x.opts.Now())
 	default:
 		return nil
 	}
@@ -270,17 +283,20 @@ func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) er
 	if a.TypedEnv != "" {
 		how += fmt.Sprintf(" (typed %q)", a.TypedEnv)
 	}
+	evidence := runbook.GateLines(gates, x.opts.Now())
+	if a.Evidence != "" {
+		evidence = strings.TrimSpace(a.Evidence + "\n" + evidence)
+	}
 	err := x.journal.Append(journal.Record{Kind: journal.KindApproval, Step: p.ID, Operator: a.Operator,
-		PID: os.Getpid(), Message: how, Argv: calls,
-		Evidence: gateLines(gates, x.opts.Now())})
+		PID: os.Getpid(), Message: how, Argv: calls, Evidence: evidence})
 	if err != nil {
 		return fmt.Errorf("journaling approval: %w", err)
 	}
-	if allGreen(gates) {
+	if runbook.AllGreen(gates) {
 		return nil
 	}
 	if err := x.journal.Append(journal.Record{Kind: journal.KindOverride, Step: p.ID, Operator: a.Operator,
-		Reason: a.OverrideReason, Evidence: gateLines(gates, x.opts.Now())}); err != nil {
+		Reason: a.OverrideReason, Evidence: runbook.GateLines(gates, x.opts.Now())}); err != nil {
 		return fmt.Errorf("journaling override: %w", err)
 	}
 	return nil
@@ -328,11 +344,11 @@ func (x *Executor) notStarted(step, sub, operator, why string, report func(strin
 
 // inPlace is the check before a call: a sub-step whose target a fresh
 // observation already shows is not applied again, and its outcome says so.
-func (x *Executor) inPlace(ctx context.Context, observe func(context.Context) State, step, operator string, s subStep, report func(string)) (bool, string) {
+func (x *Executor) inPlace(ctx context.Context, observe func(context.Context) runbook.State, step, operator string, s subStep, report func(string)) (bool, string) {
 	if s.call == nil || s.act != nil || s.verify == nil || s.always {
 		return false, ""
 	}
-	v, ev := s.verify(observe(withFreshProbes(ctx)), time.Time{})
+	v, ev := s.verify(observe(runbook.WithFreshProbes(ctx)), time.Time{})
 	if v != checks.Pass {
 		return false, ""
 	}
@@ -394,7 +410,7 @@ func (x *Executor) callStep(ctx context.Context, step, operator string, s subSte
 // succeeded, or failed in a way that may still have made its change, the
 // world is observed until verify_timeout, and the outcome says what it
 // shows.
-func (x *Executor) observeStep(ctx context.Context, observe func(context.Context) State, step, operator string, s subStep,
+func (x *Executor) observeStep(ctx context.Context, observe func(context.Context) runbook.State, step, operator string, s subStep,
 	started time.Time, c stepCall, report func(string)) (bool, string) {
 	ok, msg := c.ok, c.msg
 	if s.verify != nil && (ok || c.callFailed != "") {
@@ -427,11 +443,11 @@ func (x *Executor) recordOutcome(step, sub, operator string, ok bool, msg string
 
 // verify polls fresh observations until check passes, fails outright, or
 // timeout passes; the last evidence explains the answer.
-func (x *Executor) verify(ctx context.Context, observe func(context.Context) State, check func(State, time.Time) (checks.Verdict, string),
+func (x *Executor) verify(ctx context.Context, observe func(context.Context) runbook.State, check func(runbook.State, time.Time) (checks.Verdict, string),
 	since time.Time, timeout time.Duration, report func(string)) (bool, string) {
 	deadline := since.Add(timeout)
 	for {
-		v, ev := check(observe(withFreshProbes(ctx)), since)
+		v, ev := check(observe(runbook.WithFreshProbes(ctx)), since)
 		switch {
 		case v == checks.Pass:
 			return true, ev
@@ -460,7 +476,7 @@ func (x *Executor) soak(d time.Duration) func(ctx context.Context) (bool, string
 		end := x.opts.Now().Add(d)
 		last := end.Add(x.world.Env().VerifyTimeout.D())
 		for {
-			v, what := soakIncidents(x.world.Observe(ctx), x.world.Env().LowTraffic)
+			v, what := runbook.SoakIncidents(x.world.Observe(ctx), x.world.Env().LowTraffic)
 			now := x.opts.Now()
 			switch {
 			case v == checks.Fail:
@@ -515,7 +531,7 @@ func (x *Executor) runChecks(ctx context.Context, p Plan, operator string, progr
 // does not start, so nothing acts that nobody can audit. A rollback goes on
 // whatever the journal says: its journal has a fallback.
 func (x *Executor) journalHealthy(step string) error {
-	if step == RollbackID {
+	if step == runbook.RollbackID {
 		return nil
 	}
 	return x.journal.Err()

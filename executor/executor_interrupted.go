@@ -1,9 +1,10 @@
-package runbook
+package executor
 
 import (
 	"fmt"
 
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // closeInterrupted finds actions an earlier process approved but never
@@ -13,7 +14,7 @@ import (
 // and the operator is told before acting again. What the interrupted action
 // changed is not guessed: the observed state says.
 func (x *Executor) closeInterrupted(operator string, progress func(Progress)) {
-	h := newHistoryReader(x.journal.Path()).Read()
+	h := runbook.ReadHistory(x.journal.Path())
 	for _, r := range h.Open {
 		ok := false
 		msg := fmt.Sprintf("interrupted: %s was approved by %s at %s but no outcome was journaled "+
