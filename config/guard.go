@@ -21,6 +21,11 @@ type Guard struct {
 	// (write_error_spike) or runbook criterion (I2); default: every
 	// configured one.
 	Criteria []string `yaml:"criteria"`
+	// ConfirmEnv is, for a production environment whose guard rolls back
+	// (countdown or act), the environment's name, written where a human
+	// types it at the prompt: the reviewed config is the guard's typed
+	// confirmation, and without it a production guard only advises.
+	ConfirmEnv string `yaml:"confirm_env"`
 }
 
 // GuardMode is a guard's mode: advise, countdown or act.
@@ -66,6 +71,14 @@ func (c *Config) validateGuard(e *ValidationError, p string, env *Environment) {
 	case GuardAdvise, GuardCountdown, GuardAct:
 	default:
 		e.add(p+".mode", "%q is not a guard mode: use advise (notify only), countdown (notify, count down, then roll back) or act (roll back at once)", g.Mode)
+	}
+	acts := g.Mode == GuardCountdown || g.Mode == GuardAct
+	switch {
+	case env.Production && acts && g.ConfirmEnv != env.Name:
+		e.add(p, "%s is production: a guard that rolls back must name it as a human types it (confirm_env: %s), or say mode: advise",
+			env.Name, env.Name)
+	case g.ConfirmEnv != "" && g.ConfirmEnv != env.Name:
+		e.add(p+".confirm_env", "%q is not this environment's name (%s)", g.ConfirmEnv, env.Name)
 	}
 	if g.Mode == GuardCountdown && g.Countdown == 0 {
 		e.add(p+".countdown", "a countdown of 0 gives nobody time to cancel: give one (e.g. 2m), or say mode: act")

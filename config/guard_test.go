@@ -44,6 +44,13 @@ func TestGuardRefusesBadBlocksWithTheirLine(t *testing.T) {
     rust_runtime: {url: "http://127.0.0.1:4100"}
     legacy_runtime: {url: "http://127.0.0.1:4000"}
     guard: {mode: countdown, countdown: 0s}
+  canary:
+    production: true
+    prometheus: {url: "http://127.0.0.1:9090"}
+    rust_runtime: {url: "http://127.0.0.1:4100"}
+    legacy_runtime: {url: "http://127.0.0.1:4000"}
+    requires: staging
+    guard: {mode: advise, confirm_env: production}
 `)
 	wantProblems(t, msg,
 		`c.yaml:10: environments.staging.guard.mode: "rollback" is not a guard mode: use advise`,
@@ -51,6 +58,8 @@ func TestGuardRefusesBadBlocksWithTheirLine(t *testing.T) {
 		`or a runbook criterion (I1, I2, I3)`,
 		`environments.staging.guard.criteria[2]: "write_eror_spike" is not a configured incident criterion`,
 		`c.yaml:17: environments.production.guard.countdown: a countdown of 0 gives nobody time to cancel`,
+		`c.yaml:17: environments.production.guard: production is production: a guard that rolls back must name it as a human types it (confirm_env: production)`,
+		`environments.canary.guard.confirm_env: "production" is not this environment's name (canary)`,
 	)
 	if strings.Contains(msg, "criteria[0]") {
 		t.Errorf("a configured criterion was refused:\n%s", msg)
@@ -77,5 +86,21 @@ func TestConfigShowShowsTheGuard(t *testing.T) {
 	}
 	if !strings.Contains(string(js), `"guard": {`) || !strings.Contains(string(js), `"mode": "advise"`) {
 		t.Errorf("config show -o json lacks the guard:\n%s", js)
+	}
+}
+
+func TestAProductionGuardThatActsIsConfirmedInTheConfig(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte(minimal+`  production:
+    production: true
+    prometheus: {url: "http://127.0.0.1:9090"}
+    rust_runtime: {url: "http://127.0.0.1:4100"}
+    legacy_runtime: {url: "http://127.0.0.1:4000"}
+    guard: {mode: act, confirm_env: production}
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := cfg.Environments["production"].Guard; g.ConfirmEnv != "production" || g.Mode != GuardAct {
+		t.Errorf("production guard = %+v", g)
 	}
 }

@@ -200,7 +200,8 @@ func (g *guardRun) act(ctx context.Context, d guard.Decision) {
 		return
 	}
 	g.out.plan(plan)
-	approval := executor.Approval{Operator: g.a.cfg.Operator, Via: "guard", Evidence: d.Evidence}
+	// A production guard's typed confirmation is its config's confirm_env.
+	approval := executor.Approval{Operator: g.a.cfg.Operator, Via: "guard", Evidence: d.Evidence, TypedEnv: g.env.Guard.ConfirmEnv}
 	outcome, err := g.a.x.Execute(rollbackContext(ctx), plan, approval, g.out.progress)
 	if err != nil {
 		g.finish(d, "rollback not started: "+err.Error())
