@@ -149,6 +149,9 @@ func (env *Environment) validate(e *ValidationError, p string) {
 	checkURL(e, p+".prometheus.url", env.Prometheus.URL)
 	checkURL(e, p+".rust_runtime.url", env.RustRuntime.URL)
 	checkURL(e, p+".legacy_runtime.url", env.LegacyRuntime.URL)
+	if env.Dashboard != "" {
+		checkURL(e, p+".dashboard", env.Dashboard)
+	}
 	checkPath(e, p+".rust_runtime.health_path", env.RustRuntime.HealthPath)
 	checkPath(e, p+".rust_runtime.ready_path", env.RustRuntime.ReadyPath)
 	checkPath(e, p+".legacy_runtime.health_path", env.LegacyRuntime.HealthPath)

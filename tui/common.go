@@ -17,8 +17,12 @@ type common struct {
 	styles Styles
 	// profile is Options.Profile, kept to build the styles again when the
 	// terminal says its background is light.
-	profile    colorprofile.Profile
-	now        func() time.Time
+	profile colorprofile.Profile
+	now     func() time.Time
+	// at is the frame's clock: read once per message by the root's
+	// Update, so every part of a frame shows ages against the same
+	// instant and View reads no clock of its own.
+	at         time.Time
 	env        string
 	production bool
 	mode       Mode

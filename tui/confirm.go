@@ -41,6 +41,9 @@ type confirmDialog struct {
 	focus      int // 0: typed, 1: reason
 	problem    string
 	offset     int // first plan line shown when the plan is taller than the dialog
+	answer     confirmAnswer
+	width      int
+	height     int
 	// opened is when the dialog appeared: a confirm key within confirmGrace
 	// of it is a key pressed before the plan could be read (a double-tapped
 	// Enter) and is ignored.
@@ -50,9 +53,9 @@ type confirmDialog struct {
 // confirmGrace is how long a fresh dialog ignores confirm keys.
 const confirmGrace = 600 * time.Millisecond
 
-func newConfirmDialog(c *common, keys ConfirmKeyMap, p executor.Plan) *confirmDialog {
+func newConfirmDialog(c *common, keys ConfirmKeyMap, id string, p executor.Plan) *confirmDialog {
 	p.Gates = slices.Clone(p.Gates) // refreshed in place; the caller's plan stays as it was
-	d := &confirmDialog{c: c, keys: keys, plan: p, opened: c.now()}
+	d := &confirmDialog{c: c, keys: keys, id: id, plan: p, opened: c.at}
 	d.needTyped = c.production || p.Production || (p.Item != nil && p.Item.Confirm == runbook.ConfirmTyped)
 	d.needReason = !p.GatesGreen
 	d.typed = field{hint: d.env(), limit: 64}
@@ -77,9 +80,53 @@ func (d *confirmDialog) env() string {
 // typing reports whether a text field has the keyboard, so letters are text.
 func (d *confirmDialog) typing() bool { return d.needTyped || d.needReason }
 
-// Update handles one key. It never runs anything itself: the root starts the
-// action only on confirmApproved.
-func (d *confirmDialog) Update(msg tea.KeyPressMsg) confirmAnswer {
+// Init wakes the screen when the dialog's grace ends (confirmReadyCmd).
+func (d *confirmDialog) Init() tea.Cmd { return confirmReadyCmd() }
+
+// Update takes a key (the answer is then Answer's), pasted text for the
+// focused field, or a round whose gate values replace the plan's. It never
+// runs anything itself: the root starts the action only on confirmApproved.
+// The plan's scroll offset is kept within the plan here, never in View.
+func (d *confirmDialog) Update(msg tea.Msg) (*confirmDialog, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		d.answer = d.key(msg)
+	case tea.PasteMsg:
+		d.Paste(msg.Content)
+	case StateMsg:
+		d.refreshGates(msg.State)
+	}
+	head, calls, tail := d.parts()
+	d.offset = planOffset(d.offset, len(calls), d.planRoom(head, tail))
+	return d, nil
+}
+
+// Answer is what the operator did with the dialog's last key.
+func (d *confirmDialog) Answer() confirmAnswer { return d.answer }
+
+// ID is what was asked for: an item ID, rollback or write-probe.
+func (d *confirmDialog) ID() string { return d.id }
+
+// Plan is the plan being confirmed, with the newest gate values.
+func (d *confirmDialog) Plan() executor.Plan { return d.plan }
+
+// SetSize sets the dialog's box.
+func (d *confirmDialog) SetSize(w, h int) {
+	d.width, d.height = w, h
+	head, calls, tail := d.parts()
+	d.offset = planOffset(d.offset, len(calls), d.planRoom(head, tail))
+}
+
+// ShortHelp is the dialog's keys.
+func (d *confirmDialog) ShortHelp() []key.Binding {
+	return []key.Binding{d.keys.Confirm, d.keys.CancelLetter, d.keys.Cancel, d.keys.NextField, d.keys.PageUp, d.keys.PageDown}
+}
+
+// FullHelp is the dialog's keys as the help overlay groups them.
+func (d *confirmDialog) FullHelp() [][]key.Binding { return d.keys.FullHelp() }
+
+// key handles one key press.
+func (d *confirmDialog) key(msg tea.KeyPressMsg) confirmAnswer {
 	d.problem = ""
 	switch {
 	case key.Matches(msg, d.keys.Cancel):
@@ -93,14 +140,14 @@ func (d *confirmDialog) Update(msg tea.KeyPressMsg) confirmAnswer {
 		d.offset = max(d.offset-5, 0)
 		return confirmOpen
 	case key.Matches(msg, d.keys.PageDown):
-		d.offset += 5 // clamped when drawn
+		d.offset += 5 // kept within the plan by Update
 		return confirmOpen
 	case msg.Code == tea.KeyEnter || (!d.typing() && key.Matches(msg, d.keys.Confirm)):
 		if p := d.missing(); p != "" {
 			d.problem = p
 			return confirmOpen
 		}
-		if !d.ready(d.c.now()) {
+		if !d.ready(d.c.at) {
 			d.problem = "read the plan first, then confirm"
 			return confirmOpen
 		}
@@ -182,36 +229,15 @@ func (d *confirmDialog) refreshGates(s runbook.State) {
 	}
 }
 
-// View renders the dialog in at most height lines, always in this order:
+// View renders the dialog in at most its height, always in this order:
 // what will run (scrolled with pgup/pgdn when long), the gates with their
 // live verdicts (those not green first), the fields it needs, and its keys.
 // The plan gives up rows before anything below it does.
-func (d *confirmDialog) View(width, height int, now time.Time) []string {
+func (d *confirmDialog) View() string {
 	st := d.c.styles
-	p := d.plan
-	title := "CONFIRM " + d.id
-	if p.Item != nil {
-		title = "CONFIRM " + p.Item.ID + " " + p.Item.Title
-	}
-	env := "environment: " + safetext.Clean(d.env())
-	if d.c.production || p.Production {
-		env = st.Crit.Render(env + " [PRODUCTION]")
-	}
-	head := []string{st.Title.Render(title), env}
-	if p.Writes {
-		head[1] += st.Muted.Render(" · ") + st.Warn.Render("this action changes the system")
-	}
-	var calls []string
-	for _, c := range p.Calls {
-		calls = append(calls, callLines(c, width, st)...)
-	}
-	if len(p.Calls) == 0 {
-		calls = append(calls, "  (checks only, nothing is changed)")
-	}
-	tail := d.gateLines(width, now)
-	tail = append(tail, d.fieldLines(now)...)
-	room := max(height-len(head)-1-len(tail), 1)
-	lines := append(head, d.planLines(calls, room)...)
+	width, height := d.width, d.height
+	head, calls, tail := d.parts()
+	lines := append(head, d.planLines(calls, d.planRoom(head, tail))...)
 	lines = append(lines, tail...)
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
@@ -222,7 +248,48 @@ func (d *confirmDialog) View(width, height int, now time.Time) []string {
 		keys := lines[len(lines)-1]
 		lines = append(lines[:height-2], st.Muted.Render(fmt.Sprintf("… %d more lines (a taller terminal shows them)", len(lines)-height+1)), keys)
 	}
-	return lines
+	return strings.Join(lines, "\n")
+}
+
+// parts are the dialog's title and environment, the plan's calls, and
+// what follows the plan (gates, fields, keys), at the frame's clock.
+func (d *confirmDialog) parts() (head, calls, tail []string) {
+	st := d.c.styles
+	p := d.plan
+	title := "CONFIRM " + d.id
+	if p.Item != nil {
+		title = "CONFIRM " + p.Item.ID + " " + p.Item.Title
+	}
+	env := "environment: " + safetext.Clean(d.env())
+	if d.c.production || p.Production {
+		env = st.Crit.Render(env + " [PRODUCTION]")
+	}
+	head = []string{st.Title.Render(title), env}
+	if p.Writes {
+		head[1] += st.Muted.Render(" · ") + st.Warn.Render("this action changes the system")
+	}
+	for _, c := range p.Calls {
+		calls = append(calls, callLines(c, d.width, st)...)
+	}
+	if len(p.Calls) == 0 {
+		calls = append(calls, "  (checks only, nothing is changed)")
+	}
+	tail = d.gateLines(d.width, d.c.at)
+	tail = append(tail, d.fieldLines(d.c.at)...)
+	return head, calls, tail
+}
+
+// planRoom is the rows the plan gets, its label included.
+func (d *confirmDialog) planRoom(head, tail []string) int {
+	return max(d.height-len(head)-1-len(tail), 1)
+}
+
+// planOffset is off kept within a plan of n lines shown in room rows.
+func planOffset(off, n, room int) int {
+	if n <= room {
+		return 0
+	}
+	return max(min(off, n-max(room-1, 1)), 0)
 }
 
 // planLines is "will run:" and the calls that fit in room lines, scrolled
@@ -231,13 +298,12 @@ func (d *confirmDialog) planLines(calls []string, room int) []string {
 	st := d.c.styles
 	label := st.Title.Render("will run:")
 	if len(calls) <= room {
-		d.offset = 0
 		return append([]string{label}, calls...)
 	}
 	rows := max(room-1, 1)
-	d.offset = max(min(d.offset, len(calls)-rows), 0)
-	shown := calls[d.offset : d.offset+rows]
-	more := fmt.Sprintf(" (lines %d–%d of %d · pgup/pgdn)", d.offset+1, d.offset+rows, len(calls))
+	off := planOffset(d.offset, len(calls), room)
+	shown := calls[off : off+rows]
+	more := fmt.Sprintf(" (lines %d–%d of %d · pgup/pgdn)", off+1, off+rows, len(calls))
 	return append([]string{label + st.Warn.Render(more)}, shown...)
 }
 

@@ -2,8 +2,12 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/internal/safetext"
@@ -14,24 +18,73 @@ import (
 // evidenceView is the selected item's checks, one self-explaining line
 // each, wrapped and scrollable inside its pane. Each line is said for a
 // person (what was seen, against what rule, how old); the query, URL or
-// file it came from is one key (s) away.
+// file it came from is one key (s) away. The lines are built in Update
+// and wrapped only when they or the width change, not on every frame.
 type evidenceView struct {
 	c           *common
+	keys        *KeyMap
 	pane        scrollPane
 	showSources bool
-	shownID     string
+	shownID     string   // the item shown, "" before the first round
+	title       string   // its title line
+	shown       []string // its lines as last wrapped, before wrapping
+	// view is the pane drawn when its lines, scroll or size last changed:
+	// a frame that changes none of them draws nothing here again.
+	view string
 	// outputs is, per step, the newest journaled outcome whose message runs
 	// to more lines than one (an actuator's output): the progress line and
 	// the timeline show its first line, this view the rest.
 	outputs map[string]journal.Record
 }
 
-func newEvidenceView(c *common) *evidenceView {
-	return &evidenceView{c: c, pane: newScrollPane(), outputs: map[string]journal.Record{}}
+// evidenceMsg is the item the evidence shows, as the list has it now: the
+// root sends it while the view is open, with every message that may change
+// what it says (a round, the cursor, a key, the clock of the frame).
+type evidenceMsg struct{ Item runbook.ItemStatus }
+
+func newEvidenceView(c *common, k *KeyMap) *evidenceView {
+	return &evidenceView{c: c, keys: k, pane: newScrollPane(), outputs: map[string]journal.Record{}}
 }
 
-// SetSize sets the pane's box.
-func (e *evidenceView) SetSize(w, h int) { e.pane.SetSize(w, h) }
+// Init starts nothing: the view waits for an item.
+func (e *evidenceView) Init() tea.Cmd { return nil }
+
+// SetSize sets the pane's box and wraps the lines to it.
+func (e *evidenceView) SetSize(w, h int) {
+	e.pane.SetSize(w, h)
+	e.pane.SetLines(e.shown)
+	e.render()
+}
+
+// Update takes the item to show (evidenceMsg), the journal's outputs
+// (journalMsg) and the view's keys: s for sources, pgup/pgdn to scroll.
+func (e *evidenceView) Update(msg tea.Msg) (*evidenceView, tea.Cmd) {
+	switch msg := msg.(type) {
+	case evidenceMsg:
+		e.show(msg.Item)
+	case journalMsg:
+		e.SetJournal(msg.Records)
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, e.keys.Sources):
+			e.showSources = !e.showSources
+		case key.Matches(msg, e.keys.PageUp):
+			e.pane.Page(-1)
+		case key.Matches(msg, e.keys.PageDown):
+			e.pane.Page(1)
+		}
+		e.render()
+	}
+	return e, nil
+}
+
+// ShortHelp is the view's keys.
+func (e *evidenceView) ShortHelp() []key.Binding {
+	return []key.Binding{e.keys.Evidence, e.keys.Sources, e.keys.PageUp, e.keys.PageDown}
+}
+
+// FullHelp is the view's keys.
+func (e *evidenceView) FullHelp() [][]key.Binding { return [][]key.Binding{e.ShortHelp()} }
 
 // SetJournal keeps each step's newest multi-line outcome.
 func (e *evidenceView) SetJournal(recs []journal.Record) {
@@ -43,30 +96,53 @@ func (e *evidenceView) SetJournal(recs []journal.Record) {
 	}
 }
 
-// View renders the item's evidence; another item starts at the top.
-func (e *evidenceView) View(it runbook.ItemStatus, now time.Time) []string {
+// show builds the item's lines at the frame's clock; another item starts
+// at the top. Lines equal to those shown are not wrapped again.
+func (e *evidenceView) show(it runbook.ItemStatus) {
 	st := e.c.styles
 	if it.Item == nil {
-		return block([]string{st.Title.Render("EVIDENCE"), st.Stale.Render("waiting for the first observation…")}, e.pane.width, e.pane.height)
+		e.shownID, e.title, e.shown = "", "", nil
+		e.render()
+		return
 	}
 	if it.Item.ID != e.shownID {
-		e.shownID = it.Item.ID
+		e.shownID, e.shown = it.Item.ID, nil
 		e.pane.vp.GotoTop()
 	}
-	lines := e.lines(it, now)
+	lines := e.lines(it, e.c.at)
 	for i, l := range lines {
 		// Sources are URLs, errors quote them: hidden before the pane
 		// wraps a line, which could cut a secret in two.
 		lines[i] = e.c.hide(l)
 	}
-	e.pane.SetLines(lines)
 	hint := "s sources"
 	if e.showSources {
 		hint = "s hide sources"
 	}
 	title := st.Title.Render("EVIDENCE "+it.Item.ID+" "+it.Item.Title) + st.Muted.Render(" · e close · "+hint)
-	return e.pane.View(title, st)
+	if e.shown == nil || !slices.Equal(lines, e.shown) {
+		e.shown = lines
+		e.pane.SetLines(lines)
+		e.view = ""
+	}
+	if e.view == "" || title != e.title {
+		e.title = title
+		e.render()
+	}
 }
+
+// render draws the pane as it now stands.
+func (e *evidenceView) render() {
+	st := e.c.styles
+	if e.shownID == "" {
+		e.view = strings.Join(block([]string{st.Title.Render("EVIDENCE"), st.Stale.Render("waiting for the first observation…")}, e.pane.width, e.pane.height), "\n")
+		return
+	}
+	e.view = strings.Join(e.pane.View(e.title, st), "\n")
+}
+
+// View is the item's evidence as Update left it.
+func (e *evidenceView) View() string { return e.view }
 
 func (e *evidenceView) lines(it runbook.ItemStatus, now time.Time) []string {
 	st := e.c.styles

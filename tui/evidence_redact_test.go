@@ -22,7 +22,8 @@ func TestEvidenceHidesSecretsBeforeItWraps(t *testing.T) {
 	const password, token = "pw-0123456789abcdef0123", "tok-0123456789abcdef0123"
 	secrets := journal.NewRedactor(token)
 	c := &common{styles: NewStyles(colorprofile.NoTTY, true), now: func() time.Time { return clock }, redact: secrets.Redact}
-	e := newEvidenceView(c)
+	keys := DefaultKeyMap(false)
+	e := newEvidenceView(c, &keys)
 	e.SetSize(40, 30) // narrow: every long line wraps
 	e.showSources = true
 	it := runbook.ItemStatus{Item: &runbook.Item{ID: "P3", Title: "health"}, Checks: []checks.Result{{
@@ -30,7 +31,9 @@ func TestEvidenceHidesSecretsBeforeItWraps(t *testing.T) {
 		Evidence: checks.Evidence{Source: "GET http://ops:" + password + "@127.0.0.1:4100/healthz",
 			Reason: `query error: Post "http://prom:9090/api/v1/query?token=` + token + `": connection refused`},
 	}}}
-	view := strings.Join(e.View(it, clock), "\n")
+	c.at = clock
+	e.Update(evidenceMsg{Item: it})
+	view := e.View()
 	for _, secret := range []string{password, token} {
 		for _, half := range []string{secret[:len(secret)/2], secret[len(secret)/2:]} {
 			if strings.Contains(view, half) {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -18,26 +19,62 @@ type faultMsg struct {
 
 // faultMenu is the instructor's menu in rehearsal mode. It shows what this
 // session asked the world to do; the panes show what the world then did.
+// Each fault is listed with what it does (Options.FaultHelp).
 type faultMenu struct {
 	c      *common
 	keys   MenuKeyMap
+	base   context.Context
 	toggle func(ctx context.Context, name string, on bool) error
-	names  []string // the world's faults, in menu order
+	names  []string          // the world's faults, in menu order
+	help   map[string]string // what each fault does; a fault without one shows its name alone
 	on     map[string]bool
 	cursor int
 	status string
+	open   bool
+	width  int
 }
 
-func newFaultMenu(c *common, keys MenuKeyMap, names []string, toggle func(context.Context, string, bool) error) *faultMenu {
-	return &faultMenu{c: c, keys: keys, names: names, toggle: toggle, on: map[string]bool{}}
+func newFaultMenu(c *common, keys MenuKeyMap, base context.Context, o Options) *faultMenu {
+	return &faultMenu{c: c, keys: keys, base: base, names: o.FaultNames, help: o.FaultHelp, toggle: o.Faults, on: map[string]bool{}}
 }
 
-// Update moves the cursor or toggles a fault; close reports the menu is done.
-func (f *faultMenu) Update(base context.Context, msg tea.KeyPressMsg) (closed bool, cmd tea.Cmd) {
+// Init starts nothing: the menu waits for the instructor.
+func (f *faultMenu) Init() tea.Cmd { return nil }
+
+// Show opens the menu; Visible says whether it is open.
+func (f *faultMenu) Show() { f.open = true }
+
+// Visible reports whether the menu is open (and has the keyboard).
+func (f *faultMenu) Visible() bool { return f.open }
+
+// SetSize sets the menu's width; it is as tall as its faults.
+func (f *faultMenu) SetSize(w, _ int) { f.width = w }
+
+// ShortHelp is the menu's keys line: toggle and close.
+func (f *faultMenu) ShortHelp() []key.Binding { return []key.Binding{f.keys.Toggle, f.keys.Close} }
+
+// FullHelp is every key the menu takes.
+func (f *faultMenu) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{f.keys.Up, f.keys.Down}, f.ShortHelp()}
+}
+
+// Update moves the cursor, toggles a fault (the world answers with a
+// faultMsg, recorded here) or closes the menu.
+func (f *faultMenu) Update(msg tea.Msg) (*faultMenu, tea.Cmd) {
+	switch msg := msg.(type) {
+	case faultMsg:
+		f.Result(msg)
+	case tea.KeyPressMsg:
+		return f, f.key(msg)
+	}
+	return f, nil
+}
+
+func (f *faultMenu) key(msg tea.KeyPressMsg) tea.Cmd {
 	names := f.names
 	switch {
 	case key.Matches(msg, f.keys.Close):
-		return true, nil
+		f.open = false
 	case key.Matches(msg, f.keys.Up):
 		f.cursor = max(f.cursor-1, 0)
 	case key.Matches(msg, f.keys.Down):
@@ -45,14 +82,14 @@ func (f *faultMenu) Update(base context.Context, msg tea.KeyPressMsg) (closed bo
 	case key.Matches(msg, f.keys.Toggle):
 		name, on := names[f.cursor], !f.on[names[f.cursor]]
 		f.status = fmt.Sprintf("%s: switching %s…", name, onOff(on))
-		toggle := f.toggle
-		return false, func() tea.Msg {
+		toggle, base := f.toggle, f.base
+		return func() tea.Msg {
 			ctx, cancel := context.WithTimeout(base, 10*time.Second)
 			defer cancel()
 			return faultMsg{Name: name, On: on, Err: toggle(ctx, name, on)}
 		}
 	}
-	return false, nil
+	return nil
 }
 
 // Result records the world's answer.
@@ -74,7 +111,7 @@ func onOff(on bool) string {
 }
 
 // View renders the menu.
-func (f *faultMenu) View(width int) []string {
+func (f *faultMenu) View() string {
 	st := f.c.styles
 	lines := []string{st.Title.Render("INSTRUCTOR: inject faults"), ""}
 	for i, n := range f.names {
@@ -86,11 +123,15 @@ func (f *faultMenu) View(width int) []string {
 		if f.on[n] {
 			state = st.Crit.Render("[ ON  ]")
 		}
-		lines = append(lines, mark+state+" "+n)
+		line := mark + state + " " + n
+		if h := f.help[n]; h != "" {
+			line += st.Muted.Render(" · " + h)
+		}
+		lines = append(lines, line)
 	}
 	lines = append(lines, "", f.status, st.Muted.Render("enter toggle · esc close"))
 	for i := range lines {
-		lines[i] = fit(lines[i], width)
+		lines[i] = fit(lines[i], f.width)
 	}
-	return lines
+	return strings.Join(lines, "\n")
 }

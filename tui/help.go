@@ -2,7 +2,6 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 )
 
 // newHelp is the bubbles help view styled with the screen's styles (not the
@@ -21,14 +20,13 @@ func newHelp(s Styles) help.Model {
 // read-only screen has no confirm dialog and says where actions are.
 func helpOverlay(h help.Model, st Styles, k KeyMap, ck ConfirmKeyMap, readOnly bool, width int) []string {
 	h.SetWidth(width)
-	confirm := [][]key.Binding{{ck.Confirm, ck.CancelLetter, ck.Cancel}, {ck.NextField, ck.PageUp, ck.PageDown}}
 	lines := []string{st.Title.Render("KEYS"), ""}
 	lines = append(lines, splitLines(h.FullHelpView(k.FullHelp()))...)
 	if readOnly {
 		lines = append(lines, "", st.Muted.Render(readOnlyMessage))
 	} else {
 		lines = append(lines, "", st.Title.Render("CONFIRM DIALOG"))
-		lines = append(lines, splitLines(h.FullHelpView(confirm))...)
+		lines = append(lines, splitLines(h.FullHelpView(ck.FullHelp()))...)
 	}
 	lines = append(lines, "", st.Muted.Render("press any key to close"))
 	return lines

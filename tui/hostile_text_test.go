@@ -122,12 +122,14 @@ func TestEvidenceShowsAnActuatorsWholeOutput(t *testing.T) {
 	for l.Selected().ID != "S1" {
 		l.Update(keyFor(keys.Down))
 	}
-	e := newEvidenceView(c)
+	e := newEvidenceView(c, &keys)
 	e.SetSize(100, 30)
 	e.SetJournal([]journal.Record{{Time: clock, Kind: journal.KindOutcome, Step: "S1", Check: "set_rust_write_mode=rust_active",
 		Evidence: "exit 1 in 2s: deploying (2 more lines, e to see)",
 		Message:  "exit 1 in 2s: deploying (2 more lines, e to see)\n\x1b[1mdeploying\x1b[0m\rERROR: denied\nline 3"}})
-	view := strings.Join(e.View(l.SelectedStatus(), clock), "\n")
+	c.at = clock
+	e.Update(evidenceMsg{Item: l.SelectedStatus()})
+	view := e.View()
 	if strings.ContainsAny(view, "\x1b\r") {
 		t.Fatalf("evidence holds a control character: %q", view)
 	}

@@ -78,6 +78,11 @@ func DefaultConfirmKeyMap() ConfirmKeyMap {
 	}
 }
 
+// FullHelp is the dialog's keys in the help overlay, one column per group.
+func (k ConfirmKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Confirm, k.CancelLetter, k.Cancel}, {k.NextField, k.PageUp, k.PageDown}}
+}
+
 // MenuKeyMap drives the small menus: the instructor's fault menu and the
 // "abandon the running action?" question.
 type MenuKeyMap struct {

@@ -10,14 +10,15 @@ import (
 	"github.com/openagents/cockpit/runbook"
 )
 
-// Model is the root of the screen. It routes: keys to the focused component,
-// data messages to their owner, sizes to every pane. The work is in the panes.
+// Model is the root of the screen. It routes each message by its type to
+// the parts that take it (component), keys to whichever has the keyboard,
+// sizes to every part; it never reads or writes a part's fields. State
+// changes only in Update, which also draws the frame; View hands it over.
 type Model struct {
 	c        *common
 	base     context.Context
 	actor    Actor
 	operator string
-	faultsFn func(context.Context, string, bool) error
 	mask     func(string) string // Options.Mask, nil: nothing to hide
 
 	keys    KeyMap
@@ -32,26 +33,25 @@ type Model struct {
 	evidence *evidenceView
 	timeline *timeline
 
-	dialog        *confirmDialog
-	faults        *faultMenu
-	faultsVisible bool
-	action        *runningAction
-	planning      string // the action being planned, "" when none
-	askAbandon    bool
-	showHelp      bool
-	showTimeline  bool // the whole timeline, scrollable, takes the body
-	showEvidence  bool // the selected item's evidence beside (or instead of) the list
-	status        string
-	quitting      bool
+	dialog       *confirmDialog
+	faults       *faultMenu // nil outside rehearsal
+	action       *runningAction
+	planning     string // the action being planned, "" when none
+	askAbandon   bool
+	showHelp     bool
+	showTimeline bool // the whole timeline, scrollable, takes the body
+	showEvidence bool // the selected item's evidence beside (or instead of) the list
+	status       string
+	quitting     bool
 
 	width, height int
 
-	// frame is the last frame drawn; current is false once a message may
-	// have changed what it shows. A round's tick changes nothing shown:
-	// drawn again then, every age would read a second older until the
-	// round lands a moment later, two redraws a second for nothing.
-	frame   string
-	current bool
+	// frame is the screen as the last message left it, drawn at the end
+	// of Update; View only hands it to the renderer. A round's tick changes
+	// nothing shown and draws nothing: drawn again then, every age would
+	// read a second older until the round lands a moment later, two
+	// redraws a second for nothing.
+	frame string
 
 	// started and painted time the first full paint (docs/design.md §9:
 	// ≤ 100 ms, ≤ 1 s on a terminal that never answers a query), logged
@@ -72,73 +72,90 @@ func New(ctx context.Context, o Options) (*Model, error) {
 		mode: o.Mode, staleAfter: o.StaleAfter, refresh: o.Refresh, probeEvery: runbook.ProbeEvery(o.Refresh, o.StaleAfter), signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
 	}
 	m := &Model{
-		c: c, base: ctx, actor: o.Actor, operator: o.Operator, faultsFn: o.Faults, mask: o.Mask,
+		c: c, base: ctx, actor: o.Actor, operator: o.Operator, mask: o.Mask,
 		keys: DefaultKeyMap(o.Mode == Rehearsal), confirm: DefaultConfirmKeyMap(), menu: DefaultMenuKeyMap(),
-		help: newHelp(c.styles),
-		obs: &observer{src: o.Observer, base: ctx, timeout: o.ObserveTimeout, refresh: o.Refresh,
-			journalPath: o.JournalPath, shared: o.Shared},
-		panes:    newLivePanes(c),
-		timeline: newTimeline(c),
-		evidence: newEvidenceView(c),
-		started:  o.Now(),
+		help:    newHelp(c.styles),
+		obs:     &observer{src: o.Observer, base: ctx, timeout: o.ObserveTimeout, refresh: o.Refresh},
+		panes:   newLivePanes(c),
+		started: o.Now(),
+	}
+	if o.JournalPath != "" {
+		m.obs.journal = newJournalWindow(o.JournalPath, o.Shared)
 	}
 	m.list = newRunbookList(c, &m.keys)
+	m.evidence = newEvidenceView(c, &m.keys)
+	m.timeline = newTimeline(c, &m.keys)
 	if o.Mode == Rehearsal {
-		m.faults = newFaultMenu(c, m.menu, o.FaultNames, o.Faults)
+		m.faults = newFaultMenu(c, m.menu, ctx, o)
 	}
+	m.frame = m.screen()
 	return m, nil
 }
 
-// Init starts the first observation round, reads the journal and asks the
-// terminal for its background colour. Nothing waits for that answer: the
-// screen is drawn in the dark palette until it comes (setBackground).
+// Init starts the first observation round, reads the journal, asks the
+// terminal for its background colour and starts the parts. Nothing waits
+// for that answer: the screen is drawn in the dark palette until it comes
+// (setBackground).
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor)
+	cmds := []tea.Cmd{m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor,
+		m.panes.Init(), m.list.Init(), m.evidence.Init(), m.timeline.Init()}
+	if m.faults != nil {
+		cmds = append(cmds, m.faults.Init())
+	}
+	return tea.Batch(cmds...)
 }
 
-// Update routes one message.
+// Update routes one message, then draws the frame it leaves (but for a
+// round's tick, which changes nothing shown). The clock is read once, here,
+// for everything the message changes and the frame shows (common.at).
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if _, tick := msg.(tickMsg); !tick {
-		m.current = false
+	if _, tick := msg.(tickMsg); tick {
+		return m, m.obs.start()
 	}
+	m.c.at = m.c.now()
+	cmd := m.route(msg)
+	if m.showEvidence {
+		m.evidence.Update(evidenceMsg{Item: m.list.SelectedStatus()})
+	}
+	m.draw()
+	return m, cmd
+}
+
+// route hands a message to the parts that take it.
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
-		return m, nil
 	case tea.KeyPressMsg:
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
 	case tea.PasteMsg:
-		m.paste(msg.Content)
-		return m, nil
+		m.paste(msg)
 	case tea.BackgroundColorMsg:
-		m.setBackground(msg.IsDark())
-		return m, nil
+		m.setBackground(msg)
 	case StateMsg:
-		return m, m.handleState(msg)
-	case tickMsg:
-		return m, m.obs.start()
+		return m.handleState(msg)
+	case journalReadMsg:
+		return m.handleJournal(msg)
 	case journalMsg:
-		m.timeline.SetRecords(msg.Records, msg.Err)
-		m.evidence.SetJournal(msg.Records) // the evidence view's full actuator output
-		return m, nil
+		m.timeline.Update(msg)
+		m.evidence.Update(msg) // the evidence view's full actuator output
 	case planMsg:
-		return m, m.handlePlan(msg)
+		return m.handlePlan(msg)
 	case progressMsg:
-		return m, m.handleProgress(msg)
-	case progressClosedMsg:
-		return m, nil
+		return m.handleProgress(msg)
 	case outcomeMsg:
-		return m, m.handleOutcome(msg)
+		return m.handleOutcome(msg)
 	case faultMsg:
-		m.faults.Result(msg)
-		return m, nil
-	case confirmReadyMsg:
-		return m, nil // redrawn: the dialog's keys line now offers confirming
+		if m.faults != nil {
+			m.faults.Update(msg)
+		}
 	case forceQuitMsg:
 		m.quitting = true
-		return m, tea.Quit
+		return tea.Quit
 	}
-	return m, nil
+	// progressClosedMsg, confirmReadyMsg: nothing changes but the frame
+	// (the dialog's keys line now offers confirming).
+	return nil
 }
 
 func (m *Model) handleState(msg StateMsg) tea.Cmd {
@@ -148,21 +165,36 @@ func (m *Model) handleState(msg StateMsg) tea.Cmd {
 		return nil
 	}
 	m.state = msg.State
-	m.panes.SetState(msg.State)
-	m.list.SetItems(msg.State.Items)
+	m.panes.Update(msg)
+	m.list.Update(msg)
 	if m.dialog != nil {
-		m.dialog.refreshGates(msg.State)
+		m.dialog.Update(msg)
 	}
+	return next
+}
+
+// handleJournal applies a journal read, if it is the newest, and hands the
+// window to the timeline and the evidence view.
+func (m *Model) handleJournal(msg journalReadMsg) tea.Cmd {
+	if m.obs.journal == nil {
+		return nil
+	}
+	window, ok, next := m.obs.journal.apply(msg)
+	if !ok {
+		m.c.logger.Debug("dropped a stale journal read", "seq", msg.Seq)
+		return nil
+	}
+	m.route(window)
 	return next
 }
 
 // setBackground redraws the screen in the palette for the terminal's
 // background, once the terminal has said what it is.
-func (m *Model) setBackground(dark bool) {
-	m.c.styles = NewStyles(m.c.profile, dark)
+func (m *Model) setBackground(msg tea.BackgroundColorMsg) {
+	m.c.styles = NewStyles(m.c.profile, msg.IsDark())
 	m.help = newHelp(m.c.styles)
 	m.help.SetWidth(m.width)
-	m.panes.Restyle()
+	m.panes.Update(msg)
 }
 
 // Running reports whether an action is in progress (for tests and the footer).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -24,24 +23,38 @@ type StateMsg struct {
 // tickMsg asks for the next observation round.
 type tickMsg struct{}
 
-// journalMsg carries the journal's latest records for the timeline.
+// journalMsg carries the journal's newest records, the window, to the
+// timeline and the evidence view.
 type journalMsg struct {
 	Records []journal.Record
 	Err     error
 }
 
+// journalReadMsg is one read of the journal: what was appended since the
+// read before it, and what the I/O saw. Seq numbers the reads so a reply
+// that is not the newest read's is dropped, as a stale round is.
+type journalReadMsg struct {
+	Seq     uint64
+	Records []journal.Record
+	Restart bool  // the journal was replaced: read again from its start
+	Err     error // as journal.Tail.Next returned it
+	Pending int   // bytes of an unfinished last line (journal.Tail.Pending)
+	// Theirs are other machines' records taken from the shared feed, and
+	// SharedN how many of them have been taken in all.
+	Theirs  []journal.Record
+	SharedN int
+}
+
 // observer owns the refresh loop: one round in flight at most, rounds
-// numbered, stale replies dropped.
+// numbered, stale replies dropped; the journal is read the same way.
 type observer struct {
-	src         Observer
-	base        context.Context
-	timeout     time.Duration
-	refresh     time.Duration
-	journalPath string
-	shared      *runbook.SharedFeed // other machines' records, nil when not followed
-	journal     *journalWindow      // the timeline's reader, made on first use
-	seq         uint64              // the last round started
-	inFlight    bool
+	src      Observer
+	base     context.Context
+	timeout  time.Duration
+	refresh  time.Duration
+	journal  *journalWindow // the timeline's reader, nil without a journal
+	seq      uint64         // the last round started
+	inFlight bool
 }
 
 // start begins a round unless one is already running (no overlapping observe).
@@ -70,73 +83,111 @@ func (o *observer) accept(msg StateMsg) (bool, tea.Cmd) {
 	return true, tea.Batch(next, o.readJournal())
 }
 
-// readJournal loads the timeline's records; the journal is written by the
-// executor, possibly in another process, so it is read every round, but
-// only from where the last read stopped: a tick costs the same at 100k
-// records as at none.
+// readJournal reads the journal for the timeline; see journalWindow.
 func (o *observer) readJournal() tea.Cmd {
-	if o.journalPath == "" {
+	if o.journal == nil {
 		return nil
 	}
-	if o.journal == nil {
-		o.journal = newJournalWindow(o.journalPath)
-		o.journal.shared = o.shared
-	}
-	jw := o.journal
-	return func() tea.Msg { return jw.read() }
+	return o.journal.start()
 }
 
-// journalWindow reads the journal incrementally and keeps its newest
-// timelineKeep records. A torn or corrupt line is skipped and named, never
-// fatal. A safe frozen probe's answer journaled again unchanged (operating
-// processes refresh it for watchers) is left out: the timeline shows
-// changes.
+// journalWindow keeps the journal's newest timelineKeep records. The
+// journal is written by the executor, possibly in another process, so it
+// is read every round, but only from where the last read stopped: a round
+// costs the same at 100k records as at none. The read itself runs in a
+// command; its result is applied in Update (apply), in order, one read in
+// flight at a time, so no goroutine ever touches the window. A torn or
+// corrupt line is skipped and named, never fatal. A safe frozen probe's
+// answer journaled again unchanged (operating processes refresh it for
+// watchers) is left out: the timeline shows changes.
 type journalWindow struct {
-	mu      sync.Mutex
-	tail    *journal.Tail
-	recs    []journal.Record
-	err     error
-	torn    int // bytes of an unfinished last line seen on the previous read
-	probes  runbook.ProbeRepeats
-	skipped []int // corrupt line numbers, newest last, bounded
-	// shared are other machines' records (nil: none), sharedN how many
-	// have been taken; they are merged with this machine's by time.
-	shared  *runbook.SharedFeed
-	sharedN int
+	// tail is the read position. Only the one read in flight uses it
+	// (journal.Tail guards itself too); the model only hands it on.
+	tail     *journal.Tail
+	shared   *runbook.SharedFeed // other machines' records, nil when not followed
+	seq      uint64              // the last read started
+	inFlight bool
+	again    bool // a read was asked for while one was in flight
+	recs     []journal.Record
+	err      error
+	torn     int // bytes of an unfinished last line seen on the previous read
+	probes   runbook.ProbeRepeats
+	skipped  []int // corrupt line numbers, newest last, bounded
+	sharedN  int   // how many of the shared feed's records have been taken
 }
 
-func newJournalWindow(path string) *journalWindow {
-	return &journalWindow{tail: journal.NewTail(path)}
+func newJournalWindow(path string, shared *runbook.SharedFeed) *journalWindow {
+	return &journalWindow{tail: journal.NewTail(path), shared: shared}
 }
 
 // maxSkippedShown bounds the corrupt line numbers the timeline names.
 const maxSkippedShown = 5
 
-func (j *journalWindow) read() journalMsg {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	recs, restart, err := j.tail.Next()
-	if restart {
-		j.recs, j.err, j.skipped, j.probes = nil, nil, nil, runbook.ProbeRepeats{}
-		j.sharedN = 0
+// start begins a read, or, while one is in flight, asks for another as
+// soon as it lands: reads never overlap, and none is lost.
+func (j *journalWindow) start() tea.Cmd {
+	if j.inFlight {
+		j.again = true
+		return nil
 	}
-	if j.shared != nil {
-		var theirs []journal.Record
-		theirs, j.sharedN = j.shared.Since(j.sharedN)
-		if len(theirs) > 0 {
-			recs = append(recs, theirs...)
-			slices.SortStableFunc(recs, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
-		}
+	j.inFlight = true
+	j.seq++
+	seq, tail, shared, sharedN := j.seq, j.tail, j.shared, j.sharedN
+	return func() tea.Msg { return readJournal(seq, tail, shared, sharedN) }
+}
+
+// readJournal is one read's I/O: the tail's new records and the shared
+// feed's, nothing applied.
+func readJournal(seq uint64, tail *journal.Tail, shared *runbook.SharedFeed, sharedN int) journalReadMsg {
+	msg := journalReadMsg{Seq: seq, SharedN: sharedN}
+	msg.Records, msg.Restart, msg.Err = tail.Next()
+	if msg.Restart {
+		msg.SharedN = 0
+	}
+	if shared != nil {
+		msg.Theirs, msg.SharedN = shared.Since(msg.SharedN)
+	}
+	msg.Pending = tail.Pending()
+	return msg
+}
+
+// apply takes a read's result into the window and returns the window for
+// the timeline, whether the read was the newest (a stale one changes
+// nothing), and the read asked for meanwhile, if any.
+func (j *journalWindow) apply(msg journalReadMsg) (journalMsg, bool, tea.Cmd) {
+	if msg.Seq != j.seq || !j.inFlight {
+		return journalMsg{}, false, nil
+	}
+	j.inFlight = false
+	if msg.Restart {
+		j.recs, j.err, j.skipped, j.probes = nil, nil, nil, runbook.ProbeRepeats{}
+	}
+	j.sharedN = msg.SharedN
+	recs := msg.Records
+	if len(msg.Theirs) > 0 {
+		recs = append(recs, msg.Theirs...)
+		slices.SortStableFunc(recs, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
 	}
 	for _, r := range recs {
-		if j.probes.Repeat(r) {
-			continue
+		if !j.probes.Repeat(r) {
+			j.recs = append(j.recs, r)
 		}
-		j.recs = append(j.recs, r)
 	}
-	if len(j.recs) > 2*timelineKeep { // trim now and then, not every tick
+	if len(j.recs) > 2*timelineKeep { // trim now and then, not every round
 		j.recs = slices.Clone(j.recs[len(j.recs)-timelineKeep:])
 	}
+	j.noteError(msg.Err)
+	var next tea.Cmd
+	if j.again {
+		j.again = false
+		next = j.start()
+	}
+	window := j.recs[max(len(j.recs)-timelineKeep, 0):]
+	return journalMsg{Records: slices.Clone(window), Err: j.shown(msg.Pending)}, true, next
+}
+
+// noteError keeps a read's error: corrupt lines add to those named.
+func (j *journalWindow) noteError(err error) {
 	var corrupt *journal.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
@@ -148,10 +199,13 @@ func (j *journalWindow) read() journalMsg {
 	case err != nil:
 		j.err = err
 	}
+}
+
+// shown is the error the timeline shows. A last line still unfinished a
+// round later is a torn write (a killed process), not one in progress: it
+// is named until it is ended.
+func (j *journalWindow) shown(pending int) error {
 	shown := j.err
-	// A last line still unfinished a round later is a torn write (a killed
-	// process), not one in progress: say so until it is ended.
-	pending := j.tail.Pending()
 	if pending > 0 && pending == j.torn {
 		torn := fmt.Sprintf("%s: last line unfinished (%d bytes): skipped", j.tail.Path(), pending)
 		if shown != nil {
@@ -161,6 +215,5 @@ func (j *journalWindow) read() journalMsg {
 		}
 	}
 	j.torn = pending
-	window := j.recs[max(len(j.recs)-timelineKeep, 0):]
-	return journalMsg{Records: slices.Clone(window), Err: shown}
+	return shown
 }

@@ -31,7 +31,7 @@ func rec(kind, step, check, verdict string) string {
 
 func TestJournalWindowReadsIncrementallyAndKeepsTheNewest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	jw := newJournalWindow(path)
+	jw := newJournalWindow(path, nil)
 	if msg := jw.read(); len(msg.Records) != 0 || msg.Err != nil {
 		t.Fatalf("no journal yet: %+v", msg)
 	}
@@ -51,7 +51,7 @@ func TestJournalWindowReadsIncrementallyAndKeepsTheNewest(t *testing.T) {
 
 func TestJournalWindowReportsATornLineAndGoesOn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	jw := newJournalWindow(path)
+	jw := newJournalWindow(path, nil)
 	writeLines(t, path, rec("approval", "S1", "", ""), `{"time":"2026-03-01T10:00:00Z","kind":"outc`)
 	if msg := jw.read(); len(msg.Records) != 1 || msg.Err != nil {
 		t.Fatalf("first read: %d records, err %v (a line may be mid-write: not reported yet)", len(msg.Records), msg.Err)
@@ -82,7 +82,7 @@ func TestJournalWindowReportsATornLineAndGoesOn(t *testing.T) {
 // for watchers; the timeline shows only the changes.
 func TestJournalWindowShowsProbeAnswersOnlyWhenTheyChange(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	jw := newJournalWindow(path)
+	jw := newJournalWindow(path, nil)
 	writeLines(t, path,
 		rec("verdict", "", "probe.legacy_frozen", "accepting"),
 		rec("verdict", "", "probe.legacy_frozen", "accepting"),
@@ -117,7 +117,7 @@ func BenchmarkJournalTick(b *testing.B) {
 			for i := range n.count {
 				fmt.Fprintf(f, `{"time":"2026-03-01T10:00:00Z","kind":"verdict","env":"staging","check":"I%d","verdict":"PASS","evidence":"sum(rate(run_googleapis_com:request_count[5m])) → 0.001 < 0.01 → PASS"}`+"\n", i%3+1)
 			}
-			jw := newJournalWindow(path)
+			jw := newJournalWindow(path, nil)
 			jw.read()
 			line := []byte(rec("verdict", "", "V2", "PASS"))
 			b.ReportAllocs()
@@ -132,4 +132,14 @@ func BenchmarkJournalTick(b *testing.B) {
 			}
 		})
 	}
+}
+
+// read is one journal read as the program makes it: the command's I/O,
+// then Update's apply.
+func (j *journalWindow) read() journalMsg {
+	msg, ok, _ := j.apply(j.start()().(journalReadMsg))
+	if !ok {
+		panic("a lone read was taken for a stale one")
+	}
+	return msg
 }

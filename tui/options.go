@@ -73,9 +73,12 @@ type Options struct {
 	// Rehearsal mode.
 	Faults     func(ctx context.Context, name string, on bool) error
 	FaultNames []string
-	Now        func() time.Time
-	Input      io.Reader
-	Output     io.Writer
+	// FaultHelp says what each fault does, shown beside its name in the
+	// instructor's menu (optional; plain text, as sandbox.FaultHelp has it).
+	FaultHelp map[string]string
+	Now       func() time.Time
+	Input     io.Reader
+	Output    io.Writer
 	// Profile pins the colour profile (tests pin colorprofile.NoTTY: no
 	// escape of the screen's own); unset, the program detects it from
 	// Output and the environment, NO_COLOR included.

@@ -2,6 +2,9 @@ package tui
 
 import (
 	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"path/filepath"
 	"strings"
 	"time"
@@ -56,14 +59,16 @@ func paneHeightFor(w, h, cols int) int {
 	return min(max((h-chromeLines-listRows)/rows, paneHeight), 14)
 }
 
-// livePanes renders HEALTH, PARITY, ERROR RATE and DRIFT. Sparklines, the
-// frozen runtimes and the checkpoint verdict are worked out when a new state
-// or size arrives, not on every View, to keep View inside its budget.
+// livePanes renders HEALTH, PARITY, ERROR RATE and DRIFT: four across from
+// fourPanesWidth, else two by two. Sparklines, the frozen runtimes and the
+// checkpoint verdict are worked out when a new state or size arrives, not
+// on every View, to keep View inside its budget.
 type livePanes struct {
 	c      *common
 	state  runbook.State
-	width  int // of one pane
-	height int
+	cols   int               // panes side by side: 4, or 2 in two rows
+	width  int               // of one pane
+	height int               // of one pane
 	sparks map[string]string // signal → drawn sparkline
 	charts [4][]string       // each pane's chart, on panes taller than paneHeight
 	// chartsAt is the round the charts were last drawn for.
@@ -76,19 +81,53 @@ type livePanes struct {
 }
 
 func newLivePanes(c *common) *livePanes {
-	return &livePanes{c: c, height: paneHeight, sparks: map[string]string{}, frozen: map[string]bool{}}
+	return &livePanes{c: c, cols: 2, height: paneHeight, sparks: map[string]string{}, frozen: map[string]bool{}}
 }
 
-// SetSize sets one pane's box and redraws the sparklines to fit it.
+// panesLayout is how many panes go side by side at a terminal width.
+func panesLayout(w int) (cols int) {
+	if w >= fourPanesWidth {
+		return 4
+	}
+	return 2
+}
+
+// Init starts nothing: the panes wait for the first round.
+func (p *livePanes) Init() tea.Cmd { return nil }
+
+// Update takes a round (StateMsg) or the terminal's background (the charts
+// and sparklines are drawn again in the styles for it).
+func (p *livePanes) Update(msg tea.Msg) (*livePanes, tea.Cmd) {
+	switch msg := msg.(type) {
+	case StateMsg:
+		p.SetState(msg.State)
+	case tea.BackgroundColorMsg:
+		p.drawCharts()
+		p.drawSparks()
+	}
+	return p, nil
+}
+
+// View is the four panes, laid out for the width they were given.
+func (p *livePanes) View() string {
+	v := p.views(p.c.at)
+	if p.cols == 4 {
+		return joinColumns(v[0], v[1], v[2], v[3])
+	}
+	return joinColumns(v[0], v[1]) + "\n" + joinColumns(v[2], v[3])
+}
+
+// ShortHelp is empty: the panes take no keys.
+func (p *livePanes) ShortHelp() []key.Binding { return nil }
+
+// FullHelp is empty: the panes take no keys.
+func (p *livePanes) FullHelp() [][]key.Binding { return nil }
+
+// SetSize sets the panes' whole box (all four) and redraws the charts and
+// sparklines to fit each pane.
 func (p *livePanes) SetSize(w, h int) {
-	p.width, p.height = w, h
-	p.drawCharts()
-	p.drawSparks()
-}
-
-// Restyle draws the charts and sparklines again in the current styles (the
-// terminal said its background is light).
-func (p *livePanes) Restyle() {
+	p.cols = panesLayout(w)
+	p.width, p.height = (w-2*(p.cols-1))/p.cols, h/(4/p.cols)
 	p.drawCharts()
 	p.drawSparks()
 }

@@ -18,6 +18,7 @@ import (
 func colour(m *Model) {
 	m.c.styles = NewStyles(colorprofile.TrueColor, true)
 	m.panes.SetState(m.state)
+	m.draw() // the frame is Update's; drawn again in these styles
 }
 
 // Live panes by index, as View draws them.

@@ -24,11 +24,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.answerAbandon(msg)
 	case m.dialog != nil:
 		return m.updateDialog(msg)
-	case m.faultsVisible:
-		closed, cmd := m.faults.Update(m.base, msg)
-		if closed {
-			m.faultsVisible = false
-		}
+	case m.faults != nil && m.faults.Visible():
+		_, cmd := m.faults.Update(msg)
 		return cmd
 	case m.showHelp:
 		m.showHelp = false
@@ -54,46 +51,33 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.WriteProbe):
 		return m.requestAction(runbook.WriteProbeID)
 	case key.Matches(msg, k.Faults):
-		m.faultsVisible = m.faults != nil
+		if m.faults != nil {
+			m.faults.Show()
+		}
 	case key.Matches(msg, k.Timeline):
 		m.showTimeline, m.showEvidence = !m.showTimeline, false
+		m.timeline.Expand(m.showTimeline)
 	case key.Matches(msg, k.Evidence):
 		m.showEvidence, m.showTimeline = !m.showEvidence, false
+		m.timeline.Expand(false)
 	case m.showTimeline:
-		m.scrollTimeline(msg)
-	case m.showEvidence && key.Matches(msg, k.Sources):
-		m.evidence.showSources = !m.evidence.showSources
-	case m.showEvidence && key.Matches(msg, k.PageUp):
-		m.evidence.pane.Page(-1)
-	case m.showEvidence && key.Matches(msg, k.PageDown):
-		m.evidence.pane.Page(1)
+		_, cmd := m.timeline.Update(msg)
+		return cmd
+	case m.showEvidence && (key.Matches(msg, k.Sources) || key.Matches(msg, k.PageUp) || key.Matches(msg, k.PageDown)):
+		_, cmd := m.evidence.Update(msg)
+		return cmd
 	default:
-		return m.list.Update(msg)
+		_, cmd := m.list.Update(msg)
+		return cmd
 	}
 	return nil
 }
 
 // paste hands pasted text to the confirm dialog's field, the one place
 // that takes text; elsewhere a paste is not a string of key presses.
-func (m *Model) paste(text string) {
+func (m *Model) paste(msg tea.PasteMsg) {
 	if m.dialog != nil && !m.askAbandon {
-		m.dialog.Paste(text)
-	}
-}
-
-// scrollTimeline moves the full timeline by a line or a page.
-func (m *Model) scrollTimeline(msg tea.KeyPressMsg) {
-	k := m.keys
-	page := max(m.bodyHeight()-2, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		m.timeline.Scroll(-1)
-	case key.Matches(msg, k.Down):
-		m.timeline.Scroll(1)
-	case key.Matches(msg, k.PageUp):
-		m.timeline.Scroll(-page)
-	case key.Matches(msg, k.PageDown):
-		m.timeline.Scroll(page)
+		m.dialog.Update(msg)
 	}
 }
 
@@ -129,21 +113,21 @@ func (m *Model) handlePlan(msg planMsg) tea.Cmd {
 		return nil
 	}
 	m.status = ""
-	m.dialog = newConfirmDialog(m.c, m.confirm, msg.Plan)
-	m.dialog.id = msg.ID
-	return confirmReadyCmd()
+	m.dialog = newConfirmDialog(m.c, m.confirm, msg.ID, msg.Plan)
+	m.dialog.SetSize(m.width, m.overlayHeight())
+	return m.dialog.Init()
 }
 
 func (m *Model) updateDialog(msg tea.KeyPressMsg) tea.Cmd {
-	switch m.dialog.Update(msg) {
+	d, _ := m.dialog.Update(msg)
+	switch d.Answer() {
 	case confirmCancelled:
-		m.status = "cancelled: " + m.dialog.id + " not run"
+		m.status = "cancelled: " + d.ID() + " not run"
 		m.dialog = nil
 		return nil
 	case confirmApproved:
-		d := m.dialog
 		m.dialog = nil
-		ra, run := startAction(m.base, m.actor, d.plan, d.approval(m.operator), d.id, m.c.now())
+		ra, run := startAction(m.base, m.actor, d.Plan(), d.approval(m.operator), d.ID(), m.c.at)
 		m.action = ra
 		m.status = ""
 		return run

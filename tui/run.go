@@ -43,10 +43,3 @@ func Run(ctx context.Context, o Options) error {
 	}
 	return nil
 }
-
-// Rehearse is Run in rehearsal mode, for `cockpit rehearse`: the same screen
-// with a REHEARSAL badge and the instructor's fault menu (key f).
-func Rehearse(ctx context.Context, o Options) error {
-	o.Mode = Rehearsal
-	return Run(ctx, o)
-}

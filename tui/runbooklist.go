@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -10,7 +11,8 @@ import (
 )
 
 // runbookList is the runbook's items with their live verdicts and a
-// cursor; the selected item's evidence is one key away (evidenceView).
+// cursor; the selected item's evidence is one key away (evidenceView). Its
+// title line (the phase) is the root's: the list draws the rows below it.
 type runbookList struct {
 	c      *common
 	keys   *KeyMap
@@ -18,13 +20,19 @@ type runbookList struct {
 	cursor int
 	offset int // first visible row
 	width  int
-	height int
+	height int // rows, the title not counted
 }
 
 func newRunbookList(c *common, k *KeyMap) *runbookList { return &runbookList{c: c, keys: k} }
 
-// SetSize sets the list's box.
-func (l *runbookList) SetSize(w, h int) { l.width, l.height = w, h }
+// Init starts nothing: the list waits for the first round.
+func (l *runbookList) Init() tea.Cmd { return nil }
+
+// SetSize sets the rows' box (the title line above it not counted).
+func (l *runbookList) SetSize(w, h int) {
+	l.width, l.height = w, h
+	l.scrollTo()
+}
 
 // SetItems takes the round's items, keeping the cursor on the same item ID.
 func (l *runbookList) SetItems(items []runbook.ItemStatus) {
@@ -36,6 +44,7 @@ func (l *runbookList) SetItems(items []runbook.ItemStatus) {
 			l.cursor = i
 		}
 	}
+	l.scrollTo()
 }
 
 // Selected is the item under the cursor, nil before the first round.
@@ -51,40 +60,47 @@ func (l *runbookList) SelectedStatus() runbook.ItemStatus {
 	return runbook.ItemStatus{}
 }
 
-// Update moves the cursor.
-func (l *runbookList) Update(msg tea.KeyPressMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, l.keys.Up):
-		l.cursor = max(l.cursor-1, 0)
-	case key.Matches(msg, l.keys.Down):
-		l.cursor = min(l.cursor+1, max(len(l.items)-1, 0))
+// Update takes a round (StateMsg) or moves the cursor.
+func (l *runbookList) Update(msg tea.Msg) (*runbookList, tea.Cmd) {
+	switch msg := msg.(type) {
+	case StateMsg:
+		l.SetItems(msg.State.Items)
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, l.keys.Up):
+			l.cursor = max(l.cursor-1, 0)
+		case key.Matches(msg, l.keys.Down):
+			l.cursor = min(l.cursor+1, max(len(l.items)-1, 0))
+		}
+		l.scrollTo()
 	}
-	return nil
+	return l, nil
 }
 
-// View renders the title (with the phase and, when the state is not this
-// process's own observation, where it came from) and the visible rows.
-func (l *runbookList) View(phase, source string) []string {
-	st := l.c.styles
-	title := st.Title.Render("RUNBOOK") + st.Muted.Render(" · ") + phase
-	if source != "" {
-		title += st.Muted.Render(" · " + source)
-	}
-	lines := []string{title}
-	rows := max(l.height-1, 1)
-	l.scrollTo(rows)
-	for i := l.offset; i < len(l.items) && i < l.offset+rows; i++ {
+// ShortHelp is the list's keys.
+func (l *runbookList) ShortHelp() []key.Binding { return []key.Binding{l.keys.Up, l.keys.Down} }
+
+// FullHelp is the list's keys.
+func (l *runbookList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
+
+// View renders the visible rows.
+func (l *runbookList) View() string {
+	var lines []string
+	for i := l.offset; i < len(l.items) && i < l.offset+l.rows(); i++ {
 		lines = append(lines, l.row(i))
 	}
 	if len(l.items) == 0 {
-		lines = append(lines, st.Stale.Render("waiting for the first observation…"))
+		lines = append(lines, l.c.styles.Stale.Render("waiting for the first observation…"))
 	}
-	return block(lines, l.width, l.height)
+	return strings.Join(block(lines, l.width, l.height), "\n")
 }
+
+func (l *runbookList) rows() int { return max(l.height, 1) }
 
 // scrollTo keeps the cursor visible and never leaves empty rows below the
 // last item while items above are hidden (a taller terminal shows them).
-func (l *runbookList) scrollTo(rows int) {
+func (l *runbookList) scrollTo() {
+	rows := l.rows()
 	if l.cursor < l.offset {
 		l.offset = l.cursor
 	}
@@ -93,6 +109,7 @@ func (l *runbookList) scrollTo(rows int) {
 	}
 	l.offset = max(min(l.offset, len(l.items)-rows), 0)
 }
+
 func (l *runbookList) row(i int) string {
 	st := l.c.styles
 	it := l.items[i]

@@ -243,6 +243,7 @@ func openS1Confirm(t *testing.T, m *Model) {
 		t.Fatal("no confirm dialog after Enter on S1")
 	}
 	m.dialog.opened = m.dialog.opened.Add(-confirmGrace) // read long enough: its confirm keys show
+	m.draw()                                             // the frame is Update's; drawn again past the grace
 }
 
 // startRollback confirms a rollback (past the dialog's grace) and delivers

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -19,6 +22,7 @@ const timelineKeep = 500
 // so a flapping check cannot push the operator's own actions away.
 type timeline struct {
 	c       *common
+	keys    *KeyMap
 	actions []string // rendered rows, newest last
 	folded  []string // one row per check, in first-seen order
 	err     error
@@ -28,6 +32,7 @@ type timeline struct {
 	// the newest rows that fit.
 	full       scrollPane
 	followTail bool
+	expanded   bool // View is the full view, not the side column
 	// seen identifies the records last drawn: a round's read that brings
 	// nothing new (the common case) draws nothing again.
 	seen recordsKey
@@ -54,9 +59,56 @@ func keyOf(recs []journal.Record, err error) recordsKey {
 	return k
 }
 
-func newTimeline(c *common) *timeline {
-	return &timeline{c: c, full: newScrollPane(), followTail: true}
+func newTimeline(c *common, k *KeyMap) *timeline {
+	return &timeline{c: c, keys: k, full: newScrollPane(), followTail: true}
 }
+
+// Init starts nothing: the journal is read by the root's observer.
+func (t *timeline) Init() tea.Cmd { return nil }
+
+// Update takes the journal's window (journalMsg) and, in the full view,
+// the scroll keys: a line or a page at a time.
+func (t *timeline) Update(msg tea.Msg) (*timeline, tea.Cmd) {
+	switch msg := msg.(type) {
+	case journalMsg:
+		t.SetRecords(msg.Records, msg.Err)
+	case tea.KeyPressMsg:
+		if !t.expanded {
+			break
+		}
+		page := max(t.full.height-2, 1)
+		switch {
+		case key.Matches(msg, t.keys.Up):
+			t.Scroll(-1)
+		case key.Matches(msg, t.keys.Down):
+			t.Scroll(1)
+		case key.Matches(msg, t.keys.PageUp):
+			t.Scroll(-page)
+		case key.Matches(msg, t.keys.PageDown):
+			t.Scroll(page)
+		}
+	}
+	return t, nil
+}
+
+// Expand makes View the whole timeline, scrollable (t), or the side column.
+func (t *timeline) Expand(on bool) { t.expanded = on }
+
+// View is the side column, or the full view when expanded.
+func (t *timeline) View() string {
+	if t.expanded {
+		return strings.Join(t.fullView(), "\n")
+	}
+	return strings.Join(t.side(), "\n")
+}
+
+// ShortHelp is the timeline's keys.
+func (t *timeline) ShortHelp() []key.Binding {
+	return []key.Binding{t.keys.Timeline, t.keys.Up, t.keys.Down, t.keys.PageUp, t.keys.PageDown}
+}
+
+// FullHelp is the timeline's keys.
+func (t *timeline) FullHelp() [][]key.Binding { return [][]key.Binding{t.ShortHelp()} }
 
 // SetSize sets the side column's box.
 func (t *timeline) SetSize(w, h int) { t.width, t.height = w, h }
@@ -183,9 +235,9 @@ func (t *timeline) fullLines() []string {
 	return lines
 }
 
-// View renders the side column: the newest actions that fit, then as many
+// side renders the side column: the newest actions that fit, then as many
 // folded verdict rows as a third of the column holds.
-func (t *timeline) View() []string {
+func (t *timeline) side() []string {
 	st := t.c.styles
 	lines := []string{st.Title.Render("TIMELINE") + st.Muted.Render(" · t to scroll")}
 	rows := max(t.height-1, 0)
@@ -211,8 +263,8 @@ func (t *timeline) View() []string {
 	return block(lines, t.width, t.height)
 }
 
-// FullView is the whole timeline, scrollable.
-func (t *timeline) FullView() []string {
+// fullView is the whole timeline, scrollable.
+func (t *timeline) fullView() []string {
 	return t.full.View(t.c.styles.Title.Render("TIMELINE")+t.c.styles.Muted.Render(" · t close · ↑/↓ pgup/pgdn scroll"), t.c.styles)
 }
 

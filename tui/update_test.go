@@ -268,7 +268,7 @@ func TestInstructorMenuTogglesAFault(t *testing.T) {
 func TestFaultKeyDoesNothingOutsideRehearsal(t *testing.T) {
 	m := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}}, healthyState(), 200, 50)
 	m.Update(keyFor(DefaultKeyMap(true).Faults))
-	if m.faultsVisible || strings.Contains(m.View().Content, "INSTRUCTOR") {
+	if m.faults != nil && m.faults.Visible() || strings.Contains(m.View().Content, "INSTRUCTOR") {
 		t.Fatal("the fault menu opened outside rehearsal")
 	}
 }

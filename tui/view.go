@@ -29,11 +29,11 @@ func (m *Model) tooSmall() bool { return m.width < minWidth || m.height < minHei
 
 func (m *Model) fourPanes() bool { return m.width >= fourPanesWidth }
 
+// panesHeight is the four panes' height: one row of them from
+// fourPanesWidth, else two.
 func (m *Model) panesHeight() int {
-	if m.fourPanes() {
-		return m.panes.height
-	}
-	return 2 * m.panes.height
+	cols := panesLayout(m.width)
+	return paneHeightFor(m.width, m.height, cols) * (4 / cols)
 }
 
 func (m *Model) bodyHeight() int { return max(m.height-chromeLines-m.panesHeight(), 1) }
@@ -51,19 +51,15 @@ func (m *Model) listWidth() int {
 	return m.width
 }
 
-// setSize fans a new terminal size out to every pane.
+// setSize fans a new terminal size out to every part.
 func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
 	if m.tooSmall() {
 		return
 	}
-	cols := 2
-	if m.fourPanes() {
-		cols = 4
-	}
-	m.panes.SetSize((w-2*(cols-1))/cols, paneHeightFor(w, h, cols))
+	m.panes.SetSize(w, m.panesHeight())
 	body := m.bodyHeight()
-	m.list.SetSize(m.listWidth(), body)
+	m.list.SetSize(m.listWidth(), body-1) // under its title line
 	side := w - m.listWidth() - 2
 	if !m.wide() {
 		side = w
@@ -71,27 +67,36 @@ func (m *Model) setSize(w, h int) {
 	m.timeline.SetSize(side, body)
 	m.evidence.SetSize(side, body)
 	m.timeline.SetFullSize(w, body)
+	if m.dialog != nil {
+		m.dialog.SetSize(w, m.overlayHeight())
+	}
+	if m.faults != nil {
+		m.faults.SetSize(w, m.overlayHeight())
+	}
 	m.help.SetWidth(w)
 }
 
-// View is the whole screen on the alternate screen, secrets masked
-// (Options.Mask), drawn again only after a message that may change it (see
-// Model.current). Bubble Tea writes only the cells that changed since the
-// last frame, so what stays the same between rounds costs nothing on the
-// wire.
+// View is the whole screen on the alternate screen, as the last Update
+// drew it (Model.frame). Bubble Tea writes only the cells that changed
+// since the last frame, so what stays the same between rounds costs
+// nothing on the wire.
 func (m *Model) View() tea.View {
-	if !m.current {
-		m.frame, m.current = m.screen(), true
-		if m.mask != nil {
-			m.frame = m.mask(m.frame)
-		}
-	}
 	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	return v
 }
 
-// screen draws the whole screen from the model; it reads the clock once.
+// draw makes the frame, secrets masked (Options.Mask), and notes the first
+// full paint.
+func (m *Model) draw() {
+	m.frame = m.screen()
+	if m.mask != nil {
+		m.frame = m.mask(m.frame)
+	}
+	m.notePaint()
+}
+
+// screen draws the whole screen from the model, at the frame's clock.
 func (m *Model) screen() string {
 	switch {
 	case m.quitting:
@@ -101,75 +106,75 @@ func (m *Model) screen() string {
 	case m.tooSmall():
 		return fmt.Sprintf("terminal too small: %d×%d, need %d×%d", m.width, m.height, minWidth, minHeight)
 	}
-	now := m.c.now()
+	now := m.c.at
 	lines := make([]string, 0, m.height)
 	lines = append(lines, header(m.c, m.state, m.width, now))
-	if overlay := m.overlay(now); overlay != nil {
+	if overlay := m.overlay(); overlay != nil {
 		lines = append(lines, block(overlay, m.width, m.overlayHeight())...)
 	} else {
-		lines = append(lines, m.panesView(now)...)
-		lines = append(lines, "")
-		lines = append(lines, m.bodyView(now)...)
+		lines = append(lines, m.panes.View(), "") // its rows, joined
+		lines = append(lines, m.bodyView(now))
 	}
 	lines = append(lines,
 		incidentsLine(m.c, m.state, m.width),
 		fit(m.statusLine(now), m.width),
 		fit(m.footer(), m.width))
-	m.notePaint(now)
 	return strings.Join(lines, "\n")
 }
 
-// notePaint logs, once, how long the first frame with an observation took
-// from the screen's start: the first full paint.
-func (m *Model) notePaint(now time.Time) {
-	if m.painted || m.state.At.IsZero() {
+// notePaint logs, once, how long the first full frame with an observation
+// took from the screen's start: the first full paint.
+func (m *Model) notePaint() {
+	if m.painted || m.state.At.IsZero() || m.quitting || m.width == 0 || m.tooSmall() {
 		return
 	}
 	m.painted = true
-	m.c.logger.Info(fmt.Sprintf("first full paint after %dms", now.Sub(m.started).Milliseconds()))
-}
-
-func (m *Model) panesView(now time.Time) []string {
-	p := m.panes.views(now)
-	if m.fourPanes() {
-		return joinColumns(p[0], p[1], p[2], p[3])
-	}
-	return append(joinColumns(p[0], p[1]), joinColumns(p[2], p[3])...)
+	m.c.logger.Info(fmt.Sprintf("first full paint after %dms", m.c.at.Sub(m.started).Milliseconds()))
 }
 
 // bodyView is the list with, on a wide screen, the timeline or the evidence
 // beside it; on a narrow one the evidence takes the list's place. The full
-// timeline (t) takes the whole body at every width.
-func (m *Model) bodyView(now time.Time) []string {
-	list := func() []string { return m.list.View(phase(m.c, m.state, m.action, now), m.state.Source) }
-	var side []string
+// timeline (t) takes the whole body at every width. Its rows are joined.
+func (m *Model) bodyView(now time.Time) string {
+	var side string
 	switch {
 	case m.showTimeline:
-		return m.timeline.FullView()
+		return m.timeline.View()
 	case m.showEvidence:
-		side = m.evidence.View(m.list.SelectedStatus(), now)
+		side = m.evidence.View()
 	case m.wide():
 		side = m.timeline.View()
 	}
 	switch {
-	case !m.wide() && side != nil:
+	case !m.wide() && side != "":
 		return side
 	case !m.wide():
-		return list()
+		return m.listView(now)
 	}
-	return joinColumns(list(), side)
+	return joinColumns(splitLines(m.listView(now)), splitLines(side))
+}
+
+// listView is the runbook list under its title: the phase and, when the
+// state is not this process's own observation, where it came from.
+func (m *Model) listView(now time.Time) string {
+	st := m.c.styles
+	title := st.Title.Render("RUNBOOK") + st.Muted.Render(" · ") + phase(m.c, m.state, m.action, now)
+	if m.state.Source != "" {
+		title += st.Muted.Render(" · " + m.state.Source)
+	}
+	return fit(title, m.listWidth()) + "\n" + m.list.View()
 }
 
 // overlay is the dialog or menu that has the keyboard, if any. It takes the
 // panes' and body's place; header, incidents and progress stay live.
-func (m *Model) overlay(now time.Time) []string {
+func (m *Model) overlay() []string {
 	switch {
 	case m.askAbandon && m.action != nil:
 		return m.quitQuestion()
 	case m.dialog != nil:
-		return m.dialog.View(m.width, m.overlayHeight(), now)
-	case m.faultsVisible:
-		return m.faults.View(m.width)
+		return splitLines(m.dialog.View())
+	case m.faults != nil && m.faults.Visible():
+		return splitLines(m.faults.View())
 	case m.showHelp:
 		return helpOverlay(m.help, m.c.styles, m.offeredKeys(), m.confirm, m.actor == nil, m.width)
 	}

@@ -138,8 +138,12 @@ func (sc *screen) close() {
 func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.Actor, faults func(context.Context, string, bool) error) error {
 	env := sc.eng.Env()
 	var faultNames []string
+	faultHelp := map[string]string{} // the instructor's menu says what each fault does
 	if faults != nil {
 		faultNames = sandbox.FaultNames()
+		for _, n := range faultNames {
+			faultHelp[n] = sandbox.FaultHelp(n)
+		}
 	}
 	own := redactingObserver{Observer: sc.eng, hide: s.secrets.Redact}
 	var obs tui.Observer = own
@@ -163,7 +167,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 		Observer: obs, Actor: actor,
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
 		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Shared: sc.shared, Signals: env.Signals, Timeline: sc.timelineProblem,
-		Faults: faults, FaultNames: faultNames, Input: s.In, Output: s.Out, Logger: sc.logger, Redact: s.secrets.Redact,
+		Faults: faults, FaultNames: faultNames, FaultHelp: faultHelp, Input: s.In, Output: s.Out, Logger: sc.logger, Redact: s.secrets.Redact,
 		Mask: s.secrets.Mask,
 	})
 	if errors.Is(err, context.Canceled) {

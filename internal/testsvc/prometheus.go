@@ -44,10 +44,25 @@ type ScrapeTarget struct {
 // would hide the real-server tests.
 func Prometheus(t testing.TB, scrape []ScrapeTarget, interval time.Duration) (url string) {
 	t.Helper()
+	return PrometheusWithRules(t, scrape, interval)
+}
+
+// PrometheusWithRules is Prometheus that also loads the rule files (paths),
+// evaluated every interval, so a test reads their alerts from the server's
+// own /api/v1/alerts.
+func PrometheusWithRules(t testing.TB, scrape []ScrapeTarget, interval time.Duration, ruleFiles ...string) (url string) {
+	t.Helper()
 	bin := prometheusBinary(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(prometheusConfig(scrape, interval)), 0o600); err != nil {
+	text := prometheusConfig(scrape, interval)
+	if len(ruleFiles) > 0 {
+		text += "rule_files:\n"
+		for _, f := range ruleFiles {
+			text += "  - " + strconv.Quote(f) + "\n"
+		}
+	}
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatalf("writing prometheus config: %v", err)
 	}
 	// The port is free when chosen but another process may take it before
