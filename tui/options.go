@@ -95,6 +95,13 @@ type Options struct {
 	// not recognise; masked in the frame, no piece of it is ever drawn.
 	// Optional.
 	Mask func(string) string
+	// CancelGuard journals a cancel of the guard's countdown (`cockpit
+	// guard` reads it from the journal and answers there), with why; the
+	// key c calls it. nil: c is not bound (watch, no guard).
+	CancelGuard func(reason string) error
+	// GuardCountdown is the environment's guard countdown, so the header
+	// counts a journaled countdown down to the second.
+	GuardCountdown time.Duration
 }
 
 func (o *Options) validate() error {

@@ -13,6 +13,7 @@ import (
 	"github.com/openagents/cockpit/executor/guard"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/tui"
 )
 
 // guardCancelFlags are `guard cancel`'s flags.
@@ -62,11 +63,30 @@ func runGuardCancel(s *Streams, f *guardCancelFlags) error {
 	if _, err := answers.Each(func(journal.Record) error { return nil }); err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("reading the journal: %w", err))
 	}
-	if err := j.Append(journal.Record{Kind: journal.KindGuard, Verdict: guardCancel, PID: os.Getpid(), Reason: f.reason}); err != nil {
-		return withCode(exitActionFailed, fmt.Errorf("the cancel is not journaled: %w", err))
+	if err := journalGuardCancel(j, f.reason); err != nil {
+		return withCode(exitActionFailed, err)
 	}
 	fmt.Fprintf(s.Out, "cancel journaled by %s: %s\n", cfg.Operator, f.reason)
 	return awaitCancelAnswer(s, answers, cancelWait(cfg))
+}
+
+// journalGuardCancel journals a cancel request: the journal's defaults
+// say who; reason says why.
+func journalGuardCancel(j *journal.Journal, reason string) error {
+	if err := j.Append(journal.Record{Kind: journal.KindGuard, Verdict: guardCancel, PID: os.Getpid(), Reason: reason}); err != nil {
+		return fmt.Errorf("the cancel is not journaled: %w", err)
+	}
+	return nil
+}
+
+// guardCanceller is the acting screen's key c: a cancel request in its
+// journal, which every guard of the environment reads; nil for a screen
+// that cannot act.
+func (sc *screen) guardCanceller(mode tui.Mode) func(string) error {
+	if mode == tui.Watch || sc.journal == nil {
+		return nil
+	}
+	return func(reason string) error { return journalGuardCancel(sc.journal, reason) }
 }
 
 // cancelWait bounds the wait for a guard's answer: its round may be in an

@@ -168,7 +168,7 @@ func (sc *screen) run(ctx context.Context, s *Streams, mode tui.Mode, actor tui.
 		Refresh: sc.cfg.Refresh.D(), ObserveTimeout: observeTimeout(sc.cfg), StaleAfter: sc.cfg.StaleAfter.D(),
 		JournalPath: journal.Path(sc.cfg.StateDir, env.Name), Shared: sc.shared, Signals: env.Signals, Timeline: sc.timelineProblem,
 		Faults: faults, FaultNames: faultNames, FaultHelp: faultHelp, Input: s.In, Output: s.Out, Logger: sc.logger, Redact: s.secrets.Redact,
-		Mask: s.secrets.Mask,
+		Mask: s.secrets.Mask, CancelGuard: sc.guardCanceller(mode), GuardCountdown: env.Guard.Countdown.D(),
 	})
 	if errors.Is(err, context.Canceled) {
 		return nil // interrupted: the terminal is restored, nothing to report
