@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -427,4 +428,47 @@ func killDatabase(t *testing.T, dbURL string) {
 	})
 	_, err = conn.Exec(t.Context(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
 	must(t, err)
+}
+
+// TestOperateShowsTheCountdownAndCancelsIt: the operating screen (tmux)
+// shows the guard's countdown in its header, counting down; c journals a
+// cancel the guard answers; no rollback follows, and the header says who
+// cancelled.
+func TestOperateShowsTheCountdownAndCancelsIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives an operating screen in tmux beside a guard")
+	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	e := newE2EWorld(t, bin, guardEdit(t, "{mode: countdown, countdown: 60s, criteria: [I2]}", ""))
+	g := spikeUnderGuard(t, e)
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
+	counting := regexp.MustCompile(`rollback in 0:([0-5][0-9]) — press c to cancel`)
+	var first string
+	op.waitFor("the guard's countdown in the header", 3*time.Minute, func(s string) bool {
+		m := counting.FindStringSubmatch(s)
+		if m != nil && first == "" {
+			first = m[1]
+		}
+		return m != nil && first != "" && m[1] != first // it counts
+	})
+	op.keys("c")
+	op.waitFor("the guard's answer in the header", time.Minute, func(s string) bool {
+		return strings.Contains(s, "countdown cancelled by") && !counting.MatchString(s)
+	})
+	recs := e.timeline("staging")
+	if _, ok := firstGuard(recs, "cancel", "cancelled from the operate screen (c)"); !ok {
+		t.Error("the cancel from operate is not journaled with its reason")
+	}
+	started, _ := firstGuard(recs, "countdown", "")
+	eventually(t, 2*time.Minute, time.Second, "the countdown's end passing", func() bool {
+		return time.Since(started.Time) > 70*time.Second
+	})
+	if _, approvals := guardRecords(e.timeline("staging")); len(approvals) != 0 {
+		t.Fatalf("a countdown cancelled from operate rolled back: %+v", approvals)
+	}
+	if code := g.stop(t, 30*time.Second); code != exitOK {
+		t.Errorf("guard stopped: exit %d", code)
+	}
 }
