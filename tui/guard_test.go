@@ -1,0 +1,66 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openagents/cockpit/journal"
+)
+
+// guardRead is a journal read holding a guard's records.
+func guardRead(m *Model, recs ...journal.Record) journalReadMsg {
+	return journalReadMsg{Seq: m.obs.journal.seq, Records: recs}
+}
+
+// TestTheHeaderCountsTheGuardDownAndCCancelsIt: a journaled countdown is
+// in the header, counted from when it was journaled; c journals the
+// cancel through CancelGuard; the guard's answer replaces the countdown;
+// a stopped guard leaves the header.
+func TestTheHeaderCountsTheGuardDownAndCCancelsIt(t *testing.T) {
+	var reasons []string
+	o := Options{Mode: Operate, Actor: &fakeActor{}, JournalPath: t.TempDir() + "/journal.jsonl", GuardCountdown: 10 * time.Second,
+		CancelGuard: func(r string) error { reasons = append(reasons, r); return nil }}
+	m := newTestModel(t, o, healthyState(), 200, 50)
+	if strings.Contains(m.View().Content, "rollback in 0:") {
+		t.Fatal("a countdown in the header before any guard journaled one")
+	}
+	m.Update(guardRead(m, journal.Record{Time: clock.Add(-3 * time.Second), Kind: journal.KindGuard, Verdict: "countdown",
+		Message: "I2 write error spike firing 40s: rollback in 0:10 — press c to cancel"}))
+	if view := m.View().Content; !strings.Contains(view, "I2 write error spike firing 40s: rollback in 0:07 — press c to cancel") {
+		t.Fatalf("the header does not count the countdown down:\n%s", view)
+	}
+	_, cmd := m.Update(keyFor(m.keys.CancelGuard))
+	if cmd == nil {
+		t.Fatal("c returned no command")
+	}
+	m.Update(cmd())
+	if len(reasons) != 1 || reasons[0] != guardCancelReason || !strings.Contains(m.status, "cancel journaled") {
+		t.Fatalf("cancel reasons %q, status %q", reasons, m.status)
+	}
+	m.Update(guardRead(m, journal.Record{Time: clock, Kind: journal.KindGuard, Verdict: "cancel", Reason: "x"},
+		journal.Record{Time: clock, Kind: journal.KindGuard, Verdict: "cancelled",
+			Message: "I2 write error spike firing 41s: countdown cancelled by alice: " + guardCancelReason}))
+	view := m.View().Content
+	if strings.Contains(view, "rollback in 0:") || !strings.Contains(view, "countdown cancelled by alice") {
+		t.Fatalf("the header after the guard's answer:\n%s", view)
+	}
+	m.Update(guardRead(m, journal.Record{Time: clock, Kind: journal.KindGuard, Verdict: "stopped", Message: "guard stopped"}))
+	if strings.Contains(m.View().Content, "cancelled by alice") {
+		t.Error("a stopped guard's state stays in the header")
+	}
+}
+
+func TestCIsUnboundWithoutACanceller(t *testing.T) {
+	m := newTestModel(t, Options{Mode: Watch}, healthyState(), 200, 50)
+	if m.keys.CancelGuard.Enabled() {
+		t.Error("c is bound on a screen that cannot cancel")
+	}
+	failing := newTestModel(t, Options{Mode: Operate, Actor: &fakeActor{}, CancelGuard: func(string) error { return errors.New("disk full") }}, healthyState(), 200, 50)
+	_, cmd := failing.Update(keyFor(failing.keys.CancelGuard))
+	failing.Update(cmd())
+	if !strings.Contains(failing.status, "not cancelled: disk full") {
+		t.Errorf("status %q after a cancel that failed", failing.status)
+	}
+}
