@@ -9,8 +9,12 @@ import (
 	"github.com/openagents/cockpit/journal"
 )
 
-// guardRead is a journal read holding a guard's records.
+// guardRead is the reply to a journal read the model has in flight (one
+// is started when none is), holding a guard's records.
 func guardRead(m *Model, recs ...journal.Record) journalReadMsg {
+	if !m.obs.journal.inFlight {
+		m.obs.journal.start()
+	}
 	return journalReadMsg{Seq: m.obs.journal.seq, Records: recs}
 }
 
