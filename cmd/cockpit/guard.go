@@ -97,8 +97,7 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 		}
 		fmt.Fprintf(s.ErrOut, "cockpit: serving metrics on http://%s/metrics\n", bound)
 	}
-	pol := env.Guard
-	g.journal(guard.Decision{}, guardStarted, fmt.Sprintf("guard %s (countdown %s) on %s", pol.Mode, pol.Countdown, strings.Join(pol.Criteria, ", ")))
+	g.journal(guard.Decision{}, guardStarted, "guard started: "+describePolicy(env.Guard))
 	tick := time.NewTicker(a.cfg.Refresh.D())
 	defer tick.Stop()
 	for {
@@ -153,12 +152,12 @@ func (g *guardRun) readCancels() {
 // criterion enters its state; a countdown or a rollback is advised first.
 func (g *guardRun) tell(d guard.Decision) {
 	key := d.Criterion
-	prev, seen := g.told[key]
+	prev := g.told[key]
 	if g.metrics != nil {
 		g.metrics.Guard(phaseNames(), d.Phase.String(), d.Remaining)
 	}
 	if g.last.Criterion != key || g.last.Phase != d.Phase {
-		if (d.Phase == guard.Countdown || d.Phase == guard.Acting) && (!seen || prev != guard.Advised) && prev != guard.Countdown {
+		if (d.Phase == guard.Countdown || d.Phase == guard.Acting) && prev != guard.Advised && prev != guard.Countdown {
 			adv := d
 			adv.Phase = guard.Advised
 			g.journal(adv, guard.Advised.String(), adv.Line())
@@ -221,6 +220,13 @@ func (g *guardRun) finish(d guard.Decision, result string) {
 	g.core.Finished(result)
 	d.Phase, d.Reason, d.Act = guard.Acted, result, false
 	g.tell(d)
+}
+
+// describePolicy says what the guard will do, as its start is journaled.
+func describePolicy(g config.Guard) string {
+	what := map[config.GuardMode]string{config.GuardAdvise: "advise only", config.GuardAct: "roll back at once",
+		config.GuardCountdown: "count down " + g.Countdown.String() + ", then roll back"}[g.Mode]
+	return fmt.Sprintf("%s (%s) on %s", g.Mode, what, strings.Join(g.Criteria, ", "))
 }
 
 // phaseNames are the guard's states, for the metric's one-hot family.
