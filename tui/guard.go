@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,15 +19,16 @@ const guardCancelReason = "cancelled from the operate screen (c)"
 // guardCancelMsg is the end of a cancel the key c journaled.
 type guardCancelMsg struct{ Err error }
 
-// noteGuard keeps the newest guard state among records read from the
-// journal (a guard's cancel requests and answers are no state; a stopped
-// guard clears the banner). A journal read again from its start forgets.
-func (c *common) noteGuard(recs []journal.Record, restart bool) {
-	if restart {
+// noteGuard keeps the newest guard state among records read from this
+// machine's journal and the trusted records other machines published (a
+// guard's cancel requests and answers are no state; a stopped guard
+// clears the banner). A journal read again from its start forgets.
+func (c *common) noteGuard(msg journalReadMsg) {
+	if msg.Restart {
 		c.guard = journal.Record{}
 	}
-	for _, r := range recs {
-		if r.Kind != journal.KindGuard {
+	for _, r := range append(slices.Clone(msg.Records), msg.Theirs...) {
+		if r.Kind != journal.KindGuard || !r.Trusted() || r.Time.Before(c.guard.Time) {
 			continue
 		}
 		if _, ok := guardPhase(r.Verdict); ok || r.Verdict == "stopped" {

@@ -68,3 +68,28 @@ func TestCIsUnboundWithoutACanceller(t *testing.T) {
 		t.Errorf("status %q after a cancel that failed", failing.status)
 	}
 }
+
+// TestAFollowerShowsAnotherMachinesGuardOnlyWhenVerified: a guard state
+// published by another machine shows when a team key signed it, never
+// when it is unverified.
+func TestAFollowerShowsAnotherMachinesGuardOnlyWhenVerified(t *testing.T) {
+	m := newTestModel(t, Options{Mode: Watch, JournalPath: t.TempDir() + "/journal.jsonl"}, healthyState(), 200, 50)
+	holding := journal.Record{Time: clock, Kind: journal.KindGuard, Verdict: "holding",
+		Message: "I2 write error spike: holding: rust_write_error_rate stale for 2m"}
+	forged := holding
+	forged.Shared = &journal.Provenance{Origin: "b", Problem: "unsigned"}
+	msg := guardRead(m)
+	msg.Theirs = []journal.Record{forged}
+	m.Update(msg)
+	if head, _, _ := strings.Cut(m.View().Content, "\n"); strings.Contains(head, "holding") {
+		t.Fatalf("an unverified guard state is in the header:\n%s", head)
+	}
+	signed := holding
+	signed.Shared = &journal.Provenance{Origin: "b", Verified: true}
+	msg = guardRead(m)
+	msg.Theirs = []journal.Record{signed}
+	m.Update(msg)
+	if head, _, _ := strings.Cut(m.View().Content, "\n"); !strings.Contains(head, "holding: rust_write_error_rate stale for 2m") {
+		t.Fatalf("a verified guard state is not in the header:\n%s", head)
+	}
+}

@@ -192,7 +192,7 @@ func (m *Model) handleJournal(msg journalReadMsg) tea.Cmd {
 		m.c.logger.Debug("dropped a stale journal read", "seq", msg.Seq)
 		return nil
 	}
-	m.c.noteGuard(msg.Records, msg.Restart)
+	m.c.noteGuard(msg)
 	m.route(window)
 	return next
 }
