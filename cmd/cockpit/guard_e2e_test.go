@@ -265,13 +265,7 @@ func TestGuardCancelStopsTheCountdown(t *testing.T) {
 		t.Fatalf("the guard journaled no cancel with who and why: %+v", cancelled)
 	}
 	// Past the countdown's end (and a margin), nothing rolls back.
-	eventually(t, 2*time.Minute, time.Second, "the countdown's end passing", func() bool {
-		return time.Since(started.Time) > 40*time.Second
-	})
-	guards, approvals := guardRecords(e.timeline("staging"))
-	if len(approvals) != 0 {
-		t.Fatalf("a cancelled countdown rolled back: %+v", approvals)
-	}
+	guards := noRollbackUntil(t, e, started.Time.Add(40*time.Second))
 	if last := guards[len(guards)-1]; last.Verdict != "cancelled" {
 		t.Errorf("the guard's last state is %s (%s), want cancelled", last.Verdict, last.Message)
 	}
@@ -285,6 +279,21 @@ func TestGuardCancelStopsTheCountdown(t *testing.T) {
 	if out, _, _ := e.cockpit("status", "--env", "staging"); !strings.Contains(out, "guard    cancelled (countdown) — I2 write error spike") {
 		t.Errorf("status does not show the cancelled countdown:\n%s", out)
 	}
+}
+
+// noRollbackUntil waits for the time end (a cancelled countdown's end and
+// a margin), then asserts no rollback was approved, and returns the guard
+// records.
+func noRollbackUntil(t *testing.T, e *e2eWorld, end time.Time) []journal.Record {
+	t.Helper()
+	eventually(t, time.Until(end)+time.Minute, time.Second, "the cancelled countdown's end passing", func() bool {
+		return time.Now().After(end)
+	})
+	guards, approvals := guardRecords(e.timeline("staging"))
+	if len(approvals) != 0 {
+		t.Fatalf("a cancelled countdown rolled back: %+v", approvals)
+	}
+	return guards
 }
 
 // TestTwoGuardsActOnce: two guards in act mode on one environment: one
@@ -462,12 +471,7 @@ func TestOperateShowsTheCountdownAndCancelsIt(t *testing.T) {
 		t.Error("the cancel from operate is not journaled with its reason")
 	}
 	started, _ := firstGuard(recs, "countdown", "")
-	eventually(t, 2*time.Minute, time.Second, "the countdown's end passing", func() bool {
-		return time.Since(started.Time) > 70*time.Second
-	})
-	if _, approvals := guardRecords(e.timeline("staging")); len(approvals) != 0 {
-		t.Fatalf("a countdown cancelled from operate rolled back: %+v", approvals)
-	}
+	noRollbackUntil(t, e, started.Time.Add(70*time.Second))
 	if code := g.stop(t, 30*time.Second); code != exitOK {
 		t.Errorf("guard stopped: exit %d", code)
 	}
