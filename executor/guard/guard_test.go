@@ -289,3 +289,20 @@ func TestBannerLines(t *testing.T) {
 		t.Errorf("idle banner = %q", line)
 	}
 }
+
+// BenchmarkObserve is one round's decision over the default seven
+// criteria: what the guard adds to each engine round.
+func BenchmarkObserve(b *testing.B) {
+	g := countdown(time.Minute)
+	cs := []Criterion{firing()}
+	for _, id := range []string{"critical_parity", "frozen_writes", "misrouted_writes", "unbounded_drift", "critical_drift", "checkpoint_regression"} {
+		c := ok()
+		c.ID = id
+		cs = append(cs, c)
+	}
+	i := 0
+	for b.Loop() {
+		g.Observe(round(i, cs...))
+		i++
+	}
+}
