@@ -3,6 +3,8 @@ package sharedlog
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -95,4 +97,25 @@ func closeConn(conn *pgx.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = conn.Close(ctx)
+}
+
+// Merge is the shared timeline with the local records it lacks, in time
+// order (the shared order kept among equal times): every machine's
+// records, and this machine's not yet published.
+func Merge(shared, local []journal.Record) []journal.Record {
+	key := func(r journal.Record) string {
+		return strings.Join([]string{r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.Step, r.Check, r.Host, r.Message}, "|")
+	}
+	seen := make(map[string]bool, len(shared))
+	for _, r := range shared {
+		seen[key(r)] = true
+	}
+	out := slices.Clone(shared)
+	for _, r := range local {
+		if !seen[key(r)] {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
+	return out
 }

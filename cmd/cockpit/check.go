@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
-	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -27,6 +26,7 @@ func (f *readFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.config, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&f.env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json")
+	completeConfigFlags(c)
 }
 
 // observeOnce is how check starts: build the engine and observe one round
@@ -35,11 +35,11 @@ func (f *readFlags) register(c *cobra.Command) {
 // with a message and exit 2, whatever the round is still waiting on: a
 // round cut short verified nothing, so no report of it is printed.
 func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, error) {
-	e, closeJournal, err := openEngine(s, f)
+	fac, e, err := openEngine(s, f)
 	if err != nil {
 		return runbook.State{}, err
 	}
-	defer closeJournal()
+	defer fac.Close()
 	done := make(chan runbook.State, 1)
 	go func() { done <- e.Observe(ctx) }()
 	select {
@@ -52,44 +52,17 @@ func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, 
 	return runbook.State{}, withCode(exitUnknown, fmt.Errorf("interrupted (%v): nothing was verified, hold", context.Cause(ctx)))
 }
 
-// openEngine loads the config and builds a read-only engine: no executor,
-// no actuator, no lock exists in a process that only reads. Its safe
-// frozen probes reuse a fresh answer from the environment's journal and
-// leave theirs there (nothing else is journaled), so a script polling
-// `check` sends no refused write per frozen runtime on every call; the
-// returned func closes that journal.
-func openEngine(s *Streams, f *readFlags) (*runbook.Engine, func(), error) {
-	cfg, err := loadConfig(s, f.config)
+// openEngine asks the factory for a read-only engine: no executor, no
+// actuator, no lock exists in a process that only reads (factory.Read).
+// Close the factory when done.
+func openEngine(s *Streams, f *readFlags) (*factory.Factory, *runbook.Engine, error) {
+	fac := factory.New(s, f.config, f.env, factory.Read)
+	e, err := fac.Engine()
 	if err != nil {
+		fac.Close()
 		return nil, nil, withCode(exitUsage, err)
 	}
-	env, err := runbook.PickEnvironment(cfg, f.env)
-	if err != nil {
-		return nil, nil, withCode(exitUsage, err)
-	}
-	probes, closeJournal := probeJournal(cfg, env)
-	e, err := runbook.NewEngine(cfg, f.env, runbook.EngineOptions{StagingShared: stagingFeeds(cfg, env, slog.Default()),
-		ProbeJournal: probes})
-	if err != nil {
-		closeJournal()
-		return nil, nil, withCode(exitUsage, err)
-	}
-	return e, closeJournal, nil
-}
-
-// probeJournal opens env's journal for the safe probes' answers; when it
-// cannot be opened (a read-only state directory) the check still runs, it
-// only probes every time.
-func probeJournal(cfg *config.Config, env *config.Environment) (*journal.Journal, func()) {
-	j, err := journal.Open(journal.Path(cfg.StateDir, env.Name))
-	if err != nil {
-		slog.Default().Warn("the safe probes' answers will not be journaled", "err", err)
-		return nil, func() {}
-	}
-	host, _ := os.Hostname()
-	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
-	j.AddSecrets(cfg.Secrets...)
-	return j, func() { _ = j.Close() }
+	return fac, e, nil
 }
 
 func newCheckCmd(ctx context.Context, s *Streams) *cobra.Command {

@@ -78,5 +78,6 @@ func newConfigShowCmd(s *Streams) *cobra.Command {
 	show.Flags().StringVar(&path, "config", config.DefaultPath(), "config file")
 	show.Flags().StringVar(&env, "env", "", "only this environment, with its merged signals")
 	show.Flags().StringVarP(&output, "output", "o", "yaml", "yaml or json")
+	completeConfigFlags(show)
 	return show
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/executor/guard"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/selfmetrics"
@@ -60,8 +61,11 @@ func newGuardCmd(ctx context.Context, s *Streams) *cobra.Command {
 // guardRun is one guard process: the acting door (engine, journal, lock,
 // executor), the decision core, and what it last told.
 type guardRun struct {
-	a    *acting
+	cfg  *config.Config
 	env  *config.Environment
+	eng  *runbook.Engine
+	j    *journal.Journal
+	x    *executor.Executor
 	core *guard.Guard
 	out  *eventWriter
 	// cancels reads the journal for cancel requests from other processes.
@@ -78,14 +82,19 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	if err != nil {
 		return err
 	}
-	a, err := openActing(s, &actingFlags{config: f.config, env: f.env}, true)
+	// The guard acts only as a rollback does: the journal and the lock a
+	// full state disk or a database outage cannot stop.
+	fac := factory.New(s, f.config, f.env, factory.Rollback)
+	defer fac.Close()
+	x, j, err := openActing(fac)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	env := a.eng.Env()
-	g := &guardRun{a: a, env: env, core: guard.New(guard.PolicyOf(env.Guard)), out: out,
-		cancels: journal.NewTail(a.j.Path()), told: map[string]guard.Phase{}}
+	cfg, _ := fac.Config()
+	env, _ := fac.Environment()
+	eng, _ := fac.Engine()
+	g := &guardRun{cfg: cfg, env: env, eng: eng, j: j, x: x, core: guard.New(guard.PolicyOf(env.Guard)), out: out,
+		cancels: journal.NewTail(j.Path()), told: map[string]guard.Phase{}}
 	if _, err := g.cancels.Each(func(journal.Record) error { return nil }); err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("reading the journal for cancels: %w", err))
 	}
@@ -98,7 +107,7 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 		fmt.Fprintf(s.ErrOut, "cockpit: serving metrics on http://%s/metrics\n", bound)
 	}
 	g.journal(guard.Decision{}, guardStarted, "guard started: "+describePolicy(env.Guard))
-	tick := time.NewTicker(a.cfg.Refresh.D())
+	tick := time.NewTicker(cfg.Refresh.D())
 	defer tick.Stop()
 	for {
 		g.round(ctx)
@@ -114,8 +123,8 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 // round observes once, hands the round to the core and does what it
 // decides.
 func (g *guardRun) round(ctx context.Context) {
-	octx, cancel := context.WithTimeout(ctx, observeTimeout(g.a.cfg))
-	st := g.a.eng.Observe(octx)
+	octx, cancel := context.WithTimeout(ctx, factory.ObserveTimeout(g.cfg))
+	st := g.eng.Observe(octx)
 	cancel()
 	if ctx.Err() != nil {
 		return
@@ -124,7 +133,7 @@ func (g *guardRun) round(ctx context.Context) {
 		g.metrics.Observe(st)
 	}
 	g.readCancels()
-	d := g.core.Observe(guard.RoundOf(g.a.cfg, g.env, st))
+	d := g.core.Observe(guard.RoundOf(g.cfg, g.env, st))
 	g.tell(d)
 	if d.Act {
 		g.act(ctx, d)
@@ -170,7 +179,7 @@ func (g *guardRun) tell(d guard.Decision) {
 
 // journal appends one guard record and prints it.
 func (g *guardRun) journal(d guard.Decision, verdict, line string) {
-	err := g.a.j.Append(journal.Record{Kind: journal.KindGuard, PID: os.Getpid(), Check: d.Criterion, Verdict: verdict,
+	err := g.j.Append(journal.Record{Kind: journal.KindGuard, PID: os.Getpid(), Check: d.Criterion, Verdict: verdict,
 		Message: line, Reason: d.Reason, Evidence: d.Evidence})
 	if err != nil {
 		slog.Warn("journaling the guard", "err", err)
@@ -190,7 +199,7 @@ func (g *guardRun) journal(d guard.Decision, verdict, line string) {
 // nothing starts after one. The rollback itself runs on the context only
 // a second signal cancels, as a human's does.
 func (g *guardRun) act(ctx context.Context, d guard.Decision) {
-	plan, err := g.a.x.Plan(ctx, runbook.RollbackID)
+	plan, err := g.x.Plan(ctx, runbook.RollbackID)
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("the guard is stopping (%v)", context.Cause(ctx))
 	}
@@ -200,13 +209,13 @@ func (g *guardRun) act(ctx context.Context, d guard.Decision) {
 	}
 	g.out.plan(plan)
 	// A production guard's typed confirmation is its config's confirm_env.
-	approval := executor.Approval{Operator: g.a.cfg.Operator, Via: "guard", Evidence: d.Evidence, TypedEnv: g.env.Guard.ConfirmEnv}
-	outcome, err := g.a.x.Execute(rollbackContext(ctx), plan, approval, g.out.progress)
+	approval := executor.Approval{Operator: g.cfg.Operator, Via: "guard", Evidence: d.Evidence, TypedEnv: g.env.Guard.ConfirmEnv}
+	outcome, err := g.x.Execute(factory.RollbackContext(ctx), plan, approval, g.out.progress)
 	if err != nil {
 		g.finish(d, "rollback not started: "+err.Error())
 		return
 	}
-	_ = g.a.journalOutcome(&outcome, true)
+	_ = journalOutcome(g.j, &outcome, true)
 	g.out.outcome(outcome)
 	state := "rolled back by this guard: OK"
 	if !outcome.OK {

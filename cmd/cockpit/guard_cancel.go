@@ -11,8 +11,8 @@ import (
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/executor/guard"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/tui"
 )
 
@@ -42,24 +42,19 @@ func runGuardCancel(s *Streams, f *guardCancelFlags) error {
 	if strings.TrimSpace(f.reason) == "" {
 		return usageError("guard cancel needs --reason: say why the rollback must not run (it is journaled and told to the team)")
 	}
-	cfg, err := loadConfig(s, f.config)
-	if err != nil {
+	// A cancel is a forward write of the journal: it refuses to go on
+	// when the journal cannot take it.
+	fac := factory.New(s, f.config, f.env, factory.Act)
+	defer fac.Close()
+	if _, err := fac.Environment(); err != nil {
 		return withCode(exitUsage, err)
 	}
-	env, err := runbook.PickEnvironment(cfg, f.env)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	path := journal.Path(cfg.StateDir, env.Name)
-	j, err := journal.Open(path)
+	cfg, _ := fac.Config()
+	j, err := fac.Journal()
 	if err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("the cancel is not journaled: %w", err))
 	}
-	defer func() { _ = j.Close() }()
-	host, _ := os.Hostname()
-	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
-	j.AddSecrets(cfg.Secrets...)
-	answers := journal.NewTail(path)
+	answers := journal.NewTail(j.Path())
 	if _, err := answers.Each(func(journal.Record) error { return nil }); err != nil {
 		return withCode(exitActionFailed, fmt.Errorf("reading the journal: %w", err))
 	}
@@ -82,18 +77,22 @@ func journalGuardCancel(j *journal.Journal, reason string) error {
 // guardCanceller is the acting screen's key c: a cancel request in its
 // journal, which every guard of the environment reads; nil for a screen
 // that cannot act.
-func (sc *screen) guardCanceller(mode tui.Mode) func(string) error {
-	if mode == tui.Watch || sc.journal == nil {
+func guardCanceller(fac *factory.Factory, mode tui.Mode) func(string) error {
+	if mode == tui.Watch {
 		return nil
 	}
-	return func(reason string) error { return journalGuardCancel(sc.journal, reason) }
+	j, err := fac.Journal()
+	if err != nil || j == nil {
+		return nil
+	}
+	return func(reason string) error { return journalGuardCancel(j, reason) }
 }
 
 // cancelWait bounds the wait for a guard's answer: its round may be in an
 // observation (observeTimeout) when the request lands, and it reads the
 // journal at the round after.
 func cancelWait(cfg *config.Config) time.Duration {
-	return 3*cfg.Refresh.D() + observeTimeout(cfg) + 10*time.Second
+	return 3*cfg.Refresh.D() + factory.ObserveTimeout(cfg) + 10*time.Second
 }
 
 // awaitCancelAnswer waits for the first guard's answer: its countdown

@@ -9,6 +9,7 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/executor"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -20,12 +21,20 @@ func bothWriters(context.Context) runbook.State {
 	return st
 }
 
+// leftAction is an action the screen left, already ended.
+type leftAction struct{ ended factory.Ended }
+
+func (a leftAction) Running() (string, bool) { return "", a.ended.Stopped }
+func (a leftAction) Wait() factory.Ended     { return a.ended }
+func (a leftAction) Left() string            { return bothWriters(context.Background()).WritersNow() }
+
 // How the process ends after the screen stopped (or left) an action: every
 // path says what happened; only a step that finished OK exits 0.
 func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		id      string
+		writes  bool
 		out     executor.Outcome
 		err     error
 		stopped bool
@@ -34,23 +43,28 @@ func TestTheProcessSaysHowAnActionTheScreenLeftEnded(t *testing.T) {
 		saysErr string // in the exit error
 	}{
 		{name: "nothing stopped", id: "S1", out: executor.Outcome{Message: "S1 failed: seen on screen"}, code: exitOK},
-		{name: "step finished OK after the screen closed", id: "S1", out: executor.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
+		{name: "step finished OK after the screen closed", id: "S1", writes: true, out: executor.Outcome{OK: true, Message: "S1 done: 3 sub-steps verified"},
 			stopped: true, code: exitOK, saysOut: "S1 finished after the screen closed: S1 done"},
-		{name: "step stopped mid-way", id: "S1", out: executor.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
+		{name: "check finished FAIL after the screen closed", id: "P1", out: executor.Outcome{Verdict: checks.Fail, Message: "P1 FAIL:\nparity blocks"},
+			stopped: true, code: exitCheckFailed, saysOut: "P1 finished after the screen closed: P1 FAIL"},
+		{name: "check finished PASS after the screen closed", id: "P2", out: executor.Outcome{OK: true, Verdict: checks.Pass, Message: "P2 PASS"},
+			stopped: true, code: exitOK, saysOut: "P2 finished after the screen closed: P2 PASS"},
+		{name: "check finished UNKNOWN after the screen closed", id: "P3", out: executor.Outcome{Verdict: checks.Unknown, Message: "P3 UNKNOWN"},
+			stopped: true, code: exitUnknown, saysOut: "P3 finished after the screen closed"},
+		{name: "step stopped mid-way", id: "S1", writes: true, out: executor.Outcome{Message: "S1 interrupted at route_writes=rust (context canceled): evidence…\nmore"},
 			stopped: true, code: exitActionFailed,
 			saysErr: "S1 stopped mid-way when the screen closed (S1 interrupted at route_writes=rust (context canceled)); it leaves: rust accepts writes while they still go to legacy: both runtimes accept writes"},
-		{name: "step refused", id: "S1", err: &executor.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
-		{name: "step errored", id: "S1", err: errors.New("journal: disk full"), stopped: true, code: exitActionFailed, saysErr: "journal: disk full"},
+		{name: "step refused", id: "S1", writes: true, err: &executor.RefusedError{}, stopped: true, code: exitNeedsApproval, saysErr: "S1 stopped mid-way"},
+		{name: "step errored", id: "S1", writes: true, err: errors.New("journal: disk full"), stopped: true, code: exitActionFailed, saysErr: "journal: disk full"},
 		{name: "rollback done", id: runbook.RollbackID, out: executor.Outcome{OK: true, Message: "rollback ran to the end"}, stopped: true,
 			code: exitRolledBack, saysOut: "rollback ran to the end"},
 		{name: "rollback failed", id: runbook.RollbackID, out: executor.Outcome{Message: "rollback ran to the end: R3 FAILED"}, stopped: true,
 			code: exitActionFailed, saysErr: "R3 FAILED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &inflight{rollback: context.Background(), observe: bothWriters,
-				lastID: tc.id, last: tc.out, lastErr: tc.err, stopped: tc.stopped}
+			a := leftAction{factory.Ended{ID: tc.id, Writes: tc.writes, Outcome: tc.out, Err: tc.err, Stopped: tc.stopped}}
 			var errOut bytes.Buffer
-			err := a.finish(&errOut)
+			err := finish(&errOut, a)
 			if got := exitCode(err); got != tc.code {
 				t.Errorf("exit %d (%v), want %d", got, err, tc.code)
 			}

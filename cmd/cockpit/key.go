@@ -7,7 +7,6 @@ import (
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/internal/signing"
-	"github.com/openagents/cockpit/sharedlog"
 )
 
 // newKeyCmd prints this operator's public key, creating the key pair on
@@ -42,16 +41,4 @@ func newKeyCmd(s *Streams) *cobra.Command {
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	return c
-}
-
-// sharedTrust is what this cockpit believes of the shared timeline and
-// feed: the config's team_keys (validated when the config loaded), this
-// machine's own operator key when team_keys does not list that operator
-// (Keyring.WithOwn; never created here), and its max_clock_skew.
-func sharedTrust(cfg *config.Config) sharedlog.Trust {
-	ring, _ := signing.NewKeyring(cfg.TeamKeys) // Load refused a config whose keys do not parse
-	if own, err := signing.Load(cfg.StateDir, cfg.Operator, false); err == nil {
-		ring = ring.WithOwn(own)
-	}
-	return sharedlog.Trust{Keys: ring, MaxSkew: cfg.MaxClockSkew.D()}
 }

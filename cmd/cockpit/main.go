@@ -7,16 +7,18 @@ import (
 	"context"
 	"fmt"
 	"os"
+
+	"github.com/openagents/cockpit/factory"
 )
 
 func main() {
-	streams := systemStreams()
-	ctx, stop := withSignals(context.Background(), streams.ErrOut)
+	streams := factory.System()
+	ctx, stop := factory.WithSignals(context.Background(), streams.ErrOut)
 	err := run(ctx, os.Args[1:], streams)
 	stop()
 	code := exitCode(err)
 	if err != nil && !isSilent(err) {
-		fmt.Fprintln(streams.ErrOut, "cockpit:", err) // past the config's secrets (loadConfig)
+		fmt.Fprintln(streams.ErrOut, "cockpit:", err) // past the config's secrets (factory.Factory.Config)
 	}
 	os.Exit(code)
 }

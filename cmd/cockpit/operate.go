@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/openagents/cockpit/executor"
-	"github.com/openagents/cockpit/lock"
-	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/tui"
 )
 
@@ -41,31 +37,19 @@ func operate(ctx context.Context, s *Streams, f *screenFlags) error {
 // operateScreen runs the acting screen; rehearse uses it with the
 // rehearsal badge and the world's fault switch.
 func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mode, faults func(context.Context, string, bool) error) error {
-	sc, err := openScreen(s, f, true)
-	if err != nil {
-		return err
-	}
-	defer sc.close()
-	j := sc.journal
-	host, _ := os.Hostname()
-	// The screen shows the journal, where the lock's notes go: nothing is
-	// written under it.
-	lc := lockConfigOf(sc.cfg)
-	lc.say = io.Discard
-	l := stepLocker{
-		forward:  envLocker(lc, sc.eng, j, false),
-		rollback: envLocker(lc, sc.eng, j, true),
-	}
-	// The write probe exists only in the acting paths: the screen's engine
-	// holds none.
-	probe, err := executor.NewWriteProbe(sc.cfg, sc.eng.Env())
+	fac := screenFactory(s, f, factory.Operate)
+	defer fac.Close()
+	actor, err := fac.Inflight(ctx)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	x := executor.New(sc.eng, j, l, executor.Options{Config: sc.cfg, Host: host, Logger: sc.logger, WriteProbe: probe})
-	actor := newInflight(ctx, x, sc.logger, sc.eng.Observe)
+	logger, _ := fac.Logger()
+	opts, err := screenOptions(ctx, fac, f, mode, actor, faults)
+	if err != nil {
+		return err
+	}
 	screen := make(chan error, 1)
-	go func() { screen <- sc.run(ctx, s, mode, actor, faults) }()
+	go func() { screen <- runScreen(ctx, opts) }()
 	select {
 	case err = <-screen:
 	case <-ctx.Done():
@@ -74,10 +58,10 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 		select {
 		case err = <-screen:
 		case <-time.After(screenCloseGrace):
-			sc.logger.Warn("the screen did not close after the signal; carrying on without it")
+			logger.Warn("the screen did not close after the signal; carrying on without it")
 		}
 	}
-	if done := actor.finish(s.ErrOut); done != nil {
+	if done := finish(s.ErrOut, actor); done != nil {
 		return done
 	}
 	return err
@@ -85,14 +69,3 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 
 // screenCloseGrace is how long a signalled screen may take to close.
 const screenCloseGrace = 3 * time.Second
-
-// stepLocker gives a rollback the lock that a database outage cannot block
-// and every other step the one that refuses instead, as the verbs do.
-type stepLocker struct{ forward, rollback lock.Locker }
-
-func (l stepLocker) Acquire(ctx context.Context, h lock.Holder) (*lock.Lease, error) {
-	if h.Step == runbook.RollbackID {
-		return l.rollback.Acquire(ctx, h)
-	}
-	return l.forward.Acquire(ctx, h)
-}

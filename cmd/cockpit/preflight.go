@@ -9,9 +9,9 @@ import (
 
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/output"
-	"github.com/openagents/cockpit/runbook"
 )
 
 func newPreflightCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -51,14 +51,12 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(s, f.config)
+	fac := factory.New(s, f.config, f.env, factory.Read)
+	env, err := fac.Environment()
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	env, err := runbook.PickEnvironment(cfg, f.env)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
+	cfg, _ := fac.Config()
 	api, err := metrics.NewAPI(env.Prometheus, metrics.WithMaxResponseBytes(cfg.MaxResponseBytes))
 	if err != nil {
 		return withCode(exitUsage, err)

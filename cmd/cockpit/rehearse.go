@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/sandbox"
 	"github.com/openagents/cockpit/sandbox/harness"
 	"github.com/openagents/cockpit/sandbox/rustsim"
@@ -66,6 +64,12 @@ so scripted mode and tests can use it. Faults: ` + fmt.Sprint(sandbox.FaultNames
 	fl.BoolVar(&f.rustAffinity, "rust-affinity", false, "session affinity: a run's requests reach the Rust instance that created it")
 	fl.BoolVar(&f.rustModeUnset, "rust-mode-unset", false, "start Rust without RUNTIME_AUTHORITY_WRITE_MODE (the code's default: rust_active)")
 	fl.StringVar(&f.rustVersion, "rust-version", rustsim.VersionS, "the Rust runtime's version: "+rustsim.VersionS+" (beside legacy, e5c63cf1) or "+rustsim.VersionLatest+" (b118d632)")
+	_ = cmd.RegisterFlagCompletionFunc("scenario", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return sandbox.FaultNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("env", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return sandbox.Environments, cobra.ShellCompDirectiveNoFileComp
+	})
 	cmd.AddCommand(newRehearseCtlCmd(ctx, s), newRehearseHarnessCmd(s), newRehearseReceiverCmd(ctx, s))
 	return cmd
 }
@@ -90,7 +94,7 @@ func runRehearse(ctx context.Context, s *Streams, f rehearseFlags) error {
 	if !f.headless && !s.IsTTY {
 		return usageError("rehearse opens a screen and needs a terminal; use --headless to serve the world for scripts")
 	}
-	logger, closeLog, err := openLog(f.logFile, s.secrets)
+	logger, closeLog, err := s.OpenLog(f.logFile)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -128,18 +132,6 @@ func dbURLEnv() string {
 		return "DB_URL"
 	}
 	return ""
-}
-
-// openLog sends logs to a file: nothing prints while a screen is up.
-func openLog(path string, secrets *journal.Redactor) (*slog.Logger, func(), error) {
-	if path == "" {
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening the log file: %w", err)
-	}
-	return slog.New(slog.NewTextHandler(redactingWriter{w: f, hide: secrets.Redact}, nil)), func() { f.Close() }, nil
 }
 
 func newRehearseHarnessCmd(s *Streams) *cobra.Command {

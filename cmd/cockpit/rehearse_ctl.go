@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,20 +10,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/sandbox"
 )
 
 // ctlClient calls the rehearsal world's control API named in a config.
-type ctlClient struct {
-	base   string
-	env    string
-	out    io.Writer
-	client *http.Client
-}
+type ctlClient struct{ sandbox.ControlClient }
 
 func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 	var configPath, env string
-	c := &ctlClient{out: s.Out, client: &http.Client{Timeout: 5 * time.Minute}}
+	c := &ctlClient{sandbox.ControlClient{Out: s.Out, HTTP: &http.Client{Timeout: 5 * time.Minute}}}
 	cmd := &cobra.Command{
 		Use:   "ctl",
 		Short: "Control the rehearsal world: what gcloud is to the real cutover",
@@ -37,23 +30,24 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if configPath == "" {
 				return usageError("--config is required (the path `rehearse --headless` printed)")
 			}
-			cfg, err := loadConfig(s, configPath)
+			cfg, err := factory.New(s, configPath, "", factory.Read).Config()
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
 			if cfg.Rehearsal == nil || cfg.Rehearsal.ControlURL == "" {
 				return usageError("%s is not a rehearsal config (no rehearsal.control_url)", configPath)
 			}
-			c.base, c.env = cfg.Rehearsal.ControlURL, env
+			c.Base, c.Env = cfg.Rehearsal.ControlURL, env
 			return nil
 		},
 	}
 	cmd.PersistentFlags().StringVar(&configPath, "config", "", "the rehearsal world's config")
 	cmd.PersistentFlags().StringVar(&env, "env", "", "environment: staging or production")
+	completeConfigFlags(cmd)
 
 	needEnv := func(f func(args []string) error) func(*cobra.Command, []string) error {
 		return func(_ *cobra.Command, args []string) error {
-			if c.env == "" {
+			if c.Env == "" {
 				return usageError("--env is required (staging or production)")
 			}
 			return f(args)
@@ -61,23 +55,23 @@ func newRehearseCtlCmd(ctx context.Context, s *Streams) *cobra.Command {
 	}
 	cmd.AddCommand(
 		&cobra.Command{Use: "set-env rust|legacy KEY=VALUE", Short: "Redeploy one runtime with one variable changed",
-			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(2), ValidArgsFunction: completeRuntime, RunE: needEnv(func(a []string) error {
 				if !strings.Contains(a[1], "=") || strings.HasPrefix(a[1], "=") {
 					return usageError("set-env: %q is not KEY=VALUE", a[1])
 				}
 				return c.call(ctx, "set-env", map[string]any{"runtime": a[0], "assignment": a[1]})
 			})},
 		&cobra.Command{Use: "redeploy rust|legacy", Short: "Deploy a new revision of one runtime with the same variables (every Rust run in memory is lost)",
-			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(1), ValidArgsFunction: completeRuntime, RunE: needEnv(func(a []string) error {
 				return c.call(ctx, "redeploy", map[string]any{"runtime": a[0]})
 			})},
 		&cobra.Command{Use: "route-writes rust|legacy", Short: "Send every write to one runtime",
-			Args: cobra.ExactArgs(1), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(1), ValidArgsFunction: completeRuntime, RunE: needEnv(func(a []string) error {
 				return c.call(ctx, "route-writes", map[string]any{"target": a[0]})
 			})},
 		cohortCmd(ctx, c, needEnv),
 		&cobra.Command{Use: "fault NAME on|off", Short: "Inject or clear a fault: " + strings.Join(sandbox.FaultNames(), ", "),
-			Args: cobra.ExactArgs(2), RunE: needEnv(func(a []string) error {
+			Args: cobra.ExactArgs(2), ValidArgsFunction: completeFault, RunE: needEnv(func(a []string) error {
 				if err := sandbox.CheckFault(a[0]); err != nil {
 					return withCode(exitUsage, err)
 				}
@@ -144,41 +138,20 @@ func parityCaptureCmd(ctx context.Context, c *ctlClient, needEnv func(func([]str
 }
 
 func (c *ctlClient) call(ctx context.Context, verb string, body map[string]any) error {
-	b, _ := json.Marshal(body)
-	return c.do(ctx, http.MethodPost, c.base+"/env/"+c.env+"/"+verb, bytes.NewReader(b))
+	return ctlError(c.Call(ctx, verb, body))
 }
 
-func (c *ctlClient) state(ctx context.Context) error {
-	return c.do(ctx, http.MethodGet, c.base+"/state", nil)
-}
+func (c *ctlClient) state(ctx context.Context) error { return ctlError(c.State(ctx)) }
 
-// do prints the world's answer; a refused request is a usage error (4), a
-// control that ran and failed is an action failure (5), like a deploy.
-func (c *ctlClient) do(ctx context.Context, method, url string, body io.Reader) error {
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	if err != nil {
+// ctlError is the world's answer as an exit code: a refused request is a
+// usage error (4), a control that ran and failed an action failure (5).
+func ctlError(err error) error {
+	var refused *sandbox.ControlRefused
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &refused):
 		return withCode(exitUsage, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return withCode(exitActionFailed, fmt.Errorf("the rehearsal world is not answering at %s (is `cockpit rehearse` running?): %w", url, err))
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusOK {
-		_, err := c.out.Write(raw)
-		return err
-	}
-	var e struct {
-		Error string `json:"error"`
-	}
-	msg := strings.TrimSpace(string(raw))
-	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-		msg = e.Error
-	}
-	if resp.StatusCode == http.StatusBadRequest {
-		return usageError("%s", msg)
-	}
-	return withCode(exitActionFailed, fmt.Errorf("%s", msg))
+	return withCode(exitActionFailed, err)
 }

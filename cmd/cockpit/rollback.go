@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -30,6 +31,7 @@ func newRollbackCmd(ctx context.Context, s *Streams) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return runRollback(ctx, s, &f) },
 	}
 	f.register(c)
+	_ = c.RegisterFlagCompletionFunc("approve", completeApprove(runbook.RollbackID))
 	return c
 }
 
@@ -40,7 +42,7 @@ func runRollback(ctx context.Context, s *Streams, f *actingFlags) error {
 	if !approved(f.approve, runbook.RollbackID) {
 		return withCode(exitNeedsApproval, fmt.Errorf("rollback needs --approve rollback: nothing changed"))
 	}
-	_, outcome, err := planAndExecute(rollbackContext(ctx), s, f, runbook.RollbackID, true)
+	_, outcome, err := planAndExecute(factory.RollbackContext(ctx), s, f, runbook.RollbackID, true)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
@@ -16,9 +14,9 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/executor"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output"
-	"github.com/openagents/cockpit/runbook"
 )
 
 // actingFlags are the flags every acting verb shares.
@@ -35,6 +33,7 @@ func (f *actingFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.output, "output", "o", "text", "output: text or json (one JSON line per event)")
 	c.Flags().StringSliceVar(&f.approve, "approve", nil, "approve these actions by name (S1,V1 or rollback); nothing else runs")
 	c.Flags().StringVar(&f.confirmEnv, "confirm-env", "", "type the environment's name: production needs it")
+	completeConfigFlags(c)
 }
 
 func newRunCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -51,11 +50,13 @@ func newRunCmd(ctx context.Context, s *Streams) *cobra.Command {
 			}
 			return nil
 		},
+		ValidArgsFunction: completeStep,
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runStep(ctx, s, &f, args[0])
 		},
 	}
 	f.register(c)
+	_ = c.RegisterFlagCompletionFunc("approve", completeApprove(runnableSteps()...))
 	c.Flags().StringVar(&f.overrideReason, "override-reason", "", "run although gates are not green; the reason is journaled")
 	return c
 }
@@ -75,10 +76,17 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if err != nil {
 		return err
 	}
+	return stepExit(plan.Writes, outcome)
+}
+
+// stepExit is how a step that ran to its end exits: a writing step by
+// whether it was done (0) or not (5), a check by its verdict (0 PASS or
+// WARN, 1 FAIL, 2 anything else: hold).
+func stepExit(writes bool, outcome executor.Outcome) error {
 	switch {
-	case plan.Writes && !outcome.OK:
+	case writes && !outcome.OK:
 		return silentExit(exitActionFailed)
-	case plan.Writes, outcome.Verdict == checks.Pass, outcome.Verdict == checks.Warn:
+	case writes, outcome.Verdict == checks.Pass, outcome.Verdict == checks.Warn:
 		return nil
 	case outcome.Verdict == checks.Fail:
 		return silentExit(exitCheckFailed)
@@ -94,23 +102,48 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return executor.Plan{}, executor.Outcome{}, err
 	}
-	a, err := openActing(s, f, rollback)
+	mode := factory.Act
+	if rollback {
+		mode = factory.Rollback
+	}
+	fac := factory.New(s, f.config, f.env, mode)
+	defer fac.Close()
+	x, j, err := openActing(fac)
 	if err != nil {
 		return executor.Plan{}, executor.Outcome{}, err
 	}
-	defer a.close()
-	plan, err := a.x.Plan(ctx, id)
+	plan, err := x.Plan(ctx, id)
 	if err != nil {
 		return plan, executor.Outcome{}, withCode(exitUsage, err)
 	}
 	out.plan(plan)
-	outcome, err := a.x.Execute(ctx, plan, a.approval(f), out.progress)
+	cfg, _ := fac.Config()
+	outcome, err := x.Execute(ctx, plan, approval(cfg.Operator, f), out.progress)
 	if err != nil {
 		return plan, outcome, actingError(err)
 	}
-	jerr := a.journalOutcome(&outcome, rollback)
+	jerr := journalOutcome(j, &outcome, rollback)
 	out.outcome(outcome)
 	return plan, outcome, jerr
+}
+
+// openActing asks the factory for the executor and its journal: a config
+// or environment that does not serve is a usage error, a journal a
+// forward step cannot open an action that failed (a rollback's never
+// fails to open: its records then go to stderr and a fallback file, named).
+func openActing(fac *factory.Factory) (*executor.Executor, *journal.Journal, error) {
+	if _, err := fac.Environment(); err != nil {
+		return nil, nil, withCode(exitUsage, err)
+	}
+	j, err := fac.Journal()
+	if err != nil {
+		return nil, nil, withCode(exitActionFailed, err)
+	}
+	x, err := fac.Executor()
+	if err != nil {
+		return nil, nil, withCode(exitUsage, err)
+	}
+	return x, j, nil
 }
 
 // journalOutcome is what the journal's health changes in an outcome. A
@@ -118,14 +151,14 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 // it observed (exit 5, the file and errno named): its history has a hole
 // nobody would know of. A rollback is never failed by its journal; its
 // outcome names the fallback that took what the state disk refused.
-func (a *acting) journalOutcome(o *executor.Outcome, rollback bool) error {
+func journalOutcome(j *journal.Journal, o *executor.Outcome, rollback bool) error {
 	if rollback {
-		if u := a.j.Fallback(); u.Records > 0 {
+		if u := j.Fallback(); u.Records > 0 {
 			o.Message += "; " + u.String()
 		}
 		return nil
 	}
-	err := a.j.Err()
+	err := j.Err()
 	if err == nil {
 		return nil
 	}
@@ -161,101 +194,10 @@ func actingError(err error) error {
 	return withCode(exitActionFailed, err)
 }
 
-// acting is one process's door to mutation: config, engine, journal, lock
-// and executor. Only run and rollback build it; read-only verbs never do.
-type acting struct {
-	cfg    *config.Config
-	j      *journal.Journal
-	eng    *runbook.Engine // the guard observes through it
-	x      *executor.Executor
-	share  *sharing
-	notify *notifying
-}
-
-// openActing builds the door; rollback picks the lock that a database
-// outage cannot block, and the journal that a full or read-only state disk
-// cannot stop (its records then go to stderr and a fallback file, named).
-func openActing(s *Streams, f *actingFlags, rollback bool) (*acting, error) {
-	cfg, err := loadConfig(s, f.config)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	env, err := runbook.PickEnvironment(cfg, f.env)
-	if err != nil {
-		return nil, withCode(exitUsage, err)
-	}
-	j, err := openJournal(s, env.Name, journal.Path(cfg.StateDir, env.Name), rollback)
-	if err != nil {
-		return nil, withCode(exitActionFailed, err)
-	}
-	host, _ := os.Hostname()
-	j.SetDefaults(env.Name, cfg.Operator, host, cfg.Hash)
-	j.AddSecrets(cfg.Secrets...)
-	// The engine journals what it saw change (the safe probes' answers
-	// among them), so watchers, which send no probe, read them.
-	opts := runbook.EngineOptions{Journal: j}
-	if !rollback { // a rollback's gates observe nothing, and it never waits on a database
-		opts.StagingShared = stagingFeeds(cfg, env, slog.Default())
-	}
-	eng, err := runbook.NewEngine(cfg, env.Name, opts)
-	if err != nil {
-		_ = j.Close()
-		return nil, withCode(exitUsage, err)
-	}
-	// The write probe exists only here and in operate: the engine holds none.
-	probe, err := executor.NewWriteProbe(cfg, env)
-	if err != nil {
-		_ = j.Close()
-		return nil, withCode(exitUsage, err)
-	}
-	l := envLocker(lockConfigOf(cfg), eng, j, rollback)
-	x := executor.New(eng, j, l, executor.Options{Config: cfg, Host: host, WriteProbe: probe})
-	share := startSharing(cfg, runbook.SharedTimelineURL(env), env.Name, j.Path(), slog.Default())
-	return &acting{cfg: cfg, j: j, eng: eng, x: x, share: share, notify: startNotifying(cfg.Notify, j, slog.Default())}, nil
-}
-
-// openJournal is the acting verb's journal: a forward step or a check
-// refuses to start when it cannot open it; a rollback never does.
-func openJournal(s *Streams, env, path string, rollback bool) (*journal.Journal, error) {
-	if rollback {
-		return journal.OpenWithFallback(path, journal.Fallback{Env: env, Stderr: s.ErrOut}), nil
-	}
-	return journal.Open(path)
-}
-
-// screenJournal is operate's journal: one for both directions, so it has
-// the rollback's fallback (its lines go to the log, not over the screen);
-// a forward step still stops at its first sub-step when the file failed
-// (the executor asks Err, which the fallback does not clear).
-func screenJournal(logger *slog.Logger, env, path string) *journal.Journal {
-	return journal.OpenWithFallback(path, journal.Fallback{Env: env, Stderr: logLines{logger}})
-}
-
-// logLines writes each line it is given to the log as a warning; without
-// a log it takes nothing (and says so, so the fallback does not count it).
-type logLines struct{ l *slog.Logger }
-
-func (w logLines) Write(p []byte) (int, error) {
-	if !w.l.Enabled(context.Background(), slog.LevelWarn) {
-		return 0, errors.New("no log file (--log-file)")
-	}
-	w.l.Warn("journal fallback", "line", strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-func lockConfigOf(cfg *config.Config) lockConfig {
-	return lockConfig{stateDir: cfg.StateDir, timeout: cfg.LockTimeout.D()}
-}
-
-func (a *acting) approval(f *actingFlags) executor.Approval {
-	return executor.Approval{Operator: a.cfg.Operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
+// approval is what the command line approved, and who.
+func approval(operator string, f *actingFlags) executor.Approval {
+	return executor.Approval{Operator: operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
-}
-
-func (a *acting) close() {
-	a.notify.close()
-	a.share.close()
-	_ = a.j.Close()
 }
 
 // eventWriter prints the plan, progress and outcome in the -o format.

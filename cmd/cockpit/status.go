@@ -51,11 +51,11 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	if err != nil {
 		return err
 	}
-	e, closeJournal, err := openEngine(s, f)
+	fac, e, err := openEngine(s, f)
 	if err != nil {
 		return err
 	}
-	defer closeJournal()
+	defer fac.Close()
 	timeline := make(chan timelineReport, 1)
 	go func() { timeline <- timelineStatus(ctx, e.Env()) }()
 	st := e.Observe(ctx)

@@ -5,15 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/executor"
-	"github.com/openagents/cockpit/internal/safetext"
+	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
@@ -36,7 +33,8 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(s, cfgPath)
+			fac := factory.New(s, cfgPath, env, factory.Read)
+			cfg, err := fac.Config()
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -44,12 +42,13 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printTimeline(ctx, s, cfg, name, format)
+			return printTimeline(ctx, s, fac, name, format)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVarP(&output, "output", "o", executor.TimelineText, "output: text, markdown or json")
+	completeConfigFlags(c)
 	c.AddCommand(newTimelineMigrateCmd(s))
 	return c
 }
@@ -58,7 +57,8 @@ func newTimelineCmd(ctx context.Context, s *Streams) *cobra.Command {
 // alone is streamed: each record is printed as it is read, so a journal of
 // any length costs one line of memory. With a shared timeline the two are
 // merged in time order, which needs both in hand.
-func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, output string) error {
+func printTimeline(ctx context.Context, s *Streams, fac *factory.Factory, name, output string) error {
+	cfg, _ := fac.Config()
 	out := bufio.NewWriterSize(s.Out, 64<<10)
 	tw, err := executor.NewTimelineWriter(out, name, output)
 	if err != nil {
@@ -77,12 +77,12 @@ func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, ou
 	// The same incremental reader the screen uses: a torn or corrupt line
 	// is named on stderr and skipped, never fatal.
 	tail := journal.NewTail(journal.Path(cfg.StateDir, name))
-	if shared, ok := sharedTimeline(ctx, s, cfg, name); ok {
+	if shared, ok := sharedTimeline(ctx, s, fac, name); ok {
 		local, _, rerr := tail.Next()
 		err = rerr
 		// Every machine's records, and this machine's not yet published
 		// (the database was away when they were written).
-		for _, r := range mergeTimelines(shared, local) {
+		for _, r := range sharedlog.Merge(shared, local) {
 			if emit(r) != nil {
 				break
 			}
@@ -109,55 +109,17 @@ func printTimeline(ctx context.Context, s *Streams, cfg *config.Config, name, ou
 	return nil
 }
 
-// mergeTimelines is the shared timeline with the local records it lacks,
-// in time order (the shared order kept among equal times).
-func mergeTimelines(shared, local []journal.Record) []journal.Record {
-	key := func(r journal.Record) string {
-		return strings.Join([]string{r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.Step, r.Check, r.Host, r.Message}, "|")
-	}
-	seen := make(map[string]bool, len(shared))
-	for _, r := range shared {
-		seen[key(r)] = true
-	}
-	out := slices.Clone(shared)
-	for _, r := range local {
-		if !seen[key(r)] {
-			out = append(out, r)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
-	return out
-}
-
-// sharedTimelineTimeout bounds reading the shared timeline; past it the
-// local journal is printed instead, saying so.
-const sharedTimelineTimeout = 5 * time.Second
-
 // sharedTimeline is the environment's shared timeline (every machine's
 // records) when it has a database that answers; false sends the caller to
 // this machine's journal, with the reason on stderr. A signal ends the
 // read at once (ctx is the program's).
-func sharedTimeline(ctx context.Context, s *Streams, cfg *config.Config, env string) ([]journal.Record, bool) {
-	url := runbook.SharedTimelineURL(cfg.Environments[env])
-	if url == "" {
+func sharedTimeline(ctx context.Context, s *Streams, fac *factory.Factory, env string) ([]journal.Record, bool) {
+	recs, err := fac.SharedTimeline(ctx, env)
+	if err != nil {
+		fmt.Fprintf(s.ErrOut, "cockpit: timeline: %s: this machine's journal only\n", err)
 		return nil, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, sharedTimelineTimeout)
-	defer cancel()
-	// A watcher checks the schema through what it is granted, never migrating.
-	err := checkTimeline(ctx, url, sharedlog.Follow)
-	var recs []journal.Record
-	if err == nil {
-		recs, err = sharedlog.ReadOthers(ctx, url, env, journal.Path(cfg.StateDir, env), sharedTrust(cfg))
-	}
-	switch {
-	case err != nil:
-		fmt.Fprintf(s.ErrOut, "cockpit: timeline: %s: this machine's journal only\n", safetext.Clean(journal.Redact(err.Error(), url)))
-		return nil, false
-	case len(recs) == 0:
-		return nil, false // nothing shared yet: this machine's journal, if any
-	}
-	return recs, true
+	return recs, len(recs) > 0 // nothing shared yet: this machine's journal, if any
 }
 
 func timelineEnv(cfg *config.Config, env string) (string, error) {

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/config"
@@ -14,11 +12,6 @@ import (
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
 )
-
-// timelineConnectTimeout bounds connecting to check the shared timeline
-// (its schema version, its grants); a migration bounds itself (the wait
-// for another migration included).
-const timelineConnectTimeout = 10 * time.Second
 
 // newTimelineMigrateCmd is the owner's verb: it creates or upgrades the
 // shared timeline's schema. Operating and watching cockpits never migrate
@@ -50,6 +43,7 @@ func newTimelineMigrateCmd(s *Streams) *cobra.Command {
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&env, "env", "", "environment (may be left out when the config has one)")
+	completeConfigFlags(c)
 	return c
 }
 
@@ -61,14 +55,14 @@ func migrateTimeline(ctx context.Context, s *Streams, env, url string) error {
 		return withCode(exitActionFailed, fmt.Errorf("timeline migrate (%s): %s: run it as the role that owns the tables (CREATE on the schema; sharedlog/GRANTS.md)",
 			env, safetext.Clean(journal.Redact(err.Error(), url))))
 	}
-	before, err := timelineVersion(ctx, url)
+	before, err := sharedlog.VersionAt(ctx, url)
 	if err != nil {
 		return fail(err)
 	}
 	if err := sharedlog.Migrate(ctx, url); err != nil {
 		return fail(err)
 	}
-	after, err := timelineVersion(ctx, url)
+	after, err := sharedlog.VersionAt(ctx, url)
 	if err != nil {
 		return fail(err)
 	}
@@ -79,34 +73,4 @@ func migrateTimeline(ctx context.Context, s *Streams, env, url string) error {
 	fmt.Fprintf(s.Out, "timeline: %s: schema migrated from version %d to %d\n", env, before, after)
 	fmt.Fprintln(s.Out, "timeline: grant the operating and watching roles as sharedlog/GRANTS.md says, if not done yet")
 	return nil
-}
-
-// timelineVersion is the schema version at url (0: none yet).
-func timelineVersion(ctx context.Context, url string) (v int64, err error) {
-	err = withTimelineConn(ctx, url, func(ctx context.Context, conn *pgx.Conn) error {
-		v, err = sharedlog.SchemaVersion(ctx, conn)
-		return err
-	})
-	return v, err
-}
-
-// checkTimeline is sharedlog.CheckAccess on a connection of its own: nil
-// when the schema is current and the role may do what access needs.
-func checkTimeline(ctx context.Context, url string, access sharedlog.Access) error {
-	return withTimelineConn(ctx, url, func(ctx context.Context, conn *pgx.Conn) error {
-		return sharedlog.CheckAccess(ctx, conn, access)
-	})
-}
-
-// withTimelineConn runs fn on a connection to url, all within
-// timelineConnectTimeout.
-func withTimelineConn(ctx context.Context, url string, fn func(context.Context, *pgx.Conn) error) error {
-	ctx, cancel := context.WithTimeout(ctx, timelineConnectTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return fmt.Errorf("connecting to the shared timeline: %w", err)
-	}
-	defer func() { _ = conn.Close(context.Background()) }()
-	return fn(ctx, conn)
 }

@@ -1,4 +1,4 @@
-package main
+package factory
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 // second signal cancels.
 type hardStopKey struct{}
 
-// withSignals returns the program's context, cancelled by the first SIGINT,
+// WithSignals returns the program's context, cancelled by the first SIGINT,
 // SIGTERM or SIGHUP (a closed terminal, a dropped SSH session), and carries
 // a second one, cancelled by the second signal. A forward step stops at the
 // first (at its next safe point, its actuator's process group killed, its
 // outcome journaled); a rollback runs on the second, so it reaches its end
 // without the terminal unless the operator insists. SIGPIPE is ignored:
 // writing to a terminal that went away is an error, not death.
-func withSignals(parent context.Context, errOut io.Writer) (context.Context, func()) {
+func WithSignals(parent context.Context, errOut io.Writer) (context.Context, func()) {
 	signal.Ignore(syscall.SIGPIPE)
 	first, cancelFirst := context.WithCancelCause(parent)
 	hard, cancelHard := context.WithCancelCause(parent)
@@ -54,10 +54,10 @@ func withSignals(parent context.Context, errOut io.Writer) (context.Context, fun
 	}
 }
 
-// rollbackContext is what a rollback runs on: the context only a second
+// RollbackContext is what a rollback runs on: the context only a second
 // signal cancels (ctx itself when the program was started without
-// withSignals, as in tests).
-func rollbackContext(ctx context.Context) context.Context {
+// WithSignals, as in tests).
+func RollbackContext(ctx context.Context) context.Context {
 	if hard, ok := ctx.Value(hardStopKey{}).(context.Context); ok {
 		return hard
 	}

@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"cmp"
@@ -9,39 +9,39 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/notify"
 )
 
-// notifyPoll is how often the journal is read for new records to notify.
-const notifyPoll = 250 * time.Millisecond
+// journalPoll is how often the journal is read for new records to notify.
+const journalPoll = 250 * time.Millisecond
 
-// notifyCloseTimeout bounds how long a closing process gives queued
+// closeTimeout bounds how long a closing process gives queued
 // notifications: the longest target timeout, at most this; what is left is
 // journaled as not delivered.
-const notifyCloseTimeout = 3 * time.Second
+const closeTimeout = 3 * time.Second
 
-// notifying tells the configured webhooks what this process journals:
-// the journal is read from its end at start (history is not told again)
-// and every new record goes to the notifier, whose queues never block an
+// Journaled tells the configured webhooks what a process journals: the
+// journal is read from its end at start (history is not told again) and
+// every new record goes to the notifier, whose queues never block an
 // action. A message a target never got is journaled (kind notify).
-type notifying struct {
+type Journaled struct {
 	// failed hears each undelivered message's target too (the cockpit's
 	// metrics count them); set once, before messages flow.
 	failed atomic.Pointer[func(target string)]
-	n      *notify.Notifier
-	grace  time.Duration // how long close waits for queued messages
+	n      *Notifier
+	grace  time.Duration // how long Close waits for queued messages
 	tail   *journal.Tail
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// startNotifying starts when the config has notify targets; nil otherwise.
-func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) *notifying {
+// FromJournal starts telling j's new records when cfg has targets; nil
+// otherwise, or when the notifier cannot be built (said in the log).
+func FromJournal(cfg Config, j *journal.Journal, logger *slog.Logger) *Journaled {
 	if len(cfg.Targets) == 0 {
 		return nil
 	}
-	s := &notifying{}
-	n, err := notify.New(cfg, notify.Options{Logger: logger, OnFailure: func(target string, e notify.Event, err error) {
+	s := &Journaled{}
+	n, err := New(cfg, Options{Logger: logger, OnFailure: func(target string, e Event, err error) {
 		_ = j.Append(journal.Record{Kind: journal.KindNotify, Step: e.Step, Check: e.Kind,
 			Message: fmt.Sprintf("notification to %s not delivered: %v", target, err)})
 		if f := s.failed.Load(); f != nil {
@@ -63,27 +63,30 @@ func startNotifying(cfg notify.Config, j *journal.Journal, logger *slog.Logger) 
 	ctx, cancel := context.WithCancel(context.Background())
 	grace := time.Duration(0)
 	for _, t := range cfg.Targets {
-		grace = max(grace, cmp.Or(t.Timeout, notify.DefaultTimeout))
+		grace = max(grace, cmp.Or(t.Timeout, DefaultTimeout))
 	}
-	s.n, s.grace, s.tail, s.cancel, s.done = n, min(grace, notifyCloseTimeout), tail, cancel, make(chan struct{})
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(notifyPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				s.forward()
-			}
-		}
-	}()
+	s.n, s.grace, s.tail, s.cancel, s.done = n, min(grace, closeTimeout), tail, cancel, make(chan struct{})
+	go s.poll(ctx)
 	return s
 }
 
-// countFailures has f hear each undelivered message's target.
-func (s *notifying) countFailures(f func(target string)) {
+// poll forwards new records every journalPoll until ctx ends.
+func (s *Journaled) poll(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(journalPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.forward()
+		}
+	}
+}
+
+// CountFailures has f hear each undelivered message's target.
+func (s *Journaled) CountFailures(f func(target string)) {
 	if s != nil {
 		s.failed.Store(&f)
 	}
@@ -91,7 +94,7 @@ func (s *notifying) countFailures(f func(target string)) {
 
 // forward hands the journal's new records to the notifier. A journal
 // replaced under it (restart) is read again from its top as history.
-func (s *notifying) forward() {
+func (s *Journaled) forward() {
 	recs, restart, _ := s.tail.Next()
 	for _, r := range recs {
 		switch {
@@ -103,8 +106,8 @@ func (s *notifying) forward() {
 	}
 }
 
-// close tells the last records and gives the queues their grace.
-func (s *notifying) close() {
+// Close tells the last records and gives the queues their grace.
+func (s *Journaled) Close() {
 	if s == nil {
 		return
 	}

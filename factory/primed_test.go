@@ -1,4 +1,4 @@
-package main
+package factory
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func newCountingObserver() *countingObserver {
 func TestPrimedObserverStartsTheFirstRoundBeforeTheScreenAsks(t *testing.T) {
 	t.Parallel()
 	src := newCountingObserver()
-	p := primeObserver(t.Context(), src, time.Minute)
+	p := Prime(t.Context(), src, time.Minute)
 	src.awaitStart(t) // primed: nobody has called Observe yet
 	src.release <- struct{}{}
 	if st := p.Observe(t.Context()); st.Env != "1" || src.calls.Load() != 1 {
@@ -63,7 +63,7 @@ func TestPrimedObserverStartsTheFirstRoundBeforeTheScreenAsks(t *testing.T) {
 func TestPrimedObserverDoesNotHoldAScreenPastItsDeadline(t *testing.T) {
 	t.Parallel()
 	src := newCountingObserver()
-	p := primeObserver(t.Context(), src, time.Minute)
+	p := Prime(t.Context(), src, time.Minute)
 	src.awaitStart(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
