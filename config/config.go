@@ -115,6 +115,9 @@ type Environment struct {
 	// change, while Rust is the only authority); proceed lets it go on,
 	// the criterion still shown UNKNOWN with its reason.
 	LowTraffic LowTraffic `yaml:"low_traffic"`
+	// Guard is what a firing incident criterion does on its own: advise,
+	// count down then roll back, or roll back at once (guard.go).
+	Guard Guard `yaml:"guard"`
 	// Dashboard is the team's dashboard for this environment (an http(s)
 	// URL, optional): `cockpit export alert-rules` links it from every alert.
 	Dashboard string `yaml:"dashboard,omitempty"`

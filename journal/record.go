@@ -24,6 +24,10 @@ const (
 	// KindRecording is the flight recorder stopping (its disk failed): the
 	// rounds after it are not in the recording.
 	KindRecording = "recording"
+	// KindGuard is the automatic rollback's word (cockpit guard): the
+	// state it entered (Verdict: advised, holding, countdown, acting,
+	// acted, cancelled), or a request to cancel its countdown (cancel).
+	KindGuard = "guard"
 )
 
 // Record is one line of the journal. Every field but Time and Kind is

@@ -67,6 +67,9 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 		headerPart{long: "legacy: " + legacy, short: "legacy " + legacy},
 		headerPart{long: "writes → " + target + st.Muted.Render(" · ") + "cohort " + share, short: "→ " + target + " " + share},
 	)
+	if g, ok := guardBanner(c, now); ok {
+		parts = append(parts, g)
+	}
 	if holder := lockHolder(s, now); holder != "" {
 		parts = append(parts, headerPart{long: st.Warn.Render("lock: " + holder), optional: true})
 	}

@@ -47,6 +47,9 @@ type Model struct {
 
 	width, height int
 
+	// cancelGuard is Options.CancelGuard (the key c).
+	cancelGuard func(reason string) error
+
 	// frame is the screen as the last message left it, drawn at the end
 	// of Update; View only hands it to the renderer. A round's tick changes
 	// nothing shown and draws nothing: drawn again then, every age would
@@ -74,6 +77,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	c := &common{
 		styles: NewStyles(o.Profile, true), profile: o.Profile, now: o.Now, env: o.Env, production: o.Production,
 		mode: o.Mode, staleAfter: o.StaleAfter, refresh: o.Refresh, probeEvery: runbook.ProbeEvery(o.Refresh, o.StaleAfter), signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
+		guardCountdown: o.GuardCountdown,
 	}
 	m := &Model{
 		c: c, base: ctx, actor: o.Actor, operator: o.Operator, mask: o.Mask,
@@ -86,6 +90,8 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	if o.JournalPath != "" {
 		m.obs.journal = newJournalWindow(o.JournalPath, o.Shared)
 	}
+	m.cancelGuard = o.CancelGuard
+	m.keys.CancelGuard.SetEnabled(o.CancelGuard != nil && o.Mode != Watch)
 	m.list = newRunbookList(c, &m.keys)
 	m.evidence = newEvidenceView(c, &m.keys)
 	m.timeline = newTimeline(c, &m.keys)
@@ -141,6 +147,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		m.setBackground(msg)
 	case StateMsg:
 		return m.handleState(msg)
+	case guardCancelMsg:
+		m.handleGuardCancel(msg)
 	case journalReadMsg:
 		return m.handleJournal(msg)
 	case journalMsg:
@@ -198,6 +206,7 @@ func (m *Model) handleJournal(msg journalReadMsg) tea.Cmd {
 		m.c.logger.Debug("dropped a stale journal read", "seq", msg.Seq)
 		return nil
 	}
+	m.c.noteGuard(msg)
 	m.route(window)
 	return next
 }

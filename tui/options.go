@@ -101,6 +101,13 @@ type Options struct {
 	// Playback is the recording Replay mode plays back, in place of the
 	// Observer and the journal's file.
 	Playback *Playback
+	// CancelGuard journals a cancel of the guard's countdown (`cockpit
+	// guard` reads it from the journal and answers there), with why; the
+	// key c calls it. nil: c is not bound (watch, no guard).
+	CancelGuard func(reason string) error
+	// GuardCountdown is the environment's guard countdown, so the header
+	// counts a journaled countdown down to the second.
+	GuardCountdown time.Duration
 }
 
 func (o *Options) validate() error {

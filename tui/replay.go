@@ -372,10 +372,10 @@ func incidentStates(incs []runbook.IncidentStatus) string {
 }
 
 // isMarked is whether a journal record is one [ and ] stop at: what
-// people did and what the executor did for them.
+// people did, what the executor did for them, and the guard's word.
 func isMarked(kind string) bool {
 	switch kind {
-	case journal.KindApproval, journal.KindOverride, journal.KindRefused, journal.KindIntent, journal.KindOutcome:
+	case journal.KindApproval, journal.KindOverride, journal.KindRefused, journal.KindIntent, journal.KindOutcome, journal.KindGuard:
 		return true
 	}
 	return false
@@ -517,6 +517,8 @@ func (m *Model) handleReplayRound(msg replayRoundMsg) tea.Cmd {
 	m.state = msg.State
 	m.panes.Update(StateMsg{State: msg.State})
 	m.list.Update(StateMsg{State: msg.State})
-	m.route(m.replay.JournalAt())
+	window := m.replay.JournalAt()
+	m.c.noteGuard(journalReadMsg{Restart: true, Records: window.Records}) // the guard's banner as it stood then
+	m.route(window)
 	return next
 }

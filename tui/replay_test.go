@@ -380,3 +380,25 @@ func TestReplayFitsEightyColumns(t *testing.T) {
 		}
 	}
 }
+
+// The guard's banner is what the journal said of the guard by the
+// replay's clock: none before it advised, its word after.
+func TestReplayShowsTheGuardAsItStoodThen(t *testing.T) {
+	rec := newFixedRecording()
+	recs := append(fixedJournal(rec), journal.Record{Time: rec.times[pendingRound], Kind: journal.KindGuard, Verdict: "advised",
+		Message: "guard advises a rollback: I2 write_error_spike pending"})
+	d := newReplay(t, &Playback{Rounds: rec, Journal: recs})
+	d.press("space")
+	if strings.Contains(d.screen(), "guard advises") {
+		t.Fatalf("round 1 shows the guard's word to come:\n%s", strings.Split(d.screen(), "\n")[0])
+	}
+	d.press("]", "]", "]")
+	d.at(pendingRound)
+	if h := strings.Split(d.screen(), "\n")[0]; !strings.Contains(h, "guard") {
+		t.Fatalf("at the guard's word the header is %q", h)
+	}
+	d.press("[")
+	if h := strings.Split(d.screen(), "\n")[0]; strings.Contains(h, "guard") {
+		t.Fatalf("back before the guard's word the header is %q", h)
+	}
+}

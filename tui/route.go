@@ -54,6 +54,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.requestAction(runbook.RollbackID)
 	case key.Matches(msg, k.WriteProbe):
 		return m.requestAction(runbook.WriteProbeID)
+	case key.Matches(msg, k.CancelGuard):
+		return m.cancelGuardCmd()
 	case key.Matches(msg, k.Faults):
 		if m.faults != nil {
 			m.faults.Show()

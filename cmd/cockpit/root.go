@@ -34,6 +34,7 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newWatchCmd(ctx, s),
 		newReplayCmd(ctx, s),
 		newKeyCmd(s),
+		newGuardCmd(ctx, s),
 		newExportCmd(s),
 		newReportCmd(ctx, s),
 	)

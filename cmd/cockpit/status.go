@@ -36,6 +36,8 @@ type statusReport struct {
 	// Timeline is whether this config's role can publish to the shared
 	// timeline: a cockpit that cannot says so before anyone relies on it.
 	Timeline timelineReport `json:"timeline"`
+	// Guard is the environment's automatic rollback (cockpit guard).
+	Guard guardStatus `json:"guard"`
 }
 
 // statusFormats are what status prints, by -o.
@@ -60,7 +62,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	o := st.Observed
 	rep := statusReport{Env: st.Env, RustWriteMode: orUnknown(o.RustWriteMode.Evidence.Value),
 		LegacyFreeze: orUnknown(o.LegacyFreeze.Evidence.Value), WriteTarget: orUnknown(o.WriteTarget.Evidence.Value),
-		Incidents: st.Incidents, Timeline: <-timeline}
+		Incidents: st.Incidents, Timeline: <-timeline, Guard: guardStatusOf(e.Config(), e.Env(), st.At)}
 	// Automation must not read an unknown position as a known one: exit 2
 	// (hold) after printing, as check does for unknown data.
 	var result error
@@ -90,6 +92,7 @@ func writeStatusText(s *Streams, rep statusReport, st runbook.State) error {
 	fmt.Fprintf(s.Out, "legacy   %s — %s\n", rep.LegacyFreeze, o.LegacyFreeze.Evidence)
 	fmt.Fprintf(s.Out, "writes → %s (%s) — %s\n", rep.WriteTarget, cohort, o.WriteTarget.Evidence)
 	fmt.Fprintf(s.Out, "timeline: %s%s\n", rep.Timeline.Status, orNothing(" — ", rep.Timeline.Detail))
+	fmt.Fprintf(s.Out, "guard    %s (%s)%s\n", rep.Guard.State, rep.Guard.Mode, orNothing(" — ", rep.Guard.Line))
 	for _, inc := range st.Incidents {
 		fmt.Fprintf(s.Out, "%-3s %s %s — %s\n", inc.Runbook, paint(s.IsTTY, fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String())), inc.State.Verdict()), inc.Title, inc.Evidence)
 	}

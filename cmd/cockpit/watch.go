@@ -115,7 +115,7 @@ func screenOptions(ctx context.Context, fac *factory.Factory, f *screenFlags, mo
 		JournalPath: journal.Path(cfg.StateDir, env.Name), Shared: fac.Shared(), Signals: env.Signals,
 		Timeline: func() string { return cmp.Or(sharing.Problem(), following.Problem()) },
 		Faults:   faults, FaultNames: faultNames, FaultHelp: faultHelp, Input: fac.Streams.In, Output: fac.Streams.Out, Logger: logger, Redact: fac.Streams.Redact,
-		Mask: fac.Streams.Mask,
+		Mask: fac.Streams.Mask, CancelGuard: guardCanceller(fac, mode), GuardCountdown: env.Guard.Countdown.D(),
 	}, nil
 }
 
