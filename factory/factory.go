@@ -53,6 +53,9 @@ type Factory struct {
 	// LogFile is a screen's --log-file ("" discards its logs); the other
 	// modes log to stderr.
 	LogFile string
+	// Process names the process in what it records (recording.go): the
+	// mode's name when empty (watch, operate), "guard" for the guard.
+	Process string
 
 	config   *config.Config
 	env      *config.Environment

@@ -1,6 +1,7 @@
 package factory
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -42,7 +43,7 @@ func (f *Factory) Recorder() (*recording.Recorder, error) {
 				logger.Error("journaling that recording stopped", "err", err)
 			}
 		}
-		rec, err := recording.Open(cfg, env.Name, f.Mode.String(), "", logger, onStop)
+		rec, err := recording.Open(cfg, env.Name, cmp.Or(f.Process, f.Mode.String()), "", logger, onStop)
 		if err != nil {
 			logger.Error("not recording this session's rounds", "err", err)
 			return nil
@@ -69,15 +70,36 @@ func (f *Factory) Recorded(obs Observer) (Observer, error) {
 	return recordingObserver{Observer: obs, rec: rec}, nil
 }
 
-// recordingObserver records each round it hands on.
+// RecordedEngine is the engine's rounds, handed on as observed and
+// recorded with the config's secrets hidden: the guard's, which judges
+// the round itself and shows no screen.
+func (f *Factory) RecordedEngine() (Observer, error) {
+	eng, err := f.Engine()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := f.Recorder()
+	if err != nil {
+		return nil, err
+	}
+	return recordingObserver{Observer: eng, rec: rec, hide: f.Streams.Redact}, nil
+}
+
+// recordingObserver records each round it hands on, with hide's secrets
+// hidden when the round itself is not (nil: it already is).
 type recordingObserver struct {
 	Observer
-	rec *recording.Recorder
+	rec  *recording.Recorder
+	hide func(string) string
 }
 
 func (o recordingObserver) Observe(ctx context.Context) runbook.State {
 	st := o.Observer.Observe(ctx)
-	o.rec.Record(st)
+	if o.hide != nil {
+		o.rec.Record(st.Redacted(o.hide))
+	} else {
+		o.rec.Record(st)
+	}
 	if why := o.rec.Stopped(); why != "" {
 		st.Source = joinSource(st.Source, why)
 	}

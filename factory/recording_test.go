@@ -137,3 +137,52 @@ func waitRecorded(t *testing.T, dir string, at time.Time, process string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The guard's rounds are recorded as the guard's, with the config's
+// secrets hidden in the recording while the guard judges the round as
+// observed.
+func TestTheGuardsRoundsAreRecordedWithoutSecrets(t *testing.T) {
+	stateDir := t.TempDir()
+	s, _ := testStreams()
+	f := New(s, testConfig(t, stateDir, "hunter2-signature"), "", Rollback)
+	f.Process = "guard"
+	defer f.Close()
+	eng, err := f.RecordedEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	waitRecorded(t, recording.Dir(stateDir, "staging"), eng.Observe(ctx).At, "guard")
+
+	rec, _ := f.Recorder()
+	leaky := recordingObserver{Observer: leakyObserver{}, rec: rec, hide: f.Streams.Redact}
+	if st := leaky.Observe(t.Context()); st.Incidents[0].Evidence != "signed with hunter2-signature" {
+		t.Errorf("the guard was handed %q, not the round as observed", st.Incidents[0].Evidence)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	if _, err := recording.Read(recording.Dir(stateDir, "staging"), recording.Query{}, func(r recording.Round) error {
+		doc := string(r.JSON())
+		if strings.Contains(doc, "hunter2") {
+			t.Errorf("the recorded round at %s holds the secret", r.At)
+		}
+		found = found || strings.Contains(doc, "signed with [REDACTED]")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Error("the leaky round was not recorded")
+	}
+}
+
+// leakyObserver's round carries a secret in its evidence.
+type leakyObserver struct{}
+
+func (leakyObserver) Observe(context.Context) runbook.State {
+	return runbook.State{Env: "staging", At: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC),
+		Incidents: []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", Evidence: "signed with hunter2-signature"}}}
+}

@@ -63,7 +63,7 @@ func newGuardCmd(ctx context.Context, s *Streams) *cobra.Command {
 type guardRun struct {
 	cfg  *config.Config
 	env  *config.Environment
-	eng  *runbook.Engine
+	eng  factory.Observer // the engine, its rounds recorded
 	j    *journal.Journal
 	x    *executor.Executor
 	core *guard.Guard
@@ -85,6 +85,7 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	// The guard acts only as a rollback does: the journal and the lock a
 	// full state disk or a database outage cannot stop.
 	fac := factory.New(s, f.config, f.env, factory.Rollback)
+	fac.Process = "guard" // its rounds are recorded as the guard's
 	defer fac.Close()
 	x, j, err := openActing(fac)
 	if err != nil {
@@ -92,7 +93,10 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	}
 	cfg, _ := fac.Config()
 	env, _ := fac.Environment()
-	eng, _ := fac.Engine()
+	eng, err := fac.RecordedEngine()
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
 	g := &guardRun{cfg: cfg, env: env, eng: eng, j: j, x: x, core: guard.New(guard.PolicyOf(env.Guard)), out: out,
 		cancels: journal.NewTail(j.Path()), told: map[string]guard.Phase{}}
 	if _, err := g.cancels.Each(func(journal.Record) error { return nil }); err != nil {
