@@ -183,6 +183,7 @@ func TestGuardCountsDownThenRollsBack(t *testing.T) {
 	if code := g.stop(t, 30*time.Second); code != exitOK {
 		t.Errorf("guard stopped by SIGTERM: exit %d, want 0", code)
 	}
+	assertRecordedFiring(t, e, "guard", "write_error_spike") // what the guard judged is in the recording
 }
 
 // guardHoldWindow is how long the stale-data test watches the guard

@@ -15,6 +15,7 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/report"
+	"github.com/openagents/cockpit/runbook"
 )
 
 // TestTheReportOfACutoverAndItsRollback: S1 with an override, an error
@@ -59,6 +60,7 @@ func TestTheReportOfACutoverAndItsRollback(t *testing.T) {
 	}
 	assertCharts(t, e, filepath.Join(out, "charts"))
 	assertTarballHoldsTheReport(t, e)
+	assertRecordedFiring(t, e, "check", "write_error_spike") // each check recorded its round
 }
 
 // assertCharts parses every chart as XML: one series line, one line per
@@ -173,7 +175,28 @@ func assertTarballHoldsTheReport(t *testing.T, e *e2eWorld) {
 	if !md || !svg {
 		t.Errorf("R4's archive %s holds report.md: %v, a chart: %v", arts[0], md, svg)
 	}
-	if segs, _, _ := recording.List(recording.Dir(filepath.Join(e.dir, "state"), "staging")); len(segs) == 0 {
-		t.Error("the checks recorded no round")
+}
+
+// assertRecordedFiring reads the world's staging recording: process's
+// rounds are in it, and in one of them the incident id fires.
+func assertRecordedFiring(t *testing.T, e *e2eWorld, process, id string) {
+	t.Helper()
+	rounds, firing := 0, false
+	notes, err := recording.Read(recording.Dir(filepath.Join(e.dir, "state"), "staging"), recording.Query{}, func(r recording.Round) error {
+		if r.Header.Process != process {
+			return nil
+		}
+		rounds++
+		st, err := r.State()
+		if err != nil {
+			return err
+		}
+		for _, inc := range st.Incidents {
+			firing = firing || inc.ID == id && inc.State == runbook.IncidentFiring
+		}
+		return nil
+	})
+	if err != nil || rounds == 0 || !firing {
+		t.Errorf("the recording holds %d rounds of %s, %s firing in one: %v (%v, notes %q)", rounds, process, id, firing, err, notes)
 	}
 }
