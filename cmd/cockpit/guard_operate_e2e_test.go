@@ -70,3 +70,45 @@ func TestOperateAloneGuardsAndRollsBack(t *testing.T) {
 		return len(stops) == 1 && strings.Contains(stops[0].Message, "the screen closed")
 	})
 }
+
+// TestOperatesRollbackKeyDuringItsCountdown: a human pressing r while the
+// screen's own guard counts down just rolls back; the guard sees that
+// rollback start, says who acted, and never runs one of its own.
+func TestOperatesRollbackKeyDuringItsCountdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives an operating screen in tmux through S1, an error spike and a human's rollback mid-countdown")
+	}
+	tmux := toolBinary(t, "tmux", "screen", "apt-get install -y tmux")
+	t.Parallel()
+	bin := cockpitBinary(t)
+	e := newE2EWorld(t, bin, guardEdit(t, "{mode: countdown, countdown: 40s, criteria: [I2]}", ""))
+	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
+	op.waitFor("the panes", time.Minute, screenPanesLive)
+	e.ctl("staging", "fault", "error-spike", "on")
+	op.waitFor("the screen's own guard counting down", 3*time.Minute, regexp.MustCompile(`rollback in 0:[0-4][0-9] — press c to cancel`).MatchString)
+	op.keys("r")
+	op.waitFor("the rollback confirm dialog", 30*time.Second, func(s string) bool { return strings.Contains(s, "CONFIRM rollback") })
+	if strings.Contains(op.capture(), "override reason") {
+		op.literal("error spike firing")
+	}
+	op.waitConfirmable()
+	op.keys("Enter")
+	var acted journal.Record
+	eventually(t, 2*time.Minute, time.Second, "the guard saying who rolled back", func() bool {
+		var ok bool
+		acted, ok = firstGuard(e.timeline("staging"), "acted", "rolled back by")
+		return ok
+	})
+	if strings.Contains(acted.Message, "by this guard") {
+		t.Fatalf("the guard rolled back itself after a human's r: %s", acted.Message)
+	}
+	countdown, _ := firstGuard(e.timeline("staging"), "countdown", "")
+	eventually(t, time.Until(countdown.Time.Add(50*time.Second))+time.Minute, time.Second, "the countdown's end passing", func() bool {
+		return time.Now().After(countdown.Time.Add(50 * time.Second))
+	})
+	_, approvals := guardRecords(e.timeline("staging"))
+	if len(approvals) != 1 || approvals[0].Message == "approved via guard" {
+		t.Errorf("rollback approvals %+v: want the human's one only", approvals)
+	}
+}
