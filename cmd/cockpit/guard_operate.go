@@ -42,7 +42,7 @@ func screenGuard(ctx context.Context, fac *factory.Factory, mode tui.Mode, errOu
 		select {
 		case <-done:
 		case <-time.After(time.Second):
-			fmt.Fprintln(errOut, "cockpit: the screen closed during the guard's rollback: it runs to its end (a second signal aborts it); progress in the journal and the log")
+			fmt.Fprintln(errOut, "cockpit: waiting for the screen's guard to stop: a rollback it started runs to its end (a second signal aborts it); progress in the journal and the log")
 			<-done
 		}
 	}, nil
