@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -16,7 +14,7 @@ import (
 	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/output"
+	"github.com/openagents/cockpit/output/scripted"
 )
 
 // actingFlags are the flags every acting verb shares.
@@ -66,7 +64,7 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if !isRunnable(id) {
 		return usageError("%q is not a runbook item to run (S1–S4, V1–V4, P1–P4; rollback has its own verb)", step)
 	}
-	if _, err := formatter(eventFormats, f.output); err != nil {
+	if _, err := formatter(scripted.EventFormats, f.output); err != nil {
 		return err
 	}
 	if !approved(f.approve, id) {
@@ -98,10 +96,11 @@ func stepExit(writes bool, outcome executor.Outcome) error {
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
 func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (executor.Plan, executor.Outcome, error) {
-	out, err := newEventWriter(s.Out, f.output)
+	emit, err := formatter(scripted.EventFormats, f.output)
 	if err != nil {
 		return executor.Plan{}, executor.Outcome{}, err
 	}
+	out := &scripted.EventWriter{W: s.Out, Emit: emit}
 	mode := factory.Act
 	if rollback {
 		mode = factory.Rollback
@@ -116,14 +115,14 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return plan, executor.Outcome{}, withCode(exitUsage, err)
 	}
-	out.plan(plan)
+	out.Plan(plan)
 	cfg, _ := fac.Config()
-	outcome, err := x.Execute(ctx, plan, approval(cfg.Operator, f), out.progress)
+	outcome, err := x.Execute(ctx, plan, approval(cfg.Operator, f), out.Progress)
 	if err != nil {
 		return plan, outcome, actingError(err)
 	}
 	jerr := journalOutcome(j, &outcome, rollback)
-	out.outcome(outcome)
+	out.Outcome(outcome)
 	return plan, outcome, jerr
 }
 
@@ -198,63 +197,4 @@ func actingError(err error) error {
 func approval(operator string, f *actingFlags) executor.Approval {
 	return executor.Approval{Operator: operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
-}
-
-// eventWriter prints the plan, progress and outcome in the -o format.
-type eventWriter struct {
-	w    io.Writer
-	emit func(w io.Writer, kind string, v any, text string)
-}
-
-// eventFormats are how run and rollback print each event, by -o: its text
-// line, or one JSON object per line ({"type": kind, kind: event}).
-var eventFormats = output.Registry[func(w io.Writer, kind string, v any, text string)]{
-	output.Text: func(w io.Writer, _ string, _ any, text string) { fmt.Fprintln(w, text) },
-	output.JSON: func(w io.Writer, kind string, v any, _ string) {
-		b, _ := json.Marshal(map[string]any{"type": kind, kind: v})
-		fmt.Fprintln(w, string(b))
-	},
-}
-
-func newEventWriter(w io.Writer, format string) (*eventWriter, error) {
-	emit, err := formatter(eventFormats, format)
-	if err != nil {
-		return nil, err
-	}
-	return &eventWriter{w: w, emit: emit}, nil
-}
-
-func (e *eventWriter) plan(p executor.Plan) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s on %s", p.ID, p.Env)
-	for _, c := range p.Calls {
-		fmt.Fprintf(&b, "\n  call  %s", c.Show())
-	}
-	for _, g := range p.Gates {
-		fmt.Fprintf(&b, "\n  gate  %s %s", g.ID, g.Line(p.At))
-	}
-	type planJSON struct {
-		ID         string          `json:"id"`
-		Env        string          `json:"env"`
-		Calls      []executor.Call `json:"calls"`
-		Gates      []checks.Result `json:"gates"`
-		GatesGreen bool            `json:"gates_green"`
-	}
-	e.emit(e.w, "plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
-}
-
-func (e *eventWriter) progress(p executor.Progress) {
-	at := p.At
-	if at.IsZero() {
-		at = p.Started
-	}
-	e.emit(e.w, "progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
-}
-
-func (e *eventWriter) outcome(o executor.Outcome) {
-	state := "OK"
-	if !o.OK {
-		state = "FAILED"
-	}
-	e.emit(e.w, "outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
 }
