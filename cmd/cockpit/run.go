@@ -121,7 +121,10 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return plan, outcome, actingError(err)
 	}
-	jerr := journalOutcome(j, &outcome, rollback)
+	jerr := executor.Journaled(j, &outcome, rollback)
+	if jerr != nil {
+		jerr = withCode(exitActionFailed, jerr)
+	}
 	out.Outcome(outcome)
 	return plan, outcome, jerr
 }
@@ -143,35 +146,6 @@ func openActing(fac *factory.Factory) (*executor.Executor, *journal.Journal, err
 		return nil, nil, withCode(exitUsage, err)
 	}
 	return x, j, nil
-}
-
-// journalOutcome is what the journal's health changes in an outcome. A
-// forward step or a check whose journal lost a record is not OK, whatever
-// it observed (exit 5, the file and errno named): its history has a hole
-// nobody would know of. A rollback is never failed by its journal; its
-// outcome names the fallback that took what the state disk refused.
-func journalOutcome(j *journal.Journal, o *executor.Outcome, rollback bool) error {
-	if rollback {
-		if u := j.Fallback(); u.Records > 0 {
-			o.Message += "; " + u.String()
-		}
-		return nil
-	}
-	err := j.Err()
-	if err == nil {
-		return nil
-	}
-	if o.OK {
-		o.OK = false
-		o.Message = fmt.Sprintf("%s, but not journaled: %v", firstLineOf(o.Message), err)
-	}
-	return withCode(exitActionFailed, fmt.Errorf("%s not recorded: %w", o.Step, err))
-}
-
-// firstLineOf is a message's headline ("P1 PASS" of "P1 PASS:\n…").
-func firstLineOf(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSuffix(first, ":")
 }
 
 func isRunnable(id string) bool {
