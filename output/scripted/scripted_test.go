@@ -3,6 +3,7 @@ package scripted
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -21,6 +22,20 @@ var (
 	colour = output.NewPainter(true, func(string) string { return "" })
 	now    = time.Date(2026, 12, 7, 14, 30, 0, 0, time.UTC)
 )
+
+// render is rep as the -o format name prints it through p.
+func render[R any](t *testing.T, r output.Registry[func(io.Writer, output.Painter, R) error], name string, p output.Painter, rep R) string {
+	t.Helper()
+	write, err := r.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := write(&b, p, rep); err != nil {
+		t.Fatalf("-o %s: %v", name, err)
+	}
+	return b.String()
+}
 
 // item is one runbook item whose single check has verdict v, observed 3s ago.
 func item(id string, v checks.Verdict) runbook.ItemStatus {
@@ -50,12 +65,8 @@ func TestCheckReportAndText(t *testing.T) {
 	if rep.Checks[0].Details[0].ID != "P1.check" || *rep.Checks[0].Age != 3 {
 		t.Errorf("P1 line: %+v", rep.Checks[0])
 	}
-	var b bytes.Buffer
-	write, _ := CheckFormats.Get("text")
-	if err := write(&b, plain, rep); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(b.String(), "\n")
+	text := render(t, CheckFormats, "text", plain, rep)
+	lines := strings.Split(text, "\n")
 	for i, want := range map[int]string{
 		1: "I1  FAIL    Write errors (write_error_spike) — 5% > 1% (2s)",
 		2: "I2  UNKNOWN Lag (lag) — no data (never)",
@@ -67,21 +78,17 @@ func TestCheckReportAndText(t *testing.T) {
 		}
 	}
 	if !strings.HasPrefix(lines[0], "P1  PASS    ") || !strings.HasSuffix(lines[0], " (3s)") || len(lines) != 5 {
-		t.Errorf("text:\n%s", b.String())
+		t.Errorf("text:\n%s", text)
 	}
-	b.Reset()
-	_ = write(&b, colour, rep)
-	if !strings.Contains(b.String(), "\x1b[") || !strings.Contains(b.String(), "staging: ") {
-		t.Errorf("a terminal's text is not coloured:\n%q", b.String())
+	if text = render(t, CheckFormats, "text", colour, rep); !strings.Contains(text, "\x1b[") || !strings.Contains(text, "staging: ") {
+		t.Errorf("a terminal's text is not coloured:\n%q", text)
 	}
-	b.Reset()
-	write, _ = CheckFormats.Get("json")
-	_ = write(&b, colour, rep)
+	js := render(t, CheckFormats, "json", colour, rep)
 	var back struct {
 		Checks []map[string]any `json:"checks"`
 	}
-	if err := json.Unmarshal(b.Bytes(), &back); err != nil || strings.Contains(b.String(), "\x1b") {
-		t.Fatalf("json: %v\n%s", err, b.String())
+	if err := json.Unmarshal([]byte(js), &back); err != nil || strings.Contains(js, "\x1b") {
+		t.Fatalf("json: %v\n%s", err, js)
 	}
 	if age, ok := back.Checks[2]["age_seconds"]; !ok || age != nil {
 		t.Errorf("a never-observed criterion's age_seconds is %v (present %v), want null", age, ok)
@@ -125,17 +132,15 @@ func TestStatusReportAndText(t *testing.T) {
 	if rep.Unknown() || *rep.CohortPercent != 25 {
 		t.Errorf("a known position: unknown %v cohort %v", rep.Unknown(), rep.CohortPercent)
 	}
-	var b bytes.Buffer
-	write, _ := StatusFormats.Get("text")
-	_ = write(&b, plain, rep)
+	text := render(t, StatusFormats, "text", plain, rep)
 	want := "env      prod\n" +
 		"rust     rust_active — " + res("rust_active").Evidence.String() + "\n" +
 		"legacy   frozen — " + res("frozen").Evidence.String() + "\n" +
 		"writes → rust (25.0% on rust) — " + res("rust").Evidence.String() + "\n" +
 		"timeline: not published: permission denied — ERROR: denied\n" +
 		"I1  PENDING Write errors — 2%\n"
-	if b.String() != want {
-		t.Errorf("status text:\n%s\nwant:\n%s", b.String(), want)
+	if text != want {
+		t.Errorf("status text:\n%s\nwant:\n%s", text, want)
 	}
 
 	st.Observed = runbook.Observed{CohortPercent: math.NaN()}
@@ -143,16 +148,11 @@ func TestStatusReportAndText(t *testing.T) {
 	if !rep.Unknown() || rep.RustWriteMode != "unknown" || rep.CohortPercent != nil {
 		t.Errorf("an unanswered position: %+v", rep)
 	}
-	b.Reset()
-	_ = write(&b, plain, rep)
-	if !strings.Contains(b.String(), "writes → unknown (unknown) — ") || !strings.Contains(b.String(), "timeline: can publish\n") {
-		t.Errorf("status text of an unknown position:\n%s", b.String())
+	if text = render(t, StatusFormats, "text", plain, rep); !strings.Contains(text, "writes → unknown (unknown) — ") || !strings.Contains(text, "timeline: can publish\n") {
+		t.Errorf("status text of an unknown position:\n%s", text)
 	}
-	b.Reset()
-	write, _ = StatusFormats.Get("json")
-	_ = write(&b, plain, rep)
-	if !strings.Contains(b.String(), `"cohort_percent": null`) || !strings.Contains(b.String(), `"timeline": {`) {
-		t.Errorf("status json:\n%s", b.String())
+	if js := render(t, StatusFormats, "json", plain, rep); !strings.Contains(js, `"cohort_percent": null`) || !strings.Contains(js, `"timeline": {`) {
+		t.Errorf("status json:\n%s", js)
 	}
 }
 
@@ -169,16 +169,14 @@ func TestPreflightReportAndText(t *testing.T) {
 	if rep.OK || rep.problems != 2 || rep.warnings != 1 {
 		t.Errorf("report: ok %v problems %d warnings %d", rep.OK, rep.problems, rep.warnings)
 	}
-	var b bytes.Buffer
-	write, _ := PreflightFormats.Get("text")
-	_ = write(&b, plain, rep)
+	text := render(t, PreflightFormats, "text", plain, rep)
 	want := "OK      errors — 1 series — rate(e[1m])\n" +
 		"WARN    errors (volume) — 1 series; job=\"x\" matches nothing — rate(v[1m])\n" +
 		"PROBLEM lag — no such metric — lag\n" +
 		"PROBLEM Prometheus at http://prom:9090 did not answer 1 of 4 queries within 6s (the preflight deadline): is it up and reachable, and is prometheus.url its API's base URL?\n" +
 		"staging: 4 queries, 2 with a problem, 1 with a warning\n"
-	if b.String() != want {
-		t.Errorf("preflight text:\n%s\nwant:\n%s", b.String(), want)
+	if text != want {
+		t.Errorf("preflight text:\n%s\nwant:\n%s", text, want)
 	}
 	if ok := Preflight("staging", "", results[:2], time.Second); !ok.OK || ok.Error != "" {
 		t.Errorf("usable queries with a warning: %+v", ok)
