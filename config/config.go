@@ -64,6 +64,9 @@ type Config struct {
 	// incidents: webhook targets, each with the events it wants.
 	Notify Notify `yaml:"notify"`
 
+	// Recording bounds the flight recorder (or turns it off).
+	Recording Recording `yaml:"recording"`
+
 	// TeamKeys are the team's public keys by operator (as `cockpit key`
 	// prints them): a shared timeline record is believed only when one of
 	// these signed it, for the operator it names.
@@ -112,6 +115,9 @@ type Environment struct {
 	// change, while Rust is the only authority); proceed lets it go on,
 	// the criterion still shown UNKNOWN with its reason.
 	LowTraffic LowTraffic `yaml:"low_traffic"`
+	// Guard is what a firing incident criterion does on its own: advise,
+	// count down then roll back, or roll back at once (guard.go).
+	Guard Guard `yaml:"guard"`
 	// Dashboard is the team's dashboard for this environment (an http(s)
 	// URL, optional): `cockpit export alert-rules` links it from every alert.
 	Dashboard string `yaml:"dashboard,omitempty"`

@@ -206,6 +206,7 @@ func (c *Config) applyDefaults(lookupEnv func(string) (string, bool)) {
 			env.Soak = Duration(10 * time.Minute)
 		}
 		env.Signals, env.removed = mergeSignals(cloneSignals(c.Signals), env.Signals)
+		c.applyGuardDefaults(name, env)
 	}
 	c.defaultRequires()
 }

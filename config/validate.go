@@ -55,6 +55,7 @@ func (c *Config) validate(e *ValidationError) {
 			e.add(p, "environment name %q must be lowercase letters, digits, - or _", name)
 		}
 		env.validate(e, p)
+		c.validateGuard(e, p, env)
 	}
 	validateSignals(e, "$.signals", c.Signals)
 	c.validateRemovals(e)

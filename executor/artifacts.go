@@ -108,6 +108,7 @@ func (x *Executor) collectInto(ctx context.Context, dir, operator string, report
 		note(signals)
 	}
 	errs = append(errs, x.copyTimeline(ctx, dir)...)
+	x.writePostMortem(ctx, dir, func(msg string) { x.noteR4(operator, report, msg) }, note)
 
 	archive := dir + ".tar.gz"
 	if err := tarGz(dir, archive); err != nil {
@@ -352,4 +353,18 @@ func tarGz(dir, path string) error {
 		return err
 	})
 	return errors.Join(walkErr, tw.Close(), gz.Close(), f.Close())
+}
+
+// writePostMortem writes the post-mortem report into dir/report when the
+// executor was given one (Options.PostMortem); a failure is noted.
+func (x *Executor) writePostMortem(ctx context.Context, dir string, say, note func(string)) {
+	if x.opts.PostMortem == nil {
+		return
+	}
+	out := filepath.Join(dir, "report")
+	if err := x.opts.PostMortem(ctx, out); err != nil {
+		say("the post-mortem report was not written: " + firstLine(err.Error()))
+		return
+	}
+	note(filepath.Join(out, "report.md"))
 }

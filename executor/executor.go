@@ -60,6 +60,11 @@ type Options struct {
 	// CohortTolerance is how many percentage points the observed rust share
 	// may differ from the cohort set (default 5).
 	CohortTolerance float64
+	// PostMortem, when set, writes the post-mortem report into a directory
+	// (report.md, charts/); R4 collects it with the rest of the evidence. A
+	// report that fails is said, never R4's failure: the raw evidence is
+	// collected either way.
+	PostMortem func(ctx context.Context, dir string) error
 }
 
 // Executor is the one door for every mutation: lock, journal, actuators,
@@ -106,7 +111,11 @@ type Approval struct {
 	Operator       string
 	TypedEnv       string // production needs its name typed
 	OverrideReason string // needed when gates are not green; journaled
-	Via            string // "cli --approve", "tui confirm"
+	Via            string // "cli --approve", "tui confirm", "guard"
+	// Evidence is what moved an approver that is not a person (the guard:
+	// the incident's evidence and its inputs' ages), journaled on the
+	// approval before the gates' evidence.
+	Evidence string
 }
 
 // Progress is reported at every sub-step so the screen and scripted mode
@@ -279,9 +288,12 @@ func (x *Executor) journalApproval(p Plan, a Approval, gates []checks.Result) er
 	if a.TypedEnv != "" {
 		how += fmt.Sprintf(" (typed %q)", a.TypedEnv)
 	}
+	evidence := runbook.GateLines(gates, x.opts.Now())
+	if a.Evidence != "" {
+		evidence = strings.TrimSpace(a.Evidence + "\n" + evidence)
+	}
 	err := x.journal.Append(journal.Record{Kind: journal.KindApproval, Step: p.ID, Operator: a.Operator,
-		PID: os.Getpid(), Message: how, Argv: calls,
-		Evidence: runbook.GateLines(gates, x.opts.Now())})
+		PID: os.Getpid(), Message: how, Argv: calls, Evidence: evidence})
 	if err != nil {
 		return fmt.Errorf("journaling approval: %w", err)
 	}

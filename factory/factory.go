@@ -16,6 +16,7 @@ import (
 
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -59,6 +60,7 @@ type Factory struct {
 	journal  *journal.Journal
 	engine   *runbook.Engine
 	shared   *runbook.SharedFeed
+	recorder *recording.Recorder // recording.go
 	services services
 	closers  []func()
 	built    map[string]error // what was built, and how that went
@@ -138,7 +140,7 @@ func (f *Factory) Logger() (*slog.Logger, error) {
 }
 
 // Journal is the environment's journal as the mode needs it: nil for
-// watch (it writes nothing anywhere); for check and status the safe
+// watch (it journals nothing; it only records what it shows); for check and status the safe
 // probes' answers only, and nil when it cannot be opened (a read-only state
 // directory: the check still runs, it only probes every time); a forward
 // step refuses to start without it; a rollback's and the screen's never

@@ -196,7 +196,7 @@ func (f *Factory) Executor() (*executor.Executor, error) {
 			return err
 		}
 		host, _ := os.Hostname()
-		opts := executor.Options{Config: f.config, Host: host, WriteProbe: probe}
+		opts := executor.Options{Config: f.config, Host: host, WriteProbe: probe, PostMortem: f.postMortem}
 		if f.Mode == Operate {
 			opts.Logger = f.logger
 		}

@@ -21,6 +21,13 @@ const (
 	KindOutcome  = "outcome"  // an action finished, OK or not
 	KindArtifact = "artifact" // a file was collected (parity report, timeline)
 	KindNotify   = "notify"   // a notification could not be delivered
+	// KindRecording is the flight recorder stopping (its disk failed): the
+	// rounds after it are not in the recording.
+	KindRecording = "recording"
+	// KindGuard is the automatic rollback's word (cockpit guard): the
+	// state it entered (Verdict: advised, holding, countdown, acting,
+	// acted, cancelled), or a request to cancel its countdown (cancel).
+	KindGuard = "guard"
 )
 
 // Record is one line of the journal. Every field but Time and Kind is

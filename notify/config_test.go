@@ -70,7 +70,7 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		saying string
 	}{
 		{"unknown event", func(t *notify.Target) { t.Events = []string{"override", "action.start"} },
-			"targets[0].events[1]", `"action.start" is not an event (want one of action.started, action.done, action.failed, override, rollback.started, rollback.done, incident.pending, incident.firing, incident.resolved, lock.taken, lock.released)`},
+			"targets[0].events[1]", `"action.start" is not an event (want one of action.started, action.done, action.failed, override, rollback.started, rollback.done, incident.pending, incident.firing, incident.resolved, lock.taken, lock.released, guard.advised, guard.countdown, guard.holding, guard.cancelled, guard.acted)`},
 		{"no events", func(t *notify.Target) { t.Events = nil }, "targets[0].events", "no events: list the ones this target is told"},
 		{"resolved without firing", func(t *notify.Target) { t.Events = []string{"incident.pending", "incident.resolved"} },
 			"targets[0].events", "incident.resolved without incident.firing: an incident is told resolved only after it was told firing; add incident.firing"},

@@ -25,6 +25,14 @@ const (
 	KindIncidentResolved = "incident.resolved"
 	KindLockTaken        = "lock.taken"
 	KindLockReleased     = "lock.released"
+	// The guard (cockpit guard): a rollback advised, a countdown started,
+	// a hold on data it cannot trust (with why), a countdown cancelled
+	// (who and why), a rollback another guard or a human ran.
+	KindGuardAdvised   = "guard.advised"
+	KindGuardCountdown = "guard.countdown"
+	KindGuardHolding   = "guard.holding"
+	KindGuardCancelled = "guard.cancelled"
+	KindGuardActed     = "guard.acted"
 )
 
 var kinds = []string{
@@ -32,6 +40,7 @@ var kinds = []string{
 	KindRollbackStarted, KindRollbackDone,
 	KindIncidentPending, KindIncidentFiring, KindIncidentResolved,
 	KindLockTaken, KindLockReleased,
+	KindGuardAdvised, KindGuardCountdown, KindGuardHolding, KindGuardCancelled, KindGuardActed,
 }
 
 // Kinds lists every event kind, in the order of a cutover's life.

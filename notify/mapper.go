@@ -40,7 +40,9 @@ type Mapper struct {
 //     incident.resolved when one that was firing passes (a pending one
 //     that clears is not told resolved);
 //   - the lock: lock.taken, and lock.released, with Verdict LOST when it
-//     went without a clean release (VerdictLockLost).
+//     went without a clean release (VerdictLockLost);
+//   - the guard's states: guard.advised, guard.countdown, guard.holding,
+//     guard.cancelled, guard.acted.
 //
 // Everything else (sessions, refusals, progress, artifacts, sub-step
 // outcomes, unchanged or unknown verdicts) is not an event.
@@ -61,6 +63,8 @@ func (m *Mapper) FromRecord(r journal.Record) (Event, bool) {
 		return e, m.incident(&e, r)
 	case journal.KindProgress:
 		return e, lockChange(&e, r)
+	case journal.KindGuard:
+		return e, guardChange(&e)
 	}
 	return Event{}, false
 }
@@ -100,6 +104,19 @@ func lockChange(e *Event, r journal.Record) bool {
 	}
 	e.Check = ""
 	return true
+}
+
+// guardChange tells what the guard journals of its own states: advised,
+// countdown, holding, cancelled and acted (by someone else); its own
+// rollback is told as every rollback is, from the executor's records.
+func guardChange(e *Event) bool {
+	kind := "guard." + e.Verdict
+	switch kind {
+	case KindGuardAdvised, KindGuardCountdown, KindGuardHolding, KindGuardCancelled, KindGuardActed:
+		e.Kind = kind
+		return true
+	}
+	return false
 }
 
 // start tells an action's start once, whichever record comes first.

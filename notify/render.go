@@ -29,6 +29,11 @@ const defaultTextsSrc = `
 {{- define "incident.firing"}}incident {{.Check}} FIRING{{with .Message}} — {{.}}{{end}}{{end}}
 {{- define "incident.resolved"}}incident {{.Check}} resolved{{with .Message}} — {{.}}{{end}}{{end}}
 {{- define "lock.taken"}}lock taken by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}
+{{- define "guard.advised"}}guard: {{.Message}}{{end}}
+{{- define "guard.countdown"}}guard: {{.Message}}{{end}}
+{{- define "guard.holding"}}guard: {{.Message}}{{end}}
+{{- define "guard.cancelled"}}guard: {{.Message}}{{end}}
+{{- define "guard.acted"}}guard: {{.Message}}{{end}}
 {{- define "lock.released"}}{{if eq .Verdict "LOST"}}lock LOST ({{.Operator}}{{with .Step}}, {{.}}{{end}}){{with .Message}} — {{.}}{{end}}{{else}}lock released by {{.Operator}}{{with .Message}} ({{.}}){{end}}{{end}}{{end}}
 `
 

@@ -229,13 +229,9 @@ type wireSubSteps struct {
 // its followers would refuse (a list past its limit: more signals than the
 // feed carries) is refused here, so the publisher's log says why.
 func EncodeState(s State) ([]byte, error) {
-	w, err := toWire(s)
+	b, err := MarshalState(s)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the observation: %w", err)
-	}
-	b, err := json.Marshal(wireEnvelope{Format: stateFormat, State: w})
-	if err != nil {
-		return nil, fmt.Errorf("encoding the observation: %w", err)
+		return nil, err
 	}
 	// Half the size cap: the database stores jsonb and gives back its text
 	// form, a space after every ':' and ',', which followers must still read.
@@ -248,27 +244,33 @@ func EncodeState(s State) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalState is s in the wire form without EncodeState's checks (the
+// feed's size bound, its followers' decoding, which cost more than the
+// encoding): the flight recorder's, every round, whose reader decodes
+// with DecodeState and refuses, by name, a round that breaks a bound.
+func MarshalState(s State) ([]byte, error) {
+	w, err := toWire(s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the observation: %w", err)
+	}
+	b, err := json.Marshal(wireEnvelope{Format: stateFormat, State: w})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the observation: %w", err)
+	}
+	return b, nil
+}
+
 // DecodeState reads a published observation. It is outside data: a row
 // over MaxWireBytes is refused unread, every list stops at its limit while
 // it is decoded, and every string is cleaned for the screen before it is
 // returned. A row that breaks any rule is an error, never a partial state.
 func DecodeState(b []byte) (State, error) {
-	if err := checkBounds(b, MaxWireBytes); err != nil {
-		return State{}, fmt.Errorf("decoding the observation: %w", err)
-	}
-	var env struct {
-		Format string          `json:"format"`
-		State  json.RawMessage `json:"state"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return State{}, decodeError(err)
-	}
-	if env.Format != stateFormat {
-		return State{}, fmt.Errorf("decoding the observation: format %q, want %q (a cockpit of another version published it)",
-			safetext.CleanN(env.Format, 64), stateFormat)
+	state, err := openEnvelope(b)
+	if err != nil {
+		return State{}, err
 	}
 	var w wireState
-	if err := strictUnmarshal(env.State, &w); err != nil {
+	if err := strictUnmarshal(state, &w); err != nil {
 		return State{}, decodeError(err)
 	}
 	safetext.Strings(&w)
@@ -277,6 +279,51 @@ func DecodeState(b []byte) (State, error) {
 		return State{}, fmt.Errorf("decoding the observation: %w", err)
 	}
 	return s, nil
+}
+
+// openEnvelope is a published observation's state, unread, once its
+// size, values and format are checked.
+func openEnvelope(b []byte) (json.RawMessage, error) {
+	if err := checkBounds(b, MaxWireBytes); err != nil {
+		return nil, fmt.Errorf("decoding the observation: %w", err)
+	}
+	var env struct {
+		Format string          `json:"format"`
+		State  json.RawMessage `json:"state"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, decodeError(err)
+	}
+	if env.Format != stateFormat {
+		return nil, fmt.Errorf("decoding the observation: format %q, want %q (a cockpit of another version published it)",
+			safetext.CleanN(env.Format, 64), stateFormat)
+	}
+	return env.State, nil
+}
+
+// DecodeIncidents reads only a published observation's incidents, under
+// DecodeState's bounds and cleaning: for a reader that needs no more
+// (replay finding the rounds where an incident changed), about a tenth of
+// the work of the whole state.
+func DecodeIncidents(b []byte) ([]IncidentStatus, error) {
+	state, err := openEnvelope(b)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Incidents bounded[wireIncident, incidentLimit] `json:"incidents"`
+	}
+	if err := json.Unmarshal(state, &w); err != nil {
+		return nil, decodeError(err)
+	}
+	safetext.Strings(&w)
+	out := make([]IncidentStatus, len(w.Incidents))
+	for i, in := range w.Incidents {
+		if out[i], err = in.incident(); err != nil {
+			return nil, fmt.Errorf("decoding the observation: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // decodeError is a refusal on one short line: the JSON decoder quotes

@@ -78,6 +78,7 @@ type Exporter struct {
 	actionInProgress, actionStarted      *prometheus.Desc
 	observationTimestamp, observationAge *prometheus.Desc
 	notificationFailures, observeRounds  *prometheus.Desc
+	guardState, guardCountdown           *prometheus.Desc
 
 	mu        sync.Mutex
 	items     []itemReading
@@ -86,6 +87,15 @@ type Exporter struct {
 	rounds    float64
 	actions   map[string]actionReading
 	failures  map[string]float64
+	guard     guardReading
+}
+
+// guardReading is the guard's last decision (cockpit guard); states is
+// empty while no guard runs in this process.
+type guardReading struct {
+	states    []string
+	state     string
+	countdown time.Duration
 }
 
 type itemReading struct {
@@ -140,8 +150,21 @@ func New(env string, opts ...Option) *Exporter {
 		"Notifications the cockpit failed to deliver, by target.", "target")
 	e.observeRounds = desc("cockpit_observe_rounds_total",
 		"Observation rounds the cockpit evaluated.")
+	e.guardState = desc("cockpit_guard_state",
+		"The guard's state (cockpit guard), one-hot over idle, advised, holding, countdown, acting, acted and cancelled; absent where no guard runs.",
+		"state")
+	e.guardCountdown = desc("cockpit_guard_countdown_seconds",
+		"Seconds left before the guard's rollback starts; 0 when it is not counting down; absent where no guard runs.")
 	e.reg.MustRegister(e)
 	return e
+}
+
+// Guard replaces the exported guard state with its latest decision:
+// state, one of states (the closed set, in order), and the countdown left.
+func (e *Exporter) Guard(states []string, state string, countdown time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.guard = guardReading{states: states, state: state, countdown: countdown}
 }
 
 // Observe replaces the exported verdicts with those of one observation
@@ -276,7 +299,7 @@ func (e *Exporter) Serve(ctx context.Context, addr string) (string, error) {
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{e.itemVerdict, e.itemProgress, e.incidentState, e.incidentPending,
 		e.actionInProgress, e.actionStarted, e.observationTimestamp, e.observationAge,
-		e.notificationFailures, e.observeRounds} {
+		e.notificationFailures, e.observeRounds, e.guardState, e.guardCountdown} {
 		ch <- d
 	}
 }
@@ -321,6 +344,12 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(e.notificationFailures, prometheus.CounterValue, n, target)
 	}
 	ch <- prometheus.MustNewConstMetric(e.observeRounds, prometheus.CounterValue, e.rounds)
+	for _, st := range e.guard.states {
+		gauge(e.guardState, oneHot(st == e.guard.state), label(st))
+	}
+	if len(e.guard.states) > 0 {
+		gauge(e.guardCountdown, max(e.guard.countdown.Seconds(), 0))
+	}
 }
 
 func incidentStateLabel(s runbook.IncidentState) string {

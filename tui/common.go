@@ -39,6 +39,10 @@ type common struct {
 	timeline func() string
 	// redact is Options.Redact (nil: journal.Redact's patterns only).
 	redact func(string) string
+	// guard is the newest state a guard journaled (zero: none), and
+	// guardCountdown the environment's countdown (Options.GuardCountdown).
+	guard          journal.Record
+	guardCountdown time.Duration
 }
 
 // hide is text with the config's secrets hidden (Options.Redact), or,

@@ -30,4 +30,5 @@ var (
 	_ component[*timeline]      = (*timeline)(nil)
 	_ component[*confirmDialog] = (*confirmDialog)(nil)
 	_ component[*faultMenu]     = (*faultMenu)(nil)
+	_ component[*replayer]      = (*replayer)(nil)
 )

@@ -35,6 +35,10 @@ type evidenceView struct {
 	// to more lines than one (an actuator's output): the progress line and
 	// the timeline show its first line, this view the rest.
 	outputs map[string]journal.Record
+	// confirmed is, per step, its newest approval and the override that
+	// came with it, if any: the gates as the confirm dialog showed them
+	// (a replay shows them as they stood at its clock).
+	confirmed map[string][]journal.Record
 }
 
 // evidenceMsg is the item the evidence shows, as the list has it now: the
@@ -43,7 +47,7 @@ type evidenceView struct {
 type evidenceMsg struct{ Item runbook.ItemStatus }
 
 func newEvidenceView(c *common, k *KeyMap) *evidenceView {
-	return &evidenceView{c: c, keys: k, pane: newScrollPane(), outputs: map[string]journal.Record{}}
+	return &evidenceView{c: c, keys: k, pane: newScrollPane(), outputs: map[string]journal.Record{}, confirmed: map[string][]journal.Record{}}
 }
 
 // Init starts nothing: the view waits for an item.
@@ -86,14 +90,37 @@ func (e *evidenceView) ShortHelp() []key.Binding {
 // FullHelp is the view's keys.
 func (e *evidenceView) FullHelp() [][]key.Binding { return [][]key.Binding{e.ShortHelp()} }
 
-// SetJournal keeps each step's newest multi-line outcome.
+// SetJournal keeps each step's newest multi-line outcome, and its newest
+// approval with its override.
 func (e *evidenceView) SetJournal(recs []journal.Record) {
 	clear(e.outputs)
+	clear(e.confirmed)
 	for _, r := range recs {
-		if r.Kind == journal.KindOutcome && strings.Contains(strings.TrimSpace(r.Message), "\n") {
+		switch {
+		case r.Kind == journal.KindOutcome && strings.Contains(strings.TrimSpace(r.Message), "\n"):
 			e.outputs[r.Step] = r
+		case r.Kind == journal.KindApproval:
+			e.confirmed[r.Step] = []journal.Record{r}
+		case r.Kind == journal.KindOverride && len(e.confirmed[r.Step]) == 1:
+			e.confirmed[r.Step] = append(e.confirmed[r.Step], r)
 		}
 	}
+}
+
+// confirmLines are the gates as the step's newest confirm dialog showed
+// them, who approved, and the override's reason.
+func confirmLines(c *common, recs []journal.Record) []string {
+	st := c.styles
+	a := recs[0]
+	out := []string{"", st.Title.Render("GATES AT CONFIRM "+a.Time.In(c.now().Location()).Format("15:04:05")) +
+		st.Muted.Render(" · approved by "+a.Operator+" · "+safetext.Clean(a.Message))}
+	for _, line := range strings.Split(strings.TrimSpace(safetext.CleanLines(a.Evidence)), "\n") {
+		out = append(out, "  "+line)
+	}
+	if len(recs) > 1 {
+		out = append(out, st.Warn.Render("  overridden: "+safetext.Clean(recs[1].Reason)))
+	}
+	return out
 }
 
 // show builds the item's lines at the frame's clock; another item starts
@@ -180,6 +207,9 @@ func (e *evidenceView) lines(it runbook.ItemStatus, now time.Time) []string {
 	}
 	if len(it.Checks) == 0 {
 		out = append(out, st.Stale.Render("no checks observed: UNKNOWN"))
+	}
+	if recs, ok := e.confirmed[it.Item.ID]; ok {
+		out = append(out, confirmLines(e.c, recs)...)
 	}
 	if r, ok := e.outputs[it.Item.ID]; ok {
 		// Journal records are cleaned when read; cleaning again keeps this

@@ -41,7 +41,11 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	if c.production {
 		env = headerPart{long: st.Crit.Render("CUTOVER " + c.env + " [PRODUCTION]"), short: st.Crit.Render(c.env + " [PROD]")}
 	}
-	parts := []headerPart{{long: st.Badge.Render(" " + c.mode.String() + " ")}, env}
+	badge, clock := " "+c.mode.String()+" ", []headerPart{{long: now.Format("15:04"), optional: true}}
+	if c.mode == Replay { // the replay's clock is the badge, to the second: it is what the screen shows
+		badge, clock = " REPLAY "+now.Format("15:04:05")+" ", nil
+	}
+	parts := []headerPart{{long: st.Badge.Render(badge)}, env}
 	writers, loud := "", false
 	if in, ok := writersOf(s); ok {
 		writers, loud = writersMarker(c, s, in)
@@ -57,12 +61,15 @@ func header(c *common, s runbook.State, width int, now time.Time) string {
 	legacy := observedValue(c, s.Observed.LegacyFreeze, c.stale(s.Observed.LegacyFreeze.Age(now)))
 	target := observedValue(c, s.Observed.WriteTarget, shareStale)
 	share := cohort(c, s, shareStale)
+	parts = append(parts, clock...)
 	parts = append(parts,
-		headerPart{long: now.Format("15:04"), optional: true},
 		headerPart{long: "rust: " + rust, short: "rust " + rust},
 		headerPart{long: "legacy: " + legacy, short: "legacy " + legacy},
 		headerPart{long: "writes → " + target + st.Muted.Render(" · ") + "cohort " + share, short: "→ " + target + " " + share},
 	)
+	if g, ok := guardBanner(c, now); ok {
+		parts = append(parts, g)
+	}
 	if holder := lockHolder(s, now); holder != "" {
 		parts = append(parts, headerPart{long: st.Warn.Render("lock: " + holder), optional: true})
 	}

@@ -57,7 +57,7 @@ func incidentsLine(c *common, state runbook.State, width int) string {
 			advice = writersAdvice(c, w)
 		case rolledBack(state):
 			advice = "already rolled back (R1–R3 observed): investigate before any retry"
-		case c.mode == Watch:
+		case !c.mode.acts():
 			advice = "rollback recommended (cockpit operate)"
 		}
 		line := st.Crit.Render("INCIDENT: " + strings.Join(firing, " · ") + " · " + advice)

@@ -16,6 +16,7 @@ type KeyMap struct {
 	Sources       key.Binding
 	Timeline      key.Binding
 	Faults        key.Binding
+	CancelGuard   key.Binding
 	Help          key.Binding
 	Quit          key.Binding
 	ForceQuitOrNo key.Binding
@@ -36,11 +37,13 @@ func DefaultKeyMap(rehearsal bool) KeyMap {
 		Sources:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "evidence sources (query, URL)")),
 		Timeline:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
 		Faults:        key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "faults")),
+		CancelGuard:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel the guard's countdown")),
 		Help:          key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:          key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuitOrNo: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit / abandon")),
 	}
 	k.Faults.SetEnabled(rehearsal)
+	k.CancelGuard.SetEnabled(false) // the screen enables it when it can cancel
 	return k
 }
 
@@ -53,7 +56,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Evidence, k.Sources, k.Timeline, k.Refresh},
-		{k.Run, k.Rollback, k.WriteProbe, k.Faults},
+		{k.Run, k.Rollback, k.WriteProbe, k.Faults, k.CancelGuard},
 		{k.Help, k.Quit, k.ForceQuitOrNo},
 	}
 }

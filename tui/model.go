@@ -32,6 +32,7 @@ type Model struct {
 	list     *runbookList
 	evidence *evidenceView
 	timeline *timeline
+	replay   *replayer // nil outside a replay
 
 	dialog       *confirmDialog
 	faults       *faultMenu // nil outside rehearsal
@@ -45,6 +46,9 @@ type Model struct {
 	quitting     bool
 
 	width, height int
+
+	// cancelGuard is Options.CancelGuard (the key c).
+	cancelGuard func(reason string) error
 
 	// frame is the screen as the last message left it, drawn at the end
 	// of Update; View only hands it to the renderer. A round's tick changes
@@ -67,9 +71,13 @@ func New(ctx context.Context, o Options) (*Model, error) {
 		return nil, err
 	}
 	o.applyDefaults()
+	if o.Mode == Replay {
+		o.Now = utc(o.Now)
+	}
 	c := &common{
 		styles: NewStyles(o.Profile, true), profile: o.Profile, now: o.Now, env: o.Env, production: o.Production,
 		mode: o.Mode, staleAfter: o.StaleAfter, refresh: o.Refresh, probeEvery: runbook.ProbeEvery(o.Refresh, o.StaleAfter), signals: o.Signals, logger: o.Logger, timeline: o.Timeline, redact: o.Redact,
+		guardCountdown: o.GuardCountdown,
 	}
 	m := &Model{
 		c: c, base: ctx, actor: o.Actor, operator: o.Operator, mask: o.Mask,
@@ -82,11 +90,16 @@ func New(ctx context.Context, o Options) (*Model, error) {
 	if o.JournalPath != "" {
 		m.obs.journal = newJournalWindow(o.JournalPath, o.Shared)
 	}
+	m.cancelGuard = o.CancelGuard
+	m.keys.CancelGuard.SetEnabled(o.CancelGuard != nil && o.Mode != Watch)
 	m.list = newRunbookList(c, &m.keys)
 	m.evidence = newEvidenceView(c, &m.keys)
 	m.timeline = newTimeline(c, &m.keys)
 	if o.Mode == Rehearsal {
 		m.faults = newFaultMenu(c, m.menu, ctx, o)
+	}
+	if o.Mode == Replay {
+		m.replay = newReplayer(c, &m.keys, o.Playback)
 	}
 	m.frame = m.screen()
 	return m, nil
@@ -97,7 +110,7 @@ func New(ctx context.Context, o Options) (*Model, error) {
 // for that answer: the screen is drawn in the dark palette until it comes
 // (setBackground).
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.obs.start(), m.obs.readJournal(), tea.RequestBackgroundColor,
+	cmds := []tea.Cmd{m.firstRound(), tea.RequestBackgroundColor,
 		m.panes.Init(), m.list.Init(), m.evidence.Init(), m.timeline.Init()}
 	if m.faults != nil {
 		cmds = append(cmds, m.faults.Init())
@@ -112,7 +125,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, tick := msg.(tickMsg); tick {
 		return m, m.obs.start()
 	}
-	m.c.at = m.c.now()
+	m.c.at = m.clock()
 	cmd := m.route(msg)
 	if m.showEvidence {
 		m.evidence.Update(evidenceMsg{Item: m.list.SelectedStatus()})
@@ -134,6 +147,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		m.setBackground(msg)
 	case StateMsg:
 		return m.handleState(msg)
+	case guardCancelMsg:
+		m.handleGuardCancel(msg)
 	case journalReadMsg:
 		return m.handleJournal(msg)
 	case journalMsg:
@@ -148,6 +163,13 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case faultMsg:
 		if m.faults != nil {
 			m.faults.Update(msg)
+		}
+	case replayRoundMsg:
+		return m.handleReplayRound(msg)
+	case replayTickMsg, replayMarksMsg:
+		if m.replay != nil {
+			_, cmd := m.replay.Update(msg)
+			return cmd
 		}
 	case forceQuitMsg:
 		m.quitting = true
@@ -184,6 +206,7 @@ func (m *Model) handleJournal(msg journalReadMsg) tea.Cmd {
 		m.c.logger.Debug("dropped a stale journal read", "seq", msg.Seq)
 		return nil
 	}
+	m.c.noteGuard(msg)
 	m.route(window)
 	return next
 }

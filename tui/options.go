@@ -40,10 +40,13 @@ const (
 	Operate Mode = iota
 	Watch
 	Rehearsal
+	// Replay shows a recording (Options.Playback): it observes nothing and
+	// never acts.
+	Replay
 )
 
 func (m Mode) String() string {
-	return [...]string{"OPERATE", "WATCH", "REHEARSAL"}[m]
+	return [...]string{"OPERATE", "WATCH", "REHEARSAL", "REPLAY"}[m]
 }
 
 // Options configure the screen. Observer is required; Actor is required to
@@ -95,10 +98,26 @@ type Options struct {
 	// not recognise; masked in the frame, no piece of it is ever drawn.
 	// Optional.
 	Mask func(string) string
+	// Playback is the recording Replay mode plays back, in place of the
+	// Observer and the journal's file.
+	Playback *Playback
+	// CancelGuard journals a cancel of the guard's countdown (`cockpit
+	// guard` reads it from the journal and answers there), with why; the
+	// key c calls it. nil: c is not bound (watch, no guard).
+	CancelGuard func(reason string) error
+	// GuardCountdown is the environment's guard countdown, so the header
+	// counts a journaled countdown down to the second.
+	GuardCountdown time.Duration
 }
 
 func (o *Options) validate() error {
 	switch {
+	case o.Mode == Replay && (o.Playback == nil || o.Playback.Rounds == nil || o.Playback.Rounds.Len() == 0):
+		return errors.New("tui: replay mode needs a recording with at least one round")
+	case o.Mode == Replay && (o.Actor != nil || o.Observer != nil):
+		return errors.New("tui: replay mode takes neither an observer nor an actor: it shows the recording")
+	case o.Mode == Replay:
+		return nil
 	case o.Observer == nil:
 		return errors.New("tui: an observer is required")
 	case o.Mode == Watch && o.Actor != nil:

@@ -30,6 +30,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case m.showHelp:
 		m.showHelp = false
 		return nil
+	case m.replay != nil && m.replay.Takes(msg):
+		m.status = ""
+		_, cmd := m.replay.Update(msg)
+		return cmd
 	}
 	k := m.keys
 	switch {
@@ -50,6 +54,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.requestAction(runbook.RollbackID)
 	case key.Matches(msg, k.WriteProbe):
 		return m.requestAction(runbook.WriteProbeID)
+	case key.Matches(msg, k.CancelGuard):
+		return m.cancelGuardCmd()
 	case key.Matches(msg, k.Faults):
 		if m.faults != nil {
 			m.faults.Show()

@@ -74,6 +74,9 @@ func (m *Model) setSize(w, h int) {
 		m.faults.SetSize(w, m.overlayHeight())
 	}
 	m.help.SetWidth(w)
+	if m.replay != nil {
+		m.replay.SetSize(w, 1)
+	}
 }
 
 // View is the whole screen on the alternate screen, as the last Update
@@ -125,7 +128,7 @@ func (m *Model) screen() string {
 // notePaint logs, once, how long the first full frame with an observation
 // took from the screen's start: the first full paint.
 func (m *Model) notePaint() {
-	if m.painted || m.state.At.IsZero() || m.quitting || m.width == 0 || m.tooSmall() {
+	if m.painted || m.replay != nil || m.state.At.IsZero() || m.quitting || m.width == 0 || m.tooSmall() {
 		return
 	}
 	m.painted = true
@@ -176,7 +179,11 @@ func (m *Model) overlay() []string {
 	case m.faults != nil && m.faults.Visible():
 		return splitLines(m.faults.View())
 	case m.showHelp:
-		return helpOverlay(m.help, m.c.styles, m.offeredKeys(), m.confirm, m.actor == nil, m.width)
+		lines := helpOverlay(m.help, m.c.styles, m.offeredKeys(), m.confirm, m.actor == nil, m.width)
+		if m.replay != nil {
+			lines = append(append(m.replay.Notes(), splitLines(m.help.FullHelpView(m.replay.FullHelp()))...), lines...)
+		}
+		return lines
 	}
 	return nil
 }
@@ -202,6 +209,12 @@ func (m *Model) statusLine(now time.Time) string {
 			line = "ABANDONING " + step + " · waiting for the executor to record it"
 		}
 		return st.Focused.Render(line)
+	}
+	if m.replay != nil && m.status != "" {
+		return m.status + st.Muted.Render(" · ") + m.replay.View()
+	}
+	if m.replay != nil {
+		return m.replay.View()
 	}
 	return m.status
 }
@@ -241,6 +254,9 @@ func (m *Model) footer() string {
 	h := m.help
 	h.SetWidth(0) // measured here, never cut with an ellipsis
 	bindings := k.ShortHelp()
+	if m.replay != nil {
+		bindings = append(m.replay.ShortHelp(), bindings...)
+	}
 	for _, drop := range []key.Binding{k.Faults, k.WriteProbe, k.Timeline, k.Evidence, k.Run, k.Rollback} {
 		if ansi.StringWidth(prefix+h.ShortHelpView(bindings)) <= m.width {
 			break

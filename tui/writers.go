@@ -73,7 +73,7 @@ func writersMarker(c *common, s runbook.State, in runbook.IncidentStatus) (text 
 // incidents line at 80 columns; the runbook's full words are in its
 // evidence. Watch has no rollback key, so it names the command that has one.
 func writersAdvice(c *common, in runbook.IncidentStatus) string {
-	operate := c.mode != Watch
+	operate := c.mode.acts()
 	switch {
 	case in.HasValue && in.Value == 0 && operate:
 		return "writes refused: finish the rollback (r) or the step"

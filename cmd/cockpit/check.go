@@ -43,6 +43,7 @@ func observeOnce(ctx context.Context, s *Streams, f *readFlags) (runbook.State, 
 	select {
 	case st := <-done:
 		if ctx.Err() == nil {
+			fac.RecordRound(st)
 			return st, nil
 		}
 	case <-ctx.Done():

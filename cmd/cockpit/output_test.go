@@ -29,6 +29,7 @@ func TestUnknownOutputFormatIsOneErrorInEveryVerb(t *testing.T) {
 		{"run", "S1", "--approve", "S1"},
 		{"rollback", "--approve", "rollback"},
 		{"timeline"},
+		{"guard"},
 	} {
 		out, errOut, code := runCLI(t, false, append(args, "--config", cfg, "-o", "yaml")...)
 		if code != exitUsage || strings.TrimSpace(errOut) != want || out != "" {

@@ -32,8 +32,11 @@ func newRootCmd(ctx context.Context, s *Streams) *cobra.Command {
 		newConfigCmd(s),
 		newOperateCmd(ctx, s),
 		newWatchCmd(ctx, s),
+		newReplayCmd(ctx, s),
 		newKeyCmd(s),
+		newGuardCmd(ctx, s),
 		newExportCmd(s),
+		newReportCmd(ctx, s),
 	)
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -96,11 +97,10 @@ func stepExit(writes bool, outcome executor.Outcome) error {
 // planAndExecute is what both acting verbs do: open the executor, show the
 // plan (exact calls, live gates), execute it and print its events.
 func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, rollback bool) (executor.Plan, executor.Outcome, error) {
-	emit, err := formatter(scripted.EventFormats, f.output)
+	out, err := newEventWriter(s.Out, f.output)
 	if err != nil {
 		return executor.Plan{}, executor.Outcome{}, err
 	}
-	out := &scripted.EventWriter{W: s.Out, Emit: emit}
 	mode := factory.Act
 	if rollback {
 		mode = factory.Rollback
@@ -171,4 +171,14 @@ func actingError(err error) error {
 func approval(operator string, f *actingFlags) executor.Approval {
 	return executor.Approval{Operator: operator, TypedEnv: f.confirmEnv, OverrideReason: f.overrideReason,
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
+}
+
+// newEventWriter prints an action's events in the -o format (run,
+// rollback, guard).
+func newEventWriter(w io.Writer, format string) (*scripted.EventWriter, error) {
+	emit, err := formatter(scripted.EventFormats, format)
+	if err != nil {
+		return nil, err
+	}
+	return &scripted.EventWriter{W: w, Emit: emit}, nil
 }

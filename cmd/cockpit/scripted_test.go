@@ -11,4 +11,5 @@ type (
 	checkLine      = scripted.CheckLine
 	checkReport    = scripted.CheckReport
 	timelineReport = sharedlog.Publishable
+	guardStatus    = scripted.GuardStatus
 )

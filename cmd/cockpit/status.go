@@ -38,6 +38,7 @@ func runStatus(ctx context.Context, s *Streams, f *readFlags) error {
 	go func() { timeline <- sharedlog.CheckPublishable(ctx, runbook.SharedTimelineURL(e.Env())) }()
 	st := e.Observe(ctx)
 	rep := scripted.Status(st, <-timeline)
+	rep.Guard = guardStatusOf(e.Config(), e.Env(), st.At)
 	if err := write(s.Out, painter(s), rep); err != nil {
 		return err
 	}

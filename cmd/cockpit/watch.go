@@ -86,6 +86,9 @@ func screenOptions(ctx context.Context, fac *factory.Factory, f *screenFlags, mo
 		return tui.Options{}, usageError("watch --follow reads the shared feed from the environment's database: configure database.url_env (and set it) for %s", env.Name)
 	}
 	obs, err := fac.ScreenObserver(f.follow)
+	if err == nil {
+		obs, err = fac.Recorded(obs) // every round shown is recorded
+	}
 	if err != nil {
 		return tui.Options{}, withCode(exitUsage, err)
 	}
@@ -112,7 +115,7 @@ func screenOptions(ctx context.Context, fac *factory.Factory, f *screenFlags, mo
 		JournalPath: journal.Path(cfg.StateDir, env.Name), Shared: fac.Shared(), Signals: env.Signals,
 		Timeline: func() string { return cmp.Or(sharing.Problem(), following.Problem()) },
 		Faults:   faults, FaultNames: faultNames, FaultHelp: faultHelp, Input: fac.Streams.In, Output: fac.Streams.Out, Logger: logger, Redact: fac.Streams.Redact,
-		Mask: fac.Streams.Mask,
+		Mask: fac.Streams.Mask, CancelGuard: guardCanceller(fac, mode), GuardCountdown: env.Guard.Countdown.D(),
 	}, nil
 }
 

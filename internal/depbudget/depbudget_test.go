@@ -21,8 +21,13 @@ import (
 
 const (
 	operatorBinary = "github.com/openagents/cockpit/cmd/cockpit"
-	// maxDeps is issue 16's budget for the operator's package graph.
-	maxDeps = 500
+	// maxDeps is issue 16's budget for the operator's package graph (500),
+	// raised by issue 19 for the post-mortem's charts: gonum.org/v1/plot
+	// brings 68 packages (its pdf, eps, png and tex backends, LaTeX text
+	// and the Liberation fonts, linked whatever backend is used) into a
+	// graph of 471. R4 writes the report inside the rollback, so the
+	// operator's binary links it; the budget still stops the next cloud SDK.
+	maxDeps = 560
 )
 
 // cloudModule matches the modules that must not be linked: the AWS, Azure

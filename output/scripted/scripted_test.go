@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openagents/cockpit/checks"
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/metrics"
 	"github.com/openagents/cockpit/output"
@@ -132,12 +133,14 @@ func TestStatusReportAndText(t *testing.T) {
 	if rep.Unknown() || *rep.CohortPercent != 25 {
 		t.Errorf("a known position: unknown %v cohort %v", rep.Unknown(), rep.CohortPercent)
 	}
+	rep.Guard = GuardStatus{Mode: config.GuardCountdown, State: "countdown", Line: "I1 firing: rollback in 7s"}
 	text := render(t, StatusFormats, "text", plain, rep)
 	want := "env      prod\n" +
 		"rust     rust_active — " + res("rust_active").Evidence.String() + "\n" +
 		"legacy   frozen — " + res("frozen").Evidence.String() + "\n" +
 		"writes → rust (25.0% on rust) — " + res("rust").Evidence.String() + "\n" +
 		"timeline: not published: permission denied — ERROR: denied\n" +
+		"guard    countdown (countdown) — I1 firing: rollback in 7s\n" +
 		"I1  PENDING Write errors — 2%\n"
 	if text != want {
 		t.Errorf("status text:\n%s\nwant:\n%s", text, want)

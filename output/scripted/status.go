@@ -5,7 +5,9 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 
+	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/output"
 	"github.com/openagents/cockpit/runbook"
 	"github.com/openagents/cockpit/sharedlog"
@@ -23,8 +25,27 @@ type StatusReport struct {
 	// Timeline is whether this config's role can publish to the shared
 	// timeline: a cockpit that cannot says so before anyone relies on it.
 	Timeline sharedlog.Publishable `json:"timeline"`
+	// Guard is the environment's automatic rollback (cockpit guard).
+	Guard GuardStatus `json:"guard"`
 
 	observed runbook.Observed // the evidence the text lines cite
+}
+
+// GuardStatus is the environment's guard in status: its configured mode
+// and what the newest guard process journaled last.
+type GuardStatus struct {
+	Mode      config.GuardMode `json:"mode"`
+	Countdown string           `json:"countdown"`
+	// State is the last state a guard journaled; "off" when none runs
+	// (never started, stopped, or its process is gone).
+	State     string    `json:"state"`
+	Criterion string    `json:"criterion,omitempty"`
+	Line      string    `json:"line,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
+	// RemainingSeconds is the countdown left, while counting down.
+	RemainingSeconds int    `json:"remaining_seconds,omitempty"`
+	Process          string `json:"process,omitempty"`
 }
 
 // Status is the report of one observed round and the shared timeline's
@@ -66,6 +87,7 @@ func writeStatusText(w io.Writer, p output.Painter, rep StatusReport) error {
 	fmt.Fprintf(w, "legacy   %s — %s\n", rep.LegacyFreeze, o.LegacyFreeze.Evidence)
 	fmt.Fprintf(w, "writes → %s (%s) — %s\n", rep.WriteTarget, cohort, o.WriteTarget.Evidence)
 	fmt.Fprintf(w, "timeline: %s%s\n", rep.Timeline.Status, orNothing(" — ", rep.Timeline.Detail))
+	fmt.Fprintf(w, "guard    %s (%s)%s\n", rep.Guard.State, rep.Guard.Mode, orNothing(" — ", rep.Guard.Line))
 	for _, inc := range rep.Incidents {
 		fmt.Fprintf(w, "%-3s %s %s — %s\n", inc.Runbook, p.Verdict(inc.State.Verdict(), fmt.Sprintf("%-7s", strings.ToUpper(inc.State.String()))), inc.Title, inc.Evidence)
 	}
