@@ -12,6 +12,7 @@ import (
 	"github.com/openagents/cockpit/executor/guard"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output/scripted"
 	"github.com/openagents/cockpit/selfmetrics"
 )
 
@@ -106,7 +107,7 @@ func guardRunner(fac *factory.Factory) (*guard.Runner, error) {
 
 // guardPrinter prints what the guard runner says in the -o format.
 type guardPrinter struct {
-	out *eventWriter
+	out *scripted.EventWriter
 	j   *journal.Journal
 }
 
@@ -119,13 +120,13 @@ func (p guardPrinter) Told(d guard.Decision, verdict, line string) {
 		Remaining int    `json:"remaining_seconds,omitempty"`
 	}
 	now := time.Now().UTC().Format("15:04:05")
-	p.out.emit(p.out.w, "guard", guardJSON{verdict, d.Criterion, line, d.Reason, d.RemainingSeconds()}, now+" guard "+verdict+": "+line)
+	p.out.Emit(p.out.W, "guard", guardJSON{verdict, d.Criterion, line, d.Reason, d.RemainingSeconds()}, now+" guard "+verdict+": "+line)
 }
 
-func (p guardPrinter) Plan(plan executor.Plan)       { p.out.plan(plan) }
-func (p guardPrinter) Progress(pr executor.Progress) { p.out.progress(pr) }
+func (p guardPrinter) Plan(plan executor.Plan)       { p.out.Plan(plan) }
+func (p guardPrinter) Progress(pr executor.Progress) { p.out.Progress(pr) }
 
 func (p guardPrinter) Outcome(o *executor.Outcome) {
-	_ = journalOutcome(p.j, o, true) // a rollback's: the fallback named
-	p.out.outcome(*o)
+	_ = executor.Journaled(p.j, o, true) // a rollback's: the fallback named
+	p.out.Outcome(*o)
 }

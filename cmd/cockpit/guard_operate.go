@@ -30,7 +30,7 @@ func screenGuard(ctx context.Context, fac *factory.Factory, mode tui.Mode, errOu
 		return nil, err
 	}
 	logger, _ := fac.Logger()
-	r.Out = guardLog{logger, func(o *executor.Outcome) { _ = journalOutcome(r.Journal, o, true) }}
+	r.Out = guardLog{logger, func(o *executor.Outcome) { _ = executor.Journaled(r.Journal, o, true) }}
 	gctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
