@@ -26,6 +26,10 @@ type Guard struct {
 	// types it at the prompt: the reviewed config is the guard's typed
 	// confirmation, and without it a production guard only advises.
 	ConfirmEnv string `yaml:"confirm_env"`
+	// Configured says the file wrote the environment's guard: block, so
+	// operate runs the guard itself (without one, only `cockpit guard`
+	// runs it, in the defaults above).
+	Configured bool `yaml:"-" json:"-"`
 }
 
 // GuardMode is a guard's mode: advise, countdown or act.
@@ -46,6 +50,7 @@ const defaultCountdown = 2 * time.Minute
 // unless the file says so), a 2m countdown, every configured criterion.
 func (c *Config) applyGuardDefaults(name string, env *Environment) {
 	g := &env.Guard
+	g.Configured = c.explicit.has("environments", name, "guard")
 	if g.Mode == "" {
 		g.Mode = GuardAdvise
 	}

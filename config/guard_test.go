@@ -13,8 +13,8 @@ func TestGuardDefaultsAdviseTwoMinutesEveryCriterion(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := cfg.Environments["staging"].Guard
-	if g.Mode != GuardAdvise || g.Countdown.D() != 2*time.Minute {
-		t.Errorf("default guard = %s %s, want advise 2m", g.Mode, g.Countdown)
+	if g.Mode != GuardAdvise || g.Countdown.D() != 2*time.Minute || g.Configured {
+		t.Errorf("default guard = %s %s configured %v, want advise 2m, not configured", g.Mode, g.Countdown, g.Configured)
 	}
 	want := sortedKeys(DefaultIncidents())
 	if !slices.Equal(g.Criteria, want) {
@@ -29,7 +29,7 @@ func TestGuardKeepsWhatTheFileSays(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := cfg.Environments["staging"].Guard
-	if g.Mode != GuardAct || g.Countdown != 0 || !slices.Equal(g.Criteria, []string{"I2", "critical_drift"}) {
+	if g.Mode != GuardAct || g.Countdown != 0 || !slices.Equal(g.Criteria, []string{"I2", "critical_drift"}) || !g.Configured {
 		t.Errorf("guard = %+v, want act, 0s, [I2 critical_drift]", g)
 	}
 }

@@ -46,6 +46,19 @@ func PreflightDeadline(queryTimeout time.Duration, n int) time.Duration {
 	return time.Duration(3*waves) * max(queryTimeout, time.Second)
 }
 
+// PreflightQueries is how many queries Preflight tries over signals: each
+// signal's query and volume query.
+func PreflightQueries(signals map[string]*config.Signal) int {
+	n := 0
+	for _, sig := range signals {
+		n++
+		if sig.VolumeQuery != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // preflightConcurrency matches the sampler's default: preflight must not
 // load Prometheus more than watching does.
 const preflightConcurrency = 4

@@ -161,3 +161,15 @@ func TestPreflightAndTickAgainstTheRealPrometheus(t *testing.T) {
 	}
 	checkPreflight(t, Preflight(context.Background(), api, preflightSignals()))
 }
+
+// The deadline is sized by every query preflight tries: each signal's
+// query, and its volume query when it has one.
+func TestPreflightQueriesCountsVolumeQueries(t *testing.T) {
+	signals := map[string]*config.Signal{"a": {Query: "a"}, "b": {Query: "b", VolumeQuery: "vb"}, "c": {Query: "c"}}
+	if n := PreflightQueries(signals); n != 4 {
+		t.Errorf("PreflightQueries = %d, want 4", n)
+	}
+	if n := PreflightQueries(nil); n != 0 {
+		t.Errorf("no signals: %d queries", n)
+	}
+}

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"math"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/output"
+	"github.com/openagents/cockpit/output/scripted"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -91,31 +89,6 @@ func newCheckCmd(ctx context.Context, s *Streams) *cobra.Command {
 	return c
 }
 
-// checkLine is one check as scripted mode prints it.
-type checkLine struct {
-	ID       string   `json:"id"`
-	Title    string   `json:"title"`
-	Verdict  string   `json:"verdict"`
-	Evidence string   `json:"evidence"`
-	Age      *float64 `json:"age_seconds"` // null when never observed
-	// Awaits names the cutover step a verification item waits for: its
-	// verdict is AWAITS and it does not count toward the exit code.
-	Awaits string `json:"awaits,omitempty"`
-	// NotApplicable says why a verification item does not apply now
-	// ("rolled back"): its verdict is N/A and it does not count either.
-	NotApplicable string      `json:"not_applicable,omitempty"`
-	Details       []checkLine `json:"details,omitempty"`
-
-	verdict checks.Verdict
-	age     time.Duration
-}
-
-type checkReport struct {
-	Env     string      `json:"env"`
-	Verdict string      `json:"verdict"`
-	Checks  []checkLine `json:"checks"`
-}
-
 func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	var kinds []runbook.Kind
 	switch set {
@@ -130,7 +103,7 @@ func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	default:
 		return usageError("check %q: want preconditions, verify, incidents or all", set)
 	}
-	write, err := formatter(checkFormats, f.output)
+	write, err := formatter(scripted.CheckFormats, f.output)
 	if err != nil {
 		return err
 	}
@@ -138,78 +111,11 @@ func runCheck(ctx context.Context, s *Streams, f *readFlags, set string) error {
 	if err != nil {
 		return err
 	}
-	rep := checkReport{Env: st.Env}
-	var vs []checks.Verdict
-	for _, k := range kinds {
-		for _, l := range linesOf(st, k) {
-			rep.Checks = append(rep.Checks, l)
-			vs = append(vs, l.verdict)
-		}
-	}
-	overall := checks.Worst(vs...)
-	rep.Verdict = overall.String()
-	if err := write(s, rep, overall); err != nil {
+	rep, vs := scripted.Check(st, kinds)
+	if err := write(s.Out, painter(s), rep); err != nil {
 		return err
 	}
 	return exitFor(vs)
-}
-
-// linesOf renders the items of one kind, or the incident criteria.
-func linesOf(st runbook.State, k runbook.Kind) []checkLine {
-	var out []checkLine
-	if k == runbook.Incident {
-		for _, inc := range st.Incidents {
-			v := inc.State.Verdict()
-			age := time.Duration(-1) // never observed
-			if !inc.At.IsZero() {
-				age = max(st.At.Sub(inc.At), 0)
-			}
-			out = append(out, checkLine{ID: inc.Runbook, Title: inc.Title + " (" + inc.ID + ")",
-				Verdict: v.String(), Evidence: inc.Evidence, Age: ageSeconds(age), verdict: v, age: age})
-		}
-		return out
-	}
-	for _, is := range st.Items {
-		if is.Item.Kind != k {
-			continue
-		}
-		sum := is.Summary(st.At)
-		l := resultLine(sum, st.At)
-		for _, c := range is.Checks {
-			l.Details = append(l.Details, resultLine(c, st.At))
-		}
-		if is.Awaits != "" {
-			// Not run yet is not failed: the line says what it waits for
-			// and does not fail the exit code; it holds it only when the
-			// cutover is done and V1's write probe has yet to prove it.
-			l.Verdict, l.Awaits, l.verdict = "AWAITS", is.Awaits, checks.Pass
-			if is.AwaitHolds() {
-				l.verdict = checks.Pending // done but not yet proven: hold (exit 2)
-			}
-			l.Evidence = fmt.Sprintf("awaits %s (now: %s %s)", is.Awaits, sum.Verdict, sum.Evidence)
-		}
-		if is.NotApplicable != "" {
-			// A rolled-back cutover has nothing to verify: said, not failed.
-			l.Verdict, l.NotApplicable, l.verdict = "N/A", is.NotApplicable, checks.Pass
-			l.Evidence = fmt.Sprintf("n/a: %s (now: %s %s)", is.NotApplicable, sum.Verdict, sum.Evidence)
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
-func resultLine(r checks.Result, now time.Time) checkLine {
-	age := r.Age(now)
-	return checkLine{ID: r.ID, Title: r.Title, Verdict: r.Verdict.String(), Evidence: r.Evidence.String(),
-		Age: ageSeconds(age), verdict: r.Verdict, age: age}
-}
-
-func ageSeconds(d time.Duration) *float64 {
-	if d < 0 {
-		return nil
-	}
-	s := math.Round(d.Seconds()*10) / 10
-	return &s
 }
 
 // exitFor is the documented exit code of a set of verdicts. WARN does not
@@ -230,12 +136,6 @@ func exitFor(vs []checks.Verdict) error {
 	return nil
 }
 
-// checkFormats are what check prints, by -o.
-var checkFormats = output.Registry[func(s *Streams, rep checkReport, overall checks.Verdict) error]{
-	output.Text: writeCheckText,
-	output.JSON: func(s *Streams, rep checkReport, _ checks.Verdict) error { return output.WriteJSON(s.Out, rep) },
-}
-
 // formatter is the verb's formatter for -o name; a name that is no format
 // (or one this verb does not print) is a usage error, exit 4, its line the
 // same in every verb (output.Registry.Get).
@@ -247,33 +147,6 @@ func formatter[F any](r output.Registry[F], name string) (F, error) {
 	return f, nil
 }
 
-// writeCheckText prints one line per check, then the overall verdict.
-func writeCheckText(s *Streams, rep checkReport, overall checks.Verdict) error {
-	for _, l := range rep.Checks {
-		writeCheckLine(s.Out, s.IsTTY, l)
-	}
-	fmt.Fprintf(s.Out, "%s: %s\n", rep.Env, paint(s.IsTTY, rep.Verdict, overall))
-	return nil
-}
-
-// writeCheckLine prints "ID VERDICT title — evidence (age)".
-func writeCheckLine(w io.Writer, tty bool, l checkLine) {
-	age := "never"
-	if l.Age != nil {
-		age = checks.FormatAge(time.Duration(*l.Age * float64(time.Second)))
-	}
-	fmt.Fprintf(w, "%-3s %s %s — %s (%s)\n", l.ID, paint(tty, fmt.Sprintf("%-7s", l.Verdict), l.verdict), l.Title, l.Evidence, age)
-}
-
-// paint colours text by verdict for a terminal, in the screen's colours
-// (output.ToneOf); pipes, NO_COLOR and TERM=dumb get plain text.
-func paint(tty bool, text string, v checks.Verdict) string {
-	return output.NewPainter(tty, os.Getenv).Verdict(v, text)
-}
-
-func okVerdict(ok bool) checks.Verdict {
-	if ok {
-		return checks.Pass
-	}
-	return checks.Fail
-}
+// painter colours verdicts for the terminal s writes to, in the screen's
+// colours (output.ToneOf); pipes, NO_COLOR and TERM=dumb get plain text.
+func painter(s *Streams) output.Painter { return output.NewPainter(s.IsTTY, os.Getenv) }

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +12,7 @@ import (
 	"github.com/openagents/cockpit/executor/guard"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/output/scripted"
 	"github.com/openagents/cockpit/selfmetrics"
 )
 
@@ -23,10 +20,10 @@ import (
 // phases: a process starting and stopping, a cancel asked for, and the
 // answer to a cancel that found nothing live.
 const (
-	guardStarted    = "started"
-	guardStopped    = "stopped"
-	guardCancel     = "cancel"
-	guardCancelVoid = "cancel-void"
+	guardStarted    = guard.VerdictStarted
+	guardStopped    = guard.VerdictStopped
+	guardCancel     = guard.VerdictCancel
+	guardCancelVoid = guard.VerdictCancelVoid
 )
 
 // guardFlags are the guard's flags.
@@ -58,136 +55,68 @@ func newGuardCmd(ctx context.Context, s *Streams) *cobra.Command {
 	return c
 }
 
-// guardRun is one guard process: the acting door (engine, journal, lock,
-// executor), the decision core, and what it last told.
-type guardRun struct {
-	cfg  *config.Config
-	env  *config.Environment
-	eng  factory.Observer // the engine, its rounds recorded
-	j    *journal.Journal
-	x    *executor.Executor
-	core *guard.Guard
-	out  *eventWriter
-	// cancels reads the journal for cancel requests from other processes.
-	cancels *journal.Tail
-	metrics *selfmetrics.Exporter
-	// told is the last state journaled per criterion ("" for none): a
-	// state is journaled and notified once, when it is entered.
-	told map[string]guard.Phase
-	last guard.Decision
-}
-
+// runGuard is the guard process: the runner both it and operate run, with
+// the acting door a rollback has (a journal and lock a full state disk or a
+// database outage cannot stop), printing in the -o format.
 func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	out, err := newEventWriter(s.Out, f.output)
 	if err != nil {
 		return err
 	}
-	// The guard acts only as a rollback does: the journal and the lock a
-	// full state disk or a database outage cannot stop.
 	fac := factory.New(s, f.config, f.env, factory.Rollback)
 	fac.Process = "guard" // its rounds are recorded as the guard's
 	defer fac.Close()
-	x, j, err := openActing(fac)
+	r, err := guardRunner(fac)
 	if err != nil {
 		return err
 	}
-	cfg, _ := fac.Config()
-	env, _ := fac.Environment()
-	eng, err := fac.RecordedEngine()
+	recorded, err := fac.RecordedEngine() // operate's guard judges the rounds its screen records
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	g := &guardRun{cfg: cfg, env: env, eng: eng, j: j, x: x, core: guard.New(guard.PolicyOf(env.Guard)), out: out,
-		cancels: journal.NewTail(j.Path()), told: map[string]guard.Phase{}}
-	if _, err := g.cancels.Each(func(journal.Record) error { return nil }); err != nil {
-		return withCode(exitActionFailed, fmt.Errorf("reading the journal for cancels: %w", err))
-	}
+	r.Observe, r.Out = recorded.Observe, guardPrinter{out, r.Journal}
 	if f.metricsAddr != "" {
-		g.metrics = selfmetrics.New(env.Name)
-		bound, err := g.metrics.Serve(ctx, f.metricsAddr)
+		m := selfmetrics.New(r.Env.Name)
+		bound, err := m.Serve(ctx, f.metricsAddr)
 		if err != nil {
 			return withCode(exitUsage, err)
 		}
+		r.Metrics = m
 		fmt.Fprintf(s.ErrOut, "cockpit: serving metrics on http://%s/metrics\n", bound)
 	}
-	g.journal(guard.Decision{}, guardStarted, "guard started: "+describePolicy(env.Guard))
-	tick := time.NewTicker(cfg.Refresh.D())
-	defer tick.Stop()
-	for {
-		g.round(ctx)
-		select {
-		case <-ctx.Done():
-			g.journal(g.last, guardStopped, "guard stopped: "+context.Cause(ctx).Error())
-			return nil
-		case <-tick.C:
-		}
-	}
+	r.Run(ctx)
+	return nil
 }
 
-// round observes once, hands the round to the core and does what it
-// decides.
-func (g *guardRun) round(ctx context.Context) {
-	octx, cancel := context.WithTimeout(ctx, factory.ObserveTimeout(g.cfg))
-	st := g.eng.Observe(octx)
-	cancel()
-	if ctx.Err() != nil {
-		return
-	}
-	if g.metrics != nil {
-		g.metrics.Observe(st)
-	}
-	g.readCancels()
-	d := g.core.Observe(guard.RoundOf(g.cfg, g.env, st))
-	g.tell(d)
-	if d.Act {
-		g.act(ctx, d)
-	}
-}
-
-// readCancels applies every cancel journaled since the last round (by
-// `cockpit guard cancel` or a screen) and answers it.
-func (g *guardRun) readCancels() {
-	recs, _, err := g.cancels.Next()
+// guardRunner is the guard runner on the factory's acting door (its
+// executor, lock and journal), its Out left to the caller; `cockpit guard`
+// and operate build theirs here.
+func guardRunner(fac *factory.Factory) (*guard.Runner, error) {
+	x, j, err := openActing(fac)
 	if err != nil {
-		slog.Warn("reading the journal for cancels", "err", err)
+		return nil, err
 	}
-	for _, r := range recs {
-		if r.Kind != journal.KindGuard || r.Verdict != guardCancel || !r.Trusted() {
-			continue
-		}
-		if ids := g.core.Cancel(r.Operator, r.Reason, r.Time); len(ids) == 0 {
-			g.journal(g.last, guardCancelVoid, fmt.Sprintf("nothing to cancel for %s (%s): %s", r.Operator, r.Reason, g.last.Line()))
-		}
-	}
-}
-
-// tell journals (and so notifies) and prints a decision once, when its
-// criterion enters its state; a countdown or a rollback is advised first.
-func (g *guardRun) tell(d guard.Decision) {
-	key := d.Criterion
-	prev := g.told[key]
-	if g.metrics != nil {
-		g.metrics.Guard(phaseNames(), d.Phase.String(), d.Remaining)
-	}
-	if g.last.Criterion != key || g.last.Phase != d.Phase {
-		if (d.Phase == guard.Countdown || d.Phase == guard.Acting) && prev != guard.Advised && prev != guard.Countdown {
-			adv := d
-			adv.Phase = guard.Advised
-			g.journal(adv, guard.Advised.String(), adv.Line())
-		}
-		g.journal(d, d.Phase.String(), d.Line())
-		g.told[key] = d.Phase
-	}
-	g.last = d
-}
-
-// journal appends one guard record and prints it.
-func (g *guardRun) journal(d guard.Decision, verdict, line string) {
-	err := g.j.Append(journal.Record{Kind: journal.KindGuard, PID: os.Getpid(), Check: d.Criterion, Verdict: verdict,
-		Message: line, Reason: d.Reason, Evidence: d.Evidence})
+	cfg, _ := fac.Config()
+	env, _ := fac.Environment()
+	eng, err := fac.Engine()
 	if err != nil {
-		slog.Warn("journaling the guard", "err", err)
+		return nil, withCode(exitUsage, err)
 	}
+	r := &guard.Runner{Cfg: cfg, Env: env, Observe: eng.Observe, Journal: j, Actor: x, Detach: factory.RollbackContext,
+		ObserveTimeout: factory.ObserveTimeout(cfg)}
+	if err := r.Start(); err != nil {
+		return nil, withCode(exitActionFailed, fmt.Errorf("the guard (guard: of %s): %w", env.Name, err))
+	}
+	return r, nil
+}
+
+// guardPrinter prints what the guard runner says in the -o format.
+type guardPrinter struct {
+	out *scripted.EventWriter
+	j   *journal.Journal
+}
+
+func (p guardPrinter) Told(d guard.Decision, verdict, line string) {
 	type guardJSON struct {
 		State     string `json:"state"`
 		Criterion string `json:"criterion,omitempty"`
@@ -196,57 +125,13 @@ func (g *guardRun) journal(d guard.Decision, verdict, line string) {
 		Remaining int    `json:"remaining_seconds,omitempty"`
 	}
 	now := time.Now().UTC().Format("15:04:05")
-	g.out.emit(g.out.w, "guard", guardJSON{verdict, d.Criterion, line, d.Reason, d.RemainingSeconds()}, now+" guard "+verdict+": "+line)
+	p.out.Emit(p.out.W, "guard", guardJSON{verdict, d.Criterion, line, d.Reason, d.RemainingSeconds()}, now+" guard "+verdict+": "+line)
 }
 
-// act runs the rollback the core decided on, unless a signal came first:
-// nothing starts after one. The rollback itself runs on the context only
-// a second signal cancels, as a human's does.
-func (g *guardRun) act(ctx context.Context, d guard.Decision) {
-	plan, err := g.x.Plan(ctx, runbook.RollbackID)
-	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("the guard is stopping (%v)", context.Cause(ctx))
-	}
-	if err != nil {
-		g.finish(d, "rollback not started: "+err.Error())
-		return
-	}
-	g.out.plan(plan)
-	// A production guard's typed confirmation is its config's confirm_env.
-	approval := executor.Approval{Operator: g.cfg.Operator, Via: "guard", Evidence: d.Evidence, TypedEnv: g.env.Guard.ConfirmEnv}
-	outcome, err := g.x.Execute(factory.RollbackContext(ctx), plan, approval, g.out.progress)
-	if err != nil {
-		g.finish(d, "rollback not started: "+err.Error())
-		return
-	}
-	_ = journalOutcome(g.j, &outcome, true)
-	g.out.outcome(outcome)
-	state := "rolled back by this guard: OK"
-	if !outcome.OK {
-		state = "rolled back by this guard, but " + strings.Join(outcome.Failed, ", ") + " failed or were not verified: check them by hand"
-	}
-	g.finish(d, state)
-}
+func (p guardPrinter) Plan(plan executor.Plan)       { p.out.Plan(plan) }
+func (p guardPrinter) Progress(pr executor.Progress) { p.out.Progress(pr) }
 
-// finish tells the core how its rollback ended and journals it.
-func (g *guardRun) finish(d guard.Decision, result string) {
-	g.core.Finished(result)
-	d.Phase, d.Reason, d.Act = guard.Acted, result, false
-	g.tell(d)
-}
-
-// describePolicy says what the guard will do, as its start is journaled.
-func describePolicy(g config.Guard) string {
-	what := map[config.GuardMode]string{config.GuardAdvise: "advise only", config.GuardAct: "roll back at once",
-		config.GuardCountdown: "count down " + g.Countdown.String() + ", then roll back"}[g.Mode]
-	return fmt.Sprintf("%s (%s) on %s", g.Mode, what, strings.Join(g.Criteria, ", "))
-}
-
-// phaseNames are the guard's states, for the metric's one-hot family.
-func phaseNames() []string {
-	var names []string
-	for _, p := range guard.Phases() {
-		names = append(names, p.String())
-	}
-	return names
+func (p guardPrinter) Outcome(o *executor.Outcome) {
+	_ = executor.Journaled(p.j, o, true) // a rollback's: the fallback named
+	p.out.Outcome(*o)
 }

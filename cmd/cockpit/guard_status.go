@@ -8,31 +8,15 @@ import (
 	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/executor/guard"
 	"github.com/openagents/cockpit/journal"
+	"github.com/openagents/cockpit/output/scripted"
 	"github.com/openagents/cockpit/runbook"
 )
-
-// guardStatus is the environment's guard in status -o json: its
-// configured mode and what the newest guard process journaled last.
-type guardStatus struct {
-	Mode      config.GuardMode `json:"mode"`
-	Countdown string           `json:"countdown"`
-	// State is the last state a guard journaled; "off" when none runs
-	// (never started, stopped, or its process is gone).
-	State     string    `json:"state"`
-	Criterion string    `json:"criterion,omitempty"`
-	Line      string    `json:"line,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
-	Since     time.Time `json:"since,omitzero"`
-	// RemainingSeconds is the countdown left, while counting down.
-	RemainingSeconds int    `json:"remaining_seconds,omitempty"`
-	Process          string `json:"process,omitempty"`
-}
 
 // guardStatusOf reads the guard's state from the journal: its newest
 // state record, and whether the process that wrote it still runs (a
 // guard on another host is believed while it journals).
-func guardStatusOf(cfg *config.Config, env *config.Environment, now time.Time) guardStatus {
-	gs := guardStatus{Mode: env.Guard.Mode, Countdown: env.Guard.Countdown.String(), State: "off"}
+func guardStatusOf(cfg *config.Config, env *config.Environment, now time.Time) scripted.GuardStatus {
+	gs := scripted.GuardStatus{Mode: env.Guard.Mode, Countdown: env.Guard.Countdown.String(), State: "off"}
 	var last journal.Record
 	_, _ = journal.NewTail(journal.Path(cfg.StateDir, env.Name)).Each(func(r journal.Record) error {
 		if r.Kind == journal.KindGuard && r.Verdict != guardCancel && r.Verdict != guardCancelVoid && r.Trusted() {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/runbook"
 )
@@ -45,7 +46,7 @@ func finish(errOut io.Writer, a leftBehind) error {
 	case e.ID == runbook.RollbackID:
 		return withCode(exitActionFailed, fmt.Errorf("%s", out.Message))
 	case e.Err == nil && (out.OK || !e.Writes):
-		fmt.Fprintf(errOut, "cockpit: %s finished after the screen closed: %s\n", e.ID, firstLineOf(out.Message))
+		fmt.Fprintf(errOut, "cockpit: %s finished after the screen closed: %s\n", e.ID, executor.FirstLine(out.Message))
 		return stepExit(e.Writes, out)
 	}
 	return stoppedMidway(e, a.Left())
@@ -64,6 +65,6 @@ func stoppedMidway(e factory.Ended, left string) error {
 // headline is an outcome's words before its evidence ("S1 interrupted at
 // route_writes=rust (context canceled)"): the journal keeps the rest.
 func headline(msg string) string {
-	head, _, _ := strings.Cut(firstLineOf(msg), ": ")
+	head, _, _ := strings.Cut(executor.FirstLine(msg), ": ")
 	return strings.TrimSpace(head)
 }

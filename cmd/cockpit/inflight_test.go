@@ -10,6 +10,7 @@ import (
 	"github.com/openagents/cockpit/checks"
 	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/factory"
+	"github.com/openagents/cockpit/output/scripted"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -93,8 +94,8 @@ func TestCheckVerifyHoldsOnV1sProbeAndPassesOverNA(t *testing.T) {
 	v1.Awaits = "S2"
 	st := runbook.State{Items: []runbook.ItemStatus{v1, v2}}
 	var vs []checks.Verdict
-	for _, l := range linesOf(st, runbook.Verification) {
-		vs = append(vs, l.verdict)
+	for _, l := range scripted.LinesOf(st, runbook.Verification) {
+		vs = append(vs, l.Counts())
 		if l.ID == "V1" && (l.Verdict != "AWAITS" || l.Awaits != "S2") {
 			t.Errorf("V1 awaiting S2 reads %s %q", l.Verdict, l.Awaits)
 		}
@@ -106,8 +107,8 @@ func TestCheckVerifyHoldsOnV1sProbeAndPassesOverNA(t *testing.T) {
 	v1.Awaits, v1.NotApplicable = "", "rolled back"
 	v2.Verdict, v2.NotApplicable = checks.Fail, "rolled back"
 	vs = nil
-	for _, l := range linesOf(runbook.State{Items: []runbook.ItemStatus{v1, v2}}, runbook.Verification) {
-		vs = append(vs, l.verdict)
+	for _, l := range scripted.LinesOf(runbook.State{Items: []runbook.ItemStatus{v1, v2}}, runbook.Verification) {
+		vs = append(vs, l.Counts())
 		if l.Verdict != "N/A" || !strings.Contains(l.Evidence, "n/a: rolled back") {
 			t.Errorf("%s after a clean rollback reads %s %q", l.ID, l.Verdict, l.Evidence)
 		}

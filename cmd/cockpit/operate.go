@@ -48,6 +48,10 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 	if err != nil {
 		return err
 	}
+	stopGuard, err := screenGuard(ctx, fac, mode, s.ErrOut)
+	if err != nil {
+		return err
+	}
 	screen := make(chan error, 1)
 	go func() { screen <- runScreen(ctx, opts) }()
 	select {
@@ -61,6 +65,7 @@ func operateScreen(ctx context.Context, s *Streams, f *screenFlags, mode tui.Mod
 			logger.Warn("the screen did not close after the signal; carrying on without it")
 		}
 	}
+	stopGuard()
 	if done := finish(s.ErrOut, actor); done != nil {
 		return done
 	}

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/openagents/cockpit/checks"
-	"github.com/openagents/cockpit/config"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/metrics"
-	"github.com/openagents/cockpit/output"
+	"github.com/openagents/cockpit/output/scripted"
 )
 
 func newPreflightCmd(ctx context.Context, s *Streams) *cobra.Command {
@@ -30,24 +26,8 @@ func newPreflightCmd(ctx context.Context, s *Streams) *cobra.Command {
 	return c
 }
 
-// preflightReport is what preflight found: -o json prints it as it is.
-type preflightReport struct {
-	Env     string                    `json:"env"`
-	OK      bool                      `json:"ok"`
-	Error   string                    `json:"error,omitempty"`
-	Queries []metrics.PreflightResult `json:"queries"`
-
-	problems, warnings int
-}
-
-// preflightFormats are what preflight prints, by -o.
-var preflightFormats = output.Registry[func(*Streams, preflightReport) error]{
-	output.Text: writePreflightText,
-	output.JSON: func(s *Streams, rep preflightReport) error { return output.WriteJSON(s.Out, rep) },
-}
-
 func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
-	write, err := formatter(preflightFormats, f.output)
+	write, err := formatter(scripted.PreflightFormats, f.output)
 	if err != nil {
 		return err
 	}
@@ -63,75 +43,15 @@ func runPreflight(ctx context.Context, s *Streams, f *readFlags) error {
 	}
 	// A Prometheus that accepts and never answers must not hang preflight:
 	// the whole run has one deadline, and what it cut off is said once.
-	deadline := metrics.PreflightDeadline(cfg.QueryTimeout.D(), countQueries(env.Signals))
+	deadline := metrics.PreflightDeadline(cfg.QueryTimeout.D(), metrics.PreflightQueries(env.Signals))
 	runCtx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	rep := preflightReport{Env: env.Name, Queries: metrics.Preflight(runCtx, api, env.Signals)}
-	unanswered := 0
-	for _, r := range rep.Queries {
-		switch {
-		case r.Unanswered:
-			unanswered++
-			rep.problems++
-		case !r.OK:
-			rep.problems++
-		case len(r.Warnings) > 0:
-			rep.warnings++
-		}
-	}
-	if unanswered > 0 {
-		rep.Error = fmt.Sprintf("Prometheus at %s did not answer %d of %d queries within %s (the preflight deadline): is it up and reachable, and is prometheus.url its API's base URL?",
-			env.Prometheus.URL, unanswered, len(rep.Queries), deadline)
-	}
-	rep.OK = rep.problems == 0
-	if err := write(s, rep); err != nil {
+	rep := scripted.Preflight(env.Name, env.Prometheus.URL, metrics.Preflight(runCtx, api, env.Signals), deadline)
+	if err := write(s.Out, painter(s), rep); err != nil {
 		return err
 	}
-	if rep.problems > 0 {
+	if !rep.OK {
 		return silentExit(exitCheckFailed)
 	}
 	return nil
-}
-
-// writePreflightText prints one line per query (an unanswered one is said
-// once, at the end), then the counts.
-func writePreflightText(s *Streams, rep preflightReport) error {
-	for _, r := range rep.Queries {
-		if r.Unanswered {
-			continue // said once, below
-		}
-		word, v := "OK", okVerdict(r.OK)
-		detail := fmt.Sprintf("%d series", r.Series)
-		switch {
-		case r.OK && r.Note != "":
-			detail = r.Note
-		case !r.OK:
-			word, detail = "PROBLEM", r.Problem
-		case len(r.Warnings) > 0:
-			word, v, detail = "WARN", checks.Warn, detail+"; "+strings.Join(r.Warnings, "; ")
-		}
-		name := r.Signal
-		if r.Kind == "volume_query" {
-			name += " (volume)"
-		}
-		fmt.Fprintf(s.Out, "%s %s — %s — %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", word), v), name, detail, r.Query)
-	}
-	if rep.Error != "" {
-		fmt.Fprintf(s.Out, "%s %s\n", paint(s.IsTTY, fmt.Sprintf("%-7s", "PROBLEM"), checks.Unknown), rep.Error)
-	}
-	fmt.Fprintf(s.Out, "%s: %d queries, %d with a problem, %d with a warning\n", rep.Env, len(rep.Queries), rep.problems, rep.warnings)
-	return nil
-}
-
-// countQueries is how many queries preflight tries: each signal's query and
-// volume query.
-func countQueries(signals map[string]*config.Signal) int {
-	n := 0
-	for _, sig := range signals {
-		n++
-		if sig.VolumeQuery != "" {
-			n++
-		}
-	}
-	return n
 }

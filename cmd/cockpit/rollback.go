@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openagents/cockpit/factory"
+	"github.com/openagents/cockpit/output/scripted"
 	"github.com/openagents/cockpit/runbook"
 )
 
@@ -36,7 +37,7 @@ func newRollbackCmd(ctx context.Context, s *Streams) *cobra.Command {
 }
 
 func runRollback(ctx context.Context, s *Streams, f *actingFlags) error {
-	if _, err := formatter(eventFormats, f.output); err != nil {
+	if _, err := formatter(scripted.EventFormats, f.output); err != nil {
 		return err
 	}
 	if !approved(f.approve, runbook.RollbackID) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ import (
 	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
-	"github.com/openagents/cockpit/output"
+	"github.com/openagents/cockpit/output/scripted"
 )
 
 // actingFlags are the flags every acting verb shares.
@@ -66,7 +65,7 @@ func runStep(ctx context.Context, s *Streams, f *actingFlags, step string) error
 	if !isRunnable(id) {
 		return usageError("%q is not a runbook item to run (S1–S4, V1–V4, P1–P4; rollback has its own verb)", step)
 	}
-	if _, err := formatter(eventFormats, f.output); err != nil {
+	if _, err := formatter(scripted.EventFormats, f.output); err != nil {
 		return err
 	}
 	if !approved(f.approve, id) {
@@ -116,14 +115,17 @@ func planAndExecute(ctx context.Context, s *Streams, f *actingFlags, id string, 
 	if err != nil {
 		return plan, executor.Outcome{}, withCode(exitUsage, err)
 	}
-	out.plan(plan)
+	out.Plan(plan)
 	cfg, _ := fac.Config()
-	outcome, err := x.Execute(ctx, plan, approval(cfg.Operator, f), out.progress)
+	outcome, err := x.Execute(ctx, plan, approval(cfg.Operator, f), out.Progress)
 	if err != nil {
 		return plan, outcome, actingError(err)
 	}
-	jerr := journalOutcome(j, &outcome, rollback)
-	out.outcome(outcome)
+	jerr := executor.Journaled(j, &outcome, rollback)
+	if jerr != nil {
+		jerr = withCode(exitActionFailed, jerr)
+	}
+	out.Outcome(outcome)
 	return plan, outcome, jerr
 }
 
@@ -144,35 +146,6 @@ func openActing(fac *factory.Factory) (*executor.Executor, *journal.Journal, err
 		return nil, nil, withCode(exitUsage, err)
 	}
 	return x, j, nil
-}
-
-// journalOutcome is what the journal's health changes in an outcome. A
-// forward step or a check whose journal lost a record is not OK, whatever
-// it observed (exit 5, the file and errno named): its history has a hole
-// nobody would know of. A rollback is never failed by its journal; its
-// outcome names the fallback that took what the state disk refused.
-func journalOutcome(j *journal.Journal, o *executor.Outcome, rollback bool) error {
-	if rollback {
-		if u := j.Fallback(); u.Records > 0 {
-			o.Message += "; " + u.String()
-		}
-		return nil
-	}
-	err := j.Err()
-	if err == nil {
-		return nil
-	}
-	if o.OK {
-		o.OK = false
-		o.Message = fmt.Sprintf("%s, but not journaled: %v", firstLineOf(o.Message), err)
-	}
-	return withCode(exitActionFailed, fmt.Errorf("%s not recorded: %w", o.Step, err))
-}
-
-// firstLineOf is a message's headline ("P1 PASS" of "P1 PASS:\n…").
-func firstLineOf(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSuffix(first, ":")
 }
 
 func isRunnable(id string) bool {
@@ -200,61 +173,12 @@ func approval(operator string, f *actingFlags) executor.Approval {
 		Via: "cli --approve " + strings.Join(f.approve, ",")}
 }
 
-// eventWriter prints the plan, progress and outcome in the -o format.
-type eventWriter struct {
-	w    io.Writer
-	emit func(w io.Writer, kind string, v any, text string)
-}
-
-// eventFormats are how run and rollback print each event, by -o: its text
-// line, or one JSON object per line ({"type": kind, kind: event}).
-var eventFormats = output.Registry[func(w io.Writer, kind string, v any, text string)]{
-	output.Text: func(w io.Writer, _ string, _ any, text string) { fmt.Fprintln(w, text) },
-	output.JSON: func(w io.Writer, kind string, v any, _ string) {
-		b, _ := json.Marshal(map[string]any{"type": kind, kind: v})
-		fmt.Fprintln(w, string(b))
-	},
-}
-
-func newEventWriter(w io.Writer, format string) (*eventWriter, error) {
-	emit, err := formatter(eventFormats, format)
+// newEventWriter prints an action's events in the -o format (run,
+// rollback, guard).
+func newEventWriter(w io.Writer, format string) (*scripted.EventWriter, error) {
+	emit, err := formatter(scripted.EventFormats, format)
 	if err != nil {
 		return nil, err
 	}
-	return &eventWriter{w: w, emit: emit}, nil
-}
-
-func (e *eventWriter) plan(p executor.Plan) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s on %s", p.ID, p.Env)
-	for _, c := range p.Calls {
-		fmt.Fprintf(&b, "\n  call  %s", c.Show())
-	}
-	for _, g := range p.Gates {
-		fmt.Fprintf(&b, "\n  gate  %s %s", g.ID, g.Line(p.At))
-	}
-	type planJSON struct {
-		ID         string          `json:"id"`
-		Env        string          `json:"env"`
-		Calls      []executor.Call `json:"calls"`
-		Gates      []checks.Result `json:"gates"`
-		GatesGreen bool            `json:"gates_green"`
-	}
-	e.emit(e.w, "plan", planJSON{p.ID, p.Env, p.Calls, p.Gates, p.GatesGreen}, b.String())
-}
-
-func (e *eventWriter) progress(p executor.Progress) {
-	at := p.At
-	if at.IsZero() {
-		at = p.Started
-	}
-	e.emit(e.w, "progress", p, fmt.Sprintf("%s %s %s: %s", at.Format("15:04:05"), p.Step, p.SubStep, p.Message))
-}
-
-func (e *eventWriter) outcome(o executor.Outcome) {
-	state := "OK"
-	if !o.OK {
-		state = "FAILED"
-	}
-	e.emit(e.w, "outcome", o, fmt.Sprintf("%s %s: %s", o.Step, state, o.Message))
+	return &scripted.EventWriter{W: w, Emit: emit}, nil
 }

@@ -30,15 +30,15 @@ func newTimelineMigrateCmd(s *Streams) *cobra.Command {
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			name, err := timelineEnv(cfg, env)
+			e, err := runbook.PickEnvironment(cfg, env)
 			if err != nil {
-				return err
+				return withCode(exitUsage, err)
 			}
-			url := runbook.SharedTimelineURL(cfg.Environments[name])
+			url := runbook.SharedTimelineURL(e)
 			if url == "" {
-				return usageError("environment %q has no shared timeline database: set shared_timeline (or database) url_env or url_file in %s, and its variable", name, cfg.Path)
+				return usageError("environment %q has no shared timeline database: set shared_timeline (or database) url_env or url_file in %s, and its variable", e.Name, cfg.Path)
 			}
-			return migrateTimeline(cmd.Context(), s, name, url)
+			return migrateTimeline(cmd.Context(), s, e.Name, url)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", config.DefaultPath(), "config file")

@@ -1,9 +1,11 @@
 // Package guard decides, round by round, what the automatic rollback does:
 // nothing, advise, hold (and say why), count down, act, or stand down
-// (cancelled, or someone else acted). It is pure: the caller gives it each
-// round of the engine's state and the round's clock, and runs the rollback
-// itself, through the executor, lock and journal a human's goes through,
-// on the one Decision that says Act. Tests drive it with their own clock.
+// (cancelled, or someone else acted). Its core (Guard) is pure: it is given
+// each round of the engine's state and the round's clock, and tests drive
+// it with their own clock. Runner is the loop around it that `cockpit
+// guard` and operate both run: it observes, feeds the core, journals, and
+// runs the rollback through the executor, lock and journal a human's goes
+// through, on the one Decision that says Act.
 package guard
 
 import (
