@@ -70,7 +70,7 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	if err != nil {
 		return err
 	}
-	recorded, err := fac.RecordedEngine() // operate's guard judges the rounds its screen records
+	recorded, err := fac.RecordedEngine() // operate records its screen's rounds, not its guard's
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
