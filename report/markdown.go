@@ -116,7 +116,10 @@ func writeSummary(b *strings.Builder, acts []*action, refused []journal.Record, 
 			fmt.Fprintf(b, "  - **override** by %s at %s, reason: %s\n", cmp.Or(ov.Operator, "?"), clock(ov.Time), quoted(ov.Reason))
 		}
 		for _, s := range a.subSteps {
-			fmt.Fprintf(b, "  - %s %s at %s: %s\n", s.Check, okWord(s.OK), clock(s.Time), oneLine(s.Message))
+			// The headline only: the actuator's whole output stays in the
+			// journal and the rollback's artifacts.
+			headline, _, _ := strings.Cut(s.Message, "\n")
+			fmt.Fprintf(b, "  - %s %s at %s: %s\n", s.Check, okWord(s.OK), clock(s.Time), oneLine(headline))
 		}
 	}
 	for _, r := range refused {
