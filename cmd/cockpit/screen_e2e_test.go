@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -8,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -241,8 +244,66 @@ func newTmuxScreen(t *testing.T, tmux, bin string, args ...string) *tmuxScreen {
 	}
 	shell := strings.Join(quoted, " ") + `; echo "cockpit exited $?"; exec sleep 600`
 	s.run("-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", "-s", "cockpit", "sh -c "+screenShellQuote(shell))
-	t.Cleanup(func() { _ = exec.Command(tmux, "-L", s.socket, "kill-server").Run() })
+	t.Cleanup(s.stop)
 	return s
+}
+
+// stop ends the verb before the tmux server: SIGTERM to the process the
+// pane's shell runs, then a wait for the shell's exit line, so a cockpit
+// still writing its journal or recording never outlives the test's
+// directories. SIGKILL after two minutes.
+func (s *tmuxScreen) stop() {
+	defer func() { _ = exec.Command(s.tmux, "-L", s.socket, "kill-server").Run() }()
+	exited := func() bool {
+		out, err := exec.Command(s.tmux, "-L", s.socket, "capture-pane", "-p", "-t", "cockpit").Output()
+		return err != nil || strings.Contains(string(out), "cockpit exited")
+	}
+	out, err := exec.Command(s.tmux, "-L", s.socket, "display-message", "-p", "-t", "cockpit", "#{pane_pid}").Output()
+	if err != nil || exited() {
+		return
+	}
+	shell, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		return
+	}
+	children := childProcesses(shell)
+	signalAll(children, syscall.SIGTERM)
+	deadline := time.Now().Add(2 * time.Minute)
+	for !exited() {
+		if time.Now().After(deadline) {
+			s.t.Errorf("the screen's verb did not exit within 2m of SIGTERM; killing it")
+			signalAll(children, syscall.SIGKILL)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// childProcesses lists the pids whose parent is pid, read from /proc.
+func childProcesses(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var children []int
+	for _, path := range stats {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if child, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
+			children = append(children, child)
+		}
+	}
+	return children
+}
+
+func signalAll(pids []int, sig syscall.Signal) {
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, sig)
+	}
 }
 
 func (s *tmuxScreen) run(args ...string) string {
