@@ -120,7 +120,7 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 			if time.Now().After(deadline) {
 				t.Fatalf("the world's %s are not all PASS within %s:\n%s", what, worldReadyBudget, last)
 			}
-			time.Sleep(time.Second)
+			time.Sleep(500 * time.Millisecond)
 		}
 	}
 	return e

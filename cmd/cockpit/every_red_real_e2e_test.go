@@ -55,7 +55,9 @@ func quoteYAML(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 func spikeStates(t *testing.T, w *e2eWorld, d time.Duration) []checkLine {
 	t.Helper()
 	var seen []checkLine
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+	sample := time.NewTicker(2 * time.Second)
+	defer sample.Stop()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); <-sample.C {
 		_, inc := incidentLines(t, w, "staging")
 		seen = append(seen, inc["write_error_spike"])
 	}

@@ -115,7 +115,7 @@ func awaitGuard(t *testing.T, e *e2eWorld, g *guardProcess, d time.Duration, ver
 			guards, _ := guardRecords(recs)
 			t.Fatalf("no guard %s %q within %s; guard records: %+v\nguard output:\n%s\nstderr: %s", verdict, want, d, guards, g.output(), g.p.stderr)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
@@ -204,8 +204,11 @@ func TestGuardHoldsOnStaleData(t *testing.T) {
 	e := newE2EWorld(t, cockpitBinary(t), guardEdit(t, "{mode: countdown, countdown: 10s, criteria: [I2]}", ""))
 	g := spikeUnderGuard(t, e, "scrapes-stopped")
 	awaitGuard(t, e, g, 2*time.Minute, "holding", "stale for")
-	until := time.Now().Add(guardHoldWindow)
-	for time.Now().Before(until) {
+	// Sample status once a second through the window: the guard must say
+	// holding in every sample, not merely at some moment.
+	sample := time.NewTicker(time.Second)
+	defer sample.Stop()
+	for until := time.Now().Add(guardHoldWindow); time.Now().Before(until); <-sample.C {
 		out, errOut, _ := e.cockpit("status", "--env", "staging", "-o", "json")
 		var st struct {
 			Guard guardStatus `json:"guard"`
@@ -216,7 +219,6 @@ func TestGuardHoldsOnStaleData(t *testing.T) {
 		if st.Guard.State != "holding" || !strings.Contains(st.Guard.Reason, "stale") {
 			t.Fatalf("status says the guard is %+v, want holding on stale data", st.Guard)
 		}
-		time.Sleep(time.Second)
 	}
 	guards, approvals := guardRecords(e.timeline("staging"))
 	if len(approvals) != 0 {

@@ -51,7 +51,9 @@ func runUntilDone(t *testing.T, w *e2eWorld, step, env string, extra ...string) 
 	t.Helper()
 	args := append([]string{"run", step, "--env", env, "--approve", step}, extra...)
 	deadline := time.Now().Add(quietStepBudget)
-	for {
+	retry := time.NewTicker(2 * time.Second) // a held step is retried at this pace until its gate opens
+	defer retry.Stop()
+	for ; ; <-retry.C {
 		out, errOut, code := w.cockpit(args...)
 		if code == 0 {
 			return
@@ -59,6 +61,5 @@ func runUntilDone(t *testing.T, w *e2eWorld, step, env string, extra ...string) 
 		if code != exitNeedsApproval || time.Now().After(deadline) {
 			t.Fatalf("cockpit %s: exit %d (held for %s at most)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, quietStepBudget, out, errOut)
 		}
-		time.Sleep(2 * time.Second)
 	}
 }
