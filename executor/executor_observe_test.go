@@ -3,6 +3,8 @@ package executor
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +155,37 @@ func TestASoakGoesOnWhileACriterionCannotTell(t *testing.T) {
 	h.world.env.VerifyTimeout = config.Duration(300 * time.Millisecond)
 	if ok, msg := h.x.soak(h.world.env.Soak.D())(t.Context()); ok || !strings.Contains(msg, "holding") {
 		t.Fatalf("soak never able to tell: %v %q, want it to hold", ok, msg)
+	}
+}
+
+// A partial cohort's share is a sample: the cohort before it can read
+// within tolerance of it by chance (a 5% cohort read 21% on a window of 20
+// runs), and S4 must still set it, never skip it as "already in place".
+func TestS4SetsAPartialCohortThatASampleAlreadyShows(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, true)
+	if err := os.WriteFile(filepath.Join(h.world.dir, "cohort"), []byte("21"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.x.Plan(t.Context(), "S4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.x.Execute(t.Context(), p, Approval{Operator: "alice", TypedEnv: "production"}, nil)
+	if err != nil || !out.OK {
+		t.Fatalf("S4: %+v %v", out, err)
+	}
+	called := false
+	for _, r := range h.records(t) {
+		if r.Check != "set_cohort=25" {
+			continue
+		}
+		called = called || r.Kind == journal.KindIntent
+		if r.Kind == journal.KindOutcome && strings.Contains(r.Message, "already in place") {
+			t.Errorf("set_cohort=25 skipped on a 21%% sample: %+v", r)
+		}
+	}
+	if !called {
+		t.Error("set_cohort=25 was never called")
 	}
 }

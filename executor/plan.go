@@ -45,7 +45,8 @@ type subStep struct {
 	// is already in place and the call is skipped.
 	verify func(s runbook.State, since time.Time) (checks.Verdict, string)
 	// always runs the call even when verify already passes: the harness
-	// must write a fresh report.
+	// must write a fresh report, and a cohort between 0 and 100% is only
+	// ever estimated from a sample (see cohortSteps).
 	always bool
 }
 
@@ -345,6 +346,13 @@ func reportVerdict(p runbook.ParityStatus, reason string) (checks.Verdict, strin
 // cohortSteps is S4: Rust takes writes, then each cohort is set, verified
 // by the observed share and soaked while incidents are watched; at 100%
 // writes are routed to Rust and legacy is frozen, as S1 left staging.
+//
+// A partial cohort is always set, never judged "already in place": its
+// share is a sample of the window's runs (sticky per user, five writes a
+// run), so the cohort before it can read within tolerance of it by chance
+// (a 5% cohort read 21% on a window of 20 runs, and S4 skipped 25%), while
+// setting a percentage already in force moves no user (the bucketing is a
+// hash of the user). 100% is exact: no write went to legacy.
 func (x *Executor) cohortSteps(env *config.Environment) ([]subStep, error) {
 	mode, err := x.writeModeStep(env, "rust_active")
 	if err != nil {
@@ -358,7 +366,7 @@ func (x *Executor) cohortSteps(env *config.Environment) ([]subStep, error) {
 			return nil, err
 		}
 		steps = append(steps,
-			subStep{name: fmt.Sprintf("set_cohort=%d", pct), call: &call, verify: shareAfter(x.cohortShare(pct))},
+			subStep{name: fmt.Sprintf("set_cohort=%d", pct), call: &call, always: pct < 100, verify: shareAfter(x.cohortShare(pct))},
 			subStep{name: fmt.Sprintf("soak %d%% for %s", pct, env.Soak.D()), act: x.soak(env.Soak.D())})
 	}
 	final, err := x.authoritySteps(env, false)
