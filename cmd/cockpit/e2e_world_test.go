@@ -25,8 +25,8 @@ import (
 
 // e2eWorld is one rehearsal world, `rehearse --headless` of the built
 // binary in a process of its own (not this -race test process: a world
-// slowed by the race detector would miss the rehearsal's 800ms query
-// timeout on a busy machine, and cost the suite several times the CPU),
+// slowed by the race detector would miss its query timeout on a busy
+// machine, and cost the suite several times the CPU),
 // driven only through the binary, as an operator or a pipeline drives it. Its
 // database is a fresh PostgreSQL database with the DB role isolation
 // fixtures applied under role names unique to the test (roles are
@@ -84,6 +84,7 @@ func newE2EWorldOpts(t testing.TB, bin string, o sandbox.Options, edit func(cfg 
 	cfg := regexp.MustCompile(`database: \{url_env: DB_URL, roles: \{[^}]*\}\}`).ReplaceAllString(string(raw),
 		"database: {url_env: DB_URL, roles: {owner: "+roles["owner"]+", runtime_rw: "+roles["runtime_rw"]+
 			", khala_ro: "+roles["khala_ro"]+", control_rw: "+roles["control_rw"]+"}}")
+	cfg = loadedMachineTimeouts(t, cfg)
 	if edit != nil {
 		cfg = edit(cfg)
 	}
@@ -175,18 +176,41 @@ func onlyInsufficient(e *e2eWorld) bool {
 	return len(rep.Checks) > 0
 }
 
+// rehearsalTimeouts is the rehearsal's refresh and query timeout, as
+// configgen writes them: a Prometheus and runtimes that answer within
+// 800ms, as a real deployment's do.
+const rehearsalTimeouts = "\nrefresh: 1s\nquery_timeout: 800ms\n"
+
+// testWorldTimeouts is every test world's refresh and query timeout
+// instead of rehearsalTimeouts. A test world answers its queries and
+// probes from a process that shares the machine with dozens of worlds,
+// their verbs and screens, and a second copy of the suite: there, 800ms
+// was missed (checks and gates read UNKNOWN, S1 refused on its gates,
+// guards held) for the machine's sake, not the world's. 2.5s is three
+// times the rehearsal's headroom, still well under stale_after (10s), so
+// a stale or silent source is still told apart from a slow answer.
+const testWorldTimeouts = "\nrefresh: 3s\nquery_timeout: 2500ms\n"
+
+// loadedMachineTimeouts rewrites the world's rehearsalTimeouts to
+// testWorldTimeouts (`cockpit rehearse` keeps its own).
+func loadedMachineTimeouts(t testing.TB, cfg string) string {
+	t.Helper()
+	if !strings.Contains(cfg, rehearsalTimeouts) {
+		t.Fatalf("no %q in the world's config:\n%s", rehearsalTimeouts, cfg)
+	}
+	return strings.Replace(cfg, rehearsalTimeouts, testWorldTimeouts, 1)
+}
+
 // exampleTimeouts is a config edit for newE2EWorld: the example config's
-// refresh 5s and query_timeout 4s instead of the rehearsal's 1s and 800ms.
-// The world's Prometheus and runtimes answer from this -race test process:
-// on a busy machine 800ms is missed, and a check that must read PASS
-// throughout would read UNKNOWN for the machine's sake, not the world's.
+// refresh 5s and query_timeout 4s instead of testWorldTimeouts, for a test
+// whose checks must read PASS throughout a long scene: a single round
+// missing its timeout would read UNKNOWN for the machine's sake.
 func exampleTimeouts(t *testing.T) func(cfg string) string {
 	return func(cfg string) string {
-		const rehearsal = "\nrefresh: 1s\nquery_timeout: 800ms\n"
-		if !strings.Contains(cfg, rehearsal) {
-			t.Fatalf("no %q in the world's config:\n%s", rehearsal, cfg)
+		if !strings.Contains(cfg, testWorldTimeouts) {
+			t.Fatalf("no %q in the world's config:\n%s", testWorldTimeouts, cfg)
 		}
-		return strings.Replace(cfg, rehearsal, "\nrefresh: 5s\nquery_timeout: 4s\n", 1)
+		return strings.Replace(cfg, testWorldTimeouts, "\nrefresh: 5s\nquery_timeout: 4s\n", 1)
 	}
 }
 

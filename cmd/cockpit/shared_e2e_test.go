@@ -199,7 +199,7 @@ func TestFollowersCostPrometheusNothing(t *testing.T) {
 }
 
 // followedQueries is how many of the operator's queries the followers'
-// window spans: about a minute of operate (refresh 1s), which sends one
+// window spans: about 2.5 minutes of operate (testWorldTimeouts), which sends one
 // request a round and a range request every fifth (metrics' batching).
 const followedQueries = 60
 
