@@ -151,7 +151,7 @@ func (s *Sampler) query(ctx context.Context, query string, at time.Time) (model.
 	defer s.release()
 	ctx, cancel := context.WithTimeout(ctx, s.o.QueryTimeout)
 	defer cancel()
-	v, warnings, _, err := s.api.Query(ctx, query, at, v1.WithTimeout(s.o.QueryTimeout))
+	v, warnings, _, err := s.api.Query(ctx, query, at, v1.WithTimeout(promTimeout(s.o.QueryTimeout)))
 	if err != nil {
 		return nil, warnings, queryError(query, err)
 	}
@@ -211,7 +211,7 @@ func (s *Sampler) rangeQuery(ctx context.Context, query string, at time.Time) (m
 	ctx, cancel := context.WithTimeout(ctx, s.o.QueryTimeout)
 	defer cancel()
 	r := v1.Range{Start: at.Add(-s.o.Window), End: at, Step: s.o.Step}
-	v, _, _, err := s.api.QueryRange(ctx, query, r, v1.WithTimeout(s.o.QueryTimeout))
+	v, _, _, err := s.api.QueryRange(ctx, query, r, v1.WithTimeout(promTimeout(s.o.QueryTimeout)))
 	if err != nil {
 		return nil, queryError(query, err)
 	}
