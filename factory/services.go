@@ -44,8 +44,11 @@ func (f *Factory) Trust() (sharedlog.Trust, error) {
 }
 
 // stagingReadTimeout bounds reading the required environment's shared
-// timeline when a production command starts.
-const stagingReadTimeout = 2 * time.Second
+// timeline when a production command starts: connecting alone may take
+// sharedlog's 10s connect budget, and a read missed refuses S4 (staging's
+// runs on other machines count nothing), so a busy database gets as long
+// as a connect; it is paid once, before the gates are read.
+const stagingReadTimeout = 10 * time.Second
 
 // stagingFeeds are, for a production environment, the records other
 // machines published to the timeline of the environment it requires, read
