@@ -201,3 +201,79 @@ func TestRunnerExportsItsStateEachRound(t *testing.T) {
 		t.Errorf("exported phases %v, want the closed set", phases)
 	}
 }
+
+// i2 is a round at at after S1 whose I2 is in state, its input's data
+// taken at dataAt.
+func i2(at, dataAt time.Time, state runbook.IncidentState) runbook.State {
+	return runbook.State{At: at,
+		Writers: runbook.Writers{Rust: checks.Accepting, Legacy: checks.Frozen},
+		Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+			"rust_write_error_rate": {At: at, DataAt: dataAt, Value: 0.09, HasValue: true},
+		}},
+		Incidents: []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", Title: "write error spike",
+			State: state, Evidence: "rust_write_error_rate 0.09 > 0.05"}},
+		History: runbook.History{Done: map[string]time.Time{"S1": at.Add(-time.Hour)}},
+	}
+}
+
+// flapping is rounds 30s apart on a clock of their own: bad ones (even
+// rounds below n) with the error rate's data stuck at the first round's
+// (stale, staler each time), good ones with fresh data in state good.
+func flapping(rounds *atomic.Int32, n int, bad, good runbook.IncidentState) func(context.Context) runbook.State {
+	base := time.Now()
+	return func(context.Context) runbook.State {
+		i := int(rounds.Add(1)) - 1
+		at := base.Add(time.Duration(i) * 30 * time.Second)
+		if i < n && i%2 == 0 {
+			return i2(at, base.Add(-10*time.Minute), bad)
+		}
+		return i2(at, at, good)
+	}
+}
+
+// runFlapping runs a guard with block through rounds of flapping and
+// returns the verdicts it journaled.
+func runFlapping(t *testing.T, block string, n int, bad, good runbook.IncidentState) []string {
+	t.Helper()
+	var rounds atomic.Int32
+	r, _, cancel, done := startRunner(t, block, flapping(&rounds, n, bad, good))
+	for deadline := time.Now().Add(30 * time.Second); rounds.Load() < int32(n+3); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rounds within 30s, want %d", rounds.Load(), n+3)
+		}
+		time.Sleep(r.Cfg.Refresh.D())
+	}
+	cancel()
+	<-done
+	return verdicts(t, r.Journal)
+}
+
+// TestARepeatedHoldIsToldOncePerQuietSpell: a criterion whose data goes
+// stale every other round (a flaky backend) between quiet rounds is told
+// holding once, then again only once holdQuiet has passed, though its
+// reason's ages grew; a hold that stops a countdown is told every time.
+func TestARepeatedHoldIsToldOncePerQuietSpell(t *testing.T) {
+	// Holds at 0s, 60s, …, 300s: told at 0s and at 300s (holdQuiet later).
+	got := runFlapping(t, "{mode: countdown, countdown: 1h, criteria: [I2]}", 12, runbook.IncidentUnknown, runbook.IncidentOK)
+	want := []string{VerdictStarted, "holding", "idle", "holding", "idle", VerdictStopped}
+	if !slices.Equal(got, want) {
+		t.Errorf("flapping between a hold and idle journaled %v, want %v", got, want)
+	}
+	// A firing criterion whose data flaps stale: every hold stops the
+	// countdown, and is told.
+	got = runFlapping(t, "{mode: countdown, countdown: 1h, criteria: [I2]}", 8, runbook.IncidentFiring, runbook.IncidentFiring)
+	holds := slices.DeleteFunc(slices.Clone(got), func(v string) bool { return v != "holding" })
+	if len(holds) != 4 || !slices.Contains(got, "countdown") {
+		t.Errorf("a countdown interrupted by 4 holds journaled %v, want each hold", got)
+	}
+}
+
+func TestAHoldIsTheSameHoldWhenOnlyItsAgesGrew(t *testing.T) {
+	at := time.Now()
+	a := holdOf(Decision{Reason: "rust_write_error_rate stale for 2m (data 3m30s old, stale after 90s)", At: at})
+	b := holdOf(Decision{Reason: "rust_write_error_rate stale for 1m5s (data 2m05s old, stale after 1m)", At: at})
+	c := holdOf(Decision{Reason: "legacy_write_error_rate stale for 2m (data 3m30s old, stale after 90s)", At: at})
+	if a.why != b.why || a.why == c.why {
+		t.Errorf("holds %q, %q, %q: want the first two alike, the third not", a.why, b.why, c.why)
+	}
+}
