@@ -13,7 +13,6 @@ import (
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output/scripted"
-	"github.com/openagents/cockpit/selfmetrics"
 )
 
 // The guard's own journal words (journal.KindGuard's Verdict) beside its
@@ -41,9 +40,10 @@ func newGuardCmd(ctx context.Context, s *Streams) *cobra.Command {
 			"guard.countdown (cancel: `cockpit guard cancel` or c in operate), then runs the rollback with approval \"guard\"\n" +
 			"through the executor, lock and journal a human's goes through, the incident's evidence in the approval; act: a\n" +
 			"countdown of zero. It holds, and says why (guard.holding), while any input of the criterion is UNKNOWN or stale\n" +
-			"or it is still pending; it waits for a human's running step; it acts at most once per incident, and never when\n" +
-			"a rollback (a human's, another guard's) started since the incident began. SIGINT/SIGTERM stop it: no rollback\n" +
-			"starts after the signal; one already running goes on to its end (a second signal aborts it).",
+			"or it is still pending (a hold that comes back alike after an idle or advising spell is told once per 5m); it\n" +
+			"waits for a human's running step; it acts at most once per incident, and never when a rollback (a human's,\n" +
+			"another guard's) started since the incident began. SIGINT/SIGTERM stop it: no rollback starts after the\n" +
+			"signal; one already running goes on to its end (a second signal aborts it).",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runGuard(ctx, s, &f) },
 	}
@@ -74,17 +74,25 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	r.Observe, r.Out = recorded.Observe, guardPrinter{out, r.Journal}
-	if f.metricsAddr != "" {
-		m := selfmetrics.New(r.Env.Name)
-		bound, err := m.Serve(ctx, f.metricsAddr)
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		r.Metrics = m
+	observed, _, bound, err := fac.SelfMetrics(ctx, f.metricsAddr, recorded, nil)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--metrics-addr: %w", err))
+	}
+	if bound != "" {
 		fmt.Fprintf(s.ErrOut, "cockpit: serving metrics on http://%s/metrics\n", bound)
 	}
+	r.Observe, r.Out, r.Metrics = observed.Observe, guardPrinter{out, r.Journal}, guardMetrics(fac)
 	r.Run(ctx)
+	return nil
+}
+
+// guardMetrics is where a guard exports its state: the metrics its
+// process serves (--metrics-addr of `cockpit guard`, or of the operate
+// screen it runs beside), nil when it serves none.
+func guardMetrics(fac *factory.Factory) guard.Metrics {
+	if x := fac.Exporter(); x != nil {
+		return x
+	}
 	return nil
 }
 

@@ -67,6 +67,12 @@ func spiking(context.Context) runbook.State {
 // rounds, through a fake actor, into a journal of its own.
 func startRunner(t *testing.T, block string, observe func(context.Context) runbook.State) (*Runner, *fakeActor, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
+	return startRunnerExporting(t, block, observe, nil)
+}
+
+// startRunnerExporting is startRunner with the runner's state exported to m.
+func startRunnerExporting(t *testing.T, block string, observe func(context.Context) runbook.State, m Metrics) (*Runner, *fakeActor, context.CancelFunc, <-chan struct{}) {
+	t.Helper()
 	cfg, err := config.Parse("c.yaml", []byte("refresh: 20ms\nquery_timeout: 10ms\n"+roundConfig+"    guard: "+block+"\n"),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -79,7 +85,7 @@ func startRunner(t *testing.T, block string, observe func(context.Context) runbo
 	t.Cleanup(func() { _ = j.Close() })
 	actor := &fakeActor{}
 	r := &Runner{Cfg: cfg, Env: cfg.Environments["staging"], Observe: observe, Journal: j, Actor: actor,
-		Detach: context.WithoutCancel, ObserveTimeout: time.Second, Out: quiet{}}
+		Detach: context.WithoutCancel, ObserveTimeout: time.Second, Out: quiet{}, Metrics: m}
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +159,121 @@ func TestRunnerReadsACancelFromTheJournal(t *testing.T) {
 	<-done
 	if ran := actor.ran(); len(ran) != 0 {
 		t.Errorf("a cancelled countdown ran %d rollbacks", len(ran))
+	}
+}
+
+// exported is what a runner exported last (a selfmetrics.Exporter's part).
+type exported struct {
+	mu        sync.Mutex
+	phases    []string
+	phase     string
+	remaining time.Duration
+}
+
+func (e *exported) Guard(phases []string, phase string, remaining time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.phases, e.phase, e.remaining = phases, phase, remaining
+}
+
+func (e *exported) last() (string, time.Duration, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.phase, e.remaining, e.phases
+}
+
+// TestRunnerExportsItsStateEachRound: a runner counting down exports the
+// countdown phase, among the closed set of phases, with the time left
+// (what cockpit_guard_state and cockpit_guard_countdown_seconds show).
+func TestRunnerExportsItsStateEachRound(t *testing.T) {
+	m := &exported{}
+	r, _, cancel, done := startRunnerExporting(t, "{mode: countdown, countdown: 1h, criteria: [I2]}", spiking, m)
+	defer func() { cancel(); <-done }()
+	awaitVerdict(t, r.Journal, Countdown.String())
+	phase, left, phases := m.last()
+	for deadline := time.Now().Add(30 * time.Second); phase != Countdown.String() && time.Now().Before(deadline); phase, left, phases = m.last() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if phase != Countdown.String() || left <= 59*time.Minute || left > time.Hour {
+		t.Fatalf("exported %q with %s left, want countdown with about 1h left", phase, left)
+	}
+	if !slices.Contains(phases, Countdown.String()) || !slices.Contains(phases, Holding.String()) {
+		t.Errorf("exported phases %v, want the closed set", phases)
+	}
+}
+
+// i2 is a round at at after S1 whose I2 is in state, its input's data
+// taken at dataAt.
+func i2(at, dataAt time.Time, state runbook.IncidentState) runbook.State {
+	return runbook.State{At: at,
+		Writers: runbook.Writers{Rust: checks.Accepting, Legacy: checks.Frozen},
+		Snapshot: metrics.Snapshot{Samples: map[string]metrics.Sample{
+			"rust_write_error_rate": {At: at, DataAt: dataAt, Value: 0.09, HasValue: true},
+		}},
+		Incidents: []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", Title: "write error spike",
+			State: state, Evidence: "rust_write_error_rate 0.09 > 0.05"}},
+		History: runbook.History{Done: map[string]time.Time{"S1": at.Add(-time.Hour)}},
+	}
+}
+
+// flapping is rounds 30s apart on a clock of their own: bad ones (even
+// rounds below n) with the error rate's data stuck at the first round's
+// (stale, staler each time), good ones with fresh data in state good.
+func flapping(rounds *atomic.Int32, n int, bad, good runbook.IncidentState) func(context.Context) runbook.State {
+	base := time.Now()
+	return func(context.Context) runbook.State {
+		i := int(rounds.Add(1)) - 1
+		at := base.Add(time.Duration(i) * 30 * time.Second)
+		if i < n && i%2 == 0 {
+			return i2(at, base.Add(-10*time.Minute), bad)
+		}
+		return i2(at, at, good)
+	}
+}
+
+// runFlapping runs a guard with block through rounds of flapping and
+// returns the verdicts it journaled.
+func runFlapping(t *testing.T, block string, n int, bad, good runbook.IncidentState) []string {
+	t.Helper()
+	var rounds atomic.Int32
+	r, _, cancel, done := startRunner(t, block, flapping(&rounds, n, bad, good))
+	for deadline := time.Now().Add(30 * time.Second); rounds.Load() < int32(n+3); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rounds within 30s, want %d", rounds.Load(), n+3)
+		}
+		time.Sleep(r.Cfg.Refresh.D())
+	}
+	cancel()
+	<-done
+	return verdicts(t, r.Journal)
+}
+
+// TestARepeatedHoldIsToldOncePerQuietSpell: a criterion whose data goes
+// stale every other round (a flaky backend) between quiet rounds is told
+// holding once, then again only once holdQuiet has passed, though its
+// reason's ages grew; a hold that stops a countdown is told every time.
+func TestARepeatedHoldIsToldOncePerQuietSpell(t *testing.T) {
+	// Holds at 0s, 60s, …, 300s: told at 0s and at 300s (holdQuiet later).
+	got := runFlapping(t, "{mode: countdown, countdown: 1h, criteria: [I2]}", 12, runbook.IncidentUnknown, runbook.IncidentOK)
+	want := []string{VerdictStarted, "holding", "idle", "holding", "idle", VerdictStopped}
+	if !slices.Equal(got, want) {
+		t.Errorf("flapping between a hold and idle journaled %v, want %v", got, want)
+	}
+	// A firing criterion whose data flaps stale: every hold stops the
+	// countdown, and is told.
+	got = runFlapping(t, "{mode: countdown, countdown: 1h, criteria: [I2]}", 8, runbook.IncidentFiring, runbook.IncidentFiring)
+	holds := slices.DeleteFunc(slices.Clone(got), func(v string) bool { return v != "holding" })
+	if len(holds) != 4 || !slices.Contains(got, "countdown") {
+		t.Errorf("a countdown interrupted by 4 holds journaled %v, want each hold", got)
+	}
+}
+
+func TestAHoldIsTheSameHoldWhenOnlyItsAgesGrew(t *testing.T) {
+	at := time.Now()
+	a := holdOf(Decision{Reason: "rust_write_error_rate stale for 2m (data 3m30s old, stale after 90s)", At: at})
+	b := holdOf(Decision{Reason: "rust_write_error_rate stale for 1m5s (data 2m05s old, stale after 1m)", At: at})
+	c := holdOf(Decision{Reason: "legacy_write_error_rate stale for 2m (data 3m30s old, stale after 90s)", At: at})
+	if a.why != b.why || a.why == c.why {
+		t.Errorf("holds %q, %q, %q: want the first two alike, the third not", a.why, b.why, c.why)
 	}
 }
