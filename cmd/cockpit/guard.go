@@ -40,10 +40,9 @@ func newGuardCmd(ctx context.Context, s *Streams) *cobra.Command {
 			"guard.countdown (cancel: `cockpit guard cancel` or c in operate), then runs the rollback with approval \"guard\"\n" +
 			"through the executor, lock and journal a human's goes through, the incident's evidence in the approval; act: a\n" +
 			"countdown of zero. It holds, and says why (guard.holding), while any input of the criterion is UNKNOWN or stale\n" +
-			"or it is still pending (a hold that comes back alike after an idle or advising spell is told once per 5m); it\n" +
-			"waits for a human's running step; it acts at most once per incident, and never when a rollback (a human's,\n" +
-			"another guard's) started since the incident began. SIGINT/SIGTERM stop it: no rollback starts after the\n" +
-			"signal; one already running goes on to its end (a second signal aborts it).",
+			"or it is still pending; it waits for a human's running step; it acts at most once per incident, and never when\n" +
+			"a rollback (a human's, another guard's) started since the incident began. SIGINT/SIGTERM stop it: no rollback\n" +
+			"starts after the signal; one already running goes on to its end (a second signal aborts it).",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runGuard(ctx, s, &f) },
 	}
