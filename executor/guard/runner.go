@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -76,38 +75,14 @@ type Runner struct {
 	// told is the last state journaled per criterion: a state is journaled
 	// and notified once, when it is entered.
 	told map[string]Phase
-	// shown is the last decision journaled, last the last one decided.
-	shown, last Decision
-	// held is, per criterion, the last hold journaled (quietHold).
-	held map[string]hold
-}
-
-// holdQuiet is how long a hold the team was told of is not told again
-// when it comes back alike after the guard fell idle or only advised: a
-// flaky metrics backend must not page the team at every blip. A hold that
-// stops a countdown is always told.
-const holdQuiet = 5 * time.Minute
-
-// hold is a hold journaled: why (its durations masked) and when.
-type hold struct {
-	why string
-	at  time.Time
-}
-
-// durations are the figures in a hold's reason ("stale for 2m (data 3m30s
-// old"): a hold that only grew older is the same hold.
-var durations = regexp.MustCompile(`(?:[0-9]+(?:\.[0-9]+)?(?:ns|µs|ms|[smhd])?)+`)
-
-// holdOf is what a hold decision is told as.
-func holdOf(d Decision) hold {
-	return hold{why: durations.ReplaceAllString(d.Reason, "#"), at: d.At}
+	last Decision
 }
 
 // Start readies the runner: its core, and the journal read past every
 // cancel older than this guard.
 func (g *Runner) Start() error {
 	g.core = New(PolicyOf(g.Env.Guard))
-	g.told, g.held = map[string]Phase{}, map[string]hold{}
+	g.told = map[string]Phase{}
 	g.cancels = journal.NewTail(g.Journal.Path())
 	if _, err := g.cancels.Each(func(journal.Record) error { return nil }); err != nil {
 		return fmt.Errorf("reading the journal for cancels: %w", err)
@@ -168,38 +143,23 @@ func (g *Runner) readCancels() {
 }
 
 // tell journals and says a decision once, when its criterion enters its
-// state (a repeated hold: once per holdQuiet); a countdown or a rollback
-// is advised first. Its metrics are every round's.
+// state; a countdown or a rollback is advised first.
 func (g *Runner) tell(d Decision) {
 	key := d.Criterion
 	prev := g.told[key]
 	if g.Metrics != nil {
 		g.Metrics.Guard(PhaseNames(), d.Phase.String(), d.Remaining)
 	}
+	if g.last.Criterion != key || g.last.Phase != d.Phase {
+		if (d.Phase == Countdown || d.Phase == Acting) && prev != Advised && prev != Countdown {
+			adv := d
+			adv.Phase = Advised
+			g.journal(adv, Advised.String(), adv.Line())
+		}
+		g.journal(d, d.Phase.String(), d.Line())
+		g.told[key] = d.Phase
+	}
 	g.last = d
-	if (g.shown.Criterion == key && g.shown.Phase == d.Phase) || g.quietHold(d) {
-		return
-	}
-	if (d.Phase == Countdown || d.Phase == Acting) && prev != Advised && prev != Countdown {
-		adv := d
-		adv.Phase = Advised
-		g.journal(adv, Advised.String(), adv.Line())
-	}
-	g.journal(d, d.Phase.String(), d.Line())
-	g.told[key], g.shown = d.Phase, d
-	if d.Phase == Holding {
-		g.held[key] = holdOf(d)
-	}
-}
-
-// quietHold says whether d is a hold the team was told of less than
-// holdQuiet ago, for the same criterion and reason (but for its
-// durations), coming back after the guard fell idle or only advised:
-// nothing it stops was told since.
-func (g *Runner) quietHold(d Decision) bool {
-	last, ok := g.held[d.Criterion]
-	return ok && d.Phase == Holding && (g.shown.Phase == Idle || g.shown.Phase == Advised) &&
-		holdOf(d).why == last.why && d.At.Sub(last.at) < holdQuiet
 }
 
 // journal appends one guard record and says it.
