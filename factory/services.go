@@ -16,6 +16,7 @@ import (
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/notify"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/selfmetrics"
 	"github.com/openagents/cockpit/sharedlog"
 )
 
@@ -25,6 +26,7 @@ type services struct {
 	following *sharedlog.Following
 	notifier  *notify.Journaled
 	executor  *executor.Executor
+	exporter  *selfmetrics.Exporter // observers.go: SelfMetrics
 }
 
 // Trust is what this cockpit believes of the shared timeline and feed: the
@@ -203,7 +205,11 @@ func (f *Factory) Executor() (*executor.Executor, error) {
 		if f.Mode == Operate {
 			opts.Logger = f.logger
 		}
-		f.services.executor = executor.New(f.engine, f.journal, l, opts)
+		world, err := f.executorWorld()
+		if err != nil {
+			return err
+		}
+		f.services.executor = executor.New(world, f.journal, l, opts)
 		if _, err := f.Sharing(); err != nil {
 			return err
 		}
