@@ -11,13 +11,15 @@ import (
 )
 
 // testConfig is a minimal valid config for one environment whose URLs the
-// caller chooses; every signal and incident takes the defaults.
+// caller chooses; every signal and incident takes the defaults. Its
+// servers answer from this -race process: query_timeout is
+// testQueryTimeout, which a loaded machine still meets.
 func testConfig(t *testing.T, prom, rust, legacy, stateDir string, production bool) *config.Config {
 	t.Helper()
 	raw := fmt.Sprintf(`
 state_dir: %s
-refresh: 2s
-query_timeout: 1s
+refresh: 3s
+query_timeout: 2500ms
 stale_after: 10s
 environments:
   staging:
@@ -31,6 +33,28 @@ environments:
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// testQueryTimeout and testRefresh are a test engine's query timeout and
+// refresh instead of the rehearsal's 800ms and 1s: the rehearsal world and
+// the test servers answer from this -race process, which a machine busy
+// with a second copy of the suite starves past 800ms (probes and queries
+// read UNKNOWN for the machine's sake). Still well under stale_after 10s.
+const (
+	testQueryTimeout = 2500 * time.Millisecond
+	testRefresh      = 3 * time.Second
+)
+
+// loadWorldConfig loads a rehearsal world's generated config with
+// testRefresh and testQueryTimeout.
+func loadWorldConfig(t *testing.T, path string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Refresh, cfg.QueryTimeout = config.Duration(testRefresh), config.Duration(testQueryTimeout)
 	return cfg
 }
 

@@ -191,7 +191,7 @@ func TestOperatingEngineReprobesEachSideAtItsOwnPeriod(t *testing.T) {
 	}
 	defer j.Close()
 	now, tick := clock(time.Now())
-	cfg := testConfig(t, down.URL, rustURL, legURL, state, false) // refresh 2s, stale_after 10s: period 5s
+	cfg := testConfig(t, down.URL, rustURL, legURL, state, false) // refresh 3s, stale_after 10s: period 5s
 	e, err := NewEngine(cfg, "staging", EngineOptions{LookupEnv: secretEnv("test-secret"), Now: tick, Journal: j})
 	if err != nil {
 		t.Fatal(err)
