@@ -188,9 +188,12 @@ type evaluator struct {
 	engine *promql.Engine
 }
 
-func newEvaluator() *evaluator {
+func newEvaluator() *evaluator { return evaluatorOn(newParseOnce()) }
+
+// evaluatorOn is an evaluator whose engine parses with p.
+func evaluatorOn(p parser.Parser) *evaluator {
 	return &evaluator{engine: promql.NewEngine(promql.EngineOpts{
-		Parser: parser.NewParser(parser.Options{}), MaxSamples: 5e6, Timeout: time.Minute, LookbackDelta: lookback})}
+		Parser: p, MaxSamples: 5e6, Timeout: time.Minute, LookbackDelta: lookback})}
 }
 
 // eval is expr at t (from the Unix epoch, as promtool counts) over in.
