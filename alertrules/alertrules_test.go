@@ -165,17 +165,30 @@ func TestDefaultCriteriaBecomeRulesWithTheirThresholdsAndWords(t *testing.T) {
 	}
 }
 
-func TestBelowDirectionAndExplicitThresholdsAreKept(t *testing.T) {
-	t.Parallel()
-	ex := built(t, defaultsConfig+`
+// shapesConfig has what the defaults lack: a signal judged below its
+// threshold, with its own for and keep_firing_for; and a criterion whose
+// query fires on no data (absent()), which no input keeps within its
+// threshold, so it cannot be fed synthetically. One config for both: each
+// config costs a build, the search of its inputs.
+const shapesConfig = defaultsConfig + `
 signals:
   rust_write_share:
     direction: below
     crit: 0.5
     for: 3m
     keep_firing_for: 1m
-`)
-	f := parseRules(t, alertrules.RenderRules(ex))
+  legacy_exporter_down:
+    title: "legacy exporter gone"
+    query: 'absent(up{job="legacy-runtime"})'
+    crit: 0
+incidents:
+  exporter_gone: {title: "legacy exporter gone", runbook: I3, signal: legacy_exporter_down, above: 0, for: 1m}
+  write_error_spike: {title: "write error spike", runbook: I2, authority: {rust: rust_write_error_rate, legacy: legacy_write_error_rate}, above: 0.02, for: 10m, keep_firing_for: 5m}
+`
+
+func TestBelowDirectionAndExplicitThresholdsAreKept(t *testing.T) {
+	t.Parallel()
+	f := parseRules(t, alertrules.RenderRules(built(t, shapesConfig)))
 	for _, r := range f.Groups[0].Rules {
 		if r.Alert != "rust_write_share_crit" {
 			continue
@@ -236,26 +249,13 @@ func TestAlertNamesAreSnakeCase(t *testing.T) {
 	}
 }
 
-// absentConfig has a criterion whose query fires on no data (absent()): no
-// input keeps it within its threshold, so it cannot be fed synthetically.
-const absentConfig = defaultsConfig + `
-signals:
-  legacy_exporter_down:
-    title: "legacy exporter gone"
-    query: 'absent(up{job="legacy-runtime"})'
-    crit: 0
-incidents:
-  exporter_gone: {title: "legacy exporter gone", runbook: I3, signal: legacy_exporter_down, above: 0, for: 1m}
-  write_error_spike: {title: "write error spike", runbook: I2, authority: {rust: rust_write_error_rate, legacy: legacy_write_error_rate}, above: 0.02, for: 10m, keep_firing_for: 5m}
-`
-
 // TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries: the
 // rule stays (it is what pages), the tests file says why it has no cases,
 // and the criterion gets a companion on cockpit_incident_state that is
 // tested; promtool agrees with both files.
 func TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries(t *testing.T) {
 	t.Parallel()
-	out, err := alertrules.Write(built(t, absentConfig), t.TempDir())
+	out, err := alertrules.Write(built(t, shapesConfig), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,8 @@ func TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries(t *testin
 		}
 	}
 	for _, want := range []string{"# Not tested here: exporter_gone: its query cannot be fed synthetically (no synthesized input keeps its data within the threshold)",
-		`name: "exporter_gone_from_cockpit fires at 1 (no for)"`, `name: "write_error_spike fires at `} {
+		`name: "exporter_gone_from_cockpit fires at 1 (no for)"`, `name: "write_error_spike fires at `,
+		`name: "rust_write_share_crit fires at `} {
 		if !strings.Contains(string(tests), want) {
 			t.Errorf("rules_test.yml lacks %q", want)
 		}
