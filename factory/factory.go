@@ -54,7 +54,8 @@ type Factory struct {
 	// modes log to stderr.
 	LogFile string
 	// Process names the process in what it records (recording.go): the
-	// mode's name when empty (watch, operate), "guard" for the guard.
+	// mode's name when empty (watch, operate, rollback; run for Act),
+	// "guard" for the guard.
 	Process string
 
 	config   *config.Config

@@ -5,17 +5,20 @@ import (
 	"context"
 	"time"
 
+	"github.com/openagents/cockpit/executor"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/report"
 	"github.com/openagents/cockpit/runbook"
 )
 
-// Recorder is the flight recorder of a screen (operate, rehearse, watch):
-// every round the screen shows goes to <state_dir>/<env>/recording. Nil,
-// and no error, when the config turns recording off or it cannot start
-// (an unwritable state directory: a log line, never a screen that does
-// not open). Operate journals, one line, when recording stops.
+// Recorder is the flight recorder of an observing process (operate,
+// rehearse, watch, guard, run, rollback): every round it observes goes to
+// <state_dir>/<env>/recording, one writer a process. Nil, and no error,
+// when the config turns recording off or it cannot start (an unwritable
+// state directory: a log line, never a screen or a rollback that does not
+// open). A process that journals says so in one line when recording
+// stops (and logs it: a rollback's stderr says it).
 func (f *Factory) Recorder() (*recording.Recorder, error) {
 	err := f.once("recorder", func() error {
 		cfg, err := f.Config()
@@ -43,7 +46,7 @@ func (f *Factory) Recorder() (*recording.Recorder, error) {
 				logger.Error("journaling that recording stopped", "err", err)
 			}
 		}
-		rec, err := recording.Open(cfg, env.Name, cmp.Or(f.Process, f.Mode.String()), "", logger, onStop)
+		rec, err := recording.Open(cfg, env.Name, f.recordedAs(), "", logger, onStop)
 		if err != nil {
 			logger.Error("not recording this session's rounds", "err", err)
 			return nil
@@ -57,6 +60,16 @@ func (f *Factory) Recorder() (*recording.Recorder, error) {
 		return nil
 	})
 	return f.recorder, err
+}
+
+// recordedAs names the process in its recording: Process, else the verb
+// the mode serves (run for Act, whose other verb, guard cancel, observes
+// nothing).
+func (f *Factory) recordedAs() string {
+	if f.Mode == Act {
+		return cmp.Or(f.Process, "run")
+	}
+	return cmp.Or(f.Process, f.Mode.String())
 }
 
 // Recorded is obs with every round recorded (the engine's own, or the
@@ -84,6 +97,34 @@ func (f *Factory) RecordedEngine() (Observer, error) {
 	}
 	return recordingObserver{Observer: eng, rec: rec, hide: f.Streams.Redact}, nil
 }
+
+// executorWorld is what the executor observes through. For run and
+// rollback (the guard's among them) it is the engine with every round the
+// executor observes recorded, as RecordedEngine records the guard's: the
+// plan's gates, the confirm-time gates under the lock, each sub-step's
+// verification, the rollback's settle and R4's snapshot, so the
+// post-mortem sees what the approval saw. Never blocking: Record drops a
+// round rather than wait for the disk, and a disk that fails stops the
+// recording (journaled, logged), not the step. Operate's screen records
+// its own rounds; its executor observes the engine as it is.
+func (f *Factory) executorWorld() (executor.World, error) {
+	if f.Mode == Operate {
+		return f.engine, nil
+	}
+	rounds, err := f.RecordedEngine()
+	if err != nil {
+		return nil, err
+	}
+	return recordedWorld{Engine: f.engine, rounds: rounds}, nil
+}
+
+// recordedWorld is the engine whose rounds come through rounds (recorded).
+type recordedWorld struct {
+	*runbook.Engine
+	rounds Observer
+}
+
+func (w recordedWorld) Observe(ctx context.Context) runbook.State { return w.rounds.Observe(ctx) }
 
 // recordingObserver records each round it hands on, with hide's secrets
 // hidden when the round itself is not (nil: it already is).

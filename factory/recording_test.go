@@ -182,3 +182,37 @@ func (leakyObserver) Observe(context.Context) runbook.State {
 	return runbook.State{Env: "staging", At: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC),
 		Incidents: []runbook.IncidentStatus{{ID: "write_error_spike", Runbook: "I2", Evidence: "signed with hunter2-signature"}}}
 }
+
+// run and rollback record the rounds their executor observes (the
+// plan's gates here; the confirm-time gates, verifications and settle go
+// the same way) as run's and rollback's, through the process's one
+// recorder; operate's executor does not, its screen records its rounds.
+func TestRunAndRollbackRecordTheRoundsTheirExecutorObserves(t *testing.T) {
+	for mode, process := range map[Mode]string{Act: "run", Rollback: "rollback", Operate: ""} {
+		t.Run(mode.String(), func(t *testing.T) {
+			stateDir := t.TempDir()
+			s, _ := testStreams()
+			f := New(s, testConfig(t, stateDir, "a-secret"), "", mode)
+			defer f.Close()
+			x, err := f.Executor()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			plan, err := x.Plan(ctx, "P1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := recording.Dir(stateDir, "staging")
+			if process != "" {
+				waitRecorded(t, dir, plan.At, process)
+				return
+			}
+			f.Close() // what operate's recorder held is written
+			if segs, _, err := recording.List(dir); err != nil || len(segs) != 0 {
+				t.Errorf("operate's executor recorded %d segment(s) (%v): its screen records its rounds", len(segs), err)
+			}
+		})
+	}
+}

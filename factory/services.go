@@ -200,7 +200,11 @@ func (f *Factory) Executor() (*executor.Executor, error) {
 		if f.Mode == Operate {
 			opts.Logger = f.logger
 		}
-		f.services.executor = executor.New(f.engine, f.journal, l, opts)
+		world, err := f.executorWorld()
+		if err != nil {
+			return err
+		}
+		f.services.executor = executor.New(world, f.journal, l, opts)
 		if _, err := f.Sharing(); err != nil {
 			return err
 		}

@@ -81,7 +81,10 @@ func (h hungDisk) Close() error { return nil }
 func TestAHungDiskNeverHoldsARound(t *testing.T) {
 	h := hungDisk{hung: make(chan struct{}, 1), release: make(chan struct{})}
 	r, err := Start(Options{Dir: t.TempDir(), Process: "operate",
-		create: func(string) (io.WriteCloser, error) { return h, nil }})
+		create: func(string) (io.WriteCloser, error) { return h, nil },
+		// Once released, the 16 queued rounds must all be written: on a
+		// busy machine under -race that takes longer than Close's 2s.
+		closeWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

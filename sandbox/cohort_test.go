@@ -42,7 +42,7 @@ func TestAStickyCohortMisroutesNothingAndAPerRequestSplitDoes(t *testing.T) {
 	}
 	// Enough writes on Rust that a per-request split would have misrouted
 	// dozens of appends by now.
-	eventually(t, time.Minute, "200 writes accepted on the rust revision", func() (bool, string) {
+	eventually(t, 2*time.Minute, "200 writes accepted on the rust revision", func() (bool, string) {
 		n := countOf(`revision_name=~"runtime-writes-rust-.*",response_code_class="2xx"`)
 		return n >= 200, fmt.Sprintf("%.0f", n)
 	})
@@ -63,7 +63,7 @@ func TestAStickyCohortMisroutesNothingAndAPerRequestSplitDoes(t *testing.T) {
 	if st := worldState(t, w)["production"]; st.CohortMode != sandbox.CohortPerRequest || st.CohortPercent != 50 {
 		t.Fatalf("after cohort --per-request 50 production is %+v", st)
 	}
-	eventually(t, time.Minute, "404s on both revisions of the write path, counted by the world and the default query", func() (bool, string) {
+	eventually(t, 2*time.Minute, "404s on both revisions of the write path, counted by the world and the default query", func() (bool, string) {
 		vec, err := instant(t.Context(), prom, `count by (revision_name) (run_googleapis_com:request_count{service_name="runtime-writes",response_code="404"})`, time.Now())
 		if err != nil {
 			return false, err.Error()

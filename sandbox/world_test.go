@@ -187,7 +187,7 @@ func TestCloudRunCountsPerServiceAndRevision(t *testing.T) {
 	revisionName := regexp.MustCompile(`^runtime-0000([12])-[a-z]{3}$`)
 	probeRevision := func(want string) string {
 		var got string
-		eventually(t, 20*time.Second, "a /healthz probe counted on revision "+want, func() (bool, string) {
+		eventually(t, time.Minute, "a /healthz probe counted on revision "+want, func() (bool, string) {
 			call(t, http.MethodGet, rust+"/healthz", nil, nil)
 			for _, r := range revisions(`service_name="runtime",response_code="200",response_code_class="2xx"`) {
 				if m := revisionName.FindStringSubmatch(r); m != nil && m[1] == want {
@@ -200,7 +200,7 @@ func TestCloudRunCountsPerServiceAndRevision(t *testing.T) {
 		return got
 	}
 	first := probeRevision("1")
-	eventually(t, 20*time.Second, "legacy writes on runtime-writes, none on rust, share 0", func() (bool, string) {
+	eventually(t, time.Minute, "legacy writes on runtime-writes, none on rust, share 0", func() (bool, string) {
 		revs := revisions(`service_name="runtime-writes"`)
 		v, seen, ok := scalarOf(t.Context(), prom, share)
 		return slices.Equal(revs, []string{"runtime-writes-legacy-00001"}) && ok && v == 0, strings.Join(revs, " ") + " share " + seen
@@ -211,7 +211,7 @@ func TestCloudRunCountsPerServiceAndRevision(t *testing.T) {
 		t.Errorf("revision after a redeploy = %s, want runtime-00002-… (was %s)", second, first)
 	}
 	mustControl(t, w, "staging", "route-writes", map[string]string{"target": "rust"})
-	eventually(t, 30*time.Second, "rust_write_share reaches 1 after route-writes rust", func() (bool, string) {
+	eventually(t, 2*time.Minute, "rust_write_share reaches 1 after route-writes rust", func() (bool, string) {
 		v, seen, ok := scalarOf(t.Context(), prom, share)
 		return ok && v > 0.99, seen
 	})

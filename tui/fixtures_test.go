@@ -263,7 +263,9 @@ func greenPlan(production bool) executor.Plan {
 		Calls: []executor.Call{{Actuator: "set_rust_write_mode",
 			Argv:        []string{"gcloud", "run", "services", "update", "runtime", "--update-env-vars", "RUNTIME_AUTHORITY_WRITE_MODE=shadow_only"},
 			Description: "rust write mode → shadow_only"}},
-		Gates: []checks.Result{result("P1.gate", "parity gate allow", checks.Pass, "allow", 5*time.Second)},
+		// The live rounds' own P1.gate: a round landing while the dialog
+		// is open (a busy machine is slower than Refresh) draws the same frame.
+		Gates: []checks.Result{result("P1.gate", "parity gate allow", checks.Pass, "ok", 3*time.Second)},
 	}
 }
 

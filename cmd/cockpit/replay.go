@@ -221,7 +221,7 @@ func noRounds(dir string, q recording.Query, process string, notes []string) err
 		if len(notes) > 0 {
 			why = fmt.Sprintf(" (%s)", notes[0])
 		}
-		return usageError("nothing to replay: no round recorded%s in %s%s; operate, watch, guard and the scripted checks record the rounds they observe", by, dir, why)
+		return usageError("nothing to replay: no round recorded%s in %s%s; operate, watch, guard, run, rollback and the scripted checks record the rounds they observe", by, dir, why)
 	}
 	span := first.UTC().Format("2006-01-02 15:04:05") + " to " + last.UTC().Format("2006-01-02 15:04:05")
 	return usageError("nothing to replay between %s and %s: the rounds recorded%s in %s run from %s; give --from and --to within it",

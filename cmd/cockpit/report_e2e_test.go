@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openagents/cockpit/config"
+	"github.com/openagents/cockpit/executor"
+	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/recording"
 	"github.com/openagents/cockpit/report"
 	"github.com/openagents/cockpit/runbook"
@@ -35,6 +38,7 @@ func TestTheReportOfACutoverAndItsRollback(t *testing.T) {
 	})
 	start := time.Now().UTC()
 	e.mustRunEnv(map[string]string{}, exitOK, "run", "S1", "--env", "staging", "--approve", "S1", "--override-reason", "P4 read by the DBA")
+	assertRunRecordedItsGates(t, e, "S1")
 	e.ctl("staging", "fault", "error-spike", "on")
 	eventually(t, 2*time.Minute, time.Second, "write_error_spike firing in check", func() bool {
 		_, inc := incidentLines(t, e, "staging")
@@ -42,6 +46,8 @@ func TestTheReportOfACutoverAndItsRollback(t *testing.T) {
 	})
 	e.ctl("staging", "fault", "error-spike", "off")
 	e.mustRun(exitRolledBack, "rollback", "--env", "staging", "--approve", "rollback")
+	rounds, size := recordedBy(t, e, "rollback")
+	t.Logf("the rollback added %d rounds, %d bytes to the recording", rounds, size)
 
 	out := t.TempDir()
 	stdout := e.mustRun(exitOK, "report", "--env", "staging", "--from", start.Add(-time.Minute).Format(time.RFC3339), "--out", out)
@@ -57,6 +63,9 @@ func TestTheReportOfACutoverAndItsRollback(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md does not say %q:\n%s", want, md)
 		}
+	}
+	if by := regexp.MustCompile(`recording \(\d+ rounds: .*\d+ by rollback, .*\d+ by run\)`); !by.Match(md) {
+		t.Errorf("report.md does not count the rounds run and the rollback recorded (%s):\n%s", by, md)
 	}
 	assertCharts(t, e, filepath.Join(out, "charts"))
 	assertTarballHoldsTheReport(t, e)
@@ -199,4 +208,87 @@ func assertRecordedFiring(t *testing.T, e *e2eWorld, process, id string) {
 	if err != nil || rounds == 0 || !firing {
 		t.Errorf("the recording holds %d rounds of %s, %s firing in one: %v (%v, notes %q)", rounds, process, id, firing, err, notes)
 	}
+}
+
+// assertRunRecordedItsGates reads what `run step` left in the recording:
+// its rounds, as run's; the one it observed under the lock just before
+// the approval holds the gates the approval journaled, and replay's
+// reader shows it as recorded by run. It logs what the run added.
+func assertRunRecordedItsGates(t *testing.T, e *e2eWorld, step string) {
+	t.Helper()
+	stateDir := filepath.Join(e.dir, "state")
+	recs, err := journal.Read(journal.Path(stateDir, "staging"))
+	must(t, err)
+	var taken, approval journal.Record
+	for _, r := range recs {
+		switch {
+		case r.Kind == journal.KindProgress && r.Check == "lock" && r.Message == executor.LockTakenMessage+" for "+step:
+			taken = r
+		case r.Kind == journal.KindApproval && r.Step == step:
+			approval = r
+		}
+	}
+	if taken.Time.IsZero() || approval.Time.Before(taken.Time) {
+		t.Fatalf("the journal holds no lock taken for %s (%s) before its approval (%s)", step, taken.Time, approval.Time)
+	}
+	rec, notes, err := readRecording(recording.Dir(stateDir, "staging"), recording.Query{}, "run")
+	if err != nil {
+		t.Fatalf("replay finds no round recorded by run: %v (%q)", err, notes)
+	}
+	gate := -1
+	for i := range rec.Len() {
+		if at := rec.Time(i); !at.Before(taken.Time) && !at.After(approval.Time) {
+			gate = i
+		}
+	}
+	if gate < 0 {
+		t.Fatalf("none of run's %d rounds was observed between the lock (%s) and the approval (%s): the confirm-time gates are not recorded",
+			rec.Len(), taken.Time, approval.Time)
+	}
+	st, err := rec.State(gate)
+	must(t, err)
+	if !strings.HasPrefix(st.Source, "recorded by run on ") {
+		t.Errorf("replay shows the confirm-time round as %q", st.Source)
+	}
+	for _, id := range []string{"P1", "P2", "P3", "P4"} {
+		is, ok := st.Item(id)
+		if !ok {
+			t.Errorf("the confirm-time round holds no %s", id)
+			continue
+		}
+		sum := is.Summary(st.At)
+		if want := id + " " + sum.Evidence.String() + " → " + sum.Verdict.String(); !strings.Contains(approval.Evidence, want) {
+			t.Errorf("the approval saw other gates than the recorded round's: no %q in\n%s", want, approval.Evidence)
+		}
+	}
+	rounds, size := recordedBy(t, e, "run")
+	if rounds != rec.Len() {
+		t.Errorf("the recording holds %d rounds of run, replay reads %d", rounds, rec.Len())
+	}
+	t.Logf("run %s added %d rounds, %d bytes to the recording", step, rounds, size)
+}
+
+// recordedBy is how many rounds process recorded in the world's staging
+// recording, and the bytes of its segments.
+func recordedBy(t *testing.T, e *e2eWorld, process string) (rounds int, size int64) {
+	t.Helper()
+	dir := recording.Dir(filepath.Join(e.dir, "state"), "staging")
+	segs, _, err := recording.List(dir)
+	must(t, err)
+	for _, s := range segs {
+		if s.Header.Process == process {
+			size += s.Size
+		}
+	}
+	_, err = recording.Read(dir, recording.Query{}, func(r recording.Round) error {
+		if r.Header.Process == process {
+			rounds++
+		}
+		return nil
+	})
+	must(t, err)
+	if rounds == 0 {
+		t.Errorf("%s recorded no round", process)
+	}
+	return rounds, size
 }

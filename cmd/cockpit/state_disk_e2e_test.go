@@ -69,7 +69,8 @@ func assertNotOK(t *testing.T, w *e2eWorld, why, jpath string) {
 
 // assertRollbackRestores rolls staging back on the broken state disk: exit
 // 6, the world restored, the fallback named on screen and in the final
-// message, and the R-steps' records whole in the fallback file.
+// message, the R-steps' records whole in the fallback file, and the
+// recording said stopped.
 func assertRollbackRestores(t *testing.T, w *e2eWorld, env map[string]string, why, fallback string) {
 	t.Helper()
 	out, errOut, code := w.cockpitEnv(env, "rollback", "--env", "staging", "--approve", "rollback")
@@ -99,6 +100,26 @@ func assertRollbackRestores(t *testing.T, w *e2eWorld, env map[string]string, wh
 		if !seen[id] {
 			t.Errorf("the fallback journal holds no verified %s outcome (%d records)", id, len(recs))
 		}
+	}
+	assertRecordingStopped(t, errOut, recs, why)
+}
+
+// assertRecordingStopped: the rollback's recording, on the same broken
+// disk, stopped and did not stop the rollback; stderr and the fallback
+// journal (one line) say so, and why.
+func assertRecordingStopped(t *testing.T, errOut string, recs []journal.Record, why string) {
+	t.Helper()
+	if !strings.Contains(errOut, "recording stopped") {
+		t.Errorf("stderr does not say the recording stopped:\n%s", errOut)
+	}
+	lines := 0
+	for _, r := range recs {
+		if r.Kind == journal.KindRecording && strings.HasPrefix(r.Message, "recording stopped: ") && strings.Contains(r.Message, why) {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d lines of the fallback journal say the recording stopped (%s), want 1", lines, why)
 	}
 }
 
