@@ -227,8 +227,10 @@ func (a exportedActor) Execute(ctx context.Context, p executor.Plan, ap executor
 }
 
 // SelfMetrics serves the cockpit's own metrics on addr ("" serves nothing)
-// and wraps the screen's observer and actor (nil in watch) with them;
-// undelivered notifications are counted. It returns the address bound.
+// and wraps the process's observer and actor (nil in watch and the guard)
+// with them; undelivered notifications are counted, and a guard of the
+// process exports its state there too (Exporter). It returns the address
+// bound.
 func (f *Factory) SelfMetrics(ctx context.Context, addr string, obs Observer, actor Actor) (Observer, Actor, string, error) {
 	if addr == "" {
 		return obs, actor, "", nil
@@ -238,6 +240,7 @@ func (f *Factory) SelfMetrics(ctx context.Context, addr string, obs Observer, ac
 	if err != nil {
 		return nil, nil, "", err
 	}
+	f.services.exporter = x
 	n, err := f.Notifier()
 	if err != nil {
 		return nil, nil, "", err
@@ -248,3 +251,8 @@ func (f *Factory) SelfMetrics(ctx context.Context, addr string, obs Observer, ac
 	}
 	return exportedObserver{Observer: obs, x: x}, actor, bound, nil
 }
+
+// Exporter is the metrics SelfMetrics serves, nil when it serves none: the
+// guard `cockpit guard` and operate run exports its state there, beside
+// the rounds of the process that observes.
+func (f *Factory) Exporter() *selfmetrics.Exporter { return f.services.exporter }

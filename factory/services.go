@@ -16,6 +16,7 @@ import (
 	"github.com/openagents/cockpit/lock"
 	"github.com/openagents/cockpit/notify"
 	"github.com/openagents/cockpit/runbook"
+	"github.com/openagents/cockpit/selfmetrics"
 	"github.com/openagents/cockpit/sharedlog"
 )
 
@@ -25,6 +26,7 @@ type services struct {
 	following *sharedlog.Following
 	notifier  *notify.Journaled
 	executor  *executor.Executor
+	exporter  *selfmetrics.Exporter // observers.go: SelfMetrics
 }
 
 // Trust is what this cockpit believes of the shared timeline and feed: the

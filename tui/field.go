@@ -8,9 +8,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// field is a one-line text entry for the confirm dialog. bubbles/textinput
-// would pull in a clipboard module this build does not carry, and the dialog
-// needs only typing, backspace and clear.
+// field is a one-line text entry for the confirm dialog and the guard's
+// cancel prompt. bubbles/textinput would pull in a clipboard module this
+// build does not carry, and they need only typing, backspace and clear.
 type field struct {
 	value   []rune
 	hint    string

@@ -6,15 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/openagents/cockpit/executor/guard"
 	"github.com/openagents/cockpit/journal"
 )
-
-// guardCancelReason is why a cancel from this screen is journaled: the
-// key says who (the operator) and where; the guard answers in the journal.
-const guardCancelReason = "cancelled from the operate screen (c)"
 
 // guardCancelMsg is the end of a cancel the key c journaled.
 type guardCancelMsg struct{ Err error }
@@ -72,14 +69,66 @@ func guardBanner(c *common, now time.Time) (headerPart, bool) {
 	return headerPart{long: paint.Render(line), short: paint.Render(short)}, true
 }
 
-// cancelGuardCmd journals a cancel of the guard's countdown.
-func (m *Model) cancelGuardCmd() tea.Cmd {
-	if m.cancelGuard == nil {
-		return nil
+// cancelPrompt asks, on c, why the guard's countdown must not end in a
+// rollback: the cancel is journaled with who (the operator) and that
+// reason, typed into the confirm dialog's field. Enter with a reason
+// journals it; Esc leaves the countdown running and journals nothing.
+type cancelPrompt struct {
+	reason  field
+	problem string // why the last Enter journaled nothing
+}
+
+func newCancelPrompt() *cancelPrompt {
+	return &cancelPrompt{reason: field{hint: "why the rollback must not run", limit: 200, focused: true}}
+}
+
+// askCancelReason opens the cancel prompt, on a screen that can cancel.
+func (m *Model) askCancelReason() {
+	if m.cancelGuard != nil {
+		m.cancelAsk = newCancelPrompt()
+		m.status = ""
 	}
+}
+
+// answerCancelPrompt takes one key of the open cancel prompt.
+func (m *Model) answerCancelPrompt(msg tea.KeyPressMsg) tea.Cmd {
+	p := m.cancelAsk
+	p.problem = ""
+	switch {
+	case key.Matches(msg, m.confirm.Cancel):
+		m.cancelAsk = nil
+		m.status = "not cancelled: the guard's countdown runs on (nothing journaled)"
+	case msg.Code == tea.KeyEnter:
+		reason := strings.TrimSpace(p.reason.Value())
+		if reason == "" {
+			p.problem = "no reason typed: a cancel is journaled with who and why; type why the rollback must not run, or esc to keep the countdown"
+			return nil
+		}
+		m.cancelAsk = nil
+		return m.cancelGuardCmd(reason)
+	default:
+		p.reason.Update(msg)
+	}
+	return nil
+}
+
+// View is the prompt: what Enter does, the reason field, the problem with
+// the last Enter and the keys. The header above it counts down on.
+func (p *cancelPrompt) View(st Styles) []string {
+	lines := []string{st.Title.Render("CANCEL the guard's countdown"),
+		"the rollback it counts down to will not run for this incident; the guard answers in the timeline",
+		st.Warn.Render("reason (journaled with your name):") + " " + p.reason.View(st)}
+	if p.problem != "" {
+		lines = append(lines, st.Crit.Render(p.problem))
+	}
+	return append(lines, st.Focused.Render("enter cancel the countdown · esc keep it running (nothing journaled)"))
+}
+
+// cancelGuardCmd journals a cancel of the guard's countdown, with reason.
+func (m *Model) cancelGuardCmd(reason string) tea.Cmd {
 	cancel := m.cancelGuard
 	m.status = "asking the guard to cancel its countdown…"
-	return func() tea.Msg { return guardCancelMsg{Err: cancel(guardCancelReason)} }
+	return func() tea.Msg { return guardCancelMsg{Err: cancel(reason)} }
 }
 
 // handleGuardCancel says how the cancel went; the guard's answer shows in

@@ -49,6 +49,8 @@ type Model struct {
 
 	// cancelGuard is Options.CancelGuard (the key c).
 	cancelGuard func(reason string) error
+	// cancelAsk is the reason prompt c opened, nil when closed.
+	cancelAsk *cancelPrompt
 
 	// frame is the screen as the last message left it, drawn at the end
 	// of Update; View only hands it to the renderer. A round's tick changes

@@ -15,7 +15,8 @@ import (
 const readOnlyMessage = "read-only: use cockpit operate to act"
 
 // handleKey routes a key to whatever has the keyboard: the abandon question,
-// the confirm dialog, the fault menu, the help overlay, then the screen.
+// the confirm dialog, the guard's cancel prompt, the fault menu, the help
+// overlay, then the screen.
 // Bubble Tea v2 delivers letters that arrived in one read ("jjjj") one key
 // at a time, and pasted text as one tea.PasteMsg (paste).
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -24,6 +25,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.answerAbandon(msg)
 	case m.dialog != nil:
 		return m.updateDialog(msg)
+	case m.cancelAsk != nil:
+		return m.answerCancelPrompt(msg)
 	case m.faults != nil && m.faults.Visible():
 		_, cmd := m.faults.Update(msg)
 		return cmd
@@ -55,7 +58,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.WriteProbe):
 		return m.requestAction(runbook.WriteProbeID)
 	case key.Matches(msg, k.CancelGuard):
-		return m.cancelGuardCmd()
+		m.askCancelReason()
 	case key.Matches(msg, k.Faults):
 		if m.faults != nil {
 			m.faults.Show()
@@ -79,11 +82,17 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// paste hands pasted text to the confirm dialog's field, the one place
-// that takes text; elsewhere a paste is not a string of key presses.
+// paste hands pasted text to the confirm dialog's field or the cancel
+// prompt's, the places that take text; elsewhere a paste is not a string
+// of key presses.
 func (m *Model) paste(msg tea.PasteMsg) {
-	if m.dialog != nil && !m.askAbandon {
+	switch {
+	case m.askAbandon:
+	case m.dialog != nil:
 		m.dialog.Update(msg)
+	case m.cancelAsk != nil:
+		m.cancelAsk.problem = ""
+		m.cancelAsk.reason.insert(msg.Content)
 	}
 }
 

@@ -176,6 +176,8 @@ func (m *Model) overlay() []string {
 		return m.quitQuestion()
 	case m.dialog != nil:
 		return splitLines(m.dialog.View())
+	case m.cancelAsk != nil:
+		return m.cancelAsk.View(m.c.styles)
 	case m.faults != nil && m.faults.Visible():
 		return splitLines(m.faults.View())
 	case m.showHelp:

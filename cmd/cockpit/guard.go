@@ -13,7 +13,6 @@ import (
 	"github.com/openagents/cockpit/factory"
 	"github.com/openagents/cockpit/journal"
 	"github.com/openagents/cockpit/output/scripted"
-	"github.com/openagents/cockpit/selfmetrics"
 )
 
 // The guard's own journal words (journal.KindGuard's Verdict) beside its
@@ -74,17 +73,25 @@ func runGuard(ctx context.Context, s *Streams, f *guardFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	r.Observe, r.Out = recorded.Observe, guardPrinter{out, r.Journal}
-	if f.metricsAddr != "" {
-		m := selfmetrics.New(r.Env.Name)
-		bound, err := m.Serve(ctx, f.metricsAddr)
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		r.Metrics = m
+	observed, _, bound, err := fac.SelfMetrics(ctx, f.metricsAddr, recorded, nil)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--metrics-addr: %w", err))
+	}
+	if bound != "" {
 		fmt.Fprintf(s.ErrOut, "cockpit: serving metrics on http://%s/metrics\n", bound)
 	}
+	r.Observe, r.Out, r.Metrics = observed.Observe, guardPrinter{out, r.Journal}, guardMetrics(fac)
 	r.Run(ctx)
+	return nil
+}
+
+// guardMetrics is where a guard exports its state: the metrics its
+// process serves (--metrics-addr of `cockpit guard`, or of the operate
+// screen it runs beside), nil when it serves none.
+func guardMetrics(fac *factory.Factory) guard.Metrics {
+	if x := fac.Exporter(); x != nil {
+		return x
+	}
 	return nil
 }
 

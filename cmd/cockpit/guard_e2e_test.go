@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -443,9 +444,11 @@ func killDatabase(t *testing.T, dbURL string) {
 }
 
 // TestOperateShowsTheCountdownAndCancelsIt: the operating screen (tmux)
-// shows the guard's countdown in its header, counting down; c journals a
-// cancel the guard answers; no rollback follows, and the header says who
-// cancelled.
+// shows the guard's countdown in its header, counting down, and its own
+// guard's state on its --metrics-addr. c asks for a reason: Enter with
+// none is refused, Esc keeps the countdown and journals nothing; a typed
+// reason is journaled with who, the guards answer it; no rollback
+// follows, and the header says who cancelled.
 func TestOperateShowsTheCountdownAndCancelsIt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives an operating screen in tmux beside a guard")
@@ -455,7 +458,10 @@ func TestOperateShowsTheCountdownAndCancelsIt(t *testing.T) {
 	bin := cockpitBinary(t)
 	e := newE2EWorld(t, bin, guardEdit(t, "{mode: countdown, countdown: 60s, criteria: [I2]}", ""))
 	g := spikeUnderGuard(t, e)
-	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, bin, "operate", "--config", e.config, "--env", "staging")
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
+	metrics := "http://" + metricsAddr + "/metrics"
+	op := newTmuxScreen(t, tmux, "env", "DB_URL="+e.dbURL, "USER=night-oncall", bin, "operate", "--config", e.config, "--env", "staging",
+		"--metrics-addr", metricsAddr)
 	counting := regexp.MustCompile(`rollback in 0:([0-5][0-9]) — press c to cancel`)
 	var first string
 	op.waitFor("the guard's countdown in the header", 3*time.Minute, func(s string) bool {
@@ -465,17 +471,63 @@ func TestOperateShowsTheCountdownAndCancelsIt(t *testing.T) {
 		}
 		return m != nil && first != "" && m[1] != first // it counts
 	})
+	awaitGuardMetric(t, metrics, "countdown", func(left float64) bool { return left > 0 && left < 60 })
+	refuseAndKeepTheCountdown(t, e, op, counting)
 	op.keys("c")
+	op.waitFor("the cancel prompt", 30*time.Second, func(s string) bool { return strings.Contains(s, "CANCEL the guard's countdown") })
+	op.literal("load test, not users")
+	op.keys("Enter")
 	op.waitFor("the guard's answer in the header", time.Minute, func(s string) bool {
-		return strings.Contains(s, "countdown cancelled by") && !counting.MatchString(s)
+		return strings.Contains(s, "countdown cancelled by night-oncall") && !counting.MatchString(s)
 	})
 	recs := e.timeline("staging")
-	if _, ok := firstGuard(recs, "cancel", "cancelled from the operate screen (c)"); !ok {
-		t.Error("the cancel from operate is not journaled with its reason")
+	if c, ok := firstGuard(recs, "cancel", "load test, not users"); !ok || c.Operator != "night-oncall" || c.Reason != "load test, not users" {
+		t.Errorf("the cancel from operate is not journaled with who and the typed reason: %+v (found %t)", c, ok)
 	}
+	awaitGuardMetric(t, metrics, "cancelled", func(left float64) bool { return left == 0 })
 	started, _ := firstGuard(recs, "countdown", "")
 	noRollbackUntil(t, e, started.Time.Add(70*time.Second))
 	if code := g.stop(t, 30*time.Second); code != exitOK {
 		t.Errorf("guard stopped: exit %d", code)
+	}
+}
+
+// refuseAndKeepTheCountdown is the bad day of c: Enter with no reason is
+// refused with a line saying why, Esc closes the prompt with the header
+// still counting down, and neither journals a cancel.
+func refuseAndKeepTheCountdown(t *testing.T, e *e2eWorld, op *tmuxScreen, counting *regexp.Regexp) {
+	t.Helper()
+	op.keys("c")
+	op.waitFor("the cancel prompt", 30*time.Second, func(s string) bool { return strings.Contains(s, "CANCEL the guard's countdown") })
+	op.keys("Enter")
+	op.waitFor("the refusal of an empty reason", 30*time.Second, func(s string) bool {
+		return strings.Contains(s, "no reason typed: a cancel is journaled with who and why")
+	})
+	op.keys("Escape")
+	op.waitFor("the prompt closed, the countdown running on", 30*time.Second, func(s string) bool {
+		return !strings.Contains(s, "CANCEL the guard's countdown") && strings.Contains(s, "countdown runs on (nothing journaled)") && counting.MatchString(s)
+	})
+	if c, ok := firstGuard(e.timeline("staging"), "cancel", ""); ok {
+		t.Fatalf("a cancel was journaled with no reason or after esc: %+v", c)
+	}
+}
+
+// awaitGuardMetric polls the metrics at url until the guard's state is
+// state and its countdown seconds satisfy left.
+func awaitGuardMetric(t *testing.T, url, state string, left func(float64) bool) {
+	t.Helper()
+	series := regexp.MustCompile(`(?m)^cockpit_guard_countdown_seconds\{env="staging"\} (\S+)$`)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		body := scrape(t, url)
+		if m := series.FindStringSubmatch(body); m != nil && strings.Contains(body, `cockpit_guard_state{env="staging",state="`+state+`"} 1`) {
+			if v, err := strconv.ParseFloat(m[1], 64); err == nil && left(v) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the screen's guard is not %s on its --metrics-addr within a minute:\n%s", state, body)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }

@@ -31,6 +31,7 @@ func screenGuard(ctx context.Context, fac *factory.Factory, mode tui.Mode, errOu
 	}
 	logger, _ := fac.Logger()
 	r.Out = guardLog{logger, func(o *executor.Outcome) { _ = executor.Journaled(r.Journal, o, true) }}
+	r.Metrics = guardMetrics(fac) // the screen's --metrics-addr
 	gctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {

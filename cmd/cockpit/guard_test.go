@@ -34,6 +34,7 @@ func TestGuardRefusesBadUsage(t *testing.T) {
 		{[]string{"guard", "--config", path, "-o", "yaml"}, `-o "yaml" is not an output format`},
 		{[]string{"guard", "cancel", "--config", path}, "guard cancel needs --reason"},
 		{[]string{"guard", "cancel", "--config", path, "--reason", "  "}, "guard cancel needs --reason"},
+		{[]string{"guard", "--config", path, "--metrics-addr", "127.0.0.1:99999"}, "--metrics-addr: serving metrics:"},
 	} {
 		_, errOut, code := runCLI(t, false, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {

@@ -26,7 +26,7 @@ func (f *screenFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.config, "config", config.DefaultPath(), "config file")
 	c.Flags().StringVar(&f.env, "env", "", "environment (may be left out when the config has one)")
 	c.Flags().StringVar(&f.logFile, "log-file", "", "write logs here (the screen never shows them)")
-	c.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve the cockpit's verdicts as Prometheus metrics at this address (e.g. 127.0.0.1:9464)")
+	c.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve the cockpit's verdicts (and operate's guard's state) as Prometheus metrics at this address (e.g. 127.0.0.1:9464)")
 	completeConfigFlags(c)
 }
 

@@ -43,9 +43,11 @@ type Output interface {
 	Outcome(*executor.Outcome)
 }
 
-// Metrics is what a runner exports each round (selfmetrics.Exporter).
+// Metrics is where a runner exports its state each round
+// (selfmetrics.Exporter). The rounds themselves are exported by the
+// process's observer (factory.SelfMetrics): `cockpit guard`'s are its
+// guard's, operate's are its screen's, beside which its guard runs.
 type Metrics interface {
-	Observe(runbook.State)
 	Guard(phases []string, phase string, remaining time.Duration)
 }
 
@@ -114,9 +116,6 @@ func (g *Runner) round(ctx context.Context) {
 	cancel()
 	if ctx.Err() != nil {
 		return
-	}
-	if g.Metrics != nil {
-		g.Metrics.Observe(st)
 	}
 	g.readCancels()
 	d := g.core.Observe(RoundOf(g.Cfg, g.Env, st))

@@ -67,6 +67,12 @@ func spiking(context.Context) runbook.State {
 // rounds, through a fake actor, into a journal of its own.
 func startRunner(t *testing.T, block string, observe func(context.Context) runbook.State) (*Runner, *fakeActor, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
+	return startRunnerExporting(t, block, observe, nil)
+}
+
+// startRunnerExporting is startRunner with the runner's state exported to m.
+func startRunnerExporting(t *testing.T, block string, observe func(context.Context) runbook.State, m Metrics) (*Runner, *fakeActor, context.CancelFunc, <-chan struct{}) {
+	t.Helper()
 	cfg, err := config.Parse("c.yaml", []byte("refresh: 20ms\nquery_timeout: 10ms\n"+roundConfig+"    guard: "+block+"\n"),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -79,7 +85,7 @@ func startRunner(t *testing.T, block string, observe func(context.Context) runbo
 	t.Cleanup(func() { _ = j.Close() })
 	actor := &fakeActor{}
 	r := &Runner{Cfg: cfg, Env: cfg.Environments["staging"], Observe: observe, Journal: j, Actor: actor,
-		Detach: context.WithoutCancel, ObserveTimeout: time.Second, Out: quiet{}}
+		Detach: context.WithoutCancel, ObserveTimeout: time.Second, Out: quiet{}, Metrics: m}
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +159,45 @@ func TestRunnerReadsACancelFromTheJournal(t *testing.T) {
 	<-done
 	if ran := actor.ran(); len(ran) != 0 {
 		t.Errorf("a cancelled countdown ran %d rollbacks", len(ran))
+	}
+}
+
+// exported is what a runner exported last (a selfmetrics.Exporter's part).
+type exported struct {
+	mu        sync.Mutex
+	phases    []string
+	phase     string
+	remaining time.Duration
+}
+
+func (e *exported) Guard(phases []string, phase string, remaining time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.phases, e.phase, e.remaining = phases, phase, remaining
+}
+
+func (e *exported) last() (string, time.Duration, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.phase, e.remaining, e.phases
+}
+
+// TestRunnerExportsItsStateEachRound: a runner counting down exports the
+// countdown phase, among the closed set of phases, with the time left
+// (what cockpit_guard_state and cockpit_guard_countdown_seconds show).
+func TestRunnerExportsItsStateEachRound(t *testing.T) {
+	m := &exported{}
+	r, _, cancel, done := startRunnerExporting(t, "{mode: countdown, countdown: 1h, criteria: [I2]}", spiking, m)
+	defer func() { cancel(); <-done }()
+	awaitVerdict(t, r.Journal, Countdown.String())
+	phase, left, phases := m.last()
+	for deadline := time.Now().Add(30 * time.Second); phase != Countdown.String() && time.Now().Before(deadline); phase, left, phases = m.last() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if phase != Countdown.String() || left <= 59*time.Minute || left > time.Hour {
+		t.Fatalf("exported %q with %s left, want countdown with about 1h left", phase, left)
+	}
+	if !slices.Contains(phases, Countdown.String()) || !slices.Contains(phases, Holding.String()) {
+		t.Errorf("exported phases %v, want the closed set", phases)
 	}
 }
