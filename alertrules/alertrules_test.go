@@ -1,9 +1,11 @@
 package alertrules_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/goccy/go-yaml"
@@ -35,6 +37,37 @@ func load(t *testing.T, src string) *config.Config {
 	return cfg
 }
 
+// builds are the exports the tests share, by config and environment:
+// Build is deterministic, and its search of inputs is most of what this
+// package's tests cost under -race, so each is built once. Tests only
+// read them.
+var builds sync.Map // key → func() (*alertrules.Export, error)
+
+// build is env's export of the config loadCfg reads, built once per key.
+func build(t *testing.T, key string, loadCfg func() (*config.Config, error), env string) *alertrules.Export {
+	t.Helper()
+	f, _ := builds.LoadOrStore(key+"\x00"+env, sync.OnceValues(func() (*alertrules.Export, error) {
+		cfg, err := loadCfg()
+		if err != nil {
+			return nil, fmt.Errorf("loading the config: %w", err)
+		}
+		return alertrules.Build(cfg, env)
+	}))
+	ex, err := f.(func() (*alertrules.Export, error))()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+// built is production's export of the config src, built once.
+func built(t *testing.T, src string) *alertrules.Export {
+	t.Helper()
+	return build(t, src, func() (*config.Config, error) {
+		return config.Parse("/etc/cockpit/cockpit.yaml", []byte(src), noEnv)
+	}, "production")
+}
+
 // rulesFile is rules.yml as Prometheus reads it.
 type rulesFile struct {
 	Groups []struct {
@@ -63,12 +96,8 @@ func parseRules(t *testing.T, b []byte) rulesFile {
 }
 
 func TestDefaultCriteriaBecomeRulesWithTheirThresholdsAndWords(t *testing.T) {
-	cfg := load(t, defaultsConfig)
-	ex, err := alertrules.Build(cfg, "production")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := alertrules.RenderRules(ex)
+	t.Parallel()
+	text := alertrules.RenderRules(built(t, defaultsConfig))
 	f := parseRules(t, text)
 	byName := map[string]int{}
 	for i, r := range f.Groups[0].Rules {
@@ -136,20 +165,30 @@ func TestDefaultCriteriaBecomeRulesWithTheirThresholdsAndWords(t *testing.T) {
 	}
 }
 
-func TestBelowDirectionAndExplicitThresholdsAreKept(t *testing.T) {
-	cfg := load(t, defaultsConfig+`
+// shapesConfig has what the defaults lack: a signal judged below its
+// threshold, with its own for and keep_firing_for; and a criterion whose
+// query fires on no data (absent()), which no input keeps within its
+// threshold, so it cannot be fed synthetically. One config for both: each
+// config costs a build, the search of its inputs.
+const shapesConfig = defaultsConfig + `
 signals:
   rust_write_share:
     direction: below
     crit: 0.5
     for: 3m
     keep_firing_for: 1m
-`)
-	ex, err := alertrules.Build(cfg, "production")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := parseRules(t, alertrules.RenderRules(ex))
+  legacy_exporter_down:
+    title: "legacy exporter gone"
+    query: 'absent(up{job="legacy-runtime"})'
+    crit: 0
+incidents:
+  exporter_gone: {title: "legacy exporter gone", runbook: I3, signal: legacy_exporter_down, above: 0, for: 1m}
+  write_error_spike: {title: "write error spike", runbook: I2, authority: {rust: rust_write_error_rate, legacy: legacy_write_error_rate}, above: 0.02, for: 10m, keep_firing_for: 5m}
+`
+
+func TestBelowDirectionAndExplicitThresholdsAreKept(t *testing.T) {
+	t.Parallel()
+	f := parseRules(t, alertrules.RenderRules(built(t, shapesConfig)))
 	for _, r := range f.Groups[0].Rules {
 		if r.Alert != "rust_write_share_crit" {
 			continue
@@ -163,6 +202,7 @@ signals:
 }
 
 func TestUnknownEnvironmentNamesTheKnownOnes(t *testing.T) {
+	t.Parallel()
 	_, err := alertrules.Build(load(t, defaultsConfig), "prod")
 	if err == nil || !strings.Contains(err.Error(), `no environment "prod"`) || !strings.Contains(err.Error(), "[production]") {
 		t.Fatalf("want an error naming prod and the known environments, got %v", err)
@@ -170,6 +210,7 @@ func TestUnknownEnvironmentNamesTheKnownOnes(t *testing.T) {
 }
 
 func TestCriterionWithoutQueryNamesItAndTheFix(t *testing.T) {
+	t.Parallel()
 	cfg := load(t, defaultsConfig)
 	cfg.Environments["production"].Signals["misrouted_writes"].Query = " "
 	_, err := alertrules.Build(cfg, "production")
@@ -184,21 +225,20 @@ func TestCriterionWithoutQueryNamesItAndTheFix(t *testing.T) {
 }
 
 func TestUnwritableOutNamesTheDirectory(t *testing.T) {
-	ex, err := alertrules.Build(load(t, defaultsConfig), "production")
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	ex := built(t, defaultsConfig)
 	file := filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = alertrules.Write(ex, filepath.Join(file, "rules"))
+	_, err := alertrules.Write(ex, filepath.Join(file, "rules"))
 	if err == nil || !strings.Contains(err.Error(), "creating --out "+filepath.Join(file, "rules")) {
 		t.Fatalf("want an error naming --out, got %v", err)
 	}
 }
 
 func TestAlertNamesAreSnakeCase(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"write_error_spike": "write_error_spike", "Write Error-Spike": "write_error_spike", "9lives": "cockpit_9lives",
 		"a..b__c": "a_b_c", "": "cockpit_",
@@ -209,29 +249,13 @@ func TestAlertNamesAreSnakeCase(t *testing.T) {
 	}
 }
 
-// absentConfig has a criterion whose query fires on no data (absent()): no
-// input keeps it within its threshold, so it cannot be fed synthetically.
-const absentConfig = defaultsConfig + `
-signals:
-  legacy_exporter_down:
-    title: "legacy exporter gone"
-    query: 'absent(up{job="legacy-runtime"})'
-    crit: 0
-incidents:
-  exporter_gone: {title: "legacy exporter gone", runbook: I3, signal: legacy_exporter_down, above: 0, for: 1m}
-  write_error_spike: {title: "write error spike", runbook: I2, authority: {rust: rust_write_error_rate, legacy: legacy_write_error_rate}, above: 0.02, for: 10m, keep_firing_for: 5m}
-`
-
 // TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries: the
 // rule stays (it is what pages), the tests file says why it has no cases,
 // and the criterion gets a companion on cockpit_incident_state that is
 // tested; promtool agrees with both files.
 func TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries(t *testing.T) {
-	ex, err := alertrules.Build(load(t, absentConfig), "production")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := alertrules.Write(ex, t.TempDir())
+	t.Parallel()
+	out, err := alertrules.Write(built(t, shapesConfig), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +268,8 @@ func TestUnfeedableQueryIsSaidAndItsCriterionTestedOnTheCockpitsSeries(t *testin
 		}
 	}
 	for _, want := range []string{"# Not tested here: exporter_gone: its query cannot be fed synthetically (no synthesized input keeps its data within the threshold)",
-		`name: "exporter_gone_from_cockpit fires at 1 (no for)"`, `name: "write_error_spike fires at `} {
+		`name: "exporter_gone_from_cockpit fires at 1 (no for)"`, `name: "write_error_spike fires at `,
+		`name: "rust_write_share_crit fires at `} {
 		if !strings.Contains(string(tests), want) {
 			t.Errorf("rules_test.yml lacks %q", want)
 		}

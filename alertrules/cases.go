@@ -104,18 +104,17 @@ func casesFor(ev *evaluator, r Rule, p plan) ([]testCase, error) {
 // inputs' end, scanning every evaluation step; holds is false when it
 // does not hold at the end.
 func activeSince(ev *evaluator, expr string, in inputs) (since time.Duration, holds bool, err error) {
+	active, err := ev.activeSteps(expr, in)
+	if err != nil {
+		return 0, false, err
+	}
 	since = -1
-	for j := 0; j <= in.steps; j++ {
-		t := time.Duration(j) * step
-		v, err := ev.eval(expr, in, t)
-		if err != nil {
-			return 0, false, err
-		}
+	for j, a := range active {
 		switch {
-		case len(v) == 0:
+		case !a:
 			since = -1
 		case since < 0:
-			since = t
+			since = time.Duration(j) * step
 		}
 	}
 	return since, since >= 0, nil
@@ -123,13 +122,11 @@ func activeSince(ev *evaluator, expr string, in inputs) (since time.Duration, ho
 
 // neverActive says whether expr holds at no evaluation step of in.
 func neverActive(ev *evaluator, expr string, in inputs) (bool, error) {
-	for j := 0; j <= in.steps; j++ {
-		v, err := ev.eval(expr, in, time.Duration(j)*step)
-		if err != nil || len(v) > 0 {
-			return false, err
-		}
+	active, err := ev.activeSteps(expr, in)
+	if err != nil {
+		return false, err
 	}
-	return true, nil
+	return !slices.Contains(active, true), nil
 }
 
 // thresholdPlan searches the levels of the series synthesized from the

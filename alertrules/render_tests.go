@@ -12,12 +12,13 @@ import (
 // selfmetrics companion, tested instead.
 func (ex *Export) planCases() error {
 	ev := newEvaluator()
+	plans := planCache{}
 	for i := 0; i < len(ex.Rules); i++ {
 		r := ex.Rules[i]
 		p := selfPlan(r, ex.Env)
 		if r.self == "" {
 			var err error
-			if p, err = thresholdPlan(ev, r); err != nil {
+			if p, err = plans.threshold(ev, r); err != nil {
 				why := oneLine(err.Error())
 				ex.Untested = append(ex.Untested, fmt.Sprintf("%s: its query cannot be fed synthetically (%s)", r.Alert, why))
 				ex.cases = append(ex.cases, nil)
@@ -34,6 +35,28 @@ func (ex *Export) planCases() error {
 		ex.cases = append(ex.cases, cs)
 	}
 	return nil
+}
+
+// planCache keeps the threshold plans searched so far, by what a plan is
+// searched from (the expression and its for): a criterion and a signal's
+// threshold on the same query and threshold (frozen_writes and
+// frozen_write_refusals_crit) share one search.
+type planCache map[string]cachedPlan
+
+type cachedPlan struct {
+	p   plan
+	err error
+}
+
+// threshold is thresholdPlan(ev, r), searched once per expression and for.
+func (c planCache) threshold(ev *evaluator, r Rule) (plan, error) {
+	key := r.Expr + "\x00" + r.For.String()
+	if got, ok := c[key]; ok {
+		return got.p, got.err
+	}
+	p, err := thresholdPlan(ev, r)
+	c[key] = cachedPlan{p, err}
+	return p, err
 }
 
 // renderTests is the promtool test file for ex's rules and its number of

@@ -188,17 +188,17 @@ type evaluator struct {
 	engine *promql.Engine
 }
 
-func newEvaluator() *evaluator {
+func newEvaluator() *evaluator { return evaluatorOn(newParseOnce()) }
+
+// evaluatorOn is an evaluator whose engine parses with p.
+func evaluatorOn(p parser.Parser) *evaluator {
 	return &evaluator{engine: promql.NewEngine(promql.EngineOpts{
-		Parser: parser.NewParser(parser.Options{}), MaxSamples: 5e6, Timeout: time.Minute, LookbackDelta: lookback})}
+		Parser: p, MaxSamples: 5e6, Timeout: time.Minute, LookbackDelta: lookback})}
 }
 
 // eval is expr at t (from the Unix epoch, as promtool counts) over in.
 func (ev *evaluator) eval(expr string, in inputs, t time.Duration) (promql.Vector, error) {
-	q := storage.QueryableFunc(func(int64, int64) (storage.Querier, error) {
-		return &storage.MockQuerier{SelectMockFunction: in.selectFn}, nil
-	})
-	qry, err := ev.engine.NewInstantQuery(context.Background(), q, nil, expr, time.Unix(0, 0).Add(t))
+	qry, err := ev.engine.NewInstantQuery(context.Background(), in.queryable(), nil, expr, time.Unix(0, 0).Add(t))
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +214,44 @@ func (ev *evaluator) eval(expr string, in inputs, t time.Duration) (promql.Vecto
 		return promql.Vector{{F: v.V, T: v.T}}, nil
 	}
 	return nil, fmt.Errorf("%s answered a %s", expr, res.Value.Type())
+}
+
+// activeSteps says, for each evaluation step 0..in.steps, whether expr
+// returns anything there: one range query, which Prometheus evaluates as
+// an instant query at each step, instead of one query per step.
+func (ev *evaluator) activeSteps(expr string, in inputs) ([]bool, error) {
+	start := time.Unix(0, 0)
+	qry, err := ev.engine.NewRangeQuery(context.Background(), in.queryable(), nil, expr, start, start.Add(time.Duration(in.steps)*step), step)
+	if err != nil {
+		return nil, err
+	}
+	defer qry.Close()
+	res := qry.Exec(context.Background())
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	m, ok := res.Value.(promql.Matrix)
+	if !ok {
+		return nil, fmt.Errorf("%s answered a %s over a range", expr, res.Value.Type())
+	}
+	active := make([]bool, in.steps+1)
+	mark := func(ts int64) { active[ts/step.Milliseconds()] = true }
+	for _, s := range m {
+		for _, p := range s.Floats {
+			mark(p.T)
+		}
+		for _, p := range s.Histograms {
+			mark(p.T)
+		}
+	}
+	return active, nil
+}
+
+// queryable is the storage the engine reads: in's series.
+func (in inputs) queryable() storage.Queryable {
+	return storage.QueryableFunc(func(int64, int64) (storage.Querier, error) {
+		return &storage.MockQuerier{SelectMockFunction: in.selectFn}, nil
+	})
 }
 
 // selectFn is the storage the engine reads: the present series matching.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,34 +20,45 @@ import (
 	"github.com/openagents/cockpit/sandbox"
 )
 
-// startWorld starts the rehearsal world in the test's temp dir and closes
-// it when the test ends.
-func startWorld(t *testing.T) *sandbox.World {
-	t.Helper()
-	w, err := sandbox.Start(t.Context(), sandbox.Options{Dir: t.TempDir(), RedeployDelay: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("starting the world: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := w.Close(); err != nil {
-			t.Errorf("closing the world: %v", err)
+// world is the rehearsal world the tests share, started by the first that
+// needs it and closed by TestMain: TestRehearsalRulesPassPromtool reads only
+// its generated config, and TestRulesFireWriteErrorSpikeInPrometheus alone
+// injects a fault, so one world serves both as they run in parallel.
+var world struct {
+	once sync.Once
+	w    *sandbox.World
+	err  error
+}
+
+// TestMain closes the shared world after every test ran.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if world.w != nil {
+		if err := world.w.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "closing the world: %v\n", err)
+			code = max(code, 1)
 		}
+	}
+	os.Exit(code)
+}
+
+// sharedWorld is the world, started on first use.
+func sharedWorld(t *testing.T) *sandbox.World {
+	t.Helper()
+	world.once.Do(func() {
+		world.w, world.err = sandbox.Start(context.Background(), sandbox.Options{RedeployDelay: 200 * time.Millisecond})
 	})
-	return w
+	if world.err != nil {
+		t.Fatalf("starting the world: %v", world.err)
+	}
+	return world.w
 }
 
 // export writes env's rules for the world's generated config into a
 // directory of its own and returns it.
 func export(t *testing.T, w *sandbox.World, env string) alertrules.Written {
 	t.Helper()
-	cfg, err := config.Load(w.ConfigPath)
-	if err != nil {
-		t.Fatalf("loading the generated config: %v", err)
-	}
-	ex, err := alertrules.Build(cfg, env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ex := build(t, "world "+env, func() (*config.Config, error) { return config.Load(w.ConfigPath) }, env)
 	out, err := alertrules.Write(ex, filepath.Join(t.TempDir(), env))
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +93,13 @@ func runPromtool(t *testing.T, bin string, args ...string) (string, error) {
 // write_error_spike whose `for` is lengthened, or whose 2% threshold is
 // moved to 3.5% or to 1.5%, or whose min_requests guard is lowered, fails
 // them (the cases fire at 3%, stay quiet at 1.8%, and at 100% on 2 requests).
+// The mutated rules are tested with write_error_spike's own cases: they
+// pass on the rules as exported, so each failure is the mutation's.
 func TestRehearsalRulesPassPromtool(t *testing.T) {
+	t.Parallel()
 	bin := promtool(t)
-	w := startWorld(t)
+	w := sharedWorld(t)
+	var prod alertrules.Written
 	for _, env := range sandbox.Environments {
 		out := export(t, w, env)
 		if got, err := runPromtool(t, bin, "check", "rules", out.RulesPath); err != nil {
@@ -97,12 +113,18 @@ func TestRehearsalRulesPassPromtool(t *testing.T) {
 		if out.Cases < 3*out.Rules {
 			t.Errorf("%s: %d cases for %d rules: a rule was left untested", env, out.Cases, out.Rules)
 		}
+		if env == "production" {
+			prod = out
+		}
 	}
 
-	out := export(t, w, "production")
-	rules, err := os.ReadFile(out.RulesPath)
+	rules, err := os.ReadFile(prod.RulesPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	spikeTests := casesOf(t, prod.TestsPath, "write_error_spike")
+	if got, err := runPromtool(t, bin, "test", "rules", spikeTests); err != nil {
+		t.Fatalf("write_error_spike's own cases fail on the rules as exported: %v\n%s", err, got)
 	}
 	for name, mutate := range map[string]func(string) string{
 		"a longer for": func(s string) string {
@@ -119,14 +141,42 @@ func TestRehearsalRulesPassPromtool(t *testing.T) {
 		if mutated == string(rules) {
 			t.Fatalf("%s: the mutation changed nothing", name)
 		}
-		if err := os.WriteFile(out.RulesPath, []byte(mutated), 0o644); err != nil {
+		if err := os.WriteFile(prod.RulesPath, []byte(mutated), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := runPromtool(t, bin, "test", "rules", out.TestsPath)
+		got, err := runPromtool(t, bin, "test", "rules", spikeTests)
 		if err == nil || !strings.Contains(got, "write_error_spike") {
 			t.Errorf("write_error_spike with %s: promtool test rules still passes:\n%s", name, got)
 		}
 	}
+}
+
+// casesOf writes, beside the tests file at path, a tests file with only
+// the cases that test alert (on the same rules file), and returns its path.
+func casesOf(t *testing.T, path, alert string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sep = "\n  - name: "
+	chunks := strings.Split(string(b), sep)
+	kept := []string{chunks[0]}
+	for _, c := range chunks[1:] {
+		if strings.Contains(c, "\n        alertname: "+alert+"\n") {
+			kept = append(kept, c)
+		}
+	}
+	if !strings.HasSuffix(chunks[0], "\ntests:") || len(kept) < 4 {
+		t.Fatalf("%s: want the tests list and at least 3 cases of %s, got %d cases:\n%s", path, alert, len(kept)-1, b)
+	}
+	// Not named after alert: promtool's output names the file, and the
+	// mutations' check looks for the alert's name in it.
+	out := filepath.Join(filepath.Dir(path), "one_rules_cases.yml")
+	if err := os.WriteFile(out, []byte(strings.Join(kept, sep)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestRulesFireWriteErrorSpikeInPrometheus loads production's rules into
@@ -134,7 +184,8 @@ func TestRehearsalRulesPassPromtool(t *testing.T) {
 // while the world is healthy, and fires after an error-spike, read from
 // Prometheus's own /api/v1/alerts.
 func TestRulesFireWriteErrorSpikeInPrometheus(t *testing.T) {
-	w := startWorld(t)
+	t.Parallel()
+	w := sharedWorld(t)
 	out := export(t, w, "production")
 	var targets []testsvc.ScrapeTarget
 	for job, hostPort := range w.MetricsTargets("production") {
