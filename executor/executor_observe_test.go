@@ -57,6 +57,9 @@ func TestATimedOutActuatorWhoseChangeLandsIsApplied(t *testing.T) {
 	late := `setsid -f sh -c 'sleep 0.6; printf "%s" "$0" > "$1"' "$1" "` + h.world.dir + `/mode"; sleep 60`
 	h.world.env.Actuators.SetRustWriteMode = &config.Action{Timeout: config.Duration(200 * time.Millisecond),
 		Argv: []string{script(t, t.TempDir(), "late", late), "{{.Mode}}"}}
+	// Verification returns as soon as the mode shows; the room is for a
+	// busy machine, where the platform's detached shell starts late.
+	h.world.env.VerifyTimeout = config.Duration(30 * time.Second)
 	p, err := h.x.Plan(t.Context(), "S1")
 	if err != nil {
 		t.Fatal(err)

@@ -311,9 +311,16 @@ func TestTwoGuardsActOnce(t *testing.T) {
 	e.mustRun(exitOK, "run", "S1", "--env", "staging", "--approve", "S1")
 	a, b := e.startGuard(), e.startGuard()
 	e.ctl("staging", "fault", "error-spike", "on")
-	var acted []journal.Record
-	eventually(t, 4*time.Minute, time.Second, "both guards saying who acted", func() bool {
-		guards, _ := guardRecords(e.timeline("staging"))
+	var acted, guards []journal.Record
+	defer func() {
+		if t.Failed() {
+			t.Logf("guard records: %+v\nguard a:\n%s\nguard b:\n%s", guards, a.output(), b.output())
+		}
+	}()
+	// The criterion's for (30s), one rollback (about a minute here, several
+	// on a machine running two test suites), and the other guard's round.
+	eventually(t, 8*time.Minute, time.Second, "both guards saying who acted", func() bool {
+		guards, _ = guardRecords(e.timeline("staging"))
 		acted = slices.DeleteFunc(guards, func(r journal.Record) bool { return r.Verdict != "acted" })
 		pids := map[int]bool{}
 		for _, r := range acted {
