@@ -53,12 +53,14 @@ func TestATimedOutActuatorWhoseChangeLandsIsApplied(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, false)
 	// The change is made by "the platform" (a process outside the
-	// actuator's group, so killing the CLI does not stop it).
-	late := `setsid -f sh -c 'sleep 0.6; printf "%s" "$0" > "$1"' "$1" "` + h.world.dir + `/mode"; sleep 60`
-	h.world.env.Actuators.SetRustWriteMode = &config.Action{Timeout: config.Duration(200 * time.Millisecond),
+	// actuator's group, so killing the CLI does not stop it), half a
+	// second after the CLI is killed. The CLI gets 3s, not less: on a busy
+	// machine a shell may not even start within 200ms, and a CLI killed
+	// before it submits anything changes nothing.
+	late := `setsid -f sh -c 'sleep 3.5; printf "%s" "$0" > "$1"' "$1" "` + h.world.dir + `/mode"; sleep 60`
+	h.world.env.Actuators.SetRustWriteMode = &config.Action{Timeout: config.Duration(3 * time.Second),
 		Argv: []string{script(t, t.TempDir(), "late", late), "{{.Mode}}"}}
-	// Verification returns as soon as the mode shows; the room is for a
-	// busy machine, where the platform's detached shell starts late.
+	// Verification returns as soon as the mode shows.
 	h.world.env.VerifyTimeout = config.Duration(30 * time.Second)
 	p, err := h.x.Plan(t.Context(), "S1")
 	if err != nil {
