@@ -65,14 +65,19 @@ func TestAFullDiskStopsTheRecordingOnTheScreen(t *testing.T) {
 	if !strings.HasPrefix(st.Source, "following the shared feed · recording stopped: ") || !strings.Contains(st.Source, "no space left on device") {
 		t.Errorf("the screen says %q", st.Source)
 	}
-	recs, err := journal.Read(journal.Path(stateDir, "staging"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The screen's word comes first; the writer journals it just after.
+	var recs []journal.Record
 	lines := 0
-	for _, r := range recs {
-		if r.Kind == journal.KindRecording && strings.Contains(r.Message, "no space left on device") && r.OK != nil && !*r.OK {
-			lines++
+	for deadline := time.Now().Add(30 * time.Second); lines == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var err error
+		if recs, err = journal.Read(journal.Path(stateDir, "staging")); err != nil {
+			t.Fatal(err)
+		}
+		lines = 0
+		for _, r := range recs {
+			if r.Kind == journal.KindRecording && strings.Contains(r.Message, "no space left on device") && r.OK != nil && !*r.OK {
+				lines++
+			}
 		}
 	}
 	if lines != 1 {

@@ -14,7 +14,8 @@ import (
 // machine is one operator's policy for staging: a state directory of its
 // own, the environment's database shared.
 func machine(t *testing.T, dbURL string, n *notes) Policy {
-	return Policy{StateDir: t.TempDir(), Env: "staging", DBURL: dbURL, Timeout: 2 * time.Second, Bounds: testBounds,
+	// 10s: a PostgreSQL beside a second test suite can take over 2s to answer.
+	return Policy{StateDir: t.TempDir(), Env: "staging", DBURL: dbURL, Timeout: 10 * time.Second, Bounds: testBounds,
 		Note: func(_ Holder, msg string) { n.add(msg) }}
 }
 
